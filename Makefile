@@ -1,0 +1,39 @@
+# pxflask: `make demo` runs the whole product on embedded defaults,
+# `make test` installs the project with its test extras and runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test install services lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,deploy]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/pxflask demo $(if $(PORT),--port $(PORT),)
+
+services:
+	bash scripts/services.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install services lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+format: install
+	$(BIN)/ruff format .
+
+bench: install services
+	$(BIN)/python benchmarks/perfex_read.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,88 @@
+"""pxflask: the Perfex CRM <-> Xero integration, as a Flask admin panel."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from pxflask.config import load_settings
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI. No I/O, no migrations."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "PXFLASK_INSTANCE_PATH"
+    )
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    settings = load_settings(app.instance_path, config)
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings["PXFLASK_DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SECRET_KEY=settings["PXFLASK_SECRET_KEY"] or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not (
+            settings["PXFLASK_DEMO"] or settings.get("TESTING")
+        ),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if config:
+        app.config.update(config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    app.context_processor(lambda: {"nav_items": lambda: _nav_items(app)})
+    from pxflask.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the extensions created in extensions.py to this app."""
+    from pxflask.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in with your Perfex admin account."
+    login_manager.session_protection = "strong"
+
+
+NAV = (
+    ("dashboard.index", "Dashboard"),
+    ("connection.index", "Xero"),
+    ("settings.index", "Settings"),
+    ("sync.index", "Sync"),
+    ("sync.log", "Log"),
+    ("reconcile.index", "Reconcile"),
+    ("reset.index", "Reset"),
+)
+
+
+def _nav_items(app: Flask) -> list[tuple[str, str]]:
+    """The navigation entries whose pages this app serves."""
+    return [(endpoint, label) for endpoint, label in NAV
+            if endpoint in app.view_functions]
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Register every blueprint named in blueprints.BLUEPRINTS."""
+    from pxflask.blueprints import BLUEPRINTS
+
+    for name in BLUEPRINTS:
+        module = import_module(f"pxflask.blueprints.{name}")
+        app.register_blueprint(module.bp)

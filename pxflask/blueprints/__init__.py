@@ -1,0 +1,13 @@
+"""Thin views. Each module here exposes `bp`; the factory registers this list."""
+
+BLUEPRINTS: list[str] = [
+    "health",
+    "auth",
+    "dashboard",
+    "connection",
+    "sync",
+    "settings",
+    "reset",
+    "hooks",
+    "webhooks",
+]

@@ -1,0 +1,122 @@
+"""Connect one Xero organisation: OAuth2 sign-in or a Custom Connection."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from pxflask.extensions import db
+from pxflask.runtime import xero_gateway
+from pxflask.settings import get_setting
+from pxflask.xero.errors import XeroError
+
+bp = Blueprint("connection", __name__, url_prefix="/connection")
+
+STATE_KEY = "xero_oauth_state"
+VERIFIER_KEY = "xero_oauth_verifier"
+
+
+@bp.get("/")
+def index():
+    """Connection status, tenant picker and the connect/disconnect buttons."""
+    gateway = xero_gateway()
+    status = gateway.connection_status()
+    tenants = []
+    if status.needs_tenant:
+        try:
+            tenants = gateway.tenants()
+        except XeroError as exc:
+            flash(str(exc), "error")
+    return render_template(
+        "connection/index.html",
+        status=status,
+        tenants=tenants,
+        grant=current_app.config["XERO_GRANT"],
+        has_credentials=bool(current_app.config.get("XERO_CLIENT_ID")),
+    )
+
+
+@bp.post("/connect")
+def connect():
+    """Start the OAuth2 sign-in at Xero, or connect a Custom Connection."""
+    gateway = xero_gateway()
+    try:
+        if current_app.config["XERO_GRANT"] == "client_credentials":
+            tenant = gateway.connect_client_credentials()
+            flash(f"Connected to {tenant.name}.", "success")
+            return redirect(url_for(".index"))
+        request_ = gateway.start_authorization(
+            redirect_uri=_redirect_uri(),
+            legacy_scopes=get_setting(db.session, "legacy_scopes") == "yes",
+        )
+    except XeroError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    session[STATE_KEY] = request_.state
+    session[VERIFIER_KEY] = request_.code_verifier
+    return redirect(request_.url)
+
+
+@bp.get("/callback")
+def callback():
+    """Finish the sign-in: check `state`, store the token, pick the tenant."""
+    expected = session.pop(STATE_KEY, None)
+    verifier = session.pop(VERIFIER_KEY, None)
+    if request.args.get("error"):
+        flash(f"Xero did not connect: {request.args['error']}", "error")
+        return redirect(url_for(".index"))
+    try:
+        tenants = xero_gateway().complete_authorization(
+            request.args.get("code", ""),
+            request.args.get("state", ""),
+            expected,
+            redirect_uri=_redirect_uri(),
+            code_verifier=verifier,
+        )
+    except XeroError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index")), 400 if "state" in str(exc) else 302
+    if len(tenants) == 1:
+        flash(f"Connected to {tenants[0].name}.", "success")
+    else:
+        flash("Choose the Xero organisation to sync with.", "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/tenant")
+def choose_tenant():
+    """Keep the organisation picked from several."""
+    try:
+        tenant = xero_gateway().choose_tenant(request.form.get("tenant_id", ""))
+    except XeroError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Connected to {tenant.name}.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/disconnect")
+def disconnect():
+    """Revoke the token at Xero and forget the connection."""
+    try:
+        xero_gateway().disconnect()
+    except XeroError as exc:
+        flash(f"Disconnected here; Xero said: {exc}", "warning")
+    else:
+        flash("Disconnected from Xero.", "info")
+    return redirect(url_for(".index"))
+
+
+def _redirect_uri() -> str:
+    """The configured redirect URI, else this app's callback URL."""
+    return current_app.config.get("XERO_REDIRECT_URI") or url_for(
+        ".callback", _external=True
+    )

@@ -1,0 +1,234 @@
+"""The `pxflask` command line (CONTRACT.md): a Flask CLI group."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from pxflask.config import ConfigError
+
+EXIT_OK, EXIT_FAILURES, EXIT_ERROR = 0, 1, 2
+
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    """Domain errors that become one clear line and exit status 2."""
+    from pxflask.perfex.db import PerfexConnectionError, PerfexSchemaError
+    from pxflask.perfex.seed import SeedRefused
+    from pxflask.settings import InvalidSetting
+    from pxflask.xero.errors import XeroError
+
+    return (ConfigError, PerfexConnectionError, PerfexSchemaError, SeedRefused,
+            InvalidSetting, XeroError)
+
+
+def clear_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain errors into `error: message` on stderr and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except known_errors() as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+@click.command("seed-demo")
+@click.option("--perfex-url", required=True, help="SQLAlchemy URL of the Perfex DB.")
+@click.option("--prefix", default=None, help="Perfex table prefix (default: tbl).")
+@click.option("--customers", default=40, show_default=True, type=click.IntRange(1))
+@click.option("--invoices", default=300, show_default=True, type=click.IntRange(0))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--admin-password", default="demo-admin", show_default=True)
+@click.option("--force", is_flag=True, help="Seed even if invoices exist.")
+@with_appcontext
+@clear_errors
+def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
+                      invoices: int, seed: int, admin_password: str,
+                      force: bool) -> None:
+    """Create the Perfex tables if absent and fill them with demo data."""
+    from flask import current_app
+
+    from pxflask.perfex.seed import seed_demo
+
+    summary = seed_demo(
+        perfex_url,
+        prefix=prefix or current_app.config["PERFEX_TABLE_PREFIX"],
+        customers=customers,
+        invoices=invoices,
+        seed=seed,
+        force=force,
+        admin_password=admin_password,
+    )
+    click.echo(f"seeded: {summary}")
+
+
+@click.group("settings")
+def settings_group() -> None:
+    """Read and write module settings."""
+
+
+@settings_group.command("show")
+@with_appcontext
+@clear_errors
+def settings_show() -> None:
+    """Print every setting as KEY = VALUE."""
+    from pxflask.extensions import db
+    from pxflask.settings import load_settings
+
+    for key, value in sorted(load_settings(db.session).items()):
+        click.echo(f"{key} = {value}")
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@with_appcontext
+@clear_errors
+def settings_set(key: str, value: str) -> None:
+    """Validate and store one setting."""
+    from pxflask.extensions import db
+    from pxflask.settings import set_setting
+
+    click.echo(f"{key} = {set_setting(db.session, key, value)}")
+
+
+@click.group("xero")
+def xero_group() -> None:
+    """The Xero connection."""
+
+
+@xero_group.command("connect")
+@with_appcontext
+@clear_errors
+def xero_connect() -> None:
+    """Connect a Xero Custom Connection (XERO_GRANT=client_credentials)."""
+    from flask import current_app
+
+    from pxflask.runtime import xero_gateway
+
+    if current_app.config["XERO_GRANT"] != "client_credentials":
+        raise ConfigError(
+            "`pxflask xero connect` is for a Xero Custom Connection: set "
+            "XERO_GRANT=client_credentials, or connect in the web panel at /connection/"
+        )
+    tenant = xero_gateway().connect_client_credentials()
+    click.echo(f"connected: {tenant.name} ({tenant.tenant_id})")
+
+
+@xero_group.command("status")
+@with_appcontext
+@clear_errors
+def xero_status() -> None:
+    """Print connection, tenant, token expiry and quota; exit 2 when not connected."""
+    from pxflask.runtime import xero_gateway
+
+    status = xero_gateway().connection_status()
+    rows = [
+        ("connected", "yes" if status.connected else "no"),
+        ("tenant", f"{status.tenant_name or '-'} ({status.tenant_id or '-'})"),
+        ("grant", status.grant_type or "-"),
+        ("access token expires", f"{status.access_expires_at or '-'} UTC"),
+        ("refresh token expires", f"{status.refresh_expires_at or '-'} UTC"),
+        ("scopes", " ".join(status.scopes) or "-"),
+        ("calls left this minute", _or_dash(status.minute_remaining)),
+        ("calls left today", _or_dash(status.day_remaining)),
+    ]
+    for label, value in rows:
+        click.echo(f"{label:>24}: {value}")
+    if status.refresh_warning:
+        click.echo(f"warning: {status.refresh_warning}")
+    if not status.connected:
+        click.echo(f"error: {status.message}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _or_dash(value: object) -> str:
+    """The value as text, or a dash when unknown."""
+    return "-" if value is None else str(value)
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@with_appcontext
+@clear_errors
+def demo_command(port: int) -> None:
+    """Everything embedded: demo Perfex DB, local Xero sandbox, queue, panel."""
+    from flask import current_app
+
+    from pxflask.demo import run_demo
+
+    run_demo(current_app.instance_path, port)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@click.option("--queue-prefix", default=None, envvar="PXFLASK_QUEUE_PREFIX",
+              help="Prefix of the queue names (separate installs on one Redis).")
+@with_appcontext
+@clear_errors
+def worker_command(burst: bool, queue_prefix: str | None) -> None:
+    """An RQ worker (with scheduler) on the sync and default queues."""
+    from flask import current_app
+
+    from pxflask.jobs import run_worker
+
+    if queue_prefix is not None:
+        current_app.config["PXFLASK_QUEUE_PREFIX"] = queue_prefix
+    run_worker(current_app, burst=burst)
+
+
+@click.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+@clear_errors
+def reset_command(yes: bool) -> None:
+    """Clear every sync link, run, log row and the cached chart of accounts."""
+    from pxflask.extensions import db
+    from pxflask.maintenance import ResetRefused, reset_links
+
+    if not yes:
+        click.confirm("Forget every link between Perfex and Xero?", abort=True)
+    try:
+        summary = reset_links(db.session)
+    except ResetRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"reset: {summary}")
+
+
+COMMANDS: list[click.Command] = [
+    seed_demo_command,
+    settings_group,
+    demo_command,
+    xero_group,
+    worker_command,
+    reset_command,
+]
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the pxflask commands to the app's CLI."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    """App factory for the console script."""
+    from pxflask import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
+def main() -> None:
+    """pxflask: the Perfex CRM <-> Xero integration."""

@@ -1,0 +1,99 @@
+"""Settings from the environment and the instance file (see CONTRACT.md)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SCOPES = (
+    "offline_access accounting.invoices accounting.payments "
+    "accounting.banktransactions accounting.contacts accounting.settings"
+)
+LEGACY_SCOPES = (
+    "offline_access accounting.transactions accounting.contacts accounting.settings"
+)
+
+# Every operator-facing key with its default; env vars and instance/pxflask.toml
+# may set any of them.
+DEFAULTS: dict[str, Any] = {
+    "PXFLASK_DATABASE_URL": None,
+    "PERFEX_DATABASE_URL": None,
+    "PERFEX_TABLE_PREFIX": "tbl",
+    "REDIS_URL": None,
+    "XERO_CLIENT_ID": None,
+    "XERO_CLIENT_SECRET": None,
+    "XERO_GRANT": "authorization_code",
+    "XERO_REDIRECT_URI": None,
+    "XERO_SCOPES": DEFAULT_SCOPES,
+    "XERO_API_URL": "https://api.xero.com/api.xro/2.0",
+    "XERO_LOGIN_URL": "https://login.xero.com/identity/connect/authorize",
+    "XERO_TOKEN_URL": "https://identity.xero.com/connect/token",
+    "XERO_REVOKE_URL": "https://identity.xero.com/connect/revocation",
+    "XERO_CONNECTIONS_URL": "https://api.xero.com/connections",
+    "XERO_WEBHOOK_KEY": None,
+    "PXFLASK_SECRET_KEY": None,
+    "PXFLASK_ENCRYPTION_KEY": None,
+    "PXFLASK_HOOK_TOKEN": None,
+    "PXFLASK_DEMO": False,
+}
+
+CONFIG_FILE = "pxflask.toml"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which."""
+
+
+def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    """Merge defaults, the instance TOML file, the environment and overrides."""
+    settings = dict(DEFAULTS)
+    settings.update(_read_instance_file(Path(instance_path) / CONFIG_FILE))
+    for key in DEFAULTS:
+        if key in os.environ and os.environ[key] != "":
+            settings[key] = os.environ[key]
+    settings.update(overrides or {})
+    settings["PXFLASK_DEMO"] = _truthy(settings.get("PXFLASK_DEMO"))
+    if not settings["PXFLASK_DATABASE_URL"]:
+        db_file = Path(instance_path) / "pxflask.db"
+        settings["PXFLASK_DATABASE_URL"] = f"sqlite:///{db_file}"
+    if settings["XERO_GRANT"] not in ("authorization_code", "client_credentials"):
+        raise ConfigError(
+            "XERO_GRANT must be 'authorization_code' or 'client_credentials', "
+            f"not {settings['XERO_GRANT']!r}"
+        )
+    return settings
+
+
+def require_secrets(settings: dict[str, Any]) -> None:
+    """Refuse to serve a real deployment without its session and encryption keys."""
+    if settings.get("TESTING") or settings.get("PXFLASK_DEMO"):
+        return
+    required = ("PXFLASK_SECRET_KEY", "PXFLASK_ENCRYPTION_KEY", "PERFEX_DATABASE_URL")
+    missing = [key for key in required if not settings.get(key)]
+    if missing:
+        raise ConfigError(
+            "missing required setting(s): " + ", ".join(missing)
+            + " (set them in the environment or instance/pxflask.toml)"
+        )
+
+
+def _read_instance_file(path: Path) -> dict[str, Any]:
+    """Read instance/pxflask.toml when it exists."""
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return {key.upper(): value for key, value in data.items()}
+
+
+def _truthy(value: Any) -> bool:
+    """Read a flag from env-style text or a bool."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

@@ -1,0 +1,280 @@
+"""Plain records read from Perfex: frozen dataclasses, money as Decimal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+# tblinvoices.status
+INVOICE_UNPAID = 1
+INVOICE_PAID = 2
+INVOICE_PARTIALLY_PAID = 3
+INVOICE_OVERDUE = 4
+INVOICE_CANCELLED = 5
+INVOICE_DRAFT = 6
+INVOICE_STATUS_NAMES = {
+    INVOICE_UNPAID: "unpaid",
+    INVOICE_PAID: "paid",
+    INVOICE_PARTIALLY_PAID: "partially_paid",
+    INVOICE_OVERDUE: "overdue",
+    INVOICE_CANCELLED: "cancelled",
+    INVOICE_DRAFT: "draft",
+}
+DRAFT_NUMBER = 1_000_000_000
+
+# tblcreditnotes.status
+CREDIT_NOTE_OPEN = 1
+CREDIT_NOTE_CLOSED = 2
+CREDIT_NOTE_VOID = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    """A row of tblcountries."""
+
+    id: int
+    iso2: str | None
+    short_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A street address with its country resolved."""
+
+    street: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    country: Country | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A customer's contact person (tblcontacts)."""
+
+    id: int
+    customer_id: int
+    firstname: str
+    lastname: str
+    email: str
+    phone: str | None
+    is_primary: bool
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """A Perfex currency (tblcurrencies); `code` is the ISO name."""
+
+    id: int
+    code: str
+    symbol: str
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A customer (tblclients) with its primary contact and addresses."""
+
+    id: int
+    company: str | None
+    vat: str | None
+    phone: str | None
+    website: str | None
+    active: bool
+    default_currency_id: int
+    address: Address
+    billing: Address
+    shipping: Address
+    primary_contact: Contact | None
+    datecreated: datetime | None
+
+    @property
+    def is_individual(self) -> bool:
+        """True when the customer has no company name (a person)."""
+        return not (self.company or "").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Tax:
+    """A Perfex tax (tbltaxes)."""
+
+    id: int
+    name: str
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A catalogue item (tblitems) with its taxes."""
+
+    id: int
+    description: str
+    long_description: str | None
+    rate: Decimal
+    unit: str | None
+    group_id: int
+    tax_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMode:
+    """An offline payment mode (tblpayment_modes)."""
+
+    id: int
+    name: str
+    description: str | None
+    active: bool
+    invoices_only: bool
+    expenses_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LineTax:
+    """One tax applied to one line (tblitem_tax): name and rate snapshot."""
+
+    name: str
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """An invoice or credit-note line (tblitemable) with its taxes."""
+
+    id: int
+    description: str
+    long_description: str | None
+    qty: Decimal
+    rate: Decimal
+    unit: str | None
+    item_order: int
+    taxes: tuple[LineTax, ...]
+    is_optional: bool = False
+    is_selected: bool = True
+
+    @property
+    def counts(self) -> bool:
+        """False for optional lines the customer did not select (not in totals)."""
+        return self.is_selected or not self.is_optional
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice (tblinvoices) with lines and the fields a sync needs."""
+
+    id: int
+    number: int
+    prefix: str
+    number_format: int
+    formatted_number: str
+    customer_id: int
+    date: date
+    duedate: date | None
+    currency: Currency
+    subtotal: Decimal
+    total_tax: Decimal
+    total: Decimal
+    adjustment: Decimal
+    discount_percent: Decimal
+    discount_total: Decimal
+    discount_type: str
+    status: int
+    clientnote: str | None
+    terms: str | None
+    datecreated: datetime | None
+    lines: tuple[Line, ...] = field(default=())
+
+    @property
+    def status_name(self) -> str:
+        """The status as a word (unpaid, paid, ...)."""
+        return INVOICE_STATUS_NAMES.get(self.status, f"status-{self.status}")
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment recorded against an invoice (tblinvoicepaymentrecords)."""
+
+    id: int
+    invoice_id: int
+    amount: Decimal
+    mode: str | None
+    method: str | None
+    date: date
+    daterecorded: datetime | None
+    note: str | None
+    transaction_id: str | None
+
+    @property
+    def is_gateway(self) -> bool:
+        """True when the mode is a gateway id (stripe, paypal, ...), not a mode id."""
+        return bool(self.mode) and not str(self.mode).isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class ExpenseCategory:
+    """An expense category (tblexpenses_categories)."""
+
+    id: int
+    name: str
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expense:
+    """An expense (tblexpenses); amount is net, taxes apply on it."""
+
+    id: int
+    category_id: int
+    currency: Currency
+    amount: Decimal
+    tax_ids: tuple[int, ...]
+    name: str | None
+    note: str | None
+    reference_no: str | None
+    customer_id: int
+    payment_mode: str | None
+    date: date
+    dateadded: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """A credit note (tblcreditnotes) with lines."""
+
+    id: int
+    number: int
+    prefix: str
+    number_format: int
+    formatted_number: str
+    customer_id: int
+    date: date
+    currency: Currency
+    subtotal: Decimal
+    total_tax: Decimal
+    total: Decimal
+    adjustment: Decimal
+    discount_percent: Decimal
+    discount_total: Decimal
+    discount_type: str
+    status: int
+    reference_no: str | None
+    lines: tuple[Line, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """A staff member (tblstaff), with the password hash for sign-in."""
+
+    id: int
+    email: str
+    firstname: str
+    lastname: str
+    password_hash: str
+    admin: bool
+    active: bool
+
+    @property
+    def full_name(self) -> str:
+        """First and last name."""
+        return f"{self.firstname} {self.lastname}".strip()

@@ -1,0 +1,50 @@
+"""Glue between the Flask app and the core: the Perfex database, start-up checks."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from sqlalchemy.orm import sessionmaker
+
+from pxflask.config import ConfigError, require_secrets
+from pxflask.extensions import db
+from pxflask.perfex.db import PerfexDB
+from pxflask.xero import XeroGateway
+
+PERFEX_KEY = "pxflask.perfex"
+GATEWAY_KEY = "pxflask.gateway"
+
+
+def perfex_db(app: Flask | None = None) -> PerfexDB:
+    """The app's Perfex database, connected and checked once per process."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cached = app.extensions.get(PERFEX_KEY)
+    if cached is None:
+        url = app.config.get("PERFEX_DATABASE_URL")
+        if not url:
+            raise ConfigError(
+                "PERFEX_DATABASE_URL is not set: point it at the Perfex CRM database, "
+                "e.g. mysql+pymysql://user:password@host/perfex"
+            )
+        cached = PerfexDB.connect(url, app.config.get("PERFEX_TABLE_PREFIX") or "tbl")
+        app.extensions[PERFEX_KEY] = cached
+    return cached
+
+
+def check_startup(app: Flask) -> None:
+    """Fail fast before serving: secrets present and the Perfex schema usable."""
+    require_secrets(app.config)
+    perfex_db(app)
+
+
+def xero_gateway(app: Flask | None = None) -> XeroGateway:
+    """The app's one Xero gateway (thread-safe), built on first use."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cached = app.extensions.get(GATEWAY_KEY)
+    if cached is None:
+        with app.app_context():
+            sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+        cached = XeroGateway.from_settings(
+            dict(app.config), sessions, instance_path=app.instance_path
+        )
+        app.extensions[GATEWAY_KEY] = cached
+    return cached

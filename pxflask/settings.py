@@ -1,0 +1,178 @@
+"""The module's settings: known keys, validation, DB-backed get/set (no Flask)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pxflask.models import Setting
+
+ENTITY_NAMES = (
+    "accounts",
+    "expense-categories",
+    "taxes",
+    "payment-modes",
+    "customers",
+    "items",
+    "invoices",
+    "payments",
+    "credit-notes",
+    "expenses",
+)
+DEFAULT_ENTITIES = ENTITY_NAMES[:8]
+ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9._-]{1,10}$")
+CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
+PAYMENT_KEY = re.compile(r"^payment_account\.(default|\d+|[a-z][a-z0-9_]{1,38})$")
+TAX_KEY = re.compile(r"^tax_rate\.\d+$")
+
+
+class InvalidSetting(ValueError):
+    """A settings key is unknown or its value is not acceptable."""
+
+
+def _account_code(value: str) -> str:
+    """A Xero account code: up to 10 letters, digits, dot, dash or underscore."""
+    if not ACCOUNT_CODE.match(value):
+        raise InvalidSetting(f"{value!r} is not a Xero account code (≤ 10 characters)")
+    return value
+
+
+def _optional_account_code(value: str) -> str:
+    """An account code, or empty to fall back to the sales account."""
+    return _account_code(value) if value else value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    """A validator accepting only the given words."""
+
+    def check(value: str) -> str:
+        if value not in options:
+            raise InvalidSetting(f"{value!r} is not one of: {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _schedule(value: str) -> str:
+    """Minutes between runs (1-10080) or a five-field cron expression."""
+    if value.isdigit():
+        if not 1 <= int(value) <= 10080:
+            raise InvalidSetting("the interval must be between 1 and 10080 minutes")
+        return value
+    fields = value.split()
+    if len(fields) != 5 or not all(CRON_FIELD.match(f) for f in fields):
+        raise InvalidSetting(
+            f"{value!r} is neither minutes nor a cron expression like '*/15 * * * *'"
+        )
+    return value
+
+
+def _iso_date(value: str) -> str:
+    """An ISO date YYYY-MM-DD, or empty to backfill everything."""
+    if value == "":
+        return value
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidSetting(f"{value!r} is not a date like 2025-01-31") from exc
+    return value
+
+
+def _entities(value: str) -> str:
+    """A comma-separated list of known entity names."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ENTITY_NAMES]
+    if unknown:
+        raise InvalidSetting(
+            f"unknown entit{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}"
+            f" (known: {', '.join(ENTITY_NAMES)})"
+        )
+    return ",".join(names)
+
+
+def _seconds_interval(value: str) -> str:
+    """The watcher's interval: whole seconds, at least 5."""
+    if not value.isdigit() or int(value) < 5:
+        raise InvalidSetting(f"{value!r}: the interval is whole seconds, at least 5")
+    return value
+
+
+def _tax_type(value: str) -> str:
+    """A Xero TaxType code such as OUTPUT or TAX001, or empty for automatic."""
+    if value and not re.match(r"^[A-Z0-9_]{2,50}$", value):
+        raise InvalidSetting(f"{value!r} is not a Xero tax type code")
+    return value
+
+
+FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
+    "sales_account": (_account_code, "200"),
+    "rounding_account": (_account_code, "860"),
+    "discount_account": (_optional_account_code, ""),
+    "no_tax_type": (_tax_type, "NONE"),
+    "report_tax_type": (_tax_type, ""),
+    "import_xero_taxes": (_choice("no", "yes"), "no"),
+    "drafts": (_choice("skip", "draft"), "skip"),
+    "sync_mode": (_choice("manual", "realtime", "scheduled"), "manual"),
+    "schedule": (_schedule, "15"),
+    "sync_from": (_iso_date, ""),
+    "entities": (_entities, ",".join(DEFAULT_ENTITIES)),
+    "legacy_scopes": (_choice("no", "yes"), "no"),
+    "watch_interval": (_seconds_interval, "30"),
+}
+
+
+def validate(key: str, value: str) -> str:
+    """Return the normalised value for key, or raise InvalidSetting."""
+    value = value.strip()
+    if key in FIXED_KEYS:
+        return FIXED_KEYS[key][0](value)
+    if PAYMENT_KEY.match(key):
+        return _account_code(value) if value else value
+    if TAX_KEY.match(key):
+        return _tax_type(value)
+    raise InvalidSetting(
+        f"unknown setting {key!r}; known: {', '.join(FIXED_KEYS)}, "
+        "payment_account.<mode id|gateway id|default>, tax_rate.<perfex tax id>"
+    )
+
+
+def defaults() -> dict[str, str]:
+    """Every fixed key with its default value."""
+    return {key: default for key, (_, default) in FIXED_KEYS.items()}
+
+
+def load_settings(session: Session) -> dict[str, str]:
+    """All settings: defaults overlaid with the stored values."""
+    values = defaults()
+    values.update(dict(session.execute(select(Setting.key, Setting.value)).all()))
+    return values
+
+
+def get_setting(session: Session, key: str) -> str:
+    """One setting's value (its default when unset)."""
+    row = session.get(Setting, key)
+    if row is not None:
+        return row.value
+    return defaults().get(key, "")
+
+
+def set_setting(session: Session, key: str, value: str) -> str:
+    """Validate and store one setting; return the stored value."""
+    clean = validate(key, value)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=clean))
+    else:
+        row.value = clean
+    session.commit()
+    return clean
+
+
+def enabled_entities(values: dict[str, str]) -> list[str]:
+    """The entity names switched on, in the canonical order."""
+    chosen = set(values.get("entities", "").split(","))
+    return [name for name in ENTITY_NAMES if name in chosen]

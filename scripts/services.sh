@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Start what the tests need (MariaDB, Redis) when it is not already running.
+set -euo pipefail
+
+wait_for() {  # name, check command...
+  local name=$1; shift
+  for _ in $(seq 1 60); do
+    if "$@" >/dev/null 2>&1; then echo "$name: up"; return 0; fi
+    sleep 0.5
+  done
+  echo "$name: did not come up" >&2
+  return 1
+}
+
+mariadb_up() {
+  if command -v mariadb-admin >/dev/null 2>&1; then
+    mariadb-admin -h127.0.0.1 -uroot ping
+  else
+    mysqladmin -h127.0.0.1 -uroot ping
+  fi
+}
+
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG; }
+
+if ! mariadb_up >/dev/null 2>&1; then
+  echo "MariaDB: starting"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for MariaDB mariadb_up
+else
+  echo "MariaDB: up"
+fi
+
+if ! redis_up >/dev/null 2>&1; then
+  echo "Redis: starting"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_for Redis redis_up
+else
+  echo "Redis: up"
+fi
