@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     app.context_processor(lambda: {"nav_items": lambda: _nav_items(app)})
+    _register_error_pages(app)
     from pxflask.cli import register_cli
 
     register_cli(app)
@@ -60,6 +61,28 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in with your Perfex admin account."
     login_manager.session_protection = "strong"
+
+
+def _register_error_pages(app: Flask) -> None:
+    """Show configuration and Perfex database problems as a clear 503 page."""
+    from flask import render_template
+
+    from pxflask.config import ConfigError
+    from pxflask.perfex.db import PerfexError
+
+    def unavailable(exc: Exception):
+        app.logger.error("service unavailable: %s", exc)
+        heading = (
+            "The Perfex database is not usable"
+            if isinstance(exc, PerfexError)
+            else "pxflask is not configured"
+        )
+        page = render_template("errors/unavailable.html", heading=heading,
+                               message=str(exc))
+        return page, 503
+
+    app.register_error_handler(PerfexError, unavailable)
+    app.register_error_handler(ConfigError, unavailable)
 
 
 NAV = (

@@ -57,17 +57,20 @@ def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
     """Create the Perfex tables if absent and fill them with demo data."""
     from flask import current_app
 
-    from pxflask.perfex.seed import seed_demo
+    from pxflask.perfex.seed import SeedRefused, seed_demo
 
-    summary = seed_demo(
-        perfex_url,
-        prefix=prefix or current_app.config["PERFEX_TABLE_PREFIX"],
-        customers=customers,
-        invoices=invoices,
-        seed=seed,
-        force=force,
-        admin_password=admin_password,
-    )
+    try:
+        summary = seed_demo(
+            perfex_url,
+            prefix=prefix or current_app.config["PERFEX_TABLE_PREFIX"],
+            customers=customers,
+            invoices=invoices,
+            seed=seed,
+            force=force,
+            admin_password=admin_password,
+        )
+    except SeedRefused as refused:
+        raise SeedRefused(f"{refused}; pass --force to seed it anyway") from None
     click.echo(f"seeded: {summary}")
 
 
@@ -99,6 +102,31 @@ def settings_set(key: str, value: str) -> None:
     from pxflask.settings import set_setting
 
     click.echo(f"{key} = {set_setting(db.session, key, value)}")
+
+
+@click.command("check")
+@with_appcontext
+@clear_errors
+def check_command() -> None:
+    """Check the secrets, the module database and the Perfex schema."""
+    from flask import current_app
+    from sqlalchemy import inspect
+
+    from pxflask.extensions import db
+    from pxflask.perfex.db import safe_url
+    from pxflask.runtime import check_startup, perfex_db
+
+    check_startup(current_app)
+    perfex = perfex_db()
+    click.echo(f"perfex: {safe_url(perfex.engine.url)} (prefix {perfex.prefix!r}) ok")
+    tables = set(inspect(db.engine).get_table_names())
+    missing = sorted(set(db.metadata.tables) - tables)
+    if missing:
+        raise ConfigError(
+            "the module's tables are missing (" + ", ".join(missing)
+            + "): run `pxflask db upgrade`"
+        )
+    click.echo("module database: ok")
 
 
 @click.group("xero")
@@ -207,6 +235,7 @@ def reset_command(yes: bool) -> None:
 
 COMMANDS: list[click.Command] = [
     seed_demo_command,
+    check_command,
     settings_group,
     demo_command,
     xero_group,

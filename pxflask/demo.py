@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.serving import run_simple
 
 from pxflask.perfex.seed import SeedRefused, seed_demo
+from pxflask.sandbox.server import RunningSandbox, start_sandbox
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_ADMIN_PASSWORD = "demo-admin"  # noqa: S105 - printed for the newcomer on purpose
@@ -28,8 +29,23 @@ def demo_perfex_url(instance_path: str | Path) -> str:
     return url
 
 
-def build_demo_app(instance_path: str | Path, sandbox_url: str,
-                   sandbox_config: dict[str, str], port: int) -> Flask:
+def sandbox_settings(running: RunningSandbox) -> dict[str, str]:
+    """The XERO_* settings that point pxflask at a running sandbox."""
+    options = running.sandbox.options
+    return {
+        "XERO_API_URL": running.api_url,
+        "XERO_LOGIN_URL": running.url + "/identity/connect/authorize",
+        "XERO_TOKEN_URL": running.url + "/identity/connect/token",
+        "XERO_REVOKE_URL": running.url + "/identity/connect/revocation",
+        "XERO_CONNECTIONS_URL": running.url + "/connections",
+        "XERO_CLIENT_ID": options.client_id,
+        "XERO_CLIENT_SECRET": options.client_secret,
+        "XERO_WEBHOOK_KEY": options.webhook_key,
+    }
+
+
+def build_demo_app(instance_path: str | Path, sandbox: RunningSandbox,
+                   port: int) -> Flask:
     """An app wired to the demo Perfex DB and the local sandbox, tables upgraded."""
     from flask_migrate import upgrade
 
@@ -41,10 +57,9 @@ def build_demo_app(instance_path: str | Path, sandbox_url: str,
         "PERFEX_DATABASE_URL": demo_perfex_url(instance_path),
         "REDIS_URL": None,
         "XERO_REDIRECT_URI": f"http://127.0.0.1:{port}/connection/callback",
-        "XERO_WEBHOOK_KEY": "sandbox-webhook-key",
-        "SANDBOX_URL": sandbox_url,
+        "SANDBOX_URL": sandbox.url,
     }
-    config.update(sandbox_config)
+    config.update(sandbox_settings(sandbox))
     app = create_app(config)
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
@@ -53,11 +68,9 @@ def build_demo_app(instance_path: str | Path, sandbox_url: str,
 
 def run_demo(instance_path: str | Path, port: int) -> None:
     """Start the sandbox and serve the panel until interrupted."""
-    from pxflask.sandbox.server import start_sandbox
-
     sandbox = start_sandbox(host="127.0.0.1", port=0)
     try:
-        app = build_demo_app(instance_path, sandbox.url, sandbox.config, port)
+        app = build_demo_app(instance_path, sandbox, port)
         click.echo(f"Xero sandbox:  {sandbox.url}")
         click.echo(f"pxflask panel: http://127.0.0.1:{port}/")
         click.echo(f"demo login:    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}")

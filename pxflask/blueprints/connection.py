@@ -83,7 +83,7 @@ def callback():
         )
     except XeroError as exc:
         flash(str(exc), "error")
-        return redirect(url_for(".index")), 400 if "state" in str(exc) else 302
+        return index(), 400
     if len(tenants) == 1:
         flash(f"Connected to {tenants[0].name}.", "success")
     else:
