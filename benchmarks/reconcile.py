@@ -1,0 +1,163 @@
+"""Benchmark the reconciliation against datacompy on synthetic month-end data.
+
+Usage: ``.venv/bin/python benchmarks/reconcile.py [--n 1000000] [--rate 0.01]``
+
+The data (n invoices and n payments per side, ``rate`` of the rows broken per
+discrepancy category) is generated once and stored as Parquet; every measurement then
+runs in a fresh subprocess that loads it, so peak memory (``ru_maxrss``) belongs to
+that measurement alone.  Measurements:
+
+- ``ours:invoices``: ``reconcile`` on the invoice frames, no links (matching by
+  number, like datacompy's join on invoice_number), all checks and summaries;
+- ``datacompy``: ``datacompy`` Compare on the same invoice frames, joined on
+  invoice_number, up to ``matches()``;
+- ``ours:full``: ``reconcile`` with payments and the link table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FRAMES = (
+    "perfex_invoices",
+    "xero_invoices",
+    "perfex_payments",
+    "xero_payments",
+    "links",
+)
+
+
+def _generate(n: int, rate: float, seed: int, out: Path) -> dict[str, int]:
+    """Write the synthetic frames as Parquet; return row counts."""
+    from pxflask.reconcile.synthetic import make_dataset
+
+    data = make_dataset(n, seed=seed, rate=rate)
+    counts = {}
+    for name in FRAMES:
+        frame = getattr(data, name)
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+        counts[name] = len(frame)
+    counts["injected"] = int(sum(len(v) for v in data.injected.values()))
+    return counts
+
+
+def _load(folder: Path) -> dict[str, object]:
+    """Read the Parquet frames back with the schema dtypes."""
+    import pandas as pd
+
+    from pxflask.reconcile.frames import SCHEMAS
+
+    return {
+        name: pd.read_parquet(folder / f"{name}.parquet").astype(SCHEMAS[name].columns)
+        for name in FRAMES
+    }
+
+
+def _worker(kind: str, folder: Path) -> dict[str, float]:
+    """Run one measurement in this process; return seconds, RSS and a result count."""
+    frames = _load(folder)
+    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    cpu = time.process_time()
+    if kind == "datacompy":
+        import datacompy
+
+        compare_cls = getattr(datacompy, "Compare", None) or datacompy.PandasCompare
+        cmp = compare_cls(
+            frames["perfex_invoices"],
+            frames["xero_invoices"],
+            join_columns="invoice_number",
+            df1_name="perfex",
+            df2_name="xero",
+        )
+        cmp.matches()
+        result = len(cmp.intersect_rows)
+    else:
+        from pxflask.reconcile import reconcile
+
+        if kind == "ours:invoices":
+            report = reconcile(frames["perfex_invoices"], frames["xero_invoices"])
+        else:
+            report = reconcile(
+                frames["perfex_invoices"],
+                frames["xero_invoices"],
+                frames["perfex_payments"],
+                frames["xero_payments"],
+                frames["links"],
+            )
+        result = int(report.summary["count"].sum())
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_mb": peak_kb / 1024,
+        "inputs_mb": base_kb / 1024,
+        "result": result,
+    }
+
+
+def _measure(kind: str, folder: Path) -> dict[str, float]:
+    """Run a measurement in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--data", str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate the data, run the measurements and print them side by side."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="invoices per side")
+    parser.add_argument("--rate", type=float, default=0.01, help="share per category")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-datacompy", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker, Path(args.data))))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="pxflask-bench-") as tmp:
+        folder = Path(tmp)
+        t = time.perf_counter()
+        counts = _generate(args.n, args.rate, args.seed, folder)
+        print(f"generated in {time.perf_counter() - t:.1f} s: {counts}")
+        kinds = ["ours:invoices", "ours:full"]
+        if not args.skip_datacompy:
+            kinds.insert(1, "datacompy")
+        results = {kind: _measure(kind, folder) for kind in kinds}
+
+    print(
+        f"{'measurement':<15}{'wall s':>9}{'cpu s':>9}{'peak MB':>10}"
+        f"{'inputs MB':>11}{'result':>10}"
+    )
+    for kind, r in results.items():
+        print(
+            f"{kind:<15}{r['seconds']:>9.2f}{r['cpu_seconds']:>9.2f}"
+            f"{r['peak_mb']:>10.0f}{r['inputs_mb']:>11.0f}{r['result']:>10}"
+        )
+    if "datacompy" in results:
+        ours, theirs = results["ours:invoices"], results["datacompy"]
+        print(
+            f"speed-up vs datacompy (invoices): wall "
+            f"{theirs['seconds'] / ours['seconds']:.1f}x, cpu "
+            f"{theirs['cpu_seconds'] / ours['cpu_seconds']:.1f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

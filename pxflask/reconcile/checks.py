@@ -1,0 +1,200 @@
+"""Discrepancy checks over side-by-side rows, vectorised; one bit per category.
+
+Rules (``tolerance`` is in cents: an amount differs when ``|perfex - xero| >
+tolerance``, so tolerance 0 means exact and the default 1 cent lets a 1-cent rounding
+difference pass):
+
+Invoices
+- ``missing_in_xero``: a Perfex invoice with no Xero invoice, unless it is a draft or
+  cancelled (neither is expected in Xero).
+- ``only_in_xero``: a Xero invoice with no Perfex invoice, unless it is VOIDED or
+  DELETED (no effect on the ledger).
+- ``duplicate_in_xero``: a further live (not VOIDED/DELETED) Xero invoice with the
+  number, or the customer + date + total, of an already matched Perfex invoice.  The
+  extra row carries the flag; its Perfex invoice's own row is compared normally.  A
+  VOIDED/DELETED extra copy is clean.
+- ``status_differs``: the Xero status is not one that the Perfex status allows:
+  unpaid / overdue / partially_paid -> AUTHORISED; paid -> PAID; cancelled -> VOIDED,
+  DELETED, DRAFT or SUBMITTED (never AUTHORISED/PAID); draft -> DRAFT or DELETED
+  (a Perfex draft synced with ``drafts=draft``; with ``drafts=skip`` it is simply
+  absent, which is clean).
+- ``currency_differs``, ``total_differs``, ``subtotal_differs``, ``tax_differs``,
+  ``paid_differs``: compared on matched pairs, except "dead" pairs (Perfex draft or
+  cancelled against Xero VOIDED/DELETED), whose amounts no longer matter.
+
+Payments
+- ``missing_in_xero``: a Perfex payment with no Xero payment, or with a DELETED one.
+- ``only_in_xero``: a Xero payment (not DELETED) with no Perfex payment.
+- ``amount_differs`` and ``date_differs``: on matched pairs.
+
+Money at stake per category: the invoice total (missing, status, currency), the Xero
+total (only, duplicate), the absolute difference (amount categories); for payments the
+payment amount, or the absolute difference for ``amount_differs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "INVOICE_CATEGORIES",
+    "PAYMENT_CATEGORIES",
+    "CheckResult",
+    "allowed_status_pairs",
+    "check_invoices",
+    "check_payments",
+    "describe",
+]
+
+INVOICE_CATEGORIES = (
+    "missing_in_xero",
+    "only_in_xero",
+    "total_differs",
+    "subtotal_differs",
+    "tax_differs",
+    "currency_differs",
+    "status_differs",
+    "paid_differs",
+    "duplicate_in_xero",
+)
+PAYMENT_CATEGORIES = (
+    "missing_in_xero",
+    "only_in_xero",
+    "amount_differs",
+    "date_differs",
+)
+
+_PERFEX_ORDER = ("unpaid", "paid", "partially_paid", "overdue", "cancelled", "draft")
+_XERO_ORDER = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")
+_ALLOWED = {
+    "unpaid": {"AUTHORISED"},
+    "overdue": {"AUTHORISED"},
+    "partially_paid": {"AUTHORISED"},
+    "paid": {"PAID"},
+    "cancelled": {"VOIDED", "DELETED", "DRAFT", "SUBMITTED"},
+    "draft": {"DRAFT", "DELETED"},
+}
+_STATUS_OK = np.array(
+    [[x in _ALLOWED[p] for x in _XERO_ORDER] for p in _PERFEX_ORDER], dtype=bool
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Category bits per row and the money at stake per category (cents)."""
+
+    categories: tuple[str, ...]
+    bits: np.ndarray  # uint16, bit i set when categories[i] applies
+    money: dict[str, np.ndarray]  # int64 cents per row, meaningful where flagged
+
+    def flagged(self, category: str) -> np.ndarray:
+        """Boolean mask of rows carrying ``category``."""
+        return (self.bits & (1 << self.categories.index(category))) != 0
+
+    def row_money(self) -> np.ndarray:
+        """The largest money at stake among each row's categories (cents)."""
+        out = np.zeros(len(self.bits), np.int64)
+        for name in self.categories:
+            np.maximum(out, np.where(self.flagged(name), self.money[name], 0), out=out)
+        return out
+
+
+def allowed_status_pairs() -> dict[str, frozenset[str]]:
+    """The Xero statuses each Perfex status accepts."""
+    return {p: frozenset(x) for p, x in _ALLOWED.items()}
+
+
+def _cents(col: pd.Series) -> np.ndarray:
+    """Nullable cents as int64 with 0 for missing."""
+    return col.to_numpy(dtype=np.int64, na_value=0)
+
+
+def _bits(categories: tuple[str, ...], masks: dict[str, np.ndarray]) -> np.ndarray:
+    """Fold boolean masks into category bits."""
+    n = len(next(iter(masks.values())))
+    bits = np.zeros(n, np.uint16)
+    for i, name in enumerate(categories):
+        bits[masks[name]] |= np.uint16(1 << i)
+    return bits
+
+
+def check_invoices(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
+    """Flag invoice rows (the side-by-side frame of ``report.invoice_rows``)."""
+    has_p = rows["perfex_id"].notna().to_numpy()
+    has_x = rows["xero_invoice_id"].notna().to_numpy()
+    extra = rows["extra_copy"].to_numpy(bool)
+    p_status = pd.Categorical(rows["perfex_status"], categories=_PERFEX_ORDER).codes
+    x_status = pd.Categorical(rows["xero_status"], categories=_XERO_ORDER).codes
+    x_dead = x_status >= _XERO_ORDER.index("VOIDED")
+    p_inactive = p_status >= _PERFEX_ORDER.index("cancelled")
+    pair = has_p & has_x & ~extra
+    status_ok = _STATUS_OK[np.maximum(p_status, 0), np.maximum(x_status, 0)]
+    live_pair = pair & ~(x_dead & p_inactive)
+
+    money = {}
+    masks = {}
+    for name in ("subtotal", "tax", "total", "paid"):
+        diff = np.abs(
+            _cents(rows[f"perfex_{name}_cents"]) - _cents(rows[f"xero_{name}_cents"])
+        )
+        masks[f"{name}_differs"] = live_pair & (diff > tolerance_cents)
+        money[f"{name}_differs"] = diff
+    p_cur = rows["perfex_currency"].str.upper().to_numpy(dtype=object, na_value="")
+    x_cur = rows["xero_currency"].str.upper().to_numpy(dtype=object, na_value="")
+    masks["currency_differs"] = live_pair & (p_cur != x_cur)
+    masks["status_differs"] = pair & ~status_ok
+    masks["missing_in_xero"] = has_p & ~has_x & ~p_inactive
+    masks["only_in_xero"] = has_x & ~has_p & ~x_dead
+    masks["duplicate_in_xero"] = extra & ~x_dead
+    p_total = _cents(rows["perfex_total_cents"])
+    x_total = _cents(rows["xero_total_cents"])
+    for name in ("missing_in_xero", "currency_differs", "status_differs"):
+        money[name] = p_total
+    for name in ("only_in_xero", "duplicate_in_xero"):
+        money[name] = x_total
+    return CheckResult(INVOICE_CATEGORIES, _bits(INVOICE_CATEGORIES, masks), money)
+
+
+def check_payments(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
+    """Flag payment rows (the side-by-side frame of ``report.payment_rows``)."""
+    has_p = rows["perfex_payment_id"].notna().to_numpy()
+    has_x = rows["xero_payment_id"].notna().to_numpy()
+    deleted = (rows["xero_status"] == "DELETED").to_numpy(dtype=bool, na_value=False)
+    pair = has_p & has_x & ~deleted
+    p_amount = _cents(rows["perfex_amount_cents"])
+    x_amount = _cents(rows["xero_amount_cents"])
+    diff = np.abs(p_amount - x_amount)
+    p_day = rows["perfex_date"].to_numpy(dtype="datetime64[us]")
+    x_day = rows["xero_date"].to_numpy(dtype="datetime64[us]")
+    masks = {
+        "missing_in_xero": has_p & (~has_x | deleted),
+        "only_in_xero": has_x & ~has_p & ~deleted,
+        "amount_differs": pair & (diff > tolerance_cents),
+        "date_differs": pair & (p_day != x_day),
+    }
+    money = {
+        "missing_in_xero": p_amount,
+        "only_in_xero": x_amount,
+        "amount_differs": diff,
+        "date_differs": p_amount,
+    }
+    return CheckResult(PAYMENT_CATEGORIES, _bits(PAYMENT_CATEGORIES, masks), money)
+
+
+def describe(result: CheckResult) -> pd.Categorical:
+    """The ``;``-separated category names per row ('' when clean)."""
+    bits = result.bits.astype(np.int64)
+    uniq = np.flatnonzero(np.bincount(bits, minlength=1))
+    if len(bits) == 0:
+        return pd.Categorical([], categories=[""])
+    slot = np.zeros(int(uniq[-1]) + 1, np.int32)
+    slot[uniq] = np.arange(len(uniq), dtype=np.int32)
+    inverse = slot[bits]
+    names = [
+        ";".join(c for i, c in enumerate(result.categories) if int(b) >> i & 1)
+        for b in uniq
+    ]
+    return pd.Categorical.from_codes(inverse.astype(np.int32), categories=names)

@@ -1,0 +1,276 @@
+"""Write the report: summary/invoices/payments CSV, an XLSX workbook and HTML.
+
+Money leaves the report as plain decimal strings with 2 dp in CSV and HTML (the
+``*_cents`` columns lose their suffix: ``perfex_total_cents`` -> ``perfex_total``),
+and as exact Decimal numbers formatted ``0.00`` in XLSX.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from pxflask.reconcile.charts import category_chart, monthly_chart
+from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.report import ReconciliationReport
+
+__all__ = [
+    "HTML_TABLE_ROWS",
+    "OUTPUT_FILES",
+    "XLSX_MAX_ROWS",
+    "format_cents",
+    "public_frame",
+    "render_html",
+    "write_csvs",
+    "write_html",
+    "write_outputs",
+    "write_xlsx",
+]
+
+OUTPUT_FILES = (
+    "summary.csv",
+    "invoices.csv",
+    "payments.csv",
+    "report.xlsx",
+    "report.html",
+)
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
+HTML_TABLE_ROWS = 500
+_DATE_FORMAT = "%Y-%m-%d"
+_INTERNAL = ("extra_copy",)
+
+
+def format_cents(values: pd.Series) -> pd.Series:
+    """Integer cents as '1234.50'-style strings; missing stays missing."""
+    missing = values.isna().to_numpy()
+    cents = values.to_numpy(dtype=np.int64, na_value=0)
+    units = pd.Series(np.abs(cents) // 100, index=values.index).astype("str")
+    frac = pd.Series(np.abs(cents) % 100, index=values.index).astype("str").str.zfill(2)
+    sign = pd.Series(np.where(cents < 0, "-", ""), index=values.index, dtype="str")
+    out = sign + units + "." + frac
+    return out.mask(missing)
+
+
+def public_frame(frame: pd.DataFrame, decimals: bool = False) -> pd.DataFrame:
+    """The frame as exported: ``*_cents`` columns renamed and shown as decimals."""
+    out = {}
+    for col in frame.columns:
+        if col in _INTERNAL:
+            continue
+        if col.endswith("_cents"):
+            series = frame[col]
+            if decimals:
+                values = [
+                    None if pd.isna(v) else from_cents(int(v)) for v in series.tolist()
+                ]
+                out[col.removesuffix("_cents")] = pd.Series(values, dtype=object)
+            else:
+                out[col.removesuffix("_cents")] = format_cents(series)
+        else:
+            out[col] = frame[col].reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write one CSV with ISO dates and empty cells for missing values."""
+    public_frame(frame).to_csv(path, index=False, date_format=_DATE_FORMAT)
+
+
+def write_csvs(report: ReconciliationReport, out_dir: Path) -> list[Path]:
+    """Write summary.csv, invoices.csv and payments.csv."""
+    paths = []
+    for name, frame in (
+        ("summary", report.summary),
+        ("invoices", report.invoices),
+        ("payments", report.payments),
+    ):
+        path = out_dir / f"{name}.csv"
+        _csv(frame, path)
+        paths.append(path)
+    return paths
+
+
+def _sheet_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Rows that fit in a sheet: all, or the discrepancies only when too many."""
+    if len(frame) <= XLSX_MAX_ROWS:
+        return frame, None
+    flagged = frame[frame["discrepancy"] != ""].head(XLSX_MAX_ROWS)
+    return flagged, f"{len(frame):,} rows: only discrepancies are listed"
+
+
+def _format_sheet(sheet: object, frame: pd.DataFrame) -> None:
+    """Money columns as 0.00, dates as yyyy-mm-dd, a frozen header."""
+    sheet.freeze_panes = "A2"
+    for i, col in enumerate(frame.columns, start=1):
+        fmt = None
+        if col.endswith("_cents"):
+            fmt = "0.00"
+        elif pd.api.types.is_datetime64_any_dtype(frame[col]):
+            fmt = "yyyy-mm-dd"
+        letter = get_column_letter(i)
+        sheet.column_dimensions[letter].width = max(10, min(40, len(col) + 2))
+        if fmt is None:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+            cell.number_format = fmt
+
+
+def write_xlsx(report: ReconciliationReport, target: Path | BinaryIO) -> None:
+    """Write the workbook: summary, invoices, payments, by_month and more sheets."""
+    notes = []
+    sheets = {"summary": report.summary}
+    for name in ("invoices", "payments"):
+        rows, note = _sheet_rows(getattr(report, name))
+        sheets[name] = rows
+        if note:
+            notes.append(f"{name}: {note}")
+    sheets.update(
+        {
+            "by_month": report.by_month,
+            "by_currency": report.by_currency,
+            "by_customer": report.by_customer.head(XLSX_MAX_ROWS),
+            "summary_by_currency": report.summary_by_currency,
+        }
+    )
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            public_frame(frame, decimals=True).to_excel(
+                writer, sheet_name=name, index=False
+            )
+            _format_sheet(writer.sheets[name], frame)
+        if notes:
+            pd.DataFrame({"note": notes}).to_excel(
+                writer, sheet_name="notes", index=False
+            )
+
+
+def _table(frame: pd.DataFrame, limit: int = HTML_TABLE_ROWS) -> str:
+    """An escaped HTML table of the first ``limit`` rows."""
+    shown = public_frame(frame.head(limit))
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = []
+    for row in shown.itertuples(index=False):
+        cells = []
+        for value in row:
+            if (
+                value is None
+                or value is pd.NaT
+                or (isinstance(value, float) and np.isnan(value))
+            ):
+                text = ""
+            elif isinstance(value, pd.Timestamp):
+                text = value.strftime(_DATE_FORMAT)
+            else:
+                text = str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if len(frame) > limit:
+        more = f"<p class='note'>Showing {limit:,} of {len(frame):,} rows.</p>"
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        + more
+    )
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
+h1{margin-bottom:.2rem}.meta{color:#666;margin-top:0}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{border:1px solid #ddd;border-radius:8px;padding:.7rem 1rem;min-width:11rem}
+.card .n{font-size:1.6rem;font-weight:600}.card.bad{border-color:#d9534f}
+.card.ok{border-color:#5cb85c}.card .l{color:#555;font-size:.85rem}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0 1.5rem}
+th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;white-space:nowrap}
+th{background:#f4f4f4}.note{color:#666;font-size:.85rem}
+.chart svg{max-width:100%;height:auto}
+"""
+
+
+def _card(label: str, value: str, css: str = "") -> str:
+    """One summary card."""
+    return (
+        f"<div class='card {css}'><div class='n'>{html.escape(value)}</div>"
+        f"<div class='l'>{html.escape(label)}</div></div>"
+    )
+
+
+def render_html(report: ReconciliationReport) -> str:
+    """The self-contained HTML report (inline CSS and SVG charts)."""
+    summary = report.summary
+    period = (
+        f"{report.date_from or '…'} to {report.date_to or '…'}"
+        if report.date_from or report.date_to
+        else "all dates"
+    )
+    inv_bad = int((report.invoices["discrepancy"] != "").sum())
+    pay_bad = int((report.payments["discrepancy"] != "").sum())
+    cards = [
+        _card("invoices compared", f"{len(report.invoices):,}"),
+        _card(
+            "invoices with discrepancies", f"{inv_bad:,}", "bad" if inv_bad else "ok"
+        ),
+        _card("payments compared", f"{len(report.payments):,}"),
+        _card(
+            "payments with discrepancies", f"{pay_bad:,}", "bad" if pay_bad else "ok"
+        ),
+    ]
+    for row in summary[summary["count"] > 0].itertuples(index=False):
+        money = from_cents(row.money_at_stake_cents)
+        cards.append(
+            _card(
+                f"{row.scope}: {row.category} · {money} at stake",
+                f"{row.count:,}",
+                "bad",
+            )
+        )
+    status = (
+        "Discrepancies found." if report.has_discrepancies else "Perfex and Xero agree."
+    )
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>Perfex ↔ Xero reconciliation</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Perfex ↔ Xero reconciliation</h1>",
+        f"<p class='meta'>Period: {html.escape(period)} · tolerance "
+        f"{html.escape(str(report.tolerance))} · generated "
+        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}. "
+        f"{status}</p>",
+        f"<div class='cards'>{''.join(cards)}</div>",
+        "<h2>Summary</h2>",
+        _table(summary),
+        "<h2>Charts</h2>",
+        f"<div class='chart'>{monthly_chart(report.by_month)}</div>",
+        f"<div class='chart'>{category_chart(summary)}</div>",
+        "<h2>Totals by currency</h2>",
+        _table(report.by_currency),
+        "<h2>Invoice discrepancies</h2>",
+        _table(report.discrepancies("invoices")),
+        "<h2>Payment discrepancies</h2>",
+        _table(report.discrepancies("payments")),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_html(report: ReconciliationReport, path: Path) -> None:
+    """Write report.html."""
+    path.write_text(render_html(report), encoding="utf-8")
+
+
+def write_outputs(report: ReconciliationReport, out_dir: str | Path) -> dict[str, Path]:
+    """Write every output file into ``out_dir``; return their paths by file name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {p.name: p for p in write_csvs(report, out)}
+    write_xlsx(report, out / "report.xlsx")
+    write_html(report, out / "report.html")
+    paths["report.xlsx"] = out / "report.xlsx"
+    paths["report.html"] = out / "report.html"
+    return paths
