@@ -39,3 +39,11 @@ if ! redis_up >/dev/null 2>&1; then
 else
   echo "Redis: up"
 fi
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Chromium: installing Debian's package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+echo "Chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
