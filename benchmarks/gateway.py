@@ -1,0 +1,181 @@
+"""Benchmark: 5,000 contacts written through XeroGateway to the local sandbox.
+
+The sandbox and the gateway both allow 60 calls per 3-second window (5 in
+flight). Prints write calls, elements per call and wall time against the floor
+the rate limit imposes: (ceil(calls / 60) - 1) windows. By default the sandbox
+runs as its own process (`python -m pxflask.sandbox`), like a remote Xero.
+
+    .venv/bin/python benchmarks/gateway.py [--contacts 5000] [--window 3]
+        [--per-window 60] [--contract] [--in-process]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from pxflask.config import DEFAULTS
+from pxflask.models import Base
+from pxflask.sandbox.options import SandboxOptions
+from pxflask.sandbox.server import start_sandbox
+from pxflask.xero import Limits, XeroGateway
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BENCH_KEY = "x3sS1sKdl8eD3Zq0kGnJ6jB0yV9fQ2mT4uW7rA5cE1o="
+
+
+def contacts(n: int) -> list[tuple[int, dict[str, Any]]]:
+    """n realistic contact payloads (as the sync engine's mapper makes them)."""
+    return [
+        (
+            i,
+            {
+                "Name": f"Benchmark Customer {i:05d} Ltd",
+                "ContactNumber": f"PX-{i}",
+                "EmailAddress": f"billing{i}@customer{i}.example.com",
+                "FirstName": "Alex",
+                "LastName": f"Buyer{i}",
+                "TaxNumber": f"GB{100000000 + i}",
+                "Addresses": [
+                    {
+                        "AddressType": "POBOX",
+                        "AddressLine1": f"{i} High Street",
+                        "City": "London",
+                        "PostalCode": "N1 1AA",
+                        "Country": "United Kingdom",
+                    }
+                ],
+                "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": f"020 7{i:07d}"}],
+            },
+        )
+        for i in range(n)
+    ]
+
+
+class Sandbox:
+    """The sandbox, in this process or as `python -m pxflask.sandbox`."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.running = None
+        self.proc: subprocess.Popen[str] | None = None
+        if args.external:
+            command = [
+                sys.executable, "-m", "pxflask.sandbox", "--port", "0",
+                "--calls-per-window", str(args.per_window),
+                "--window", str(args.window),
+            ]  # fmt: skip
+            if args.contract:
+                command.append("--contract")
+            self.proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, text=True, cwd=ROOT
+            )
+            assert self.proc.stdout is not None
+            self.url = self.proc.stdout.readline().strip().rsplit(" ", 1)[-1]
+        else:
+            self.running = start_sandbox(
+                calls_per_window=args.per_window,
+                window_s=args.window,
+                contract_mode=args.contract,
+            )
+            self.url = self.running.url
+
+    def violations(self) -> int | None:
+        """Contract violations seen (in-process only)."""
+        return None if self.running is None else len(self.running.sandbox.violations)
+
+    def shutdown(self) -> None:
+        """Stop the sandbox."""
+        if self.running is not None:
+            self.running.shutdown()
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=5000)
+    parser.add_argument("--window", type=float, default=3.0)
+    parser.add_argument("--per-window", type=int, default=60)
+    parser.add_argument("--contract", action="store_true", help="validate traffic")
+    parser.add_argument(
+        "--in-process",
+        dest="external",
+        action="store_false",
+        help="serve the sandbox in this process (shares the GIL with the client)",
+    )
+    args = parser.parse_args()
+
+    sandbox = Sandbox(args)
+    workdir = Path(tempfile.mkdtemp(prefix="pxf-bench-"))
+    engine = sa.create_engine(f"sqlite:///{workdir / 'pxflask.db'}")
+    Base.metadata.create_all(engine)
+    defaults = SandboxOptions()
+    settings = {
+        **DEFAULTS,
+        "TESTING": True,
+        "PXFLASK_ENCRYPTION_KEY": BENCH_KEY,
+        "XERO_GRANT": "client_credentials",
+        "XERO_CLIENT_ID": defaults.client_id,
+        "XERO_CLIENT_SECRET": defaults.client_secret,
+        "XERO_API_URL": sandbox.url + "/api.xro/2.0",
+        "XERO_LOGIN_URL": sandbox.url + "/identity/connect/authorize",
+        "XERO_TOKEN_URL": sandbox.url + "/identity/connect/token",
+        "XERO_REVOKE_URL": sandbox.url + "/identity/connect/revocation",
+        "XERO_CONNECTIONS_URL": sandbox.url + "/connections",
+    }
+    limits = Limits(per_window=args.per_window, window_s=args.window)
+    gw = XeroGateway(settings, sessionmaker(engine), limits=limits)
+    try:
+        gw.connect_client_credentials()
+        payloads = contacts(args.contacts)
+        gw.stats.reset()
+        started = time.perf_counter()
+        results = gw.write("contacts", payloads, run_key="bench")
+        wall = time.perf_counter() - started
+        snap = gw.stats.snapshot()
+        violations = sandbox.violations()
+    finally:
+        sandbox.shutdown()
+        engine.dispose()
+
+    calls = snap["calls"].get("create_contacts", 0)
+    ok = sum(1 for r in results if r.ok)
+    floor = (math.ceil(calls / args.per_window) - 1) * args.window
+    where = "own process" if args.external else "in-process"
+    print(f"sandbox               {where}, contract mode {args.contract}")
+    print(f"contacts written      {ok} / {len(payloads)}")
+    print(
+        f"write calls           {calls}  (429s: {snap['rate_limited']}, "
+        f"retries: {snap['retries']})"
+    )
+    print(f"elements per call     {ok / max(calls, 1):.1f}  (target >= 49)")
+    print(f"wall time             {wall:.2f} s")
+    print(
+        f"rate-limit floor      {floor:.2f} s  ({calls} calls at "
+        f"{args.per_window}/{args.window:g}s)"
+    )
+    rate_floor = calls / args.per_window * args.window
+    print(f"steady-rate floor     {rate_floor:.2f} s  (calls / rate)")
+    if floor:
+        print(f"wall / floor          {wall / floor:.3f}  (target <= 1.10)")
+    mean = snap["call_seconds"] / max(calls, 1)
+    print(f"mean call latency     {mean * 1000:.0f} ms  (time inside HTTP calls)")
+    if violations is not None:
+        print(f"contract violations   {violations}")
+    return 0 if ok == len(payloads) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
