@@ -1,0 +1,221 @@
+"""The few writes pxflask makes to Perfex, each in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from pxflask.perfex.db import PerfexDataError, PerfexDB
+from pxflask.perfex.records import (
+    INVOICE_CANCELLED,
+    INVOICE_DRAFT,
+    INVOICE_OVERDUE,
+    INVOICE_PAID,
+    INVOICE_PARTIALLY_PAID,
+    INVOICE_UNPAID,
+)
+from pxflask.perfex.totals import round_money
+
+ZERO = Decimal("0")
+
+
+def _same_name(column: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
+    """Case- and blank-insensitive name match."""
+    return sa.func.lower(sa.func.trim(column)) == name.strip().lower()
+
+
+def _clean_name(name: str, what: str) -> str:
+    """A stripped, non-empty name."""
+    cleaned = (name or "").strip()
+    if not cleaned:
+        raise ValueError(f"{what} name must not be empty")
+    return cleaned
+
+
+def upsert_tax(db: PerfexDB, name: str, rate: Decimal) -> int:
+    """Return the id of the tax with this name and rate, creating it if absent."""
+    name = _clean_name(name, "tax")
+    rate = round_money(Decimal(rate))
+    t = db.tables.taxes
+    with db.engine.begin() as conn:
+        found = conn.execute(
+            sa.select(t.c.id)
+            .where(_same_name(t.c.name, name), t.c.taxrate == rate)
+            .order_by(t.c.id)
+            .limit(1)
+        ).scalar()
+        if found is not None:
+            return int(found)
+        result = conn.execute(t.insert().values(name=name, taxrate=rate))
+        return int(result.inserted_primary_key[0])
+
+
+def upsert_payment_mode(
+    db: PerfexDB,
+    name: str,
+    description: str | None = None,
+    *,
+    invoices_only: bool = False,
+    expenses_only: bool = False,
+) -> int:
+    """Return the id of the payment mode with this name, creating it if absent.
+
+    An existing mode keeps its flags; its description is updated when one is given.
+    """
+    name = _clean_name(name, "payment mode")
+    pm = db.tables.payment_modes
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            sa.select(pm.c.id, pm.c.description)
+            .where(_same_name(pm.c.name, name))
+            .order_by(pm.c.id)
+            .limit(1)
+        ).first()
+        if row is not None:
+            if description is not None and row[1] != description:
+                conn.execute(
+                    pm.update().where(pm.c.id == row[0]).values(description=description)
+                )
+            return int(row[0])
+        values: dict[str, object] = {
+            "name": name,
+            "description": description,
+            "invoices_only": int(invoices_only),
+            "expenses_only": int(expenses_only),
+            "active": 1,
+        }
+        for column, default in (
+            ("show_on_pdf", 0),
+            ("selected_by_default", 1),
+        ):
+            if db.has_column("payment_modes", column):
+                values[column] = default
+        result = conn.execute(pm.insert().values(**values))
+        return int(result.inserted_primary_key[0])
+
+
+def upsert_expense_category(
+    db: PerfexDB, name: str, description: str | None = None
+) -> int:
+    """Return the id of the expense category with this name, creating it if absent."""
+    name = _clean_name(name, "expense category")
+    ec = db.tables.expenses_categories
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            sa.select(ec.c.id, ec.c.description)
+            .where(_same_name(ec.c.name, name))
+            .order_by(ec.c.id)
+            .limit(1)
+        ).first()
+        if row is not None:
+            if description is not None and row[1] != description:
+                conn.execute(
+                    ec.update().where(ec.c.id == row[0]).values(description=description)
+                )
+            return int(row[0])
+        result = conn.execute(ec.insert().values(name=name, description=description))
+        return int(result.inserted_primary_key[0])
+
+
+def invoice_status_for(
+    total: Decimal,
+    paid: Decimal,
+    duedate: date | None,
+    today: date,
+) -> int:
+    """The status Perfex's update_invoice_status() gives an invoice."""
+    if total <= ZERO or paid >= total:
+        return INVOICE_PAID
+    if paid > ZERO:
+        return INVOICE_PARTIALLY_PAID
+    if duedate is not None and duedate < today:
+        return INVOICE_OVERDUE
+    return INVOICE_UNPAID
+
+
+def _refresh_status(
+    conn: sa.Connection, db: PerfexDB, invoice_id: int, today: date
+) -> int | None:
+    """Recompute an invoice's status from payments and credits; return it."""
+    inv = db.tables.invoices
+    pay = db.tables.invoicepaymentrecords
+    cr = db.tables.credits
+    row = conn.execute(
+        sa.select(inv.c.status, inv.c.total, inv.c.duedate).where(
+            inv.c.id == invoice_id
+        )
+    ).first()
+    if row is None:
+        return None
+    status, total, duedate = row
+    if status in (INVOICE_DRAFT, INVOICE_CANCELLED):
+        return status
+    paid = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(pay.c.amount), 0)).where(
+            pay.c.invoiceid == invoice_id
+        )
+    ).scalar()
+    credited = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(cr.c.amount), 0)).where(
+            cr.c.invoice_id == invoice_id
+        )
+    ).scalar()
+    received = round_money(Decimal(str(paid)) + Decimal(str(credited)))
+    new_status = invoice_status_for(total, received, duedate, today)
+    if new_status != status:
+        conn.execute(
+            inv.update().where(inv.c.id == invoice_id).values(status=new_status)
+        )
+    return new_status
+
+
+def insert_payment(
+    db: PerfexDB,
+    invoice_id: int,
+    amount: Decimal,
+    on: date,
+    mode: str | int | None,
+    *,
+    method: str | None = None,
+    note: str | None = None,
+    transaction_id: str | None = None,
+    recorded_at: datetime | None = None,
+    update_status: bool = True,
+    today: date | None = None,
+) -> int:
+    """Record a payment on an invoice and return its id.
+
+    ``mode`` is a tblpayment_modes id or a gateway id (``stripe``). ``note`` is
+    stored as '' when None because 2.3-era databases declare it NOT NULL. With
+    ``update_status`` the invoice's status is recomputed in the same transaction
+    the way Perfex does after a payment (drafts and cancelled invoices untouched).
+    """
+    amount = round_money(Decimal(amount))
+    if amount <= ZERO:
+        raise ValueError("a payment amount must be positive")
+    inv = db.tables.invoices
+    pay = db.tables.invoicepaymentrecords
+    with db.engine.begin() as conn:
+        exists = conn.execute(
+            sa.select(inv.c.id).where(inv.c.id == invoice_id)
+        ).scalar()
+        if exists is None:
+            raise PerfexDataError(f"invoice {invoice_id} does not exist in Perfex")
+        result = conn.execute(
+            pay.insert().values(
+                invoiceid=invoice_id,
+                amount=amount,
+                paymentmode=None if mode is None else str(mode),
+                paymentmethod=method,
+                date=on,
+                daterecorded=(recorded_at or datetime.now()).replace(microsecond=0),
+                note=note or "",
+                transactionid=transaction_id,
+            )
+        )
+        payment_id = int(result.inserted_primary_key[0])
+        if update_status:
+            _refresh_status(conn, db, invoice_id, today or date.today())
+    return payment_id
