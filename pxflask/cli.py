@@ -199,11 +199,15 @@ def demo_command(port: int) -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@click.option("--queue", "queues", multiple=True,
+              type=click.Choice(["sync", "default"]),
+              help="Listen only on these queues (default: both; one sync worker).")
 @click.option("--queue-prefix", default=None, envvar="PXFLASK_QUEUE_PREFIX",
               help="Prefix of the queue names (separate installs on one Redis).")
 @with_appcontext
 @clear_errors
-def worker_command(burst: bool, queue_prefix: str | None) -> None:
+def worker_command(burst: bool, queues: tuple[str, ...],
+                   queue_prefix: str | None) -> None:
     """An RQ worker (with scheduler) on the sync and default queues."""
     from flask import current_app
 
@@ -211,7 +215,7 @@ def worker_command(burst: bool, queue_prefix: str | None) -> None:
 
     if queue_prefix is not None:
         current_app.config["PXFLASK_QUEUE_PREFIX"] = queue_prefix
-    run_worker(current_app, burst=burst)
+    run_worker(current_app, burst=burst, queues=queues or None)
 
 
 @click.command("reset")
@@ -221,16 +225,85 @@ def worker_command(burst: bool, queue_prefix: str | None) -> None:
 def reset_command(yes: bool) -> None:
     """Clear every sync link, run, log row and the cached chart of accounts."""
     from pxflask.extensions import db
+    from pxflask.jobs import recover_stale_runs
     from pxflask.maintenance import ResetRefused, reset_links
+    from pxflask.queueing import QueueUnavailable, get_queue
 
     if not yes:
         click.confirm("Forget every link between Perfex and Xero?", abort=True)
+    queue = get_queue()
     try:
+        if queue.mode == "rq":  # the embedded queue of this process knows no jobs
+            with queue.guarded():
+                recover_stale_runs(db.session, queue)
         summary = reset_links(db.session)
-    except ResetRefused as exc:
+    except (ResetRefused, QueueUnavailable) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(f"reset: {summary}")
+
+
+@click.command("reconcile")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First invoice/payment date to report (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last invoice/payment date to report (YYYY-MM-DD).")
+@click.option("--out", "out_dir", default=None,
+              type=click.Path(file_okay=False, writable=True),
+              help="Write summary.csv, invoices.csv, payments.csv, report.xlsx "
+                   "and report.html into this folder.")
+@click.option("--tolerance", default="0.01", show_default=True,
+              help="Amounts differing by at most this much agree.")
+@click.option("--full", is_flag=True,
+              help="Reload every Xero record, not only what changed.")
+@with_appcontext
+@clear_errors
+def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
+                      tolerance: str, full: bool) -> None:
+    """Reconcile Perfex against Xero; exit 0 agree, 1 discrepancies, 2 error."""
+    from flask import current_app
+
+    from pxflask.extensions import db
+    from pxflask.reconcile.cli_support import run_reconcile_command
+    from pxflask.runtime import perfex_db, xero_gateway
+
+    code = run_reconcile_command(
+        perfex_db,
+        db.session,
+        xero_gateway,
+        current_app.instance_path,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        out_dir=out_dir,
+        tolerance=tolerance,
+        full=full,
+    )
+    sys.exit(code)
+
+
+@click.command("sync")
+@click.argument("entities", nargs=-1)
+@click.option("--full", is_flag=True, help="Resend everything, ignoring hashes.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD",
+              help="Only documents dated on or after this day.")
+@click.option("--dry-run", is_flag=True, help="Print the payloads; write nothing.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="With --dry-run: write the actions as JSON to this file.")
+@with_appcontext
+@clear_errors
+def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
+                 dry_run: bool, out: str | None) -> None:
+    """Run a sync in the foreground (no ENTITY: all enabled entities)."""
+    from pxflask.extensions import db
+    from pxflask.runtime import perfex_db, xero_gateway
+    from pxflask.settings import load_settings
+    from pxflask.sync.console import run_foreground
+
+    status = run_foreground(
+        db.session, perfex_db(), xero_gateway(), load_settings(db.session),
+        entities, full=full, since=since, dry_run=dry_run, out=out,
+    )
+    sys.exit(status)
 
 
 COMMANDS: list[click.Command] = [
@@ -241,6 +314,8 @@ COMMANDS: list[click.Command] = [
     xero_group,
     worker_command,
     reset_command,
+    reconcile_command,
+    sync_command,
 ]
 
 

@@ -1,0 +1,237 @@
+"""Benchmark: a full sync of seeded Perfex data to the local sandbox, then a rerun.
+
+Data: `seed_demo` with 300 customers and 2,000 invoices (the seed records the
+payments of paid and partly paid invoices, about 1,500-2,000). The sandbox is
+served in this process on loopback, contract mode off, with its rate limit set
+to 100,000 calls per 1-second window (and the gateway's limiter the same), so the
+figures show the engine and not Xero's 60-calls-a-minute floor. Xero's real
+limits change wall time only: calls per document are what the limits bind.
+
+Printed:
+- Xero calls per 1,000 documents (documents = customers + items + invoices +
+  payments in Perfex; calls = every accounting call the sandbox answered).
+- Local CPU per document, network excluded, two ways:
+  * engine: CPU time of the thread running run_sync (`time.thread_time`) minus the
+    CPU that same thread spent inside gateway calls (each gateway method, and each
+    step of its generators, is timed with `time.thread_time`); the gateway's sender
+    threads and the sandbox's request threads are never counted. This is reading
+    Perfex, mapping, hashing and link bookkeeping.
+  * client: process CPU time (`time.process_time`) minus the sandbox's own CPU
+    (its WSGI app is wrapped to sum `time.thread_time` per request). This adds
+    the gateway and the xero-python SDK (model building, JSON, HTTP client).
+- The write calls and the wall time of reruns with nothing changed (the first
+  rerun reads back, summary only, the invoices the first run changed in Xero; the
+  second finds nothing new).
+
+    .venv/bin/python benchmarks/sync.py [--customers 300] [--invoices 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from pxflask.config import DEFAULTS
+from pxflask.models import Base
+from pxflask.perfex import reads
+from pxflask.perfex.db import PerfexDB
+from pxflask.perfex.seed import seed_demo
+from pxflask.sandbox.options import SandboxOptions
+from pxflask.sandbox.server import start_sandbox
+from pxflask.sync.engine import SyncResult, run_sync
+from pxflask.xero import Limits, XeroGateway
+
+BENCH_KEY = "x3sS1sKdl8eD3Zq0kGnJ6jB0yV9fQ2mT4uW7rA5cE1o="
+SETTINGS = {
+    "sales_account": "200",
+    "rounding_account": "860",
+    "payment_account.default": "090",
+    "drafts": "skip",
+}
+
+
+class SandboxCpu:
+    """WSGI wrapper summing the CPU time of every sandbox request."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        """Wrap the sandbox's WSGI app."""
+        self.app = app
+        self.seconds = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Serve one request, timing its thread's CPU (body included)."""
+        started = time.thread_time()
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            spent = time.thread_time() - started
+            with self.lock:
+                self.seconds += spent
+
+
+class TimedGateway:
+    """Pass-through gateway that measures the caller thread's CPU inside it."""
+
+    def __init__(self, gateway: XeroGateway) -> None:
+        """Wrap a gateway."""
+        self.gateway = gateway
+        self.seconds = 0.0
+
+    def _timed(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """A function that adds its own thread CPU time to the total."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                result = func(*args, **kwargs)
+            finally:
+                self.seconds += time.thread_time() - started
+            if isinstance(result, Iterator):
+                return self._iterate(result)
+            return result
+
+        return call
+
+    def _iterate(self, items: Iterator[Any]) -> Iterator[Any]:
+        """Yield from a gateway generator, timing each step."""
+        while True:
+            started = time.thread_time()
+            try:
+                item = next(items)
+            except StopIteration:
+                self.seconds += time.thread_time() - started
+                return
+            self.seconds += time.thread_time() - started
+            yield item
+
+    def __getattr__(self, name: str) -> Any:
+        """Gateway methods, timed."""
+        value = getattr(self.gateway, name)
+        return self._timed(value) if callable(value) else value
+
+
+def timed_run(
+    session_factory: sessionmaker, perfex: PerfexDB, gateway: TimedGateway
+) -> tuple[SyncResult, float, float, float]:
+    """One run_sync: (result, wall s, thread CPU s, process CPU s)."""
+    gateway.seconds = 0.0
+    wall, thread, process = time.perf_counter(), time.thread_time(), time.process_time()
+    with session_factory() as session:
+        result = run_sync(session, perfex, gateway, SETTINGS)
+    return (
+        result,
+        time.perf_counter() - wall,
+        time.thread_time() - thread,
+        time.process_time() - process,
+    )
+
+
+def writes(calls: dict[str, int]) -> int:
+    """PUT/POST calls in a counters snapshot."""
+    return sum(n for k, n in calls.items() if k.split()[0] in ("PUT", "POST"))
+
+
+def main() -> int:
+    """Seed, sync, rerun; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=300)
+    parser.add_argument("--invoices", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="pxf-sync-bench-"))
+    perfex_url = f"sqlite:///{workdir / 'perfex.db'}"
+    seed_demo(
+        perfex_url, customers=args.customers, invoices=args.invoices, seed=args.seed
+    )
+    perfex = PerfexDB.connect(perfex_url)
+    docs = {
+        "customers": len(reads.read_customers(perfex)),
+        "items": len(reads.read_items(perfex)),
+        "invoices": len(reads.read_invoices(perfex)),
+        "payments": len(reads.read_payments(perfex)),
+    }
+    documents = sum(docs.values())
+
+    running = start_sandbox(contract_mode=False, calls_per_window=100_000, window_s=1.0)
+    meter = SandboxCpu(running.server.app)
+    running.server.app = meter
+    engine = sa.create_engine(f"sqlite:///{workdir / 'pxflask.db'}")
+    Base.metadata.create_all(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    defaults = SandboxOptions()
+    settings = {
+        **DEFAULTS,
+        "TESTING": True,
+        "PXFLASK_ENCRYPTION_KEY": BENCH_KEY,
+        "XERO_GRANT": "client_credentials",
+        "XERO_CLIENT_ID": defaults.client_id,
+        "XERO_CLIENT_SECRET": defaults.client_secret,
+        "XERO_API_URL": running.api_url,
+        "XERO_LOGIN_URL": running.url + "/identity/connect/authorize",
+        "XERO_TOKEN_URL": running.url + "/identity/connect/token",
+        "XERO_REVOKE_URL": running.url + "/identity/connect/revocation",
+        "XERO_CONNECTIONS_URL": running.url + "/connections",
+    }
+    limits = Limits(per_window=100_000, window_s=1.0)
+    gateway = TimedGateway(XeroGateway(settings, sessions, limits=limits))
+    counters = running.sandbox.counters
+    try:
+        gateway.connect_client_credentials()
+        before = dict(counters.snapshot()["calls"])
+        sandbox_before = meter.seconds
+        first, wall, thread_cpu, process_cpu = timed_run(sessions, perfex, gateway)
+        after = dict(counters.snapshot()["calls"])
+        engine_cpu = thread_cpu - gateway.seconds
+        client_cpu = process_cpu - (meter.seconds - sandbox_before)
+        made = {k: n - before.get(k, 0) for k, n in after.items()}
+        calls = sum(n for k, n in made.items() if not k.endswith("/connections"))
+        reruns = []
+        for _ in range(2):
+            snap = dict(counters.snapshot()["calls"])
+            again, again_wall, _, _ = timed_run(sessions, perfex, gateway)
+            now = dict(counters.snapshot()["calls"])
+            delta = {k: n - snap.get(k, 0) for k, n in now.items() if n != snap.get(k)}
+            reruns.append((again, again_wall, delta))
+    finally:
+        running.shutdown()
+        engine.dispose()
+        perfex.dispose()
+
+    print(f"documents             {documents}  {docs}")
+    print(f"first sync ok         {first.ok}  failed: {len(first.failed)}")
+    for r in first.reports:
+        print(
+            f"  {r.entity:<18} created {r.created:>5}  updated {r.updated:>4}  "
+            f"skipped {r.skipped:>4}  failed {r.failed:>3}"
+        )
+    print(f"Xero calls            {calls}  {dict(sorted(made.items()))}")
+    print(f"calls / 1,000 docs    {calls * 1000 / documents:.1f}  (target <= 25)")
+    print(f"wall time             {wall:.2f} s")
+    print(
+        f"engine CPU / doc      {engine_cpu * 1000 / documents:.3f} ms  "
+        "(target <= 0.5; mapping, hashing, links, Perfex reads)"
+    )
+    print(
+        f"client CPU / doc      {client_cpu * 1000 / documents:.3f} ms  "
+        "(engine + gateway + SDK + HTTP client)"
+    )
+    for n, (again, again_wall, delta) in enumerate(reruns, start=1):
+        print(
+            f"rerun {n}: write calls {writes(delta)}  all calls {delta}  "
+            f"wall {again_wall:.2f} s  ok {again.ok}"
+        )
+    return 0 if first.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

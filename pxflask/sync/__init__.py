@@ -1,0 +1,1 @@
+"""The sync engine: mappers, link store, change detection, entity steps. No Flask."""

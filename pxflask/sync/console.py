@@ -1,0 +1,155 @@
+"""The foreground `pxflask sync` run: progress bar, summary table, exit status.
+
+Uses click (not Flask): pxflask/cli.py only wires the app's session, Perfex DB
+and gateway into `run_foreground`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from pxflask.perfex.db import PerfexDB
+
+from .engine import Gateway, SyncResult, run_sync
+from .hashing import canonical_json
+from .registry import REGISTRY, RegistryError
+
+EXIT_OK, EXIT_FAILURES, EXIT_ERROR = 0, 1, 2
+COLUMNS = ("created", "updated", "unchanged", "skipped", "blocked", "failed")
+
+
+def parse_since(value: str | None) -> date | None:
+    """--since YYYY-MM-DD (a usage error otherwise)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2025-01-31", param_hint="--since"
+        ) from None
+
+
+def check_entities(names: Sequence[str]) -> list[str] | None:
+    """The chosen entity names (None: all enabled); unknown ones are usage errors."""
+    if not names:
+        return None
+    for name in names:
+        try:
+            unit = REGISTRY.get(name)
+        except RegistryError as exc:
+            raise click.BadParameter(str(exc), param_hint="ENTITY") from None
+        if not unit.built:
+            raise click.BadParameter(
+                f"entity {name!r} is not built yet", param_hint="ENTITY"
+            )
+    return list(names)
+
+
+class ProgressBars:
+    """One click progress bar per entity, fed by run_sync's progress callback."""
+
+    def __init__(self) -> None:
+        """No bar yet."""
+        self.entity: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, entity: str, done: int, total: int) -> None:
+        """Advance the bar of `entity` to `done` of `total`."""
+        if entity != self.entity:
+            self.close()
+            self.entity, self.done = entity, 0
+            self.bar = click.progressbar(length=max(total, 1), label=f"{entity:>16}")
+            self.bar.__enter__()
+        if done > self.done:
+            self.bar.update(done - self.done)
+            self.done = done
+
+    def close(self) -> None:
+        """Finish the current bar."""
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def summary_lines(result: SyncResult) -> list[str]:
+    """The per-entity table and the failed records with their messages."""
+    head = f"{'entity':<20}" + "".join(f"{c:>11}" for c in COLUMNS)
+    lines = [head, "-" * len(head)]
+    for r in result.reports:
+        lines.append(
+            f"{r.entity:<20}" + "".join(f"{getattr(r, c):>11}" for c in COLUMNS)
+        )
+    failed = result.failed
+    if failed:
+        lines.append("")
+        lines.append(f"{len(failed)} record(s) failed:")
+        lines.extend(f"  {entity} {key}: {error}" for entity, key, error in failed)
+    return lines
+
+
+def planned_actions(result: SyncResult) -> list[dict[str, Any]]:
+    """Every planned action of a dry run as plain JSON-ready dicts."""
+    return [
+        {
+            "entity": a.entity,
+            "key": a.key,
+            "action": a.action,
+            "payload": json.loads(canonical_json(a.payload)) if a.payload else None,
+            "reason": a.reason,
+        }
+        for a in result.planned
+    ]
+
+
+def run_foreground(
+    session: Session,
+    perfex: PerfexDB,
+    gateway: Gateway,
+    settings: Mapping[str, str],
+    entities: Sequence[str],
+    *,
+    full: bool = False,
+    since: str | None = None,
+    dry_run: bool = False,
+    out: str | None = None,
+) -> int:
+    """Run a sync with progress and summary; the CONTRACT.md exit status."""
+    chosen = check_entities(entities)
+    day = parse_since(since)
+    bars = ProgressBars()
+    try:
+        result = run_sync(
+            session,
+            perfex,
+            gateway,
+            settings,
+            entities=chosen,
+            full=full,
+            since=day,
+            dry_run=dry_run,
+            progress=bars,
+        )
+    finally:
+        bars.close()
+    if dry_run:
+        actions = planned_actions(result)
+        if out:
+            Path(out).write_text(json.dumps(actions, indent=2, ensure_ascii=False))
+            click.echo(f"dry run: {len(actions)} action(s) written to {out}")
+        else:
+            for a in actions:
+                payload = json.dumps(a["payload"], ensure_ascii=False)
+                reason = f" ({a['reason']})" if a["reason"] else ""
+                click.echo(f"{a['entity']} {a['key']} {a['action']}{reason} {payload}")
+    for line in summary_lines(result):
+        click.echo(line)
+    return EXIT_OK if result.ok else EXIT_FAILURES

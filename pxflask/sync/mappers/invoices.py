@@ -1,0 +1,306 @@
+"""Perfex invoices -> Xero ACCREC invoices whose computed total equals Perfex's.
+
+Xero computes every line on its own: LineAmount = round2(Quantity x UnitAmount x
+(1 - DiscountRate/100)) or round2(Quantity x UnitAmount - DiscountAmount), tax =
+round2(LineAmount x rate/100) per line, Total = sum of LineAmounts + sum of taxes.
+Perfex computes taxes on summed nets, reduces them proportionally for a before-tax
+discount and takes an after-tax discount off the gross. The mapping:
+
+- a before-tax percent discount -> DiscountRate on every counted line;
+- a before-tax fixed discount -> DiscountAmount shared over the positive lines in
+  proportion to their nets (largest remainder, so the shares add up to the cent);
+- an after-tax discount -> one negative "Discount" line without tax;
+- the adjustment -> one "Adjustment" line without tax on the rounding account;
+- whatever cents still differ from Perfex's stored total -> one "Rounding" line
+  without tax on the rounding account, added only when needed.
+
+`xero_invoice_total` predicts Xero's total exactly, so the result always matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from pxflask.perfex.records import (
+    INVOICE_CANCELLED,
+    INVOICE_DRAFT,
+    INVOICE_OVERDUE,
+    INVOICE_PAID,
+    INVOICE_PARTIALLY_PAID,
+    INVOICE_UNPAID,
+    Invoice,
+    Line,
+)
+
+from .common import (
+    CENT,
+    HUNDRED,
+    ZERO,
+    Mapped,
+    clip,
+    dec,
+    decimals_needed,
+    round2,
+    round_to,
+    skipped,
+    strip_html,
+)
+from .taxes import TaxKey, key_rate, tax_key
+
+DESCRIPTION_MAX = 4000
+AUTHORISED_STATUSES = frozenset(
+    {INVOICE_UNPAID, INVOICE_PAID, INVOICE_PARTIALLY_PAID, INVOICE_OVERDUE}
+)
+REFERENCE_PREFIX = "PX-I-"
+ROUNDING_SLACK = Decimal("0.02")
+"""Per counted line: more rounding than this means the stored total disagrees."""
+DRAFTS_SKIP = "skip"
+DRAFTS_DRAFT = "draft"
+
+
+@dataclass(frozen=True)
+class InvoiceContext:
+    """What the invoice mapper needs besides the invoice: accounts and taxes."""
+
+    sales_account: str
+    rounding_account: str
+    resolve_tax: Callable[[TaxKey], str]
+    tax_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    no_tax_type: str = "NONE"
+    discount_account: str | None = None
+    drafts: str = DRAFTS_SKIP
+
+    def rate_of(self, tax_type: str, key: TaxKey) -> Decimal:
+        """The rate Xero will apply for a TaxType (known rate, else the key's sum)."""
+        if tax_type in self.tax_rates:
+            return dec(self.tax_rates[tax_type])
+        return key_rate(key)
+
+
+def format_invoice_number(
+    number: int, number_format: int, prefix: str, on: date, padding: int = 6
+) -> str:
+    """Perfex's sales_number_format: the number as Perfex shows it."""
+    padded = str(number).zfill(padding)
+    if number_format == 2:
+        return f"{prefix}{on.year}/{padded}"
+    if number_format == 3:
+        return f"{prefix}{padded}-{on.strftime('%y')}"
+    if number_format == 4:
+        return f"{prefix}{padded}/{on.month:02d}/{on.year}"
+    if number_format == 1:
+        return f"{prefix}{padded}"
+    return str(number)
+
+
+def invoice_number(invoice: Invoice) -> str:
+    """The Xero InvoiceNumber: Perfex's formatted number (drafts: PREFIX-DRAFT-id)."""
+    if invoice.status == INVOICE_DRAFT:
+        return f"{invoice.prefix or ''}DRAFT-{invoice.id}"
+    if invoice.formatted_number and "DRAFT" not in invoice.formatted_number:
+        return invoice.formatted_number
+    return format_invoice_number(
+        invoice.number, invoice.number_format, invoice.prefix or "", invoice.date
+    )
+
+
+def invoice_reference(invoice_id: int) -> str:
+    """The Xero Reference carrying the Perfex invoice id (a second look-up key)."""
+    return f"{REFERENCE_PREFIX}{invoice_id}"
+
+
+def xero_status(status: int, drafts: str = DRAFTS_SKIP) -> str | None:
+    """The Xero status for a Perfex invoice status; None means do not send."""
+    if status in AUTHORISED_STATUSES:
+        return "AUTHORISED"
+    if status == INVOICE_CANCELLED:
+        return "VOIDED"
+    if status == INVOICE_DRAFT and drafts == DRAFTS_DRAFT:
+        return "DRAFT"
+    return None
+
+
+def line_description(line: Line) -> str:
+    """Description plus long description, HTML removed, at most 4,000 characters."""
+    parts = [strip_html(line.description), strip_html(line.long_description)]
+    text = "\n".join(p for p in parts if p)
+    return clip(text, DESCRIPTION_MAX) if text else "(no description)"
+
+
+def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split `total` (cents) over weights proportionally; the shares sum exactly."""
+    weight_sum = sum(weights, ZERO)
+    if not weights or weight_sum == 0:
+        return [ZERO for _ in weights]
+    exact = [total * w / weight_sum for w in weights]
+    shares = [e.quantize(CENT, rounding=ROUND_FLOOR) for e in exact]
+    left = int((total - sum(shares, ZERO)) / CENT)
+    order = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
+    for i in order[:left]:
+        shares[i] += CENT
+    return shares
+
+
+def _line_net(line: Line) -> Decimal:
+    """Perfex's line net: qty x rate rounded to cents."""
+    return round2(dec(line.qty) * dec(line.rate))
+
+
+def _extra_line(description: str, amount: Decimal, account: str, tax: str) -> dict:
+    """A quantity-one line without tax (discount, adjustment, rounding)."""
+    return {
+        "Description": description,
+        "Quantity": Decimal(1),
+        "UnitAmount": amount,
+        "AccountCode": account,
+        "TaxType": tax,
+    }
+
+
+def _percent_text(pct: Decimal) -> str:
+    """A percentage for a line description: 10, 12.5."""
+    return format(pct.normalize(), "f")
+
+
+def map_invoice(invoice: Invoice, contact_id: str, ctx: InvoiceContext) -> Mapped:
+    """Map a Perfex invoice to a Xero ACCREC invoice payload (or a skip reason)."""
+    key = str(invoice.id)
+    status = xero_status(invoice.status, ctx.drafts)
+    if status is None:
+        reason = (
+            "draft (setting drafts=skip)"
+            if invoice.status == INVOICE_DRAFT
+            else f"status {invoice.status_name} is not synced"
+        )
+        return skipped(key, reason)
+    target = dec(invoice.total)
+    if target < 0:
+        return skipped(key, f"negative total {target}: a credit note, not an invoice")
+    counted = [line for line in invoice.lines if line.counts]
+    rates: dict[str, Decimal] = {ctx.no_tax_type: ZERO}
+    items: list[dict[str, Any]] = []
+    for line in counted:
+        lkey = tax_key(line.taxes)
+        tax_type = ctx.resolve_tax(lkey) if lkey else ctx.no_tax_type
+        rates[tax_type] = ctx.rate_of(tax_type, lkey)
+        items.append(
+            {
+                "Description": line_description(line),
+                "Quantity": dec(line.qty),
+                "UnitAmount": dec(line.rate),
+                "AccountCode": ctx.sales_account,
+                "TaxType": tax_type,
+            }
+        )
+    notes: list[str] = []
+    extra = _apply_discount(invoice, counted, items, ctx, notes)
+    if extra is None:
+        return skipped(key, f"discount {invoice.discount_percent}% is above 100%")
+    items.extend(extra)
+    adjustment = dec(invoice.adjustment)
+    if adjustment:
+        items.append(
+            _extra_line(
+                "Adjustment", round2(adjustment), ctx.rounding_account, ctx.no_tax_type
+            )
+        )
+    payload: dict[str, Any] = {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "InvoiceNumber": invoice_number(invoice),
+        "Reference": invoice_reference(invoice.id),
+        "Date": invoice.date.isoformat(),
+        "DueDate": (invoice.duedate or invoice.date).isoformat(),
+        "CurrencyCode": invoice.currency.code,
+        "Status": status,
+        "LineAmountTypes": "Exclusive",
+        "LineItems": items,
+    }
+    difference = target - xero_invoice_total(payload, rates)
+    if difference:
+        items.append(
+            _extra_line("Rounding", difference, ctx.rounding_account, ctx.no_tax_type)
+        )
+        if abs(difference) > ROUNDING_SLACK * (len(counted) + 1):
+            notes.append(
+                f"rounding line {difference} is larger than per-line rounding explains"
+                " (stored total differs from the lines)"
+            )
+    if not items:
+        items.append(
+            _extra_line("(no billable lines)", ZERO, ctx.sales_account, ctx.no_tax_type)
+        )
+    unitdp4 = any(decimals_needed(dec(i["UnitAmount"])) > 2 for i in items)
+    return Mapped(key=key, payload=payload, unitdp4=unitdp4, notes=tuple(notes))
+
+
+def _apply_discount(
+    invoice: Invoice,
+    counted: list[Line],
+    items: list[dict[str, Any]],
+    ctx: InvoiceContext,
+    notes: list[str],
+) -> list[dict[str, Any]] | None:
+    """Put Perfex's discount on the lines; return extra lines (None: cannot map)."""
+    kind = invoice.discount_type
+    pct = dec(invoice.discount_percent)
+    amount = round2(dec(invoice.discount_total))
+    account = ctx.discount_account or ctx.sales_account
+    if kind == "before_tax" and pct:
+        if pct < 0 or pct > HUNDRED:
+            return None
+        for item in items:
+            item["DiscountRate"] = pct
+        return []
+    if kind == "before_tax" and amount:
+        nets = [_line_net(line) for line in counted]
+        weights = [n if n > 0 else ZERO for n in nets]
+        if 0 < amount <= sum(weights, ZERO):
+            for item, share in zip(items, allocate(amount, weights), strict=True):
+                if share:
+                    item["DiscountAmount"] = share
+            return []
+        notes.append("fixed discount cannot be shared over the lines: sent as a line")
+        return [_extra_line("Discount", -amount, account, ctx.no_tax_type)]
+    if kind == "after_tax" and amount:
+        label = f"Discount {_percent_text(pct)}%" if pct else "Discount"
+        return [_extra_line(label, -amount, account, ctx.no_tax_type)]
+    return []
+
+
+def xero_line_amount(line: Mapping[str, Any], unitdp: int = 4) -> Decimal:
+    """Xero's LineAmount of one line item (rounded per line, half away from zero)."""
+    qty = round_to(dec(line.get("Quantity", 1)), 4)
+    unit = round_to(dec(line.get("UnitAmount", 0)), 4 if unitdp >= 4 else 2)
+    gross = qty * unit
+    rate = line.get("DiscountRate")
+    if rate is not None and dec(rate) != 0:
+        return round2(gross * (HUNDRED - dec(rate)) / HUNDRED)
+    discount = line.get("DiscountAmount")
+    if discount is not None and dec(discount) != 0:
+        return round2(gross - dec(discount))
+    return round2(gross)
+
+
+def xero_invoice_total(
+    payload: Mapping[str, Any], tax_rates: Mapping[str, Decimal], unitdp: int = 4
+) -> Decimal:
+    """The Total Xero computes for a payload: Σ round2(line) + Σ round2(line tax)."""
+    kind = payload.get("LineAmountTypes", "Exclusive")
+    total = ZERO
+    for line in payload.get("LineItems", []):
+        amount = xero_line_amount(line, unitdp)
+        if kind == "NoTax":
+            tax = ZERO
+        else:
+            rate = dec(tax_rates[line["TaxType"]]) if line.get("TaxType") else ZERO
+            if kind == "Inclusive":
+                tax = ZERO  # tax is inside the line amount
+            else:
+                tax = round2(amount * rate / HUNDRED)
+        total += amount + tax
+    return total

@@ -1,0 +1,1 @@
+"""One module per entity step; each exposes run(ctx) -> StepReport."""

@@ -1,0 +1,271 @@
+"""The push machinery shared by the Perfex -> Xero steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import PlannedAction, StepContext, StepReport
+from ..hashing import payload_hash
+from ..links import (
+    FAILED,
+    FROZEN,
+    SKIPPED,
+    SYNCED,
+    Action,
+    Decision,
+    LinkStore,
+    LogEntry,
+    Outcome,
+    write_log,
+)
+from ..mappers.common import Mapped
+
+
+@dataclass
+class Pending:
+    """A record to write: its decision, mapping and payload hash."""
+
+    decision: Decision
+    mapped: Mapped
+    hash: str
+    xero_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The Perfex key."""
+        return self.mapped.key
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The payload to send (never None for a pending write)."""
+        assert self.mapped.payload is not None  # noqa: S101 - invariant
+        return self.mapped.payload
+
+
+class Pusher:
+    """Plans and writes one entity: decide, skip, create, update, record, log."""
+
+    def __init__(self, ctx: StepContext, entity: str, kind: str, id_field: str):
+        """Bind to a run context, entity name, gateway kind and Xero id field."""
+        self.ctx = ctx
+        self.entity = entity
+        self.kind = kind
+        self.id_field = id_field
+        self.store = LinkStore(ctx.session, entity)
+        self.report = StepReport(entity)
+        self.logs: list[LogEntry] = []
+        self.creates: list[Pending] = []
+        self.updates: list[Pending] = []
+        self.sources: dict[str, str] = {}
+        """Perfex key -> source fingerprint, stored on the link once settled."""
+        self.on_written: Callable[[dict[str, Any]], None] | None = None
+        """Called with each record Xero accepted, as Xero answered it."""
+
+    # -- planning ---------------------------------------------------------------
+
+    def plan(
+        self, mapped: Iterable[Mapped], force: frozenset[str] = frozenset()
+    ) -> None:
+        """Decide each record: skip, nothing, blocked, create or update."""
+        skips: list[Outcome] = []
+        settled: dict[str, str] = {}
+        for m in mapped:
+            if m.payload is None:
+                self._plan_skip(m, skips)
+                continue
+            h = payload_hash(m.payload)
+            d = self.store.decide(m.key, h, force=self.ctx.full or m.key in force)
+            if d.action is Action.NONE:
+                self.report.unchanged += 1
+            elif d.action is Action.BLOCKED:
+                self.block(m.key, d.reason or "blocked", m.payload)
+            elif d.action is Action.CREATE:
+                self.creates.append(Pending(d, m, h))
+                continue
+            else:
+                self.updates.append(Pending(d, m, h, d.xero_id))
+                continue
+            if m.key in self.sources:
+                settled[m.key] = self.sources[m.key]
+        if self.ctx.dry_run:
+            return
+        if skips:
+            self.store.record(skips)
+        if settled:
+            self.store.set_sources(settled)
+
+    def _plan_skip(self, m: Mapped, skips: list[Outcome]) -> None:
+        """A record the mapper refused: remember the reason (once per change)."""
+        h = payload_hash({"skip": m.skip})
+        link = self.store.get(m.key)
+        if link is not None and (link.state in FROZEN or link.payload_hash == h):
+            self.report.unchanged += 1
+            if m.key in self.sources and not self.ctx.dry_run:
+                self.store.set_sources({m.key: self.sources[m.key]})
+            return
+        self.report.skipped += 1
+        self.report.planned.append(
+            PlannedAction(self.entity, m.key, "skip", None, m.skip)
+        )
+        self.logs.append(LogEntry(m.key, "skip", SKIPPED, m.skip))
+        if link is None or not link.xero_id:
+            skips.append(
+                Outcome(
+                    m.key,
+                    SKIPPED,
+                    payload_hash=h,
+                    error=m.skip,
+                    source=self.sources.get(m.key),
+                )
+            )
+
+    def block(self, key: str, reason: str, payload: Any = None) -> None:
+        """Count and log a record that will not be sent, with the reason."""
+        self.report.blocked += 1
+        self.report.planned.append(
+            PlannedAction(self.entity, key, "blocked", None, reason)
+        )
+        self.logs.append(LogEntry(key, "update", "blocked", reason, payload=payload))
+
+    # -- writing ----------------------------------------------------------------
+
+    def write_creates(self, unitdp: int | None = None) -> list[Pending]:
+        """Create the planned records (link written before and after each call)."""
+        return self._write(self.creates, "create", unitdp)
+
+    def write_updates(self, unitdp: int | None = None) -> list[Pending]:
+        """Update the planned records (POST with the Xero id)."""
+        return self._write(self.updates, "upsert", unitdp)
+
+    def _write(
+        self, items: list[Pending], mode: str, unitdp: int | None
+    ) -> list[Pending]:
+        """Send items; returns those that failed (already recorded and logged)."""
+        action = "create" if mode == "create" else "update"
+        for p in items:
+            self.report.planned.append(
+                PlannedAction(self.entity, p.key, action, self._body(p, mode))
+            )
+        if self.ctx.dry_run or not items:
+            if self.ctx.dry_run:
+                counter = "created" if mode == "create" else "updated"
+                setattr(
+                    self.report, counter, getattr(self.report, counter) + len(items)
+                )
+            return []
+        if mode == "create":
+            self.store.mark_pending((p.key, self.ctx.run_key) for p in items)
+        if unitdp is None and any(p.mapped.unitdp4 for p in items):
+            unitdp = 4
+        by_key = {p.key: p for p in items}
+        failed: list[Pending] = []
+        done = 0
+        batches = self.ctx.gateway.iter_write(
+            self.kind,
+            [(p.key, self._body(p, mode)) for p in items],
+            run_key=self.ctx.run_key,
+            mode=mode,
+            unitdp=unitdp,
+        )
+        for batch in batches:
+            outcomes = []
+            for r in batch:
+                p = by_key[str(r.ref)]
+                if r.ok:
+                    outcomes.append(
+                        Outcome(
+                            p.key,
+                            SYNCED,
+                            r.xero_id,
+                            r.number,
+                            p.hash,
+                            source=self.sources.get(p.key),
+                        )
+                    )
+                    if self.on_written is not None and r.raw:
+                        self.on_written(r.raw)
+                    if mode == "create":
+                        self.report.created += 1
+                    else:
+                        self.report.updated += 1
+                    self.logs.append(
+                        LogEntry(p.key, action, SYNCED, _notes(p, r), r.xero_id)
+                    )
+                else:
+                    error = "; ".join(r.errors) or "Xero refused it"
+                    outcomes.append(Outcome(p.key, FAILED, error=error))
+                    failed.append(p)
+                    p.mapped = Mapped(p.key, p.mapped.payload, error, p.mapped.unitdp4)
+                    self.logs.append(
+                        LogEntry(
+                            p.key,
+                            action,
+                            FAILED,
+                            error,
+                            None,
+                            self._body(p, mode),
+                            r.raw,
+                        )
+                    )
+            self.store.record(outcomes)
+            self.flush_logs()
+            done += len(batch)
+            self.ctx.tick(self.entity, done, len(items))
+        return failed
+
+    def _body(self, p: Pending, mode: str) -> dict[str, Any]:
+        """The payload, with the Xero id for an update."""
+        if mode == "upsert" and p.xero_id:
+            return {self.id_field: p.xero_id, **p.payload}
+        return p.payload
+
+    def fail(self, p: Pending, error: str) -> None:
+        """Record a final failure of a planned record."""
+        self.report.failed += 1
+        self.report.errors.append((p.key, error))
+
+    def finish(self, failed: Iterable[Pending]) -> StepReport:
+        """Count the final failures, flush the log, return the report."""
+        for p in failed:
+            self.fail(p, p.mapped.skip or "failed")
+        self.flush_logs()
+        return self.report
+
+    def flush_logs(self) -> None:
+        """Write the buffered SyncLog rows (not in a dry run)."""
+        if self.logs and not self.ctx.dry_run:
+            write_log(self.ctx.session, self.entity, self.logs, run_id=self.ctx.run_id)
+        self.logs = []
+
+
+def _notes(p: Pending, result: Any) -> str | None:
+    """Mapper notes and Xero warnings as one log message."""
+    parts = [*p.mapped.notes, *(getattr(result, "warnings", None) or [])]
+    return "; ".join(parts) or None
+
+
+def quote(value: str) -> str:
+    """A string literal for a Xero `where` clause."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lookup(
+    ctx: StepContext,
+    kind: str,
+    field: str,
+    values: Iterable[str],
+    chunk: int = 20,
+) -> dict[str, dict[str, Any]]:
+    """Xero records whose `field` equals one of values: value -> record."""
+    found: dict[str, dict[str, Any]] = {}
+    wanted = sorted(set(values))
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        where = " OR ".join(f"{field}=={quote(v)}" for v in part)
+        for record in ctx.gateway.read_all(kind, where=where):
+            value = record.get(field)
+            if value in part:
+                found.setdefault(str(value), record)
+    return found

@@ -1,0 +1,98 @@
+"""Customers: tblclients + primary contact -> Xero Contacts, name clashes handled."""
+
+from __future__ import annotations
+
+from pxflask.perfex import reads
+from pxflask.perfex.records import Customer
+
+from ..engine import StepContext, StepReport
+from ..hashing import payload_hash
+from ..links import Action, Decision
+from ..mappers.common import Mapped
+from ..mappers.contacts import (
+    contact_name,
+    disambiguate_name,
+    map_contact,
+    same_customer,
+)
+from .base import Pending, Pusher, lookup
+
+ENTITY = "customers"
+NAME_CLASH = "already assigned to another contact"
+NUMBER_CLASH = "contact number"
+
+
+def _mapping(customer: Customer, currencies: dict[int, str], pusher: Pusher) -> Mapped:
+    """The plain mapping, or the disambiguated one when that is what was sent."""
+    plain = map_contact(customer, currencies)
+    link = pusher.store.get(customer.id)
+    if link is not None and link.payload_hash and plain.payload is not None:
+        other = map_contact(
+            customer, currencies, disambiguate_name(contact_name(customer), customer.id)
+        )
+        if (
+            other.payload is not None
+            and payload_hash(other.payload) == link.payload_hash
+        ):
+            return other
+    return plain
+
+
+def run(ctx: StepContext) -> StepReport:
+    """Create or update a Xero contact per Perfex customer."""
+    pusher = Pusher(ctx, ENTITY, "contacts", "ContactID")
+    currencies = {c.id: c.code for c in reads.read_currencies(ctx.perfex)}
+    customers = {str(c.id): c for c in reads.read_customers(ctx.perfex)}
+    pusher.plan(_mapping(c, currencies, pusher) for c in customers.values())
+    _recover(ctx, pusher)
+    failed = pusher.write_creates() + pusher.write_updates()
+    retry_create: list[Pending] = []
+    retry_update: list[Pending] = []
+    final: list[Pending] = []
+    clashes = [p for p in failed if NAME_CLASH in (p.mapped.skip or "")]
+    existing = lookup(ctx, "contacts", "Name", [p.payload["Name"] for p in clashes])
+    for p in failed:
+        error = p.mapped.skip or ""
+        customer = customers[p.key]
+        if p in clashes:
+            found = existing.get(p.payload["Name"])
+            if found and same_customer(found, customer) and p.xero_id is None:
+                p.xero_id = str(found["ContactID"])
+                retry_update.append(p)
+                continue
+            name = disambiguate_name(contact_name(customer), customer.id)
+            m = map_contact(customer, currencies, name)
+            again = Pending(p.decision, m, payload_hash(m.payload), p.xero_id)
+            (retry_update if p.xero_id else retry_create).append(again)
+        elif NUMBER_CLASH in error.lower() and p.xero_id is None:
+            found = lookup(
+                ctx, "contacts", "ContactNumber", [p.payload["ContactNumber"]]
+            )
+            record = found.get(p.payload["ContactNumber"])
+            if record:
+                p.xero_id = str(record["ContactID"])
+                retry_update.append(p)
+            else:
+                final.append(p)
+        else:
+            final.append(p)
+    pusher.creates, pusher.updates = retry_create, retry_update
+    final += pusher.write_creates() + pusher.write_updates()
+    return pusher.finish(final)
+
+
+def _recover(ctx: StepContext, pusher: Pusher) -> None:
+    """Creates that may already exist (an earlier crash): find them by number."""
+    maybe = [p for p in pusher.creates if p.decision.recover]
+    if not maybe or ctx.dry_run:
+        return
+    found = lookup(
+        ctx, "contacts", "ContactNumber", [p.payload["ContactNumber"] for p in maybe]
+    )
+    for p in maybe:
+        record = found.get(p.payload["ContactNumber"])
+        if record:
+            pusher.creates.remove(p)
+            p.xero_id = str(record["ContactID"])
+            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
+            pusher.updates.append(p)

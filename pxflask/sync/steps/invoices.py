@@ -1,0 +1,449 @@
+"""Invoices: tblinvoices -> Xero ACCREC invoices, following Xero's edit rules.
+
+Change detection is cheap: one aggregate query (`reads.invoice_fingerprints`) gives
+a fingerprint per Perfex invoice; only invoices whose fingerprint (plus contact and
+mapping settings) differs from the one stored on the link are read, mapped and
+hashed. On Xero's side one If-Modified-Since read (summary only) finds invoices
+voided or deleted by a user since the last run: their links are frozen and never
+re-sent silently.
+
+DRAFT/SUBMITTED invoices are updated; AUTHORISED ones only while nothing is
+allocated to them (else the link becomes "locked" with the reason). Invoices
+cancelled or deleted in Perfex are voided (DELETED while a draft in Xero) when
+nothing is allocated to them, else locked with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from pxflask.perfex import reads
+
+from ..engine import PlannedAction, StepContext, StepReport
+from ..hashing import payload_hash
+from ..links import (
+    DELETED,
+    FAILED,
+    LOCKED,
+    SOURCE_PREFIX,
+    VOIDED,
+    Action,
+    Decision,
+    LinkStore,
+    LogEntry,
+    Outcome,
+    read_cursor,
+    write_cursor,
+)
+from ..mappers.common import Mapped, dec, skipped
+from ..mappers.invoices import (
+    InvoiceContext,
+    invoice_reference,
+    map_invoice,
+    xero_invoice_total,
+)
+from . import taxes
+from .base import Pending, Pusher, lookup
+
+ENTITY = "invoices"
+NUMBER_CLASH = "must be unique"
+CURSOR = "xero.invoices.modified"
+SHARED = "xero_invoices"
+"""ctx.shared key: Xero invoice id -> latest known state (Status, AmountDue...)."""
+ALLOCATED = "a payment or credit note is allocated to it in Xero; it cannot be edited"
+CANCELLED_ALLOCATED = "cancelled in Perfex but payments are allocated in Xero"
+DELETED_ALLOCATED = "deleted in Perfex but payments are allocated in Xero"
+SETTING_KEYS = (
+    "sales_account",
+    "rounding_account",
+    "discount_account",
+    "no_tax_type",
+    "drafts",
+)
+
+
+def known(ctx: StepContext) -> dict[str, dict[str, Any]]:
+    """The run's cache of Xero invoice states (filled by reads and writes)."""
+    return ctx.shared.setdefault(SHARED, {})
+
+
+def remember(ctx: StepContext, records: Iterable[dict[str, Any]]) -> None:
+    """Keep what Xero said about invoices (status, amounts) for later steps."""
+    cache = known(ctx)
+    for r in records:
+        if r.get("InvoiceID"):
+            cache[str(r["InvoiceID"])] = {
+                k: r.get(k)
+                for k in (
+                    "InvoiceID",
+                    "InvoiceNumber",
+                    "Status",
+                    "Total",
+                    "AmountDue",
+                    "AmountPaid",
+                    "AmountCredited",
+                    "Contact",
+                )
+            }
+
+
+def current(ctx: StepContext, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Xero invoices by id: from this run's cache, else one read per 50 ids."""
+    cache = known(ctx)
+    wanted = sorted({i for i in ids if i})
+    missing = [i for i in wanted if i not in cache]
+    if missing and not ctx.dry_run:
+        remember(ctx, ctx.gateway.read_all("invoices", ids=missing, summary_only=True))
+    return {i: cache[i] for i in wanted if i in cache}
+
+
+def allocated(invoice: dict[str, Any]) -> Decimal:
+    """Money paid or credited against a Xero invoice."""
+    return dec(invoice.get("AmountPaid") or 0) + dec(invoice.get("AmountCredited") or 0)
+
+
+def _context_hash(ctx: StepContext) -> str:
+    """What besides the Perfex rows shapes a mapped invoice (settings, tax links)."""
+    raw = ctx.settings.raw
+    values = {k: raw.get(k) or "" for k in SETTING_KEYS}
+    values.update({k: v for k, v in raw.items() if k.startswith("tax_rate.")})
+    tax_links = {
+        k: v.xero_number for k, v in LinkStore(ctx.session, "taxes").links.items()
+    }
+    return payload_hash({"settings": values, "tax_links": tax_links})[:16]
+
+
+def _source(fingerprint: str, contact: str | None, context: str) -> str:
+    """The source fingerprint stored on a link (Perfex rows + contact + context)."""
+    text = f"{fingerprint}|{contact or ''}|{context}".encode()
+    return SOURCE_PREFIX + hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _client_ids(
+    ctx: StepContext, conds: list[sa.ColumnElement[bool]]
+) -> dict[int, int]:
+    """Invoice id -> customer id for the selected invoices (one small query)."""
+    inv = ctx.perfex.tables.invoices
+    with ctx.perfex.engine.connect() as conn:
+        rows = conn.execute(sa.select(inv.c.id, inv.c.clientid).where(*conds))
+        return {int(r[0]): int(r[1]) for r in rows}
+
+
+def _perfex_ids(ctx: StepContext, fingerprints: dict[int, str]) -> set[int]:
+    """Every invoice id in Perfex (not only those after the date filter)."""
+    if ctx.date_from is None:
+        return set(fingerprints)
+    inv = ctx.perfex.tables.invoices
+    with ctx.perfex.engine.connect() as conn:
+        return set(conn.execute(sa.select(inv.c.id)).scalars())
+
+
+def run(ctx: StepContext) -> StepReport:
+    """Create, update, void or delete Xero invoices for Perfex invoices."""
+    pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
+    pusher.on_written = lambda raw: remember(ctx, [raw])
+    _pull_xero_changes(ctx, pusher)
+    contacts = LinkStore(ctx.session, "customers").synced_ids()
+    conds = reads.invoice_conditions(ctx.perfex, date_from=ctx.date_from)
+    fingerprints = reads.invoice_fingerprints(ctx.perfex, *conds)
+    clients = _client_ids(ctx, conds)
+    context = _context_hash(ctx)
+    changed: list[int] = []
+    for invoice_id, fingerprint in fingerprints.items():
+        key = str(invoice_id)
+        contact = contacts.get(str(clients.get(invoice_id)))
+        source = _source(fingerprint, contact, context)
+        pusher.sources[key] = source
+        if not ctx.full and pusher.store.source_unchanged(key, source):
+            pusher.report.unchanged += 1
+            continue
+        changed.append(invoice_id)
+    mapped: list[Mapped] = []
+    voids: list[tuple[str, str, str | None]] = []
+    if changed:
+        resolve = taxes.resolver(ctx)
+        mctx = InvoiceContext(
+            sales_account=ctx.settings.sales_account,
+            rounding_account=ctx.settings.rounding_account,
+            resolve_tax=resolve,
+            tax_rates=resolve.rates,
+            no_tax_type=ctx.settings.no_tax_type,
+            discount_account=ctx.settings.discount_account,
+            drafts=ctx.settings.drafts,
+        )
+        for inv in reads.read_invoices(ctx.perfex, ids=changed):
+            key = str(inv.id)
+            contact = contacts.get(str(inv.customer_id))
+            if contact is None:
+                mapped.append(skipped(key, f"customer {inv.customer_id} is not synced"))
+                continue
+            m = map_invoice(inv, contact, mctx)
+            if m.payload is not None and m.payload["Status"] == "VOIDED":
+                link = pusher.store.get(key)
+                if link is None or not link.xero_id:
+                    mapped.append(skipped(m.key, "cancelled before it was synced"))
+                elif link.state not in (VOIDED, DELETED):
+                    voids.append((m.key, link.xero_id, payload_hash(m.payload)))
+                else:
+                    pusher.report.unchanged += 1
+                    if not ctx.dry_run:
+                        pusher.store.set_sources({key: pusher.sources[key]})
+                continue
+            mapped.append(m)
+        resolve.flush()
+    pusher.plan(mapped)
+    _recover(ctx, pusher)
+    _check_updates(ctx, pusher)
+    failed = pusher.write_creates() + pusher.write_updates()
+    final = _retry_number_clashes(ctx, pusher, failed)
+    _void(ctx, pusher, voids, CANCELLED_ALLOCATED)
+    _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints))
+    return pusher.finish(final)
+
+
+def _pull_xero_changes(ctx: StepContext, pusher: Pusher) -> None:
+    """Read invoices changed in Xero since the last run; freeze voided/deleted."""
+    by_xero = pusher.store.by_xero_id()
+    if ctx.dry_run or not by_xero:
+        return
+    cursor = read_cursor(ctx.session, CURSOR)
+    newest: datetime | None = cursor
+    outcomes: list[Outcome] = []
+    for page in ctx.gateway.iter_pages(
+        "invoices", modified_since=cursor, summary_only=True
+    ):
+        remember(ctx, page)
+        for record in page:
+            stamp = record.get("UpdatedDateUTC")
+            if isinstance(stamp, datetime):
+                naive = _naive(stamp)
+                newest = naive if newest is None or naive > newest else newest
+            link = by_xero.get(str(record.get("InvoiceID")))
+            status = record.get("Status")
+            if link is None or status not in ("VOIDED", "DELETED"):
+                continue
+            state = VOIDED if status == "VOIDED" else DELETED
+            if link.state == state:
+                continue
+            reason = f"{status.lower()} in Xero: it will not be sent again"
+            outcomes.append(Outcome(link.perfex_key, state, error=reason))
+            pusher.report.planned.append(
+                PlannedAction(ENTITY, link.perfex_key, "frozen", None, reason)
+            )
+            pusher.logs.append(
+                LogEntry(link.perfex_key, "inbound", state, reason, link.xero_id)
+            )
+    if outcomes:
+        pusher.store.record(outcomes)
+    pusher.flush_logs()
+    if newest is not None and newest != cursor:
+        write_cursor(ctx.session, CURSOR, newest)
+
+
+def _naive(stamp: datetime) -> datetime:
+    """A naive UTC datetime."""
+    if stamp.tzinfo is None:
+        return stamp
+    return stamp.astimezone(UTC).replace(tzinfo=None)
+
+
+def _check_updates(ctx: StepContext, pusher: Pusher) -> None:
+    """Keep only updates Xero allows; lock or freeze the others with a reason."""
+    if not pusher.updates or ctx.dry_run:
+        return
+    found_all = current(ctx, [p.xero_id or "" for p in pusher.updates])
+    keep: list[Pending] = []
+    outcomes: list[Outcome] = []
+    for p in pusher.updates:
+        found = found_all.get(p.xero_id or "")
+        status = (found or {}).get("Status")
+        if found is None:
+            keep.append(p)
+            continue
+        if status in ("VOIDED", "DELETED"):
+            state = VOIDED if status == "VOIDED" else DELETED
+            reason = f"the invoice is {status} in Xero"
+        elif status == "PAID" or allocated(found) > 0:
+            state, reason = LOCKED, ALLOCATED
+        else:
+            keep.append(p)
+            continue
+        outcomes.append(
+            Outcome(
+                p.key,
+                state,
+                payload_hash=p.hash,
+                error=reason,
+                source=pusher.sources.get(p.key),
+            )
+        )
+        pusher.block(p.key, reason, p.payload)
+    pusher.updates = keep
+    if outcomes:
+        pusher.store.record(outcomes)
+
+
+def _recover(ctx: StepContext, pusher: Pusher) -> None:
+    """Creates that may already exist in Xero: look them up by InvoiceNumber."""
+    maybe = [p for p in pusher.creates if p.decision.recover]
+    if not maybe or ctx.dry_run:
+        return
+    found = lookup(
+        ctx, "invoices", "InvoiceNumber", [p.payload["InvoiceNumber"] for p in maybe]
+    )
+    for p in maybe:
+        record = found.get(p.payload["InvoiceNumber"])
+        if record and record.get("Reference") == invoice_reference(int(p.key)):
+            remember(ctx, [record])
+            pusher.creates.remove(p)
+            p.xero_id = str(record["InvoiceID"])
+            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
+            pusher.updates.append(p)
+
+
+def _retry_number_clashes(
+    ctx: StepContext, pusher: Pusher, failed: list[Pending]
+) -> list[Pending]:
+    """A create refused for its number: the same invoice (link it) or a clash."""
+    clashes = [
+        p for p in failed if p.xero_id is None and NUMBER_CLASH in (p.mapped.skip or "")
+    ]
+    if not clashes:
+        return failed
+    found = lookup(
+        ctx, "invoices", "InvoiceNumber", [p.payload["InvoiceNumber"] for p in clashes]
+    )
+    final = [p for p in failed if p not in clashes]
+    retry: list[Pending] = []
+    for p in clashes:
+        record = found.get(p.payload["InvoiceNumber"])
+        if record and _is_same(record, p, taxes.resolver(ctx).rates):
+            remember(ctx, [record])
+            p.xero_id = str(record["InvoiceID"])
+            retry.append(p)
+        else:
+            p.mapped = Mapped(
+                p.key,
+                p.payload,
+                f"invoice number {p.payload['InvoiceNumber']} is already used in Xero"
+                " by another invoice (different contact or total)",
+            )
+            final.append(p)
+    pusher.creates, pusher.updates = [], retry
+    _check_updates(ctx, pusher)
+    return final + pusher.write_updates()
+
+
+def _is_same(record: dict[str, Any], p: Pending, rates: dict[str, Decimal]) -> bool:
+    """A Xero invoice is this one: our Reference, or same contact and same total."""
+    if record.get("Reference") == invoice_reference(int(p.key)):
+        return True
+    contact = (record.get("Contact") or {}).get("ContactID")
+    if str(contact) != str(p.payload["Contact"]["ContactID"]):
+        return False
+    total = record.get("Total")
+    try:
+        expected = xero_invoice_total(p.payload, rates)
+    except KeyError:
+        return False
+    return total is not None and dec(total) == expected
+
+
+def _void(
+    ctx: StepContext,
+    pusher: Pusher,
+    voids: list[tuple[str, str, str | None]],
+    allocated_reason: str,
+) -> None:
+    """VOIDED (DELETED for a Xero draft) unless something is allocated in Xero."""
+    if not voids:
+        return
+    found_all = current(ctx, [xero_id for _, xero_id, _ in voids])
+    outcomes: list[Outcome] = []
+    for key, xero_id, h in voids:
+        found = found_all.get(xero_id, {})
+        status = found.get("Status")
+        target = "DELETED" if status in ("DRAFT", "SUBMITTED") else "VOIDED"
+        source = pusher.sources.get(key)
+        if status in ("VOIDED", "DELETED"):
+            state = VOIDED if status == "VOIDED" else DELETED
+            outcomes.append(Outcome(key, state, payload_hash=h, source=source))
+            pusher.report.unchanged += 1
+            continue
+        if found and (status == "PAID" or allocated(found) > 0):
+            outcomes.append(
+                Outcome(
+                    key, LOCKED, payload_hash=h, error=allocated_reason, source=source
+                )
+            )
+            pusher.block(key, allocated_reason)
+            continue
+        pusher.report.planned.append(
+            PlannedAction(ENTITY, key, "void", {"InvoiceID": xero_id, "Status": target})
+        )
+        if ctx.dry_run:
+            pusher.report.updated += 1
+            continue
+        r = ctx.gateway.update_invoice_status(
+            xero_id, target, run_key=ctx.run_key, ref=key
+        )
+        if r.ok:
+            state = VOIDED if target == "VOIDED" else DELETED
+            outcomes.append(Outcome(key, state, xero_id, r.number, h, source=source))
+            pusher.logs.append(LogEntry(key, target.lower(), state, None, xero_id))
+            if r.raw:
+                remember(ctx, [r.raw])
+            pusher.report.updated += 1
+        else:
+            error = "; ".join(r.errors) or "Xero refused the status change"
+            outcomes.append(Outcome(key, FAILED, error=error))
+            pusher.logs.append(LogEntry(key, target.lower(), FAILED, error, xero_id))
+            pusher.report.failed += 1
+            pusher.report.errors.append((key, error))
+    if outcomes and not ctx.dry_run:
+        pusher.store.record(outcomes)
+
+
+def deleted_in_perfex(store: LinkStore, perfex_ids: set[int]) -> list[tuple[str, str]]:
+    """(key, xero id) of linked invoices whose Perfex row is gone."""
+    out = []
+    for key, link in store.links.items():
+        if not link.xero_id or link.state in (VOIDED, DELETED):
+            continue
+        if link.state == LOCKED and link.last_error != DELETED_ALLOCATED:
+            continue
+        if key.isdigit() and int(key) not in perfex_ids:
+            out.append((key, link.xero_id))
+    return out
+
+
+def _void_deleted(ctx: StepContext, pusher: Pusher, perfex_ids: set[int]) -> None:
+    """Invoices deleted in Perfex: void or delete them in Xero (or lock)."""
+    gone = [
+        (key, xero_id)
+        for key, xero_id in deleted_in_perfex(pusher.store, perfex_ids)
+        if pusher.store.links[key].last_error != DELETED_ALLOCATED
+    ]
+    _void(ctx, pusher, [(k, x, None) for k, x in gone], DELETED_ALLOCATED)
+
+
+def void_released(ctx: StepContext, xero_ids: set[str]) -> StepReport:
+    """Retry voiding invoices deleted in Perfex once their payments are deleted."""
+    pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
+    waiting = [
+        (key, link.xero_id, None)
+        for key, link in pusher.store.links.items()
+        if link.state == LOCKED
+        and link.last_error == DELETED_ALLOCATED
+        and link.xero_id in xero_ids
+    ]
+    if waiting:
+        known(ctx).clear()
+        _void(ctx, pusher, waiting, DELETED_ALLOCATED)
+    return pusher.finish([])

@@ -1,0 +1,48 @@
+"""Items: tblitems -> Xero Items (Code <= 30), recovered by Code."""
+
+from __future__ import annotations
+
+from pxflask.perfex import reads
+
+from ..engine import StepContext, StepReport
+from ..links import Action, Decision
+from ..mappers.items import item_names, map_item
+from . import taxes
+from .base import Pusher, lookup
+
+ENTITY = "items"
+
+
+def run(ctx: StepContext) -> StepReport:
+    """Create or update a Xero item per Perfex catalogue item."""
+    pusher = Pusher(ctx, ENTITY, "items", "ItemID")
+    items = reads.read_items(ctx.perfex)
+    perfex_taxes = {t.id: t for t in reads.read_taxes(ctx.perfex)}
+    resolve = taxes.resolver(ctx)
+    names = item_names(items)
+    pusher.plan(
+        map_item(
+            item,
+            name=names[item.id],
+            sales_account=ctx.settings.sales_account,
+            taxes=perfex_taxes,
+            resolve_tax=resolve,
+            no_tax_type=ctx.settings.no_tax_type,
+        )
+        for item in items
+    )
+    resolve.flush()
+    if pusher.creates and not ctx.dry_run:
+        codes = [p.payload["Code"] for p in pusher.creates]
+        found = lookup(ctx, "items", "Code", codes) if len(codes) < 200 else {}
+        if len(codes) >= 200:
+            found = {str(i.get("Code")): i for i in ctx.gateway.read_all("items")}
+        for p in list(pusher.creates):
+            record = found.get(p.payload["Code"])
+            if record:
+                pusher.creates.remove(p)
+                p.xero_id = str(record["ItemID"])
+                p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
+                pusher.updates.append(p)
+    failed = pusher.write_creates() + pusher.write_updates()
+    return pusher.finish(failed)

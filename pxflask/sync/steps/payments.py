@@ -1,0 +1,259 @@
+"""Payments: tblinvoicepaymentrecords -> Xero Payments.
+
+Xero payments cannot be edited: a payment edited in Perfex is deleted in Xero and
+created again; a payment deleted in Perfex is deleted in Xero (link state
+`deleted`). Payments go only to AUTHORISED invoices and never above what is due:
+others are skipped with the reason and looked at again when Xero reports a change
+of their invoice. A create interrupted by a crash is found again on the invoice
+(same amount, date and reference) before anything is sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pxflask.models import Link
+from pxflask.perfex import reads
+from pxflask.perfex.records import Payment
+
+from ..engine import PlannedAction, StepContext, StepReport
+from ..links import (
+    DELETED,
+    FAILED,
+    PENDING,
+    SKIPPED,
+    SYNCED,
+    Action,
+    Decision,
+    LinkStore,
+    LogEntry,
+    Outcome,
+)
+from ..mappers.common import dec
+from ..mappers.payments import DEFAULT_KEY, map_payment
+from . import invoices as invoice_step
+from .base import Pusher
+
+ENTITY = "payments"
+ALREADY_DELETED = "already been deleted"
+DELETED_IN_PERFEX = "deleted in Perfex: deleted in Xero"
+
+
+def account_for(
+    mode: str | None, settings: Mapping[str, str], modes: Mapping[str, Link]
+) -> str | None:
+    """The Xero account: per mode/gateway setting, the mode's link, the default."""
+    if mode:
+        code = (settings.get(f"payment_account.{mode}") or "").strip()
+        if code:
+            return code
+        link = modes.get(mode)
+        if link is not None and link.xero_number:
+            return link.xero_number
+    return (settings.get(DEFAULT_KEY) or "").strip() or None
+
+
+def run(ctx: StepContext) -> StepReport:
+    """Send new and edited Perfex payments to Xero; delete the deleted ones."""
+    pusher = Pusher(ctx, ENTITY, "payments", "PaymentID")
+    invoices = LinkStore(ctx.session, "invoices").links
+    modes = LinkStore(ctx.session, "payment-modes").links
+    every = reads.read_payments(ctx.perfex)
+    payments = every
+    if ctx.date_from is not None:
+        payments = [p for p in every if p.date >= ctx.date_from]
+    touched = set(invoice_step.known(ctx))
+    mapped = []
+    by_key: dict[str, Payment] = {}
+    force: set[str] = set()
+    for pay in payments:
+        link = invoices.get(str(pay.invoice_id))
+        invoice_id = link.xero_id if link is not None else None
+        m = map_payment(
+            pay,
+            invoice_xero_id=invoice_id,
+            account_code=account_for(pay.mode, ctx.settings.raw, modes),
+        )
+        mapped.append(m)
+        by_key[m.key] = pay
+        own = pusher.store.get(m.key)
+        if own is not None and own.state == SKIPPED and invoice_id in touched:
+            force.add(m.key)
+    pusher.plan(mapped, frozenset(force))
+    _delete_gone(ctx, pusher, {str(p.id) for p in every})
+    _replace_edited(ctx, pusher)
+    _recover(ctx, pusher, by_key)
+    _check_due(ctx, pusher, by_key)
+    failed = pusher.write_creates()
+    report = pusher.finish(failed)
+    freed = ctx.shared.pop("freed_invoices", set())
+    if freed and not ctx.dry_run:
+        extra = invoice_step.void_released(ctx, freed)
+        report.errors.extend((f"invoice {k}", e) for k, e in extra.errors)
+        report.failed += extra.failed
+    return report
+
+
+def _delete(ctx: StepContext, key: str, xero_id: str) -> tuple[bool, str | None]:
+    """Delete one Xero payment; (done, error). Already deleted counts as done."""
+    r = ctx.gateway.delete_payment(xero_id, run_key=ctx.run_key, ref=key)
+    invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
+    if invoice:
+        invoice_step.known(ctx).pop(str(invoice), None)
+        ctx.shared.setdefault("freed_invoices", set()).add(str(invoice))
+    if r.ok:
+        return True, None
+    error = "; ".join(r.errors) or "Xero refused to delete the payment"
+    if ALREADY_DELETED in error:
+        return True, None
+    return False, error
+
+
+def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> None:
+    """Payments deleted in Perfex: delete them in Xero."""
+    gone = [
+        link
+        for key, link in pusher.store.links.items()
+        if key not in perfex_keys and link.xero_id and link.state != DELETED
+    ]
+    outcomes: list[Outcome] = []
+    for link in gone:
+        key, xero_id = link.perfex_key, str(link.xero_id)
+        pusher.report.planned.append(
+            PlannedAction(ENTITY, key, "delete", {"PaymentID": xero_id})
+        )
+        if ctx.dry_run:
+            pusher.report.updated += 1
+            continue
+        done, error = _delete(ctx, key, xero_id)
+        if done:
+            outcomes.append(Outcome(key, DELETED, error=DELETED_IN_PERFEX))
+            pusher.logs.append(LogEntry(key, "delete", DELETED, None, xero_id))
+            pusher.report.updated += 1
+        else:
+            outcomes.append(Outcome(key, FAILED, error=error))
+            pusher.logs.append(LogEntry(key, "delete", FAILED, error, xero_id))
+            pusher.report.failed += 1
+            pusher.report.errors.append((key, error or "failed"))
+    if outcomes:
+        pusher.store.record(outcomes)
+        pusher.flush_logs()
+
+
+def _replace_edited(ctx: StepContext, pusher: Pusher) -> None:
+    """Edited payments: delete the Xero payment, then create it again."""
+    edits, pusher.updates = pusher.updates, []
+    if not edits:
+        return
+    outcomes: list[Outcome] = []
+    for p in edits:
+        xero_id = str(p.xero_id)
+        pusher.report.planned.append(
+            PlannedAction(ENTITY, p.key, "delete", {"PaymentID": xero_id})
+        )
+        if ctx.dry_run:
+            pusher.creates.append(p)
+            continue
+        done, error = _delete(ctx, p.key, xero_id)
+        if not done:
+            outcomes.append(Outcome(p.key, FAILED, error=error))
+            pusher.logs.append(LogEntry(p.key, "delete", FAILED, error, xero_id))
+            pusher.fail(p, error or "failed")
+            continue
+        outcomes.append(Outcome(p.key, PENDING, clear_id=True))
+        pusher.logs.append(
+            LogEntry(p.key, "delete", DELETED, "edited in Perfex: recreated", xero_id)
+        )
+        p.xero_id = None
+        p.decision = Decision(p.key, Action.CREATE, p.decision.link)
+        pusher.creates.append(p)
+    if outcomes:
+        pusher.store.record(outcomes)
+        pusher.flush_logs()
+
+
+def _recover(ctx: StepContext, pusher: Pusher, by_key: dict[str, Payment]) -> None:
+    """Creates a crash may have sent already: find them on their invoices."""
+    maybe = [p for p in pusher.creates if p.decision.recover]
+    if not maybe or ctx.dry_run:
+        return
+    ids = sorted({p.payload["Invoice"]["InvoiceID"] for p in maybe})
+    records = ctx.gateway.read_all("invoices", ids=ids)
+    invoice_step.remember(ctx, records)
+    taken = set(pusher.store.by_xero_id())
+    found: dict[str, list[dict[str, Any]]] = {
+        str(r["InvoiceID"]): list(r.get("Payments") or []) for r in records
+    }
+    outcomes: list[Outcome] = []
+    for p in maybe:
+        for candidate in found.get(p.payload["Invoice"]["InvoiceID"], []):
+            payment_id = str(candidate.get("PaymentID"))
+            if payment_id in taken or not _same_payment(candidate, p.payload):
+                continue
+            taken.add(payment_id)
+            pusher.creates.remove(p)
+            outcomes.append(Outcome(p.key, SYNCED, payment_id, None, p.hash))
+            pusher.logs.append(
+                LogEntry(p.key, "recover", SYNCED, "found in Xero", payment_id)
+            )
+            pusher.report.created += 1
+            break
+    if outcomes:
+        pusher.store.record(outcomes)
+        pusher.flush_logs()
+
+
+def _same_payment(candidate: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """A payment on the invoice is this one: same amount, date and reference."""
+    when = candidate.get("Date")
+    when_text = when.isoformat()[:10] if isinstance(when, date) else str(when)[:10]
+    return (
+        dec(candidate.get("Amount") or 0) == dec(payload["Amount"])
+        and when_text == payload["Date"]
+        and (candidate.get("Reference") or None) == payload.get("Reference")
+    )
+
+
+def _check_due(ctx: StepContext, pusher: Pusher, by_key: dict[str, Payment]) -> None:
+    """Skip creates Xero would refuse: invoice not AUTHORISED or amount > due."""
+    if not pusher.creates or ctx.dry_run:
+        return
+    ids = sorted({p.payload["Invoice"]["InvoiceID"] for p in pusher.creates})
+    current = invoice_step.current(ctx, ids)
+    due = {k: dec(v.get("AmountDue") or 0) for k, v in current.items()}
+    keep, outcomes = [], []
+    for p in sorted(pusher.creates, key=lambda p: (by_key[p.key].date, int(p.key))):
+        xero_id = p.payload["Invoice"]["InvoiceID"]
+        found = current.get(xero_id)
+        m = map_payment(
+            by_key[p.key],
+            invoice_xero_id=xero_id,
+            account_code=p.payload["Account"]["Code"],
+            amount_due=due.get(xero_id),
+            invoice_status=found.get("Status") if found else None,
+        )
+        if m.payload is None:
+            link = pusher.store.get(p.key)
+            if (
+                link is not None
+                and link.state == SKIPPED
+                and link.payload_hash == p.hash
+                and link.last_error == m.skip
+            ):
+                pusher.report.unchanged += 1
+                continue
+            pusher.report.skipped += 1
+            pusher.report.planned.append(
+                PlannedAction(ENTITY, p.key, "skip", None, m.skip)
+            )
+            outcomes.append(Outcome(p.key, SKIPPED, payload_hash=p.hash, error=m.skip))
+            pusher.logs.append(LogEntry(p.key, "skip", SKIPPED, m.skip))
+            continue
+        due[xero_id] = due.get(xero_id, Decimal(0)) - m.payload["Amount"]
+        keep.append(p)
+    pusher.creates = keep
+    if outcomes:
+        pusher.store.record(outcomes)

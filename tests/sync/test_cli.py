@@ -1,0 +1,95 @@
+"""`pxflask sync`: progress, summary table, dry run and exit statuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pxflask.extensions import db
+from tests.fixtures.webapp import make_test_app
+
+pytestmark = pytest.mark.xero_sandbox(contract_mode=False)
+
+
+@pytest.fixture
+def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
+    """The app pointed at the sandbox (client credentials) and a Perfex copy."""
+    app = make_test_app(
+        tmp_path,
+        perfex_copy_url,
+        XERO_GRANT="client_credentials",
+        **xero_sandbox.config,
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def invoke(app, *args):
+    """Run `pxflask ARGS` against the app; the click result."""
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_sync_not_connected_exits_2(sync_app):
+    """No Xero connection: one clear line, exit status 2."""
+    result = invoke(sync_app, "sync")
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output
+
+
+def test_sync_runs_prints_table_and_exits_0_then_nothing_to_do(sync_app):
+    """A full run exits 0 with a table; the rerun creates and updates nothing."""
+    assert invoke(sync_app, "xero", "connect").exit_code == 0
+    assert (
+        invoke(sync_app, "settings", "set", "payment_account.default", "090").exit_code
+        == 0
+    )
+    result = invoke(sync_app, "sync")
+    assert result.exit_code == 0, result.output
+    assert "created" in result.output and "invoices" in result.output
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in result.output.splitlines()
+        if line.split() and line.split()[0] in ("customers", "invoices", "payments")
+    }
+    assert int(rows["invoices"][0]) > 0
+    again = invoke(sync_app, "sync", "customers", "invoices")
+    assert again.exit_code == 0, again.output
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in again.output.splitlines()
+        if line.split() and line.split()[0] in ("customers", "invoices")
+    }
+    assert rows["invoices"][:2] == ["0", "0"] and rows["customers"][:2] == ["0", "0"]
+
+
+def test_dry_run_lists_payloads_to_a_file(sync_app, tmp_path):
+    """--dry-run --out writes the exact payloads and changes nothing."""
+    assert invoke(sync_app, "xero", "connect").exit_code == 0
+    out = tmp_path / "plan.json"
+    result = invoke(sync_app, "sync", "customers", "--dry-run", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    actions = json.loads(out.read_text())
+    creates = [a for a in actions if a["action"] == "create"]
+    assert creates and all(a["payload"]["ContactNumber"] for a in creates)
+    shown = invoke(sync_app, "sync", "customers", "--dry-run")
+    assert '"ContactNumber": "PX-C-1"' in shown.output
+
+
+def test_failed_record_is_listed_and_exits_1(sync_app, xero_sandbox):
+    """One invoice refused by Xero: listed with its message, exit status 1."""
+    assert invoke(sync_app, "xero", "connect").exit_code == 0
+    assert invoke(sync_app, "sync", "customers").exit_code == 0
+    stranger = xero_sandbox.inject.contact("Walk-in")["ContactID"]
+    xero_sandbox.inject.invoice(stranger, status="DRAFT", InvoiceNumber="INV-000001")
+    result = invoke(sync_app, "sync", "invoices")
+    assert result.exit_code == 1, result.output
+    assert "failed:" in result.output
+    assert "INV-000001 is already used in Xero" in result.output
+
+
+def test_bad_arguments_exit_2(sync_app):
+    """Unknown entity or a bad date: usage error, exit status 2."""
+    assert invoke(sync_app, "sync", "nonsense").exit_code == 2
+    assert invoke(sync_app, "sync", "--since", "31/01/2025").exit_code == 2
