@@ -1259,7 +1259,7 @@ def _seed(
         if existing.scalar() and not force:
             raise SeedRefused(
                 f"the Perfex database already has invoices ({t.invoices.name}); "
-                "refusing to seed it (use force to add demo data anyway)"
+                "refusing to seed it"
             )
         ref = _reference_data(conn, db, now, password_hash)
         inv = t.invoices

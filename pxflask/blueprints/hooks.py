@@ -1,0 +1,62 @@
+"""POST /hooks/perfex: a "record changed" nudge from Perfex, with a bearer token."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from pxflask.extensions import csrf, db
+from pxflask.jobs import InvalidSyncRequest, request_sync
+from pxflask.queueing import QueueUnavailable
+from pxflask.settings import enabled_entities, load_settings
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+csrf.exempt(bp)
+
+MAX_BODY = 4096
+
+
+def _authorised() -> bool:
+    """Constant-time comparison of the bearer token with PXFLASK_HOOK_TOKEN."""
+    expected = current_app.config.get("PXFLASK_HOOK_TOKEN") or ""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    return hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
+@bp.post("/perfex")
+def perfex():
+    """Queue a targeted sync of the named record; answer 202 with the run id."""
+    if not current_app.config.get("PXFLASK_HOOK_TOKEN"):
+        abort(404)
+    if not _authorised():
+        return jsonify(error="invalid or missing bearer token"), 401
+    if (request.content_length or 0) > MAX_BODY:
+        return jsonify(error="body too large"), 413
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error='send JSON like {"entity": "invoices", "id": 123}'), 400
+    entity = body.get("entity")
+    key = body.get("id")
+    if (
+        not isinstance(entity, str)
+        or isinstance(key, bool)
+        or not (isinstance(key, int) or (isinstance(key, str) and key.strip()))
+    ):
+        return jsonify(error='"entity" (text) and "id" are required'), 400
+    if entity not in enabled_entities(load_settings(db.session)):
+        return jsonify(error=f"entity {entity!r} is unknown or not enabled"), 422
+    try:
+        result = request_sync(
+            db.session, [entity], "hook", record_keys={entity: [str(key).strip()]}
+        )
+    except InvalidSyncRequest as exc:
+        return jsonify(error=str(exc)), 422
+    except QueueUnavailable as exc:
+        return jsonify(error=f"queue unavailable: {exc}"), 503
+    return jsonify(
+        run_id=result.run.id, created=result.created, status=result.run.status
+    ), 202

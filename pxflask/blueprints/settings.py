@@ -1,0 +1,129 @@
+"""Account, tax and payment-mode mappings and the sync options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from pxflask import dashboard_queries as queries
+from pxflask.blueprints.sync import entity_labels
+from pxflask.extensions import db
+from pxflask.jobs import reconcile_periodic
+from pxflask.perfex.db import PerfexError
+from pxflask.perfex.reads import read_payment_modes, read_taxes
+from pxflask.queueing import QueueUnavailable
+from pxflask.runtime import perfex_db
+from pxflask.settings import (
+    ENTITY_NAMES,
+    FIXED_KEYS,
+    InvalidSetting,
+    load_settings,
+    set_setting,
+    validate,
+)
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+FORM_KEYS = (
+    "sales_account",
+    "rounding_account",
+    "payment_account.default",
+    "drafts",
+    "sync_mode",
+    "schedule",
+    "watch_interval",
+    "sync_from",
+)
+SCHEDULE_KEYS = ("sync_mode", "schedule", "watch_interval")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the mappings are made of: Perfex modes and taxes, gateway ids."""
+
+    modes: list
+    taxes: list
+    gateways: list[str]
+    error: str | None = None
+
+
+def _sources() -> Sources:
+    """Read the Perfex payment modes and taxes for the mapping rows."""
+    gateways = queries.gateway_ids(db.session)
+    try:
+        database = perfex_db()
+        return Sources(read_payment_modes(database), read_taxes(database), gateways)
+    except PerfexError as exc:
+        return Sources([], [], gateways, f"Perfex is not reachable: {exc}")
+
+
+def _submitted(sources: Sources) -> dict[str, str]:
+    """The settings as submitted, keyed by setting name."""
+    keys = list(FORM_KEYS)
+    keys += [f"payment_account.{mode.id}" for mode in sources.modes]
+    keys += [f"payment_account.{gateway}" for gateway in sources.gateways]
+    keys += [f"tax_rate.{tax.id}" for tax in sources.taxes]
+    values = {key: request.form.get(key, "") for key in keys if key in request.form}
+    values["entities"] = ",".join(request.form.getlist("entities"))
+    return values
+
+
+def _render(
+    values: dict[str, str], errors: dict[str, str], sources: Sources, status: int = 200
+):
+    """The settings page."""
+    return render_template(
+        "settings/index.html",
+        values=values,
+        errors=errors,
+        sources=sources,
+        accounts=queries.account_choices(db.session),
+        tax_types=queries.known_tax_types(db.session),
+        entities=entity_labels(),
+        all_entities=ENTITY_NAMES,
+        enabled=set(values.get("entities", "").split(",")),
+    ), status
+
+
+@bp.get("/")
+def index():
+    """Show every mapping and option with its current value."""
+    sources = _sources()
+    if sources.error:
+        flash(sources.error, "error")
+    return _render(load_settings(db.session), {}, sources)
+
+
+@bp.post("/")
+def save():
+    """Validate every field; save them all only when all are valid."""
+    sources = _sources()
+    current = load_settings(db.session)
+    submitted = _submitted(sources)
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for key, value in submitted.items():
+        try:
+            clean[key] = validate(key, value)
+        except InvalidSetting as exc:
+            errors[key] = str(exc)
+    if "entities" in clean and not clean["entities"]:
+        errors["entities"] = "switch on at least one entity"
+    if errors:
+        flash("Nothing was saved: please correct the fields marked below.", "error")
+        return _render({**current, **submitted}, errors, sources, 400)
+    changed = [
+        key
+        for key, value in clean.items()
+        if key in FIXED_KEYS or value != current.get(key, "")
+    ]
+    for key in changed:
+        set_setting(db.session, key, clean[key])
+    flash("Settings saved.", "success")
+    if any(current.get(key) != clean.get(key) for key in SCHEDULE_KEYS):
+        try:
+            reconcile_periodic()
+        except QueueUnavailable as exc:
+            flash(f"Saved, but the schedule could not be updated: {exc}", "warning")
+    return redirect(url_for(".index"))

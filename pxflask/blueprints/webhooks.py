@@ -1,0 +1,57 @@
+"""POST /webhooks/xero: Xero's signed webhooks, answered at once, handled by a job."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+from flask import Blueprint, Response, current_app, request
+
+from pxflask.extensions import csrf
+from pxflask.queueing import DEFAULT_QUEUE, QueueUnavailable, get_queue
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+csrf.exempt(bp)
+
+MAX_BODY = 1024 * 1024
+
+
+def signature_of(body: bytes, key: str) -> str:
+    """Base64 HMAC-SHA256 of the raw body with the webhook key."""
+    digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _empty(status: int) -> Response:
+    """An empty answer: Xero wants no body and no cookies."""
+    return Response(b"", status=status)
+
+
+@bp.post("/xero")
+def xero():
+    """Check the signature; queue the events; 200 (valid) or 401 (invalid), empty."""
+    key = current_app.config.get("XERO_WEBHOOK_KEY")
+    if not key:
+        return _empty(404)
+    if (request.content_length or 0) > MAX_BODY:
+        return _empty(413)
+    body = request.get_data(cache=False)
+    given = request.headers.get("x-xero-signature", "")
+    if not hmac.compare_digest(given.encode(), signature_of(body, key).encode()):
+        return _empty(401)
+    try:
+        events = json.loads(body or b"{}").get("events") or []
+    except (ValueError, AttributeError):
+        return _empty(400)
+    if not isinstance(events, list):
+        return _empty(400)
+    if events:  # an empty list is Xero's intent-to-receive check
+        try:
+            get_queue().enqueue(
+                "pxflask.jobs.xero_webhook_job", events, queue=DEFAULT_QUEUE
+            )
+        except QueueUnavailable:
+            return _empty(503)  # Xero retries later
+    return _empty(200)

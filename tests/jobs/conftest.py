@@ -1,0 +1,93 @@
+"""Fixtures of the job tests: apps on the embedded queue or on real Redis + RQ."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from pxflask.extensions import db
+from pxflask.queueing import close_queue
+from tests.fixtures.webapp import make_test_app
+
+REDIS_URL = os.environ.get("PXFLASK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+PXFLASK = Path(sys.executable).with_name("pxflask")
+XERO_APP = {"XERO_CLIENT_ID": "job-tests-client", "XERO_CLIENT_SECRET": "job-tests-x"}
+
+
+def _dispose(app: Flask) -> None:
+    """Stop the app's queue and close its database connections."""
+    close_queue(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def embedded_app(tmp_path, perfex_copy_url) -> Iterator[Flask]:
+    """An app on the embedded queue (no REDIS_URL)."""
+    app = make_test_app(tmp_path, perfex_copy_url, **XERO_APP)
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A unique queue-name prefix; every Redis key that carries it is deleted after."""
+    import redis
+
+    prefix = f"pxft{uuid.uuid4().hex[:8]}-"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:  # pragma: no cover - environment
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    yield prefix
+    for key in client.scan_iter(f"*{prefix}*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def rq_app(tmp_path, perfex_copy_url, redis_prefix) -> Iterator[Flask]:
+    """An app whose jobs go to RQ queues named with a unique prefix."""
+    app = make_test_app(
+        tmp_path,
+        perfex_copy_url,
+        REDIS_URL=REDIS_URL,
+        PXFLASK_QUEUE_PREFIX=redis_prefix,
+        **XERO_APP,
+    )
+    yield app
+    _dispose(app)
+
+
+def run_worker(app: Flask, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run `pxflask worker --burst` as a subprocess with the app's settings."""
+    config = app.config
+    env = {
+        **os.environ,
+        "PXFLASK_DATABASE_URL": config["PXFLASK_DATABASE_URL"],
+        "PERFEX_DATABASE_URL": config["PERFEX_DATABASE_URL"],
+        "PXFLASK_SECRET_KEY": config["PXFLASK_SECRET_KEY"],
+        "PXFLASK_ENCRYPTION_KEY": config["PXFLASK_ENCRYPTION_KEY"],
+        "PXFLASK_INSTANCE_PATH": app.instance_path,
+        "PXFLASK_QUEUE_PREFIX": config["PXFLASK_QUEUE_PREFIX"],
+        "REDIS_URL": config["REDIS_URL"],
+    }
+    for key, value in config.items():
+        if key.startswith("XERO_") and isinstance(value, str):
+            env[key] = value
+    return subprocess.run(
+        [str(PXFLASK), "worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,87 @@
+"""The Perfex watcher: cheap aggregate marks find new and edited rows."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from pxflask.extensions import db
+from pxflask.models import SyncRun
+from pxflask.perfex.db import PerfexDB
+from pxflask.perfex.seed import seed_demo
+from pxflask.queueing import get_queue
+from pxflask.settings import set_setting
+from pxflask.watcher import Change, detect_changes
+
+ENTITIES = ["taxes", "payment-modes", "customers", "items", "invoices", "payments"]
+
+
+def _execute(perfex: PerfexDB, statement) -> int:
+    """Run one write on the Perfex DB; return the inserted id, if any."""
+    with perfex.engine.begin() as conn:
+        result = conn.execute(statement)
+        return result.inserted_primary_key[0] if result.is_insert else 0
+
+
+@pytest.fixture
+def seeded_perfex(perfex_url):
+    """A small seeded Perfex DB, on SQLite and on MariaDB."""
+    seed_demo(perfex_url, customers=4, invoices=6, seed=3)
+    perfex = PerfexDB.connect(perfex_url)
+    yield perfex
+    perfex.engine.dispose()
+
+
+def test_new_rows_are_targeted_edits_sync_the_entity(seeded_perfex):
+    """An insert yields its key; an edit of an older row yields the whole entity."""
+    marks: dict[str, str] = {}
+    assert detect_changes(seeded_perfex, ENTITIES, marks.get, marks.__setitem__) == []
+    assert detect_changes(seeded_perfex, ENTITIES, marks.get, marks.__setitem__) == []
+
+    tables = seeded_perfex.tables
+    tax_id = _execute(
+        seeded_perfex, tables.taxes.insert().values(name="Watch tax", taxrate="7.50")
+    )
+    _execute(
+        seeded_perfex,
+        tables.invoices.update().where(tables.invoices.c.id == 1).values(status=5),
+    )
+    changes = detect_changes(seeded_perfex, ENTITIES, marks.get, marks.__setitem__)
+    assert sorted(changes, key=lambda c: c.entity) == [
+        Change("invoices", everything=True),
+        Change("taxes", keys=(str(tax_id),)),
+    ]
+    assert detect_changes(seeded_perfex, ENTITIES, marks.get, marks.__setitem__) == []
+
+
+def test_watch_job_queues_targeted_syncs_in_realtime_mode(tmp_path, perfex_copy_url):
+    """The watcher job compares with its marks and queues a sync per change."""
+    from tests.fixtures.webapp import make_test_app
+    from tests.jobs.conftest import XERO_APP, _dispose
+
+    app = make_test_app(tmp_path, perfex_copy_url, **XERO_APP)
+    try:
+        queue = get_queue(app)
+        assert queue.wait(queue.enqueue("pxflask.jobs.watch_job")) == {
+            "skipped": "sync mode is not realtime"
+        }
+        with app.app_context():
+            set_setting(db.session, "sync_mode", "realtime")
+        assert queue.wait(queue.enqueue("pxflask.jobs.watch_job"))["changes"] == 0
+        engine = sa.create_engine(perfex_copy_url)
+        taxes = sa.Table("tbltaxes", sa.MetaData(), autoload_with=engine)
+        with engine.begin() as conn:
+            new_id = conn.execute(
+                taxes.insert().values(name="Hooked", taxrate=3)
+            ).inserted_primary_key[0]
+        engine.dispose()
+        result = queue.wait(queue.enqueue("pxflask.jobs.watch_job"))
+        assert result["changes"] == 1
+        with app.app_context():
+            run = db.session.get(SyncRun, result["runs"][0])
+            assert run.scope == f"taxes#taxes:{new_id}"
+            assert run.trigger == "watch"
+            assert db.session.scalar(select(sa.func.count()).select_from(SyncRun)) == 1
+    finally:
+        _dispose(app)

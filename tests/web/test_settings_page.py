@@ -1,0 +1,143 @@
+"""The settings page: mappings from the cached chart and Perfex, validation."""
+
+from __future__ import annotations
+
+from pxflask.extensions import db
+from pxflask.jobs import next_due
+from pxflask.models import XeroAccount
+from pxflask.settings import ENTITY_NAMES, load_settings
+from tests.fixtures.webapp import csrf_token
+
+VALID = {
+    "sales_account": "200",
+    "rounding_account": "860",
+    "payment_account.default": "",
+    "drafts": "skip",
+    "sync_mode": "manual",
+    "schedule": "15",
+    "watch_interval": "30",
+    "sync_from": "",
+    "entities": ["customers", "items", "invoices"],
+}
+
+
+def _post(admin, **changes):
+    """Submit the settings form with CSRF token."""
+    data = {**VALID, **changes, "csrf_token": csrf_token(admin, "/settings/")}
+    return admin.post("/settings/", data=data)
+
+
+def _cache_chart(app) -> None:
+    """A small cached chart of accounts."""
+    with app.app_context():
+        db.session.add_all(
+            [
+                XeroAccount(
+                    account_id="a1",
+                    code="200",
+                    name="Sales",
+                    type="REVENUE",
+                    account_class="REVENUE",
+                    tax_type="OUTPUT2",
+                ),
+                XeroAccount(
+                    account_id="a2",
+                    code="090",
+                    name="Business Bank Account",
+                    type="BANK",
+                    account_class="ASSET",
+                    enable_payments=True,
+                ),
+                XeroAccount(
+                    account_id="a3",
+                    code="860",
+                    name="Rounding",
+                    type="CURRLIAB",
+                    account_class="LIABILITY",
+                ),
+            ]
+        )
+        db.session.commit()
+
+
+def test_page_lists_perfex_modes_taxes_and_cached_accounts(app, admin):
+    """Payment modes and taxes come from Perfex; accounts from the chart cache."""
+    _cache_chart(app)
+    page = admin.get("/settings/").get_data(as_text=True)
+    assert "200 · Sales" in page and "090 · Business Bank Account" in page
+    assert 'name="payment_account.1"' in page
+    assert 'name="payment_account.stripe"' in page
+    assert 'name="tax_rate.1"' in page
+    assert '<option value="OUTPUT2">' in page
+    assert "chart of accounts is not cached yet" not in page
+
+
+def test_without_a_chart_the_page_offers_to_fetch_it(admin):
+    """No cached accounts: text inputs and a button to fetch the chart."""
+    page = admin.get("/settings/").get_data(as_text=True)
+    assert "chart of accounts is not cached yet" in page
+    assert '<input id="sales_account" name="sales_account"' in page
+
+
+def test_valid_settings_are_saved(app, admin):
+    """A valid form is stored through the settings module."""
+    response = _post(
+        admin,
+        **{
+            "payment_account.1": "090",
+            "tax_rate.1": "OUTPUT2",
+            "sync_from": "2025-01-01",
+            "drafts": "draft",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        values = load_settings(db.session)
+    assert values["payment_account.1"] == "090"
+    assert values["tax_rate.1"] == "OUTPUT2"
+    assert values["entities"] == "customers,items,invoices"
+    assert values["sync_from"] == "2025-01-01" and values["drafts"] == "draft"
+
+
+def test_invalid_fields_get_their_own_messages_and_nothing_is_saved(app, admin):
+    """Each bad field says what is wrong; the valid ones are not saved either."""
+    response = _post(
+        admin,
+        schedule="every hour",
+        sync_from="31/01/2025",
+        watch_interval="2",
+        drafts="draft",
+        **{"payment_account.1": "this code is too long"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page
+    assert "neither minutes nor a cron expression" in page
+    assert "is not a date like 2025-01-31" in page
+    assert "at least 5" in page
+    assert "is not a Xero account code" in page
+    with app.app_context():
+        assert load_settings(db.session)["drafts"] == "skip"
+
+
+def test_at_least_one_entity_must_stay_on(admin):
+    """Switching every entity off is refused."""
+    response = _post(admin, entities=[])
+    assert response.status_code == 400
+    assert "switch on at least one entity" in response.get_data(as_text=True)
+
+
+def test_choosing_a_schedule_schedules_the_next_run(app, admin):
+    """Scheduled mode with a cron expression: the next run is scheduled."""
+    assert _post(admin, sync_mode="scheduled", schedule="0 3 * * *").status_code == 302
+    due = next_due(app)["scheduled-sync"]
+    assert due is not None and (due.hour, due.minute) == (3, 0)
+    page = admin.get("/sync/").get_data(as_text=True)
+    assert due.strftime("%H:%M") in page and "schedule 0 3 * * *" in page
+
+
+def test_every_entity_has_a_switch(admin):
+    """The entity switches come from the sync registry."""
+    page = admin.get("/settings/").get_data(as_text=True)
+    for name in ENTITY_NAMES[:8]:
+        assert f'name="entities" value="{name}"' in page
