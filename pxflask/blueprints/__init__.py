@@ -10,4 +10,5 @@ BLUEPRINTS: list[str] = [
     "reset",
     "hooks",
     "webhooks",
+    "reconcile",
 ]

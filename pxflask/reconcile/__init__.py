@@ -19,18 +19,48 @@ from pxflask.reconcile.frames import (
     xero_invoices_frame,
     xero_payments_frame,
 )
+from pxflask.reconcile.loaders import (
+    ReconcileInputs,
+    SnapshotMissing,
+    XeroLoad,
+    clear_snapshot,
+    load_inputs,
+    load_xero,
+    read_snapshot,
+)
 from pxflask.reconcile.report import ReconciliationReport, reconcile
+from pxflask.reconcile.service import (
+    ReportRun,
+    clear_all,
+    load_report,
+    run_reconciliation,
+    save_report,
+    summary_table,
+)
 
 __all__ = [
     "INVOICE_CATEGORIES",
     "PAYMENT_CATEGORIES",
     "FrameError",
+    "ReconcileInputs",
     "ReconciliationReport",
+    "ReportRun",
+    "SnapshotMissing",
+    "XeroLoad",
+    "clear_all",
+    "clear_snapshot",
     "from_cents",
     "links_frame",
+    "load_inputs",
+    "load_report",
+    "load_xero",
     "perfex_invoices_frame",
     "perfex_payments_frame",
+    "read_snapshot",
     "reconcile",
+    "run_reconciliation",
+    "save_report",
+    "summary_table",
     "to_cents",
     "write_outputs",
     "xero_invoices_frame",

@@ -71,8 +71,9 @@ def synced_world(tmp_path_factory, xero_sandbox_server) -> Synced:
     """Seed Perfex (drafts and a cancelled invoice included), sync it, keep it."""
     folder = tmp_path_factory.mktemp("reconcile-world")
     perfex_url = f"sqlite:///{folder / 'perfex.db'}"
-    seed_demo(perfex_url, customers=6, invoices=24, seed=21,
-              admin_password=ADMIN_PASSWORD)
+    seed_demo(
+        perfex_url, customers=6, invoices=24, seed=21, admin_password=ADMIN_PASSWORD
+    )
     _credits_as_payments(perfex_url)
     sandbox = xero_sandbox_server.sandbox
     sandbox.reset()

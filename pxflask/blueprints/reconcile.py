@@ -1,0 +1,231 @@
+"""The reconciliation page: cards, charts, a filterable table, downloads, refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from pxflask.extensions import db
+from pxflask.queueing import QueueUnavailable, get_queue
+from pxflask.reconcile import browse
+from pxflask.reconcile.cli_support import parse_tolerance
+from pxflask.reconcile.export import public_frame, render_html, write_xlsx
+from pxflask.reconcile.loaders import perfex_invoice_count
+from pxflask.reconcile.service import load_report, run_reconciliation, save_report
+from pxflask.runtime import perfex_db, xero_gateway
+from pxflask.xero.errors import NotConnected, XeroError
+
+bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
+
+INLINE_MAX = 5000  # Perfex invoices up to which a refresh runs inside the request
+JOB_FUNC = "pxflask.blueprints.reconcile.refresh_job"
+JOB_KEY = "reconcile:job"
+ERROR_KEY = "reconcile:error"
+ALIVE = ("queued", "scheduled", "started", "deferred")
+DOWNLOADS = {
+    "summary.csv": "text/csv",
+    "invoices.csv": "text/csv",
+    "payments.csv": "text/csv",
+    "by_month.csv": "text/csv",
+    "by_customer.csv": "text/csv",
+    "report.xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ),
+    "report.html": "text/html",
+}
+
+
+def _running_job() -> str | None:
+    """The id of a refresh job still queued or running, if any."""
+    try:
+        queue = get_queue()
+        job_id = queue.get_value(JOB_KEY)
+        if job_id and queue.job_status(job_id) in ALIVE:
+            return job_id
+    except QueueUnavailable:
+        return None
+    return None
+
+
+def _last_job_error() -> str | None:
+    """The error of the last refresh job, if it failed."""
+    try:
+        return get_queue().get_value(ERROR_KEY) or None
+    except QueueUnavailable:
+        return None
+
+
+@bp.get("/")
+def index():
+    """The last report (or what to do first), with the refresh form."""
+    status = xero_gateway().connection_status()
+    cached = load_report(current_app.instance_path)
+    context: dict[str, Any] = {
+        "status": status,
+        "cached": cached,
+        "job": _running_job(),
+        "job_error": _last_job_error(),
+        "downloads": list(DOWNLOADS),
+    }
+    if cached is not None:
+        filters = browse.Filters.parse(request.args)
+        if "category" not in request.args and not cached.report.has_discrepancies:
+            filters = browse.Filters(
+                filters.scope, "", filters.currency, filters.text, filters.page
+            )
+        rows = browse.filter_rows(cached.report, filters)
+        report = cached.report
+        currencies = sorted(
+            {str(c) for c in report.invoices["currency"].dropna().unique()}
+            | {str(c) for c in report.payments["currency"].dropna().unique()}
+        )
+        context.update(
+            report=report,
+            meta=cached.meta,
+            cards=browse.cards(report),
+            filters=filters,
+            categories=browse.categories_of(filters.scope),
+            currencies=currencies,
+            table=browse.page_of(rows, filters.scope, filters.page),
+            monthly_svg=cached.monthly_svg,
+            category_svg=cached.category_svg,
+        )
+    return render_template("reconcile/index.html", **context)
+
+
+def _date_field(name: str) -> dt.date | None:
+    """A YYYY-MM-DD form field (None when empty); ValueError when malformed."""
+    text = (request.form.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _refresh_now(
+    date_from: dt.date | None, date_to: dt.date | None, tolerance: Decimal
+) -> str:
+    """Reconcile inside the request and cache the report; a message for the flash."""
+    run = run_reconciliation(
+        perfex_db(),
+        db.session,
+        xero_gateway(),
+        current_app.instance_path,
+        tolerance=tolerance,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    save_report(run, current_app.instance_path)
+    verdict = (
+        "discrepancies found" if run.report.has_discrepancies else "no discrepancy"
+    )
+    return (
+        f"Report refreshed: {verdict} ({run.xero_calls} Xero call(s), "
+        f"{run.xero_mode} load)."
+    )
+
+
+@bp.post("/refresh")
+def refresh():
+    """Refresh from Xero: inline for a small organisation, as a job otherwise."""
+    try:
+        date_from = _date_field("from")
+        date_to = _date_field("to")
+        tolerance = parse_tolerance(request.form.get("tolerance") or "0.01")
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    if date_from and date_to and date_from > date_to:
+        flash("The start date is after the end date.", "error")
+        return redirect(url_for(".index"))
+    if not xero_gateway().connection_status().connected:
+        flash("Connect Xero first: the report compares Perfex with Xero.", "error")
+        return redirect(url_for(".index"))
+    if _running_job():
+        flash("A refresh is already running; this page shows it when done.", "info")
+        return redirect(url_for(".index"))
+    limit = int(current_app.config.get("RECONCILE_INLINE_MAX", INLINE_MAX))
+    if perfex_invoice_count(perfex_db()) > limit:
+        try:
+            queue = get_queue()
+            queue.set_value(ERROR_KEY, "")
+            job_id = queue.enqueue(
+                JOB_FUNC,
+                date_from.isoformat() if date_from else None,
+                date_to.isoformat() if date_to else None,
+                str(tolerance),
+            )
+            queue.set_value(JOB_KEY, job_id)
+        except QueueUnavailable as exc:
+            flash(f"The job queue is not available: {exc}", "error")
+            return redirect(url_for(".index"))
+        flash("Refresh queued: large organisation, it runs in the background.", "info")
+        return redirect(url_for(".index"))
+    try:
+        flash(_refresh_now(date_from, date_to, tolerance), "success")
+    except NotConnected as exc:
+        flash(f"Connect Xero first: {exc}", "error")
+    except XeroError as exc:
+        flash(f"Xero refused the read: {exc}", "error")
+    return redirect(url_for(".index"))
+
+
+def refresh_job(date_from: str | None, date_to: str | None, tolerance: str) -> str:
+    """Job: reconcile and cache the report (runs inside an app context)."""
+    queue = get_queue()
+    try:
+        message = _refresh_now(
+            dt.date.fromisoformat(date_from) if date_from else None,
+            dt.date.fromisoformat(date_to) if date_to else None,
+            Decimal(tolerance),
+        )
+    except Exception as exc:
+        queue.set_value(ERROR_KEY, f"{type(exc).__name__}: {exc}")
+        raise
+    queue.set_value(ERROR_KEY, "")
+    return message
+
+
+@bp.get("/download/<name>")
+def download(name: str):
+    """The cached report as CSV, XLSX or HTML."""
+    if name not in DOWNLOADS:
+        abort(404)
+    cached = load_report(current_app.instance_path)
+    if cached is None:
+        abort(404)
+    report = cached.report
+    if name == "report.xlsx":
+        buf = io.BytesIO()
+        write_xlsx(report, buf)
+        buf.seek(0)
+        return send_file(
+            buf, mimetype=DOWNLOADS[name], as_attachment=True, download_name=name
+        )
+    if name == "report.html":
+        body = render_html(report)
+    else:
+        frame = getattr(report, name.removesuffix(".csv"))
+        body = public_frame(frame).to_csv(index=False, date_format="%Y-%m-%d")
+    return Response(
+        body,
+        mimetype=DOWNLOADS[name],
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )

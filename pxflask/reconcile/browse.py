@@ -1,0 +1,232 @@
+"""Filter and page the report's rows for display (the web page; no Flask)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
+from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.report import ReconciliationReport
+
+__all__ = [
+    "ANY",
+    "PER_PAGE",
+    "SCOPES",
+    "Cards",
+    "Filters",
+    "Page",
+    "cards",
+    "categories_of",
+    "filter_rows",
+    "page_of",
+]
+
+ANY = "any"
+PER_PAGE = 50
+SCOPES = ("invoices", "payments")
+_SEARCH = {
+    "invoices": (
+        "invoice_number",
+        "customer_name",
+        "contact_name",
+        "xero_invoice_id",
+        "perfex_id",
+    ),
+    "payments": (
+        "invoice_number",
+        "perfex_payment_id",
+        "xero_payment_id",
+        "perfex_invoice_id",
+    ),
+}
+_SHOWN = {
+    "invoices": (
+        "invoice_number",
+        "perfex_id",
+        "xero_invoice_id",
+        "customer_name",
+        "contact_name",
+        "perfex_date",
+        "xero_date",
+        "currency",
+        "perfex_total_cents",
+        "xero_total_cents",
+        "perfex_paid_cents",
+        "xero_paid_cents",
+        "perfex_status",
+        "xero_status",
+        "matched_by",
+        "money_at_stake_cents",
+        "discrepancy",
+    ),
+    "payments": (
+        "invoice_number",
+        "perfex_payment_id",
+        "xero_payment_id",
+        "perfex_date",
+        "xero_date",
+        "currency",
+        "perfex_amount_cents",
+        "xero_amount_cents",
+        "xero_status",
+        "matched_by",
+        "money_at_stake_cents",
+        "discrepancy",
+    ),
+}
+
+
+def categories_of(scope: str) -> tuple[str, ...]:
+    """The discrepancy categories of a scope."""
+    return INVOICE_CATEGORIES if scope == "invoices" else PAYMENT_CATEGORIES
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the table shows: scope, category ('' all rows, 'any'), currency, text."""
+
+    scope: str = "invoices"
+    category: str = ANY
+    currency: str = ""
+    text: str = ""
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args: Any) -> Filters:
+        """Filters from query arguments; unknown values fall back to defaults."""
+        scope = args.get("scope", "invoices")
+        scope = scope if scope in SCOPES else "invoices"
+        category = args.get("category", ANY)
+        if category not in ("", ANY, *categories_of(scope)):
+            category = ANY
+        currency = (args.get("currency") or "").strip().upper()[:3]
+        text = (args.get("q") or "").strip()[:100]
+        try:
+            page = max(1, int(args.get("page") or 1))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(scope, category, currency, text, page)
+
+    def query(self, **changes: Any) -> dict[str, Any]:
+        """Query arguments of these filters with some changed (for links)."""
+        out = {
+            "scope": self.scope,
+            "category": self.category,
+            "currency": self.currency,
+            "q": self.text,
+            "page": self.page,
+        }
+        out.update(changes)
+        return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def filter_rows(report: ReconciliationReport, filters: Filters) -> pd.DataFrame:
+    """The rows of the filters' scope that match category, currency and text."""
+    frame = report.invoices if filters.scope == "invoices" else report.payments
+    keep = np.ones(len(frame), bool)
+    discrepancy = frame["discrepancy"].astype("str")
+    if filters.category == ANY:
+        keep &= (discrepancy != "").to_numpy()
+    elif filters.category:
+        parts = discrepancy.str.split(";")
+        keep &= parts.map(lambda p: filters.category in p).to_numpy(bool)
+    if filters.currency:
+        keep &= (frame["currency"].astype("str") == filters.currency).to_numpy()
+    if filters.text:
+        needle = filters.text.lower()
+        hit = np.zeros(len(frame), bool)
+        for col in _SEARCH[filters.scope]:
+            text = frame[col].astype("str").str.lower()
+            hit |= text.str.contains(needle, regex=False).fillna(False).to_numpy(bool)
+        keep &= hit
+    return frame[keep]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of display rows."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+
+def _display(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows with money as 2-dp text, dates as ISO, missing as ''."""
+    out: dict[str, list[Any]] = {}
+    for col in columns:
+        series = frame[col]
+        name = col.removesuffix("_cents")
+        if col.endswith("_cents"):
+            out[name] = format_cents(series).fillna("").tolist()
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            out[name] = series.dt.strftime("%Y-%m-%d").fillna("").tolist()
+        else:
+            out[name] = ["" if pd.isna(v) else str(v) for v in series.tolist()]
+    names = list(out)
+    return [
+        dict(zip(names, values, strict=True))
+        for values in zip(*out.values(), strict=True)
+    ]
+
+
+def page_of(
+    frame: pd.DataFrame, scope: str, page: int, per_page: int = PER_PAGE
+) -> Page:
+    """The requested page (clamped) of filtered rows, ready to display."""
+    total = len(frame)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    part = frame.iloc[(page - 1) * per_page : page * per_page]
+    columns = _SHOWN[scope]
+    names = tuple(c.removesuffix("_cents") for c in columns)
+    return Page(names, _display(part, columns), total, page, pages)
+
+
+@dataclass(frozen=True)
+class Cards:
+    """The figures of the summary cards."""
+
+    invoices: int
+    invoices_bad: int
+    payments: int
+    payments_bad: int
+    at_stake: list[tuple[str, str]]  # (currency, amount) of flagged rows
+    categories: list[tuple[str, str, int, str]]  # scope, category, count, money
+
+
+def cards(report: ReconciliationReport) -> Cards:
+    """Counts of compared and flagged rows, money at stake per currency."""
+    stake: dict[str, int] = {}
+    for frame in (report.invoices, report.payments):
+        flagged = frame[frame["discrepancy"].astype("str") != ""]
+        sums = flagged.groupby("currency", dropna=False)["money_at_stake_cents"].sum()
+        for currency, cents in sums.items():
+            key = "" if pd.isna(currency) else str(currency)
+            stake[key] = stake.get(key, 0) + int(cents)
+    summary = report.summary
+    flagged_rows = summary[summary["count"] > 0]
+    return Cards(
+        invoices=len(report.invoices),
+        invoices_bad=int((report.invoices["discrepancy"].astype("str") != "").sum()),
+        payments=len(report.payments),
+        payments_bad=int((report.payments["discrepancy"].astype("str") != "").sum()),
+        at_stake=[(c, str(from_cents(v))) for c, v in sorted(stake.items())],
+        categories=[
+            (
+                str(r.scope),
+                str(r.category),
+                int(r.count),
+                str(from_cents(r.money_at_stake_cents)),
+            )
+            for r in flagged_rows.itertuples(index=False)
+        ],
+    )

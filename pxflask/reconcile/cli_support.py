@@ -1,0 +1,101 @@
+"""The body of ``pxflask reconcile`` (no Flask: the CLI hands in the sources)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pxflask.perfex.db import PerfexDB, PerfexError
+from pxflask.reconcile.export import write_outputs
+from pxflask.reconcile.frames import FrameError
+from pxflask.reconcile.loaders import SnapshotMissing
+from pxflask.reconcile.service import run_reconciliation, save_report, summary_table
+
+__all__ = ["EXIT_DISCREPANCIES", "EXIT_ERROR", "EXIT_OK", "run_reconcile_command"]
+
+EXIT_OK, EXIT_DISCREPANCIES, EXIT_ERROR = 0, 1, 2
+
+
+def parse_tolerance(text: str) -> Decimal:
+    """A non-negative amount; raise ValueError otherwise."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation as exc:
+        raise ValueError(
+            f"tolerance must be an amount such as 0.01, not {text!r}"
+        ) from exc
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"tolerance must be a non-negative amount, not {text!r}")
+    return value
+
+
+def _fail(message: str) -> int:
+    """Print one error line and return the error status."""
+    click.echo(f"error: {message}", err=True)
+    return EXIT_ERROR
+
+
+def run_reconcile_command(
+    perfex: Callable[[], PerfexDB],
+    session: Session,
+    gateway: Callable[[], Any],
+    instance_path: str | os.PathLike[str],
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    tolerance: str = "0.01",
+    full: bool = False,
+) -> int:
+    """Build, print, cache and optionally write the report; return the exit status.
+
+    0: Perfex and Xero agree; 1: discrepancies found; 2: an error (not connected,
+    Perfex unreachable or not Perfex, bad options, unwritable output folder).
+    Xero errors propagate (the CLI's ``clear_errors`` turns them into status 2).
+    """
+    try:
+        tol = parse_tolerance(tolerance)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if date_from and date_to and date_from > date_to:
+        return _fail(f"--from {date_from} is after --to {date_to}")
+    try:
+        run = run_reconciliation(
+            perfex(),
+            session,
+            gateway(),
+            instance_path,
+            tolerance=tol,
+            date_from=date_from,
+            date_to=date_to,
+            full=full,
+        )
+    except (PerfexError, FrameError, SnapshotMissing, sa.exc.SQLAlchemyError) as exc:
+        return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    report = run.report
+    click.echo(summary_table(report))
+    click.echo(
+        f"xero: {run.xero_mode} load, {run.xero_calls} call(s); "
+        f"perfex: {run.counts['perfex_invoices']:,} invoice(s), "
+        f"{run.counts['perfex_payments']:,} payment(s)"
+    )
+    try:
+        save_report(run, instance_path)
+    except OSError as exc:
+        click.echo(
+            f"warning: the report was not cached for the web page: {exc}", err=True
+        )
+    if out_dir is not None:
+        try:
+            paths = write_outputs(report, out_dir)
+        except OSError as exc:
+            return _fail(f"cannot write the report files to {out_dir}: {exc}")
+        click.echo(f"wrote {', '.join(sorted(paths))} to {out_dir}")
+    return EXIT_DISCREPANCIES if report.has_discrepancies else EXIT_OK

@@ -1,0 +1,293 @@
+"""One reconciliation run from the sources, its text summary and the report cache.
+
+``run_reconciliation`` is what the CLI, the web page, the job and the notebooks call:
+load both sides (``loaders``), ``reconcile`` them and say what the load cost.  The
+last report is cached under ``<instance>/reconcile/report/`` as Parquet frames, the
+two charts as SVG and a JSON file, so the page shows it without recomputing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from pxflask.perfex.db import PerfexDB
+from pxflask.reconcile.charts import category_chart, monthly_chart
+from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.loaders import load_inputs
+from pxflask.reconcile.report import ReconciliationReport, reconcile
+
+__all__ = [
+    "REPORT_FRAMES",
+    "CachedReport",
+    "ReportRun",
+    "clear_all",
+    "clear_report",
+    "load_report",
+    "report_dir",
+    "run_reconciliation",
+    "save_report",
+    "summary_table",
+]
+
+REPORT_FRAMES = (
+    "invoices",
+    "payments",
+    "summary",
+    "summary_by_currency",
+    "by_month",
+    "by_currency",
+    "by_customer",
+)
+_POINTER = "current.json"
+_CACHE_LOCK = threading.Lock()
+_CACHE: dict[str, CachedReport] = {}
+
+
+@dataclass
+class ReportRun:
+    """A report and where its Xero side came from."""
+
+    report: ReconciliationReport
+    tenant_id: str
+    xero_mode: str  # full, incremental or snapshot
+    xero_calls: int
+    generated_at: str = field(
+        default_factory=lambda: (
+            dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        )
+    )
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_reconciliation(
+    perfex: PerfexDB,
+    session: Session,
+    gateway: Any | None,
+    instance_path: str | os.PathLike[str],
+    *,
+    tolerance: Decimal | str = Decimal("0.01"),
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    refresh: bool = True,
+    full: bool = False,
+) -> ReportRun:
+    """Load Perfex, Xero (snapshot refreshed unless ``refresh=False``) and reconcile."""
+    inputs = load_inputs(
+        perfex, session, gateway, instance_path, refresh=refresh, full=full
+    )
+    report = reconcile(
+        *inputs.args(),
+        tolerance=Decimal(str(tolerance)),
+        date_from=date_from,
+        date_to=date_to,
+    )
+    return ReportRun(
+        report=report,
+        tenant_id=inputs.xero.tenant_id,
+        xero_mode=inputs.xero.mode,
+        xero_calls=inputs.xero.calls,
+        counts={
+            "perfex_invoices": len(inputs.perfex_invoices),
+            "xero_invoices": len(inputs.xero_invoices),
+            "perfex_payments": len(inputs.perfex_payments),
+            "xero_payments": len(inputs.xero_payments),
+            "links": len(inputs.links),
+        },
+    )
+
+
+def _period(report: ReconciliationReport) -> str:
+    """The report's date window in words."""
+    if report.date_from is None and report.date_to is None:
+        return "all dates"
+    return f"{report.date_from or '…'} to {report.date_to or '…'}"
+
+
+def summary_table(report: ReconciliationReport) -> str:
+    """The summary as a plain-text table (one row per category) with a verdict."""
+    summary = report.summary
+    money = format_cents(summary["money_at_stake_cents"]).fillna("0.00")
+    rows = [("scope", "category", "count", "at stake", "currencies")]
+    for i, row in enumerate(summary.itertuples(index=False)):
+        rows.append(
+            (row.scope, row.category, f"{row.count:,}", money.iloc[i], row.currencies)
+        )
+    widths = [max(len(str(r[c])) for r in rows) for c in range(5)]
+    right = {2, 3}
+    lines = [
+        f"Perfex <-> Xero reconciliation · {_period(report)} · "
+        f"tolerance {report.tolerance}",
+    ]
+    for n, r in enumerate(rows):
+        cells = [
+            str(v).rjust(widths[c]) if c in right else str(v).ljust(widths[c])
+            for c, v in enumerate(r)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    inv_bad = int((report.invoices["discrepancy"] != "").sum())
+    pay_bad = int((report.payments["discrepancy"] != "").sum())
+    lines.append(
+        f"invoices compared: {len(report.invoices):,} ({inv_bad:,} with "
+        f"discrepancies); payments compared: {len(report.payments):,} "
+        f"({pay_bad:,} with discrepancies)"
+    )
+    lines.append(
+        "result: discrepancies found"
+        if report.has_discrepancies
+        else "result: no discrepancy"
+    )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ report cache
+
+
+def report_dir(instance_path: str | os.PathLike[str]) -> Path:
+    """The folder of the cached report inside the instance folder."""
+    return Path(instance_path) / "reconcile" / "report"
+
+
+@dataclass(frozen=True)
+class CachedReport:
+    """The last report as cached: the report, its meta data and its two charts."""
+
+    report: ReconciliationReport
+    meta: dict[str, Any]
+    monthly_svg: str
+    category_svg: str
+
+    @property
+    def generated_at(self) -> str:
+        """When the report was made (UTC, ISO)."""
+        return str(self.meta.get("generated_at") or "")
+
+
+def _iso(value: dt.date | None) -> str | None:
+    """A date as ISO text (None stays None)."""
+    return value.isoformat() if value is not None else None
+
+
+def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> CachedReport:
+    """Cache a run's report (frames, charts, meta) as the current one."""
+    base = report_dir(instance_path)
+    base.mkdir(parents=True, exist_ok=True)
+    name = f"r-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    target = base / name
+    target.mkdir()
+    report = run.report
+    for frame_name in REPORT_FRAMES:
+        getattr(report, frame_name).to_parquet(
+            target / f"{frame_name}.parquet", index=False
+        )
+    monthly = monthly_chart(report.by_month)
+    categories = category_chart(report.summary)
+    (target / "monthly.svg").write_text(monthly, encoding="utf-8")
+    (target / "categories.svg").write_text(categories, encoding="utf-8")
+    meta = {
+        "tolerance": str(report.tolerance),
+        "date_from": _iso(report.date_from),
+        "date_to": _iso(report.date_to),
+        "generated_at": run.generated_at,
+        "tenant_id": run.tenant_id,
+        "xero_mode": run.xero_mode,
+        "xero_calls": run.xero_calls,
+        "counts": run.counts,
+        "has_discrepancies": report.has_discrepancies,
+    }
+    (target / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    pointer = base / _POINTER
+    tmp = base / f"{_POINTER}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.write_text(json.dumps({"current": name}), encoding="utf-8")
+    os.replace(tmp, pointer)
+    for old in base.iterdir():
+        if old.is_dir() and old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    cached = CachedReport(report, meta, monthly, categories)
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _CACHE[str(target)] = cached
+    return cached
+
+
+def _current(instance_path: str | os.PathLike[str]) -> Path | None:
+    """The folder of the current cached report, if any."""
+    base = report_dir(instance_path)
+    try:
+        pointer = json.loads((base / _POINTER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = pointer.get("current") if isinstance(pointer, dict) else None
+    if not name or "/" in name or name.startswith("."):
+        return None
+    folder = base / name
+    return folder if folder.is_dir() else None
+
+
+def _date(text: str | None) -> dt.date | None:
+    """An ISO date (None stays None)."""
+    return dt.date.fromisoformat(text) if text else None
+
+
+def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
+    """The cached report, or None when none was made yet (kept in memory once read)."""
+    folder = _current(instance_path)
+    if folder is None:
+        return None
+    key = str(folder)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        frames = {
+            name: pd.read_parquet(folder / f"{name}.parquet") for name in REPORT_FRAMES
+        }
+        monthly = (folder / "monthly.svg").read_text(encoding="utf-8")
+        categories = (folder / "categories.svg").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    report = ReconciliationReport(
+        **frames,
+        tolerance=Decimal(meta.get("tolerance") or "0.01"),
+        date_from=_date(meta.get("date_from")),
+        date_to=_date(meta.get("date_to")),
+    )
+    cached = CachedReport(report, meta, monthly, categories)
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+def clear_report(instance_path: str | os.PathLike[str]) -> bool:
+    """Forget the cached report; True when there was one."""
+    base = report_dir(instance_path)
+    if not base.exists():
+        return False
+    shutil.rmtree(base, ignore_errors=True)
+    with _CACHE_LOCK:
+        _CACHE.clear()
+    return True
+
+
+def clear_all(instance_path: str | os.PathLike[str]) -> None:
+    """Forget the Xero snapshots and the cached report (e.g. after a reset)."""
+    from pxflask.reconcile.loaders import clear_snapshot
+
+    clear_snapshot(instance_path)
+    clear_report(instance_path)
