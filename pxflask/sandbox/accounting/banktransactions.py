@@ -1,0 +1,131 @@
+"""Bank transactions: RECEIVE/SPEND money against a BANK account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..serialize import iso_utc
+from .common import (
+    Ctx,
+    Invalid,
+    Resource,
+    add_date,
+    contact_brief,
+    find_account,
+    new_id,
+    opt_date,
+    text,
+)
+from .documents import resolve_contact
+from .lines import build_lines, line_views, stored_lines_as_raw
+
+TYPES = ("RECEIVE", "SPEND")
+
+
+class BankTransactions(Resource):
+    """The BankTransactions collection."""
+
+    name = "BankTransactions"
+    id_field = "BankTransactionID"
+    error_flag = "HasErrors"
+
+    def _build(self, ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
+        """Validate a full (merged) bank transaction."""
+        tx_type = raw.get("Type")
+        if tx_type not in TYPES:
+            raise Invalid(f"Type must be one of {', '.join(TYPES)}.")
+        bank = find_account(ctx, raw.get("BankAccount") or {})
+        if bank is None or bank["Type"] != "BANK":
+            raise Invalid("A valid BankAccount must be specified.")
+        contact = resolve_contact(ctx, raw.get("Contact"), tx_type == "RECEIVE")
+        currency = raw.get("CurrencyCode") or bank.get("CurrencyCode")
+        if currency not in ctx.tenant.currencies:
+            raise Invalid(f"Organisation is not subscribed to currency {currency}")
+        lat = raw.get("LineAmountTypes") or "Exclusive"
+        lines, totals = build_lines(ctx, raw.get("LineItems"), tx_type, lat, True)
+        if not lines:
+            raise Invalid("Bank transactions must have at least one line item.")
+        return {
+            "Type": tx_type,
+            "ContactID": contact["ContactID"],
+            "BankAccountID": bank["AccountID"],
+            "Date": opt_date(raw, "Date") or ctx.today(),
+            "Reference": text(raw, "Reference", 255, "Reference"),
+            "IsReconciled": bool(raw.get("IsReconciled")),
+            "CurrencyCode": currency,
+            "LineAmountTypes": lat,
+            "LineItems": lines,
+            "SubTotal": totals.sub_total,
+            "TotalTax": totals.total_tax,
+            "Total": totals.total,
+        }
+
+    def create(self, ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
+        """A new AUTHORISED bank transaction."""
+        if raw.get("Status") not in (None, "AUTHORISED"):
+            raise Invalid("New bank transactions must be AUTHORISED.")
+        record = {"BankTransactionID": new_id(), "Status": "AUTHORISED"}
+        record.update(self._build(ctx, raw))
+        record["UpdatedDateUTC"] = ctx.stamp()
+        self.table(ctx)[record["BankTransactionID"]] = record
+        return record
+
+    def update(
+        self, ctx: Ctx, record: dict[str, Any], raw: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Edit or delete (Status DELETED) an unreconciled transaction."""
+        if record["Status"] == "DELETED":
+            raise Invalid("Bank transaction not of valid status for modification")
+        if record["IsReconciled"] and raw.get("IsReconciled") is not False:
+            raise Invalid("A reconciled bank transaction cannot be edited.")
+        if raw.get("Status") == "DELETED":
+            record["Status"] = "DELETED"
+            record["UpdatedDateUTC"] = ctx.stamp()
+            return record
+        base = {
+            "Type": record["Type"],
+            "Contact": {"ContactID": record["ContactID"]},
+            "BankAccount": {"AccountID": record["BankAccountID"]},
+            "Date": record["Date"],
+            "Reference": record["Reference"],
+            "IsReconciled": record["IsReconciled"],
+            "CurrencyCode": record["CurrencyCode"],
+            "LineAmountTypes": record["LineAmountTypes"],
+            "LineItems": stored_lines_as_raw(record["LineItems"]),
+        }
+        merged = {**base, **{k: v for k, v in raw.items() if v is not None}}
+        record.update(self._build(ctx, merged))
+        record["UpdatedDateUTC"] = ctx.stamp()
+        return record
+
+    def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+        """A bank transaction as Xero returns it."""
+        contact = ctx.tenant.table("Contacts")[record["ContactID"]]
+        bank = ctx.tenant.table("Accounts")[record["BankAccountID"]]
+        out: dict[str, Any] = {
+            "BankTransactionID": record["BankTransactionID"],
+            "Type": record["Type"],
+            "Contact": contact_brief(contact),
+            "BankAccount": {
+                "AccountID": bank["AccountID"],
+                "Code": bank["Code"],
+                "Name": bank["Name"],
+            },
+            "IsReconciled": record["IsReconciled"],
+        }
+        add_date(out, "Date", record["Date"])
+        if record.get("Reference"):
+            out["Reference"] = record["Reference"]
+        out.update(
+            Status=record["Status"],
+            CurrencyCode=record["CurrencyCode"],
+            LineAmountTypes=record["LineAmountTypes"],
+            LineItems=line_views(record["LineItems"], ctx.unitdp),
+            SubTotal=record["SubTotal"],
+            TotalTax=record["TotalTax"],
+            Total=record["Total"],
+            UpdatedDateUTC=record["UpdatedDateUTC"],
+            UpdatedDateUTCString=iso_utc(record["UpdatedDateUTC"]),
+            HasAttachments=False,
+        )
+        return out

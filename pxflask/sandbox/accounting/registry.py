@@ -1,0 +1,25 @@
+"""One instance of each resource, by collection name."""
+
+from __future__ import annotations
+
+from .banktransactions import BankTransactions
+from .common import Resource
+from .contacts import Contacts
+from .documents import CreditNotes, Invoices
+from .items import Items
+from .payments import Payments
+from .settings import Accounts, TaxRates
+
+RESOURCES: dict[str, Resource] = {
+    r.name: r
+    for r in (
+        Accounts(),
+        TaxRates(),
+        Contacts(),
+        Items(),
+        Invoices(),
+        CreditNotes(),
+        Payments(),
+        BankTransactions(),
+    )
+}

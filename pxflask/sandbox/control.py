@@ -1,0 +1,74 @@
+"""Out-of-band control endpoints (/_sandbox/...) for other processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from .core import current_sandbox, json_response
+
+bp = Blueprint("xero_sandbox_control", __name__, url_prefix="/_sandbox")
+
+
+def _body() -> dict[str, Any]:
+    """The JSON body (empty when absent)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+@bp.get("/counters")
+def counters() -> Response:
+    """Call and token counters."""
+    return json_response(current_sandbox().counters.snapshot())
+
+
+@bp.get("/violations")
+def violations() -> Response:
+    """Contract violations so far."""
+    return json_response(list(current_sandbox().violations))
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Fresh state; the JSON body holds SandboxOptions overrides."""
+    current_sandbox().reset(**_body())
+    return json_response({"ok": True})
+
+
+@bp.post("/token")
+def token() -> Response:
+    """A consented token set ({"tenant_ids": [...], "scope": [...]} optional)."""
+    body = _body()
+    return json_response(
+        current_sandbox().issue_token(body.get("tenant_ids"), body.get("scope"))
+    )
+
+
+@bp.post("/advance")
+def advance() -> Response:
+    """Move the sandbox clock by {"seconds": N}."""
+    current_sandbox().advance_time(float(_body().get("seconds", 0)))
+    return json_response({"ok": True})
+
+
+@bp.post("/faults")
+def faults() -> Response:
+    """Set fault switches from JSON (see README: Control endpoints)."""
+    sb = current_sandbox()
+    body = _body()
+    status = int(body.get("status", 503))
+    if body.get("clear"):
+        sb.faults.clear()
+    if body.get("fail_next"):
+        sb.faults.fail_next(int(body["fail_next"]), status)
+    if "fail_fraction" in body:
+        sb.faults.fail_fraction(float(body["fail_fraction"]), status)
+    if "latency" in body:
+        sb.faults.set_latency(float(body["latency"]))
+    if body.get("commit_then_fail"):
+        sb.faults.commit_then_fail(
+            int(body["commit_then_fail"]), int(body.get("commit_status", 504))
+        )
+    expired = sb.expire_access_tokens() if body.get("expire_tokens") else 0
+    return json_response({"ok": True, "expired_tokens": expired})

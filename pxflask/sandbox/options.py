@@ -1,0 +1,68 @@
+"""Configuration of a sandbox instance."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+DEMO_TENANT_ID = "3f5c1d2e-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
+SECOND_TENANT_ID = "8b9a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
+
+
+@dataclass
+class TenantSeed:
+    """One organisation to seed: id, name, base currency and subscriptions."""
+
+    tenant_id: str = DEMO_TENANT_ID
+    name: str = "Demo Company (Global)"
+    base_currency: str = "USD"
+    currencies: tuple[str, ...] = ("EUR", "GBP", "AUD", "NZD", "CAD")
+    country_code: str = "US"
+
+
+@dataclass
+class SandboxOptions:
+    """All knobs of the sandbox; every field has a Xero-like default."""
+
+    client_id: str = "SANDBOXCLIENTID0000000000000000A"
+    client_secret: str = "sandbox-client-secret-0123456789abcdef"  # noqa: S105
+    access_ttl_s: int = 1800
+    refresh_ttl_s: int = 60 * 24 * 3600
+    refresh_grace_s: int = 1800
+    code_ttl_s: int = 300
+    calls_per_window: int = 60
+    window_s: float = 60.0
+    concurrent_limit: int = 5
+    day_limit: int = 5000
+    day_window_s: float = 86400.0
+    app_calls_per_window: int = 10000
+    idempotency_ttl_s: float = 360.0
+    contract_mode: bool = False
+    tenants: list[TenantSeed] | None = None
+    base_currency: str = "USD"
+    second_tenant: bool = False
+    auto_approve: bool = False
+    webhook_key: str = "sandbox-webhook-key"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def tenant_seeds(self) -> list[TenantSeed]:
+        """The organisations to seed, honouring base_currency/second_tenant."""
+        if self.tenants:
+            return list(self.tenants)
+        seeds = [TenantSeed(base_currency=self.base_currency)]
+        if self.second_tenant:
+            seeds.append(
+                TenantSeed(
+                    tenant_id=SECOND_TENANT_ID,
+                    name="Second Sandbox Ltd",
+                    base_currency="GBP",
+                    currencies=("USD", "EUR", "AUD", "NZD"),
+                    country_code="GB",
+                )
+            )
+        return seeds
+
+    def replace(self, **changes: Any) -> SandboxOptions:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
