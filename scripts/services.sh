@@ -40,6 +40,15 @@ else
   echo "Redis: up"
 fi
 
+postgres_up() { pg_isready -h 127.0.0.1 -p 5432 -q; }
+if ! postgres_up >/dev/null 2>&1; then
+  echo "PostgreSQL: starting"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+  wait_for PostgreSQL postgres_up
+else
+  echo "PostgreSQL: up"
+fi
+
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 if [ ! -x /usr/bin/chromium ]; then
   echo "Chromium: installing Debian's package"
