@@ -42,7 +42,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
-    app.context_processor(lambda: {"nav_items": lambda: _nav_items(app)})
+    app.context_processor(lambda: {
+        "nav_items": lambda: _nav_items(app),
+        "active_nav": lambda: _active_nav(app),
+    })
     _register_error_pages(app)
     from pxflask.cli import register_cli
 
@@ -86,10 +89,9 @@ def _register_error_pages(app: Flask) -> None:
 
 
 NAV = (
-    ("dashboard.index", "Dashboard"),
+    ("sync.index", "Dashboard"),
     ("connection.index", "Xero"),
     ("settings.index", "Settings"),
-    ("sync.index", "Sync"),
     ("sync.log", "Log"),
     ("reconcile.index", "Reconcile"),
     ("reset.index", "Reset"),
@@ -100,6 +102,18 @@ def _nav_items(app: Flask) -> list[tuple[str, str]]:
     """The navigation entries whose pages this app serves."""
     return [(endpoint, label) for endpoint, label in NAV
             if endpoint in app.view_functions]
+
+
+def _active_nav(app: Flask) -> str | None:
+    """The nav entry of this page: its own endpoint, else its blueprint's first."""
+    from flask import request
+
+    endpoint = request.endpoint or ""
+    items = [item for item, _ in _nav_items(app)]
+    if endpoint in items:
+        return endpoint
+    blueprint = endpoint.split(".")[0]
+    return next((item for item in items if item.split(".")[0] == blueprint), None)
 
 
 def _register_blueprints(app: Flask) -> None:

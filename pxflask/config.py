@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_SECRET_KEY": None,
     "PXFLASK_ENCRYPTION_KEY": None,
     "PXFLASK_HOOK_TOKEN": None,
+    "PXFLASK_QUEUE_PREFIX": "",
     "PXFLASK_DEMO": False,
 }
 

@@ -8,7 +8,9 @@ import click
 from flask import Flask
 from werkzeug.serving import run_simple
 
+from pxflask.jobs import start_background
 from pxflask.perfex.seed import SeedRefused, seed_demo
+from pxflask.queueing import close_queue
 from pxflask.sandbox.server import RunningSandbox, start_sandbox
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -71,9 +73,13 @@ def run_demo(instance_path: str | Path, port: int) -> None:
     sandbox = start_sandbox(host="127.0.0.1", port=0)
     try:
         app = build_demo_app(instance_path, sandbox, port)
+        start_background(app)
         click.echo(f"Xero sandbox:  {sandbox.url}")
         click.echo(f"pxflask panel: http://127.0.0.1:{port}/")
         click.echo(f"demo login:    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}")
-        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+        try:
+            run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+        finally:
+            close_queue(app)
     finally:
         sandbox.shutdown()

@@ -48,9 +48,9 @@ def test_healthz_needs_no_login(client):
 
 def test_pages_redirect_to_login(client):
     """A page asked for without a session sends the browser to /login."""
-    response = client.get("/")
+    response = client.get("/sync/")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login")
+    assert response.headers["Location"] == "/login?next=/sync/"
 
 
 def test_admin_signs_in_and_sees_the_dashboard(client, auth):
@@ -58,9 +58,9 @@ def test_admin_signs_in_and_sees_the_dashboard(client, auth):
     response = auth.login()
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
-    page = client.get("/")
+    page = client.get("/", follow_redirects=True)
     assert page.status_code == 200
-    assert "Dashboard" in page.get_data(as_text=True)
+    assert "<h1>Sync</h1>" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("email,password", [
@@ -72,7 +72,7 @@ def test_bad_credentials_get_one_generic_message(client, auth, email, password):
     response = auth.login(email, password)
     assert response.status_code == 401
     assert "Invalid email or password" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/sync/").status_code == 302
 
 
 def test_non_admin_and_inactive_staff_are_refused(client, auth, perfex_copy_url):
@@ -117,7 +117,7 @@ def test_login_without_csrf_token_is_rejected(client):
         "/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     )
     assert response.status_code == 400
-    assert client.get("/").status_code == 302
+    assert client.get("/sync/").status_code == 302
 
 
 def test_repeated_failures_lock_the_account(client, auth):
@@ -147,7 +147,7 @@ def test_logout_needs_post_with_csrf(client, auth):
     assert client.post("/logout").status_code == 400
     response = auth.logout()
     assert response.status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/sync/").status_code == 302
 
 
 def test_next_only_follows_local_paths(client):
@@ -164,14 +164,14 @@ def test_demoted_admin_is_signed_out(client, auth, perfex_copy_url):
     """Losing admin rights in Perfex ends the panel session on the next request."""
     add_staff(perfex_copy_url, "temp@example.com", hash_password("t-pass"))
     assert auth.login("temp@example.com", "t-pass").status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/sync/").status_code == 200
     engine = sa.create_engine(perfex_copy_url)
     with engine.begin() as conn:
         conn.execute(sa.text(
             "UPDATE tblstaff SET admin = 0 WHERE email = 'temp@example.com'"
         ))
     engine.dispose()
-    assert client.get("/").status_code == 302
+    assert client.get("/sync/").status_code == 302
 
 
 def test_session_cookie_is_secure_outside_tests(tmp_path):

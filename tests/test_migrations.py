@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from pxflask import MIGRATIONS_DIR, create_app
+from pxflask.extensions import db
 from pxflask.models import Base
 
 
@@ -22,6 +23,7 @@ def upgraded_app(tmp_path, url: str):
     })
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
+        db.engine.dispose()
     return app
 
 
@@ -55,6 +57,7 @@ def test_downgrade_removes_every_table(tmp_path, module_db_url):
     app = upgraded_app(tmp_path, module_db_url)
     with app.app_context():
         downgrade(directory=MIGRATIONS_DIR, revision="base")
+        db.engine.dispose()
     engine = sa.create_engine(module_db_url)
     left = set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
     engine.dispose()
@@ -71,3 +74,5 @@ def test_cli_db_upgrade(tmp_path):
     engine = sa.create_engine(url)
     assert set(Base.metadata.tables) <= set(sa.inspect(engine).get_table_names())
     engine.dispose()
+    with app.app_context():
+        db.engine.dispose()

@@ -1,11 +1,11 @@
-"""The landing page after sign-in."""
+"""The landing page after sign-in: the sync dashboard."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, url_for
 
 bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
 def index():
-    """Overview of the connection and the sync, with next set-up steps."""
-    return render_template("dashboard/index.html")
+    """Send the admin to the per-entity sync dashboard."""
+    return redirect(url_for("sync.index"))

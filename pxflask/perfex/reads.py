@@ -79,7 +79,7 @@ def get_option(db: PerfexDB, name: str, default: str | None = None) -> str | Non
     return read_options(db, [name]).get(name, default)
 
 
-def _padding(conn: sa.Connection, db: PerfexDB) -> int:
+def number_padding(conn: sa.Connection, db: PerfexDB) -> int:
     """The option number_padding_prefixes (default 6)."""
     opt = db.tables.options
     stmt = (
@@ -524,7 +524,7 @@ def read_invoices(
     id_list = None if ids is None else sorted(set(ids))
     with db.engine.connect() as conn:
         currencies = _currency_map(conn, db)
-        padding = _padding(conn, db)
+        padding = number_padding(conn, db)
         if db.is_mysql and db.packed_reads:
             rows, lines = _invoice_data_packed(conn, db, id_list, conds, limit)
         else:
@@ -961,7 +961,7 @@ def read_credit_notes(
     stmt = sa.select(*cols).where(*conds).order_by(cn.c.id)
     with db.engine.connect() as conn:
         currencies = _currency_map(conn, db)
-        padding = _padding(conn, db)
+        padding = number_padding(conn, db)
         if ids is None:
             rows = list(conn.execute(stmt))
             sub = sa.select(cn.c.id).where(*conds) if conds else None

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
-from pxflask.perfex.numbering import format_invoice_number, parse_padding
-from pxflask.perfex.reads import read_customers
+from pxflask.perfex.numbering import format_invoice_number
+from pxflask.perfex.reads import number_padding, read_customers
 from pxflask.perfex.records import INVOICE_STATUS_NAMES
 from pxflask.reconcile.frames import (
     LINKS,
@@ -96,18 +96,6 @@ class SnapshotMissing(LookupError):
 def _cents(value: Decimal | int | str | None) -> int:
     """Cents of a Perfex/Xero amount; missing counts as zero."""
     return 0 if value is None else to_cents(value)
-
-
-def _padding(conn: sa.Connection, db: PerfexDB) -> int:
-    """Perfex's number_padding_prefixes option (default 6)."""
-    opt = db.tables.options
-    stmt = (
-        sa.select(opt.c.value)
-        .where(opt.c.name == "number_padding_prefixes")
-        .order_by(opt.c.id.desc())
-        .limit(1)
-    )
-    return parse_padding(conn.execute(stmt).scalar())
 
 
 def _paid_by_invoice(conn: sa.Connection, db: PerfexDB) -> dict[int, int]:
@@ -169,7 +157,7 @@ def perfex_invoices(db: PerfexDB) -> pd.DataFrame:
         .order_by(inv.c.id)
     )
     with db.engine.connect() as conn:
-        padding = _padding(conn, db)
+        padding = number_padding(conn, db)
         paid = _paid_by_invoice(conn, db)
         rows = conn.execute(stmt).all()
     names = customer_names(db)
