@@ -21,7 +21,8 @@ Printed:
     the gateway and the xero-python SDK (model building, JSON, HTTP client).
 - The write calls and the wall time of reruns with nothing changed (the first
   rerun reads back, summary only, the invoices the first run changed in Xero; the
-  second finds nothing new).
+  second finds nothing new). Both read Accounts and Invoices with
+  If-Modified-Since only.
 
     .venv/bin/python benchmarks/sync.py [--customers 300] [--invoices 2000]
 """

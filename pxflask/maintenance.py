@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from pxflask.models import Link, SyncLog, SyncRun, XeroAccount
+from pxflask.models import Link, SyncCursor, SyncLog, SyncRun, XeroAccount
 from pxflask.perfex.db import PerfexDB
 
 CONFIRM_WORD = "RESET"
@@ -62,7 +62,7 @@ def is_confirmed(typed: str, organisation: str | None) -> bool:
 
 
 def reset_links(session: Session, *, force: bool = False) -> ResetSummary:
-    """Delete links, runs, log and the cached chart; refuse while a sync is active."""
+    """Delete links, cursors, runs, log, cached chart; refuse while a sync runs."""
     active = (
         session.scalar(
             select(func.count())
@@ -81,6 +81,7 @@ def reset_links(session: Session, *, force: bool = False) -> ResetSummary:
         runs = session.execute(delete(SyncRun)).rowcount
         links = session.execute(delete(Link)).rowcount
         accounts = session.execute(delete(XeroAccount)).rowcount
+        session.execute(delete(SyncCursor))
         session.commit()
     except BaseException:
         session.rollback()

@@ -96,11 +96,23 @@ class Link(Base):
     xero_id: Mapped[str | None] = mapped_column(String(64))
     xero_number: Mapped[str | None] = mapped_column(String(255))
     payload_hash: Mapped[str | None] = mapped_column(String(64))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20), default="pending")
     last_error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
+                                                 onupdate=utcnow)
+
+
+class SyncCursor(Base):
+    """A named sync cursor, e.g. the newest Xero UpdatedDateUTC a step has seen."""
+
+    __tablename__ = "pxf_sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
                                                  onupdate=utcnow)
 

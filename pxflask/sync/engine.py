@@ -5,16 +5,22 @@ the CLI, jobs and tests. Each step (pxflask/sync/steps/<entity>.py) reads what
 changed, maps it with the pure mappers, decides per record through the link store
 (create / update / nothing / blocked) and writes in batches through the gateway.
 A dry run does everything but write: it returns the exact payloads and actions.
+
+A targeted run (`record_keys`, e.g. a Perfex hook about invoice 123) syncs only
+those records and what they need: a payment's invoice, an invoice's customer, and
+an invoice's payments when payments are asked for. It reads those rows by id and
+scans neither the Perfex tables nor Xero's changes.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pxflask.models import SyncRun, utcnow
@@ -24,6 +30,8 @@ from .registry import REGISTRY, Registry
 
 Progress = Callable[[str, int, int], None]
 """progress(entity, done, total) after each batch of a step."""
+TARGETABLE = ("customers", "items", "invoices", "payments")
+"""Entities a targeted run syncs record by record (the others run whole)."""
 
 
 class Gateway(Protocol):
@@ -147,6 +155,19 @@ class StepContext:
     run_key: str = ""
     progress: Progress | None = None
     shared: dict[str, Any] = field(default_factory=dict)
+    targets: Mapping[str, frozenset[str]] | None = None
+    """Targeted run: entity -> the only Perfex keys to sync (None: everything)."""
+
+    def keys_of(self, entity: str) -> frozenset[str] | None:
+        """The Perfex keys to sync of an entity, or None for all of them."""
+        if self.targets is None or entity not in TARGETABLE:
+            return None
+        return self.targets.get(entity, frozenset())
+
+    @property
+    def targeted(self) -> bool:
+        """True in a targeted run (only some records)."""
+        return self.targets is not None
 
     def tick(self, entity: str, done: int, total: int) -> None:
         """Report progress, when someone listens."""
@@ -174,14 +195,25 @@ def run_sync(
     *,
     run_id: int | None = None,
     registry: Registry = REGISTRY,
+    record_keys: Mapping[str, Iterable[str | int]] | None = None,
 ) -> SyncResult:
-    """Run the chosen entities (default: the enabled ones) in dependency order."""
+    """Run the chosen entities (default: the enabled ones) in dependency order.
+
+    With `record_keys` (entity -> Perfex keys) only those records and their
+    dependencies are synced, plus the non-record entities named in `entities`.
+    """
     conf = (
         settings
         if isinstance(settings, SyncSettings)
         else SyncSettings.from_mapping(settings)
     )
     names = entities or (list(conf.entities) if conf.entities else None)
+    targets = None
+    if record_keys:
+        targets = expand_targets(perfex_db, record_keys, entities or ())
+        wanted = {n for n in entities or () if n not in TARGETABLE}
+        wanted |= {n for n in record_keys if n not in TARGETABLE}
+        names = sorted(wanted | {n for n, keys in targets.items() if keys})
     units = [u for u in registry.ordered(names) if u.built]
     run = None
     if not dry_run:
@@ -207,6 +239,7 @@ def run_sync(
         run_id=run.id if run else None,
         run_key=f"run-{run.id}" if run else f"dry-{uuid.uuid4().hex[:8]}",
         progress=progress,
+        targets=targets,
     )
     result = SyncResult(run_id=ctx.run_id, dry_run=dry_run)
     try:
@@ -233,3 +266,53 @@ def run_sync(
         run.current_entity, run.finished_at = None, utcnow()
         session.commit()
     return result
+
+
+ID_CHUNK = 500
+"""Ids per `IN (...)` when expanding targets."""
+
+
+def numeric_ids(keys: Iterable[str]) -> list[int]:
+    """The numeric Perfex ids among keys."""
+    return sorted({int(k) for k in keys if str(k).isdigit()})
+
+
+def _lookup(
+    conn: sa.Connection, out: sa.Column, by: sa.Column, keys: Iterable[str]
+) -> set[str]:
+    """Values of `out` in the rows whose `by` is one of the numeric keys."""
+    ids = numeric_ids(keys)
+    found: set[str] = set()
+    for start in range(0, len(ids), ID_CHUNK):
+        part = ids[start : start + ID_CHUNK]
+        found.update(
+            str(v) for v in conn.execute(sa.select(out).where(by.in_(part))).scalars()
+        )
+    return found
+
+
+def expand_targets(
+    perfex: PerfexDB,
+    record_keys: Mapping[str, Iterable[str | int]],
+    entities: Iterable[str] = (),
+) -> dict[str, frozenset[str]]:
+    """Targeted keys plus dependencies: payment -> invoice -> customer.
+
+    The payments of a targeted invoice are added when payments are asked for
+    (named in `entities` or in `record_keys`).
+    """
+    keys = {e: {str(k) for k in ks} for e, ks in record_keys.items()}
+    asked = set(keys.get("invoices", ()))
+    with_payments = "payments" in keys or "payments" in set(entities)
+    pay, inv = perfex.tables.invoicepaymentrecords, perfex.tables.invoices
+    with perfex.engine.connect() as conn:
+        if keys.get("payments"):
+            found = _lookup(conn, pay.c.invoiceid, pay.c.id, keys["payments"])
+            keys.setdefault("invoices", set()).update(found)
+        if keys.get("invoices"):
+            found = _lookup(conn, inv.c.clientid, inv.c.id, keys["invoices"])
+            keys.setdefault("customers", set()).update(found)
+        if with_payments and asked:
+            found = _lookup(conn, pay.c.id, pay.c.invoiceid, asked)
+            keys.setdefault("payments", set()).update(found)
+    return {e: frozenset(ks) for e, ks in keys.items()}

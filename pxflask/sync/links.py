@@ -3,20 +3,24 @@
 A link is written *before* a create call (state pending + idempotency key) and again
 after it, so a crash between the two never loses track: the next run sees a pending
 link without a Xero id and looks the record up in Xero before creating it again.
+
+Links are plain rows in memory (`LinkRow`), loaded with one SELECT of the columns
+and saved with one executemany INSERT (new keys) and one executemany UPDATE (known
+keys) per save: no ORM unit of work for thousands of links.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from pxflask.models import Link, SyncLog, utcnow
+from pxflask.models import Link, SyncCursor, SyncLog, utcnow
 
 from .hashing import canonical_json
 
@@ -32,12 +36,32 @@ FROZEN = frozenset({DELETED, VOIDED, LOCKED})
 """States whose records are never re-sent silently (only after `release`)."""
 
 LOG_TEXT_MAX = 60_000
-SOURCE_PREFIX = "src:"
-"""`Link.idempotency_key` holds the run key while a write is pending, and
-'src:<fingerprint>' of the Perfex source once the record is settled: a record whose
-source fingerprint is unchanged is neither read, mapped nor hashed again."""
-CURSOR_ENTITY = "_cursor"
-"""Links of this entity hold sync cursors (name -> ISO timestamp in xero_number)."""
+KEY_CHUNK = 500
+"""Perfex keys per `IN (...)` when loading the links of some keys only."""
+
+_LINKS = Link.__table__
+FIELDS = (
+    "state",
+    "xero_id",
+    "xero_number",
+    "payload_hash",
+    "source_hash",
+    "last_error",
+    "attempts",
+    "idempotency_key",
+    "synced_at",
+)
+"""The columns a LinkRow carries besides its key (all saved on every save)."""
+_SET_NAMES = tuple(f"v_{name}" for name in FIELDS)
+_UPDATE = (
+    update(_LINKS)
+    .where(
+        _LINKS.c.entity == bindparam("w_entity"),
+        _LINKS.c.perfex_key == bindparam("w_key"),
+    )
+    .values({name: bindparam(f"v_{name}") for name in (*FIELDS, "updated_at")})
+)
+"""UPDATE of every field of one link by (entity, perfex_key), for executemany."""
 
 
 class Action(StrEnum):
@@ -49,13 +73,31 @@ class Action(StrEnum):
     BLOCKED = "blocked"
 
 
+@dataclass(slots=True, eq=False)
+class LinkRow:
+    """One link as the store holds it: the columns of `Link`, as plain values."""
+
+    perfex_key: str
+    state: str = PENDING
+    xero_id: str | None = None
+    xero_number: str | None = None
+    payload_hash: str | None = None
+    source_hash: str | None = None
+    last_error: str | None = None
+    attempts: int = 0
+    idempotency_key: str | None = None
+    synced_at: datetime | None = None
+    stored: bool = False
+    """True once the row exists in the database."""
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The action for one record; `recover` means: look it up in Xero first."""
 
     key: str
     action: Action
-    link: Link | None = None
+    link: LinkRow | None = None
     reason: str | None = None
     recover: bool = False
 
@@ -103,27 +145,45 @@ def _text(value: Any) -> str | None:
 class LinkStore:
     """The links of one entity, loaded once, decided per record, saved in bulk."""
 
-    def __init__(self, session: Session, entity: str, *, autocommit: bool = True):
-        """Bind to a session and an entity name; `autocommit` commits every save."""
+    def __init__(
+        self,
+        session: Session,
+        entity: str,
+        *,
+        autocommit: bool = True,
+        keys: Collection[str | int] | None = None,
+    ):
+        """Bind to a session and an entity; `keys` limits the store to those keys."""
         self.session = session
         self.entity = entity
         self.autocommit = autocommit
-        self._links: dict[str, Link] | None = None
+        self.keys = None if keys is None else sorted({str(k) for k in keys})
+        self._links: dict[str, LinkRow] | None = None
 
     @property
-    def links(self) -> dict[str, Link]:
-        """All links of the entity by Perfex key (loaded on first use)."""
+    def links(self) -> dict[str, LinkRow]:
+        """All links of the entity (or of the chosen keys) by Perfex key."""
         if self._links is None:
             return self.load()
         return self._links
 
-    def load(self) -> dict[str, Link]:
-        """(Re)load all links of the entity in one query."""
-        rows = self.session.scalars(select(Link).where(Link.entity == self.entity))
-        self._links = {link.perfex_key: link for link in rows}
+    def load(self) -> dict[str, LinkRow]:
+        """(Re)load the links in one query (one per KEY_CHUNK keys when limited)."""
+        cols = [_LINKS.c.perfex_key, *(_LINKS.c[name] for name in FIELDS)]
+        stmt = select(*cols).where(_LINKS.c.entity == self.entity)
+        if self.keys is None:
+            rows = list(self.session.execute(stmt))
+        else:
+            rows = []
+            for start in range(0, len(self.keys), KEY_CHUNK):
+                part = self.keys[start : start + KEY_CHUNK]
+                rows += self.session.execute(
+                    stmt.where(_LINKS.c.perfex_key.in_(part))
+                ).all()
+        self._links = {r[0]: LinkRow(*r, stored=True) for r in rows}
         return self._links
 
-    def get(self, key: str | int) -> Link | None:
+    def get(self, key: str | int) -> LinkRow | None:
         """The link of one Perfex key, or None."""
         return self.links.get(str(key))
 
@@ -136,7 +196,7 @@ class LinkStore:
         """Perfex key -> Xero id of every link that has a Xero id."""
         return {k: v.xero_id for k, v in self.links.items() if v.xero_id}
 
-    def by_xero_id(self) -> dict[str, Link]:
+    def by_xero_id(self) -> dict[str, LinkRow]:
         """Links by Xero id."""
         return {v.xero_id: v for v in self.links.values() if v.xero_id}
 
@@ -166,7 +226,7 @@ class LinkStore:
         return (
             link is not None
             and link.state not in (PENDING, FAILED)
-            and link.idempotency_key == source
+            and link.source_hash == source
         )
 
     def decide_all(
@@ -175,26 +235,27 @@ class LinkStore:
         """Decisions for many records (key -> new hash), in the given order."""
         return [self.decide(k, h, force=force) for k, h in hashes.items()]
 
-    def _link(self, key: str) -> Link:
-        """The link of a key, created (not yet flushed) when missing."""
+    def _link(self, key: str) -> LinkRow:
+        """The link of a key, created in memory (saved by the next save) if missing."""
         link = self.links.get(key)
         if link is None:
-            link = Link(entity=self.entity, perfex_key=key, state=PENDING, attempts=0)
-            self.session.add(link)
-            self.links[key] = link
+            link = self.links[key] = LinkRow(key)
         return link
 
     def mark_pending(self, items: Iterable[tuple[str, str | None]]) -> None:
-        """Before a write call: state pending + the batch's idempotency key."""
+        """Before a write call: state pending + the batch's idempotency key, saved."""
+        changed = []
         for key, idempotency_key in items:
             link = self._link(str(key))
             link.state = PENDING
             link.idempotency_key = idempotency_key
-        self._save()
+            changed.append(link)
+        self._save(changed)
 
     def record(self, outcomes: Iterable[Outcome]) -> None:
         """After a write call: store states, ids, hashes and errors in bulk."""
         now = utcnow()
+        changed = []
         for outcome in outcomes:
             if outcome.state not in STATES:
                 raise ValueError(f"unknown link state {outcome.state!r}")
@@ -202,8 +263,9 @@ class LinkStore:
             link.state = outcome.state
             if outcome.clear_id:
                 link.xero_id = link.xero_number = link.payload_hash = None
+                link.source_hash = None
             if outcome.source is not None:
-                link.idempotency_key = outcome.source
+                link.source_hash = outcome.source
             if outcome.xero_id:
                 link.xero_id = outcome.xero_id
             if outcome.xero_number:
@@ -218,44 +280,90 @@ class LinkStore:
                 if outcome.state == SYNCED:
                     link.attempts = 0
                     link.synced_at = now
-        self._save()
+            changed.append(link)
+        self._save(changed)
 
     def set_sources(self, sources: Mapping[str, str]) -> None:
         """Store source fingerprints on existing links (nothing else changes)."""
-        changed = False
+        changed = []
         for key, source in sources.items():
             link = self.links.get(str(key))
-            if link is not None and link.idempotency_key != source:
-                link.idempotency_key = source
-                changed = True
+            if link is not None and link.source_hash != source:
+                link.source_hash = source
+                changed.append(link)
         if changed:
-            self._save()
+            self._save(changed)
 
     def release(self, keys: Iterable[str | int]) -> int:
         """Unfreeze locked/voided/deleted links so their records are re-evaluated."""
-        count = 0
+        changed = []
         for key in keys:
             link = self.links.get(str(key))
             if link is not None and link.state in FROZEN:
                 link.state = FAILED if link.xero_id else SKIPPED
-                link.payload_hash = link.idempotency_key = None
-                count += 1
-        self._save()
-        return count
+                link.payload_hash = link.source_hash = None
+                changed.append(link)
+        self._save(changed)
+        return len(changed)
 
     def forget(self, keys: Iterable[str | int]) -> int:
         """Delete links (the Xero record is gone or a reset); returns how many."""
-        count = 0
-        for key in keys:
-            link = self.links.pop(str(key), None)
-            if link is not None:
-                self.session.delete(link)
-                count += 1
-        self._save()
-        return count
+        gone = [
+            link for key in keys if (link := self.links.pop(str(key), None)) is not None
+        ]
+        stored = [link.perfex_key for link in gone if link.stored]
+        for start in range(0, len(stored), KEY_CHUNK):
+            self.session.execute(
+                delete(_LINKS).where(
+                    _LINKS.c.entity == self.entity,
+                    _LINKS.c.perfex_key.in_(stored[start : start + KEY_CHUNK]),
+                )
+            )
+        self._finish()
+        return len(gone)
 
-    def _save(self) -> None:
-        """Flush, and commit when autocommit is on."""
+    def _save(self, links: Iterable[LinkRow]) -> None:
+        """Write links: one executemany INSERT and one UPDATE; then commit/flush."""
+        now, entity = utcnow(), self.entity
+        fresh: list[dict[str, Any]] = []
+        known: list[dict[str, Any]] = []
+        for link in {id(link): link for link in links}.values():
+            values = (
+                link.state,
+                link.xero_id,
+                link.xero_number,
+                link.payload_hash,
+                link.source_hash,
+                link.last_error,
+                link.attempts,
+                link.idempotency_key,
+                link.synced_at,
+            )
+            if link.stored:
+                row = dict(zip(_SET_NAMES, values, strict=True))
+                row["w_entity"], row["w_key"], row["v_updated_at"] = (
+                    entity,
+                    link.perfex_key,
+                    now,
+                )
+                known.append(row)
+            else:
+                row = dict(zip(FIELDS, values, strict=True))
+                row["entity"], row["perfex_key"], row["updated_at"] = (
+                    entity,
+                    link.perfex_key,
+                    now,
+                )
+                fresh.append(row)
+                link.stored = True
+        if fresh:
+            self.session.execute(insert(_LINKS), fresh)
+        if known:
+            self.session.execute(_UPDATE, known)
+        self._finish()
+
+    def _finish(self) -> None:
+        """Commit when autocommit is on, else flush."""
         if self.autocommit:
             self.session.commit()
         else:
@@ -263,28 +371,30 @@ class LinkStore:
 
 
 def read_cursor(session: Session, name: str) -> datetime | None:
-    """A stored cursor (e.g. the last Xero UpdatedDateUTC seen), or None."""
-    link = session.scalar(
-        select(Link).where(Link.entity == CURSOR_ENTITY, Link.perfex_key == name)
-    )
-    if link is None or not link.xero_number:
-        return None
-    return datetime.fromisoformat(link.xero_number)
+    """A stored cursor (e.g. the newest Xero UpdatedDateUTC seen), or None."""
+    value = session.scalar(select(SyncCursor.value).where(SyncCursor.name == name))
+    return datetime.fromisoformat(value) if value else None
 
 
-def write_cursor(session: Session, name: str, value: datetime) -> None:
-    """Store a cursor (naive UTC) and commit."""
+def write_cursor(
+    session: Session, name: str, value: datetime, *, commit: bool = True
+) -> None:
+    """Store a cursor (as naive UTC ISO text), then commit."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    link = session.scalar(
-        select(Link).where(Link.entity == CURSOR_ENTITY, Link.perfex_key == name)
+    text = value.isoformat()
+    done = session.execute(
+        update(SyncCursor)
+        .where(SyncCursor.name == name)
+        .values(value=text, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
-    if link is None:
-        link = Link(entity=CURSOR_ENTITY, perfex_key=name, state=SYNCED, attempts=0)
-        session.add(link)
-    link.xero_number = value.isoformat()
-    link.synced_at = utcnow()
-    session.commit()
+    if not done.rowcount:
+        session.execute(
+            insert(SyncCursor).values(name=name, value=text, updated_at=utcnow())
+        )
+    if commit:
+        session.commit()
 
 
 def write_log(

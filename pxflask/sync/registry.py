@@ -34,6 +34,8 @@ class Unit:
     step: str | None = None
     built: bool = True
     description: str = ""
+    default: bool = True
+    """Part of a run that names no entities (False: only when named)."""
 
     def load_step(self) -> ModuleType:
         """Import the step module (reads what changed, maps, writes)."""
@@ -84,9 +86,9 @@ class Registry:
     def ordered(
         self, names: Iterable[str] | None = None, *, with_dependencies: bool = False
     ) -> list[Unit]:
-        """The selected units (all built ones when None) in dependency order."""
+        """The selected units (built default ones when None) in dependency order."""
         if names is None:
-            return [u for u in self if u.built]
+            return [u for u in self if u.built and u.default]
         wanted = {self.get(n).name for n in names}
         if with_dependencies:
             stack = list(wanted)
@@ -177,9 +179,9 @@ for _unit in (
         "Credit notes",
         PUSH,
         ("customers", "taxes", "invoices"),
-        None,
-        built=False,
-        description="tblcreditnotes -> ACCRECCREDIT",
+        "pxflask.sync.steps.credit_notes",
+        description="tblcreditnotes -> ACCRECCREDIT (allocations not yet)",
+        default=False,
     ),
     Unit(
         "expenses",

@@ -135,6 +135,25 @@ def test_outcomes_are_stored_in_bulk(session):
         store.record([Outcome("0", "weird")])
 
 
+def test_source_fingerprint_and_limited_store(session):
+    """source_hash survives a pending write; release clears it; keys= limits."""
+    store = LinkStore(session, "invoices")
+    store.record(
+        [Outcome(str(i), SYNCED, f"x{i}", None, "h", source="s") for i in (1, 2)]
+    )
+    assert LinkStore(session, "invoices").source_unchanged(1, "s")
+    store.mark_pending([("1", "run-9")])
+    fresh = LinkStore(session, "invoices", keys=[1, "3"])
+    assert set(fresh.links) == {"1"}
+    assert fresh.get(1).idempotency_key == "run-9" and fresh.get(1).source_hash == "s"
+    assert not fresh.source_unchanged(1, "s")  # pending: look again
+    store.record([Outcome("2", LOCKED, error="paid")])
+    assert store.release([2]) == 1
+    assert not LinkStore(session, "invoices").source_unchanged(2, "s")
+    assert store.forget(["1", "404"]) == 1
+    assert set(LinkStore(session, "invoices").links) == {"2"}
+
+
 def test_log_rows(session):
     """write_log adds one SyncLog row per entry with JSON payloads."""
     n = write_log(
@@ -160,8 +179,10 @@ def test_registry_order_and_dependencies():
         "items",
         "invoices",
         "payments",
+        "credit-notes",
     ]
     assert REGISTRY.names(built_only=False)[-2:] == ["credit-notes", "expenses"]
+    assert [u.name for u in REGISTRY.ordered(None)] == entity_names()[:-1]
     picked = [u.name for u in REGISTRY.ordered(["payments", "customers"])]
     assert picked == ["customers", "payments"]
     full = [u.name for u in REGISTRY.ordered(["payments"], with_dependencies=True)]

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
+from pxflask.maintenance import reset_links
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.engine import run_sync
@@ -33,6 +34,7 @@ ROUNDS = 30
 SEED = 20260
 LATENCY_S = 0.05
 FAST_LIMITS = Limits(per_window=100_000, window_s=1.0)
+SANDBOX = {"contract_mode": False, "calls_per_window": 100_000, "window_s": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,17 @@ def _has_pending(env: Env) -> bool:
     )
 
 
-@pytest.mark.xero_sandbox(contract_mode=False, calls_per_window=100_000, window_s=1.0)
+def _new_organisation(env: Env) -> None:
+    """Start over: a fresh sandbox organisation and no links (as after a reset)."""
+    env.sandbox.reset(**SANDBOX)
+    env.sandbox.faults.set_latency(LATENCY_S)
+    with env.sessions() as session:
+        reset_links(session, force=True)
+    env.gateway.connect_client_credentials()
+    env.engine.dispose()
+
+
+@pytest.mark.xero_sandbox(**SANDBOX)
 def test_sigkill_at_random_moments_never_duplicates(
     tmp_path, kill_perfex, xero_sandbox
 ):
@@ -99,11 +111,13 @@ def test_sigkill_at_random_moments_never_duplicates(
             time.sleep(rng.uniform(0.1, 1.6))
             if process.is_alive():
                 os.kill(process.pid, signal.SIGKILL)
+                process.join(10)
             else:
                 finished += 1
-            process.join(10)
             assert duplicates(env) == {}
             pending_rounds += _has_pending(env)
+            if process.exitcode == 0:
+                _new_organisation(env)
         xero_sandbox.faults.set_latency(0.0)
         process = _start(env, tmp_path)
         process.join(60)

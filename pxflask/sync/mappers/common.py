@@ -18,6 +18,8 @@ _BR = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_NOT_PLAIN = re.compile(r"[<&\xa0\n\t\r\f\v]|  ")
+"""Text without any of these is already clean: only its ends need stripping."""
 
 
 def round2(value: Decimal) -> Decimal:
@@ -49,6 +51,8 @@ def strip_html(text: str | None) -> str:
     """Plain text from Perfex's nl2br'd HTML: tags removed, entities decoded."""
     if not text:
         return ""
+    if not _NOT_PLAIN.search(text):
+        return text.strip()
     text = _BR.sub("\n", text)
     text = _TAG.sub("", text)
     text = html.unescape(text).replace("\xa0", " ")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Protocol
+
+from pxflask.perfex.records import LineTax
 
 from .common import CENT, ZERO, clip, dec, decimals_needed
 
@@ -28,7 +31,20 @@ def _rate(value: object) -> Decimal:
 
 def tax_key(taxes: Iterable[_NamedRate]) -> TaxKey:
     """The combined key of a line's taxes: sorted and unique (0% rates kept)."""
+    if type(taxes) is tuple and all(type(t) is LineTax for t in taxes):
+        return _tuple_key(taxes)  # frozen; invoice lines share few distinct tuples
+    return _key(taxes)
+
+
+def _key(taxes: Iterable[_NamedRate]) -> TaxKey:
+    """tax_key, computed."""
     return tuple(sorted({(t.name.strip(), _rate(t.rate)) for t in taxes}))
+
+
+@lru_cache(maxsize=4096)
+def _tuple_key(taxes: tuple[LineTax, ...]) -> TaxKey:
+    """tax_key of an immutable tuple of taxes, remembered."""
+    return _key(taxes)
 
 
 def key_rate(key: TaxKey) -> Decimal:

@@ -53,7 +53,7 @@ class Pusher:
         self.entity = entity
         self.kind = kind
         self.id_field = id_field
-        self.store = LinkStore(ctx.session, entity)
+        self.store = LinkStore(ctx.session, entity, keys=ctx.keys_of(entity))
         self.report = StepReport(entity)
         self.logs: list[LogEntry] = []
         self.creates: list[Pending] = []

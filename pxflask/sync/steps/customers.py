@@ -5,7 +5,7 @@ from __future__ import annotations
 from pxflask.perfex import reads
 from pxflask.perfex.records import Customer
 
-from ..engine import StepContext, StepReport
+from ..engine import StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import Action, Decision
 from ..mappers.common import Mapped
@@ -42,7 +42,9 @@ def run(ctx: StepContext) -> StepReport:
     """Create or update a Xero contact per Perfex customer."""
     pusher = Pusher(ctx, ENTITY, "contacts", "ContactID")
     currencies = {c.id: c.code for c in reads.read_currencies(ctx.perfex)}
-    customers = {str(c.id): c for c in reads.read_customers(ctx.perfex)}
+    keys = ctx.keys_of(ENTITY)
+    ids = None if keys is None else numeric_ids(keys)
+    customers = {str(c.id): c for c in reads.read_customers(ctx.perfex, ids=ids)}
     pusher.plan(_mapping(c, currencies, pusher) for c in customers.values())
     _recover(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()

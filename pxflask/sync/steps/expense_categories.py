@@ -8,9 +8,11 @@ from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import SYNCED, LinkStore, LogEntry, Outcome, write_log
 from ..mappers.accounts import account_to_expense_category
-from .accounts import read_accounts
+from . import accounts
 
 ENTITY = "expense-categories"
+CURSOR = "xero.accounts.expense-categories"
+"""The newest account change this step has turned into categories."""
 
 
 def run(ctx: StepContext) -> StepReport:
@@ -20,7 +22,8 @@ def run(ctx: StepContext) -> StepReport:
     by_account = store.by_xero_id()
     outcomes: list[Outcome] = []
     logs: list[LogEntry] = []
-    for account in read_accounts(ctx):
+    changed, _ = accounts.changed_for(ctx, CURSOR)
+    for account in changed:
         wanted = account_to_expense_category(account)
         if wanted is None or not account.get("AccountID"):
             continue
@@ -50,4 +53,5 @@ def run(ctx: StepContext) -> StepReport:
             store.record(outcomes)
         if logs:
             write_log(ctx.session, ENTITY, logs, run_id=ctx.run_id)
+        accounts.consumed(ctx, CURSOR)
     return report

@@ -25,13 +25,12 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 
-from ..engine import PlannedAction, StepContext, StepReport
+from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import (
     DELETED,
     FAILED,
     LOCKED,
-    SOURCE_PREFIX,
     VOIDED,
     Action,
     Decision,
@@ -122,7 +121,7 @@ def _context_hash(ctx: StepContext) -> str:
 def _source(fingerprint: str, contact: str | None, context: str) -> str:
     """The source fingerprint stored on a link (Perfex rows + contact + context)."""
     text = f"{fingerprint}|{contact or ''}|{context}".encode()
-    return SOURCE_PREFIX + hashlib.blake2b(text, digest_size=16).hexdigest()
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def _client_ids(
@@ -135,24 +134,37 @@ def _client_ids(
         return {int(r[0]): int(r[1]) for r in rows}
 
 
-def _perfex_ids(ctx: StepContext, fingerprints: dict[int, str]) -> set[int]:
-    """Every invoice id in Perfex (not only those after the date filter)."""
+def _only(ctx: StepContext) -> list[sa.ColumnElement[bool]]:
+    """The id condition of a targeted run (empty list: every invoice)."""
+    keys = ctx.keys_of(ENTITY)
+    if keys is None:
+        return []
+    return [ctx.perfex.tables.invoices.c.id.in_(numeric_ids(keys))]
+
+
+def _perfex_ids(
+    ctx: StepContext, fingerprints: dict[int, str], only: list[sa.ColumnElement[bool]]
+) -> set[int]:
+    """Every (targeted) invoice id in Perfex, not only those after the date filter."""
     if ctx.date_from is None:
         return set(fingerprints)
     inv = ctx.perfex.tables.invoices
     with ctx.perfex.engine.connect() as conn:
-        return set(conn.execute(sa.select(inv.c.id)).scalars())
+        return set(conn.execute(sa.select(inv.c.id).where(*only)).scalars())
 
 
 def run(ctx: StepContext) -> StepReport:
     """Create, update, void or delete Xero invoices for Perfex invoices."""
     pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
     pusher.on_written = lambda raw: remember(ctx, [raw])
-    _pull_xero_changes(ctx, pusher)
-    contacts = LinkStore(ctx.session, "customers").synced_ids()
-    conds = reads.invoice_conditions(ctx.perfex, date_from=ctx.date_from)
+    if not ctx.targeted:
+        _pull_xero_changes(ctx, pusher)
+    only = _only(ctx)
+    conds = reads.invoice_conditions(ctx.perfex, date_from=ctx.date_from) + only
     fingerprints = reads.invoice_fingerprints(ctx.perfex, *conds)
     clients = _client_ids(ctx, conds)
+    customers = {str(c) for c in clients.values()} if only else None
+    contacts = LinkStore(ctx.session, "customers", keys=customers).synced_ids()
     context = _context_hash(ctx)
     changed: list[int] = []
     for invoice_id, fingerprint in fingerprints.items():
@@ -203,7 +215,7 @@ def run(ctx: StepContext) -> StepReport:
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
     _void(ctx, pusher, voids, CANCELLED_ALLOCATED)
-    _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints))
+    _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
     return pusher.finish(final)
 
 

@@ -17,9 +17,12 @@ def run(ctx: StepContext) -> StepReport:
     """Create or update a Xero item per Perfex catalogue item."""
     pusher = Pusher(ctx, ENTITY, "items", "ItemID")
     items = reads.read_items(ctx.perfex)
+    names = item_names(items)  # a name depends on the other items: read them all
+    keys = ctx.keys_of(ENTITY)
+    if keys is not None:
+        items = [item for item in items if str(item.id) in keys]
     perfex_taxes = {t.id: t for t in reads.read_taxes(ctx.perfex)}
     resolve = taxes.resolver(ctx)
-    names = item_names(items)
     pusher.plan(
         map_item(
             item,

@@ -15,11 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pxflask.models import Link
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
 
-from ..engine import PlannedAction, StepContext, StepReport
+from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..links import (
     DELETED,
     FAILED,
@@ -28,6 +27,7 @@ from ..links import (
     SYNCED,
     Action,
     Decision,
+    LinkRow,
     LinkStore,
     LogEntry,
     Outcome,
@@ -43,7 +43,7 @@ DELETED_IN_PERFEX = "deleted in Perfex: deleted in Xero"
 
 
 def account_for(
-    mode: str | None, settings: Mapping[str, str], modes: Mapping[str, Link]
+    mode: str | None, settings: Mapping[str, str], modes: Mapping[str, LinkRow]
 ) -> str | None:
     """The Xero account: per mode/gateway setting, the mode's link, the default."""
     if mode:
@@ -59,9 +59,11 @@ def account_for(
 def run(ctx: StepContext) -> StepReport:
     """Send new and edited Perfex payments to Xero; delete the deleted ones."""
     pusher = Pusher(ctx, ENTITY, "payments", "PaymentID")
-    invoices = LinkStore(ctx.session, "invoices").links
+    keys = ctx.keys_of(ENTITY)
+    every = reads.read_payments(ctx.perfex, None if keys is None else numeric_ids(keys))
+    wanted = None if keys is None else {str(p.invoice_id) for p in every}
+    invoices = LinkStore(ctx.session, "invoices", keys=wanted).links
     modes = LinkStore(ctx.session, "payment-modes").links
-    every = reads.read_payments(ctx.perfex)
     payments = every
     if ctx.date_from is not None:
         payments = [p for p in every if p.date >= ctx.date_from]

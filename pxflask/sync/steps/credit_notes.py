@@ -1,0 +1,125 @@
+"""Credit notes: tblcreditnotes -> Xero ACCRECCREDIT credit notes.
+
+Open and closed Perfex credit notes are sent AUTHORISED, void ones are voided in
+Xero once synced (and skipped when never sent). Creates a crash may have sent are
+found again by CreditNoteNumber and our Reference before anything is sent twice.
+Allocations of credit notes to invoices (tblcredits) are not sent yet.
+"""
+
+from __future__ import annotations
+
+from pxflask.perfex import reads
+
+from ..engine import PlannedAction, StepContext, StepReport
+from ..hashing import payload_hash
+from ..links import (
+    DELETED,
+    FAILED,
+    VOIDED,
+    Action,
+    Decision,
+    LinkStore,
+    LogEntry,
+    Outcome,
+)
+from ..mappers.common import Mapped, skipped
+from ..mappers.credit_notes import credit_note_reference, map_credit_note
+from ..mappers.invoices import InvoiceContext
+from . import taxes
+from .base import Pusher, lookup
+
+ENTITY = "credit-notes"
+KIND = "credit_notes"
+
+
+def run(ctx: StepContext) -> StepReport:
+    """Create, update or void a Xero credit note per Perfex credit note."""
+    pusher = Pusher(ctx, ENTITY, KIND, "CreditNoteID")
+    contacts = LinkStore(ctx.session, "customers").synced_ids()
+    notes = reads.read_credit_notes(ctx.perfex)
+    if ctx.date_from is not None:
+        notes = [n for n in notes if n.date >= ctx.date_from]
+    mapped: list[Mapped] = []
+    voids: list[tuple[str, str, str]] = []
+    if notes:
+        resolve = taxes.resolver(ctx)
+        mctx = InvoiceContext(
+            sales_account=ctx.settings.sales_account,
+            rounding_account=ctx.settings.rounding_account,
+            resolve_tax=resolve,
+            tax_rates=resolve.rates,
+            no_tax_type=ctx.settings.no_tax_type,
+            discount_account=ctx.settings.discount_account,
+        )
+        for note in notes:
+            key = str(note.id)
+            contact = contacts.get(str(note.customer_id))
+            if contact is None:
+                mapped.append(
+                    skipped(key, f"customer {note.customer_id} is not synced")
+                )
+                continue
+            m = map_credit_note(note, contact, mctx)
+            if m.payload is not None and m.payload["Status"] == "VOIDED":
+                link = pusher.store.get(key)
+                if link is None or not link.xero_id:
+                    mapped.append(skipped(key, "voided before it was synced"))
+                elif link.state not in (VOIDED, DELETED):
+                    voids.append((key, link.xero_id, payload_hash(m.payload)))
+                else:
+                    pusher.report.unchanged += 1
+                continue
+            mapped.append(m)
+        resolve.flush()
+    pusher.plan(mapped)
+    _recover(ctx, pusher)
+    failed = pusher.write_creates() + pusher.write_updates()
+    _void(ctx, pusher, voids)
+    return pusher.finish(failed)
+
+
+def _recover(ctx: StepContext, pusher: Pusher) -> None:
+    """Creates that may already exist in Xero: look them up by CreditNoteNumber."""
+    maybe = [p for p in pusher.creates if p.decision.recover]
+    if not maybe or ctx.dry_run:
+        return
+    numbers = [p.payload["CreditNoteNumber"] for p in maybe]
+    found = lookup(ctx, KIND, "CreditNoteNumber", numbers)
+    for p in maybe:
+        record = found.get(p.payload["CreditNoteNumber"])
+        if record and record.get("Reference") == credit_note_reference(int(p.key)):
+            pusher.creates.remove(p)
+            p.xero_id = str(record["CreditNoteID"])
+            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
+            pusher.updates.append(p)
+
+
+def _void(ctx: StepContext, pusher: Pusher, voids: list[tuple[str, str, str]]) -> None:
+    """Void the Xero credit notes of Perfex credit notes marked void."""
+    if not voids:
+        return
+    for key, xero_id, _ in voids:
+        body = {"CreditNoteID": xero_id, "Status": "VOIDED"}
+        pusher.report.planned.append(PlannedAction(ENTITY, key, "void", body))
+    if ctx.dry_run:
+        pusher.report.updated += len(voids)
+        return
+    hashes = {key: h for key, _, h in voids}
+    elements = [(key, {"CreditNoteID": x, "Status": "VOIDED"}) for key, x, _ in voids]
+    outcomes: list[Outcome] = []
+    for batch in ctx.gateway.iter_write(
+        KIND, elements, run_key=ctx.run_key, mode="upsert"
+    ):
+        for r in batch:
+            key = str(r.ref)
+            if r.ok:
+                outcomes.append(Outcome(key, VOIDED, r.xero_id, r.number, hashes[key]))
+                pusher.logs.append(LogEntry(key, "voided", VOIDED, None, r.xero_id))
+                pusher.report.updated += 1
+            else:
+                error = "; ".join(r.errors) or "Xero refused to void it"
+                outcomes.append(Outcome(key, FAILED, error=error))
+                pusher.logs.append(LogEntry(key, "voided", FAILED, error))
+                pusher.report.failed += 1
+                pusher.report.errors.append((key, error))
+    pusher.store.record(outcomes)
