@@ -224,6 +224,8 @@ def worker_command(burst: bool, queues: tuple[str, ...],
 @clear_errors
 def reset_command(yes: bool) -> None:
     """Clear every sync link, run, log row and the cached chart of accounts."""
+    from flask import current_app
+
     from pxflask.extensions import db
     from pxflask.jobs import recover_stale_runs
     from pxflask.maintenance import ResetRefused, reset_links
@@ -236,7 +238,7 @@ def reset_command(yes: bool) -> None:
         if queue.mode == "rq":  # the embedded queue of this process knows no jobs
             with queue.guarded():
                 recover_stale_runs(db.session, queue)
-        summary = reset_links(db.session)
+        summary = reset_links(db.session, instance_path=current_app.instance_path)
     except (ResetRefused, QueueUnavailable) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

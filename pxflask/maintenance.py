@@ -7,6 +7,7 @@ connected organisation as new. Settings and the Xero connection are kept.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import Link, SyncCursor, SyncLog, SyncRun, XeroAccount
 from pxflask.perfex.db import PerfexDB
+from pxflask.reconcile.service import clear_all as clear_reconciliation
 
 CONFIRM_WORD = "RESET"
 
@@ -61,8 +63,13 @@ def is_confirmed(typed: str, organisation: str | None) -> bool:
     return typed.strip() == confirmation_phrase(organisation)
 
 
-def reset_links(session: Session, *, force: bool = False) -> ResetSummary:
-    """Delete links, cursors, runs, log, cached chart; refuse while a sync runs."""
+def reset_links(
+    session: Session,
+    *,
+    force: bool = False,
+    instance_path: str | os.PathLike[str] | None = None,
+) -> ResetSummary:
+    """Forget links, cursors, runs, log, chart, reconciliation; refuse mid-sync."""
     active = (
         session.scalar(
             select(func.count())
@@ -86,6 +93,8 @@ def reset_links(session: Session, *, force: bool = False) -> ResetSummary:
     except BaseException:
         session.rollback()
         raise
+    if instance_path is not None:
+        clear_reconciliation(instance_path)
     return ResetSummary(links, runs, log, accounts)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from pxflask import dashboard_queries as queries
 from pxflask.extensions import db
@@ -56,7 +64,7 @@ def reset():
         flash(f"The job queue is not available: {exc}", "error")
         return _render(503)
     try:
-        summary = reset_links(db.session)
+        summary = reset_links(db.session, instance_path=current_app.instance_path)
     except ResetRefused as exc:
         flash(str(exc), "error")
         return _render(409)
