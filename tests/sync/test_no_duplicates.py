@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from pxflask.perfex import reads
 from pxflask.xero.errors import XeroError
@@ -103,3 +104,25 @@ def test_invoice_number_clash_links_same_invoice_else_fails_that_one(env):
     again = env.sync()
     assert [k for _, k, _ in again.failed] == [str(stranger.id)]
     assert duplicates(env) == {}
+
+
+def test_customers_sharing_a_name_sync_without_a_failed_attempt(env):
+    """Two new Perfex customers share a name: the second is renamed up front."""
+    from pxflask.models import SyncLog
+
+    with env.perfex.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE tblclients SET company = 'Twin Trading' WHERE userid IN (1, 2)"
+        )
+    result = env.sync(entities=["customers"])
+    assert result.ok
+    with env.sessions() as session:
+        outcomes = session.scalars(
+            sa.select(SyncLog.outcome).where(SyncLog.entity == "customers")
+        ).all()
+    assert "failed" not in outcomes
+    names = sorted(
+        c["Name"] for c in env.sandbox.inject.all("Contacts")
+        if c["Name"].startswith("Twin Trading")
+    )
+    assert names == ["Twin Trading", "Twin Trading (PX-C-2)"]

@@ -47,6 +47,7 @@ def run(ctx: StepContext) -> StepReport:
     customers = {str(c.id): c for c in reads.read_customers(ctx.perfex, ids=ids)}
     pusher.plan(_mapping(c, currencies, pusher) for c in customers.values())
     _recover(ctx, pusher)
+    _separate_same_names(pusher, customers, currencies)
     failed = pusher.write_creates() + pusher.write_updates()
     retry_create: list[Pending] = []
     retry_update: list[Pending] = []
@@ -81,6 +82,25 @@ def run(ctx: StepContext) -> StepReport:
     pusher.creates, pusher.updates = retry_create, retry_update
     final += pusher.write_creates() + pusher.write_updates()
     return pusher.finish(final)
+
+
+def _separate_same_names(
+    pusher: Pusher, customers: dict[str, Customer], currencies: dict[int, str]
+) -> None:
+    """New contacts named like another in this run get a distinct name up front."""
+    taken = {p.payload["Name"].strip().casefold() for p in pusher.updates}
+    for index, p in enumerate(pusher.creates):
+        name = p.payload["Name"].strip().casefold()
+        if name not in taken:
+            taken.add(name)
+            continue
+        customer = customers[p.key]
+        mapped = map_contact(
+            customer, currencies, disambiguate_name(contact_name(customer), customer.id)
+        )
+        pusher.creates[index] = Pending(
+            p.decision, mapped, payload_hash(mapped.payload), p.xero_id
+        )
 
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
