@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install services lint format bench clean
+.PHONY: demo test install services lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,17 @@ lint: install
 test: install services lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+screenshots: install services
+	PXFLASK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
+
 format: install
 	$(BIN)/ruff format .
 
 bench: install services
 	$(BIN)/python benchmarks/perfex_read.py
+	$(BIN)/python benchmarks/gateway.py
+	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/reconcile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "nav_items": lambda: _nav_items(app),
         "active_nav": lambda: _active_nav(app),
     })
+    app.add_template_filter(_pretty_json, "pretty_json")
     _register_error_pages(app)
     from pxflask.cli import register_cli
 
@@ -105,15 +106,26 @@ def _nav_items(app: Flask) -> list[tuple[str, str]]:
 
 
 def _active_nav(app: Flask) -> str | None:
-    """The nav entry of this page: its own endpoint, else its blueprint's first."""
+    """The nav entry of this page: the longest entry its endpoint starts with."""
     from flask import request
 
     endpoint = request.endpoint or ""
     items = [item for item, _ in _nav_items(app)]
-    if endpoint in items:
-        return endpoint
+    prefixed = [item for item in items if endpoint.startswith(item)]
+    if prefixed:
+        return max(prefixed, key=len)
     blueprint = endpoint.split(".")[0]
     return next((item for item in items if item.split(".")[0] == blueprint), None)
+
+
+def _pretty_json(text: str | None) -> str:
+    """Indent stored JSON for reading; other text is shown as it is."""
+    import json
+
+    try:
+        return json.dumps(json.loads(text or ""), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text or ""
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,0 +1,150 @@
+"""The admin's whole journey in a real browser (Playwright + Debian's Chromium).
+
+Sign in, connect through the sandbox's consent page, fetch the chart, map
+accounts, sync with a live progress bar, open a failed record, fix the mapping,
+retry, and reset. Screenshots land in docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from pxflask.extensions import db
+from pxflask.models import Link
+from pxflask.queueing import close_queue
+from pxflask.settings import set_setting
+from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS_ENV = "PXFLASK_SCREENSHOTS_DIR"  # `make screenshots`: docs/screenshots
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_app(tmp_path, perfex_copy_url, xero_sandbox) -> Iterator[tuple[str, object]]:
+    """The panel served on a loopback port, wired to the sandbox."""
+    server = make_server("127.0.0.1", 0, app=None, threaded=True)  # reserve a port
+    port = server.port
+    server.server_close()
+    base = f"http://127.0.0.1:{port}"
+    app = make_test_app(
+        tmp_path, perfex_copy_url,
+        XERO_REDIRECT_URI=f"{base}/connection/callback", **xero_sandbox.config,
+    )
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base, app
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        close_queue(app)
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A fresh headless Chromium page."""
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (scripts/services.sh)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def wait_for_idle_sync(page: Page, base: str) -> None:
+    """Reload the dashboard until no run is queued or running."""
+    page.goto(f"{base}/sync/")
+    for _ in range(120):
+        if page.locator(".run-progress").count() == 0:
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+    raise AssertionError("the sync did not finish")
+
+
+def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
+    """Everything an admin does on day one, in the browser."""
+    base, app = live_app
+    shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+
+    page.goto(f"{base}/sync/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.fill("#email", ADMIN_EMAIL)
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Sync")
+    expect(page.locator(".steps")).to_contain_text("Connect")
+
+    page.goto(f"{base}/connection/")
+    page.click("text=Connect to Xero")
+    expect(page.locator("h1")).to_have_text("Allow access")
+    page.click("button[value=allow]")
+    expect(page.locator("h2")).to_contain_text("Connected to Demo Company (Global)")
+
+    page.goto(f"{base}/settings/")
+    page.click("text=Fetch the chart of accounts")
+    wait_for_idle_sync(page, base)
+    page.goto(f"{base}/settings/")
+    page.select_option("#sales_account", "200")
+    page.select_option("[id='payment_account.default']", "090")
+    page.click("text=Save settings")
+    expect(page.locator(".flash")).to_contain_text("saved")
+    page.screenshot(path=str(shots / "settings.png"), full_page=True)
+
+    with app.app_context():  # a mapping mistake an admin could make in the CLI
+        set_setting(db.session, "payment_account.stripe", "200")
+
+    page.goto(f"{base}/sync/")
+    page.click("text=Sync all now")
+    expect(page.locator(".run-progress .progress")).to_be_visible()
+    wait_for_idle_sync(page, base)
+    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+
+    page.goto(f"{base}/sync/log?outcome=failed")
+    page.screenshot(path=str(shots / "log.png"), full_page=True)
+    failed_rows = page.locator("table tbody tr")
+    assert failed_rows.count() >= 1
+    failed_rows.first.locator("a").first.click()
+    expect(page.locator("h1")).to_contain_text("payments")
+    expect(page.locator("body")).to_contain_text("bank accounts")
+    page.screenshot(path=str(shots / "record.png"), full_page=True)
+
+    page.goto(f"{base}/settings/")
+    page.select_option("[id='payment_account.stripe']", "090")
+    page.click("text=Save settings")
+    page.goto(f"{base}/sync/")
+    page.click("text=Retry all failed")
+    wait_for_idle_sync(page, base)
+    with app.app_context():
+        failed = db.session.query(Link).filter_by(state="failed").count()
+        synced_payments = db.session.query(Link).filter_by(
+            entity="payments", state="synced").count()
+    assert failed == 0
+    assert synced_payments > 0
+
+    page.goto(f"{base}/reset/")
+    page.fill("#confirm", "Demo Company (Global)")
+    page.click("text=Reset links")
+    expect(page.locator(".flash")).to_contain_text("eset")
+    with app.app_context():
+        assert db.session.query(Link).count() == 0
