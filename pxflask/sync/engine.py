@@ -242,6 +242,7 @@ def run_sync(
         targets=targets,
     )
     result = SyncResult(run_id=ctx.run_id, dry_run=dry_run)
+    calls_before = _calls_made(gateway)
     try:
         for unit in units:
             if run is not None:
@@ -254,11 +255,13 @@ def run_sync(
                 run.ok_count += report.writes + report.pulled
                 run.failed_count += report.failed
                 run.skipped_count += report.skipped + report.blocked
+                run.api_calls = _calls_made(gateway) - calls_before
                 session.commit()
     except Exception as exc:
         if run is not None:
             session.rollback()
             run.status, run.error, run.finished_at = "failed", str(exc), utcnow()
+            run.api_calls = _calls_made(gateway) - calls_before
             session.commit()
         raise
     if run is not None:
@@ -266,6 +269,12 @@ def run_sync(
         run.current_entity, run.finished_at = None, utcnow()
         session.commit()
     return result
+
+
+def _calls_made(gateway: Any) -> int:
+    """Xero calls the gateway has made so far (its counters span its lifetime)."""
+    stats = getattr(gateway, "stats", None)
+    return int(stats.snapshot()["total"]) if stats is not None else 0
 
 
 ID_CHUNK = 500

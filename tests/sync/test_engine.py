@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from pxflask.models import Base, Link
+from pxflask.models import Base, Link, SyncRun
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
@@ -60,10 +60,14 @@ def writes(gw: XeroGateway) -> int:
 def test_first_sync_backfills_and_totals_match(module, gateway, perfex):
     """All entities sync; every Xero invoice total equals Perfex's to the cent."""
     with module() as session:
+        calls_before = gateway.stats.snapshot()["total"]
         result = run_sync(session, perfex, gateway, SETTINGS)
         assert result.ok, result.failed
         assert result.report("invoices").created > 0
         assert result.report("payments").created > 0
+        run = session.get(SyncRun, result.run_id)
+        assert run.status == "done"
+        assert run.api_calls == gateway.stats.snapshot()["total"] - calls_before > 0
         links = {
             link.perfex_key: link.xero_id
             for link in session.scalars(
