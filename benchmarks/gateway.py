@@ -2,8 +2,12 @@
 
 The sandbox and the gateway both allow 60 calls per 3-second window (5 in
 flight). Prints write calls, elements per call and wall time against the floor
-the rate limit imposes: (ceil(calls / 60) - 1) windows. By default the sandbox
-runs as its own process (`python -m pxflask.sandbox`), like a remote Xero.
+the rate limit imposes. The window opens with the first call, so call k (from 0)
+cannot start before floor(k / 60) windows have passed: the last of 100 calls
+starts at >= 3 s and the run cannot end before that plus the call itself. The
+floor is therefore (ceil(calls / 60) - 1) windows + one call's latency (the
+mean measured in the run); the bare window part is printed too. By default the
+sandbox runs as its own process (`python -m pxflask.sandbox`), like a remote Xero.
 
     .venv/bin/python benchmarks/gateway.py [--contacts 5000] [--window 3]
         [--per-window 60] [--contract] [--in-process]
@@ -152,7 +156,9 @@ def main() -> int:
 
     calls = snap["calls"].get("create_contacts", 0)
     ok = sum(1 for r in results if r.ok)
-    floor = (math.ceil(calls / args.per_window) - 1) * args.window
+    windows_floor = (math.ceil(calls / args.per_window) - 1) * args.window
+    mean = snap["call_seconds"] / max(calls, 1)
+    floor = windows_floor + mean  # the last call starts after the windows, then runs
     where = "own process" if args.external else "in-process"
     print(f"sandbox               {where}, contract mode {args.contract}")
     print(f"contacts written      {ok} / {len(payloads)}")
@@ -164,13 +170,13 @@ def main() -> int:
     print(f"wall time             {wall:.2f} s")
     print(
         f"rate-limit floor      {floor:.2f} s  ({calls} calls at "
-        f"{args.per_window}/{args.window:g}s)"
+        f"{args.per_window}/{args.window:g}s: {windows_floor:.2f} s of windows "
+        f"+ one call)"
     )
     rate_floor = calls / args.per_window * args.window
     print(f"steady-rate floor     {rate_floor:.2f} s  (calls / rate)")
-    if floor:
+    if windows_floor:
         print(f"wall / floor          {wall / floor:.3f}  (target <= 1.10)")
-    mean = snap["call_seconds"] / max(calls, 1)
     print(f"mean call latency     {mean * 1000:.0f} ms  (time inside HTTP calls)")
     if violations is not None:
         print(f"contract violations   {violations}")

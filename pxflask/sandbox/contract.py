@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,47 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         return yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
 
 
+class _Memoised:
+    """An openapi-core factory whose `create` builds each product once.
+
+    openapi-core builds a fresh schema validator (deep-copying the format
+    checker) or parameter deserializer for every schema on every exchange. The
+    products are stateless and the specs never change, so one per schema serves
+    every exchange and validates exactly as before.
+    """
+
+    def __init__(self, factory: Any) -> None:
+        """Wrap one of openapi-core's factories."""
+        self.factory = factory
+        self._built: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def create(self, spec: Any, *args: Any, **kwargs: Any) -> Any:
+        """The product for these arguments (built on first use)."""
+        try:
+            key = (id(spec), args, tuple(sorted(kwargs.items())))
+            return self._built[key]
+        except KeyError:
+            product = self.factory.create(spec, *args, **kwargs)
+            with self._lock:
+                return self._built.setdefault(key, product)
+        except TypeError:  # unhashable arguments: no caching
+            return self.factory.create(spec, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else is the wrapped factory's."""
+        return getattr(self.factory, name)
+
+
+def _speed_up(api: OpenAPI) -> None:
+    """Cache path finding, schema validators and parameter deserializers."""
+    for validator in (api.request_validator, api.response_validator):
+        finder = validator.path_finder
+        finder.find = lru_cache(maxsize=2048)(finder.find)  # type: ignore[method-assign]
+        for name in ("schema_validators_factory", "style_deserializers_factory"):
+            setattr(validator, name, _Memoised(getattr(validator, name)))
+
+
 def load_spec(kind: str) -> OpenAPI:
     """The fixed accounting or identity spec, loaded once per process."""
     with _cache_lock:
@@ -66,6 +108,7 @@ def load_spec(kind: str) -> OpenAPI:
             for name in ("createdDateUtc", "updatedDateUtc"):
                 conn[name].pop("format", None)
         api = OpenAPI.from_dict(data, config=Config(spec_validator_cls=None))
+        _speed_up(api)
         _cache[kind] = api
         return api
 

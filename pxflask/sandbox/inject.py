@@ -115,6 +115,8 @@ class Injector:
             record = res.get(ctx, record_id)
             record["Status"] = status
             record["UpdatedDateUTC"] = ctx.stamp()
+            table, key = res.table(ctx), str(record[res.id_field])
+            table.reindex(key if key in table else key.lower())
             return res.view(ctx, record)
 
     def void_invoice(self, invoice_id: str, tenant_id: str | None = None) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,161 @@ RESOURCES = (
     "Payments",
     "BankTransactions",
 )
+
+
+Record = dict[str, Any]
+KeyOf = Callable[[Record], Any]
+
+
+class _Index:
+    """One lookup key → the ids of the records having it (kept current)."""
+
+    def __init__(self, key_of: KeyOf) -> None:
+        """Empty index computing keys with key_of (None = not indexed)."""
+        self.key_of = key_of
+        self.ids: dict[Any, dict[str, None]] = {}
+        self.key_by_id: dict[str, Any] = {}
+
+    def put(self, record_id: str, record: Record) -> None:
+        """(Re)index one record."""
+        key = self.key_of(record)
+        old = self.key_by_id.get(record_id)
+        if old is not None:
+            if old == key:
+                return
+            self.discard(record_id)
+        if key is not None:
+            self.ids.setdefault(key, {})[record_id] = None
+            self.key_by_id[record_id] = key
+
+    def discard(self, record_id: str) -> None:
+        """Forget one record."""
+        key = self.key_by_id.pop(record_id, None)
+        if key is None:
+            return
+        bucket = self.ids[key]
+        bucket.pop(record_id, None)
+        if not bucket:
+            del self.ids[key]
+
+
+class Table(dict[str, Record]):
+    """One resource's records by id, with lookup indexes kept on every store.
+
+    Storing (``table[id] = record``, also again after changing a record in
+    place) and deleting keep the indexes current; an index is built on first use.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, Record]] = ()) -> None:
+        """An empty table (or one filled from items)."""
+        super().__init__()
+        self._indexes: dict[str, _Index] = {}
+        self._position: dict[str, int] = {}
+        self._next = 0
+        for key, record in items:
+            self[key] = record
+
+    def __setitem__(self, key: str, record: Record) -> None:
+        """Store a record and (re)index it."""
+        if key not in self._position:
+            self._position[key] = self._next
+            self._next += 1
+        super().__setitem__(key, record)
+        for index in self._indexes.values():
+            index.put(key, record)
+
+    def __delitem__(self, key: str) -> None:
+        """Remove a record from the table and its indexes."""
+        super().__delitem__(key)
+        del self._position[key]
+        for index in self._indexes.values():
+            index.discard(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        """Remove and return a record (indexes kept)."""
+        if key not in self:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        record = self[key]
+        del self[key]
+        return record
+
+    def popitem(self) -> tuple[str, Record]:
+        """Remove and return the last record (indexes kept)."""
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """Store default unless key is present; return the stored record."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Store many records (indexes kept)."""
+        for key, record in dict(*args, **kwargs).items():
+            self[key] = record
+
+    def clear(self) -> None:
+        """Remove every record and index entry."""
+        super().clear()
+        self._position.clear()
+        for name, index in list(self._indexes.items()):
+            self._indexes[name] = _Index(index.key_of)
+
+    def __copy__(self) -> Table:
+        """A shallow copy with its own indexes."""
+        return Table(self.items())
+
+    def copy(self) -> Table:  # type: ignore[override]
+        """A shallow copy with its own indexes."""
+        return Table(self.items())
+
+    def __reduce__(self) -> Any:
+        """Pickle/deepcopy as a freshly indexed table."""
+        return (Table, (list(self.items()),))
+
+    def in_order(self, keys: Iterable[str]) -> list[Record]:
+        """The stored records of the given keys, in table order."""
+        found = sorted({k for k in keys if k in self}, key=self._position.__getitem__)
+        return [self[k] for k in found]
+
+    def reindex(self, key: str) -> None:
+        """Re-read a record changed in place."""
+        record = self[key]
+        for index in self._indexes.values():
+            index.put(key, record)
+
+    def find(
+        self,
+        index: str,
+        key_of: KeyOf,
+        key: Any,
+        where: Callable[[Record], bool] | None = None,
+    ) -> Record | None:
+        """The first record (in table order) whose key_of is key and where holds."""
+        for record in self.find_all(index, key_of, key):
+            if where is None or where(record):
+                return record
+        return None
+
+    def find_all(self, index: str, key_of: KeyOf, key: Any) -> list[Record]:
+        """The records (in table order) whose key_of is key."""
+        found = self._indexes.get(index)
+        if found is None:
+            found = self._indexes[index] = _Index(key_of)
+            for record_id, record in self.items():
+                found.put(record_id, record)
+        try:
+            ids = found.ids.get(key)
+        except TypeError:  # an unhashable key equals no stored one
+            return []
+        if not ids:
+            return []
+        if len(ids) == 1:
+            return [self[next(iter(ids))]]
+        return [self[i] for i in sorted(ids, key=self._position.__getitem__)]
 
 
 class Clock:
@@ -65,12 +221,12 @@ class Tenant:
     country_code: str
     organisation: dict[str, Any] = field(default_factory=dict)
     currencies: list[str] = field(default_factory=list)
-    records: dict[str, dict[str, dict[str, Any]]] = field(
-        default_factory=lambda: {name: {} for name in RESOURCES}
+    records: dict[str, Table] = field(
+        default_factory=lambda: {name: Table() for name in RESOURCES}
     )
     sequences: dict[str, int] = field(default_factory=dict)
 
-    def table(self, resource: str) -> dict[str, dict[str, Any]]:
+    def table(self, resource: str) -> Table:
         """The records of one resource type."""
         return self.records[resource]
 

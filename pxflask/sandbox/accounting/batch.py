@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from ..serialize import loads
@@ -107,29 +108,52 @@ def write_batch(
     return 200, envelope(ctx, resource.name, outputs)
 
 
+def _select(
+    ctx: Ctx, resource: Resource, args: dict[str, str], since: datetime | None
+) -> list[dict[str, Any]]:
+    """Stored records passing IDs, visibility, If-Modified-Since and list filters."""
+    table = resource.table(ctx)
+    ids = csv_values(args.get("IDs"))
+    if len(ids) > MAX_IDS:
+        raise TooManyIds()
+    if ids:
+        wanted = {i.lower() for i in ids}
+        if resource.keyed_by_lower_id:
+            candidates = table.in_order(wanted.union(ids))
+        else:
+            candidates = list(table.values())
+        records = [
+            r
+            for r in candidates
+            if str(r[resource.id_field]).lower() in wanted and resource.visible(r, args)
+        ]
+    else:
+        records = [r for r in table.values() if resource.visible(r, args)]
+    if since is not None:
+        records = [r for r in records if r["UpdatedDateUTC"] >= since]
+    return resource.list_filter(records, args)
+
+
 def list_records(
     ctx: Ctx,
     resource: Resource,
     args: dict[str, str],
     if_modified_since: str | None,
 ) -> dict[str, Any]:
-    """GET a collection: IDs, If-Modified-Since, filters, where, order, paging."""
-    records = [r for r in resource.table(ctx).values() if resource.visible(r, args)]
-    ids = csv_values(args.get("IDs"))
-    if len(ids) > MAX_IDS:
-        raise TooManyIds()
-    if ids:
-        wanted = {i.lower() for i in ids}
-        records = [r for r in records if str(r[resource.id_field]).lower() in wanted]
-    since = modified_since(if_modified_since)
-    if since is not None:
-        records = [r for r in records if r["UpdatedDateUTC"] >= since]
-    views = [resource.view(ctx, r) for r in records]
-    views = resource.list_filter(views, args)
-    try:
-        views = apply_order(apply_where(views, args.get("where")), args.get("order"))
-    except QueryError as exc:
-        raise BadRequest(str(exc)) from exc
+    """GET a collection: IDs, If-Modified-Since, filters, where, order, paging.
+
+    Records are selected and paged before any view is built; only `where` and
+    `order` (which address the response form) need the views of every match.
+    """
+    records = _select(ctx, resource, args, modified_since(if_modified_since))
+    where, order = args.get("where"), args.get("order")
+    views: list[dict[str, Any]] | None = None
+    if where or order:
+        views = [resource.view(ctx, r) for r in records]
+        try:
+            views = apply_order(apply_where(views, where), order)
+        except QueryError as exc:
+            raise BadRequest(str(exc)) from exc
     paged = "page" in args or "pageSize" in args
     extra: dict[str, Any] = {}
     if paged:
@@ -139,16 +163,26 @@ def list_records(
         except ValueError as exc:
             raise BadRequest("page and pageSize must be integers") from exc
         size = min(max(size, 1), MAX_PAGE_SIZE)
-        count = len(views)
+        count = len(records if views is None else views)
         extra["pagination"] = {
             "page": page,
             "pageSize": size,
             "pageCount": math.ceil(count / size),
             "itemCount": count,
         }
-        views = views[(page - 1) * size : page * size]
+        window = slice((page - 1) * size, page * size)
+        if views is None:
+            records = records[window]
+        else:
+            views = views[window]
     summary = args.get("summaryOnly", "").lower() == "true"
-    if summary:
+    if views is None:
+        if summary:
+            views = [resource.summary_view(ctx, r) for r in records]
+        else:
+            lines = paged or resource.lines_when_unpaged
+            views = [resource.list_view(ctx, r, lines) for r in records]
+    elif summary:
         views = [resource.summarise(v) for v in views]
     elif not paged and not resource.lines_when_unpaged:
         views = [{k: v for k, v in view.items() if k != "LineItems"} for view in views]

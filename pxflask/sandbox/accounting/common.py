@@ -156,6 +156,7 @@ class Resource:
     error_flag: ClassVar[str] = "HasErrors"
     category: ClassVar[str | None] = None
     lines_when_unpaged: ClassVar[bool] = True
+    keyed_by_lower_id: ClassVar[bool] = True
 
     def table(self, ctx: Ctx) -> dict[str, dict[str, Any]]:
         """The tenant's records of this resource."""
@@ -176,15 +177,28 @@ class Resource:
         """The summaryOnly form of a view."""
         return view
 
+    def list_view(
+        self, ctx: Ctx, record: dict[str, Any], lines: bool
+    ) -> dict[str, Any]:
+        """The form a list GET shows (without LineItems unless lines)."""
+        view = self.view(ctx, record)
+        if not lines:
+            view.pop("LineItems", None)
+        return view
+
+    def summary_view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+        """The summaryOnly form of a record."""
+        return self.summarise(self.view(ctx, record))
+
     def visible(self, record: dict[str, Any], args: dict[str, str]) -> bool:
         """Whether a list GET shows the record (e.g. archived contacts)."""
         return True
 
     def list_filter(
-        self, views: list[dict[str, Any]], args: dict[str, str]
+        self, records: list[dict[str, Any]], args: dict[str, str]
     ) -> list[dict[str, Any]]:
-        """Resource-specific list parameters (Statuses, ContactIDs...)."""
-        return views
+        """Resource-specific list parameters (Statuses, ContactIDs...) on records."""
+        return records
 
     def find_existing(
         self, ctx: Ctx, raw: dict[str, Any], method: str

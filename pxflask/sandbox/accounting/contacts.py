@@ -31,6 +31,19 @@ def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _active_name(record: dict[str, Any]) -> str | None:
+    """Index key: the comparison form of an active contact's name."""
+    if record.get("ContactStatus") != "ACTIVE":
+        return None
+    name = record.get("Name")
+    return _key(name) if isinstance(name, str) else None
+
+
+def _number(record: dict[str, Any]) -> Any:
+    """Index key: the ContactNumber (None when empty)."""
+    return record.get("ContactNumber") or None
+
+
 class Contacts(Resource):
     """The Contacts collection."""
 
@@ -50,22 +63,11 @@ class Contacts(Resource):
 
     def by_number(self, ctx: Ctx, number: str) -> dict[str, Any] | None:
         """A contact by ContactNumber."""
-        return next(
-            (c for c in self.table(ctx).values() if c.get("ContactNumber") == number),
-            None,
-        )
+        return self.table(ctx).find("number", _number, number)
 
     def by_name(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         """An active contact by name."""
-        key = _key(name)
-        return next(
-            (
-                c
-                for c in self.table(ctx).values()
-                if c["ContactStatus"] == "ACTIVE" and _key(c["Name"]) == key
-            ),
-            None,
-        )
+        return self.table(ctx).find("active_name", _active_name, _key(name))
 
     def _validate(self, ctx: Ctx, merged: dict[str, Any], own_id: str | None) -> None:
         """Field rules and uniqueness."""
@@ -131,6 +133,7 @@ class Contacts(Resource):
         merged = {**record, **{k: v for k, v in raw.items() if v is not None}}
         self._validate(ctx, merged, record["ContactID"])
         self._apply(ctx, record, raw)
+        self.table(ctx).reindex(record["ContactID"])
         return record
 
     def visible(self, record: dict[str, Any], args: dict[str, str]) -> bool:
@@ -140,15 +143,15 @@ class Contacts(Resource):
         return args.get("includeArchived", "").lower() == "true"
 
     def list_filter(
-        self, views: list[dict[str, Any]], args: dict[str, str]
+        self, records: list[dict[str, Any]], args: dict[str, str]
     ) -> list[dict[str, Any]]:
         """searchTerm over name, number and email."""
         term = (args.get("searchTerm") or "").casefold()
         if not term:
-            return views
+            return records
         return [
             v
-            for v in views
+            for v in records
             if any(
                 term in str(v.get(k) or "").casefold()
                 for k in (

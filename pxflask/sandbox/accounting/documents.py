@@ -97,6 +97,10 @@ class Document(Resource):
     label: ClassVar[str] = ""
     create_statuses: ClassVar[tuple[str, ...]] = ("DRAFT", "SUBMITTED", "AUTHORISED")
 
+    def number_of(self, record: dict[str, Any]) -> Any:
+        """Index key: the document number (None when empty)."""
+        return record.get(self.number_field) or None
+
     def outstanding(self, record: dict[str, Any]) -> Decimal:
         """AmountDue (invoice) or RemainingCredit (credit note)."""
         raise NotImplementedError
@@ -107,16 +111,10 @@ class Document(Resource):
 
     def get(self, ctx: Ctx, key: str) -> dict[str, Any]:
         """By ID or by number."""
-        record = self.table(ctx).get(key.lower())
+        table = self.table(ctx)
+        record = table.get(key.lower())
         if record is None:
-            record = next(
-                (
-                    r
-                    for r in self.table(ctx).values()
-                    if r.get(self.number_field) == key
-                ),
-                None,
-            )
+            record = table.find("number", self.number_of, key)
         if record is None:
             raise NotFound(key)
         return record
@@ -128,35 +126,38 @@ class Document(Resource):
         found = super().find_existing(ctx, raw, method)
         number = raw.get(self.number_field)
         if found is None and method == "POST" and number:
-            found = next(
-                (
-                    r
-                    for r in self.table(ctx).values()
-                    if r.get(self.number_field) == number
-                    and r["Type"] == (raw.get("Type") or r["Type"])
+            found = self.table(ctx).find(
+                "number",
+                self.number_of,
+                number,
+                lambda r: (
+                    r["Type"] == (raw.get("Type") or r["Type"])
                     and r["Type"] == self.numbered_type
                 ),
-                None,
             )
         return found
 
     def _number(self, ctx: Ctx, raw: dict[str, Any], doc_type: str, own: str | None):
         """Validate or generate the document number."""
         number = text(raw, self.number_field, 255, f"{self.label} number")
-        used = {
-            r.get(self.number_field)
-            for r in self.table(ctx).values()
-            if r["Type"] == self.numbered_type and r[self.id_field] != own
-        }
+        table = self.table(ctx)
+
+        def used(value: str) -> bool:
+            """Whether another document of the numbered type has this number."""
+            return any(
+                r["Type"] == self.numbered_type and r[self.id_field] != own
+                for r in table.find_all("number", self.number_of, value)
+            )
+
         if doc_type != self.numbered_type:
             return number
         if number:
-            if number in used:
+            if used(number):
                 raise Invalid(f"{self.label} # must be unique.")
             return number
         while True:
             candidate = f"{self.prefix}{ctx.tenant.next_number(self.prefix):04d}"
-            if candidate not in used:
+            if not used(candidate):
                 return candidate
 
     def _build(
@@ -311,6 +312,7 @@ class Document(Resource):
         record.update(fields)
         record["UpdatedDateUTC"] = ctx.stamp()
         self.settle(ctx, record)
+        self.table(ctx).reindex(record[self.id_field])
         return record
 
     def settle(self, ctx: Ctx, record: dict[str, Any]) -> None:
@@ -324,20 +326,38 @@ class Document(Resource):
             record["FullyPaidOnDate"] = None
 
     def list_filter(
-        self, views: list[dict[str, Any]], args: dict[str, str]
+        self, records: list[dict[str, Any]], args: dict[str, str]
     ) -> list[dict[str, Any]]:
         """Statuses and ContactIDs."""
         from .query import csv_values
 
         statuses = set(csv_values(args.get("Statuses")))
         if statuses:
-            views = [v for v in views if v["Status"] in statuses]
+            records = [r for r in records if r["Status"] in statuses]
         contact_ids = {c.lower() for c in csv_values(args.get("ContactIDs"))}
         if contact_ids:
-            views = [v for v in views if v["Contact"]["ContactID"] in contact_ids]
-        return views
+            records = [r for r in records if r["ContactID"] in contact_ids]
+        return records
 
-    def common_view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+    def list_view(
+        self, ctx: Ctx, record: dict[str, Any], lines: bool
+    ) -> dict[str, Any]:
+        """The list form, built without line views when lines is False."""
+        return self.view(ctx, record, lines=lines)
+
+    def summary_view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+        """The summaryOnly form, built without line views."""
+        return self.summarise(self.view(ctx, record, lines=False))
+
+    def view(
+        self, ctx: Ctx, record: dict[str, Any], lines: bool = True
+    ) -> dict[str, Any]:
+        """The full response form (LineItems only when lines)."""
+        raise NotImplementedError
+
+    def common_view(
+        self, ctx: Ctx, record: dict[str, Any], lines: bool = True
+    ) -> dict[str, Any]:
         """Fields shared by invoices and credit notes."""
         contact = Contacts().table(ctx)[record["ContactID"]]
         out: dict[str, Any] = {
@@ -352,10 +372,10 @@ class Document(Resource):
         add_date(out, "Date", record["Date"])
         add_date(out, "DueDate", record.get("DueDate"))
         add_date(out, "FullyPaidOnDate", record.get("FullyPaidOnDate"))
+        out.update(Status=record["Status"], LineAmountTypes=record["LineAmountTypes"])
+        if lines:
+            out["LineItems"] = line_views(record["LineItems"], ctx.unitdp)
         out.update(
-            Status=record["Status"],
-            LineAmountTypes=record["LineAmountTypes"],
-            LineItems=line_views(record["LineItems"], ctx.unitdp),
             SubTotal=record["SubTotal"],
             TotalTax=record["TotalTax"],
             Total=record["Total"],
@@ -445,20 +465,22 @@ class Invoices(Document):
         return record["AmountPaid"] > 0 or record["AmountCredited"] > 0
 
     def list_filter(
-        self, views: list[dict[str, Any]], args: dict[str, str]
+        self, records: list[dict[str, Any]], args: dict[str, str]
     ) -> list[dict[str, Any]]:
         """Statuses, ContactIDs and InvoiceNumbers."""
         from .query import csv_values
 
-        views = super().list_filter(views, args)
+        records = super().list_filter(records, args)
         numbers = set(csv_values(args.get("InvoiceNumbers")))
         if numbers:
-            views = [v for v in views if v.get("InvoiceNumber") in numbers]
-        return views
+            records = [r for r in records if r.get("InvoiceNumber") in numbers]
+        return records
 
-    def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+    def view(
+        self, ctx: Ctx, record: dict[str, Any], lines: bool = True
+    ) -> dict[str, Any]:
         """An invoice as Xero returns it."""
-        out = self.common_view(ctx, record)
+        out = self.common_view(ctx, record, lines)
         payments = ctx.tenant.table("Payments")
         credit_notes = ctx.tenant.table("CreditNotes")
         out.update(
@@ -521,9 +543,11 @@ class CreditNotes(Document):
         """Allocated to invoices or refunded."""
         return record["AmountAllocated"] > 0 or record["AmountPaid"] > 0
 
-    def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+    def view(
+        self, ctx: Ctx, record: dict[str, Any], lines: bool = True
+    ) -> dict[str, Any]:
         """A credit note as Xero returns it."""
-        out = self.common_view(ctx, record)
+        out = self.common_view(ctx, record, lines)
         invoices = ctx.tenant.table("Invoices")
         payments = ctx.tenant.table("Payments")
         out.update(

@@ -8,6 +8,12 @@ from ..serialize import quantize
 from .common import Ctx, Invalid, Resource, find_account, new_id, opt_decimal, text
 
 
+def _code(record: dict[str, Any]) -> str | None:
+    """Index key: the item Code, case-folded."""
+    code = record.get("Code")
+    return code.casefold() if isinstance(code, str) else None
+
+
 class Items(Resource):
     """The Items collection."""
 
@@ -17,11 +23,7 @@ class Items(Resource):
 
     def by_code(self, ctx: Ctx, code: str) -> dict[str, Any] | None:
         """An item by Code (case-insensitive like Xero)."""
-        lowered = code.casefold()
-        return next(
-            (i for i in self.table(ctx).values() if i["Code"].casefold() == lowered),
-            None,
-        )
+        return self.table(ctx).find("code", _code, code.casefold())
 
     def find_existing(
         self, ctx: Ctx, raw: dict[str, Any], method: str
@@ -95,6 +97,7 @@ class Items(Resource):
     ) -> dict[str, Any]:
         """Change an item."""
         self._apply(ctx, record, raw)
+        self.table(ctx).reindex(record["ItemID"])
         return record
 
     def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:

@@ -120,6 +120,7 @@ class TaxRates(Resource):
 
     name = "TaxRates"
     id_field = "TaxType"
+    keyed_by_lower_id = False
     error_flag = "HasValidationErrors"
 
     def get(self, ctx: Ctx, key: str) -> dict[str, Any]:
