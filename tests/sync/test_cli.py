@@ -9,8 +9,6 @@ import pytest
 from pxflask.extensions import db
 from tests.fixtures.webapp import make_test_app
 
-pytestmark = pytest.mark.xero_sandbox(contract_mode=False)
-
 
 @pytest.fixture
 def sync_app(tmp_path, perfex_copy_url, xero_sandbox):

@@ -127,7 +127,6 @@ def test_credit_notes_run_only_when_named():
     assert REGISTRY.get("credit-notes").built
 
 
-@pytest.mark.xero_sandbox(contract_mode=False)
 def test_credit_notes_sync_to_the_cent_rerun_and_void(env):
     """Sent with Perfex's total, nothing written again, voided when void."""
     assert env.sync().ok

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from pxflask.maintenance import reset_links
@@ -15,8 +14,6 @@ from pxflask.perfex.records import INVOICE_UNPAID
 from pxflask.sync.registry import entity_names
 
 from .conftest import Env, delta
-
-pytestmark = pytest.mark.xero_sandbox(contract_mode=False)
 
 
 def writes_in(made: dict[str, int]) -> dict[str, int]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import INVOICE_DRAFT, INVOICE_UNPAID
 
 from .conftest import Env, delta
-
-pytestmark = pytest.mark.xero_sandbox(contract_mode=False)
 
 
 def unpaid_without_payments(env: Env) -> int:

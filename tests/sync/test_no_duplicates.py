@@ -10,7 +10,6 @@ from pxflask.xero.errors import XeroError
 
 from .conftest import NO_RETRY, assert_all_synced, duplicates
 
-pytestmark = pytest.mark.xero_sandbox(contract_mode=False)
 ENDPOINTS = ["/Contacts", "/Items", "/Invoices", "/Payments"]
 
 
@@ -122,7 +121,8 @@ def test_customers_sharing_a_name_sync_without_a_failed_attempt(env):
         ).all()
     assert "failed" not in outcomes
     names = sorted(
-        c["Name"] for c in env.sandbox.inject.all("Contacts")
+        c["Name"]
+        for c in env.sandbox.inject.all("Contacts")
         if c["Name"].startswith("Twin Trading")
     )
     assert names == ["Twin Trading", "Twin Trading (PX-C-2)"]
