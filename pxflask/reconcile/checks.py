@@ -38,6 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pxflask.reconcile._text import text_array
 
 __all__ = [
     "INVOICE_CATEGORIES",
@@ -112,6 +116,23 @@ def _cents(col: pd.Series) -> np.ndarray:
     return col.to_numpy(dtype=np.int64, na_value=0)
 
 
+def _status_codes(col: pd.Series, order: tuple[str, ...]) -> np.ndarray:
+    """Position of each status in ``order`` (-1 when missing or unknown)."""
+    at = pc.index_in(text_array(col), value_set=pa.array(order, pa.large_string()))
+    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _same_text_upper(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Case-insensitive equality; two missing values are equal, one is not."""
+    a, b = text_array(left), text_array(right)
+    eq = pc.equal(pc.utf8_upper(a), pc.utf8_upper(b)).fill_null(False)
+    out = eq.to_numpy(zero_copy_only=False)
+    if a.null_count or b.null_count:
+        both = pc.and_(a.is_null(), b.is_null()).to_numpy(zero_copy_only=False)
+        out = out | both
+    return out
+
+
 def _bits(categories: tuple[str, ...], masks: dict[str, np.ndarray]) -> np.ndarray:
     """Fold boolean masks into category bits."""
     n = len(next(iter(masks.values())))
@@ -126,8 +147,8 @@ def check_invoices(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
     has_p = rows["perfex_id"].notna().to_numpy()
     has_x = rows["xero_invoice_id"].notna().to_numpy()
     extra = rows["extra_copy"].to_numpy(bool)
-    p_status = pd.Categorical(rows["perfex_status"], categories=_PERFEX_ORDER).codes
-    x_status = pd.Categorical(rows["xero_status"], categories=_XERO_ORDER).codes
+    p_status = _status_codes(rows["perfex_status"], _PERFEX_ORDER)
+    x_status = _status_codes(rows["xero_status"], _XERO_ORDER)
     x_dead = x_status >= _XERO_ORDER.index("VOIDED")
     p_inactive = p_status >= _PERFEX_ORDER.index("cancelled")
     pair = has_p & has_x & ~extra
@@ -142,9 +163,8 @@ def check_invoices(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
         )
         masks[f"{name}_differs"] = live_pair & (diff > tolerance_cents)
         money[f"{name}_differs"] = diff
-    p_cur = rows["perfex_currency"].str.upper().to_numpy(dtype=object, na_value="")
-    x_cur = rows["xero_currency"].str.upper().to_numpy(dtype=object, na_value="")
-    masks["currency_differs"] = live_pair & (p_cur != x_cur)
+    same_cur = _same_text_upper(rows["perfex_currency"], rows["xero_currency"])
+    masks["currency_differs"] = live_pair & ~same_cur
     masks["status_differs"] = pair & ~status_ok
     masks["missing_in_xero"] = has_p & ~has_x & ~p_inactive
     masks["only_in_xero"] = has_x & ~has_p & ~x_dead

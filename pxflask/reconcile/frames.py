@@ -70,6 +70,7 @@ __all__ = [
 
 DATE_DTYPE = "datetime64[us]"
 _CENT = Decimal("0.01")
+_US_PER_DAY = 86_400_000_000
 
 PERFEX_STATUSES = frozenset(
     {"unpaid", "paid", "partially_paid", "overdue", "cancelled", "draft"}
@@ -227,6 +228,10 @@ def _coerce(col: pd.Series, dtype: str, name: str) -> pd.Series:
             if getattr(col.dt, "tz", None) is not None:
                 col = col.dt.tz_localize(None)
             col = col.astype(DATE_DTYPE)
+        ticks = col.to_numpy(dtype=DATE_DTYPE).view(np.int64)
+        ticks = ticks[ticks != np.iinfo(np.int64).min]  # NaT
+        if not (ticks % _US_PER_DAY).any():  # already at midnight
+            return col
         return col.dt.normalize()
     if col.dtype == dtype:
         return col
@@ -247,7 +252,9 @@ def _is_unique(values: pd.Series) -> bool:
     return is_unique_text(values)
 
 
-def validate_frame(df: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
+def validate_frame(
+    df: pd.DataFrame, schema: FrameSchema, check_key: bool = True
+) -> pd.DataFrame:
     """Return ``df`` with exactly the schema's columns in its dtypes, or raise."""
     missing = [c for c in schema.columns if c not in df.columns]
     if missing:
@@ -265,8 +272,8 @@ def validate_frame(df: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
                 sample = sorted(set(series[bad].astype(str).head(5)))
                 raise FrameError(f"{name}: values not allowed {sample}")
         out[col] = series.reset_index(drop=True)
-    frame = pd.DataFrame(out)
-    if schema.key is not None and not _is_unique(frame[schema.key]):
+    frame = pd.DataFrame(out, copy=False)
+    if check_key and schema.key is not None and not _is_unique(frame[schema.key]):
         dup = frame[schema.key][frame[schema.key].duplicated()].head(5).tolist()
         raise FrameError(f"{schema.name}.{schema.key}: duplicate ids {dup}")
     return frame

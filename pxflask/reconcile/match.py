@@ -21,19 +21,33 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from pxflask.reconcile._text import factorize_text, first_positions
+from pxflask.reconcile._text import (
+    _bits,
+    _sorted_groups,
+    dense_ids,
+    factorize_text,
+    find_text,
+    first_positions,
+    lookup,
+    str_array,
+    text_array,
+)
 
 __all__ = [
     "INVOICE_METHODS",
     "PAYMENT_METHODS",
     "InvoiceMatch",
     "PaymentMatch",
+    "XeroIds",
     "match_invoices",
     "match_payments",
     "index_in",
     "normalise_text",
     "payment_invoice_keys",
+    "xero_ids",
 ]
 
 # matched_by codes: index into these tuples; 0 means one-sided.
@@ -75,10 +89,51 @@ class PaymentMatch:
         return np.asarray(PAYMENT_METHODS, dtype=object)[self.method]
 
 
+@dataclass(frozen=True)
+class XeroIds:
+    """Joint codes of every Xero id column of a run, factorised once."""
+
+    invoice: np.ndarray  # xero_invoices.xero_invoice_id
+    payment: np.ndarray  # xero_payments.xero_payment_id
+    payment_invoice: np.ndarray  # xero_payments.xero_invoice_id
+    link: np.ndarray  # links.xero_id
+    n_codes: int
+
+    def first(self, codes: np.ndarray) -> np.ndarray:
+        """First position of each code in ``codes`` (-1 when absent)."""
+        return first_positions(codes, self.n_codes)
+
+
+def xero_ids(
+    xero_invoices: pd.DataFrame,
+    xero_payments: pd.DataFrame | None = None,
+    links: pd.DataFrame | None = None,
+) -> XeroIds:
+    """Factorise the Xero id columns of the run jointly."""
+    empty = pd.Series([], dtype="str")
+    cols = [
+        xero_invoices["xero_invoice_id"],
+        empty if xero_payments is None else xero_payments["xero_payment_id"],
+        empty if xero_payments is None else xero_payments["xero_invoice_id"],
+        empty if links is None else links["xero_id"],
+    ]
+    codes = factorize_text(*cols)
+    n_codes = max((int(c.max(initial=-1)) for c in codes), default=-1) + 1
+    return XeroIds(*codes, n_codes=n_codes)
+
+
+def _normal(values: pd.Series) -> pa.Array:
+    """Trimmed, lower-cased text as Arrow; empty strings become missing."""
+    arr = pc.utf8_lower(pc.utf8_trim_whitespace(text_array(values)))
+    empty = pc.equal(pc.binary_length(arr), 0)
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
+    return arr
+
+
 def normalise_text(values: pd.Series) -> pd.Series:
     """Trim and lower-case text; empty strings become missing."""
-    out = values.astype("str").str.strip().str.lower()
-    return out.mask(out == "")
+    return pd.Series(str_array(_normal(values)), index=values.index)
 
 
 def index_in(values: pd.Series, table: pd.Series) -> np.ndarray:
@@ -116,23 +171,42 @@ def _rank(sorted_groups: np.ndarray) -> np.ndarray:
     return idx - np.maximum.accumulate(np.where(start, idx, 0))
 
 
+def _combine(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """One int64 id per row for the key tuple (equal tuples share an id)."""
+    gid = np.asarray(keys[0], np.int64)
+    gid = gid - gid.min(initial=0)
+    for k in keys[1:]:
+        k = np.asarray(k, np.int64)
+        if len(k) == 0:
+            break
+        lo = int(k.min())
+        span = int(k.max()) - lo + 1
+        if (int(gid.max()) + 1) * span >= 1 << 62:
+            gid, _ = dense_ids(gid)
+            if (int(gid.max()) + 1) * span >= 1 << 62:
+                k, _ = dense_ids(k)
+                lo, span = 0, int(k.max()) + 1
+        gid = gid * span + (k - lo)
+    return gid
+
+
 def _group_ids(
     left: Sequence[np.ndarray], right: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Common non-negative group ids for rows with equal key tuples on both sides."""
     n = len(left[0])
-    if len(left) == 1:
-        gid, _ = pd.factorize(np.concatenate([left[0], right[0]]))
-        gid = gid.astype(np.int64)
-        return gid[:n], gid[n:]
-    frame = pd.DataFrame(
-        {
-            f"k{i}": np.concatenate([a, b])
-            for i, (a, b) in enumerate(zip(left, right, strict=True))
-        }
-    )
-    gid = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(np.int64)
+    gid = _combine([np.concatenate([a, b]) for a, b in zip(left, right, strict=True)])
+    if len(gid) and int(gid.max()) >= 1 << 31:
+        gid, _ = dense_ids(gid)
     return gid[:n], gid[n:]
+
+
+def _sorted(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order of small non-negative group ids, and the sorted ids."""
+    if len(groups) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    order, keys, _ = _sorted_groups(groups.astype(np.uint64), _bits(len(groups)))
+    return order, keys.astype(np.int64)
 
 
 def _pair(
@@ -145,12 +219,12 @@ def _pair(
         empty = np.empty(0, np.int64)
         return empty, empty
     gl, gr = _group_ids(left, right)
-    order_l = np.argsort(gl, kind="stable")
+    order_l, sl = _sorted(gl)
     if right_penalty is None:
-        order_r = np.argsort(gr, kind="stable")
+        order_r, sr = _sorted(gr)
     else:
-        order_r = np.lexsort((right_penalty, gr))
-    sl, sr = gl[order_l], gr[order_r]
+        order_r, sr = _sorted(gr * 2 + right_penalty.astype(np.int64))
+        sr >>= 1
     key_l = (sl << 32) | _rank(sl)
     key_r = (sr << 32) | _rank(sr)
     at = np.searchsorted(key_l, key_r)
@@ -168,10 +242,39 @@ def _first_of(codes: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.where(ok, first[np.clip(targets, 0, len(first) - 1)], -1)
 
 
+def _keep_first(values: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the first occurrence of each value in 0..n-1."""
+    first = first_positions(values, n)
+    return first[values] == np.arange(len(values))
+
+
+def _link_pairs(
+    links: pd.DataFrame,
+    entity: str,
+    perfex_ids: np.ndarray,
+    xero_codes: np.ndarray,
+    link_codes: np.ndarray,
+    ids: XeroIds,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(Perfex, Xero) positions paired by the link table, one-to-one, first wins."""
+    rows = np.flatnonzero((links["entity"] == entity).to_numpy(bool))
+    lp = lookup(perfex_ids, links["perfex_id"].to_numpy(np.int64)[rows])
+    first_x = ids.first(xero_codes)
+    lc = link_codes[rows]
+    lx = np.where(lc >= 0, first_x[np.maximum(lc, 0)], -1) if len(first_x) else lc
+    ok = (lp >= 0) & (lx >= 0)
+    lp, lx = lp[ok], lx[ok]
+    keep = _keep_first(lp, len(perfex_ids))
+    lp, lx = lp[keep], lx[keep]
+    keep = _keep_first(lx, len(xero_codes))
+    return lp[keep], lx[keep]
+
+
 def match_invoices(
     perfex: pd.DataFrame,
     xero: pd.DataFrame,
     links: pd.DataFrame | None = None,
+    ids: XeroIds | None = None,
 ) -> InvoiceMatch:
     """Match validated Perfex and Xero invoice frames (see the module docstring)."""
     n_p, n_x = len(perfex), len(xero)
@@ -180,33 +283,28 @@ def match_invoices(
     p_method = np.zeros(n_p, np.int8)
     x_method = np.zeros(n_x, np.int8)
     x_extra = np.zeros(n_x, bool)
-    x_dead = xero["status"].isin(DEAD_XERO_STATUSES).to_numpy()
+    x_dead = xero["status"].isin(DEAD_XERO_STATUSES).to_numpy(bool)
+    perfex_ids = perfex["perfex_id"].to_numpy(np.int64)
 
     if links is not None and len(links):
-        inv = links[links["entity"] == "invoices"]
-        lp = pd.Index(perfex["perfex_id"]).get_indexer(inv["perfex_id"])
-        lx = index_in(inv["xero_id"], xero["xero_invoice_id"])
-        ok = (lp >= 0) & (lx >= 0)
-        lp, lx = lp[ok], lx[ok]
-        keep = ~pd.Series(lp).duplicated().to_numpy()
-        lp, lx = lp[keep], lx[keep]
-        keep = ~pd.Series(lx).duplicated().to_numpy()
-        lp, lx = lp[keep], lx[keep]
+        if ids is None:
+            ids = xero_ids(xero, None, links)
+        lp, lx = _link_pairs(links, "invoices", perfex_ids, ids.invoice, ids.link, ids)
         p_to_x[lp], x_to_p[lx], p_method[lp] = lx, lp, _LINK
 
     # invoice number
-    pc, xc = _codes(
-        normalise_text(perfex["invoice_number"]), normalise_text(xero["invoice_number"])
+    pc_, xc = factorize_text(
+        _normal(perfex["invoice_number"]), _normal(xero["invoice_number"])
     )
-    pc[(perfex["status"] == "draft").to_numpy()] = -1
-    up = np.flatnonzero((p_to_x < 0) & (pc >= 0))
+    pc_[(perfex["status"] == "draft").to_numpy(bool)] = -1
+    up = np.flatnonzero((p_to_x < 0) & (pc_ >= 0))
     ux = np.flatnonzero((x_to_p < 0) & (xc >= 0))
-    li, ri = _pair([pc[up]], [xc[ux]], x_dead[ux])
+    li, ri = _pair([pc_[up]], [xc[ux]], x_dead[ux])
     ps, xs = up[li], ux[ri]
     p_to_x[ps], x_to_p[xs], p_method[ps] = xs, ps, _NUMBER
     left = np.flatnonzero((x_to_p < 0) & (xc >= 0))
     if len(left):
-        target = _first_of(pc, xc[left])
+        target = _first_of(pc_, xc[left])
         hit = target >= 0
         xs = left[hit]
         x_to_p[xs], x_extra[xs], x_method[xs] = target[hit], True, _NUMBER
@@ -215,7 +313,7 @@ def match_invoices(
     up = np.flatnonzero(p_to_x < 0)
     ux = np.flatnonzero(x_to_p < 0)
     if len(up) and len(ux):
-        keys_p, keys_x = _fuzzy_keys(perfex.iloc[up], xero.iloc[ux])
+        keys_p, keys_x = _fuzzy_keys(perfex, xero, up, ux)
         ok_p, ok_x = keys_p[0] >= 0, keys_x[0] >= 0
         li, ri = _pair(
             [k[ok_p] for k in keys_p], [k[ok_x] for k in keys_x], x_dead[ux][ok_x]
@@ -223,11 +321,13 @@ def match_invoices(
         ps, xs = up[ok_p][li], ux[ok_x][ri]
         p_to_x[ps], x_to_p[xs], p_method[ps] = xs, ps, _FUZZY
     left = np.flatnonzero(x_to_p < 0)
+    cand = np.empty(0, np.int64)
     if len(left) and n_p:
-        cand = np.flatnonzero(
-            perfex["total_cents"].isin(xero["total_cents"].iloc[left]).to_numpy()
-        )
-        keys_p, keys_x = _fuzzy_keys(perfex.iloc[cand], xero.iloc[left])
+        p_total = perfex["total_cents"].to_numpy(np.int64)
+        x_total = xero["total_cents"].to_numpy(np.int64)
+        cand = np.flatnonzero(np.isin(p_total, x_total[left]))
+    if len(cand):
+        keys_p, keys_x = _fuzzy_keys(perfex, xero, cand, left)
         gp, gx = _group_ids(keys_p, keys_x)
         gp = np.where(keys_p[0] >= 0, gp, -1)
         target = _first_of(gp, gx)
@@ -254,15 +354,24 @@ def match_invoices(
 
 
 def _fuzzy_keys(
-    perfex: pd.DataFrame, xero: pd.DataFrame
+    perfex: pd.DataFrame, xero: pd.DataFrame, p_rows: np.ndarray, x_rows: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Customer-name code, day and total of each side (name code -1 when missing)."""
-    np_, nx = _codes(
-        normalise_text(perfex["customer_name"]), normalise_text(xero["contact_name"])
+    """Customer-name code, day and total of the rows (name code -1 when missing)."""
+    np_, nx = factorize_text(
+        _normal(perfex["customer_name"].iloc[p_rows]),
+        _normal(xero["contact_name"].iloc[x_rows]),
     )
     return (
-        [np_, _days(perfex["date"]), perfex["total_cents"].to_numpy(np.int64)],
-        [nx, _days(xero["date"]), xero["total_cents"].to_numpy(np.int64)],
+        [
+            np_,
+            _days(perfex["date"])[p_rows],
+            perfex["total_cents"].to_numpy(np.int64)[p_rows],
+        ],
+        [
+            nx,
+            _days(xero["date"])[x_rows],
+            xero["total_cents"].to_numpy(np.int64)[x_rows],
+        ],
     )
 
 
@@ -272,6 +381,7 @@ def payment_invoice_keys(
     invoice_match: InvoiceMatch,
     perfex_payments: pd.DataFrame,
     xero_payments: pd.DataFrame,
+    ids: XeroIds | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The Perfex invoice id each payment belongs to (-1 when unknown), per side."""
     key_p = perfex_payments["perfex_invoice_id"].to_numpy(np.int64)
@@ -279,28 +389,40 @@ def payment_invoice_keys(
     key_x = np.full(n, -1, np.int64)
     if n == 0:
         return key_p, key_x
+    if ids is None:
+        ids = xero_ids(xero_invoices, xero_payments)
     perfex_ids = perfex_invoices["perfex_id"].to_numpy(np.int64)
-    inv = index_in(xero_payments["xero_invoice_id"], xero_invoices["xero_invoice_id"])
+    first = ids.first(ids.invoice)
+    code = ids.payment_invoice
+    inv = np.where(code >= 0, first[np.maximum(code, 0)], -1) if len(first) else code
     ppos = np.where(inv >= 0, invoice_match.xero_to_perfex[np.maximum(inv, 0)], -1)
     key_x = np.where(ppos >= 0, perfex_ids[np.maximum(ppos, 0)], -1)
     todo = np.flatnonzero(key_x < 0)
     if len(todo):
-        live = (perfex_invoices["status"] != "draft").to_numpy()
-        numbers = pd.concat(
-            [
-                perfex_invoices["invoice_number"][live],
+        # the first Perfex invoice (not draft), else the first Perfex payment, with
+        # the number: look in the payments only for numbers no invoice has
+        live = np.flatnonzero((perfex_invoices["status"] != "draft").to_numpy(bool))
+        wanted = _normal(xero_payments["invoice_number"].iloc[todo])
+        for numbers, ids_ in (
+            (perfex_invoices["invoice_number"].iloc[live], perfex_ids[live]),
+            (
                 perfex_payments["invoice_number"],
-            ],
-            ignore_index=True,
-        )
-        ids = np.concatenate(
-            [perfex_ids[live], perfex_payments["perfex_invoice_id"].to_numpy(np.int64)]
-        )
-        wanted = normalise_text(xero_payments["invoice_number"].iloc[todo])
-        at = index_in(wanted, normalise_text(numbers))
-        ok = at >= 0
-        key_x[todo[ok]] = ids[at[ok]]
+                perfex_payments["perfex_invoice_id"].to_numpy(np.int64),
+            ),
+        ):
+            at = find_text(wanted, _normal(numbers))
+            ok = at >= 0
+            key_x[todo[ok]] = ids_[at[ok]]
+            todo, wanted = todo[~ok], wanted.filter(pa.array(~ok))
+            if not len(todo):
+                break
     return key_p, key_x
+
+
+def _singletons(values: np.ndarray) -> np.ndarray:
+    """Mask of values that occur exactly once."""
+    ids, k = dense_ids(values)
+    return np.bincount(ids, minlength=k)[ids] == 1
 
 
 def match_payments(
@@ -309,25 +431,27 @@ def match_payments(
     key_perfex: np.ndarray,
     key_xero: np.ndarray,
     links: pd.DataFrame | None = None,
+    ids: XeroIds | None = None,
 ) -> PaymentMatch:
     """Match validated payment frames whose invoice keys are given."""
     n_p, n_x = len(perfex), len(xero)
     p_to_x = np.full(n_p, -1, np.int64)
     x_taken = np.zeros(n_x, bool)
     p_method = np.zeros(n_p, np.int8)
-    if links is not None and len(links):
-        pay = links[links["entity"] == "payments"]
-        lp = pd.Index(perfex["perfex_payment_id"]).get_indexer(pay["perfex_id"])
-        lx = index_in(pay["xero_id"], xero["xero_payment_id"])
-        ok = (lp >= 0) & (lx >= 0)
-        lp, lx = lp[ok], lx[ok]
-        keep = ~pd.Series(lp).duplicated().to_numpy()
-        lp, lx = lp[keep], lx[keep]
-        keep = ~pd.Series(lx).duplicated().to_numpy()
-        lp, lx = lp[keep], lx[keep]
+    if links is not None and len(links) and n_p and n_x:
+        if ids is None:
+            ids = xero_ids(xero.iloc[:0], xero, links)
+        lp, lx = _link_pairs(
+            links,
+            "payments",
+            perfex["perfex_payment_id"].to_numpy(np.int64),
+            ids.payment,
+            ids.link,
+            ids,
+        )
         p_to_x[lp], x_taken[lx], p_method[lp] = lx, True, _LINK
 
-    x_live = (xero["status"] != "DELETED").to_numpy()
+    x_live = (xero["status"] != "DELETED").to_numpy(bool)
     amount_p = perfex["amount_cents"].to_numpy(np.int64)
     amount_x = xero["amount_cents"].to_numpy(np.int64)
     day_p, day_x = _days(perfex["date"]), _days(xero["date"])
@@ -342,8 +466,8 @@ def match_payments(
         if not len(up) or not len(ux):
             break
         if method == _INVOICE:
-            up = up[~pd.Series(key_perfex[up]).duplicated(keep=False).to_numpy()]
-            ux = ux[~pd.Series(key_xero[ux]).duplicated(keep=False).to_numpy()]
+            up = up[_singletons(key_perfex[up])]
+            ux = ux[_singletons(key_xero[ux])]
         li, ri = _pair([k[up] for k in kp], [k[ux] for k in kx])
         ps, xs = up[li], ux[ri]
         p_to_x[ps], x_taken[xs], p_method[ps] = xs, True, method

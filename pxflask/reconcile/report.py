@@ -12,8 +12,18 @@ from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from pxflask.reconcile._text import factorize_text, first_positions
+from pxflask.reconcile._text import (
+    STR_DTYPE,
+    codes_unique,
+    dense_ids,
+    first_positions,
+    str_array,
+    take_text,
+    text_array,
+)
 from pxflask.reconcile.checks import (
     INVOICE_CATEGORIES,
     PAYMENT_CATEGORIES,
@@ -28,6 +38,8 @@ from pxflask.reconcile.frames import (
     PERFEX_PAYMENTS,
     XERO_INVOICES,
     XERO_PAYMENTS,
+    FrameError,
+    FrameSchema,
     empty_frame,
     validate_frame,
 )
@@ -35,9 +47,11 @@ from pxflask.reconcile.match import (
     INVOICE_METHODS,
     PAYMENT_METHODS,
     InvoiceMatch,
+    XeroIds,
     match_invoices,
     match_payments,
     payment_invoice_keys,
+    xero_ids,
 )
 
 __all__ = [
@@ -103,6 +117,7 @@ PAYMENT_COLUMNS = (
 # Invoices that count in the side-by-side totals (posted to the ledger).
 POSTED_PERFEX_STATUSES = ("unpaid", "paid", "partially_paid", "overdue")
 POSTED_XERO_STATUSES = ("AUTHORISED", "PAID")
+_US_PER_DAY = 86_400_000_000
 _TOTAL_COLUMNS = (
     "perfex_count",
     "perfex_total_cents",
@@ -158,7 +173,26 @@ def _take(col: pd.Series, pos: np.ndarray) -> pd.api.extensions.ExtensionArray:
         if col.dtype == np.bool_:
             return pd.arrays.BooleanArray(taken, missing)
         return pd.arrays.IntegerArray(taken, missing)
+    if col.dtype == STR_DTYPE:
+        n = len(col)
+        if n and len(pos) >= n and pos[n - 1] == n - 1 and _is_identity(pos[:n]):
+            head = text_array(col)
+            tail = text_array(take_text(col, pos[n:]))
+            return str_array(pa.chunked_array([head, tail], pa.large_string()))
+        return take_text(col, pos)
+    if col.dtype.kind == "M":
+        values = col.to_numpy()
+        if len(values) == 0:
+            values = np.zeros(1, values.dtype)
+        taken = values[np.where(missing, 0, pos)]
+        taken[missing] = np.datetime64("NaT")
+        return taken
     return col.array.take(pos, allow_fill=True)
+
+
+def _is_identity(pos: np.ndarray) -> bool:
+    """True when ``pos`` is 0, 1, 2, ..."""
+    return bool((pos == np.arange(len(pos))).all())
 
 
 def _side_by_side(
@@ -175,9 +209,33 @@ def _side_by_side(
     return out
 
 
-def _coalesce(first: pd.Series, second: pd.Series) -> pd.Series:
-    """``first`` where present, else ``second``."""
-    return first.where(first.notna(), second)
+def _coalesce_text(
+    first: pd.api.extensions.ExtensionArray, second: pd.api.extensions.ExtensionArray
+) -> pd.api.extensions.ExtensionArray:
+    """Text ``first`` where present, else ``second``."""
+    a = _chunked(first)
+    if a.null_count == 0:
+        return first
+    missing = a.is_null()
+    lead = len(a) - a.null_count
+    if lead == 0 or not pc.any(missing.slice(0, lead)).as_py():
+        # present values first, then a block of missing ones (one-sided rows)
+        head = a.slice(0, lead).chunks
+        tail = _chunked(second).slice(lead).chunks
+        return str_array(pa.chunked_array(head + tail, pa.large_string()))
+    return str_array(pc.coalesce(text_array(first), text_array(second)))
+
+
+def _chunked(values: pd.api.extensions.ExtensionArray) -> pa.ChunkedArray:
+    """The Arrow data of a text array, chunked, without copying."""
+    data = getattr(values, "_pa_array", None)
+    if data is None:
+        data = pa.chunked_array([text_array(values)])
+    elif isinstance(data, pa.Array):
+        data = pa.chunked_array([data])
+    if not pa.types.is_large_string(data.type):
+        data = data.cast(pa.large_string())
+    return data
 
 
 def invoice_rows(
@@ -185,7 +243,9 @@ def invoice_rows(
 ) -> pd.DataFrame:
     """Match invoices and return the side-by-side rows (without checks)."""
     m = match_invoices(perfex, xero, links)
-    return _invoice_frame(perfex, xero, m.perfex_pos, m.xero_pos, m.method, m.extra)
+    frame = _invoice_frame(perfex, xero, m.perfex_pos, m.xero_pos, m.method, m.extra)
+    frame["discrepancy"] = ""
+    return frame
 
 
 def _invoice_frame(
@@ -223,18 +283,22 @@ def _invoice_frame(
             **{f"{m}_cents": f"xero_{m}_cents" for m in money},
         },
     )
-    frame = pd.DataFrame(cols)
-    frame["invoice_number"] = _coalesce(
-        frame["perfex_invoice_number"], frame["xero_invoice_number"]
+    cols["invoice_number"] = _coalesce_text(
+        cols["perfex_invoice_number"], cols["xero_invoice_number"]
     )
-    frame["currency"] = _coalesce(frame["perfex_currency"], frame["xero_currency"])
-    frame["matched_by"] = pd.Categorical.from_codes(
+    cols["currency"] = _coalesce_text(cols["perfex_currency"], cols["xero_currency"])
+    cols["matched_by"] = pd.Categorical.from_codes(
         method.astype(np.int8), categories=list(INVOICE_METHODS)
     )
-    frame["extra_copy"] = extra
-    frame["money_at_stake_cents"] = np.zeros(len(frame), np.int64)
-    frame["discrepancy"] = ""
-    return frame[list(INVOICE_COLUMNS)]
+    cols["extra_copy"] = extra
+    cols["money_at_stake_cents"] = np.zeros(len(p_pos), np.int64)
+    cols["discrepancy"] = _blank(len(p_pos))
+    return pd.DataFrame({c: cols[c] for c in INVOICE_COLUMNS})
+
+
+def _blank(n: int) -> pd.Categorical:
+    """An all-'' discrepancy column."""
+    return pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[""])
 
 
 def payment_rows(
@@ -246,7 +310,9 @@ def payment_rows(
 ) -> pd.DataFrame:
     """Match payments and return the side-by-side rows (without checks)."""
     im = match_invoices(perfex_invoices, xero_invoices, links)
-    return _payment_frame(perfex_invoices, xero_invoices, im, perfex, xero, links)
+    frame = _payment_frame(perfex_invoices, xero_invoices, im, perfex, xero, links)
+    frame["discrepancy"] = ""
+    return frame
 
 
 def _payment_frame(
@@ -256,12 +322,15 @@ def _payment_frame(
     perfex: pd.DataFrame,
     xero: pd.DataFrame,
     links: pd.DataFrame | None,
+    ids: XeroIds | None = None,
 ) -> pd.DataFrame:
     """Match payments against an invoice match and assemble their rows."""
+    if ids is None:
+        ids = xero_ids(xero_invoices, xero, links)
     key_p, key_x = payment_invoice_keys(
-        perfex_invoices, xero_invoices, invoice_match, perfex, xero
+        perfex_invoices, xero_invoices, invoice_match, perfex, xero, ids
     )
-    m = match_payments(perfex, xero, key_p, key_x, links)
+    m = match_payments(perfex, xero, key_p, key_x, links, ids)
     cols = _side_by_side(
         perfex,
         xero,
@@ -286,17 +355,17 @@ def _payment_frame(
             "amount_cents": "xero_amount_cents",
         },
     )
-    frame = pd.DataFrame(cols)
-    frame["invoice_number"] = _coalesce(
-        frame["perfex_invoice_number"], frame["xero_invoice_number"]
+    cols["invoice_number"] = _coalesce_text(
+        cols["perfex_invoice_number"], cols["xero_invoice_number"]
     )
-    frame["currency"] = _coalesce(frame["perfex_currency"], frame["xero_currency"])
-    frame["matched_by"] = pd.Categorical.from_codes(
+    cols["currency"] = _coalesce_text(cols["perfex_currency"], cols["xero_currency"])
+    cols["matched_by"] = pd.Categorical.from_codes(
         m.method.astype(np.int8), categories=list(PAYMENT_METHODS)
     )
-    frame["money_at_stake_cents"] = np.zeros(len(frame), np.int64)
-    frame["discrepancy"] = ""
-    return frame[list(PAYMENT_COLUMNS)]
+    n = len(m.perfex_pos)
+    cols["money_at_stake_cents"] = np.zeros(n, np.int64)
+    cols["discrepancy"] = _blank(n)
+    return pd.DataFrame({c: cols[c] for c in PAYMENT_COLUMNS})
 
 
 def _in_window(
@@ -327,37 +396,76 @@ def _apply_checks(frame: pd.DataFrame, result: CheckResult) -> pd.DataFrame:
     return frame
 
 
+def _ranked(values: pd.Series | pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Codes that sort like the text (-1 for missing) and the sorted distinct texts."""
+    # for low-cardinality text (currencies, customer keys): Arrow's hash table is
+    # fast when the distinct values fit in cache
+    arr = text_array(values)
+    encoded = arr.dictionary_encode()
+    uniq = encoded.dictionary
+    order = pc.sort_indices(uniq).to_numpy(zero_copy_only=False)
+    rank_of = np.empty(len(uniq) + 1, np.int64)
+    rank_of[order] = np.arange(len(order))
+    rank_of[-1] = -1
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return rank_of[codes.astype(np.int64)], uniq.take(pa.array(order)).to_pylist()
+
+
 def _summary(
     scope: str, frame: pd.DataFrame, result: CheckResult
-) -> tuple[list[dict[str, object]], list[pd.DataFrame]]:
-    """Summary rows and per-currency pieces of one scope."""
-    rows, pieces = [], []
-    currency = frame["currency"]
+) -> tuple[list[dict[str, object]], list[tuple[object, ...]]]:
+    """Summary rows and per-currency rows of one scope."""
+    rows: list[dict[str, object]] = []
+    pieces: list[tuple[object, ...]] = []
+    rank: np.ndarray | None = None
+    names: list[str] = []
     for name in result.categories:
         flag = result.flagged(name)
         money = result.money[name][flag]
-        cur = currency[flag]
+        count = int(flag.sum())
+        currencies = ""
+        if count:
+            if rank is None:
+                rank, names = _ranked(frame["currency"])
+            k = len(names)
+            slot = rank[flag]
+            slot = np.where(slot >= 0, slot, k)
+            counts = np.bincount(slot, minlength=k + 1)
+            sums = np.zeros(k + 1, np.int64)
+            np.add.at(sums, slot, money)
+            present = np.flatnonzero(counts)
+            currencies = ";".join(names[i] for i in present if i < k)
+            pieces.extend(
+                (scope, name, names[i] if i < k else None, counts[i], sums[i])
+                for i in present
+            )
         rows.append(
             {
                 "scope": scope,
                 "category": name,
-                "count": int(flag.sum()),
+                "count": count,
                 "money_at_stake_cents": int(money.sum()),
-                "currencies": ";".join(sorted(cur.dropna().unique())),
+                "currencies": currencies,
             }
         )
-        if flag.any():
-            piece = (
-                pd.DataFrame({"currency": cur.to_numpy(), "money": money})
-                .groupby("currency", dropna=False)["money"]
-                .agg(["size", "sum"])
-                .reset_index()
-                .rename(columns={"size": "count", "sum": "money_at_stake_cents"})
-            )
-            piece.insert(0, "category", name)
-            piece.insert(0, "scope", scope)
-            pieces.append(piece)
     return rows, pieces
+
+
+def _pieces_frame(pieces: list[tuple[object, ...]]) -> pd.DataFrame:
+    """The summary by currency from its rows."""
+    columns = ["scope", "category", "currency", "count", "money_at_stake_cents"]
+    if not pieces:
+        return pd.DataFrame({c: [] for c in columns})
+    scope, category, currency, count, money = zip(*pieces, strict=True)
+    return pd.DataFrame(
+        {
+            "scope": pd.array(scope, dtype=STR_DTYPE),
+            "category": pd.array(category, dtype=STR_DTYPE),
+            "currency": pd.array(currency, dtype=STR_DTYPE),
+            "count": np.asarray(count, np.int64),
+            "money_at_stake_cents": np.asarray(money, np.int64),
+        }
+    )
 
 
 def _window(
@@ -369,109 +477,197 @@ def _window(
     return frame[_in_window(frame, ("date",), date_from, date_to)]
 
 
-def _grouped(keys: dict[str, np.ndarray], total: np.ndarray) -> pd.DataFrame:
-    """Count, exact int sum and first row position per key tuple."""
-    frame = pd.DataFrame({**keys, "total": total, "pos": np.arange(len(total))})
-    out = frame.groupby(list(keys), sort=False).agg(
-        count=("total", "size"), total_cents=("total", "sum"), first=("pos", "min")
-    )
-    return out.reset_index()
+def _totals(
+    keys_p: list[np.ndarray],
+    keys_x: list[np.ndarray],
+    weights_p: tuple[np.ndarray, np.ndarray],
+    weights_x: tuple[np.ndarray, np.ndarray],
+) -> tuple[list[np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Keys, outer-joined totals and first Perfex/Xero rows per key tuple, sorted."""
+    n_p = len(keys_p[0])
+    joined = [np.concatenate([a, b]) for a, b in zip(keys_p, keys_x, strict=True)]
+    if len(joined[0]) == 0:
+        empty = np.empty(0, np.int64)
+        cols = dict.fromkeys(_TOTAL_COLUMNS, empty)
+        return [empty for _ in joined], cols, empty, empty
+    ids, k = _ordered_ids(joined)
+    ids_p, ids_x = ids[:n_p], ids[n_p:]
+    sums = {}
+    for side, gid, (count, total) in (
+        ("perfex", ids_p, weights_p),
+        ("xero", ids_x, weights_x),
+    ):
+        sums[f"{side}_count"] = np.zeros(k, np.int64)
+        np.add.at(sums[f"{side}_count"], gid, count)
+        sums[f"{side}_total_cents"] = np.zeros(k, np.int64)
+        np.add.at(sums[f"{side}_total_cents"], gid, total)
+    first_p = first_positions(ids_p, k)
+    first_x = first_positions(ids_x, k)
+    used = np.flatnonzero((first_p >= 0) | (first_x >= 0))
+    cols = {name: values[used] for name, values in sums.items()}
+    cols["difference_cents"] = cols["perfex_total_cents"] - cols["xero_total_cents"]
+    first_p, first_x = first_p[used], first_x[used]
+    rep = np.where(first_p >= 0, first_p, n_p + first_x)
+    return [key[rep] for key in joined], cols, first_p, first_x
 
 
-def _join_totals(
-    left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
-) -> pd.DataFrame:
-    """Outer-join two per-key totals into perfex_*/xero_* columns and a difference."""
-    both = left.merge(right, on=keys, how="outer", suffixes=("_p", "_x"))
-    out = both[keys].copy()
-    if "name_p" in both.columns:
-        out["customer_name"] = _coalesce(both["name_p"], both["name_x"])
-    for side, tag in (("perfex", "_p"), ("xero", "_x")):
-        out[f"{side}_count"] = both[f"count{tag}"].fillna(0).astype(np.int64)
-        total = both[f"total_cents{tag}"].fillna(0).astype(np.int64)
-        out[f"{side}_total_cents"] = total
-    out["difference_cents"] = out["perfex_total_cents"] - out["xero_total_cents"]
-    return out.sort_values(keys, ignore_index=True)
+def _ordered_ids(keys: list[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Ids ordered like the key tuples (equal tuples share one), and their bound."""
+    n = len(keys[0])
+    gid = np.zeros(n, np.int64)
+    span = 1
+    for key in keys:
+        lo, hi = int(key.min()), int(key.max())
+        if span * (hi - lo + 1) > 4 * n + 4096:
+            gid, span = dense_ids(gid)
+            if span * (hi - lo + 1) > 4 * n + 4096:
+                key, width = dense_ids(key)
+                lo, hi = 0, width - 1
+        gid = gid * (hi - lo + 1) + (key - lo)
+        span *= hi - lo + 1
+    return gid, span
+
+
+def _ones(n: int, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row weights: a count of 1 and the row total."""
+    return np.ones(n, np.int64), total
+
+
+def _at(table: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``table[idx]``, -1 where ``idx`` is -1."""
+    if len(table) == 0:
+        return np.full(len(idx), -1, np.int64)
+    return np.where(idx >= 0, table[np.maximum(idx, 0)], -1)
+
+
+def _month(dates: pd.Series) -> np.ndarray:
+    """Months since 1970-01 of a date column (via a table of the days spanned)."""
+    days = dates.to_numpy(dtype="datetime64[us]").view(np.int64) // _US_PER_DAY
+    if len(days) == 0:
+        return days
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 4 * len(days) + 4096:
+        return days.astype("datetime64[D]").astype("datetime64[M]").view(np.int64)
+    span = np.arange(lo, hi + 1).astype("datetime64[D]")
+    return span.astype("datetime64[M]").view(np.int64)[days - lo]
 
 
 def _side_totals(
     perfex: pd.DataFrame, xero: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Totals of posted invoices by month, by currency and by customer."""
-    p = perfex[perfex["status"].isin(POSTED_PERFEX_STATUSES).to_numpy()]
-    x = xero[xero["status"].isin(POSTED_XERO_STATUSES).to_numpy()]
-    cur_p, cur_x = factorize_text(p["currency"], x["currency"])
-    names = pd.concat([p["currency"], x["currency"]], ignore_index=True).to_numpy(
-        dtype=object
+    rows_p = np.flatnonzero(
+        perfex["status"].isin(POSTED_PERFEX_STATUSES).to_numpy(bool)
     )
-    first = first_positions(
-        np.concatenate([cur_p, cur_x]),
-        int(max(cur_p.max(initial=-1), cur_x.max(initial=-1))) + 1,
-    )
-    currency_of = names[first] if len(first) else np.empty(0, object)
-
-    def month(frame: pd.DataFrame) -> np.ndarray:
-        return frame["date"].to_numpy().astype("datetime64[M]").view(np.int64)
-
-    t_p = p["total_cents"].to_numpy(np.int64)
-    t_x = x["total_cents"].to_numpy(np.int64)
-
-    def decode(frame: pd.DataFrame) -> pd.DataFrame:
-        frame["currency"] = pd.Series(
-            currency_of[frame["currency"].to_numpy()], dtype="str"
-        )
-        return frame
-
-    keys = ["month", "currency"]
-    by_month = _join_totals(
-        decode(_grouped({"month": month(p), "currency": cur_p}, t_p)).drop(
-            columns="first"
-        ),
-        decode(_grouped({"month": month(x), "currency": cur_x}, t_x)).drop(
-            columns="first"
-        ),
-        keys,
-    )
-    by_month["month"] = (
-        pd.Series(
-            by_month["month"].to_numpy(np.int64).astype("datetime64[M]"), dtype=object
-        )
-        .map(lambda m: str(m)[:7])
-        .astype("str")
-    )
-    by_currency = _join_totals(
-        decode(_grouped({"currency": cur_p}, t_p)).drop(columns="first"),
-        decode(_grouped({"currency": cur_x}, t_x)).drop(columns="first"),
-        ["currency"],
-    )
-
-    left = decode(
-        _grouped(
-            {"customer": p["customer_id"].to_numpy(np.int64), "currency": cur_p}, t_p
+    rows_x = np.flatnonzero(xero["status"].isin(POSTED_XERO_STATUSES).to_numpy(bool))
+    cur, cur_names = _ranked(
+        pa.chunked_array(
+            [text_array(perfex["currency"]), text_array(xero["currency"])],
+            pa.large_string(),
         )
     )
-    left["customer_key"] = left["customer"].astype("str")
-    left["name"] = p["customer_name"].array.take(left["first"].to_numpy())
-    number = x["contact_number"]
-    missing = number.isna().to_numpy()
-    xkey = number.copy()
-    if missing.any():
-        xkey[missing] = ("xero:" + x["contact_id"][missing]).fillna("xero:?")
-    (code_x,) = factorize_text(xkey)
-    right = decode(_grouped({"customer": code_x, "currency": cur_x}, t_x))
-    at = right["first"].to_numpy()
-    right["customer_key"] = xkey.array.take(at)
-    right["name"] = x["contact_name"].array.take(at)
-    cust_keys = ["customer_key", "currency"]
-    by_customer = _join_totals(
-        left.drop(columns=["customer", "first"]),
-        right.drop(columns=["customer", "first"]),
-        cust_keys,
+    cur_p, cur_x = cur[: len(perfex)][rows_p], cur[len(perfex) :][rows_x]
+    names = np.asarray([*cur_names, None], dtype=object)
+
+    def currency(codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.array(names[codes].tolist(), dtype=STR_DTYPE)
+
+    t_p = perfex["total_cents"].to_numpy(np.int64)[rows_p]
+    t_x = xero["total_cents"].to_numpy(np.int64)[rows_x]
+    w_p, w_x = _ones(len(t_p), t_p), _ones(len(t_x), t_x)
+
+    (months, cur_m), cols, _, _ = _totals(
+        [_month(perfex["date"])[rows_p], cur_p],
+        [_month(xero["date"])[rows_x], cur_x],
+        w_p,
+        w_x,
     )
-    by_customer = by_customer[
-        ["customer_key", "customer_name", "currency", *_TOTAL_COLUMNS]
-    ]
+    label = np.datetime_as_string(months.astype("datetime64[M]"), unit="M")
+    by_month = pd.DataFrame(
+        {
+            "month": pd.array(label.tolist(), dtype=STR_DTYPE),
+            "currency": currency(cur_m),
+            **cols,
+        }
+    )
+    (cur_c,), cols, _, _ = _totals([cur_p], [cur_x], w_p, w_x)
+    by_currency = pd.DataFrame({"currency": currency(cur_c), **cols})
+    by_customer = _by_customer(perfex, xero, rows_p, rows_x, cur_p, cur_x, names)
     return by_month, by_currency, by_customer
+
+
+def _by_customer(
+    perfex: pd.DataFrame,
+    xero: pd.DataFrame,
+    rows_p: np.ndarray,
+    rows_x: np.ndarray,
+    cur_p: np.ndarray,
+    cur_x: np.ndarray,
+    names: np.ndarray,
+) -> pd.DataFrame:
+    """Posted totals per customer key and currency, both sides."""
+    t_p = perfex["total_cents"].to_numpy(np.int64)[rows_p]
+    t_x = xero["total_cents"].to_numpy(np.int64)[rows_x]
+    # Perfex: group rows by (customer id, currency) first, then name the keys
+    cust = perfex["customer_id"].to_numpy(np.int64)[rows_p]
+    (g_cust, g_cur_p), cols_p, first_p, _ = _totals(
+        [cust, cur_p], [cust[:0], cur_p[:0]], _ones(len(t_p), t_p), _ones(0, t_p[:0])
+    )
+    xkey = text_array(xero["contact_number"])
+    if xkey.null_count:
+        missing = xkey.is_null()
+        ids = pc.filter(text_array(xero["contact_id"]), missing)
+        fallback = pc.coalesce(
+            pc.binary_join_element_wise(
+                pa.scalar("xero:", pa.large_string()),
+                ids,
+                pa.scalar("", pa.large_string()),
+            ),
+            pa.scalar("xero:?", pa.large_string()),
+        )
+        xkey = pc.replace_with_mask(xkey, missing, fallback)
+    code_x, _ = _ranked(xkey)
+    code_x = code_x[rows_x]
+    (_, g_cur_x), cols_x, _, first_x = _totals(
+        [code_x[:0], cur_x[:0]],
+        [code_x, cur_x],
+        _ones(0, t_x[:0]),
+        _ones(len(t_x), t_x),
+    )
+    first_x = rows_x[first_x]
+    key_p = pc.cast(pa.array(g_cust, pa.int64()), pa.large_string())
+    key_x = xkey.take(pa.array(first_x))
+    key_rank, key_names = _ranked(pa.chunked_array([key_p, key_x], pa.large_string()))
+    n_gp = len(g_cust)
+    (key_c, cur_c), cols, fp, fx = _totals(
+        [key_rank[:n_gp], g_cur_p],
+        [key_rank[n_gp:], g_cur_x],
+        (cols_p["perfex_count"], cols_p["perfex_total_cents"]),
+        (cols_x["xero_count"], cols_x["xero_total_cents"]),
+    )
+    p_pos = _at(rows_p, _at(first_p, fp))
+    x_pos = _at(first_x, fx)
+    name_p = take_text(perfex["customer_name"], p_pos)
+    name_x = take_text(xero["contact_name"], x_pos)
+    return pd.DataFrame(
+        {
+            "customer_key": pd.array(
+                np.asarray(key_names, dtype=object)[key_c].tolist(), dtype=STR_DTYPE
+            ),
+            "customer_name": _coalesce_text(name_p, name_x),
+            "currency": pd.array(names[cur_c].tolist(), dtype=STR_DTYPE),
+            **cols,
+        }
+    )
+
+
+def _check_key(frame: pd.DataFrame, schema: FrameSchema, codes: np.ndarray) -> None:
+    """Raise FrameError when the frame's text key repeats (codes of the key)."""
+    if codes_unique(codes):
+        return
+    key = frame[schema.key]
+    dup = key[key.duplicated()].head(5).tolist()
+    raise FrameError(f"{schema.name}.{schema.key}: duplicate ids {dup}")
 
 
 def reconcile(
@@ -492,7 +688,7 @@ def reconcile(
     """
     tol = tolerance_cents(tolerance)
     p_inv = validate_frame(perfex_invoices, PERFEX_INVOICES)
-    x_inv = validate_frame(xero_invoices, XERO_INVOICES)
+    x_inv = validate_frame(xero_invoices, XERO_INVOICES, check_key=False)
     p_pay = validate_frame(
         empty_frame(PERFEX_PAYMENTS) if perfex_payments is None else perfex_payments,
         PERFEX_PAYMENTS,
@@ -500,14 +696,18 @@ def reconcile(
     x_pay = validate_frame(
         empty_frame(XERO_PAYMENTS) if xero_payments is None else xero_payments,
         XERO_PAYMENTS,
+        check_key=False,
     )
     lk = None if links is None else validate_frame(links, LINKS)
+    ids = xero_ids(x_inv, x_pay, lk)
+    _check_key(x_inv, XERO_INVOICES, ids.invoice)
+    _check_key(x_pay, XERO_PAYMENTS, ids.payment)
 
-    im = match_invoices(p_inv, x_inv, lk)
+    im = match_invoices(p_inv, x_inv, lk, ids)
     invoices = _invoice_frame(
         p_inv, x_inv, im.perfex_pos, im.xero_pos, im.method, im.extra
     )
-    payments = _payment_frame(p_inv, x_inv, im, p_pay, x_pay, lk)
+    payments = _payment_frame(p_inv, x_inv, im, p_pay, x_pay, lk, ids)
 
     if date_from is not None or date_to is not None:
         window = ("perfex_date", "xero_date")
@@ -524,13 +724,7 @@ def reconcile(
     rows_i, pieces_i = _summary("invoices", invoices, inv_result)
     rows_p, pieces_p = _summary("payments", payments, pay_result)
     summary = pd.DataFrame(rows_i + rows_p)
-    pieces = pieces_i + pieces_p
-    by_cur_cols = ["scope", "category", "currency", "count", "money_at_stake_cents"]
-    summary_by_currency = (
-        pd.concat(pieces, ignore_index=True)
-        if pieces
-        else pd.DataFrame({c: [] for c in by_cur_cols})
-    )
+    summary_by_currency = _pieces_frame(pieces_i + pieces_p)
 
     by_month, by_currency, by_customer = _side_totals(
         _window(p_inv, date_from, date_to), _window(x_inv, date_from, date_to)

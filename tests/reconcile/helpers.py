@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import pandas as pd
 
-from pxflask.reconcile.synthetic import make_dataset
+from pxflask.reconcile.synthetic import Dataset, make_dataset
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,15 @@ class Inputs:
         )
 
 
+@lru_cache(maxsize=16)
+def _dataset(links: bool, n: int, seed: int) -> Dataset:
+    """The generated data of ``clean_inputs`` (generated once per session)."""
+    return make_dataset(n, n_payments=n, seed=seed, links=links)
+
+
 def clean_inputs(links: bool = True, n: int = 60, seed: int = 7) -> Inputs:
     """Both sides agreeing, with drafts (absent in Xero) and cancelled (VOIDED)."""
-    d = make_dataset(n, n_payments=n, seed=seed, links=links)
+    d = _dataset(links, n, seed)
     return Inputs(
         d.perfex_invoices.copy(),
         d.xero_invoices.copy(),

@@ -112,3 +112,38 @@ def test_empty_inputs() -> None:
     report = reconcile(*inputs.args())
     assert report.invoices.empty and report.payments.empty
     assert not report.has_discrepancies
+
+
+def test_text_codes_stay_exact_when_hashes_collide(monkeypatch) -> None:
+    """Equal strings share a code and different ones never do, even if hashes clash."""
+    import numpy as np
+
+    from pxflask.reconcile import _text
+
+    left = pd.Series(["a", "bb", None, "a ", "", "x" * 20, "bb", "A"], dtype="str")
+    right = pd.Series(["bb", "zz", "a", None, "x" * 20], dtype="str")
+    expected, _ = pd.factorize(pd.concat([left, right], ignore_index=True))
+    for fake in (
+        lambda words, lengths: np.zeros(len(lengths), np.uint64),
+        lambda words, lengths: lengths.astype(np.uint64) % np.uint64(2),
+    ):
+        monkeypatch.setattr(_text, "_hash", fake)
+        codes = np.concatenate(_text.factorize_text(left, right))
+        assert ((codes == -1) == (expected == -1)).all()
+        same = codes[:, None] == codes[None, :]
+        assert (same == (expected[:, None] == expected[None, :])).all()
+
+
+def test_payment_found_through_a_perfex_payment_number() -> None:
+    """A Xero payment with an unknown invoice id pairs through its invoice number."""
+    inputs = clean_inputs(links=False)
+    perfex, xero = inputs.perfex_payments.copy(), inputs.xero_payments.copy()
+    first, second = perfex.index[:2]
+    perfex.loc[[first, second], "invoice_number"] = ["OLD-1", "OLD-2"]
+    xero.loc[xero.index[:2], "xero_invoice_id"] = "gone"
+    xero.loc[xero.index[:2], "invoice_number"] = [" old-1", "OLD-2"]
+    report = reconcile(*inputs.with_(perfex_payments=perfex, xero_payments=xero).args())
+    rows = report.payments.set_index("perfex_payment_id")
+    for pid in perfex.loc[[first, second], "perfex_payment_id"]:
+        assert rows.at[pid, "matched_by"] == "amount_date"
+    assert not report.has_discrepancies
