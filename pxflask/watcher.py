@@ -1,25 +1,31 @@
 """Cheap change detection on the Perfex tables, for real-time sync (no Flask).
 
-Each watched table gets one aggregate query per tick: row count, highest id and a
-few sums over numeric columns and text lengths, split at the highest id seen last
-time. Rows above that id are new (their ids are read and synced one by one); a
-change in the aggregates of the older rows means something was edited or deleted,
-and the whole entity is synced (the engine's content hashes find which records).
-The sums are a heuristic: an edit that keeps every summed value equal goes unseen
-until the next scheduled or manual sync.
+Each watched table gets one statement per tick, which scans the table once: row
+count, highest id and a few sums over numeric columns and text lengths, for all
+rows and (through the primary key) for the rows above the highest id seen last
+time; their difference is the mark of the older rows. Rows above that id are new
+(their ids are read and synced one by one); a change in the mark of the older
+rows means something was edited or deleted, and the whole entity is synced (the
+engine's content hashes find which records). The sums are exact (DECIMAL, or
+integer cents on SQLite, whose sums would be floats) and a heuristic: an edit
+that keeps every summed value equal goes unseen until the next scheduled or
+manual sync.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from pxflask.perfex.db import PerfexDB
 
 MAX_NEW_KEYS = 200
+MARK_VERSION = 2
+"""Part of the stored marks' names: marks of another version are not compared."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,23 @@ class Change:
     everything: bool = False
 
 
-def _as_text(value: object) -> str:
-    """A stable text form of an aggregate value."""
-    return "" if value is None else str(value)
+Number = int | Decimal
+
+
+def _as_number(value: object) -> Number:
+    """An aggregate value as an exact number (NULL, the sum of no rows, is 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, int | Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def _as_text(value: Number) -> str:
+    """A stable text form of a number (100, 100.0 and 1E+2 all read "100")."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def _columns(perfex: PerfexDB, watch: Watch) -> tuple[sa.Table, list[str], list[str]]:
@@ -98,42 +118,61 @@ def _columns(perfex: PerfexDB, watch: Watch) -> tuple[sa.Table, list[str], list[
     return table, numbers, texts
 
 
-def fingerprint_query(perfex: PerfexDB, watch: Watch, below: int) -> sa.Select:
-    """One aggregate query: totals of the rows up to `below`, and the highest id."""
+def _exact(perfex: PerfexDB, column: sa.ColumnElement) -> sa.ColumnElement:
+    """A numeric column whose sums are exact: cents as integers on SQLite."""
+    value = sa.func.coalesce(column, 0)
+    if perfex.engine.dialect.name == "sqlite":
+        return sa.cast(sa.func.round(value * 100), sa.Integer)
+    return value
+
+
+def fingerprint_query(perfex: PerfexDB, watch: Watch, above: int) -> sa.CompoundSelect:
+    """One scan: (0, highest id, totals) of all rows, (1, ..) of the rows above."""
     table, numbers, texts = _columns(perfex, watch)
     pk = table.c[watch.key]
-    old = pk <= below
-    parts: list[sa.ColumnElement] = [
-        sa.func.max(pk),
-        sa.func.count(sa.case((old, 1))),
-        sa.func.sum(sa.case((old, pk), else_=0)),
-    ]
+    totals: list[sa.ColumnElement] = [sa.func.count(), sa.func.sum(pk)]
     for name in numbers:
-        col = sa.func.coalesce(table.c[name], 0)
-        parts.append(sa.func.sum(sa.case((old, col), else_=0)))
-        parts.append(sa.func.sum(sa.case((old, col * (pk % 1009)), else_=0)))
+        col = _exact(perfex, table.c[name])
+        totals.append(sa.func.sum(col))
+        totals.append(sa.func.sum(col * (pk % 1009)))
     for name in texts:
         length = sa.func.coalesce(sa.func.length(table.c[name]), 0)
-        parts.append(sa.func.sum(sa.case((old, length * (pk % 1013)), else_=0)))
-    return sa.select(*parts).select_from(table)
+        totals.append(sa.func.sum(length * (pk % 1013)))
+    every = sa.select(sa.literal_column("0"), sa.func.max(pk), *totals)
+    newer = sa.select(sa.literal_column("1"), sa.func.max(pk), *totals)
+    return sa.union_all(
+        every.select_from(table), newer.select_from(table).where(pk > above)
+    )
 
 
-def table_marks(perfex: PerfexDB, watch: Watch, below: int) -> tuple[int, str]:
-    """The highest id and the aggregate mark of the rows up to `below`."""
+def _mark(values: Sequence[Number]) -> str:
+    """The mark text of some totals."""
+    return "|".join(_as_text(value) for value in values)
+
+
+def table_marks(perfex: PerfexDB, watch: Watch, below: int) -> tuple[int, str, str]:
+    """The highest id, the mark of all rows and the mark of the rows up to `below`."""
     with perfex.engine.connect() as conn:
-        row = conn.execute(fingerprint_query(perfex, watch, below)).one()
-    top = int(row[0] or 0)
-    return top, "|".join(_as_text(value) for value in row[1:])
+        rows = {
+            int(row[0]): row[1:]
+            for row in conn.execute(fingerprint_query(perfex, watch, below))
+        }
+    top = int(rows[0][0] or 0)
+    every = [_as_number(value) for value in rows[0][1:]]
+    newer = [_as_number(value) for value in rows[1][1:]]
+    older = [total - new for total, new in zip(every, newer, strict=True)]
+    return top, _mark(every), _mark(older)
 
 
-def new_keys(perfex: PerfexDB, watch: Watch, above: int) -> list[str]:
-    """Keys of the rows above `above` (or their owners' keys), at most MAX_NEW_KEYS."""
+def new_keys(perfex: PerfexDB, watch: Watch, above: int, upto: int) -> list[str]:
+    """Keys of the rows in (above, upto] (or their owners' keys): MAX_NEW_KEYS + 1."""
     table = perfex.tables.table(watch.table)
     column = table.c[watch.owner_key or watch.key]
+    pk = table.c[watch.key]
     query = (
         sa.select(column)
-        .where(table.c[watch.key] > above)
-        .order_by(table.c[watch.key])
+        .where(pk > above, pk <= upto)
+        .order_by(pk)
         .limit(MAX_NEW_KEYS + 1)
     )
     with perfex.engine.connect() as conn:
@@ -152,26 +191,24 @@ def detect_changes(
     for watch in WATCHES:
         if watch.entity not in entities:
             continue
-        name = f"watch:{watch.table}"
+        name = f"watch:v{MARK_VERSION}:{watch.table}"
         stored = read_mark(name)
         previous = json.loads(stored) if stored else None
         below = previous["top"] if previous else 0
-        top, mark = table_marks(perfex, watch, below)
+        top, mark, older = table_marks(perfex, watch, below)
         if previous is None:
-            top, mark = table_marks(perfex, watch, top)
             write_mark(name, json.dumps({"top": top, "mark": mark}))
             continue  # first look: remember, do not sync everything
         change: Change | None = None
-        if mark != previous["mark"]:
+        if older != previous["mark"]:
             change = Change(watch.entity, everything=True)
         elif top > below:
-            keys = new_keys(perfex, watch, below)
+            keys = new_keys(perfex, watch, below, top)
             if len(keys) > MAX_NEW_KEYS:
                 change = Change(watch.entity, everything=True)
             else:
                 change = Change(watch.entity, keys=tuple(keys))
-        if top != below or change is not None:
-            top, mark = table_marks(perfex, watch, top)
+        if top != below or mark != previous["mark"]:
             write_mark(name, json.dumps({"top": top, "mark": mark}))
         if change is not None:
             found[watch.entity] = _merge(found.get(watch.entity), change)

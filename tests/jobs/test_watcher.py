@@ -85,3 +85,31 @@ def test_watch_job_queues_targeted_syncs_in_realtime_mode(tmp_path, perfex_copy_
             assert db.session.scalar(select(sa.func.count()).select_from(SyncRun)) == 1
     finally:
         _dispose(app)
+
+
+def test_new_rows_with_cents_are_not_mistaken_for_edits(seeded_perfex):
+    """Totals of new invoices leave the older rows' mark exact; a cent edit shows."""
+    marks: dict[str, str] = {}
+    detect_changes(seeded_perfex, ["invoices"], marks.get, marks.__setitem__)
+    inv = seeded_perfex.tables.invoices
+    with seeded_perfex.engine.connect() as conn:
+        row = dict(conn.execute(select(inv).where(inv.c.id == 2)).mappings().one())
+    row.pop("id")
+    added = []
+    for cents in (10, 20, 12345, 98761, 3):
+        total = "{}.{:02d}".format(*divmod(cents, 100))
+        values = {**row, "hash": f"{cents:032d}", "total": total, "subtotal": total}
+        added.append(str(_execute(seeded_perfex, inv.insert().values(**values))))
+    changes = detect_changes(seeded_perfex, ["invoices"], marks.get, marks.__setitem__)
+    assert changes == [Change("invoices", keys=tuple(added))]
+    _execute(
+        seeded_perfex,
+        inv.update()
+        .where(inv.c.id == 3)
+        .values(total=inv.c.total + sa.literal("0.01")),
+    )
+    changes = detect_changes(seeded_perfex, ["invoices"], marks.get, marks.__setitem__)
+    assert changes == [Change("invoices", everything=True)]
+    assert (
+        detect_changes(seeded_perfex, ["invoices"], marks.get, marks.__setitem__) == []
+    )
