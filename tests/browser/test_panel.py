@@ -142,6 +142,12 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     assert failed == 0
     assert synced_payments > 0
 
+    page.goto(f"{base}/reconcile/")
+    page.click("button:has-text('Refresh from Xero')")
+    expect(page.locator("h2", has_text="Charts")).to_be_visible()
+    expect(page.locator("svg").first).to_be_visible()
+    page.screenshot(path=str(shots / "reconcile.png"))
+
     page.goto(f"{base}/reset/")
     page.fill("#confirm", "Demo Company (Global)")
     page.click("text=Reset links")
