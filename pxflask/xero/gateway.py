@@ -6,8 +6,15 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ThreadPoolExecutor,
+    as_completed,
+    wait,
+)
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -51,6 +58,9 @@ ZERO_ID = "00000000-0000-0000-0000-000000000000"
 IDS_PER_REQUEST = 50
 MAX_PAGE_SIZE = 1000
 QUOTA_PERSIST_EVERY_S = 2.0
+PREPARE_AFTER_S = 0.05  # no call finished for this long: calls wait, work ahead
+MAX_PREPARED = 200  # batches converted ahead (while the limiter makes calls wait)
+MAX_UNPARSED = 64  # answers kept unparsed while calls keep finishing
 WRITE_KINDS = (
     "contacts",
     "items",
@@ -59,6 +69,24 @@ WRITE_KINDS = (
     "credit_notes",
     "bank_transactions",
 )
+
+
+@dataclass
+class RawAnswer:
+    """A 2xx answer left unparsed: body bytes, status and headers."""
+
+    body: bytes
+    status: int
+    headers: Any
+
+
+@dataclass
+class _Prepared:
+    """One batch ready to send: indices, wire body and idempotency key."""
+
+    indices: list[int]
+    body: payloads.SerializedBody
+    key: str
 
 
 @dataclass
@@ -213,6 +241,10 @@ class XeroGateway:
         """Call one IdentityApi method (retries and 401 handling, no tenant)."""
         return self._call(self.identity, method, args, kwargs, tenant=False)
 
+    def call_raw(self, method: str, *args: Any, **kwargs: Any) -> RawAnswer:
+        """Like call(), but the 2xx body is returned unparsed (no SDK models)."""
+        return self._call(self.accounting, method, args, kwargs, tenant=True, raw=True)
+
     def _call(
         self,
         api: Any,
@@ -220,6 +252,7 @@ class XeroGateway:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         tenant: bool,
+        raw: bool = False,
     ) -> Any:
         """Run one SDK call through the token store, limiter and retry policy."""
         attempt, waited, refreshed = 0, 0.0, False
@@ -228,7 +261,9 @@ class XeroGateway:
             conn = self.tokens.fresh(require_tenant=tenant)
             self._tls.token = conn.token
             try:
-                data, _status, headers = self._invoke(api, method, conn, args, kwargs)
+                data, _status, headers = self._invoke(
+                    api, method, conn, args, kwargs, raw
+                )
             except ApiException as exc:
                 status = int(exc.status or 0)
                 headers = _safe_headers(exc)
@@ -266,16 +301,21 @@ class XeroGateway:
         conn: StoredConnection,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        raw: bool = False,
     ) -> tuple[Any, int, Any]:
         """The HTTP request itself, inside a limiter slot when it hits a tenant."""
         func = getattr(api, method)
-        options = {"_return_http_data_only": False, "_request_timeout": self._timeout}
+        options: dict[str, Any] = {"_request_timeout": self._timeout}
+        if raw:  # the SDK returns the urllib3 response (it still raises non-2xx)
+            options.update(_return_http_data_only=True, _preload_content=False)
+        else:
+            options["_return_http_data_only"] = False
         self.stats.count_call(method)
         if api is self.identity:
-            return self._timed(func, args, kwargs, options)
+            return self._timed(func, args, kwargs, options, raw)
         tenant_id = str(conn.tenant_id)
         with self.limiter.slot(tenant_id):
-            return self._timed(func, (tenant_id, *args), kwargs, options)
+            return self._timed(func, (tenant_id, *args), kwargs, options, raw)
 
     def _timed(
         self,
@@ -283,11 +323,19 @@ class XeroGateway:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         options: dict[str, Any],
+        raw: bool = False,
     ) -> Any:
-        """Run the SDK method, adding its duration to the stats."""
+        """Run the SDK method (reading a raw body too), adding its duration."""
         started = time.perf_counter()
         try:
-            return func(*args, **kwargs, **options)
+            result = func(*args, **kwargs, **options)
+            if not raw:
+                return result
+            try:
+                answer = RawAnswer(result.data, result.status, result.headers)
+            finally:
+                result.release_conn()
+            return answer, answer.status, answer.headers
         finally:
             self.stats.timed(time.perf_counter() - started)
 
@@ -432,85 +480,182 @@ class XeroGateway:
         operation = f"{kind}:{mode}:{unitdp}"
         refs: list[Hashable] = []
 
-        def send(chosen: list[tuple[int, Any, str]]) -> dict[int, ElementResult]:
-            body = "[" + ",".join(wire for _, _, wire in chosen) + "]"
-            key = idempotency_key(run_key, operation, body)
-            wrapper = payloads.collection(spec, [model for _, model, _ in chosen])
-            return self._send_batch(spec, method, wrapper, key, options, chosen, refs)
+        def post(batch: _Prepared) -> tuple[_Prepared, RawAnswer | XeroRequestError]:
+            """The HTTP part of one batch (runs on a worker thread)."""
+            return batch, self._post_batch(method, batch, options)
 
-        def batches() -> Iterator[list[tuple[int, Any, str]] | dict[int, Any]]:
-            """Convert lazily: full batches (lists) and rejected elements (dicts)."""
+        def finish(
+            posted: tuple[_Prepared, RawAnswer | XeroRequestError],
+        ) -> dict[int, ElementResult]:
+            """Parse one posted batch into results by input index."""
+            return self._map_batch(spec, posted[0], posted[1], refs)
+
+        def batches() -> Iterator[_Prepared | dict[int, ElementResult]]:
+            """Convert lazily: ready batches and rejected elements (dicts)."""
             batcher = Batcher()
             for index, (ref, payload) in enumerate(elements):
                 refs.append(ref)
                 try:
                     model = payloads.to_model(spec.model, payload)
-                    wire = payloads.wire_json(model)
+                    body, wire = payloads.wire(model)
                 except (payloads.PayloadError, TypeError, ValueError) as exc:
                     error = f"invalid payload: {exc}"
                     yield {index: ElementResult(ref, False, errors=[error])}
                     continue
-                full = batcher.add((index, model, wire), len(wire))
+                full = batcher.add((index, body, wire), len(wire))
                 if full:
-                    yield full
+                    yield prepare(full)
             last = batcher.flush()
             if last:
-                yield last
+                yield prepare(last)
+
+        def prepare(chosen: list[tuple[int, dict[str, Any], str]]) -> _Prepared:
+            """Wire body and idempotency key of one batch."""
+            text = "[" + ",".join(wire for _, _, wire in chosen) + "]"
+            body = payloads.serialized_collection(spec, [b for _, b, _ in chosen])
+            key = idempotency_key(run_key, operation, text)
+            return _Prepared([index for index, _, _ in chosen], body, key)
 
         workers = max(1, min(concurrency or self.limiter.limits.concurrent, 16))
         if workers == 1:
             for item in batches():
-                yield item if isinstance(item, dict) else send(item)
+                yield item if isinstance(item, dict) else finish(post(item))
             return
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="xero-write")
-        pending: set[Future[dict[int, ElementResult]]] = set()
-        errors: list[BaseException] = []
+        yield from self._pipeline(batches(), post, finish, workers)
 
-        def collect(
-            futures: Iterable[Future[dict[int, ElementResult]]],
-        ) -> Iterator[dict[int, ElementResult]]:
-            """Results of finished calls; the first failure is kept for the end."""
+    def _pipeline(
+        self,
+        source: Iterator[_Prepared | dict[int, ElementResult]],
+        post: Callable[[_Prepared], Any],
+        finish: Callable[[Any], dict[int, ElementResult]],
+        workers: int,
+    ) -> Iterator[dict[int, ElementResult]]:
+        """Post batches on `workers` threads; convert ahead and parse while idle."""
+        # While calls keep finishing, this thread only converts the next batches
+        # (the HTTP calls come first). Answers are parsed when no call finished
+        # for PREPARE_AFTER_S (the limiter makes the calls wait), once every
+        # batch is converted, or when more than MAX_UNPARSED are waiting.
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="xero-write")
+        pending: set[Future[Any]] = set()
+        ready: deque[_Prepared] = deque()
+        unparsed: deque[Any] = deque()
+        errors: list[BaseException] = []
+        exhausted = False
+
+        def collect(futures: Iterable[Future[Any]]) -> Iterator[dict[int, Any]]:
+            """Keep finished calls for parsing; the first failure for the end."""
             for future in futures:
                 pending.discard(future)
                 error = future.exception()
                 if error is None:
-                    yield future.result()
+                    unparsed.append(future.result())
                 elif not errors:
                     errors.append(error)
+            while len(unparsed) > MAX_UNPARSED:
+                yield from parse(1)
+
+        def parse(count: int | None = None) -> Iterator[dict[int, ElementResult]]:
+            """Map up to `count` (default all) posted batches to results."""
+            left = len(unparsed) if count is None else count
+            while unparsed and left > 0:
+                left -= 1
+                try:
+                    results = finish(unparsed.popleft())
+                except Exception as exc:  # like a failed call: raised at the end
+                    if not errors:
+                        errors.append(exc)
+                    continue
+                yield results
+
+        def pull() -> dict[int, ElementResult] | None:
+            """Convert the next batch into `ready`; rejected elements are returned."""
+            nonlocal exhausted
+            item = next(source, None)
+            if item is None:
+                exhausted = True
+            elif isinstance(item, dict):
+                return item
+            elif not errors:
+                ready.append(item)
+            return None
 
         try:
-            for item in batches():
-                if isinstance(item, dict):
-                    yield item
-                elif not errors:
-                    pending.add(pool.submit(send, item))
-                yield from collect([f for f in pending if f.done()])
+            while True:
+                # Keep the workers fed (plus as many queued): sending comes first.
+                while not errors and len(pending) < 2 * workers:
+                    if not ready and not exhausted:
+                        rejected = pull()
+                        if rejected is not None:
+                            yield rejected
+                        continue
+                    if not ready:
+                        break
+                    pending.add(pool.submit(post, ready.popleft()))
+                if errors:
+                    ready.clear()
+                if not pending:
+                    yield from parse()
+                    if exhausted:
+                        break
+                    rejected = pull()
+                    if rejected is not None:
+                        yield rejected
+                    continue
+                converting = not exhausted and len(ready) < MAX_PREPARED
+                if unparsed and not converting:  # nothing left to convert
+                    yield from parse(1)
+                    continue
+                finished, _ = wait(
+                    pending,
+                    timeout=PREPARE_AFTER_S if converting or unparsed else None,
+                    return_when=FIRST_COMPLETED,
+                )
+                if finished:
+                    yield from collect(finished)
+                else:  # calls are waiting (limiter, network): work ahead
+                    while not any(f.done() for f in pending):
+                        if not exhausted and len(ready) < MAX_PREPARED:
+                            rejected = pull()
+                            if rejected is not None:
+                                yield rejected
+                        elif unparsed:
+                            yield from parse(1)
+                        else:
+                            break
             yield from collect(as_completed(list(pending)))
+            yield from parse()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         if errors:
             raise errors[0]
 
-    def _send_batch(
+    def _post_batch(
+        self, method: str, batch: _Prepared, options: dict[str, Any]
+    ) -> RawAnswer | XeroRequestError:
+        """One write call: Xero's unparsed answer, or its rejection of the batch."""
+        try:
+            return self.call_raw(
+                method, batch.body, idempotency_key=batch.key, **options
+            )
+        except XeroRequestError as exc:
+            return exc
+
+    def _map_batch(
         self,
         spec: payloads.EntitySpec,
-        method: str,
-        wrapper: Any,
-        key: str,
-        options: dict[str, Any],
-        chosen: list[tuple[int, Any, str]],
+        batch: _Prepared,
+        outcome: RawAnswer | XeroRequestError,
         refs: list[Hashable],
     ) -> dict[int, ElementResult]:
-        """One write call; map Xero's answers back to the input indices."""
-        try:
-            data = self.call(method, wrapper, idempotency_key=key, **options)
-            answers = [payloads.from_model(x) for x in getattr(data, spec.attr) or []]
+        """Map Xero's answers to one write call back to the input indices."""
+        if isinstance(outcome, XeroRequestError):
+            answers = _elements_of(outcome.body, spec.collection)
+            failure: str | None = outcome.message
+        else:
+            answers = payloads.answers_from_json(spec, outcome.body)
             failure = None
-        except XeroRequestError as exc:
-            answers = _elements_of(exc.body, spec.collection)
-            failure = exc.message
         results: dict[int, ElementResult] = {}
-        for position, (index, _, _) in enumerate(chosen):
+        for position, index in enumerate(batch.indices):
             ref = refs[index]
             if position < len(answers):
                 result = self._element_result(spec, ref, answers[position])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,10 @@ from enum import Enum
 from typing import Any
 
 from xero_python.accounting import models
-from xero_python.api_client.serializer import serialize
+from xero_python.api_client import ModelFinder
+from xero_python.api_client import deserializer as sdk_deserializer
+from xero_python.api_client.deserializer import deserialize as sdk_deserialize
+from xero_python.api_client.serializer import serialize as sdk_serialize
 from xero_python.models import BaseModel
 
 
@@ -193,7 +197,7 @@ def _to_model(cls: type, data: Any, path: str) -> BaseModel:
         return data
     if not isinstance(data, Mapping):
         raise PayloadError(f"{path}: expected an object, got {type(data).__name__}")
-    reverse = {key: attr for attr, key in cls.attribute_map.items()}
+    reverse = _reverse_map(cls)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         attr = reverse.get(key)
@@ -204,6 +208,18 @@ def _to_model(cls: type, data: Any, path: str) -> BaseModel:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"{path}: {exc}") from exc
+
+
+_REVERSE: dict[type, dict[str, str]] = {}
+
+
+def _reverse_map(cls: type) -> dict[str, str]:
+    """JSON key -> attribute name of a model class (cached)."""
+    reverse = _REVERSE.get(cls)
+    if reverse is None:
+        reverse = {key: attr for attr, key in cls.attribute_map.items()}
+        _REVERSE[cls] = reverse
+    return reverse
 
 
 def _convert(type_name: str, value: Any, path: str) -> Any:
@@ -303,9 +319,180 @@ def from_model(model: Any) -> Any:
 
 def wire_json(model: BaseModel) -> str:
     """The canonical JSON the SDK will send for a model (for sizes and keys)."""
-    return json.dumps(serialize(model), sort_keys=True, separators=(",", ":"))
+    return wire(model)[1]
+
+
+def wire(model: BaseModel) -> tuple[dict[str, Any], str]:
+    """What the SDK sends for a model, and its canonical JSON (sorted keys)."""
+    body = serialize(model)
+    return body, json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def collection(spec: EntitySpec, elements: list[BaseModel]) -> BaseModel:
     """Wrap models in the SDK's collection model (Invoices(invoices=[...]))."""
     return getattr(models, spec.collection)(**{spec.attr: elements})
+
+
+# -- requests: the SDK's serialisation, without its per-value dispatch ---------
+
+_PASS_THROUGH = frozenset({"str", "bool", "int", "bytes"})
+_FIELDS: dict[type, tuple[tuple[str, str, str], ...]] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, str, str], ...]:
+    """(attribute, JSON key, type) of a model class, in the SDK's order (cached)."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = tuple(
+            (attr, cls.attribute_map[attr], kind)
+            for attr, kind in cls.openapi_types.items()
+        )
+        _FIELDS[cls] = fields
+    return fields
+
+
+def serialize(model: BaseModel) -> dict[str, Any]:
+    """Exactly xero-python's serialize(model), several times faster."""
+    out: dict[str, Any] = {}
+    for attr, key, kind in _fields(type(model)):
+        value = getattr(model, attr)
+        if value is not None:
+            out[key] = _serialize_value(value, kind)
+    return out
+
+
+def _serialize_value(value: Any, kind: str) -> Any:
+    """One attribute as the SDK serialises it (rare types go to the SDK itself)."""
+    if kind in _PASS_THROUGH:
+        return value
+    if kind == "float":
+        return float(value)
+    if kind.startswith("list[") and kind.endswith("]"):
+        inner = kind[5:-1]
+        return [_serialize_value(item, inner) for item in value]
+    name = type(value).__name__
+    if name == kind and isinstance(value, BaseModel):
+        return serialize(value)
+    if name == kind and isinstance(value, Enum):
+        return value.value
+    return sdk_serialize(value, kind)
+
+
+class SerializedBody(dict):  # type: ignore[type-arg]
+    """A request body already in the SDK's wire form (the SDK passes it through)."""
+
+
+def _pass_serialized(value: SerializedBody, explicit_type: Any = None) -> Any:
+    """The SDK serialiser's handler for SerializedBody: nothing left to do."""
+    return value
+
+
+sdk_serialize.register(SerializedBody.__name__, _pass_serialized)
+
+
+def serialized_collection(
+    spec: EntitySpec, elements: list[dict[str, Any]]
+) -> SerializedBody:
+    """The body serialize(collection(spec, models)) would give, from serialize()d."""
+    key = getattr(models, spec.collection).attribute_map[spec.attr]
+    return SerializedBody({key: elements})
+
+
+# -- responses: JSON -> from_model(deserialize(...)) without building models --
+
+
+class _Irregular(Exception):
+    """A value the fast path leaves to the SDK (None, odd shapes, rare types)."""
+
+
+_DATES = {
+    "date": sdk_deserializer.deserialize_date,
+    "date[ms-format]": sdk_deserializer.deserialize_date_ms,
+    "datetime": sdk_deserializer.deserialize_datetime,
+    "datetime[ms-format]": sdk_deserializer.deserialize_datetime_ms,
+}
+
+
+def answers_from_json(spec: EntitySpec, body: bytes | str) -> list[dict[str, Any]]:
+    """The collection in a response body, as from_model() of the SDK's models."""
+    if isinstance(body, bytes):
+        body = body.decode("utf8")
+    data = json.loads(body, parse_float=Decimal)
+    key = getattr(models, spec.collection).attribute_map[spec.attr]
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(items, list):
+        wrapper = sdk_deserialize(spec.collection, data, ModelFinder(models))
+        return [from_model(x) for x in getattr(wrapper, spec.attr) or []]
+    return [plain_from_json(spec.model, item) for item in items]
+
+
+def plain_from_json(model_name: str, data: Any) -> Any:
+    """from_model(deserialize(model_name, data)) of the SDK, computed directly."""
+    try:
+        return _plain_model(getattr(models, model_name), data)
+    except (_Irregular, ArithmeticError, TypeError, ValueError):
+        return from_model(sdk_deserialize(model_name, data, ModelFinder(models)))
+
+
+def _plain_model(cls: type, data: Any) -> dict[str, Any]:
+    """One model's JSON object in from_model's shape."""
+    if not isinstance(data, dict):
+        raise _Irregular
+    out: dict[str, Any] = {}
+    defaults = _defaults(cls)
+    for attr, key, kind in _fields(cls):
+        if key in data:
+            value = _plain_value(kind, data[key])
+            if value != []:
+                out[key] = value
+        elif attr in defaults:
+            out[key] = defaults[attr]
+    return out
+
+
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """The non-None defaults of a model's constructor (e.g. HasErrors=False)."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = {
+            name: param.default
+            for name, param in inspect.signature(cls.__init__).parameters.items()
+            if param.default is not inspect.Parameter.empty
+            and param.default is not None
+            and name in cls.openapi_types
+        }
+        _DEFAULTS[cls] = defaults
+    return defaults
+
+
+def _plain_value(kind: str, value: Any) -> Any:
+    """One JSON value as the SDK deserialises it, then as from_model gives it."""
+    if value is None:
+        raise _Irregular
+    if kind == "str":
+        return str(value)
+    if kind == "float":
+        return value if isinstance(value, Decimal) else Decimal(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise _Irregular
+        return value
+    if kind == "int":
+        return int(value)
+    if kind.startswith("list[") and kind.endswith("]"):
+        if not isinstance(value, list):
+            raise _Irregular
+        inner = kind[5:-1]
+        return [_plain_value(inner, item) for item in value]
+    dates = _DATES.get(kind)
+    if dates is not None:
+        return dates(kind, value, None)
+    cls = getattr(models, kind, None)
+    if isinstance(cls, type) and issubclass(cls, Enum):
+        return cls(value).value
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return _plain_model(cls, value)
+    raise _Irregular
