@@ -1,40 +1,53 @@
-"""MySQL/MariaDB fast path: documents and lines packed server-side into strings.
+"""MySQL/MariaDB fast path: documents, lines and taxes packed server-side into strings.
 
 PyMySQL parses the protocol in pure Python and spends a few microseconds on every
-value it returns, so tens of thousands of narrow rows cost more than the work done
-on them. Here the server packs each invoice header into one string, and all lines of
-an invoice (each with its taxes, from a correlated subquery on the itemid index)
-into one string with GROUP_CONCAT; Python splits them with ``str.split``. Fields are
-separated by U+001F, lines by U+001D, a line's taxes by U+001C and a tax's name
-from its rate by U+001E; each distinct tax list is parsed once.
+row and value it returns, so tens of thousands of narrow rows cost more than the
+work done on them. Here the server packs whole buckets of rows (``BUCKET``
+consecutive document ids) into one string each with GROUP_CONCAT: every field of
+every row is separated by U+001F, so Python cuts a bucket with one ``str.split``
+and takes each column with a slice (``flat[i::width]``).
 
-Text is never trusted to be free of those characters: each segment carries its own
-field count and the total CHAR_LENGTH of its text fields, and a segment whose split
-disagrees marks its document "unsafe". Unsafe documents are read again with the
-plain row-per-line queries, so the result is always exact.
+Text is never trusted to be free of U+001F: each bucket carries its row count and
+the sum of its rows' first (integer) field, and a bucket whose split does not give
+exactly ``count * width`` fields with that sum (a separator in some text, a row
+made NULL, a result cut by group_concat_max_len or max_allowed_packet) is "unsafe".
+Unsafe buckets are read again with the plain row-per-line queries, so the result
+is always exact.
+
+Nullable text travels as ``'.' || text`` or ``''`` for NULL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice, repeat
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from pxflask.perfex.db import PerfexDB
-from pxflask.perfex.records import Line, LineTax
+from pxflask.perfex.records import Line, LineTax, build_records
 
-US = "\x1f"  # field separator
-GS = "\x1d"  # segment (line) separator
-RS = "\x1e"  # between a tax's name and rate
-FS = "\x1c"  # between a line's taxes
+US = "\x1f"  # field separator (between fields and between rows)
 MAX_CONCAT = 1 << 30
+BUCKET = 1000  # document ids per packed row
 
 RelFilter = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None
+Bucket = tuple[int, int, list[str]]
+T = TypeVar("T")
+V = TypeVar("V")
+ZERO = Decimal("0.00")  # bucket number, row count, packed text
 
-HEADER_FIELDS = 22
-LINE_FIELDS = 10
+HEADER_FIELDS = 20
+LINE_FIELDS = 9
+TAX_FIELDS = 3
+
+# is_optional and is_selected from the packed flags field (optional + 2 * selected).
+_OPTIONAL = {"0": False, "1": True, "2": False, "3": True}
+_SELECTED = {"0": False, "1": False, "2": True, "3": True}
 
 
 def prepare(conn: sa.Connection) -> None:
@@ -42,48 +55,25 @@ def prepare(conn: sa.Connection) -> None:
     conn.execute(sa.text("SET SESSION group_concat_max_len = :n"), {"n": MAX_CONCAT})
 
 
-def _pack(parts: Sequence[sa.ColumnElement[object]]) -> sa.ColumnElement[str]:
-    """CONCAT(part, US, part, ...)."""
-    args: list[object] = []
-    for index, part in enumerate(parts):
-        if index:
-            args.append(sa.literal(US))
-        args.append(part)
-    return sa.func.concat(*args)
+def bucket_range(bucket: int) -> tuple[int, int]:
+    """The ids [low, high) a bucket number covers."""
+    return bucket * BUCKET, (bucket + 1) * BUCKET
 
 
-def _val(col: sa.ColumnElement[object]) -> sa.ColumnElement[object]:
-    """A nullable scalar as text, NULL as ''."""
-    return sa.func.coalesce(col, "")
+class Memo(dict):
+    """text -> convert(text), computed once per distinct text."""
 
+    __slots__ = ("convert",)
 
-def _text_parts(
-    cols: Sequence[sa.ColumnElement[object] | None],
-) -> list[sa.ColumnElement[object]]:
-    """[null flags, total char length, text...] for nullable text columns."""
-    flags: sa.ColumnElement[object] = sa.literal(0)
-    length: sa.ColumnElement[object] = sa.literal(0)
-    texts: list[sa.ColumnElement[object]] = []
-    for bit, col in enumerate(cols):
-        if col is None:  # column absent in this database: NULL
-            flags = flags + (1 << bit)
-            texts.append(sa.literal(""))
-            continue
-        flags = flags + sa.case((col.is_(None), 1 << bit), else_=0)
-        length = length + sa.func.char_length(sa.func.coalesce(col, ""))
-        texts.append(sa.func.coalesce(col, ""))
-    return [flags, length, *texts]
+    def __init__(self, convert: Callable[[str], object], seed: dict) -> None:
+        """A memo of convert, pre-filled with seed."""
+        super().__init__(seed)
+        self.convert = convert
 
-
-def _checked(fields: list[str], count: int, text_from: int) -> bool:
-    """True when a split segment has its field count and text length."""
-    if len(fields) != count:
-        return False
-    try:
-        expected = int(fields[text_from - 1])
-    except ValueError:
-        return False
-    return sum(map(len, fields[text_from:])) == expected
+    def __missing__(self, key: str) -> object:
+        """Convert an unseen text and remember it."""
+        value = self[key] = self.convert(key)
+        return value
 
 
 def _date(text: str) -> date | None:
@@ -102,206 +92,281 @@ def _datetime(text: str) -> datetime | None:
         return None
 
 
-def _dec(text: str) -> Decimal | None:
-    """A DECIMAL rendered by MySQL, '' as None."""
-    return Decimal(text) if text else None
+def decimal_memo() -> Memo:
+    """A memo of DECIMAL texts rendered by MySQL ('' as None)."""
+    return Memo(Decimal, {"": None})
 
 
-def header_select(db: PerfexDB) -> sa.Select[tuple[str]]:
-    """SELECT of one packed string per invoice (no WHERE yet)."""
+def _pack(parts: Sequence[sa.ColumnElement[object]]) -> sa.ColumnElement[str]:
+    """CONCAT(part, US, part, ...)."""
+    args: list[object] = []
+    for index, part in enumerate(parts):
+        if index:
+            args.append(sa.literal(US))
+        args.append(part)
+    return sa.func.concat(*args)
+
+
+def _val(col: sa.ColumnElement[object]) -> sa.ColumnElement[object]:
+    """A nullable scalar as text, NULL as ''."""
+    return sa.func.coalesce(col, "")
+
+
+def _text(col: sa.ColumnElement[object] | None) -> sa.ColumnElement[object]:
+    """Nullable text as '.' + text, NULL (or an absent column) as ''."""
+    if col is None:
+        return sa.literal("")
+    return sa.func.coalesce(sa.func.concat(".", col), "")
+
+
+def _untext(texts: list[str]) -> list[str | None]:
+    """The texts of _text back: '' is None, else drop the leading dot."""
+    return [t[1:] if t else None for t in texts]
+
+
+def _bucketed(
+    key: sa.ColumnElement[int],
+    parts: Sequence[sa.ColumnElement[object]],
+    order_by: Sequence[sa.ColumnElement[object]],
+) -> sa.Select[tuple[int, int, int, str]]:
+    """SELECT bucket, COUNT(*), SUM(first part), GROUP_CONCAT(row ORDER BY ...)."""
+    bucket = key.op("DIV")(BUCKET)
+    packed = sa.aggregate_order_by(
+        sa.func.aggregate_strings(_pack(parts), US), *order_by
+    )
+    return sa.select(bucket, sa.func.count(), sa.func.sum(parts[0]), packed).group_by(
+        bucket
+    )
+
+
+def _split(rows: Sequence[Sequence[object]], width: int) -> Iterator[Bucket | int]:
+    """Each bucket's fields, or its number when it is unsafe.
+
+    Safe means exactly count * width fields whose first fields (integer ids) add
+    up to the server's sum: a separator inside some text adds fields, a cut result
+    loses some, and either shifts the ids.
+    """
+    for bucket, count, id_sum, packed in rows:
+        if isinstance(packed, bytes):
+            packed = packed.decode("utf-8", "surrogateescape")
+        if packed is None:
+            yield int(bucket)
+            continue
+        flat = packed.split(US)
+        try:
+            safe = len(flat) == width * int(count) and sum(
+                map(int, flat[0::width])
+            ) == int(id_sum)
+        except ValueError:
+            safe = False
+        if not safe:
+            yield int(bucket)
+            continue
+        yield int(bucket), int(count), flat
+
+
+def header_select(db: PerfexDB, conds: Sequence[sa.ColumnElement[bool]]) -> sa.Select:
+    """SELECT of packed invoice buckets, in read_invoices' column order."""
     inv = db.tables.invoices
     formatted = inv.c.formatted_number if db.has_invoice_formatted_number else None
     parts = [
         inv.c.id,
         inv.c.number,
+        _val(inv.c.prefix),
         inv.c.number_format,
         inv.c.clientid,
-        inv.c.currency,
-        _val(inv.c.status),
         _val(inv.c.date),
         _val(inv.c.duedate),
-        _val(inv.c.datecreated),
+        inv.c.currency,
         inv.c.subtotal,
         inv.c.total_tax,
         inv.c.total,
         _val(inv.c.adjustment),
         _val(inv.c.discount_percent),
         _val(inv.c.discount_total),
-        *_text_parts(
-            [
-                inv.c.prefix,
-                inv.c.discount_type,
-                formatted,
-                inv.c.clientnote,
-                inv.c.terms,
-            ]
-        ),
+        _val(inv.c.discount_type),
+        sa.func.coalesce(inv.c.status, 1),
+        _text(inv.c.clientnote),
+        _text(inv.c.terms),
+        _val(inv.c.datecreated),
+        _val(formatted) if formatted is not None else sa.literal(""),
     ]
-    return sa.select(inv.c.id, _pack(parts)).order_by(inv.c.id)
+    return _bucketed(inv.c.id, parts, [inv.c.id]).where(*conds)
 
 
 def parse_headers(
     rows: Sequence[Sequence[object]],
-) -> tuple[list[tuple[object, ...]], list[int]]:
-    """Invoice rows in read_invoices' column order, and ids that need a re-read."""
-    out: list[tuple[object, ...]] = []
-    unsafe: list[int] = []
-    for invoice_id, packed in rows:
-        f = str(packed).split(US)
-        if not _checked(f, HEADER_FIELDS, 17):
-            unsafe.append(invoice_id)
+) -> tuple[list[list[object]], set[int]]:
+    """Invoice columns in read_invoices' order, and unsafe bucket numbers."""
+    columns: list[list[object]] = [[] for _ in range(HEADER_FIELDS)]
+    unsafe: set[int] = set()
+    or_zero = Memo(Decimal, {"": ZERO}).__getitem__
+    days = Memo(_date, {}).__getitem__
+    w = HEADER_FIELDS
+    for got in _split(rows, w):
+        if isinstance(got, int):
+            unsafe.add(got)
             continue
-        nulls = int(f[15])
-        out.append(
-            (
-                int(f[0]),
-                int(f[1]),
-                None if nulls & 1 else f[17],
-                int(f[2]),
-                int(f[3]),
-                _date(f[6]),
-                _date(f[7]),
-                int(f[4]),
-                Decimal(f[9]),
-                Decimal(f[10]),
-                Decimal(f[11]),
-                _dec(f[12]),
-                _dec(f[13]),
-                _dec(f[14]),
-                None if nulls & 2 else f[18],
-                int(f[5]) if f[5] else None,
-                None if nulls & 8 else f[20],
-                None if nulls & 16 else f[21],
-                _datetime(f[8]),
-                None if nulls & 4 else f[19],
-            )
-        )
-    return out, unsafe
+        _, _, flat = got
+        columns[0] += map(int, flat[0::w])
+        columns[1] += map(int, flat[1::w])
+        columns[2] += flat[2::w]
+        columns[3] += map(int, flat[3::w])
+        columns[4] += map(int, flat[4::w])
+        columns[5] += map(days, flat[5::w])
+        columns[6] += map(days, flat[6::w])
+        columns[7] += map(int, flat[7::w])
+        columns[8] += map(Decimal, flat[8::w])
+        columns[9] += map(Decimal, flat[9::w])
+        columns[10] += map(Decimal, flat[10::w])
+        columns[11] += map(or_zero, flat[11::w])
+        columns[12] += map(or_zero, flat[12::w])
+        columns[13] += map(or_zero, flat[13::w])
+        columns[14] += flat[14::w]
+        columns[15] += map(int, flat[15::w])
+        columns[16] += _untext(flat[16::w])
+        columns[17] += _untext(flat[17::w])
+        columns[18] += convert_all(datetime.fromisoformat, _datetime, flat[18::w])
+        columns[19] += flat[19::w]
+    return columns, unsafe
 
 
-def load_lines(
-    conn: sa.Connection,
-    db: PerfexDB,
-    rel_type: str,
-    rel_filter: RelFilter,
-) -> tuple[dict[int, list[Line]], set[int]]:
-    """Lines with their taxes per document (1 query), and documents to re-read.
+def convert_all(
+    convert: Callable[[str], T], fallback: Callable[[str], T | None], texts: list[str]
+) -> list[T | None]:
+    """[convert(t) ...] in one C loop, or [fallback(t) ...] when one fails."""
+    try:
+        return list(map(convert, texts))
+    except (ValueError, TypeError):
+        return list(map(fallback, texts))
 
-    Each line's taxes arrive as one text field ``name RS rate FS name RS rate``,
-    parsed once per distinct combination.
-    """
-    li = db.tables.itemable
+
+def tax_select(db: PerfexDB, rel_type: str, rel_filter: RelFilter) -> sa.Select:
+    """SELECT of packed line-tax buckets: itemid, name, rate by itemid then id."""
     tx = db.tables.item_tax
-    tax_text = sa.func.concat(
-        sa.func.coalesce(tx.c.taxname, ""), sa.literal(RS), tx.c.taxrate
-    )
-    # Each line's taxes through a correlated subquery on the itemid index; a join
-    # to a grouped derived table is far slower on MariaDB (split materialisation).
-    line_taxes = (
-        sa.select(
-            sa.aggregate_order_by(sa.func.aggregate_strings(tax_text, FS), tx.c.id)
-        )
-        .where(tx.c.itemid == li.c.id, tx.c.rel_type == rel_type)
-        .scalar_subquery()
-    )
-
-    if db.has_optional_lines:
-        flags: sa.ColumnElement[object] = sa.func.coalesce(
-            li.c.is_optional, 0
-        ) + 2 * sa.func.coalesce(li.c.is_selected, 1)
-    else:
-        flags = sa.literal(2)
-    flags = (
-        flags
-        + sa.case((li.c.unit.is_(None), 4), else_=0)
-        + sa.case((li.c.long_description.is_(None), 8), else_=0)
-    )
-    texts = [
-        sa.func.coalesce(line_taxes, ""),
-        sa.func.coalesce(li.c.unit, ""),
-        sa.func.coalesce(li.c.long_description, ""),
-        sa.func.coalesce(li.c.description, ""),
-    ]
-    length: sa.ColumnElement[object] = sa.literal(0)
-    for text in texts:
-        length = length + sa.func.char_length(text)
-    line_seg = _pack(
-        [li.c.id, _val(li.c.item_order), li.c.qty, li.c.rate, flags, length, *texts]
-    )
-    line_stmt = (
-        sa.select(
-            li.c.rel_id,
-            sa.aggregate_order_by(
-                sa.func.aggregate_strings(line_seg, GS), li.c.item_order, li.c.id
-            ),
-        )
-        .where(li.c.rel_type == rel_type)
-        .group_by(li.c.rel_id)
+    parts = [tx.c.itemid, _val(tx.c.taxname), tx.c.taxrate]
+    stmt = _bucketed(tx.c.rel_id, parts, [tx.c.itemid, tx.c.id]).where(
+        tx.c.rel_type == rel_type
     )
     if rel_filter is not None:
-        line_stmt = line_stmt.where(rel_filter(li.c.rel_id))
+        stmt = stmt.where(rel_filter(tx.c.rel_id))
+    return stmt
 
+
+def line_select(db: PerfexDB, rel_type: str, rel_filter: RelFilter) -> sa.Select:
+    """SELECT of packed line buckets, by document, item order and id."""
+    li = db.tables.itemable
+    if db.has_optional_lines:
+        flags: sa.ColumnElement[object] = sa.case(
+            (sa.func.coalesce(li.c.is_optional, 0) != 0, 1), else_=0
+        ) + sa.case((sa.func.coalesce(li.c.is_selected, 1) != 0, 2), else_=0)
+    else:
+        flags = sa.literal(2)
+    parts = [
+        li.c.rel_id,
+        li.c.id,
+        sa.func.coalesce(li.c.item_order, 0),
+        li.c.qty,
+        li.c.rate,
+        flags,
+        _text(li.c.unit),
+        _text(li.c.long_description),
+        _val(li.c.description),
+    ]
+    order = [li.c.rel_id, li.c.item_order, li.c.id]
+    stmt = _bucketed(li.c.rel_id, parts, order).where(li.c.rel_type == rel_type)
+    if rel_filter is not None:
+        stmt = stmt.where(rel_filter(li.c.rel_id))
+    return stmt
+
+
+def group_runs(keys: Iterable[object], values: Iterable[V]) -> dict[int, tuple[V, ...]]:
+    """int(key) -> tuple of its values, for keys that come in contiguous runs."""
+    counts = Counter(keys)
+    rest = iter(values)
+    return dict(
+        zip(
+            map(int, counts),
+            map(tuple, map(islice, repeat(rest), counts.values())),
+            strict=True,
+        )
+    )
+
+
+def group_taxes(
+    items: Sequence[object],
+    names: Sequence[str],
+    rates: Sequence[object],
+    to_money: Callable[[object], Decimal | None],
+) -> dict[int, tuple[LineTax, ...]]:
+    """Line id -> its LineTax tuple, from tax rows sorted by line id then tax id.
+
+    Equal LineTax records and equal tax tuples are shared (they are immutable).
+    """
+    records: list[LineTax] = []
+
+    def number(key: tuple[str, object]) -> int:
+        records.append(LineTax(key[0], to_money(key[1])))
+        return len(records) - 1
+
+    numbers = Memo(number, {})
+    by_line = group_runs(
+        items, map(numbers.__getitem__, zip(names, rates, strict=True))
+    )
+    shared = Memo(lambda key: tuple(map(records.__getitem__, key)), {})
+    return dict(zip(by_line, map(shared.__getitem__, by_line.values()), strict=True))
+
+
+def parse_taxes(
+    rows: Sequence[Sequence[object]], out: dict[int, tuple[LineTax, ...]]
+) -> set[int]:
+    """Fill out with line id -> LineTax tuple; return the unsafe bucket numbers."""
     unsafe: set[int] = set()
-    decimals: dict[str, Decimal] = {}
-    tax_tuples: dict[str, tuple[LineTax, ...] | None] = {"": ()}
-    by_doc: dict[int, list[Line]] = {}
-    for rel_id, packed in conn.execute(line_stmt).all():
-        lines: list[Line] = []
-        for segment in str(packed).split(GS):
-            f = segment.split(US)
-            # This loop runs once per line: keep it flat.
-            if (
-                len(f) != LINE_FIELDS
-                or not f[5].isdigit()
-                or len(f[6]) + len(f[7]) + len(f[8]) + len(f[9]) != int(f[5])
-            ):
-                unsafe.add(rel_id)
-                break
-            line_taxes = tax_tuples.get(f[6], None)
-            if line_taxes is None:
-                line_taxes = tax_tuples[f[6]] = _parse_taxes(f[6], decimals)
-                if line_taxes is None:
-                    unsafe.add(rel_id)
-                    break
-            qty = decimals.get(f[2])
-            if qty is None:
-                qty = decimals[f[2]] = Decimal(f[2])
-            rate = decimals.get(f[3])
-            if rate is None:
-                rate = decimals[f[3]] = Decimal(f[3])
-            bits = int(f[4])
-            lines.append(
-                Line(
-                    int(f[0]),
-                    f[9],
-                    None if bits & 8 else f[8],
-                    qty,
-                    rate,
-                    None if bits & 4 else f[7],
-                    int(f[1]) if f[1] else 0,
-                    line_taxes,
-                    bool(bits & 1),
-                    bool(bits & 2),
-                )
-            )
-        by_doc[rel_id] = lines
-    for rel_id in unsafe:
-        by_doc.pop(rel_id, None)
-    return by_doc, unsafe
+    money = decimal_memo()
+    w = TAX_FIELDS
+    for got in _split(rows, w):
+        if isinstance(got, int):
+            unsafe.add(got)
+            continue
+        _, _, flat = got
+        out.update(group_taxes(flat[0::w], flat[1::w], flat[2::w], money.__getitem__))
+    return unsafe
 
 
-def _parse_taxes(text: str, decimals: dict[str, Decimal]) -> tuple[LineTax, ...] | None:
-    """'name RS rate FS name RS rate' as LineTax records; None when malformed."""
-    out = []
-    for part in text.split(FS):
-        pieces = part.split(RS)
-        if len(pieces) != 2:
-            return None
-        name, rate_text = pieces
-        try:
-            rate = decimals.get(rate_text) or Decimal(rate_text)
-        except ArithmeticError:
-            return None
-        decimals[rate_text] = rate
-        out.append(LineTax(name, rate))
-    return tuple(out)
+def parse_lines(
+    rows: Sequence[Sequence[object]],
+    taxes: dict[int, tuple[LineTax, ...]],
+    unsafe: set[int],
+) -> dict[int, tuple[Line, ...]]:
+    """Lines per document from packed buckets; unsafe buckets are skipped and added."""
+    by_doc: dict[int, tuple[Line, ...]] = {}
+    money = decimal_memo().__getitem__
+    no_taxes: tuple[LineTax, ...] = ()
+    w = LINE_FIELDS
+    for got in _split(rows, w):
+        if isinstance(got, int):
+            unsafe.add(got)
+            continue
+        bucket, count, flat = got
+        if bucket in unsafe:  # its taxes were unsafe
+            continue
+        ids = list(map(int, flat[1::w]))
+        flags = flat[5::w]
+        lines = build_records(
+            Line,
+            count,
+            [
+                ids,
+                flat[8::w],
+                _untext(flat[7::w]),
+                map(money, flat[3::w]),
+                map(money, flat[4::w]),
+                _untext(flat[6::w]),
+                map(int, flat[2::w]),
+                map(taxes.get, ids, repeat(no_taxes)),
+                map(_OPTIONAL.__getitem__, flags),
+                map(_SELECTED.__getitem__, flags),
+            ],
+        )
+        by_doc.update(group_runs(flat[0::w], lines))
+    return by_doc

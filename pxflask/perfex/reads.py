@@ -9,11 +9,15 @@ id lists are sent in chunks of ``ID_CHUNK`` ids (one round of queries per chunk)
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import attrgetter, itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.types import NullType
@@ -42,8 +46,9 @@ from pxflask.perfex.records import (
     PaymentMode,
     Staff,
     Tax,
+    build_records,
 )
-from pxflask.perfex.schema import sqlite_decimal
+from pxflask.perfex.schema import CENT, sqlite_decimal
 
 ID_CHUNK = 2000
 ZERO = Decimal("0.00")
@@ -51,6 +56,25 @@ REL_INVOICE = "invoice"
 REL_CREDIT_NOTE = "credit_note"
 
 RelFilter = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a bulk read builds its records.
+
+    A read of many documents allocates tens of thousands of acyclic records, and
+    each allocation burst makes the collector re-scan the whole heap several times
+    for no garbage. Paused, it scans them once afterwards. Nested or concurrent
+    uses leave the collector enabled as soon as the outermost one ends.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -351,16 +375,11 @@ def read_customers(
 # ---------------------------------------------------------------- lines and taxes
 
 
-def _same(value: object) -> object:
-    """Identity: MySQL drivers already return Decimal for DECIMAL."""
-    return value
-
-
 def _raw_rows(conn: sa.Connection, stmt: sa.Select) -> Sequence[tuple]:
     """Execute a statement (events, bind processing) and fetch the driver's tuples.
 
     Skips SQLAlchemy's Row objects and result processors, so callers convert the
-    column types themselves (only for simple column types: int, text, money).
+    column types themselves (only for simple column types: int, text, money, dates).
     """
     result = conn.execute(stmt)
     try:
@@ -369,15 +388,25 @@ def _raw_rows(conn: sa.Connection, stmt: sa.Select) -> Sequence[tuple]:
         result.close()
 
 
-def _by_item_then_id(row: tuple) -> tuple[int, int]:
-    """Sort key of item_tax rows (id, itemid, ...): by line, then tax id."""
-    return row[1], row[0]
+def _is_sqlite(conn: sa.Connection) -> bool:
+    """True on SQLite, whose driver returns money as float and dates as text."""
+    return conn.dialect.name == "sqlite"
 
 
-def _line_order(row: tuple) -> tuple[int, int, int]:
-    """Sort key of itemable rows (id, rel_id, ..., item_order at 7): NULL first."""
-    order = row[7]
-    return row[1], -1 if order is None else order, row[0]
+def _money_memo(
+    conn: sa.Connection, none: Decimal | None = None
+) -> Callable[[object], Decimal | None]:
+    """Raw driver money value -> Decimal (None -> none), once per distinct value."""
+    if _is_sqlite(conn):
+        return _packed.Memo(sqlite_decimal, {None: none}).__getitem__
+    if none is None:
+        return _same
+    return lambda value: none if value is None else value
+
+
+def _same(value: object) -> object:
+    """Identity: MySQL drivers already return Decimal for DECIMAL."""
+    return value
 
 
 def _load_lines(
@@ -385,19 +414,20 @@ def _load_lines(
     db: PerfexDB,
     rel_type: str,
     rel_filter: RelFilter,
-) -> dict[int, list[Line]]:
+) -> dict[int, tuple[Line, ...]]:
     """Lines with their taxes, grouped by document id, in item order (2 queries)."""
     li = db.tables.itemable
     tx = db.tables.item_tax
 
-    # No ORDER BY: sorting in Python is cheaper than the database's temp sort.
-    tax_stmt = sa.select(tx.c.id, tx.c.itemid, tx.c.taxname, tx.c.taxrate).where(
-        tx.c.rel_type == rel_type
+    tax_stmt = (
+        sa.select(tx.c.itemid, tx.c.taxname, tx.c.taxrate)
+        .where(tx.c.rel_type == rel_type)
+        .order_by(tx.c.itemid, tx.c.id)
     )
     optional = db.has_optional_lines
     line_cols = [
-        li.c.id,
         li.c.rel_id,
+        li.c.id,
         li.c.description,
         li.c.long_description,
         li.c.qty,
@@ -407,58 +437,44 @@ def _load_lines(
     ]
     if optional:
         line_cols += [li.c.is_optional, li.c.is_selected]
-    line_stmt = sa.select(*line_cols).where(li.c.rel_type == rel_type)
+    line_stmt = (
+        sa.select(*line_cols)
+        .where(li.c.rel_type == rel_type)
+        .order_by(li.c.rel_id, li.c.item_order, li.c.id)
+    )
     if rel_filter is not None:
         tax_stmt = tax_stmt.where(rel_filter(tx.c.rel_id))
         line_stmt = line_stmt.where(rel_filter(li.c.rel_id))
 
-    # LineTax records and per-line tuples are immutable: share equal ones.
-    tax_cache: dict[tuple[str, Decimal], LineTax] = {}
-    taxes_by_line: dict[int, list[LineTax]] = {}
-    money = sqlite_decimal if conn.dialect.name == "sqlite" else _same
-    for _, itemid, name, rate in sorted(
-        _raw_rows(conn, tax_stmt), key=_by_item_then_id
-    ):
-        key = (name, rate)
-        line_tax = tax_cache.get(key)
-        if line_tax is None:
-            line_tax = tax_cache[key] = LineTax(name, money(rate))
-        bucket = taxes_by_line.get(itemid)
-        if bucket is None:
-            taxes_by_line[itemid] = [line_tax]
-        else:
-            bucket.append(line_tax)
-    tuple_cache: dict[tuple[LineTax, ...], tuple[LineTax, ...]] = {}
+    money = _money_memo(conn)
+    tax_rows = _raw_rows(conn, tax_stmt)
     line_taxes: dict[int, tuple[LineTax, ...]] = {}
-    for itemid, bucket in taxes_by_line.items():
-        as_tuple = tuple(bucket)
-        line_taxes[itemid] = tuple_cache.setdefault(as_tuple, as_tuple)
+    if tax_rows:
+        items, names, rates = zip(*tax_rows, strict=True)
+        line_taxes = _packed.group_taxes(items, names, rates, money)
 
-    no_taxes: tuple[LineTax, ...] = ()
-    by_doc: dict[int, list[Line]] = {}
-    current_id = None
-    current: list[Line] = []
-    get_taxes = line_taxes.get
-    for row in sorted(_raw_rows(conn, line_stmt), key=_line_order):
-        rel_id = row[1]
-        if rel_id != current_id:
-            current = by_doc.setdefault(rel_id, [])
-            current_id = rel_id
-        current.append(
-            Line(
-                row[0],
-                row[2] or "",
-                row[3],
-                money(row[4]),
-                money(row[5]),
-                row[6],
-                row[7] or 0,
-                get_taxes(row[0], no_taxes),
-                bool(row[8]) if optional else False,
-                bool(row[9]) if optional else True,
-            )
-        )
-    return by_doc
+    rows = _raw_rows(conn, line_stmt)
+    if not rows:
+        return {}
+    cols = list(zip(*rows, strict=True))
+    ids = cols[1]
+    lines = build_records(
+        Line,
+        len(rows),
+        [
+            ids,
+            [desc or "" for desc in cols[2]],
+            cols[3],
+            map(money, cols[4]),
+            map(money, cols[5]),
+            cols[6],
+            [order or 0 for order in cols[7]],
+            map(line_taxes.get, ids, repeat(())),
+            map(bool, cols[8]) if optional else repeat(False),
+            map(bool, cols[9]) if optional else repeat(True),
+        ],
+    )
+    return _packed.group_runs(cols[0], lines)
 
 
 # ------------------------------------------------------------------------- invoices
@@ -522,18 +538,19 @@ def read_invoices(
         db, changed_since, after_id, date_from, statuses, customer_id
     )
     id_list = None if ids is None else sorted(set(ids))
-    with db.engine.connect() as conn:
+    with _gc_paused(), db.engine.connect() as conn:
         currencies = _currency_map(conn, db)
         padding = number_padding(conn, db)
         if db.is_mysql and db.packed_reads:
-            rows, lines = _invoice_data_packed(conn, db, id_list, conds, limit)
-        else:
-            rows, lines = _invoice_data_plain(conn, db, id_list, conds, limit)
-    return [_invoice(r, currencies, padding, lines) for r in rows]
+            return _invoices_packed(
+                conn, db, id_list, conds, limit, currencies, padding
+            )
+        rows, lines = _invoice_data_plain(conn, db, id_list, conds, limit)
+        return _plain_invoices(conn, rows, currencies, padding, lines)
 
 
 def _invoice_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
-    """The invoice columns _invoice reads, in its positional order."""
+    """The invoice columns _assemble_invoices reads, in its positional order."""
     inv = db.tables.invoices
     cols = [
         inv.c.id,
@@ -561,7 +578,7 @@ def _invoice_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
     return sa.select(*cols).order_by(inv.c.id)
 
 
-InvoiceData = tuple[list[Sequence[object]], dict[int, list[Line]]]
+InvoiceData = tuple[list[Sequence[object]], dict[int, tuple[Line, ...]]]
 
 
 def _invoice_data_plain(
@@ -571,127 +588,187 @@ def _invoice_data_plain(
     conds: list[sa.ColumnElement[bool]],
     limit: int | None,
 ) -> InvoiceData:
-    """Invoice rows and their lines, one row per line and per line tax."""
+    """Raw invoice rows (driver tuples) and their lines, one row per line and tax."""
     inv = db.tables.invoices
     stmt = _invoice_select(db).where(*conds)
     if limit is not None:
         stmt = stmt.limit(limit)
     rows: list[Sequence[object]] = []
-    lines: dict[int, list[Line]] = {}
+    lines: dict[int, tuple[Line, ...]] = {}
     if ids is None and limit is None:
-        rows = list(conn.execute(stmt).all())
+        rows = list(_raw_rows(conn, stmt))
         sub = sa.select(inv.c.id).where(*conds) if conds else None
         lines = _load_lines(
             conn, db, REL_INVOICE, None if sub is None else (lambda c: c.in_(sub))
         )
         return rows, lines
     if ids is None:
-        rows = list(conn.execute(stmt).all())
+        rows = list(_raw_rows(conn, stmt))
         ids = [r[0] for r in rows]
         fetch_rows = False
     else:
         fetch_rows = True
     for chunk in _chunks(ids):
         if fetch_rows:
-            rows.extend(conn.execute(stmt.where(inv.c.id.in_(chunk))).all())
+            rows.extend(_raw_rows(conn, stmt.where(inv.c.id.in_(chunk))))
         lines.update(_load_lines(conn, db, REL_INVOICE, lambda c, ch=chunk: c.in_(ch)))
-    rows.sort(key=lambda r: r[0])
+    rows.sort(key=itemgetter(0))
     return rows, lines
 
 
-def _invoice_data_packed(
+def _plain_invoices(
+    conn: sa.Connection,
+    rows: Sequence[Sequence[object]],
+    currencies: dict[int, Currency],
+    padding: int,
+    lines: dict[int, tuple[Line, ...]],
+) -> list[Invoice]:
+    """Invoices from raw rows of _invoice_select, converting the driver's types."""
+    if not rows:
+        return []
+    cols: list[Sequence[object]] = list(zip(*rows, strict=True))
+    if len(cols) < 20:
+        cols.append([None] * len(rows))
+    or_zero = _money_memo(conn, ZERO)
+    if _is_sqlite(conn):
+        # SQLAlchemy's SQLite Date/DateTime processors are date(time).fromisoformat.
+        days = _packed.Memo(date.fromisoformat, {None: None}).__getitem__
+        cols[5] = list(map(days, cols[5]))
+        cols[6] = list(map(days, cols[6]))
+        cols[18] = [None if v is None else datetime.fromisoformat(v) for v in cols[18]]
+        for index in (8, 9, 10):  # NOT NULL: sqlite_decimal without the None case
+            cols[index] = list(
+                map(Decimal.quantize, map(Decimal, map(str, cols[index])), repeat(CENT))
+            )
+    cols[2] = [v or "" for v in cols[2]]
+    cols[11] = list(map(or_zero, cols[11]))
+    cols[12] = list(map(or_zero, cols[12]))
+    cols[13] = list(map(or_zero, cols[13]))
+    cols[14] = [v or "" for v in cols[14]]
+    cols[15] = [1 if v is None else v for v in cols[15]]
+    return _assemble_invoices(cols, currencies, padding, lines)
+
+
+def _invoices_packed(
     conn: sa.Connection,
     db: PerfexDB,
     ids: list[int] | None,
     conds: list[sa.ColumnElement[bool]],
     limit: int | None,
-) -> InvoiceData:
-    """Invoice rows and lines through the MySQL packed fast path (see _packed)."""
-    inv = db.tables.invoices
-    _packed.prepare(conn)
-    stmt = _packed.header_select(db).where(*conds)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows: list[Sequence[object]] = []
-    unsafe_rows: list[int] = []
-    lines: dict[int, list[Line]] = {}
-    unsafe_lines: set[int] = set()
-    if ids is None and limit is None:
-        rows, unsafe_rows = _packed.parse_headers(conn.execute(stmt).all())
-        sub = sa.select(inv.c.id).where(*conds) if conds else None
-        lines, unsafe_lines = _packed.load_lines(
-            conn, db, REL_INVOICE, None if sub is None else (lambda c: c.in_(sub))
-        )
-    else:
-        if ids is None:
-            raw = conn.execute(stmt).all()
-            ids = [r[0] for r in raw]
-            rows, unsafe_rows = _packed.parse_headers(raw)
-            fetch_rows = False
-        else:
-            fetch_rows = True
-        for chunk in _chunks(ids):
-            if fetch_rows:
-                part, bad = _packed.parse_headers(
-                    conn.execute(stmt.where(inv.c.id.in_(chunk))).all()
-                )
-                rows.extend(part)
-                unsafe_rows.extend(bad)
-            part_lines, bad_lines = _packed.load_lines(
-                conn, db, REL_INVOICE, lambda c, ch=chunk: c.in_(ch)
-            )
-            lines.update(part_lines)
-            unsafe_lines |= bad_lines
-    # Documents whose text contains the separators: read them the plain way.
-    for chunk in _chunks(unsafe_rows):
-        rows.extend(conn.execute(_invoice_select(db).where(inv.c.id.in_(chunk))).all())
-    for chunk in _chunks(unsafe_lines):
-        lines.update(_load_lines(conn, db, REL_INVOICE, lambda c, ch=chunk: c.in_(ch)))
-    if unsafe_rows or ids is not None:
-        rows.sort(key=lambda r: r[0])
-    return rows, lines
-
-
-def _invoice(
-    r: Sequence[object],
     currencies: dict[int, Currency],
     padding: int,
-    lines: dict[int, list[Line]],
-) -> Invoice:
-    """An Invoice from a row in _invoice_select's order (formatted_number last)."""
-    status = r[15] if r[15] is not None else 1
-    formatted = r[19] if len(r) > 19 else None
-    if not formatted:
-        formatted = format_invoice_number(
-            r[1],
-            r[2],
-            r[3],
-            r[5],
-            status,
-            padding,
+) -> list[Invoice]:
+    """Invoices through the MySQL packed fast path (see _packed)."""
+    inv = db.tables.invoices
+    _packed.prepare(conn)
+    if limit is not None and ids is None:
+        # A page: find its ids, then read them like an explicit id list.
+        stmt = sa.select(inv.c.id).where(*conds).order_by(inv.c.id).limit(limit)
+        ids = [r[0] for r in _raw_rows(conn, stmt)]
+        conds = []
+    rounds: list[tuple[list[sa.ColumnElement[bool]], RelFilter]] = []
+    if ids is None:
+        sub = sa.select(inv.c.id).where(*conds) if conds else None
+        rounds.append((conds, None if sub is None else (lambda c: c.in_(sub))))
+    else:
+        for chunk in _chunks(ids):
+            rounds.append(([inv.c.id.in_(chunk)], lambda c, ch=chunk: c.in_(ch)))
+    invoices: list[Invoice] = []
+    resorted = False
+    for round_conds, rel_filter in rounds:
+        taxes: dict[int, tuple[LineTax, ...]] = {}
+        unsafe_lines = _packed.parse_taxes(
+            _raw_rows(conn, _packed.tax_select(db, REL_INVOICE, rel_filter)), taxes
         )
-    return Invoice(
-        r[0],
-        r[1],
-        r[2] or "",
-        r[3],
-        formatted,
-        r[4],
-        r[5],
-        r[6],
-        _currency(currencies, r[7]),
-        r[8],
-        r[9],
-        r[10],
-        r[11] if r[11] is not None else ZERO,
-        r[12] if r[12] is not None else ZERO,
-        r[13] if r[13] is not None else ZERO,
-        r[14] or "",
-        status,
-        r[16],
-        r[17],
-        r[18],
-        tuple(lines.get(r[0], ())),
+        lines = _packed.parse_lines(
+            _raw_rows(conn, _packed.line_select(db, REL_INVOICE, rel_filter)),
+            taxes,
+            unsafe_lines,
+        )
+        cols, unsafe_rows = _packed.parse_headers(
+            _raw_rows(conn, _packed.header_select(db, round_conds))
+        )
+        # Buckets with a separator in some text (or cut short): read them plainly.
+        for bucket in sorted(unsafe_lines):
+            low, high = _packed.bucket_range(bucket)
+            lines.update(
+                _load_lines(
+                    conn,
+                    db,
+                    REL_INVOICE,
+                    lambda c, lo=low, hi=high, f=rel_filter: sa.and_(
+                        c >= lo, c < hi, *(() if f is None else (f(c),))
+                    ),
+                )
+            )
+        part = _assemble_invoices(cols, currencies, padding, lines)
+        for bucket in sorted(unsafe_rows):
+            low, high = _packed.bucket_range(bucket)
+            stmt = _invoice_select(db).where(
+                *round_conds, inv.c.id >= low, inv.c.id < high
+            )
+            part += _plain_invoices(
+                conn, _raw_rows(conn, stmt), currencies, padding, lines
+            )
+            resorted = True
+        invoices += part
+    if resorted:
+        invoices.sort(key=attrgetter("id"))
+    return invoices
+
+
+def _assemble_invoices(
+    cols: Sequence[Sequence[object]],
+    currencies: dict[int, Currency],
+    padding: int,
+    lines: dict[int, tuple[Line, ...]],
+) -> list[Invoice]:
+    """Invoices from columns in _invoice_select's order (formatted_number last).
+
+    The columns hold final values (prefix and discount_type '' for NULL, money
+    ZERO for NULL, status 1 for NULL); an empty formatted number is computed.
+    """
+    ids = cols[0]
+    count = len(ids)
+    formatted = cols[19]
+    if not all(formatted):
+        formatted = [
+            text
+            or format_invoice_number(
+                number, prefix, number_format, day, status, padding
+            )
+            for text, number, prefix, number_format, day, status in zip(
+                formatted, cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
+            )
+        ]
+    for currency_id in set(cols[7]):
+        _currency(currencies, currency_id)  # unknown ids get an empty record
+    return build_records(
+        Invoice,
+        count,
+        [
+            ids,
+            cols[1],
+            cols[2],
+            cols[3],
+            formatted,
+            cols[4],
+            cols[5],
+            cols[6],
+            map(currencies.__getitem__, cols[7]),
+            cols[8],
+            cols[9],
+            cols[10],
+            cols[11],
+            cols[12],
+            cols[13],
+            cols[14],
+            cols[15],
+            cols[16],
+            cols[17],
+            cols[18],
+            map(lines.get, ids, repeat(())),
+        ],
     )
 
 

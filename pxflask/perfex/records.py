@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
+from typing import TypeVar
+
+R = TypeVar("R")
 
 # tblinvoices.status
 INVOICE_UNPAID = 1
@@ -278,3 +284,42 @@ class Staff:
     def full_name(self) -> str:
         """First and last name."""
         return f"{self.firstname} {self.lastname}".strip()
+
+
+# ------------------------------------------------------------------ bulk building
+# A frozen dataclass's __init__ sets each field through object.__setattr__ in Python,
+# which dominates bulk reads. build_records makes the same records (same class,
+# fields, equality, hash) column by column with each slot's setter, in C loops.
+
+_new = object.__new__
+_consume = deque(maxlen=0).extend
+_SETTERS: dict[type, tuple[Callable[[object, object], None], ...]] = {}
+
+
+def _slot_setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
+    """The slot setters of a frozen slotted dataclass, in field order (cached)."""
+    found = _SETTERS.get(cls)
+    if found is None:
+        found = _SETTERS[cls] = tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+    return found
+
+
+def build_records(
+    cls: type[R], count: int, columns: Sequence[Iterable[object]]
+) -> list[R]:
+    """count records of a frozen slotted dataclass from one iterable per field.
+
+    Columns come in field order, each yielding at least count values; every field
+    must be given (defaults do not apply).
+    """
+    setters = _slot_setters(cls)
+    if len(columns) != len(setters):
+        raise TypeError(f"{cls.__name__} has {len(setters)} fields, not {len(columns)}")
+    records = list(map(_new, repeat(cls, count)))
+    for setter, column in zip(setters, columns, strict=True):
+        _consume(map(setter, records, column))
+    if records:  # a short column leaves the last record's slot unset: fail loudly
+        last = records[-1]
+        for f in fields(cls):
+            getattr(last, f.name)
+    return records
