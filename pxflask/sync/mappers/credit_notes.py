@@ -20,16 +20,15 @@ from pxflask.perfex.records import (
     Line,
 )
 
-from .common import HUNDRED, ZERO, Mapped, dec, decimals_needed, round2, skipped
+from .common import HUNDRED, ZERO, Mapped, dec, round2, skipped
 from .invoices import (
-    ROUNDING_SLACK,
     InvoiceContext,
     _extra_line,
     _line_net,
     _percent_text,
     allocate,
+    finish_document,
     line_description,
-    xero_invoice_total,
 )
 from .taxes import tax_key
 
@@ -98,22 +97,7 @@ def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> M
         "LineAmountTypes": "Exclusive",
         "LineItems": items,
     }
-    difference = target - xero_invoice_total(payload, rates)
-    if difference:
-        items.append(
-            _extra_line("Rounding", difference, ctx.rounding_account, ctx.no_tax_type)
-        )
-        if abs(difference) > ROUNDING_SLACK * (len(counted) + 1):
-            notes.append(
-                f"rounding line {difference} is larger than per-line rounding explains"
-                " (stored total differs from the lines)"
-            )
-    if not items:
-        items.append(
-            _extra_line("(no billable lines)", ZERO, ctx.sales_account, ctx.no_tax_type)
-        )
-    unitdp4 = any(decimals_needed(dec(i["UnitAmount"])) > 2 for i in items)
-    return Mapped(key=key, payload=payload, unitdp4=unitdp4, notes=tuple(notes))
+    return finish_document(key, payload, target, rates, len(counted), ctx, notes)
 
 
 def _discount(

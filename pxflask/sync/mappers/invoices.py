@@ -220,12 +220,26 @@ def map_invoice(invoice: Invoice, contact_id: str, ctx: InvoiceContext) -> Mappe
         "LineAmountTypes": "Exclusive",
         "LineItems": items,
     }
+    return finish_document(key, payload, target, rates, len(counted), ctx, notes)
+
+
+def finish_document(
+    key: str,
+    payload: dict[str, Any],
+    target: Decimal,
+    rates: Mapping[str, Decimal],
+    counted_lines: int,
+    ctx: InvoiceContext,
+    notes: list[str],
+) -> Mapped:
+    """Add the rounding line Xero's total needs to hit target; wrap as Mapped."""
+    items = payload["LineItems"]
     difference = target - xero_invoice_total(payload, rates)
     if difference:
         items.append(
             _extra_line("Rounding", difference, ctx.rounding_account, ctx.no_tax_type)
         )
-        if abs(difference) > ROUNDING_SLACK * (len(counted) + 1):
+        if abs(difference) > ROUNDING_SLACK * (counted_lines + 1):
             notes.append(
                 f"rounding line {difference} is larger than per-line rounding explains"
                 " (stored total differs from the lines)"
