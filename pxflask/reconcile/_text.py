@@ -38,6 +38,7 @@ __all__ = [
 
 _MAX_FAST_BYTES = 256
 _MULT = np.uint64(0x9E3779B97F4A7C15)
+_ROWS_PER_STEP = 1 << 15
 STR_DTYPE = pd.StringDtype(na_value=np.nan)
 _COMBINED: ContextVar[dict[int, tuple[pa.ChunkedArray, pa.Array]] | None] = ContextVar(
     "_COMBINED", default=None
@@ -159,10 +160,14 @@ def _words(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, np.ndar
 def _hash(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """One 64-bit hash per string from its word columns."""
     h = lengths.astype(np.uint64) * _MULT
-    for j in range(words.shape[0]):
-        h ^= words[j]
-        h *= _MULT
-        h ^= h >> np.uint64(29)
+    step = _ROWS_PER_STEP
+    for lo in range(0, len(h), step):
+        # a block of rows at a time: its words stay in cache across the columns
+        part, cols = h[lo : lo + step], words[:, lo : lo + step]
+        for j in range(cols.shape[0]):
+            part ^= cols[j]
+            part *= _MULT
+            part ^= part >> np.uint64(29)
     return h
 
 
@@ -241,11 +246,24 @@ def _codes(arrays: list[pa.Array]) -> np.ndarray:
         joined = pd.Series(str_array(pa.concat_arrays(arrays)))
         codes, _ = pd.factorize(joined)
         return codes.astype(np.int64)
+    missing = np.zeros(n, bool)
+    row = 0
+    for a in arrays:
+        if a.null_count:
+            missing[row : row + len(a)] = a.is_null().to_numpy(zero_copy_only=False)
+        row += len(a)
+    words, lengths = _text_words(arrays, n, width)
+    return _group_codes(words, lengths, missing)
+
+
+def _text_words(
+    arrays: list[pa.Array], n: int, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n, w) uint64 words of the zero-padded bytes of the arrays, and lengths."""
     n_words = max(1, -(-width // 8))
     mat = np.zeros((n, n_words * 8), np.uint8)
     words = mat.view("<u8")  # (n, n_words), row-major
     lengths = np.empty(n, np.int64)
-    missing = np.zeros(n, bool)
     row = 0
     for a in arrays:
         offsets, data = _buffers(a)
@@ -258,18 +276,25 @@ def _codes(arrays: list[pa.Array]) -> np.ndarray:
                 _padded(data, n_words), offsets[:-1], lengths[row : row + m], n_words
             )
             words[row : row + m] = cols.T
-        if a.null_count:
-            missing[row : row + m] = a.is_null().to_numpy(zero_copy_only=False)
         row += m
+    return words, lengths
+
+
+def _group_codes(
+    words: np.ndarray, lengths: np.ndarray, missing: np.ndarray
+) -> np.ndarray:
+    """Codes of equal rows of (words, length): hash, sort, check neighbours."""
+    n, n_words = words.shape
     hashes = _hash(words.T, lengths)
     n_bits = _bits(n)
     order, _, start = _sorted_groups(hashes >> np.uint64(n_bits), n_bits)
     del hashes
     sl = lengths[order]
     same = sl[1:] == sl[:-1]
-    for j in range(n_words):
-        sc = words[:, j][order]
-        same &= sc[1:] == sc[:-1]
+    for lo in range(0, n - 1, _ROWS_PER_STEP):
+        # whole rows gathered at once: one random access per row, not per word
+        rows = words[order[lo : lo + _ROWS_PER_STEP + 1]]
+        same[lo : lo + len(rows) - 1] &= (rows[1:] == rows[:-1]).all(axis=1)
     clash = ~start[1:] & ~same
     if clash.any():
         _split_clashes(start, clash, order, words.T, lengths)

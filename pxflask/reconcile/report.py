@@ -7,6 +7,7 @@ All money in the report frames is integer cents in ``*_cents`` columns (nullable
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -15,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pxflask.reconcile._memory import array_memory
 from pxflask.reconcile._text import (
     STR_DTYPE,
     codes_unique,
@@ -687,6 +689,34 @@ def reconcile(
     invoices dated within it.
     """
     tol = tolerance_cents(tolerance)
+    with array_memory(), ThreadPoolExecutor(1, "pxflask-totals") as pool:
+        return _reconcile(
+            pool,
+            perfex_invoices,
+            xero_invoices,
+            perfex_payments,
+            xero_payments,
+            links,
+            tolerance,
+            tol,
+            date_from,
+            date_to,
+        )
+
+
+def _reconcile(
+    pool: ThreadPoolExecutor,
+    perfex_invoices: pd.DataFrame,
+    xero_invoices: pd.DataFrame,
+    perfex_payments: pd.DataFrame | None,
+    xero_payments: pd.DataFrame | None,
+    links: pd.DataFrame | None,
+    tolerance: Decimal | str | int,
+    tol: int,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> ReconciliationReport:
+    """The body of ``reconcile``; the totals are summed on ``pool`` meanwhile."""
     p_inv = validate_frame(perfex_invoices, PERFEX_INVOICES)
     x_inv = validate_frame(xero_invoices, XERO_INVOICES, check_key=False)
     p_pay = validate_frame(
@@ -699,6 +729,12 @@ def reconcile(
         check_key=False,
     )
     lk = None if links is None else validate_frame(links, LINKS)
+    # numpy and Arrow release the GIL in their kernels: the totals overlap the match
+    totals = pool.submit(
+        _side_totals,
+        _window(p_inv, date_from, date_to),
+        _window(x_inv, date_from, date_to),
+    )
     ids = xero_ids(x_inv, x_pay, lk)
     _check_key(x_inv, XERO_INVOICES, ids.invoice)
     _check_key(x_pay, XERO_PAYMENTS, ids.payment)
@@ -726,9 +762,7 @@ def reconcile(
     summary = pd.DataFrame(rows_i + rows_p)
     summary_by_currency = _pieces_frame(pieces_i + pieces_p)
 
-    by_month, by_currency, by_customer = _side_totals(
-        _window(p_inv, date_from, date_to), _window(x_inv, date_from, date_to)
-    )
+    by_month, by_currency, by_customer = totals.result()
     return ReconciliationReport(
         invoices=invoices,
         payments=payments,
