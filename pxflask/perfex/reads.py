@@ -13,6 +13,7 @@ import gc
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -676,18 +677,22 @@ def _invoices_packed(
     invoices: list[Invoice] = []
     resorted = False
     for round_conds, rel_filter in rounds:
-        taxes: dict[int, tuple[LineTax, ...]] = {}
-        unsafe_lines = _packed.parse_taxes(
-            _raw_rows(conn, _packed.tax_select(db, REL_INVOICE, rel_filter)), taxes
-        )
-        lines = _packed.parse_lines(
-            _raw_rows(conn, _packed.line_select(db, REL_INVOICE, rel_filter)),
-            taxes,
-            unsafe_lines,
-        )
-        cols, unsafe_rows = _packed.parse_headers(
-            _raw_rows(conn, _packed.header_select(db, round_conds))
-        )
+        # One connection, one transaction: a second thread sends the three queries
+        # in turn while this one parses the answers already in (the server packs
+        # the lines while Python splits the taxes, and so on).
+        with ThreadPoolExecutor(1, "pxflask-perfex-fetch") as fetch:
+            tax_rows, line_rows, header_rows = (
+                fetch.submit(_raw_rows, conn, stmt)
+                for stmt in (
+                    _packed.tax_select(db, REL_INVOICE, rel_filter),
+                    _packed.line_select(db, REL_INVOICE, rel_filter),
+                    _packed.header_select(db, round_conds),
+                )
+            )
+            taxes: dict[int, tuple[LineTax, ...]] = {}
+            unsafe_lines = _packed.parse_taxes(tax_rows.result(), taxes)
+            lines = _packed.parse_lines(line_rows.result(), taxes, unsafe_lines)
+            cols, unsafe_rows = _packed.parse_headers(header_rows.result())
         # Buckets with a separator in some text (or cut short): read them plainly.
         for bucket in sorted(unsafe_lines):
             low, high = _packed.bucket_range(bucket)
