@@ -38,9 +38,15 @@ class BankTransactions(Resource):
         if bank is None or bank["Type"] != "BANK":
             raise Invalid("A valid BankAccount must be specified.")
         contact = resolve_contact(ctx, raw.get("Contact"), tx_type == "RECEIVE")
-        currency = raw.get("CurrencyCode") or bank.get("CurrencyCode")
+        bank_currency = bank.get("CurrencyCode") or ctx.tenant.base_currency
+        currency = raw.get("CurrencyCode") or bank_currency
         if currency not in ctx.tenant.currencies:
             raise Invalid(f"Organisation is not subscribed to currency {currency}")
+        if currency != bank_currency:
+            raise Invalid(
+                f"The currency {currency} does not match the currency "
+                f"{bank_currency} of the bank account."
+            )
         lat = raw.get("LineAmountTypes") or "Exclusive"
         lines, totals = build_lines(ctx, raw.get("LineItems"), tx_type, lat, True)
         if not lines:

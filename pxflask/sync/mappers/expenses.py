@@ -1,0 +1,157 @@
+"""Perfex expenses -> Xero "spend money" bank transactions, totals equal to the cent.
+
+Perfex stores an expense's net `amount`; its taxes (`tax`, `tax2`, by reference to
+tbltaxes) are both computed on that net and the total is rounded once:
+total = round2(amount + amount x rate1/100 + amount x rate2/100). Xero gets one
+line (Quantity 1, UnitAmount = amount, Exclusive) with the one TaxType the
+invoices use for that combination of taxes, so Xero's total is amount +
+round2(amount x combined rate/100): the same. Only when the Xero rate differs from
+Perfex's (a mapped rate with another percentage) does a "Rounding" line make up
+the cents, as for invoices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pxflask.perfex.records import Expense
+
+from .common import HUNDRED, ZERO, Mapped, clip, dec, round2, skipped, strip_html
+from .invoices import DESCRIPTION_MAX, InvoiceContext, finish_document
+
+DEFAULT_CONTACT = "Perfex expenses"
+CONTACT_NAME_MAX = 255
+REFERENCE_MAX = 255
+
+
+@dataclass(frozen=True)
+class ExpenseTargets:
+    """Where one expense goes in Xero, as the step resolved it (None: unmapped)."""
+
+    account_code: str | None
+    bank_code: str | None
+    contact: dict[str, str] | None
+    tax_type: str
+    tax_rate: Decimal = ZERO
+    """The rate Xero applies for tax_type."""
+    bank_currency: str | None = None
+    problem: str | None = None
+    """A reason found while resolving (tax, customer, account) that stops it."""
+
+
+@dataclass(frozen=True)
+class ExpenseContext:
+    """What the expense mapper needs besides the expense and its targets."""
+
+    rounding_account: str = "860"
+    no_tax_type: str = "NONE"
+
+
+def expense_total(amount: Decimal, rates: Iterable[Decimal]) -> Decimal:
+    """Perfex's expense total: net plus each tax on the net, rounded once."""
+    net = dec(amount)
+    return round2(net + sum((net * dec(r) / HUNDRED for r in rates), ZERO))
+
+
+def expense_marker(expense_id: int) -> str:
+    """The text on the Xero line that names the Perfex expense (a look-up key)."""
+    return f"(Perfex expense {expense_id})"
+
+
+def expense_reference(expense: Expense) -> str:
+    """The Xero Reference: the expense's reference number, else its name."""
+    text = (expense.reference_no or "").strip() or (expense.name or "").strip()
+    return clip(text or f"Perfex expense {expense.id}", REFERENCE_MAX)
+
+
+def expense_description(expense: Expense, category_name: str | None) -> str:
+    """Name (or category) and note, then the Perfex marker; at most 4,000."""
+    parts = [
+        strip_html(expense.name) or (category_name or "").strip() or "Expense",
+        strip_html(expense.note),
+    ]
+    marker = expense_marker(expense.id)
+    text = clip(" - ".join(p for p in parts if p), DESCRIPTION_MAX - len(marker) - 1)
+    return f"{text} {marker}"
+
+
+def contact_by_name(name: str | None) -> dict[str, str]:
+    """The fixed expense contact, by name (Xero matches or creates it)."""
+    return {"Name": clip((name or "").strip() or DEFAULT_CONTACT, CONTACT_NAME_MAX)}
+
+
+def map_expense(
+    expense: Expense,
+    targets: ExpenseTargets,
+    perfex_rates: Iterable[Decimal],
+    ctx: ExpenseContext,
+    category_name: str | None = None,
+) -> Mapped:
+    """Map a Perfex expense to a Xero SPEND bank transaction (or a skip reason)."""
+    key = str(expense.id)
+    if targets.problem:
+        return skipped(key, targets.problem)
+    if not targets.account_code:
+        return skipped(
+            key,
+            f"expense category {expense.category_id} has no Xero account (pull"
+            " expense categories from Xero, or set"
+            f" expense_account.{expense.category_id})",
+        )
+    if not targets.bank_code:
+        mode = expense.payment_mode or "default"
+        return skipped(
+            key,
+            f"no Xero bank account for payment mode {expense.payment_mode!r}"
+            f" (set payment_account.{mode} or payment_account.default)",
+        )
+    if targets.contact is None:
+        return skipped(key, "no Xero contact for the expense")
+    currency = expense.currency.code
+    if targets.bank_currency and targets.bank_currency != currency:
+        return skipped(
+            key,
+            f"the expense is in {currency} but bank account {targets.bank_code} is"
+            f" in {targets.bank_currency}: Xero spends money in the bank account's"
+            f" currency; map payment mode {expense.payment_mode or 'default'} to a"
+            f" {currency} bank account",
+        )
+    amount = round2(dec(expense.amount))
+    if amount <= 0:
+        return skipped(key, f"amount {amount} is not positive")
+    payload: dict[str, Any] = {
+        "Type": "SPEND",
+        "Contact": dict(targets.contact),
+        "BankAccount": {"Code": targets.bank_code},
+        "Date": expense.date.isoformat(),
+        "Reference": expense_reference(expense),
+        "CurrencyCode": currency,
+        "Status": "AUTHORISED",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [
+            {
+                "Description": expense_description(expense, category_name),
+                "Quantity": Decimal(1),
+                "UnitAmount": amount,
+                "AccountCode": targets.account_code,
+                "TaxType": targets.tax_type,
+            }
+        ],
+    }
+    rates = {targets.tax_type: dec(targets.tax_rate), ctx.no_tax_type: ZERO}
+    finish = InvoiceContext(
+        sales_account=targets.account_code,
+        rounding_account=ctx.rounding_account,
+        resolve_tax=_no_resolver,
+        no_tax_type=ctx.no_tax_type,
+    )
+    target = expense_total(amount, perfex_rates)
+    return finish_document(key, payload, target, rates, 1, finish, [])
+
+
+def _no_resolver(key: Any) -> str:
+    """Expenses resolve their tax before mapping; never called."""
+    raise AssertionError(f"unexpected tax resolution for {key!r}")
