@@ -28,6 +28,8 @@ ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9._-]{1,10}$")
 CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 PAYMENT_KEY = re.compile(r"^payment_account\.(default|\d+|[a-z][a-z0-9_]{1,38})$")
 TAX_KEY = re.compile(r"^tax_rate\.\d+$")
+EXPENSE_ACCOUNT_KEY = re.compile(r"^expense_account\.\d+$")
+EXPENSE_TAX_KEY = re.compile(r"^expense_tax_rate\.\d+$")
 
 
 class InvalidSetting(ValueError):
@@ -55,6 +57,23 @@ def _choice(*options: str) -> Callable[[str], str]:
         return value
 
     return check
+
+
+def _switch(value: str) -> str:
+    """On or off: yes/no (also on/off, true/false, 1/0), stored as yes or no."""
+    word = value.lower()
+    if word in ("yes", "on", "true", "1"):
+        return "yes"
+    if word in ("no", "off", "false", "0"):
+        return "no"
+    raise InvalidSetting(f"{value!r} is not one of: yes, no (or on, off)")
+
+
+def _contact_name(value: str) -> str:
+    """A Xero contact name: 1 to 255 characters."""
+    if not value or len(value) > 255:
+        raise InvalidSetting("a contact name has 1 to 255 characters")
+    return value
 
 
 def _schedule(value: str) -> str:
@@ -122,6 +141,8 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "entities": (_entities, ",".join(DEFAULT_ENTITIES)),
     "legacy_scopes": (_choice("no", "yes"), "no"),
     "watch_interval": (_seconds_interval, "30"),
+    "expense_contact": (_contact_name, "Perfex expenses"),
+    "payments_from_xero": (_switch, "yes"),
 }
 
 
@@ -132,11 +153,14 @@ def validate(key: str, value: str) -> str:
         return FIXED_KEYS[key][0](value)
     if PAYMENT_KEY.match(key):
         return _account_code(value) if value else value
-    if TAX_KEY.match(key):
+    if TAX_KEY.match(key) or EXPENSE_TAX_KEY.match(key):
         return _tax_type(value)
+    if EXPENSE_ACCOUNT_KEY.match(key):
+        return _optional_account_code(value)
     raise InvalidSetting(
         f"unknown setting {key!r}; known: {', '.join(FIXED_KEYS)}, "
-        "payment_account.<mode id|gateway id|default>, tax_rate.<perfex tax id>"
+        "payment_account.<mode id|gateway id|default>, tax_rate.<perfex tax id>, "
+        "expense_account.<category id>, expense_tax_rate.<perfex tax id>"
     )
 
 

@@ -30,6 +30,7 @@ FORM_KEYS = (
     "rounding_account",
     "payment_account.default",
     "drafts",
+    "payments_from_xero",
     "sync_mode",
     "schedule",
     "watch_interval",

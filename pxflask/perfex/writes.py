@@ -219,3 +219,123 @@ def insert_payment(
         if update_status:
             _refresh_status(conn, db, invoice_id, today or date.today())
     return payment_id
+
+
+class PaymentRefused(ValueError):
+    """Perfex cannot take this payment: the invoice is gone, not open or not due."""
+
+
+def find_payment(
+    conn: sa.Connection, db: PerfexDB, invoice_id: int, transaction_id: str
+) -> int | None:
+    """The id of the invoice's payment with this transaction id, or None."""
+    pay = db.tables.invoicepaymentrecords
+    found = conn.execute(
+        sa.select(pay.c.id)
+        .where(pay.c.invoiceid == invoice_id, pay.c.transactionid == transaction_id)
+        .order_by(pay.c.id)
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def record_payment_once(
+    db: PerfexDB,
+    invoice_id: int,
+    amount: Decimal,
+    on: date,
+    mode: str | int | None,
+    *,
+    transaction_id: str,
+    note: str | None = None,
+    today: date | None = None,
+) -> tuple[int, bool]:
+    """Record a payment unless the invoice has one with this transaction id.
+
+    Returns (payment id, created). In one transaction with the invoice row locked:
+    an existing row with the transaction id is returned as is; a draft, cancelled
+    or missing invoice, or an amount above what is due, raises PaymentRefused.
+    The invoice's status is refreshed the way Perfex does after a payment.
+    """
+    amount = round_money(Decimal(amount))
+    if amount <= ZERO:
+        raise PaymentRefused(f"amount {amount} is not positive")
+    inv, pay, cr = (
+        db.tables.invoices,
+        db.tables.invoicepaymentrecords,
+        db.tables.credits,
+    )
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            sa.select(inv.c.status, inv.c.total)
+            .where(inv.c.id == invoice_id)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise PaymentRefused(f"invoice {invoice_id} does not exist in Perfex")
+        existing = find_payment(conn, db, invoice_id, transaction_id)
+        if existing is not None:
+            return existing, False
+        if row[0] in (INVOICE_DRAFT, INVOICE_CANCELLED):
+            state = "a draft" if row[0] == INVOICE_DRAFT else "cancelled"
+            raise PaymentRefused(f"invoice {invoice_id} is {state} in Perfex")
+        received = ZERO
+        for table, key in ((pay, pay.c.invoiceid), (cr, cr.c.invoice_id)):
+            total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(table.c.amount), 0)).where(
+                    key == invoice_id
+                )
+            ).scalar()
+            received += Decimal(str(total))
+        due = round_money(Decimal(str(row[1])) - received)
+        if amount > due:
+            raise PaymentRefused(
+                f"amount {amount} is above what is due in Perfex on invoice"
+                f" {invoice_id} ({max(due, ZERO)})"
+            )
+        result = conn.execute(
+            pay.insert().values(
+                invoiceid=invoice_id,
+                amount=amount,
+                paymentmode=None if mode is None else str(mode),
+                paymentmethod=None,
+                date=on,
+                daterecorded=datetime.now().replace(microsecond=0),
+                note=note or "",
+                transactionid=transaction_id,
+            )
+        )
+        payment_id = int(result.inserted_primary_key[0])
+        _refresh_status(conn, db, invoice_id, today or date.today())
+    return payment_id, True
+
+
+def delete_payment(
+    db: PerfexDB,
+    payment_id: int,
+    *,
+    transaction_id: str | None = None,
+    today: date | None = None,
+) -> bool:
+    """Delete a payment and refresh its invoice's status; False when not there.
+
+    With ``transaction_id`` only a row carrying that transaction id is deleted: a
+    row with another one raises PaymentRefused (it is not the payment meant).
+    """
+    pay = db.tables.invoicepaymentrecords
+    with db.engine.begin() as conn:
+        row = conn.execute(
+            sa.select(pay.c.invoiceid, pay.c.transactionid).where(
+                pay.c.id == payment_id
+            )
+        ).first()
+        if row is None:
+            return False
+        if transaction_id is not None and row[1] != transaction_id:
+            raise PaymentRefused(
+                f"payment {payment_id} no longer carries transaction id"
+                f" {transaction_id} in Perfex"
+            )
+        conn.execute(pay.delete().where(pay.c.id == payment_id))
+        _refresh_status(conn, db, int(row[0]), today or date.today())
+    return True

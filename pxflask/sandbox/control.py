@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from .core import current_sandbox, json_response
+from .inject import InjectionError
 
 bp = Blueprint("xero_sandbox_control", __name__, url_prefix="/_sandbox")
 
@@ -72,3 +74,34 @@ def faults() -> Response:
         )
     expired = sb.expire_access_tokens() if body.get("expire_tokens") else 0
     return json_response({"ok": True, "expired_tokens": expired})
+
+
+@bp.post("/payments")
+def make_payment() -> Response:
+    """A payment "typed into Xero": {"invoice_id", "amount", "account_code", "date"}."""
+    body = _body()
+    fields = {"Reference": body["reference"]} if body.get("reference") else {}
+    try:
+        made = current_sandbox().inject.payment(
+            str(body.get("invoice_id") or ""),
+            str(body.get("amount") or "0"),
+            str(body.get("account_code") or "090"),
+            date.fromisoformat(body["date"]) if body.get("date") else None,
+            body.get("tenant_id"),
+            **fields,
+        )
+    except (InjectionError, ValueError) as exc:
+        return json_response({"error": str(exc)}, 400)
+    return json_response(made)
+
+
+@bp.post("/payments/<payment_id>/delete")
+def remove_payment(payment_id: str) -> Response:
+    """Delete a payment in Xero as a user would (the invoice is due again)."""
+    try:
+        gone = current_sandbox().inject.delete_payment(
+            payment_id, _body().get("tenant_id")
+        )
+    except InjectionError as exc:
+        return json_response({"error": str(exc)}, 400)
+    return json_response(gone)

@@ -169,10 +169,10 @@ for _unit in (
     Unit(
         "payments",
         "Payments",
-        PUSH,
+        BOTH,
         ("invoices", "payment-modes"),
         "pxflask.sync.steps.payments",
-        description="tblinvoicepaymentrecords -> Payments",
+        description="tblinvoicepaymentrecords <-> Payments (made in Xero: pulled)",
     ),
     Unit(
         "credit-notes",
@@ -188,9 +188,9 @@ for _unit in (
         "Expenses",
         PUSH,
         ("expense-categories", "taxes", "payment-modes", "customers"),
-        None,
-        built=False,
-        description="tblexpenses -> spend money",
+        "pxflask.sync.steps.expenses",
+        description="tblexpenses -> SPEND bank transactions (spend money)",
+        default=False,
     ),
 ):
     REGISTRY.register(_unit)

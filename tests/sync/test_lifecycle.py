@@ -49,7 +49,7 @@ def xero_invoice(env: Env, invoice_id: int) -> dict:
 
 
 def test_no_change_run_writes_nothing_and_reads_only_modified(env):
-    """A rerun with nothing changed: no write, one If-Modified-Since invoice read."""
+    """A no-change rerun: no write, one If-Modified-Since read of invoices, payments."""
     assert env.sync().ok
     env.sync()  # reads back what the first run changed in Xero
     before = env.calls()
@@ -59,7 +59,8 @@ def test_no_change_run_writes_nothing_and_reads_only_modified(env):
     assert all(r.writes == 0 for r in result.reports)
     assert not [k for k in made if k.split()[0] in ("PUT", "POST")], made
     assert made.get("GET /Invoices", 0) == 1, made
-    assert set(made) <= {"GET /Accounts", "GET /Invoices"}, made
+    assert made.get("GET /Payments", 0) == 1, made  # payments_from_xero (default on)
+    assert set(made) <= {"GET /Accounts", "GET /Invoices", "GET /Payments"}, made
     assert result.report("invoices").unchanged == len(reads.read_invoices(env.perfex))
 
 
@@ -263,7 +264,9 @@ def test_payment_rules_overpayment_unsynced_and_accounts(env):
     before = env.calls()
     again = env.sync()
     assert again.report("payments").skipped == 0
-    assert not [k for k in delta(before, env.calls()) if "Payments" in k]
+    made = delta(before, env.calls())
+    assert not [k for k in made if "Payments" in k and k != "GET /Payments"], made
+    assert made.get("GET /Payments", 0) <= 1, made  # the pull's If-Modified-Since read
     by_mode = {p.id: p.mode for p in reads.read_payments(env.perfex)}
     for key, link in env.links("payments").items():
         if link.state != "synced":

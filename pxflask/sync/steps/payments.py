@@ -1,11 +1,12 @@
-"""Payments: tblinvoicepaymentrecords -> Xero Payments.
+"""Payments: tblinvoicepaymentrecords <-> Xero Payments (push, then pull).
 
 Xero payments cannot be edited: a payment edited in Perfex is deleted in Xero and
 created again; a payment deleted in Perfex is deleted in Xero (link state
 `deleted`). Payments go only to AUTHORISED invoices and never above what is due:
 others are skipped with the reason and looked at again when Xero reports a change
 of their invoice. A create interrupted by a crash is found again on the invoice
-(same amount, date and reference) before anything is sent twice.
+(same amount, date and reference) before anything is sent twice. Payments made
+or deleted in Xero come back afterwards (payments_pull.py, `payments_from_xero`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ..links import (
 from ..mappers.common import dec
 from ..mappers.payments import DEFAULT_KEY, map_payment
 from . import invoices as invoice_step
+from . import payments_pull
 from .base import Pusher
 
 ENTITY = "payments"
@@ -57,8 +59,10 @@ def account_for(
 
 
 def run(ctx: StepContext) -> StepReport:
-    """Send new and edited Perfex payments to Xero; delete the deleted ones."""
+    """Push Perfex payments to Xero, then pull those made or deleted in Xero."""
+    payments_pull.settle_claims(ctx, account_for)
     pusher = Pusher(ctx, ENTITY, "payments", "PaymentID")
+    payments_pull.release_on_retry(ctx, pusher.store)
     keys = ctx.keys_of(ENTITY)
     every = reads.read_payments(ctx.perfex, None if keys is None else numeric_ids(keys))
     wanted = None if keys is None else {str(p.invoice_id) for p in every}
@@ -96,6 +100,7 @@ def run(ctx: StepContext) -> StepReport:
         extra = invoice_step.void_released(ctx, freed)
         report.errors.extend((f"invoice {k}", e) for k, e in extra.errors)
         report.failed += extra.failed
+    payments_pull.pull(ctx, report, account_for)
     return report
 
 
