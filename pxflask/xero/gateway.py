@@ -314,8 +314,14 @@ class XeroGateway:
         if api is self.identity:
             return self._timed(func, args, kwargs, options, raw)
         tenant_id = str(conn.tenant_id)
-        with self.limiter.slot(tenant_id):
-            return self._timed(func, (tenant_id, *args), kwargs, options, raw)
+        with self.limiter.slot(tenant_id) as ticket:
+            try:
+                answer = self._timed(func, (tenant_id, *args), kwargs, options, raw)
+            except ApiException as exc:
+                _note_minute(ticket, _safe_headers(exc))
+                raise
+            _note_minute(ticket, answer[2])
+            return answer
 
     def _timed(
         self,
@@ -859,6 +865,12 @@ class XeroGateway:
         data = self.call("get_organisations")
         orgs = getattr(data, "organisations", None) or []
         return payloads.from_model(orgs[0]) if orgs else {}
+
+
+def _note_minute(ticket: Any, headers: Any) -> None:
+    """Tell the limiter's ticket (when it keeps one) the minute quota left."""
+    if ticket is not None and hasattr(ticket, "minute_remaining"):
+        ticket.minute_remaining = int_header(headers, "X-MinLimit-Remaining")
 
 
 def _safe_headers(exc: ApiException) -> Any:

@@ -7,10 +7,21 @@ several machines share one budget per tenant.
 The window is sliding and a call is stamped when its answer arrives (a call in
 flight counts as "now"): Xero received it no later than that, so waiting one
 window after the stamp always lands after Xero's own (fixed) window rolled.
+
+The in-process limiter also learns where Xero's fixed window starts. A call whose
+answer says ``X-MinLimit-Remaining = per_window - 1`` was the first of a window
+(the "opener"): that window began between sending it and its answer, so it ends
+no later than one window after the opener's answer. Every call answered before
+one window after the opener was *sent* was received inside that same window, so
+it is stamped with the opener's answer time and may be followed one window after
+it, not after its own answer. A burst that spent the window in a fraction of it
+then resumes at once when the window rolls, instead of at the pace of its first
+answers. Nothing else changes: without such a header the stamps stay as above.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 import uuid
@@ -73,6 +84,15 @@ class _TenantState:
     day_count: int = 0
     pause_until: float = 0.0
     exhausted_until: datetime | None = None
+    opener: tuple[float, float] | None = None  # (sent, answered) of a window's first
+
+
+@dataclass
+class CallTicket:
+    """One call holding a slot: when it was sent and what Xero said was left."""
+
+    sent_at: float
+    minute_remaining: int | None = None
 
 
 class LocalRateLimiter:
@@ -97,17 +117,29 @@ class LocalRateLimiter:
             state.day, state.day_count = today, 0
 
     @contextmanager
-    def slot(self, tenant: str) -> Iterator[None]:
-        """Wait for a call slot, hold it during the call."""
+    def slot(self, tenant: str) -> Iterator[CallTicket]:
+        """Wait for a call slot, hold it during the call (note the quota header)."""
         self._acquire(tenant)
+        ticket = CallTicket(self._clock())
         try:
-            yield
+            yield ticket
         finally:
             with self._cond:
                 state = self._state(tenant)
                 state.in_flight -= 1
-                state.log.append(self._clock())
+                bisect.insort(state.log, self._stamp(state, ticket))
                 self._cond.notify_all()
+
+    def _stamp(self, state: _TenantState, ticket: CallTicket) -> float:
+        """The time one window after which this call no longer counts (see above)."""
+        now = self._clock()
+        window = self.limits.window_s
+        if ticket.minute_remaining == self.limits.per_window - 1:
+            state.opener = (ticket.sent_at, now)
+            return now
+        if state.opener is not None and now < state.opener[0] + window:
+            return state.opener[1]
+        return now
 
     def _acquire(self, tenant: str) -> None:
         """Block until the tenant may make one more call; count it."""

@@ -154,6 +154,35 @@ def test_local_limiter_learns_minute_quota():
     assert time.monotonic() - started >= 0.25
 
 
+def _burst(limiter: LocalRateLimiter, headers: bool) -> list[float]:
+    """8 calls on a 4-per-second limiter, the first 4 spread over 0.75 s.
+
+    With ``headers`` each answer carries X-MinLimit-Remaining as a fixed-window
+    Xero would send it (3, 2, 1, 0 in the first window). Returns start offsets.
+    """
+    starts: list[float] = []
+    origin = time.monotonic()
+    for index in range(8):
+        with limiter.slot("t") as ticket:
+            starts.append(time.monotonic() - origin)
+            if headers:
+                ticket.minute_remaining = 3 - index % 4
+        if index < 3:
+            time.sleep(0.25)
+    return starts
+
+
+def test_local_limiter_resumes_when_the_opened_window_rolls():
+    """Calls answered inside the window the opener started count from the opener."""
+    limits = Limits(per_window=4, window_s=1.0, concurrent=5)
+    learned = _burst(LocalRateLimiter(limits), headers=True)
+    assert learned[4] >= 0.99  # never before the window has rolled
+    assert learned[7] < 1.4  # the next four go at once, not a call per 0.25 s
+    paced = _burst(LocalRateLimiter(limits), headers=False)
+    assert paced[4] >= 0.99
+    assert paced[7] >= 1.7  # without the header: one window after each answer
+
+
 def test_redis_limiter_shared_between_workers(redis_client, redis_prefix):
     """Two limiter instances on one Redis share the window and the in-flight cap."""
     limits = Limits(per_window=6, window_s=0.5, concurrent=2)
