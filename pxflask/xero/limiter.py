@@ -8,7 +8,7 @@ The window is sliding and a call is stamped when its answer arrives (a call in
 flight counts as "now"): Xero received it no later than that, so waiting one
 window after the stamp always lands after Xero's own (fixed) window rolled.
 
-The in-process limiter also learns where Xero's fixed window starts. A call whose
+Both limiters also learn where Xero's fixed window starts. A call whose
 answer says ``X-MinLimit-Remaining = per_window - 1`` was the first of a window
 (the "opener"): that window began between sending it and its answer, so it ends
 no later than one window after the opener's answer. Every call answered before
@@ -234,13 +234,31 @@ redis.call('ZADD', KEYS[2], now + lease, member)
 redis.call('PEXPIRE', KEYS[2], lease + 1000)
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], 172800)
-return {0, 0}
+return {0, now}
 """
 
+# Stamp a finished call: its answer time, or the answer time of the opener of the
+# window it was counted in (see the module docstring); KEYS[3] holds the opener.
 _RELEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local remaining = tonumber(ARGV[2])
+local per_window = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local sent = tonumber(ARGV[5])
+local stamp = now
+if remaining == per_window - 1 then
+  redis.call('SET', KEYS[3], sent .. ':' .. now, 'PX', window + 1000)
+else
+  local opener = redis.call('GET', KEYS[3])
+  if opener then
+    local sep = string.find(opener, ':', 1, true)
+    local opened = tonumber(string.sub(opener, 1, sep - 1))
+    local answered = tonumber(string.sub(opener, sep + 1))
+    if now < opened + window then stamp = answered end
+  end
+end
+redis.call('ZADD', KEYS[1], 'XX', stamp, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 0
 """
@@ -309,11 +327,12 @@ class RedisRateLimiter:
             "day": f"{base}:day:{_utcnow():%Y%m%d}",
             "pause": f"{base}:pause",
             "exhausted": f"{base}:exhausted",
+            "opener": f"{base}:opener",
         }
 
     @contextmanager
-    def slot(self, tenant: str) -> Iterator[None]:
-        """Wait for a call slot, hold it during the call."""
+    def slot(self, tenant: str) -> Iterator[CallTicket]:
+        """Wait for a call slot, hold it during the call (note the quota header)."""
         keys = self._keys(tenant)
         member = uuid.uuid4().hex
         limits = self.limits
@@ -340,10 +359,21 @@ class RedisRateLimiter:
             if status == 3:
                 raise QuotaExhausted(next_utc_midnight())
             time.sleep(max(POLL_S, min(int(value) / 1000.0, limits.window_s)))
+        ticket = CallTicket(int(value) / 1000.0)  # on the Redis clock
         try:
-            yield
+            yield ticket
         finally:
-            self._release_script(keys=[keys["log"], keys["inflight"]], args=[member])
+            remaining = ticket.minute_remaining
+            self._release_script(
+                keys=[keys["log"], keys["inflight"], keys["opener"]],
+                args=[
+                    member,
+                    -1 if remaining is None else remaining,
+                    limits.per_window,
+                    int(limits.window_s * 1000),
+                    int(value),
+                ],
+            )
 
     def observe(
         self, tenant: str, minute_remaining: int | None, day_remaining: int | None

@@ -154,7 +154,7 @@ def test_local_limiter_learns_minute_quota():
     assert time.monotonic() - started >= 0.25
 
 
-def _burst(limiter: LocalRateLimiter, headers: bool) -> list[float]:
+def _burst(limiter: LocalRateLimiter | RedisRateLimiter, headers: bool) -> list[float]:
     """8 calls on a 4-per-second limiter, the first 4 spread over 0.75 s.
 
     With ``headers`` each answer carries X-MinLimit-Remaining as a fixed-window
@@ -172,13 +172,22 @@ def _burst(limiter: LocalRateLimiter, headers: bool) -> list[float]:
     return starts
 
 
-def test_local_limiter_resumes_when_the_opened_window_rolls():
+@pytest.mark.parametrize("shared", [False, True], ids=["local", "redis"])
+def test_limiter_resumes_when_the_opened_window_rolls(
+    shared, redis_client, redis_prefix
+):
     """Calls answered inside the window the opener started count from the opener."""
     limits = Limits(per_window=4, window_s=1.0, concurrent=5)
-    learned = _burst(LocalRateLimiter(limits), headers=True)
+
+    def make(name: str) -> LocalRateLimiter | RedisRateLimiter:
+        if shared:
+            return RedisRateLimiter(redis_client, limits, prefix=redis_prefix + name)
+        return LocalRateLimiter(limits)
+
+    learned = _burst(make("learned"), headers=True)
     assert learned[4] >= 0.99  # never before the window has rolled
     assert learned[7] < 1.4  # the next four go at once, not a call per 0.25 s
-    paced = _burst(LocalRateLimiter(limits), headers=False)
+    paced = _burst(make("paced"), headers=False)
     assert paced[4] >= 0.99
     assert paced[7] >= 1.7  # without the header: one window after each answer
 
