@@ -331,7 +331,11 @@ def _create_app() -> Flask:
     """App factory for the console script."""
     from pxflask import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a malformed setting: one clear line, exit 2
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "XERO_REVOKE_URL": "https://identity.xero.com/connect/revocation",
     "XERO_CONNECTIONS_URL": "https://api.xero.com/connections",
     "XERO_WEBHOOK_KEY": None,
+    "XERO_DAY_LIMIT": 5000,
     "PXFLASK_SECRET_KEY": None,
     "PXFLASK_ENCRYPTION_KEY": None,
     "PXFLASK_HOOK_TOKEN": None,
@@ -60,12 +61,27 @@ def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = 
     if not settings["PXFLASK_DATABASE_URL"]:
         db_file = Path(instance_path) / "pxflask.db"
         settings["PXFLASK_DATABASE_URL"] = f"sqlite:///{db_file}"
+    settings["XERO_DAY_LIMIT"] = _day_limit(settings["XERO_DAY_LIMIT"])
     if settings["XERO_GRANT"] not in ("authorization_code", "client_credentials"):
         raise ConfigError(
             "XERO_GRANT must be 'authorization_code' or 'client_credentials', "
             f"not {settings['XERO_GRANT']!r}"
         )
     return settings
+
+
+def _day_limit(value: Any) -> int:
+    """Xero calls per tenant per day: 5,000 (1,000 on the Starter tier)."""
+    try:
+        limit = int(str(value).strip())
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 1_000_000:
+        raise ConfigError(
+            f"XERO_DAY_LIMIT must be a whole number of calls per day, not {value!r} "
+            "(5000, or 1000 for a Xero app on the Starter tier)"
+        )
+    return limit
 
 
 def require_secrets(settings: dict[str, Any]) -> None:

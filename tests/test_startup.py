@@ -132,3 +132,18 @@ def test_broken_perfex_shows_a_clear_page(tmp_path, sqlite_url):
     )
     assert answer.status_code == 503
     assert "The Perfex database is not usable" in answer.get_data(as_text=True)
+
+
+def test_day_limit_sets_the_limiter_and_a_bad_one_is_refused(
+    monkeypatch, tmp_path, perfex_copy_url
+):
+    """XERO_DAY_LIMIT=1000 (Starter tier) reaches the limiter; 'lots' is refused."""
+    from pxflask.runtime import xero_gateway
+
+    app = make_test_app(tmp_path, perfex_copy_url, XERO_DAY_LIMIT="1000")
+    assert xero_gateway(app).limiter.limits.day_budget == 1000
+    result = run_cli(
+        monkeypatch, tmp_path, "xero", "status",
+        PERFEX_DATABASE_URL=perfex_copy_url, PXFLASK_DEMO="1", XERO_DAY_LIMIT="lots",
+    )  # fmt: skip
+    assert_one_clear_line(result, "XERO_DAY_LIMIT", "1000")

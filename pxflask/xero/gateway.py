@@ -156,6 +156,8 @@ class XeroGateway:
             import redis as redis_lib
 
             redis_client = redis_lib.Redis.from_url(settings["REDIS_URL"])
+        if "limits" not in kwargs and settings.get("XERO_DAY_LIMIT"):
+            kwargs["limits"] = Limits(day_budget=int(settings["XERO_DAY_LIMIT"]))
         return cls(
             settings,
             session_factory,
@@ -787,6 +789,40 @@ class XeroGateway:
             ), f"{invoice_id}:{status}"
 
         return self._single("invoices", "update_invoice", ref, run_key, build)
+
+    def allocate_credit_note(
+        self,
+        credit_note_id: str,
+        allocation: dict[str, Any],
+        *,
+        run_key: str,
+        ref: Hashable = None,
+    ) -> ElementResult:
+        """Allocate part of one credit note to an invoice (Invoice, Amount, Date)."""
+
+        def build() -> tuple[tuple[Any, ...], str]:
+            model = payloads.to_model("Allocation", allocation)
+            wire = f"{credit_note_id}:{payloads.wire_json(model)}"
+            return (credit_note_id, sdk.Allocations(allocations=[model])), wire
+
+        return self._single(
+            "allocations", "create_credit_note_allocation", ref, run_key, build
+        )
+
+    def delete_credit_note_allocation(
+        self, credit_note_id: str, allocation_id: str, *, ref: Hashable = None
+    ) -> ElementResult:
+        """Delete one allocation of a credit note; status "404" when already gone."""
+        try:
+            data = self.call(
+                "delete_credit_note_allocations", credit_note_id, allocation_id
+            )
+        except XeroRequestError as exc:
+            return ElementResult(
+                ref, False, allocation_id, status=str(exc.status), errors=[exc.message]
+            )
+        raw = payloads.from_model(data) if data is not None else {}
+        return ElementResult(ref, True, allocation_id, status="DELETED", raw=raw)
 
     # -- reads ----------------------------------------------------------------
 
