@@ -34,6 +34,7 @@ from pxflask.perfex.records import (
     Address,
     Contact,
     Country,
+    CreditApplication,
     CreditNote,
     Currency,
     Customer,
@@ -1090,6 +1091,26 @@ def read_credit_notes(
             )
         )
     return out
+
+
+def read_credit_applications(db: PerfexDB) -> list[CreditApplication]:
+    """Credit-note amounts applied to invoices (tblcredits), ordered by id."""
+    cr = db.tables.credits
+    stmt = sa.select(
+        cr.c.id, cr.c.credit_id, cr.c.invoice_id, cr.c.amount, cr.c.date
+    ).order_by(cr.c.id)
+    with db.engine.connect() as conn:
+        rows = list(conn.execute(stmt))
+    return [
+        CreditApplication(
+            int(r[0]),
+            int(r[1]),
+            int(r[2]),
+            Decimal(str(r[3] if r[3] is not None else 0)).quantize(CENT),
+            r[4].date() if isinstance(r[4], datetime) else r[4],
+        )
+        for r in rows
+    ]
 
 
 # ---------------------------------------------------------------------------- staff

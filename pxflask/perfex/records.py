@@ -269,6 +269,17 @@ class CreditNote:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditApplication:
+    """A credit-note amount applied to an invoice (a tblcredits row)."""
+
+    id: int
+    credit_note_id: int
+    invoice_id: int
+    amount: Decimal
+    date: date
+
+
+@dataclass(frozen=True, slots=True)
 class Staff:
     """A staff member (tblstaff), with the password hash for sign-in."""
 

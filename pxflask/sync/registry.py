@@ -180,7 +180,7 @@ for _unit in (
         PUSH,
         ("customers", "taxes", "invoices"),
         "pxflask.sync.steps.credit_notes",
-        description="tblcreditnotes -> ACCRECCREDIT (allocations not yet)",
+        description="tblcreditnotes -> ACCRECCREDIT; tblcredits -> allocations",
         default=False,
     ),
     Unit(

@@ -160,6 +160,16 @@ ENTITIES: dict[str, EntitySpec] = {
             modified_since=False,
         ),
         EntitySpec(
+            "allocations",
+            "Allocation",
+            "Allocations",
+            "allocations",
+            "AllocationID",
+            None,
+            None,
+            "create_credit_note_allocation",
+        ),
+        EntitySpec(
             "currencies",
             "Currency",
             "Currencies",

@@ -223,4 +223,38 @@ def allocate(
     return {k: v for k, v in view.items() if v is not None}
 
 
+def deallocate(
+    ctx: Ctx, credit_note: dict[str, Any], allocation_id: str
+) -> dict[str, Any]:
+    """Delete one allocation: amounts back, PAID documents AUTHORISED again."""
+    from .common import NotFound
+
+    wanted = allocation_id.lower()
+    alloc = next(
+        (a for a in credit_note["Allocations"] if a["AllocationID"] == wanted), None
+    )
+    if alloc is None:
+        raise NotFound(allocation_id)
+    notes, invoices = CreditNotes(), Invoices()
+    invoice = invoices.table(ctx)[alloc["InvoiceID"]]
+    credit_note["Allocations"].remove(alloc)
+    credit_note["AmountAllocated"] -= alloc["Amount"]
+    invoice["Credits"] = [
+        c for c in invoice["Credits"] if c["AllocationID"] != alloc["AllocationID"]
+    ]
+    invoice["AmountCredited"] -= alloc["Amount"]
+    for resource, doc in ((notes, credit_note), (invoices, invoice)):
+        doc["UpdatedDateUTC"] = ctx.stamp()
+        resource.settle(ctx, doc)
+        ctx.event(resource.category, "UPDATE", doc[resource.id_field])
+    return {
+        "AllocationID": alloc["AllocationID"],
+        "Amount": alloc["Amount"],
+        "Date": alloc["Date"],
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+        "CreditNote": {"CreditNoteID": credit_note["CreditNoteID"]},
+        "IsDeleted": True,
+    }
+
+
 ZERO = Decimal("0.00")

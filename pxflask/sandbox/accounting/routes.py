@@ -15,7 +15,7 @@ from .batch import (
     write_batch,
 )
 from .common import Ctx, Invalid, NotFound
-from .payments import allocate
+from .payments import allocate, deallocate
 from .pipeline import api_call, body_args
 from .registry import RESOURCES
 from .settings import currency_views, organisation_view
@@ -282,6 +282,18 @@ def put_allocations(credit_note_id: str) -> Response:
         return _ok(envelope(ctx, "Allocations", outputs))
 
     return api_call("/CreditNotes/{CreditNoteID}/Allocations", handler)
+
+
+@bp.delete("/CreditNotes/<credit_note_id>/Allocations/<allocation_id>")
+def delete_allocation(credit_note_id: str, allocation_id: str) -> Response:
+    """DELETE /CreditNotes/{id}/Allocations/{AllocationID}: the Allocation."""
+
+    def handler(ctx: Ctx) -> Response:
+        """Reverse the allocation (404 when it is not on this credit note)."""
+        note = RESOURCES["CreditNotes"].get(ctx, credit_note_id)
+        return _ok(deallocate(ctx, note, allocation_id))
+
+    return api_call("/CreditNotes/{CreditNoteID}/Allocations/{AllocationID}", handler)
 
 
 __all__ = ["bp", "NotFound"]

@@ -16,6 +16,7 @@ from pxflask.perfex.records import (
     CREDIT_NOTE_CLOSED,
     CREDIT_NOTE_OPEN,
     CREDIT_NOTE_VOID,
+    CreditApplication,
     CreditNote,
     Line,
 )
@@ -47,6 +48,17 @@ def credit_note_status(status: int) -> str | None:
     if status == CREDIT_NOTE_VOID:
         return "VOIDED"
     return None
+
+
+def map_credit_application(
+    credit: CreditApplication, invoice_xero_id: str
+) -> dict[str, Any]:
+    """A Perfex credit application (tblcredits) as a Xero Allocation payload."""
+    return {
+        "Invoice": {"InvoiceID": invoice_xero_id},
+        "Amount": round2(dec(credit.amount)),
+        "Date": credit.date.isoformat(),
+    }
 
 
 def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> Mapped:

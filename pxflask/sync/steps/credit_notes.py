@@ -3,7 +3,8 @@
 Open and closed Perfex credit notes are sent AUTHORISED, void ones are voided in
 Xero once synced (and skipped when never sent). Creates a crash may have sent are
 found again by CreditNoteNumber and our Reference before anything is sent twice.
-Allocations of credit notes to invoices (tblcredits) are not sent yet.
+Credit applications to invoices (tblcredits) then become allocations of the Xero
+credit notes to the Xero invoices (credit_allocations.py, links `credit-allocations`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..mappers.credit_notes import credit_note_reference, map_credit_note
 from ..mappers.invoices import InvoiceContext
 from . import taxes
 from .base import Pusher, lookup
+from .credit_allocations import sync_allocations
 
 ENTITY = "credit-notes"
 KIND = "credit_notes"
@@ -71,9 +73,14 @@ def run(ctx: StepContext) -> StepReport:
                 continue
             mapped.append(m)
         resolve.flush()
+    touched: set[str] = set()
+    pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
     pusher.plan(mapped)
     _recover(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
+    pusher.flush_logs()
+    selected = None if ctx.date_from is None else {n.id for n in notes}
+    sync_allocations(ctx, pusher.report, pusher.store, selected, touched)
     _void(ctx, pusher, voids)
     return pusher.finish(failed)
 

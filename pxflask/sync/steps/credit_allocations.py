@@ -1,0 +1,478 @@
+"""Credit-note allocations: tblcredits -> allocations of Xero credit notes.
+
+Run by the credit-notes step after the credit notes are written. Each Perfex credit
+application (a tblcredits row) becomes one allocation of its synced Xero credit note
+to its synced Xero invoice, linked under `credit-allocations` (xero_id: the
+AllocationID, xero_number: the credit note's Xero id). Allocations go only between
+AUTHORISED documents and never above the credit note's remaining credit or the
+invoice's amount due: others are skipped with the reason and looked at again when
+either document changes in a run (or with --full). The link is written pending with
+its idempotency seed before the call; after a crash the credit note's Allocations
+are read back and matched by invoice, amount and date before anything is sent
+again. Xero allocations cannot be edited: an edited application is deleted and
+allocated again; a removed one is deleted in Xero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pxflask.perfex import reads
+from pxflask.perfex.records import CreditApplication
+
+from ..engine import PlannedAction, StepContext, StepReport
+from ..hashing import payload_hash
+from ..links import (
+    DELETED,
+    FAILED,
+    FROZEN,
+    LOCKED,
+    PENDING,
+    SKIPPED,
+    SYNCED,
+    VOIDED,
+    Action,
+    LinkRow,
+    LinkStore,
+    LogEntry,
+    Outcome,
+    write_log,
+)
+from ..mappers.common import dec
+from ..mappers.credit_notes import map_credit_application
+from . import invoices as invoice_step
+
+ENTITY = "credit-allocations"
+DELETED_IN_PERFEX = "removed in Perfex: allocation deleted in Xero"
+GONE_UNCONFIRMED = (
+    "removed in Perfex before its allocation was confirmed: check the credit note "
+    "in Xero"
+)
+NOTES_PER_READ = 20
+
+
+@dataclass
+class Todo:
+    """One allocation to send: its Perfex row, Xero credit note and payload."""
+
+    credit: CreditApplication
+    note_id: str
+    payload: dict[str, Any]
+    hash: str
+    recover: bool = False
+
+    @property
+    def key(self) -> str:
+        """The Perfex key (tblcredits.id)."""
+        return str(self.credit.id)
+
+    @property
+    def invoice_id(self) -> str:
+        """The Xero InvoiceID."""
+        return str(self.payload["Invoice"]["InvoiceID"])
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount to allocate."""
+        return dec(self.payload["Amount"])
+
+
+def sync_allocations(
+    ctx: StepContext,
+    report: StepReport,
+    notes: LinkStore,
+    selected: set[int] | None = None,
+    touched: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    """Allocate, re-allocate and delete allocations as Perfex's tblcredits says.
+
+    `selected`: the Perfex credit notes in this run (None: all); `touched`: Xero
+    ids of documents written in this run, whose skipped allocations are retried.
+    """
+    credits = reads.read_credit_applications(ctx.perfex)
+    run = Allocator(ctx, report)
+    run.remove_gone({str(c.id) for c in credits})
+    invoices = LinkStore(ctx.session, "invoices").links
+    changed = set(touched) | set(invoice_step.known(ctx))
+    for credit in credits:
+        if selected is None or credit.credit_note_id in selected:
+            run.plan(
+                credit,
+                notes.get(credit.credit_note_id),
+                invoices.get(str(credit.invoice_id)),
+                changed,
+            )
+    run.replace_edited()
+    run.recover()
+    run.check()
+    run.write()
+    run.flush()
+
+
+def _same(found: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """An allocation in Xero is this one: same invoice, amount and date."""
+    invoice = str((found.get("Invoice") or {}).get("InvoiceID") or "")
+    when = found.get("Date")
+    when_text = when.isoformat()[:10] if isinstance(when, date) else str(when)[:10]
+    return (
+        invoice.lower() == str(payload["Invoice"]["InvoiceID"]).lower()
+        and dec(found.get("Amount") or 0) == dec(payload["Amount"])
+        and when_text == payload["Date"]
+    )
+
+
+class Allocator:
+    """Plans and writes the allocations of one run."""
+
+    def __init__(self, ctx: StepContext, report: StepReport) -> None:
+        """Bind to the run and the credit-notes report it adds to."""
+        self.ctx = ctx
+        self.report = report
+        self.store = LinkStore(ctx.session, ENTITY)
+        self.creates: list[Todo] = []
+        self.edits: list[Todo] = []
+        self.logs: list[LogEntry] = []
+        self.seen: dict[str, dict[str, Any]] = {}
+        """Xero credit notes read in this run, by lower-case CreditNoteID."""
+
+    # -- planning ---------------------------------------------------------------
+
+    def plan(
+        self,
+        credit: CreditApplication,
+        note: LinkRow | None,
+        invoice: LinkRow | None,
+        changed: set[str],
+    ) -> None:
+        """Decide one credit application: skip, nothing, blocked, create or edit."""
+        key = str(credit.id)
+        reason = _unmappable(credit, note, invoice)
+        if reason is not None or note is None or invoice is None:
+            self._skip_unmapped(key, reason or "not synced")
+            return
+        note_id, invoice_id = str(note.xero_id), str(invoice.xero_id)
+        payload = map_credit_application(credit, invoice_id)
+        todo = Todo(credit, note_id, payload, payload_hash({note_id: payload}))
+        link = self.store.get(key)
+        retry = link is not None and link.state == SKIPPED
+        retry = retry and bool({note_id, invoice_id} & changed)
+        d = self.store.decide(key, todo.hash, force=self.ctx.full or retry)
+        if d.action is Action.NONE:
+            self.report.unchanged += 1
+        elif d.action is Action.BLOCKED:
+            self.report.blocked += 1
+            self._plan(key, "blocked", None, d.reason)
+            self.logs.append(LogEntry(key, "allocate", "blocked", d.reason))
+        elif d.action is Action.UPDATE:
+            self.edits.append(todo)
+        else:
+            todo.recover = d.recover
+            self.creates.append(todo)
+
+    def _skip_unmapped(self, key: str, reason: str) -> None:
+        """A credit application that cannot be sent yet: the reason, once."""
+        h = payload_hash({"skip": reason})
+        link = self.store.get(key)
+        if link is not None and (link.state in FROZEN or link.payload_hash == h):
+            self.report.unchanged += 1
+            return
+        self._skipped(key, reason, h, record=link is None or not link.xero_id)
+
+    def _skipped(self, key: str, reason: str, h: str, *, record: bool) -> None:
+        """Count, plan, log and (unless record is False) store a skip."""
+        self.report.skipped += 1
+        self._plan(key, "skip", None, reason)
+        if self.ctx.dry_run:
+            return
+        self.logs.append(LogEntry(key, "skip", SKIPPED, reason))
+        if record:
+            self.store.record([Outcome(key, SKIPPED, payload_hash=h, error=reason)])
+
+    def _plan(
+        self, key: str, action: str, body: dict[str, Any] | None, reason: str | None
+    ) -> None:
+        """Add one planned action (all of them show in a dry run)."""
+        self.report.planned.append(PlannedAction(ENTITY, key, action, body, reason))
+
+    # -- removals and edits -----------------------------------------------------
+
+    def remove_gone(self, perfex_keys: set[str]) -> None:
+        """Applications removed in Perfex: delete their allocations in Xero."""
+        gone = [
+            link
+            for key, link in self.store.links.items()
+            if key not in perfex_keys and link.state not in FROZEN
+        ]
+        forget: list[str] = []
+        for link in gone:
+            key = link.perfex_key
+            if not link.xero_id:
+                if link.state == PENDING:
+                    self._settle(key, DELETED, GONE_UNCONFIRMED)
+                else:
+                    forget.append(key)
+                continue
+            body = {"CreditNoteID": link.xero_number, "AllocationID": link.xero_id}
+            self._plan(key, "delete", body, None)
+            if self.ctx.dry_run:
+                self.report.updated += 1
+                continue
+            error = self._delete(key, link)
+            if error is None:
+                self._settle(key, DELETED, DELETED_IN_PERFEX, link.xero_id)
+                self.report.updated += 1
+            else:
+                message = (
+                    f"removed in Perfex, but Xero refused to delete the allocation "
+                    f"({error}): delete it in Xero, then retry"
+                )
+                self._settle(key, LOCKED, message, link.xero_id)
+                self.report.blocked += 1
+        if forget and not self.ctx.dry_run:
+            self.store.forget(forget)
+
+    def _settle(
+        self, key: str, state: str, message: str, xero_id: str | None = None
+    ) -> None:
+        """Store a final state with its message and log it (not in a dry run)."""
+        if self.ctx.dry_run:
+            return
+        self.store.record([Outcome(key, state, error=message)])
+        self.logs.append(LogEntry(key, "delete", state, message, xero_id))
+
+    def _delete(self, key: str, link: LinkRow) -> str | None:
+        """Delete one allocation in Xero; None when done (or already gone)."""
+        if not link.xero_number:
+            return "the credit note of the allocation is unknown"
+        r = self.ctx.gateway.delete_credit_note_allocation(
+            link.xero_number, str(link.xero_id), ref=key
+        )
+        self.seen.pop(link.xero_number.lower(), None)
+        invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
+        if invoice:
+            invoice_step.known(self.ctx).pop(str(invoice), None)
+        else:
+            invoice_step.known(self.ctx).clear()
+        if r.ok or r.status == "404":
+            return None
+        return "; ".join(r.errors) or "Xero refused to delete the allocation"
+
+    def replace_edited(self) -> None:
+        """Edited applications: delete the allocation, then allocate again."""
+        for todo in self.edits:
+            link = self.store.get(todo.key)
+            assert link is not None  # noqa: S101 - an edit has a link
+            body = {"CreditNoteID": link.xero_number, "AllocationID": link.xero_id}
+            self._plan(todo.key, "delete", body, "edited in Perfex: allocated again")
+            if self.ctx.dry_run:
+                self.creates.append(todo)
+                continue
+            error = self._delete(todo.key, link)
+            if error is not None:
+                self.store.record([Outcome(todo.key, FAILED, error=error)])
+                self.logs.append(LogEntry(todo.key, "delete", FAILED, error))
+                self._fail(todo.key, error)
+                continue
+            self.store.record([Outcome(todo.key, PENDING, clear_id=True)])
+            self.logs.append(
+                LogEntry(todo.key, "delete", DELETED, "edited in Perfex: re-allocated")
+            )
+            self.creates.append(todo)
+        self.edits = []
+
+    def _fail(self, key: str, error: str) -> None:
+        """Count one final failure."""
+        self.report.failed += 1
+        self.report.errors.append((f"allocation {key}", error))
+
+    # -- reading Xero -----------------------------------------------------------
+
+    def _read_notes(self, ids: set[str]) -> None:
+        """Read the Xero credit notes not read yet (with their Allocations)."""
+        missing = sorted({i.lower() for i in ids} - set(self.seen))
+        for start in range(0, len(missing), NOTES_PER_READ):
+            part = missing[start : start + NOTES_PER_READ]
+            where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in part)
+            for record in self.ctx.gateway.read_all("credit_notes", where=where):
+                self.seen[str(record.get("CreditNoteID")).lower()] = record
+
+    def _allocations(self, note_id: str) -> list[dict[str, Any]]:
+        """The allocations Xero shows on a credit note read in this run."""
+        note = self.seen.get(note_id.lower()) or {}
+        return list(note.get("Allocations") or [])
+
+    def recover(self) -> None:
+        """Creates a crash may have sent: find them on their credit notes."""
+        maybe = [t for t in self.creates if t.recover]
+        if not maybe or self.ctx.dry_run:
+            return
+        self._read_notes({t.note_id for t in maybe})
+        taken = set(self.store.by_xero_id())
+        for todo in maybe:
+            found = self._match(todo, taken)
+            if found is None:
+                continue
+            taken.add(found)
+            self.creates.remove(todo)
+            self._synced(todo, found, "recover", "found in Xero")
+
+    def _match(self, todo: Todo, taken: set[str]) -> str | None:
+        """The AllocationID of this allocation on its credit note, not yet linked."""
+        for found in self._allocations(todo.note_id):
+            allocation_id = str(found.get("AllocationID") or "")
+            if allocation_id and allocation_id not in taken:
+                if _same(found, todo.payload):
+                    return allocation_id
+        return None
+
+    def check(self) -> None:
+        """Skip creates Xero would refuse: not AUTHORISED, or above what is left."""
+        if not self.creates or self.ctx.dry_run:
+            return
+        self._read_notes({t.note_id for t in self.creates})
+        invoices = invoice_step.current(self.ctx, {t.invoice_id for t in self.creates})
+        credit = {k: dec(v.get("RemainingCredit") or 0) for k, v in self.seen.items()}
+        due = {k: dec(v.get("AmountDue") or 0) for k, v in invoices.items()}
+        keep: list[Todo] = []
+        for todo in sorted(self.creates, key=lambda t: (t.credit.date, t.credit.id)):
+            note = self.seen.get(todo.note_id.lower())
+            reason = _refusal(todo, note, invoices.get(todo.invoice_id), credit, due)
+            if reason is None:
+                credit[todo.note_id.lower()] -= todo.amount
+                due[todo.invoice_id] -= todo.amount
+                keep.append(todo)
+                continue
+            link = self.store.get(todo.key)
+            if (
+                link is not None
+                and link.state == SKIPPED
+                and link.payload_hash == todo.hash
+                and link.last_error == reason
+            ):
+                self.report.unchanged += 1
+                continue
+            self.logs.append(LogEntry(todo.key, "skip", SKIPPED, reason))
+            self.report.skipped += 1
+            self._plan(todo.key, "skip", None, reason)
+            self.store.record(
+                [Outcome(todo.key, SKIPPED, payload_hash=todo.hash, error=reason)]
+            )
+        self.creates = keep
+
+    # -- writing ----------------------------------------------------------------
+
+    def write(self) -> None:
+        """Allocate each planned create; the link is pending during the call."""
+        for todo in self.creates:
+            self._plan(
+                todo.key,
+                "allocate",
+                {"CreditNoteID": todo.note_id, **todo.payload},
+                None,
+            )
+        if self.ctx.dry_run:
+            self.report.created += len(self.creates)
+            return
+        seeds = {t.key: self._seed(t.key) for t in self.creates}
+        if seeds:
+            self.store.mark_pending(seeds.items())
+        for todo in self.creates:
+            r = self.ctx.gateway.allocate_credit_note(
+                todo.note_id, todo.payload, run_key=seeds[todo.key], ref=todo.key
+            )
+            self.seen.pop(todo.note_id.lower(), None)
+            invoice_step.known(self.ctx).pop(todo.invoice_id, None)
+            if not r.ok:
+                error = "; ".join(r.errors) or "Xero refused the allocation"
+                self.store.record([Outcome(todo.key, FAILED, error=error)])
+                self.logs.append(
+                    LogEntry(todo.key, "allocate", FAILED, error, None, todo.payload)
+                )
+                self._fail(todo.key, error)
+                continue
+            allocation_id = r.xero_id or self._find_written(todo)
+            self._synced(todo, allocation_id, "allocate", None)
+            self.flush()
+
+    def _seed(self, key: str) -> str:
+        """The idempotency seed: the pending link's own, else one for this run."""
+        link = self.store.get(key)
+        if link is not None and link.state == PENDING and link.idempotency_key:
+            return link.idempotency_key
+        return f"{self.ctx.run_key}:{ENTITY}:{key}"
+
+    def _find_written(self, todo: Todo) -> str | None:
+        """The AllocationID when Xero's answer lacked it: read the credit note."""
+        self._read_notes({todo.note_id})
+        return self._match(todo, set(self.store.by_xero_id()))
+
+    def _synced(
+        self, todo: Todo, allocation_id: str | None, action: str, note: str | None
+    ) -> None:
+        """Link one allocation as synced and count it."""
+        self.store.record(
+            [Outcome(todo.key, SYNCED, allocation_id, todo.note_id, todo.hash)]
+        )
+        self.logs.append(LogEntry(todo.key, action, SYNCED, note, allocation_id))
+        self.report.created += 1
+
+    def flush(self) -> None:
+        """Write the buffered SyncLog rows (not in a dry run)."""
+        if self.logs and not self.ctx.dry_run:
+            write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
+        self.logs = []
+
+
+def _unmappable(
+    credit: CreditApplication, note: LinkRow | None, invoice: LinkRow | None
+) -> str | None:
+    """Why a credit application cannot be sent yet (None: it can)."""
+    if note is None or not note.xero_id:
+        return f"credit note {credit.credit_note_id} is not synced"
+    if note.state in (VOIDED, DELETED):
+        return f"credit note {credit.credit_note_id} is {note.state} in Xero"
+    if invoice is None or not invoice.xero_id:
+        return f"invoice {credit.invoice_id} is not synced"
+    if invoice.state in (VOIDED, DELETED):
+        return f"invoice {credit.invoice_id} is {invoice.state} in Xero"
+    if dec(credit.amount) <= 0:
+        return f"amount {credit.amount} is not positive"
+    return None
+
+
+def _refusal(
+    todo: Todo,
+    note: dict[str, Any] | None,
+    invoice: dict[str, Any] | None,
+    credit: dict[str, Decimal],
+    due: dict[str, Decimal],
+) -> str | None:
+    """Why Xero would refuse this allocation now (None: it would take it)."""
+    cn, inv = todo.credit.credit_note_id, todo.credit.invoice_id
+    if note is None:
+        return f"credit note {cn} was not found in Xero"
+    if note.get("Status") != "AUTHORISED":
+        return (
+            f"credit note {cn} is {note.get('Status')} in Xero; "
+            f"allocations need it AUTHORISED"
+        )
+    if invoice is None:
+        return f"invoice {inv} was not found in Xero"
+    if invoice.get("Status") != "AUTHORISED":
+        return (
+            f"invoice {inv} is {invoice.get('Status')} in Xero; "
+            f"allocations need it AUTHORISED"
+        )
+    left = credit.get(todo.note_id.lower(), Decimal(0))
+    if todo.amount > left:
+        return (
+            f"amount {todo.amount} is above the remaining credit {left} "
+            f"of credit note {cn} in Xero"
+        )
+    owed = due.get(todo.invoice_id, Decimal(0))
+    if todo.amount > owed:
+        return f"amount {todo.amount} is above the amount due {owed} of invoice {inv}"
+    return None
