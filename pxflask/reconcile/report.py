@@ -716,7 +716,7 @@ def _reconcile(
     date_from: dt.date | None,
     date_to: dt.date | None,
 ) -> ReconciliationReport:
-    """The body of ``reconcile``; the totals are summed on ``pool`` meanwhile."""
+    """The body of ``reconcile``; totals and payment rows are made on ``pool``."""
     p_inv = validate_frame(perfex_invoices, PERFEX_INVOICES)
     x_inv = validate_frame(xero_invoices, XERO_INVOICES, check_key=False)
     p_pay = validate_frame(
@@ -740,10 +740,13 @@ def _reconcile(
     _check_key(x_pay, XERO_PAYMENTS, ids.payment)
 
     im = match_invoices(p_inv, x_inv, lk, ids)
+    # the payment rows are matched and gathered on the pool (after the totals)
+    # while this thread gathers the invoice rows
+    payment_rows = pool.submit(_payment_frame, p_inv, x_inv, im, p_pay, x_pay, lk, ids)
     invoices = _invoice_frame(
         p_inv, x_inv, im.perfex_pos, im.xero_pos, im.method, im.extra
     )
-    payments = _payment_frame(p_inv, x_inv, im, p_pay, x_pay, lk, ids)
+    payments = payment_rows.result()
 
     if date_from is not None or date_to is not None:
         window = ("perfex_date", "xero_date")
