@@ -1,12 +1,13 @@
-"""Fault switches: errors, latency, expired tokens and commit-then-fail."""
+"""Fault switches: errors, latency, expired tokens, commit-then-fail, held writes."""
 
 from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SCOPES = ("api", "identity", "all")
+HOLD_LIMIT_S = 60.0
 
 
 @dataclass
@@ -19,6 +20,32 @@ class _Rule:
     path_contains: str | None
 
 
+@dataclass
+class WriteHold:
+    """A write the sandbox applies, then leaves unanswered until released."""
+
+    skip: int
+    method: str
+    paths: tuple[str, ...]
+    applied: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a write with this method and path is one this hold counts."""
+        if method.upper() != self.method:
+            return False
+        return not self.paths or any(p in path for p in self.paths)
+
+    def hold(self) -> None:
+        """Signal that the write is applied, then wait (bounded) for release."""
+        self.applied.set()
+        self.released.wait(HOLD_LIMIT_S)
+
+    def release(self) -> None:
+        """Let the held response go (to a client that may be gone)."""
+        self.released.set()
+
+
 class Faults:
     """Fault switches consulted by every request; all thread-safe."""
 
@@ -27,6 +54,7 @@ class Faults:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._commit_fail: list[_Rule] = []
+        self._holds: list[WriteHold] = []
         self.error_rate = 0.0
         self.error_rate_status = 503
         self.latency_s = 0.0
@@ -61,11 +89,36 @@ class Faults:
         with self._lock:
             self._commit_fail.append(_Rule(n, status, "api", path_contains))
 
+    def hold_after_write(
+        self, skip: int = 0, method: str = "PUT", paths: tuple[str, ...] = ()
+    ) -> WriteHold:
+        """Apply the (skip+1)-th matching write, then hold its answer unsent."""
+        hold = WriteHold(skip, method.upper(), paths)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def take_hold(self, method: str, path: str) -> WriteHold | None:
+        """The hold an applied write must wait on, or None."""
+        with self._lock:
+            for hold in self._holds:
+                if not hold.matches(method, path):
+                    continue
+                if hold.skip > 0:
+                    hold.skip -= 1
+                    return None
+                self._holds.remove(hold)
+                return hold
+        return None
+
     def clear(self) -> None:
-        """Switch every fault off."""
+        """Switch every fault off (held writes are released)."""
         with self._lock:
             self._rules.clear()
             self._commit_fail.clear()
+            for hold in self._holds:
+                hold.release()
+            self._holds.clear()
         self.error_rate = 0.0
         self.latency_s = 0.0
 

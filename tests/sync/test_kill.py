@@ -2,8 +2,18 @@
 
 The sync runs in a child process (forked from the test process, so it starts in
 milliseconds) against the sandbox served by this process on loopback, a module
-SQLite file and a Perfex SQLite file. Each round kills it after a seeded random
-delay and checks the sandbox for duplicates; the last run goes to the end and
+SQLite file and a Perfex SQLite file. Kill moments are placed by the run's
+progress, not by wall time, so CPU load cannot move them:
+
+- a "random" round waits until the child's k-th API call (k seeded random) has
+  reached the sandbox, then kills after a seeded random jitter (the call in
+  flight, or the local work after it);
+- a "window" round arms a sandbox hold on a create write: the sandbox applies
+  the write and keeps its answer; the kill lands then, between the Xero write
+  and the recording of its link, by construction. One is due every few rounds
+  and stays due until it has happened.
+
+Each round checks the sandbox for duplicates; the last run goes to the end and
 everything must be synced exactly once.
 """
 
@@ -14,6 +24,7 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +44,10 @@ from .conftest import SETTINGS, Env, assert_all_synced, duplicates
 ROUNDS = 30
 SEED = 20260
 LATENCY_S = 0.05
+WINDOW_EVERY = 3
+MAX_CALL = 12
+CREATE_PATHS = ("/Contacts", "/Items", "/Invoices", "/Payments")
+WAIT_LIMIT_S = 60.0
 FAST_LIMITS = Limits(per_window=100_000, window_s=1.0)
 SANDBOX = {"contract_mode": False, "calls_per_window": 100_000, "window_s": 1.0}
 
@@ -94,29 +109,82 @@ def _new_organisation(env: Env) -> None:
     env.engine.dispose()
 
 
+def _wait_until(ready: Callable[[], bool], process: Any) -> bool:
+    """Poll until ready() (True) or the child has exited (False); bounded."""
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while time.monotonic() < deadline:
+        if ready():
+            return True
+        if not process.is_alive():
+            return ready()
+        time.sleep(0.002)
+    raise AssertionError(f"the child neither progressed nor ended in {WAIT_LIMIT_S}s")
+
+
+def _end(process: Any, kill: bool) -> int | None:
+    """SIGKILL the child if asked and still alive; None if killed, else its exit."""
+    if kill and process.is_alive():
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(10)
+        return None
+    process.join(10)
+    return process.exitcode
+
+
+def _random_round(env: Env, tmp_path: Path, rng: random.Random) -> int | None:
+    """Kill after the child's k-th API call plus a jitter (None when killed)."""
+    counters = env.sandbox.counters
+    target = counters.total_calls + rng.randint(1, MAX_CALL)
+    jitter = rng.uniform(0.0, 2 * LATENCY_S)
+    process = _start(env, tmp_path)
+    reached = _wait_until(lambda: counters.total_calls >= target, process)
+    if reached:
+        time.sleep(jitter)
+    return _end(process, kill=reached)
+
+
+def _window_round(env: Env, tmp_path: Path, rng: random.Random) -> int | None:
+    """Kill while the sandbox holds an applied create (None when killed)."""
+    hold = env.sandbox.faults.hold_after_write(
+        skip=rng.randint(0, 2), method="PUT", paths=CREATE_PATHS
+    )
+    process = _start(env, tmp_path)
+    try:
+        held = _wait_until(hold.applied.is_set, process)
+        exitcode = _end(process, kill=held)
+    finally:
+        hold.release()
+    if held:
+        assert _has_pending(env), "a kill after an applied create left no pending link"
+    return exitcode
+
+
 @pytest.mark.xero_sandbox(**SANDBOX)
 def test_sigkill_at_random_moments_never_duplicates(
     tmp_path, kill_perfex, xero_sandbox
 ):
-    """30 kills at random moments, a rerun each time: no duplicate, all synced."""
+    """30 kills placed by progress, a rerun each time: no duplicate, all synced."""
     env = Env(tmp_path, kill_perfex, xero_sandbox)
     env.engine.dispose()
     env.perfex.dispose()
     xero_sandbox.faults.set_latency(LATENCY_S)
-    rng = random.Random(SEED)  # noqa: S311 - reproducible test timing
-    finished = pending_rounds = 0
+    rng = random.Random(SEED)  # noqa: S311 - reproducible kill points
+    finished = window_kills = pending_rounds = 0
+    window_due = False
     try:
-        for _ in range(ROUNDS):
-            process = _start(env, tmp_path)
-            time.sleep(rng.uniform(0.1, 1.6))
-            if process.is_alive():
-                os.kill(process.pid, signal.SIGKILL)
-                process.join(10)
-            else:
-                finished += 1
+        for round_no in range(ROUNDS):
+            window_due = window_due or round_no % WINDOW_EVERY == WINDOW_EVERY - 1
+            play = _window_round if window_due else _random_round
+            exitcode = play(env, tmp_path, rng)
+            killed = exitcode is None
+            if window_due and killed:
+                window_due = False
+                window_kills += 1
             assert duplicates(env) == {}
             pending_rounds += _has_pending(env)
-            if process.exitcode == 0:
+            if not killed:
+                finished += 1
+            if exitcode == 0:
                 _new_organisation(env)
         xero_sandbox.faults.set_latency(0.0)
         process = _start(env, tmp_path)
@@ -124,7 +192,10 @@ def test_sigkill_at_random_moments_never_duplicates(
         assert process.exitcode == 0
         assert_all_synced(env)
         assert finished < ROUNDS // 2, "most rounds must be killed mid-run"
-        assert pending_rounds >= 1, "kills must land between a write and its record"
+        assert window_kills >= ROUNDS // (2 * WINDOW_EVERY), (
+            "kills must land between a write and its record"
+        )
+        assert pending_rounds >= window_kills
     finally:
         xero_sandbox.faults.set_latency(0.0)
         env.close()

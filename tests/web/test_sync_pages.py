@@ -11,6 +11,7 @@ from pxflask.extensions import db
 from pxflask.models import Link, SyncLog, SyncRun, XeroConnection
 from pxflask.queueing import SYNC_QUEUE, get_queue
 from pxflask.xero.errors import NotConnected
+from tests.fixtures.gate import workers_held
 from tests.fixtures.webapp import csrf_token
 
 
@@ -67,26 +68,27 @@ def test_dashboard_counts_links_per_entity_and_shows_quota(app, admin):
 def test_sync_now_queues_a_run_and_the_json_shows_its_progress(app, admin):
     """POST /sync/run with CSRF queues a run; its JSON is polled by the page."""
     queue = get_queue(app)
-    blocker = queue.enqueue("time.sleep", 2.5, queue=SYNC_QUEUE)
-    token = csrf_token(admin, "/sync/")
-    response = admin.post("/sync/run", data={"csrf_token": token, "entity": "items"})
-    assert response.status_code == 302
-    with app.app_context():
-        run = db.session.scalar(select(SyncRun))
-        assert (run.scope, run.trigger, run.status) == ("items", "manual", "queued")
-    again = admin.post(
-        "/sync/run",
-        data={"csrf_token": token, "entity": "items"},
-        headers={"Accept": "application/json"},
-    )
-    assert again.status_code == 202
-    assert again.get_json()["run_id"] == run.id
-    assert again.get_json()["created"] is False
-    dashboard = admin.get(f"/sync/?run={run.id}").get_data(as_text=True)
-    assert f'data-url="/sync/runs/{run.id}.json"' in dashboard
-    progress = admin.get(f"/sync/runs/{run.id}.json").get_json()
-    assert progress["status"] == "queued" and progress["finished"] is False
-    queue.wait(blocker)
+    with workers_held(queue, SYNC_QUEUE):
+        token = csrf_token(admin, "/sync/")
+        response = admin.post(
+            "/sync/run", data={"csrf_token": token, "entity": "items"}
+        )
+        assert response.status_code == 302
+        with app.app_context():
+            run = db.session.scalar(select(SyncRun))
+            assert (run.scope, run.trigger, run.status) == ("items", "manual", "queued")
+        again = admin.post(
+            "/sync/run",
+            data={"csrf_token": token, "entity": "items"},
+            headers={"Accept": "application/json"},
+        )
+        assert again.status_code == 202
+        assert again.get_json()["run_id"] == run.id
+        assert again.get_json()["created"] is False
+        dashboard = admin.get(f"/sync/?run={run.id}").get_data(as_text=True)
+        assert f'data-url="/sync/runs/{run.id}.json"' in dashboard
+        progress = admin.get(f"/sync/runs/{run.id}.json").get_json()
+        assert progress["status"] == "queued" and progress["finished"] is False
     with pytest.raises(NotConnected):
         queue.wait(run.job_id)
     progress = admin.get(f"/sync/runs/{run.id}.json").get_json()

@@ -175,6 +175,9 @@ def _gated(sb: Sandbox, ctx: Ctx, handler: Handler, client_id: str) -> Response:
     else:
         response = _run(sb, ctx, handler)
     if request.method in WRITE_METHODS and response.status_code < 500:
+        hold = faults.take_hold(request.method, request.path)
+        if hold is not None:
+            hold.hold()
         status = faults.take_commit_failure(request.path)
         if status is not None:
             request.environ["xero_sandbox.no_contract"] = True
