@@ -291,19 +291,30 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
 @click.option("--dry-run", is_flag=True, help="Print the payloads; write nothing.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="With --dry-run: write the actions as JSON to this file.")
+@click.option("--retry-failed", is_flag=True,
+              help="Only the records whose last sync failed (of ENTITY, if named).")
 @with_appcontext
 @clear_errors
 def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
-                 dry_run: bool, out: str | None) -> None:
+                 dry_run: bool, out: str | None, retry_failed: bool) -> None:
     """Run a sync in the foreground (no ENTITY: all enabled entities)."""
     from pxflask.extensions import db
+    from pxflask.jobs import failed_record_keys
     from pxflask.runtime import perfex_db, xero_gateway
     from pxflask.settings import load_settings
-    from pxflask.sync.console import run_foreground
+    from pxflask.sync.console import check_entities, run_foreground
 
+    keys = None
+    if retry_failed:
+        keys = failed_record_keys(db.session, check_entities(entities))
+        if not keys:
+            click.echo("retry: no record is in the failed state")
+            sys.exit(EXIT_OK)
+        entities = tuple(keys)
     status = run_foreground(
         db.session, perfex_db(), xero_gateway(), load_settings(db.session),
         entities, full=full, since=since, dry_run=dry_run, out=out,
+        record_keys=keys,
     )
     sys.exit(status)
 

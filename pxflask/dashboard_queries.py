@@ -460,10 +460,11 @@ def accounts_of(
 
 
 def account_choices(session: Session) -> dict[str, list[XeroAccount]]:
-    """Cached accounts for each mapping: sales, rounding, payments."""
+    """Cached accounts for each mapping: sales, rounding, payments, expenses."""
     return {
         "sales": accounts_of(session, types=SALES_TYPES, classes=("REVENUE",)),
         "rounding": accounts_of(session),
+        "expense": accounts_of(session, classes=("EXPENSE",)),
         "payment": accounts_of(session, types=BANK_TYPES, payments=True),
     }
 

@@ -474,15 +474,24 @@ def retry_log_entry(session: Session, log_id: int) -> SyncRequest:
     return retry_record(session, entry.entity, entry.perfex_key)
 
 
-def retry_failed(session: Session) -> SyncRequest | None:
-    """Queue one targeted sync of every record whose link is failed."""
+def failed_record_keys(
+    session: Session, entities: Iterable[str] | None = None
+) -> dict[str, list[str]]:
+    """Perfex keys of the records whose link is failed, per entity (or these only)."""
+    wanted = set(entities or ENTITY_NAMES) & set(ENTITY_NAMES)
     rows = session.execute(
         select(Link.entity, Link.perfex_key).where(Link.state == "failed")
     ).all()
     keys: dict[str, list[str]] = {}
     for entity, key in rows:
-        if entity in ENTITY_NAMES:
+        if entity in wanted:
             keys.setdefault(entity, []).append(key)
+    return keys
+
+
+def retry_failed(session: Session) -> SyncRequest | None:
+    """Queue one targeted sync of every record whose link is failed."""
+    keys = failed_record_keys(session)
     if not keys:
         return None
     return request_sync(session, list(keys), "retry", record_keys=keys)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -11,7 +11,11 @@ from pxflask.blueprints.sync import entity_labels
 from pxflask.extensions import db
 from pxflask.jobs import reconcile_periodic
 from pxflask.perfex.db import PerfexError
-from pxflask.perfex.reads import read_payment_modes, read_taxes
+from pxflask.perfex.reads import (
+    read_expense_categories,
+    read_payment_modes,
+    read_taxes,
+)
 from pxflask.queueing import QueueUnavailable
 from pxflask.runtime import perfex_db
 from pxflask.settings import (
@@ -35,28 +39,35 @@ FORM_KEYS = (
     "schedule",
     "watch_interval",
     "sync_from",
+    "expense_contact",
 )
 SCHEDULE_KEYS = ("sync_mode", "schedule", "watch_interval")
 
 
 @dataclass(frozen=True)
 class Sources:
-    """What the mappings are made of: Perfex modes and taxes, gateway ids."""
+    """What the mappings are made of: Perfex modes, taxes, categories, gateways."""
 
     modes: list
     taxes: list
     gateways: list[str]
+    categories: list = field(default_factory=list)
     error: str | None = None
 
 
 def _sources() -> Sources:
-    """Read the Perfex payment modes and taxes for the mapping rows."""
+    """Read the Perfex payment modes, taxes and expense categories for the rows."""
     gateways = queries.gateway_ids(db.session)
     try:
         database = perfex_db()
-        return Sources(read_payment_modes(database), read_taxes(database), gateways)
+        return Sources(
+            read_payment_modes(database),
+            read_taxes(database),
+            gateways,
+            read_expense_categories(database),
+        )
     except PerfexError as exc:
-        return Sources([], [], gateways, f"Perfex is not reachable: {exc}")
+        return Sources([], [], gateways, error=f"Perfex is not reachable: {exc}")
 
 
 def _submitted(sources: Sources) -> dict[str, str]:
@@ -65,6 +76,8 @@ def _submitted(sources: Sources) -> dict[str, str]:
     keys += [f"payment_account.{mode.id}" for mode in sources.modes]
     keys += [f"payment_account.{gateway}" for gateway in sources.gateways]
     keys += [f"tax_rate.{tax.id}" for tax in sources.taxes]
+    keys += [f"expense_account.{category.id}" for category in sources.categories]
+    keys += [f"expense_tax_rate.{tax.id}" for tax in sources.taxes]
     values = {key: request.form.get(key, "") for key in keys if key in request.form}
     values["entities"] = ",".join(request.form.getlist("entities"))
     return values

@@ -121,6 +121,7 @@ def run_foreground(
     since: str | None = None,
     dry_run: bool = False,
     out: str | None = None,
+    record_keys: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
     """Run a sync with progress and summary; the CONTRACT.md exit status."""
     chosen = check_entities(entities)
@@ -137,6 +138,7 @@ def run_foreground(
             since=day,
             dry_run=dry_run,
             progress=bars,
+            record_keys=record_keys,
         )
     finally:
         bars.close()

@@ -91,3 +91,32 @@ def test_bad_arguments_exit_2(sync_app):
     """Unknown entity or a bad date: usage error, exit status 2."""
     assert invoke(sync_app, "sync", "nonsense").exit_code == 2
     assert invoke(sync_app, "sync", "--since", "31/01/2025").exit_code == 2
+
+
+def test_retry_failed_resends_only_the_failed_records(sync_app, xero_sandbox):
+    """--retry-failed: exit 1 while Xero still refuses, 0 once fixed, then no-op."""
+    assert invoke(sync_app, "xero", "connect").exit_code == 0
+    assert invoke(sync_app, "sync", "customers").exit_code == 0
+    stranger = xero_sandbox.inject.contact("Walk-in")["ContactID"]
+    taken = xero_sandbox.inject.invoice(
+        stranger, status="DRAFT", InvoiceNumber="INV-000001"
+    )
+    assert invoke(sync_app, "sync", "invoices").exit_code == 1
+    before = xero_sandbox.counters.calls_to("PUT", "/Invoices")
+    refused = invoke(sync_app, "sync", "--retry-failed")
+    assert refused.exit_code == 1, refused.output
+    assert "INV-000001 is already used in Xero" in refused.output
+    assert xero_sandbox.counters.calls_to("PUT", "/Invoices") == before + 1
+    xero_sandbox.inject.update("Invoices", taken["InvoiceID"], {"InvoiceNumber": "W-1"})
+    retried = invoke(sync_app, "sync", "--retry-failed")
+    assert retried.exit_code == 0, retried.output
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in retried.output.splitlines()
+        if line.split() and line.split()[0] == "invoices"
+    }
+    assert rows["invoices"][0] == "1", retried.output
+    nothing = invoke(sync_app, "sync", "--retry-failed")
+    assert nothing.exit_code == 0
+    assert "no record is in the failed state" in nothing.output
+    assert invoke(sync_app, "sync", "nonsense", "--retry-failed").exit_code == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pxflask.extensions import db
 from pxflask.jobs import next_due
 from pxflask.models import XeroAccount
@@ -141,3 +143,77 @@ def test_every_entity_has_a_switch(admin):
     page = admin.get("/settings/").get_data(as_text=True)
     for name in ENTITY_NAMES[:8]:
         assert f'name="entities" value="{name}"' in page
+
+
+def _cache_expense_account(app) -> None:
+    """One cached EXPENSE-class account (a choice for expense categories)."""
+    with app.app_context():
+        db.session.add(
+            XeroAccount(
+                account_id="a4",
+                code="429",
+                name="General Expenses",
+                type="EXPENSE",
+                account_class="EXPENSE",
+                tax_type="INPUT2",
+            )
+        )
+        db.session.commit()
+
+
+def test_page_lists_the_expense_mappings(app, admin):
+    """Expense contact, a row per Perfex category and per tax, chart choices."""
+    _cache_chart(app)
+    _cache_expense_account(app)
+    page = admin.get("/settings/").get_data(as_text=True)
+    assert 'name="expense_contact" value="Perfex expenses"' in page
+    assert 'name="expense_account.1"' in page
+    assert "429 · General Expenses" in page
+    assert "the category&#39;s linked account" in page
+    assert 'name="expense_tax_rate.1" list="tax-types"' in page
+    assert '<option value="INPUT2">' in page
+
+
+@pytest.mark.parametrize(
+    ("key", "good", "bad", "message"),
+    [
+        ("expense_contact", "Office costs", "", "a contact name has 1 to 255"),
+        ("expense_contact", "Office costs", "x" * 256, "a contact name has 1 to 255"),
+        ("expense_account.1", "429", "far too long code", "is not a Xero account code"),
+        ("expense_tax_rate.1", "INPUT2", "input 2", "is not a Xero tax type code"),
+    ],
+)
+def test_expense_fields_are_saved_or_explained(app, admin, key, good, bad, message):
+    """A valid value is stored; a bad one shows its message and saves nothing."""
+    _cache_chart(app)
+    _cache_expense_account(app)
+    rejected = _post(admin, **{key: bad})
+    assert rejected.status_code == 400
+    page = rejected.get_data(as_text=True)
+    assert message in page and "Nothing was saved" in page
+    assert 'name="csrf_token"' in page
+    with app.app_context():
+        assert load_settings(db.session).get(key, "") != good
+    assert _post(admin, **{key: good}).status_code == 302
+    with app.app_context():
+        assert load_settings(db.session)[key] == good
+
+
+def test_an_empty_expense_mapping_falls_back(app, admin):
+    """Empty expense account or tax type: stored empty (linked account, automatic)."""
+    _post(admin, **{"expense_account.1": "429", "expense_tax_rate.1": "INPUT2"})
+    _post(admin, **{"expense_account.1": "", "expense_tax_rate.1": ""})
+    with app.app_context():
+        values = load_settings(db.session)
+    assert values["expense_account.1"] == "" and values["expense_tax_rate.1"] == ""
+
+
+def test_every_form_on_the_settings_page_carries_a_csrf_token(app, admin):
+    """Each form (settings and fetch-the-chart) posts its CSRF token."""
+    for page in (
+        admin.get("/settings/").get_data(as_text=True),
+        _post(admin, expense_contact="").get_data(as_text=True),
+    ):
+        forms = page.split("<form")[1:]
+        assert forms
+        assert all('name="csrf_token"' in form.split("</form>")[0] for form in forms)
