@@ -226,6 +226,21 @@ class Pusher:
         self.report.failed += 1
         self.report.errors.append((p.key, error))
 
+    def changed(self, outcome: Outcome, action: str, xero_id: str | None) -> Outcome:
+        """Log and count a status change Xero made (void, delete); the outcome."""
+        self.logs.append(LogEntry(outcome.key, action, outcome.state, None, xero_id))
+        self.report.updated += 1
+        return outcome
+
+    def refused(
+        self, key: str, action: str, error: str, xero_id: str | None = None
+    ) -> Outcome:
+        """Log and count a status change Xero refused; the failed outcome."""
+        self.logs.append(LogEntry(key, action, FAILED, error, xero_id))
+        self.report.failed += 1
+        self.report.errors.append((key, error))
+        return Outcome(key, FAILED, error=error)
+
     def finish(self, failed: Iterable[Pending]) -> StepReport:
         """Count the final failures, flush the log, return the report."""
         for p in failed:

@@ -15,12 +15,10 @@ from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import (
     DELETED,
-    FAILED,
     VOIDED,
     Action,
     Decision,
     LinkStore,
-    LogEntry,
     Outcome,
 )
 from ..mappers.common import Mapped, skipped
@@ -120,13 +118,9 @@ def _void(ctx: StepContext, pusher: Pusher, voids: list[tuple[str, str, str]]) -
         for r in batch:
             key = str(r.ref)
             if r.ok:
-                outcomes.append(Outcome(key, VOIDED, r.xero_id, r.number, hashes[key]))
-                pusher.logs.append(LogEntry(key, "voided", VOIDED, None, r.xero_id))
-                pusher.report.updated += 1
+                done = Outcome(key, VOIDED, r.xero_id, r.number, hashes[key])
+                outcomes.append(pusher.changed(done, "voided", r.xero_id))
             else:
                 error = "; ".join(r.errors) or "Xero refused to void it"
-                outcomes.append(Outcome(key, FAILED, error=error))
-                pusher.logs.append(LogEntry(key, "voided", FAILED, error))
-                pusher.report.failed += 1
-                pusher.report.errors.append((key, error))
+                outcomes.append(pusher.refused(key, "voided", error))
     pusher.store.record(outcomes)

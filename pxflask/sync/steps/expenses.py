@@ -26,14 +26,12 @@ from pxflask.perfex.records import Expense, Tax
 from ..engine import PlannedAction, StepContext, StepReport
 from ..links import (
     DELETED,
-    FAILED,
     FROZEN,
     LOCKED,
     VOIDED,
     Action,
     Decision,
     LinkStore,
-    LogEntry,
     Outcome,
 )
 from ..mappers.common import ZERO, Mapped
@@ -381,17 +379,11 @@ def _delete(
             for r in batch:
                 key = str(r.ref)
                 if r.ok:
-                    outcomes.append(Outcome(key, DELETED, error=DELETED_IN_PERFEX))
-                    pusher.logs.append(
-                        LogEntry(key, "delete", DELETED, None, r.xero_id)
-                    )
-                    pusher.report.updated += 1
+                    gone = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
+                    outcomes.append(pusher.changed(gone, "delete", r.xero_id))
                 else:
                     error = "; ".join(r.errors) or "Xero refused to delete it"
-                    outcomes.append(Outcome(key, FAILED, error=error))
-                    pusher.logs.append(LogEntry(key, "delete", FAILED, error))
-                    pusher.report.failed += 1
-                    pusher.report.errors.append((key, error))
+                    outcomes.append(pusher.refused(key, "delete", error))
     if outcomes:
         pusher.store.record(outcomes)
     pusher.flush_logs()

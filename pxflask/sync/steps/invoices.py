@@ -29,7 +29,6 @@ from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import (
     DELETED,
-    FAILED,
     LOCKED,
     VOIDED,
     Action,
@@ -407,17 +406,13 @@ def _void(
         )
         if r.ok:
             state = VOIDED if target == "VOIDED" else DELETED
-            outcomes.append(Outcome(key, state, xero_id, r.number, h, source=source))
-            pusher.logs.append(LogEntry(key, target.lower(), state, None, xero_id))
+            done = Outcome(key, state, xero_id, r.number, h, source=source)
+            outcomes.append(pusher.changed(done, target.lower(), xero_id))
             if r.raw:
                 remember(ctx, [r.raw])
-            pusher.report.updated += 1
         else:
             error = "; ".join(r.errors) or "Xero refused the status change"
-            outcomes.append(Outcome(key, FAILED, error=error))
-            pusher.logs.append(LogEntry(key, target.lower(), FAILED, error, xero_id))
-            pusher.report.failed += 1
-            pusher.report.errors.append((key, error))
+            outcomes.append(pusher.refused(key, target.lower(), error, xero_id))
     if outcomes and not ctx.dry_run:
         pusher.store.record(outcomes)
 

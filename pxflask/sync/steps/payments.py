@@ -137,14 +137,10 @@ def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> Non
             continue
         done, error = _delete(ctx, key, xero_id)
         if done:
-            outcomes.append(Outcome(key, DELETED, error=DELETED_IN_PERFEX))
-            pusher.logs.append(LogEntry(key, "delete", DELETED, None, xero_id))
-            pusher.report.updated += 1
+            gone = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
+            outcomes.append(pusher.changed(gone, "delete", xero_id))
         else:
-            outcomes.append(Outcome(key, FAILED, error=error))
-            pusher.logs.append(LogEntry(key, "delete", FAILED, error, xero_id))
-            pusher.report.failed += 1
-            pusher.report.errors.append((key, error or "failed"))
+            outcomes.append(pusher.refused(key, "delete", error or "failed", xero_id))
     if outcomes:
         pusher.store.record(outcomes)
         pusher.flush_logs()
