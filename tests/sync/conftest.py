@@ -171,3 +171,18 @@ def assert_all_synced(env: Env) -> None:
     items = {i["ItemID"] for i in env.xero("Items")}
     for key, link in env.links("items").items():
         assert link.state == "synced" and link.xero_id in items, key
+
+
+class UrlEnv(Env):
+    """Env on a Perfex database given by URL (SQLite file or MariaDB)."""
+
+    def __init__(self, tmp_path: Path, perfex_url: str, sandbox: Any) -> None:
+        """Connect the Perfex DB in place, create the module DB, connect Xero."""
+        self.perfex = PerfexDB.connect(perfex_url)
+        self.engine = sa.create_engine(f"sqlite:///{tmp_path / 'module.db'}")
+        Base.metadata.create_all(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sandbox = sandbox
+        self.settings = dict(SETTINGS)
+        self.gateway = self.make_gateway()
+        self.gateway.connect_client_credentials()

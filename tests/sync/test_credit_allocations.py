@@ -23,9 +23,8 @@ from pxflask.sync.steps.credit_allocations import (
 )
 from pxflask.xero.errors import XeroError
 
-from .conftest import NO_RETRY, Env, delta
+from .conftest import NO_RETRY, Env, UrlEnv, delta
 from .factories import D
-from .test_expenses import UrlEnv
 
 CENT = Decimal("0.01")
 WRITES = ("PUT", "POST", "DELETE")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
 
-from pxflask.models import Base, Link
+from pxflask.models import Link
 from pxflask.perfex import reads
-from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import Expense
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.mappers import xero_invoice_total
@@ -27,7 +24,7 @@ from pxflask.sync.mappers.expenses import (
 from pxflask.sync.registry import REGISTRY
 from pxflask.sync.steps.expenses import DELETED_IN_PERFEX, RECONCILED
 
-from .conftest import SETTINGS, Env, delta
+from .conftest import UrlEnv, delta
 from .factories import EUR, USD, D
 
 PREREQUISITES = [
@@ -170,21 +167,6 @@ def test_expenses_run_only_when_named():
 # --------------------------------------------------- end to end (SQLite, MariaDB)
 
 
-class UrlEnv(Env):
-    """Env on a Perfex database given by URL (SQLite file or MariaDB)."""
-
-    def __init__(self, tmp_path: Path, perfex_url: str, sandbox: Any) -> None:
-        """Connect the Perfex DB in place, create the module DB, connect Xero."""
-        self.perfex = PerfexDB.connect(perfex_url)
-        self.engine = sa.create_engine(f"sqlite:///{tmp_path / 'module.db'}")
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.sandbox = sandbox
-        self.settings = dict(SETTINGS)
-        self.gateway = self.make_gateway()
-        self.gateway.connect_client_credentials()
-
-
 @pytest.fixture
 def xenv(perfex_url, tmp_path, xero_sandbox):
     """Seeded Perfex (no expenses), categories/taxes/modes/customers synced."""
@@ -200,7 +182,7 @@ def xenv(perfex_url, tmp_path, xero_sandbox):
 class Perfex:
     """Ids in the seeded Perfex DB that the expenses refer to."""
 
-    def __init__(self, env: Env) -> None:
+    def __init__(self, env: UrlEnv) -> None:
         """Look up currencies, taxes, a linked and an unlinked category."""
         self.env = env
         with env.perfex.engine.connect() as conn:
@@ -250,7 +232,7 @@ class Perfex:
         )
 
 
-def _xero(env: Env, key: int) -> dict[str, Any]:
+def _xero(env: UrlEnv, key: int) -> dict[str, Any]:
     """The Xero bank transaction linked to an expense."""
     link = env.link("expenses", key)
     assert link is not None and link.xero_id, link

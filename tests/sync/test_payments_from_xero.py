@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import urllib3
-from sqlalchemy.orm import sessionmaker
 
-from pxflask.models import Base, SyncLog, SyncRun
+from pxflask.models import SyncLog, SyncRun
 from pxflask.perfex import reads, writes
-from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import (
     INVOICE_OVERDUE,
     INVOICE_PAID,
@@ -31,23 +29,16 @@ from pxflask.sync.steps.payments_pull import (
     claim_key,
 )
 
-from .conftest import SETTINGS, Env, delta
+from .conftest import UrlEnv, delta
 
 
-class World(Env):
+class World(UrlEnv):
     """Env on a freshly seeded Perfex database (SQLite or MariaDB)."""
 
     def __init__(self, tmp_path: Path, perfex_url: str, sandbox: Any) -> None:
-        """Seed Perfex at perfex_url, create the module DB, connect Xero."""
+        """Seed Perfex at perfex_url, then set up as UrlEnv does."""
         seed_demo(perfex_url, customers=3, invoices=8, seed=5)
-        self.perfex = PerfexDB.connect(perfex_url)
-        self.engine = sa.create_engine(f"sqlite:///{tmp_path / 'module.db'}")
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.sandbox = sandbox
-        self.settings = dict(SETTINGS)
-        self.gateway = self.make_gateway()
-        self.gateway.connect_client_credentials()
+        super().__init__(tmp_path, perfex_url, sandbox)
 
 
 @pytest.fixture
