@@ -47,7 +47,11 @@ class Env:
         """Copy the seeded Perfex file, create the module DB, connect Xero."""
         target = tmp_path / "perfex.db"
         shutil.copyfile(perfex_file, target)
-        self.perfex = PerfexDB.connect(f"sqlite:///{target}")
+        self._set_up(tmp_path, f"sqlite:///{target}", sandbox)
+
+    def _set_up(self, tmp_path: Path, perfex_url: str, sandbox: Any) -> None:
+        """Connect Perfex, create the module DB, connect Xero."""
+        self.perfex = PerfexDB.connect(perfex_url)
         self.engine = sa.create_engine(f"sqlite:///{tmp_path / 'module.db'}")
         sa.event.listen(self.engine, "connect", _fast_sqlite)
         Base.metadata.create_all(self.engine)
@@ -178,11 +182,4 @@ class UrlEnv(Env):
 
     def __init__(self, tmp_path: Path, perfex_url: str, sandbox: Any) -> None:
         """Connect the Perfex DB in place, create the module DB, connect Xero."""
-        self.perfex = PerfexDB.connect(perfex_url)
-        self.engine = sa.create_engine(f"sqlite:///{tmp_path / 'module.db'}")
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.sandbox = sandbox
-        self.settings = dict(SETTINGS)
-        self.gateway = self.make_gateway()
-        self.gateway.connect_client_credentials()
+        self._set_up(tmp_path, perfex_url, sandbox)
