@@ -127,8 +127,28 @@ def _encode(obj: Any, out: list[str]) -> None:
         raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+class _HasDecimal(Exception):
+    """The fast encoder met a Decimal: the exact encoder takes over."""
+
+
+def _dates_only(obj: Any) -> str:
+    """Dates as Xero writes them; anything else needs the exact encoder."""
+    if isinstance(obj, datetime | date):
+        return ms_date(obj)
+    raise _HasDecimal
+
+
+# json's C encoder, for documents without money (contacts, items, ...); floats
+# never reach it: the sandbox parses every number with parse_float=Decimal
+_FAST = json.JSONEncoder(separators=(",", ":"), default=_dates_only)
+
+
 def dumps(obj: Any) -> str:
     """JSON-encode obj, writing Decimals as plain JSON numbers (never floats)."""
+    try:
+        return _FAST.encode(obj)
+    except _HasDecimal:
+        pass
     out: list[str] = []
     _encode(obj, out)
     return "".join(out)
