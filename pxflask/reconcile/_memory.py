@@ -6,8 +6,12 @@ asks for transparent huge pages on large arrays; on a kernel whose THP defrag mo
 is ``madvise`` each of those first touches can stall in page compaction.  On the
 benchmark's 1,000,000-invoice run this page-fault time was a third of the wall
 time.  Inside ``array_memory()`` freed blocks stay in the process for the next
-array, and numpy does not ask for huge pages; on leaving, the settings go back
-and the memory kept is returned to the kernel.
+array, every thread allocates from the main heap (so the helper threads reuse what
+the main one freed), and numpy does not ask for huge pages; on leaving, the
+settings go back and the memory kept is returned to the kernel.  One effect can
+outlast the block: glibc fixes its limit on heaps ("arenas") the first time a
+thread needs a new one, so a long-lived threaded process that reconciled may keep
+one heap for all threads (the product reconciles in the CLI or an RQ job).
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ def array_memory() -> Iterator[None]:
             if _depth == 0:
                 if _LIBC is not None:
                     _LIBC.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM)
+                    _LIBC.mallopt(_M_ARENA_MAX, 0)  # 0: glibc's own limit
                     _LIBC.malloc_trim(0)
                 if _set_hugepage is not None and _saved_hugepage is not None:
                     _set_hugepage(_saved_hugepage)
