@@ -22,7 +22,9 @@ Printed:
 - The write calls and the wall time of reruns with nothing changed (the first
   rerun reads back, summary only, the invoices the first run changed in Xero; the
   second finds nothing new). Both read Accounts and Invoices with
-  If-Modified-Since only.
+  If-Modified-Since only. The first run also reads the Organisation once (one
+  `GET /Organisation` for Xero's lock dates, +1 call against earlier figures);
+  the reruns do not, having nothing to send and no record waiting on a lock.
 
     .venv/bin/python benchmarks/sync.py [--customers 300] [--invoices 2000]
 """

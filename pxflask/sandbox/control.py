@@ -105,3 +105,21 @@ def remove_payment(payment_id: str) -> Response:
     except InjectionError as exc:
         return json_response({"error": str(exc)}, 400)
     return json_response(gone)
+
+
+@bp.post("/lock-dates")
+def lock_dates() -> Response:
+    """Set the lock dates: {"period": "YYYY-MM-DD"|null, "end_of_year": ...}."""
+    body = _body()
+    try:
+        period, end = (
+            date.fromisoformat(body[k]) if body.get(k) else None
+            for k in ("period", "end_of_year")
+        )
+    except (TypeError, ValueError) as exc:
+        return json_response({"error": str(exc)}, 400)
+    current_sandbox().inject.lock_dates(period, end, body.get("tenant_id"))
+    return json_response({"ok": True})
+
+
+from . import control_credits  # noqa: E402,F401  (overpayment/prepayment endpoints)

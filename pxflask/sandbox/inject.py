@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .accounting.common import Ctx, Invalid
+from .accounting.lockdates import set_lock_dates
 from .accounting.registry import RESOURCES
+from .inject_credits import CreditInjection
 
 if TYPE_CHECKING:
     from .core import Sandbox
@@ -17,8 +19,11 @@ class InjectionError(ValueError):
     """Xero would have refused the injected change."""
 
 
-class Injector:
-    """Create/change records directly in the sandbox, bypassing HTTP."""
+class Injector(CreditInjection):
+    """Create/change records directly in the sandbox, bypassing HTTP.
+
+    Overpayments and prepayments: see inject_credits.CreditInjection.
+    """
 
     def __init__(self, sandbox: Sandbox) -> None:
         """Bind to a sandbox."""
@@ -152,6 +157,18 @@ class Injector:
         if on is not None:
             payload["Date"] = on.isoformat()
         return self.write("Payments", payload, tenant_id)
+
+    def lock_dates(
+        self,
+        period: date | None = None,
+        end_of_year: date | None = None,
+        tenant_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Set the organisation's lock dates as finance would (None: unlocked)."""
+        with self.sb.lock:
+            organisation = self.sb.state.tenant(tenant_id).organisation
+            set_lock_dates(organisation, period, end_of_year)
+            return dict(organisation)
 
     def delete_payment(self, payment_id: str, tenant_id: str | None = None) -> dict:
         """Delete a payment in Xero (the invoice goes back to AUTHORISED)."""

@@ -18,6 +18,8 @@ RESOURCES = (
     "CreditNotes",
     "Payments",
     "BankTransactions",
+    "Overpayments",
+    "Prepayments",
 )
 
 

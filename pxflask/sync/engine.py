@@ -42,6 +42,7 @@ class Gateway(Protocol):
     def create_tax_rate(self, tax_rate: dict, **kw: Any) -> Any: ...  # noqa: D102
     def create_account(self, account: dict, **kw: Any) -> Any: ...  # noqa: D102
     def update_invoice_status(self, invoice_id: str, status: str, **kw: Any) -> Any: ...  # noqa: D102,E501
+    def get_organisation(self) -> dict[str, Any]: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,70 @@ def test_control_endpoints_type_and_delete_payments_in_xero(world):
     assert rows_of(world, invoice_id) == []
 
 
+def open_base_invoice(w: World) -> tuple[int, str]:
+    """(Perfex id, Xero id) of an open synced invoice in the Xero base currency."""
+    links = w.links("invoices")
+    base = w.sandbox.sandbox.state.tenant().base_currency
+    for inv in reads.read_invoices(w.perfex):
+        link = links.get(str(inv.id))
+        if link is None or link.state != "synced" or not link.xero_id:
+            continue
+        xero = w.sandbox.inject.get("Invoices", link.xero_id)
+        if xero["Status"] == "AUTHORISED" and xero["CurrencyCode"] == base:
+            return inv.id, link.xero_id
+    raise AssertionError("no open synced base-currency invoice in the seed")
+
+
+@pytest.mark.parametrize("kind", ["overpayment", "prepayment"])
+def test_credit_applied_in_xero_is_skipped_with_reason_and_no_write(world, kind):
+    """An overpayment/prepayment applied in Xero: no Perfex row, one skip, no write."""
+    invoice_id, xero_id = open_base_invoice(world)
+    inject = world.sandbox.inject
+    contact_id = inject.get("Invoices", xero_id)["Contact"]["ContactID"]
+    credit = inject.receive_credit(kind, contact_id, "500.00", on=date(2026, 3, 2))
+    credit_id = credit["OverpaymentID" if kind == "overpayment" else "PrepaymentID"]
+    inject.allocate_credit(kind, credit_id, xero_id, "25.00", on=date(2026, 3, 3))
+    assert inject.get("Invoices", xero_id)["AmountCredited"] == Decimal("25.00")
+    status, rows = status_of(world, invoice_id), rows_of(world, invoice_id)
+    before = world.writes()
+    result = world.sync()
+    assert result.ok, result.failed
+    assert world.writes() == before
+    assert rows_of(world, invoice_id) == rows
+    assert status_of(world, invoice_id) == status
+    assert result.report("payments").pulled == 0
+    key = claim_key(f"{credit_id}:{xero_id}")
+    link = world.link("payments", key)
+    assert link is not None and link.state == "skipped" and link.xero_id is None
+    assert f"{kind} {credit_id} applied in Xero to invoice {invoice_id}" in (
+        link.last_error
+    )
+    assert "(25.00)" in link.last_error and "not recorded in Perfex" in link.last_error
+    [entry] = logs(world, perfex_key=key)
+    assert entry.outcome == "skipped" and entry.xero_id == credit_id
+    again = world.sync()
+    assert again.ok and again.report("payments").skipped == 0
+    assert world.writes() == before and rows_of(world, invoice_id) == rows
+    assert len(logs(world, perfex_key=key)) == 1
+
+
+def test_overpayment_refund_in_payments_is_skipped_with_reason(world):
+    """A refund of an overpayment (AROVERPAYMENTPAYMENT) is not a Perfex payment."""
+    invoice_id, xero_id = open_base_invoice(world)
+    inject = world.sandbox.inject
+    contact_id = inject.get("Invoices", xero_id)["Contact"]["ContactID"]
+    credit = inject.overpayment(contact_id, "40.00", on=date(2026, 3, 2))
+    refund = inject.refund_credit("overpayment", credit["OverpaymentID"], "15.00")
+    assert refund["PaymentType"] == "AROVERPAYMENTPAYMENT"
+    rows, before = rows_of(world, invoice_id), world.writes()
+    result = world.sync()
+    assert result.ok and world.writes() == before
+    link = world.link("payments", claim_key(refund["PaymentID"]))
+    assert link.state == "skipped"
+    assert link.last_error == "overpayment refunds are not synced to Perfex"
+    assert rows_of(world, invoice_id) == rows
+
+
 def test_setting_key_is_validated_and_on_by_default():
     """payments_from_xero takes yes/no (on/off too) and defaults to yes."""
     assert defaults()["payments_from_xero"] == "yes"

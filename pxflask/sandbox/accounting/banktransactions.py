@@ -1,4 +1,8 @@
-"""Bank transactions: RECEIVE/SPEND money against a BANK account."""
+"""Bank transactions: RECEIVE/SPEND money against a BANK account.
+
+RECEIVE-OVERPAYMENT / RECEIVE-PREPAYMENT also create the customer credit
+(credits.py) with the transaction's id, as Xero does.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,12 @@ from .common import (
     opt_date,
     text,
 )
+from .credits import CREDIT_TYPES, credit_resource, open_credit, void_credit
 from .documents import resolve_contact
 from .lines import build_lines, line_views, stored_lines_as_raw
+from .lockdates import check_open
 
-TYPES = ("RECEIVE", "SPEND")
+TYPES = ("RECEIVE", "SPEND", *CREDIT_TYPES)
 
 
 class BankTransactions(Resource):
@@ -37,7 +43,7 @@ class BankTransactions(Resource):
         bank = find_account(ctx, raw.get("BankAccount") or {})
         if bank is None or bank["Type"] != "BANK":
             raise Invalid("A valid BankAccount must be specified.")
-        contact = resolve_contact(ctx, raw.get("Contact"), tx_type == "RECEIVE")
+        contact = resolve_contact(ctx, raw.get("Contact"), tx_type != "SPEND")
         bank_currency = bank.get("CurrencyCode") or ctx.tenant.base_currency
         currency = raw.get("CurrencyCode") or bank_currency
         if currency not in ctx.tenant.currencies:
@@ -48,7 +54,11 @@ class BankTransactions(Resource):
                 f"{bank_currency} of the bank account."
             )
         lat = raw.get("LineAmountTypes") or "Exclusive"
-        lines, totals = build_lines(ctx, raw.get("LineItems"), tx_type, lat, True)
+        if tx_type == "RECEIVE-OVERPAYMENT":
+            lat, lines, totals = _overpayment_lines(ctx, raw.get("LineItems"))
+        else:
+            kind = "SPEND" if tx_type == "SPEND" else "RECEIVE"
+            lines, totals = build_lines(ctx, raw.get("LineItems"), kind, lat, True)
         if not lines:
             raise Invalid("Bank transactions must have at least one line item.")
         return {
@@ -72,8 +82,11 @@ class BankTransactions(Resource):
             raise Invalid("New bank transactions must be AUTHORISED.")
         record = {"BankTransactionID": new_id(), "Status": "AUTHORISED"}
         record.update(self._build(ctx, raw))
+        check_open(ctx, record["Date"])
         record["UpdatedDateUTC"] = ctx.stamp()
         self.table(ctx)[record["BankTransactionID"]] = record
+        if record["Type"] in CREDIT_TYPES:
+            open_credit(ctx, record)
         return record
 
     def update(
@@ -82,9 +95,15 @@ class BankTransactions(Resource):
         """Edit or delete (Status DELETED) an unreconciled transaction."""
         if record["Status"] == "DELETED":
             raise Invalid("Bank transaction not of valid status for modification")
+        check_open(ctx, record["Date"])
         if record["IsReconciled"] and raw.get("IsReconciled") is not False:
             raise Invalid("A reconciled bank transaction cannot be edited.")
+        credit = record["Type"] in CREDIT_TYPES
+        if credit and raw.get("Status") != "DELETED":
+            raise Invalid("Overpayments and prepayments cannot be edited.")
         if raw.get("Status") == "DELETED":
+            if credit:
+                void_credit(ctx, record)
             record["Status"] = "DELETED"
             record["UpdatedDateUTC"] = ctx.stamp()
             return record
@@ -100,7 +119,9 @@ class BankTransactions(Resource):
             "LineItems": stored_lines_as_raw(record["LineItems"]),
         }
         merged = {**base, **{k: v for k, v in raw.items() if v is not None}}
-        record.update(self._build(ctx, merged))
+        fields = self._build(ctx, merged)
+        check_open(ctx, fields["Date"])
+        record.update(fields)
         record["UpdatedDateUTC"] = ctx.stamp()
         return record
 
@@ -119,6 +140,9 @@ class BankTransactions(Resource):
             },
             "IsReconciled": record["IsReconciled"],
         }
+        if record["Type"] in CREDIT_TYPES:
+            field = credit_resource(CREDIT_TYPES[record["Type"]]).id_field
+            out[field] = record[field]
         add_date(out, "Date", record["Date"])
         if record.get("Reference"):
             out["Reference"] = record["Reference"]
@@ -135,3 +159,30 @@ class BankTransactions(Resource):
             HasAttachments=False,
         )
         return out
+
+
+def _overpayment_lines(ctx: Ctx, raw_lines: Any) -> tuple[str, list, Any]:
+    """Overpayment lines: no tax, posted to Accounts Receivable (Xero fixes both)."""
+    plain = [
+        {
+            k: v
+            for k, v in line.items()
+            if k not in ("AccountCode", "AccountID", "ItemCode", "TaxType")
+        }
+        for line in raw_lines or []
+        if isinstance(line, dict)
+    ]
+    lines, totals = build_lines(ctx, plain, "RECEIVE", "NoTax", False)
+    receivable = next(
+        (
+            a
+            for a in ctx.tenant.table("Accounts").values()
+            if a.get("SystemAccount") == "DEBTORS"
+        ),
+        None,
+    )
+    for line in lines:
+        if receivable is not None:
+            line["AccountCode"] = receivable["Code"]
+            line["AccountID"] = receivable["AccountID"]
+    return "NoTax", lines, totals

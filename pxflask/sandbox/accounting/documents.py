@@ -21,6 +21,7 @@ from .common import (
 )
 from .contacts import Contacts
 from .lines import ZERO, build_lines, line_views, stored_lines_as_raw
+from .lockdates import check_open
 
 EDITABLE = ("DRAFT", "SUBMITTED")
 SAFE_WHEN_ALLOCATED = (
@@ -226,6 +227,7 @@ class Document(Resource):
             raise Invalid(f"Status '{status}' is not valid for a new {self.label}.")
         record = {self.id_field: new_id(), **self.new_record()}
         record.update(self._build(ctx, raw, None))
+        check_open(ctx, record["Date"])
         record["UpdatedDateUTC"] = ctx.stamp()
         self.settle(ctx, record)
         self.table(ctx)[record[self.id_field]] = record
@@ -271,6 +273,7 @@ class Document(Resource):
         content = set(raw) - {self.id_field, self.number_field, *SAFE_WHEN_ALLOCATED}
         if status in ("VOIDED", "DELETED"):
             raise Invalid(NOT_VALID_STATUS.format(label=label))
+        check_open(ctx, record["Date"])
         if status == "PAID":
             raise Invalid(
                 ALLOCATED
@@ -303,6 +306,7 @@ class Document(Resource):
             else {**merged, "Status": "DRAFT"},
             record,
         )
+        check_open(ctx, fields["Date"])
         if not recompute:
             for key in ("LineItems", "SubTotal", "TotalTax", "Total", "TotalDiscount"):
                 fields.pop(key)
@@ -480,6 +484,8 @@ class Invoices(Document):
         self, ctx: Ctx, record: dict[str, Any], lines: bool = True
     ) -> dict[str, Any]:
         """An invoice as Xero returns it."""
+        from .credits import invoice_credits
+
         out = self.common_view(ctx, record, lines)
         payments = ctx.tenant.table("Payments")
         credit_notes = ctx.tenant.table("CreditNotes")
@@ -508,8 +514,8 @@ class Invoices(Document):
                 )
                 for credit in record["Credits"]
             ],
-            Prepayments=[],
-            Overpayments=[],
+            Prepayments=invoice_credits(ctx, record, "Prepayments"),
+            Overpayments=invoice_credits(ctx, record, "Overpayments"),
         )
         return out
 

@@ -18,12 +18,15 @@ from .common import (
     opt_decimal,
 )
 from .documents import CreditNotes, Invoices
+from .lockdates import check_open
 
 PAYMENT_TYPES = {
     "ACCREC": "ACCRECPAYMENT",
     "ACCPAY": "ACCPAYPAYMENT",
     "ACCRECCREDIT": "ARCREDITPAYMENT",
     "ACCPAYCREDIT": "APCREDITPAYMENT",
+    "RECEIVE-OVERPAYMENT": "AROVERPAYMENTPAYMENT",
+    "RECEIVE-PREPAYMENT": "ARPREPAYMENTPAYMENT",
 }
 NOT_AUTHORISED = "Payments can only be made against Authorised documents"
 TOO_MUCH = "Payment amount exceeds the amount outstanding on this document"
@@ -45,6 +48,8 @@ def _find_document(ctx: Ctx, raw: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     ):
         resource = CreditNotes()
         key = credit.get("CreditNoteID") or credit.get("CreditNoteNumber")
+    elif refund := _refunded(raw):
+        resource, key = refund
     else:
         raise Invalid("You must specify an Invoice or CreditNote for the payment.")
     from .common import NotFound
@@ -87,9 +92,11 @@ class Payments(Resource):
             bank_amount = amount
         else:
             bank_amount = quantize(amount / rate, 2)
+        when = opt_date(raw, "Date") or ctx.today()
+        check_open(ctx, when)
         record = {
             "PaymentID": new_id(),
-            "Date": opt_date(raw, "Date") or ctx.today(),
+            "Date": when,
             "Amount": amount,
             "BankAmount": bank_amount,
             "CurrencyRate": rate,
@@ -107,7 +114,8 @@ class Payments(Resource):
         doc["PaymentIDs"].append(record["PaymentID"])
         doc["UpdatedDateUTC"] = ctx.stamp()
         resource.settle(ctx, doc)
-        ctx.event(resource.category, "UPDATE", doc[resource.id_field])
+        if resource.category:
+            ctx.event(resource.category, "UPDATE", doc[resource.id_field])
         return record
 
     def update(
@@ -118,19 +126,21 @@ class Payments(Resource):
             raise Invalid("A payment can only be updated to delete it.")
         if record["Status"] == "DELETED":
             raise Invalid("This payment has already been deleted.")
-        resource = Invoices() if record["DocResource"] == "Invoices" else CreditNotes()
+        check_open(ctx, record["Date"])
+        resource = _doc_resource(record["DocResource"])
         doc = resource.table(ctx)[record["DocID"]]
         record["Status"] = "DELETED"
         record["UpdatedDateUTC"] = ctx.stamp()
         doc["AmountPaid"] -= record["Amount"]
         doc["UpdatedDateUTC"] = ctx.stamp()
         resource.settle(ctx, doc)
-        ctx.event(resource.category, "UPDATE", doc[resource.id_field])
+        if resource.category:
+            ctx.event(resource.category, "UPDATE", doc[resource.id_field])
         return record
 
     def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
         """A payment as Xero returns it."""
-        resource = Invoices() if record["DocResource"] == "Invoices" else CreditNotes()
+        resource = _doc_resource(record["DocResource"])
         doc = resource.table(ctx)[record["DocID"]]
         contact = ctx.tenant.table("Contacts")[doc["ContactID"]]
         account = ctx.tenant.table("Accounts")[record["AccountID"]]
@@ -160,9 +170,40 @@ class Payments(Resource):
             "IsDiscounted": False,
             "HasErrors": False,
         }
-        key = "Invoice" if resource.name == "Invoices" else "CreditNote"
+        if resource.name in ("Overpayments", "Prepayments"):
+            # Real Xero lists a refund's overpayment/prepayment under `Invoice`,
+            # its id as InvoiceID (not under `Overpayment` as the spec says).
+            brief = {
+                "InvoiceID": doc[resource.id_field],
+                "Contact": contact_brief(contact, full=False),
+                "CurrencyCode": doc["CurrencyCode"],
+                "HasErrors": False,
+            }
+        key = "CreditNote" if resource.name == "CreditNotes" else "Invoice"
         out[key] = {k: v for k, v in brief.items() if v is not None}
         return out
+
+
+def _doc_resource(name: str) -> Any:
+    """The resource a payment is recorded against, by collection name."""
+    from .credits import credit_resource
+
+    if name == "Invoices":
+        return Invoices()
+    if name == "CreditNotes":
+        return CreditNotes()
+    return credit_resource(name)
+
+
+def _refunded(raw: dict[str, Any]) -> tuple[Any, str] | None:
+    """(resource, id) of the overpayment or prepayment a refund names, if any."""
+    from .credits import Overpayments, Prepayments
+
+    for resource in (Overpayments(), Prepayments()):
+        ref = raw.get(resource.kind)
+        if isinstance(ref, dict) and ref.get(resource.id_field):
+            return resource, str(ref[resource.id_field])
+    return None
 
 
 def allocate(
@@ -198,12 +239,14 @@ def allocate(
         raise Invalid("Amount exceeds the remaining credit on the credit note.")
     if amount > invoices.outstanding(invoice):
         raise Invalid("Amount exceeds the amount due on the invoice.")
+    when = opt_date(raw, "Date") or ctx.today()
+    check_open(ctx, when)
     alloc = {
         "AllocationID": new_id(),
         "InvoiceID": invoice["InvoiceID"],
         "CreditNoteID": credit_note["CreditNoteID"],
         "Amount": amount,
-        "Date": opt_date(raw, "Date") or ctx.today(),
+        "Date": when,
     }
     credit_note["Allocations"].append(alloc)
     credit_note["AmountAllocated"] += amount
@@ -235,6 +278,7 @@ def deallocate(
     )
     if alloc is None:
         raise NotFound(allocation_id)
+    check_open(ctx, alloc["Date"])
     notes, invoices = CreditNotes(), Invoices()
     invoice = invoices.table(ctx)[alloc["InvoiceID"]]
     credit_note["Allocations"].remove(alloc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .banktransactions import BankTransactions
 from .common import Resource
 from .contacts import Contacts
+from .credits import Overpayments, Prepayments
 from .documents import CreditNotes, Invoices
 from .items import Items
 from .payments import Payments
@@ -21,5 +22,7 @@ RESOURCES: dict[str, Resource] = {
         CreditNotes(),
         Payments(),
         BankTransactions(),
+        Overpayments(),
+        Prepayments(),
     )
 }

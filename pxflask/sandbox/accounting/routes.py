@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, Response, request
 
 from ..core import json_response
@@ -291,9 +294,21 @@ def delete_allocation(credit_note_id: str, allocation_id: str) -> Response:
     def handler(ctx: Ctx) -> Response:
         """Reverse the allocation (404 when it is not on this credit note)."""
         note = RESOURCES["CreditNotes"].get(ctx, credit_note_id)
-        return _ok(deallocate(ctx, note, allocation_id))
+        return unallocate(allocation_id, lambda: deallocate(ctx, note, allocation_id))
 
     return api_call("/CreditNotes/{CreditNoteID}/Allocations/{AllocationID}", handler)
 
 
+def unallocate(allocation_id: str, delete: Callable[[], dict[str, Any]]) -> Response:
+    """Run an allocation delete: the Allocation, or Xero's 400 when it is refused."""
+    try:
+        return _ok(delete())
+    except Invalid as exc:
+        echo = {"AllocationID": allocation_id, "StatusAttributeString": "ERROR"}
+        echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
+        return json_response(validation_error([echo]), 400)
+
+
 __all__ = ["bp", "NotFound"]
+
+from . import credit_routes  # noqa: E402,F401  (Overpayments/Prepayments routes)

@@ -20,6 +20,7 @@ from ..links import (
     Outcome,
     write_log,
 )
+from ..lockdates import explain
 from ..mappers.common import Mapped
 
 
@@ -194,7 +195,7 @@ class Pusher:
                         LogEntry(p.key, action, SYNCED, _notes(p, r), r.xero_id)
                     )
                 else:
-                    error = "; ".join(r.errors) or "Xero refused it"
+                    error = explain("; ".join(r.errors) or "Xero refused it")
                     outcomes.append(Outcome(p.key, FAILED, error=error))
                     failed.append(p)
                     p.mapped = Mapped(p.key, p.mapped.payload, error, p.mapped.unitdp4)
@@ -236,6 +237,7 @@ class Pusher:
         self, key: str, action: str, error: str, xero_id: str | None = None
     ) -> Outcome:
         """Log and count a status change Xero refused; the failed outcome."""
+        error = explain(error)
         self.logs.append(LogEntry(key, action, FAILED, error, xero_id))
         self.report.failed += 1
         self.report.errors.append((key, error))

@@ -23,6 +23,7 @@ from typing import Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import CreditApplication
 
+from .. import lockdates
 from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import (
@@ -94,6 +95,7 @@ def sync_allocations(
     """
     credits = reads.read_credit_applications(ctx.perfex)
     run = Allocator(ctx, report)
+    run.again = lockdates.released(ctx, run.store)
     run.remove_gone({str(c.id) for c in credits})
     invoices = LinkStore(ctx.session, "invoices").links
     changed = set(touched) | set(invoice_step.known(ctx))
@@ -137,6 +139,8 @@ class Allocator:
         self.logs: list[LogEntry] = []
         self.seen: dict[str, dict[str, Any]] = {}
         """Xero credit notes read in this run, by lower-case CreditNoteID."""
+        self.again: frozenset[str] = frozenset()
+        """Keys skipped for a lock date Xero has moved back since: plan again."""
 
     # -- planning ---------------------------------------------------------------
 
@@ -159,7 +163,8 @@ class Allocator:
         link = self.store.get(key)
         retry = link is not None and link.state == SKIPPED
         retry = retry and bool({note_id, invoice_id} & changed)
-        d = self.store.decide(key, todo.hash, force=self.ctx.full or retry)
+        force = self.ctx.full or retry or key in self.again
+        d = self.store.decide(key, todo.hash, force=force)
         if d.action is Action.NONE:
             self.report.unchanged += 1
         elif d.action is Action.BLOCKED:
@@ -265,6 +270,10 @@ class Allocator:
         for todo in self.edits:
             link = self.store.get(todo.key)
             assert link is not None  # noqa: S101 - an edit has a link
+            locked = self._lock_reason(todo)
+            if locked is not None:
+                self._skipped(todo.key, locked, todo.hash, record=True)
+                continue
             body = {"CreditNoteID": link.xero_number, "AllocationID": link.xero_id}
             self._plan(todo.key, "delete", body, "edited in Perfex: allocated again")
             if self.ctx.dry_run:
@@ -282,6 +291,12 @@ class Allocator:
             )
             self.creates.append(todo)
         self.edits = []
+
+    def _lock_reason(self, todo: Todo) -> str | None:
+        """Why Xero's lock date stops this allocation (None: its date is open)."""
+        lock = lockdates.lock_date(self.ctx)
+        when = lockdates.locked([lockdates.as_date(todo.payload.get("Date"))], lock)
+        return lockdates.reason(when, lock) if when and lock else None
 
     def _fail(self, key: str, error: str) -> None:
         """Count one final failure."""
@@ -339,7 +354,9 @@ class Allocator:
         keep: list[Todo] = []
         for todo in sorted(self.creates, key=lambda t: (t.credit.date, t.credit.id)):
             note = self.seen.get(todo.note_id.lower())
-            reason = _refusal(todo, note, invoices.get(todo.invoice_id), credit, due)
+            reason = self._lock_reason(todo) or _refusal(
+                todo, note, invoices.get(todo.invoice_id), credit, due
+            )
             if reason is None:
                 credit[todo.note_id.lower()] -= todo.amount
                 due[todo.invoice_id] -= todo.amount
@@ -387,6 +404,7 @@ class Allocator:
             invoice_step.known(self.ctx).pop(todo.invoice_id, None)
             if not r.ok:
                 error = "; ".join(r.errors) or "Xero refused the allocation"
+                error = lockdates.explain(error)
                 self.store.record([Outcome(todo.key, FAILED, error=error)])
                 self.logs.append(
                     LogEntry(todo.key, "allocate", FAILED, error, None, todo.payload)

@@ -9,8 +9,12 @@ credit notes to the Xero invoices (credit_allocations.py, links `credit-allocati
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 from pxflask.perfex import reads
 
+from .. import lockdates
 from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import (
@@ -41,6 +45,8 @@ def run(ctx: StepContext) -> StepReport:
         notes = [n for n in notes if n.date >= ctx.date_from]
     mapped: list[Mapped] = []
     voids: list[tuple[str, str, str]] = []
+    dated = {str(n.id): n.date for n in notes}
+    again = lockdates.released(ctx, pusher.store)
     if notes:
         resolve = taxes.resolver(ctx)
         mctx = InvoiceContext(
@@ -73,13 +79,14 @@ def run(ctx: StepContext) -> StepReport:
         resolve.flush()
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
-    pusher.plan(mapped)
+    pusher.plan(mapped, again)
     _recover(ctx, pusher)
+    lockdates.hold(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     pusher.flush_logs()
     selected = None if ctx.date_from is None else {n.id for n in notes}
     sync_allocations(ctx, pusher.report, pusher.store, selected, touched)
-    _void(ctx, pusher, voids)
+    _void(ctx, pusher, _open_voids(ctx, pusher, voids, dated))
     return pusher.finish(failed)
 
 
@@ -97,6 +104,31 @@ def _recover(ctx: StepContext, pusher: Pusher) -> None:
             p.xero_id = str(record["CreditNoteID"])
             p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
             pusher.updates.append(p)
+
+
+def _open_voids(
+    ctx: StepContext,
+    pusher: Pusher,
+    voids: list[tuple[str, str, str]],
+    dated: dict[str, date],
+) -> list[tuple[str, str, str]]:
+    """The voids Xero allows; those in a locked period are skipped with the reason."""
+    if not voids:
+        return voids
+    lock = lockdates.lock_date(ctx)
+    keep: list[tuple[str, str, str]] = []
+    outcomes: list[Outcome] = []
+    for key, xero_id, h in voids:
+        when = lockdates.locked([dated.get(key)], lock)
+        if when is None or lock is None:
+            keep.append((key, xero_id, h))
+            continue
+        held = lockdates.hold_change(pusher, key, lockdates.reason(when, lock))
+        if held is not None:
+            outcomes.append(replace(held, payload_hash=h))
+    if outcomes and not ctx.dry_run:
+        pusher.store.record(outcomes)
+    return keep
 
 
 def _void(ctx: StepContext, pusher: Pusher, voids: list[tuple[str, str, str]]) -> None:

@@ -17,12 +17,14 @@ Perfex marker on its line before anything is sent twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
 
+from .. import lockdates
 from ..engine import PlannedAction, StepContext, StepReport
 from ..links import (
     DELETED,
@@ -45,7 +47,7 @@ from ..mappers.expenses import (
 from ..mappers.taxes import TaxKey, key_rate, tax_key, xero_rate_key, xero_rate_of
 from . import taxes
 from .accounts import read_accounts
-from .base import Pusher, quote
+from .base import Pending, Pusher, quote
 from .payments import account_for
 
 ENTITY = "expenses"
@@ -231,12 +233,13 @@ def run(ctx: StepContext) -> StepReport:
             name = targets.category_names.get(expense.category_id)
             mapped.append(map_expense(expense, found, perfex_rates, mctx, name))
         targets.flush()
-    pusher.plan(mapped)
+    pusher.plan(mapped, lockdates.released(ctx, pusher.store))
     _recover(ctx, pusher)
     gone = _gone(pusher.store, {str(e.id) for e in every})
     xero_ids = [p.xero_id or "" for p in pusher.updates] + [x for _, x in gone]
     current = _current(ctx, xero_ids)
     _check_updates(pusher, current)
+    lockdates.hold(ctx, pusher, lambda p: _dates(p, current))
     failed = pusher.write_creates() + pusher.write_updates()
     _delete(ctx, pusher, gone, current)
     return pusher.finish(failed)
@@ -320,6 +323,12 @@ def _check_updates(pusher: Pusher, current: dict[str, dict[str, Any]]) -> None:
         pusher.store.record(outcomes)
 
 
+def _dates(p: Pending, current: dict[str, dict[str, Any]]) -> list[date | None]:
+    """The dates Xero checks against its lock date: new, and current in Xero."""
+    now = current.get((p.xero_id or "").lower(), {}).get("Date")
+    return [lockdates.as_date(p.payload.get("Date")), lockdates.as_date(now)]
+
+
 def _gone(store: LinkStore, perfex_keys: set[str]) -> list[tuple[str, str]]:
     """(key, xero id) of linked expenses no longer in Perfex."""
     return [
@@ -327,6 +336,11 @@ def _gone(store: LinkStore, perfex_keys: set[str]) -> list[tuple[str, str]]:
         for key, link in store.links.items()
         if key not in perfex_keys and link.xero_id and link.state not in FROZEN
     ]
+
+
+def _date(record: dict[str, Any]) -> date | None:
+    """The date of a Xero bank transaction."""
+    return lockdates.as_date(record.get("Date"))
 
 
 def _delete_body(xero_id: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -354,6 +368,7 @@ def _delete(
     """Expenses deleted in Perfex: DELETED in Xero, or locked when reconciled."""
     outcomes: list[Outcome] = []
     elements: list[tuple[str, dict[str, Any]]] = []
+    lock = lockdates.lock_date(ctx) if gone and current else None
     for key, xero_id in gone:
         if ctx.dry_run:
             body = {ID_FIELD: xero_id, "Status": "DELETED"}
@@ -368,6 +383,10 @@ def _delete(
         elif frozen is not None:
             outcomes.append(Outcome(key, LOCKED, error=DELETED_RECONCILED))
             pusher.block(key, DELETED_RECONCILED)
+        elif (when := lockdates.locked([_date(record)], lock)) and lock is not None:
+            held = lockdates.hold_change(pusher, key, lockdates.reason(when, lock))
+            if held is not None:
+                outcomes.append(held)
         else:
             body = _delete_body(xero_id, record)
             pusher.report.planned.append(PlannedAction(ENTITY, key, "delete", body))

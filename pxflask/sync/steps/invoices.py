@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 
+from .. import lockdates
 from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import (
@@ -87,6 +89,8 @@ def remember(ctx: StepContext, records: Iterable[dict[str, Any]]) -> None:
                     "AmountPaid",
                     "AmountCredited",
                     "Contact",
+                    "Date",
+                    "UpdatedDateUTC",
                 )
             }
 
@@ -165,18 +169,24 @@ def run(ctx: StepContext) -> StepReport:
     customers = {str(c) for c in clients.values()} if only else None
     contacts = LinkStore(ctx.session, "customers", keys=customers).synced_ids()
     context = _context_hash(ctx)
+    again = lockdates.released(ctx, pusher.store)
     changed: list[int] = []
     for invoice_id, fingerprint in fingerprints.items():
         key = str(invoice_id)
         contact = contacts.get(str(clients.get(invoice_id)))
         source = _source(fingerprint, contact, context)
         pusher.sources[key] = source
-        if not ctx.full and pusher.store.source_unchanged(key, source):
+        if (
+            key not in again
+            and not ctx.full
+            and pusher.store.source_unchanged(key, source)
+        ):
             pusher.report.unchanged += 1
             continue
         changed.append(invoice_id)
     mapped: list[Mapped] = []
     voids: list[tuple[str, str, str | None]] = []
+    dated: dict[str, date | None] = {}
     if changed:
         resolve = taxes.resolver(ctx)
         mctx = InvoiceContext(
@@ -201,6 +211,7 @@ def run(ctx: StepContext) -> StepReport:
                     mapped.append(skipped(m.key, "cancelled before it was synced"))
                 elif link.state not in (VOIDED, DELETED):
                     voids.append((m.key, link.xero_id, payload_hash(m.payload)))
+                    dated[m.key] = inv.date
                 else:
                     pusher.report.unchanged += 1
                     if not ctx.dry_run:
@@ -208,14 +219,21 @@ def run(ctx: StepContext) -> StepReport:
                 continue
             mapped.append(m)
         resolve.flush()
-    pusher.plan(mapped)
+    pusher.plan(mapped, again)
     _recover(ctx, pusher)
     _check_updates(ctx, pusher)
+    lockdates.hold(ctx, pusher, lambda p: _dates(ctx, p))
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
-    _void(ctx, pusher, voids, CANCELLED_ALLOCATED)
+    _void(ctx, pusher, voids, CANCELLED_ALLOCATED, dated)
     _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
     return pusher.finish(final)
+
+
+def _dates(ctx: StepContext, p: Pending) -> list[date | None]:
+    """The dates Xero checks against its lock date: new, and current in Xero."""
+    now = known(ctx).get(p.xero_id or "", {}).get("Date")
+    return [lockdates.as_date(p.payload.get("Date")), lockdates.as_date(now)]
 
 
 def _pull_xero_changes(ctx: StepContext, pusher: Pusher) -> None:
@@ -371,11 +389,13 @@ def _void(
     pusher: Pusher,
     voids: list[tuple[str, str, str | None]],
     allocated_reason: str,
+    dated: dict[str, date | None] | None = None,
 ) -> None:
-    """VOIDED (DELETED for a Xero draft) unless something is allocated in Xero."""
+    """VOIDED (DELETED for a Xero draft) unless allocated or in a locked period."""
     if not voids:
         return
     found_all = current(ctx, [xero_id for _, xero_id, _ in voids])
+    lock = lockdates.lock_date(ctx)
     outcomes: list[Outcome] = []
     for key, xero_id, h in voids:
         found = found_all.get(xero_id, {})
@@ -394,6 +414,13 @@ def _void(
                 )
             )
             pusher.block(key, allocated_reason)
+            continue
+        dates = [lockdates.as_date(found.get("Date")), (dated or {}).get(key)]
+        when = lockdates.locked(dates, lock)
+        if when is not None and lock is not None:
+            held = lockdates.hold_change(pusher, key, lockdates.reason(when, lock))
+            if held is not None:
+                outcomes.append(replace(held, payload_hash=h, source=source))
             continue
         pusher.report.planned.append(
             PlannedAction(ENTITY, key, "void", {"InvoiceID": xero_id, "Status": target})

@@ -11,7 +11,8 @@ or deleted in Xero come back afterwards (payments_pull.py, `payments_from_xero`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
 
+from .. import lockdates
 from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..links import (
     DELETED,
@@ -37,11 +39,13 @@ from ..mappers.common import dec
 from ..mappers.payments import DEFAULT_KEY, map_payment
 from . import invoices as invoice_step
 from . import payments_pull
-from .base import Pusher
+from .base import Pending, Pusher, quote
 
 ENTITY = "payments"
 ALREADY_DELETED = "already been deleted"
 DELETED_IN_PERFEX = "deleted in Perfex: deleted in Xero"
+ID_CHUNK = 20
+"""Payment ids per `where` read (Xero caps the URL length)."""
 
 
 def account_for(
@@ -74,7 +78,7 @@ def run(ctx: StepContext) -> StepReport:
     touched = set(invoice_step.known(ctx))
     mapped = []
     by_key: dict[str, Payment] = {}
-    force: set[str] = set()
+    force: set[str] = set(lockdates.released(ctx, pusher.store))
     for pay in payments:
         link = invoices.get(str(pay.invoice_id))
         invoice_id = link.xero_id if link is not None else None
@@ -89,6 +93,7 @@ def run(ctx: StepContext) -> StepReport:
         if own is not None and own.state == SKIPPED and invoice_id in touched:
             force.add(m.key)
     pusher.plan(mapped, frozenset(force))
+    lockdates.hold(ctx, pusher)
     _delete_gone(ctx, pusher, {str(p.id) for p in every})
     _replace_edited(ctx, pusher)
     _recover(ctx, pusher, by_key)
@@ -116,7 +121,7 @@ def _delete(ctx: StepContext, key: str, xero_id: str) -> tuple[bool, str | None]
     error = "; ".join(r.errors) or "Xero refused to delete the payment"
     if ALREADY_DELETED in error:
         return True, None
-    return False, error
+    return False, lockdates.explain(error)
 
 
 def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> None:
@@ -126,6 +131,8 @@ def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> Non
         for key, link in pusher.store.links.items()
         if key not in perfex_keys and link.xero_id and link.state != DELETED
     ]
+    held = _locked_in_xero(ctx, pusher, {k.perfex_key: str(k.xero_id) for k in gone})
+    gone = [link for link in gone if link.perfex_key not in held]
     outcomes: list[Outcome] = []
     for link in gone:
         key, xero_id = link.perfex_key, str(link.xero_id)
@@ -146,11 +153,52 @@ def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> Non
         pusher.flush_logs()
 
 
+def _locked_in_xero(
+    ctx: StepContext,
+    pusher: Pusher,
+    targets: dict[str, str],
+    edits: Sequence[Pending] = (),
+) -> set[str]:
+    """Keys whose Xero payment is dated in a locked period: skipped, not deleted."""
+    if not targets or ctx.dry_run:
+        return set()
+    lock = lockdates.lock_date(ctx)
+    if lock is None:
+        return set()
+    ids = sorted({i.lower() for i in targets.values()})
+    dates: dict[str, date | None] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        where = " OR ".join(
+            f"PaymentID==Guid({quote(i)})" for i in ids[start : start + ID_CHUNK]
+        )
+        for record in ctx.gateway.read_all("payments", where=where):
+            dates[str(record.get("PaymentID")).lower()] = lockdates.as_date(
+                record.get("Date")
+            )
+    hashes = {p.key: p.hash for p in edits}
+    held: set[str] = set()
+    outcomes: list[Outcome] = []
+    for key, xero_id in targets.items():
+        when = lockdates.locked([dates.get(xero_id.lower())], lock)
+        if when is None:
+            continue
+        held.add(key)
+        skipped = lockdates.hold_change(pusher, key, lockdates.reason(when, lock))
+        if skipped is not None:
+            outcomes.append(replace(skipped, payload_hash=hashes.get(key)))
+    if outcomes:
+        pusher.store.record(outcomes)
+        pusher.flush_logs()
+    return held
+
+
 def _replace_edited(ctx: StepContext, pusher: Pusher) -> None:
     """Edited payments: delete the Xero payment, then create it again."""
     edits, pusher.updates = pusher.updates, []
     if not edits:
         return
+    held = _locked_in_xero(ctx, pusher, {p.key: str(p.xero_id) for p in edits}, edits)
+    edits = [p for p in edits if p.key not in held]
     outcomes: list[Outcome] = []
     for p in edits:
         xero_id = str(p.xero_id)

@@ -8,7 +8,14 @@ One If-Modified-Since read of Xero Payments (cursor `xero.payments.modified`) fi
   PaymentID as `transactionid`, the invoice status refreshed, and a payments link
   (synced, marked as pulled, the hash the push side computes) so it is never sent
   back. Only in the invoice's currency and never above what Perfex has due;
-  otherwise, and for overpayments and prepayments, skipped with the reason.
+  otherwise skipped with the reason. Refunds of overpayments and prepayments
+  (PaymentType AROVERPAYMENTPAYMENT / ARPREPAYMENTPAYMENT; real Xero names the
+  credit under `Invoice`) are skipped with the reason too.
+- an overpayment or prepayment allocated in Xero to a linked invoice: Xero counts
+  it in the invoice's AmountCredited and never lists it in GET /Payments. Linked
+  invoices this run read from Xero with AmountCredited > 0 and changed since the
+  cursor `xero.invoice-credits.checked` are read in full (one call per 50) and each
+  such credit is skipped with the reason (never recorded as a Perfex payment).
 - a linked payment now DELETED in Xero: pulled ones are deleted in Perfex (status
   refreshed); pushed ones are locked with "deleted in Xero; Perfex still has it"
   and not sent again until the admin retries the record.
@@ -52,6 +59,7 @@ from ..links import (
 )
 from ..mappers.common import dec
 from ..mappers.payments import DEFAULT_KEY, map_payment
+from . import invoices as invoice_step
 
 ENTITY = "payments"
 SETTING = "payments_from_xero"
@@ -62,9 +70,15 @@ PULLED = "pulled-from-xero"
 """idempotency_key of a link whose Perfex row was recorded from Xero."""
 DELETED_IN_XERO = "deleted in Xero; Perfex still has it (retry the record to resend)"
 OUT_OF_SCOPE = {
-    "AROVERPAYMENTPAYMENT": "overpayment",
-    "ARPREPAYMENTPAYMENT": "prepayment",
+    "AROVERPAYMENTPAYMENT": "overpayment refund",
+    "ARPREPAYMENTPAYMENT": "prepayment refund",
 }
+CREDITS_CURSOR = "xero.invoice-credits.checked"
+CREDIT_KINDS = (
+    ("Overpayments", "OverpaymentID", "overpayment"),
+    ("Prepayments", "PrepaymentID", "prepayment"),
+)
+"""Invoice arrays of customer credit applied in Xero: (key, id field, name)."""
 
 AccountFor = Callable[[str | None, Mapping[str, str], Mapping[str, LinkRow]], Any]
 """The push side's account choice: (mode, settings, mode links) -> account code."""
@@ -178,6 +192,8 @@ def pull(ctx: StepContext, report: StepReport, account_for: AccountFor) -> None:
         puller.flush()
     if not ctx.dry_run and newest is not None and newest != cursor:
         write_cursor(ctx.session, CURSOR, newest)
+    puller.credits_applied()
+    puller.flush()
 
 
 @dataclass
@@ -342,6 +358,55 @@ class _Puller:
             return payload_hash({"skip": m.skip})
         return payload_hash(m.payload)
 
+    # -- credit applied in Xero ----------------------------------------------
+
+    def credits_applied(self) -> None:
+        """Skip with the reason overpayments/prepayments applied to linked invoices."""
+        cursor = (
+            None if self.ctx.full else read_cursor(self.ctx.session, CREDITS_CURSOR)
+        )
+        newest, wanted = cursor, []
+        for xero_id, invoice in invoice_step.known(self.ctx).items():
+            stamp = invoice.get("UpdatedDateUTC")
+            if not isinstance(stamp, datetime) or xero_id.lower() not in self.invoices:
+                continue
+            stamp = _naive(stamp)
+            if cursor is not None and stamp <= cursor:
+                continue
+            newest = stamp if newest is None or stamp > newest else newest
+            if dec(invoice.get("AmountCredited") or 0) > 0:
+                wanted.append(xero_id)
+        if self.ctx.dry_run:
+            return
+        if wanted:
+            for record in self.ctx.gateway.read_all("invoices", ids=wanted):
+                self.credit_skips(record)
+        if newest is not None and newest != cursor:
+            write_cursor(self.ctx.session, CREDITS_CURSOR, newest)
+
+    def credit_skips(self, invoice: dict[str, Any]) -> None:
+        """One skip per overpayment/prepayment applied to a linked Xero invoice."""
+        linked = self.invoices.get(str(invoice.get("InvoiceID") or "").lower())
+        if linked is None:
+            return
+        for key, id_field, kind in CREDIT_KINDS:
+            applied: dict[str, Decimal] = {}
+            for entry in invoice.get(key) or []:
+                credit_id = str(entry.get(id_field) or "")
+                if credit_id:
+                    amount = dec(entry.get("AppliedAmount") or 0)
+                    applied[credit_id] = applied.get(credit_id, Decimal(0)) + amount
+            for credit_id, amount in applied.items():
+                reason = (
+                    f"{kind} {credit_id} applied in Xero to invoice {linked[0]}"
+                    f" ({amount}): Xero credit, not a payment; not recorded in Perfex"
+                )
+                self.skip(
+                    {"PaymentID": credit_id},
+                    reason,
+                    claim_key(f"{credit_id}:{linked[1]}"),
+                )
+
     # -- deletions in Xero ----------------------------------------------------
 
     def deleted(self, link: LinkRow, record: dict[str, Any]) -> None:
@@ -399,10 +464,10 @@ class _Puller:
 
     # -- skips and modes ------------------------------------------------------
 
-    def skip(self, record: dict[str, Any], reason: str) -> None:
+    def skip(self, record: dict[str, Any], reason: str, key: str | None = None) -> None:
         """Remember and log why a Xero payment is not recorded (once per reason)."""
         payment_id = str(record["PaymentID"])
-        key = claim_key(payment_id)
+        key = key or claim_key(payment_id)
         h = payload_hash({"skip": reason})
         link = self.store.get(key)
         if link is not None and link.state == SKIPPED and link.payload_hash == h:

@@ -1,0 +1,97 @@
+"""Routes of Overpayments and Prepayments: GET list/one, allocations PUT/DELETE."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from ..core import json_response
+from .batch import elements_of, envelope, list_records, parse_body, validation_error
+from .common import Ctx, Invalid
+from .credits import Credits, allocate_credit, credit_resource, deallocate_credit
+from .pipeline import api_call, body_args
+from .routes import _ok, _summarize, bp, unallocate
+
+
+def _register(name: str) -> None:
+    """GET /{name}, GET /{name}/{id}, PUT and DELETE /{name}/{id}/Allocations."""
+    resource: Credits = credit_resource(name)
+    one = f"/{name}/{{{resource.id_field}}}"
+
+    def list_view() -> Response:
+        """GET collection (paging, If-Modified-Since, where, order)."""
+        return api_call(
+            f"/{name}",
+            lambda ctx: _ok(
+                list_records(
+                    ctx, resource, body_args(), request.headers.get("If-Modified-Since")
+                )
+            ),
+        )
+
+    def one_view(key: str) -> Response:
+        """GET one."""
+        return api_call(
+            one,
+            lambda ctx: _ok(
+                envelope(ctx, name, [resource.view(ctx, resource.get(ctx, key))])
+            ),
+        )
+
+    def put_allocations(key: str) -> Response:
+        """PUT allocations; summarizeErrors as for batches."""
+        summarize = _summarize()
+
+        def handler(ctx: Ctx) -> Response:
+            """Allocate each element."""
+            credit = resource.get(ctx, key)
+            items = elements_of(parse_body(request.get_data()), "Allocations")
+            outputs, failures = [], []
+            for raw in items:
+                try:
+                    outputs.append(
+                        allocate_credit(
+                            ctx, resource, credit, raw if isinstance(raw, dict) else {}
+                        )
+                    )
+                except Invalid as exc:
+                    echo = dict(raw) if isinstance(raw, dict) else {}
+                    echo["StatusAttributeString"] = "ERROR"
+                    echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
+                    failures.append(echo)
+                    outputs.append(echo)
+            if failures and summarize:
+                return json_response(validation_error(failures), 400)
+            return _ok(envelope(ctx, "Allocations", outputs))
+
+        return api_call(one + "/Allocations", handler)
+
+    def delete_allocation(key: str, allocation_id: str) -> Response:
+        """DELETE one allocation: the Allocation with IsDeleted (404 when gone)."""
+        return api_call(
+            one + "/Allocations/{AllocationID}",
+            lambda ctx: unallocate(
+                allocation_id,
+                lambda: deallocate_credit(
+                    ctx, resource, resource.get(ctx, key), allocation_id
+                ),
+            ),
+        )
+
+    bp.add_url_rule(f"/{name}", f"list_{name}", list_view, methods=["GET"])
+    bp.add_url_rule(f"/{name}/<key>", f"get_{name}", one_view, methods=["GET"])
+    bp.add_url_rule(
+        f"/{name}/<key>/Allocations",
+        f"allocate_{name}",
+        put_allocations,
+        methods=["PUT"],
+    )
+    bp.add_url_rule(
+        f"/{name}/<key>/Allocations/<allocation_id>",
+        f"deallocate_{name}",
+        delete_allocation,
+        methods=["DELETE"],
+    )
+
+
+for _name in ("Overpayments", "Prepayments"):
+    _register(_name)
