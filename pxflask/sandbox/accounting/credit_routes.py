@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response, request
 
 from ..core import json_response
-from .batch import elements_of, envelope, list_records, parse_body, validation_error
+from .batch import elements_of, envelope, parse_body, validation_error
 from .common import Ctx, Invalid
 from .credits import Credits, allocate_credit, credit_resource, deallocate_credit
-from .pipeline import api_call, body_args
-from .routes import _ok, _summarize, bp, unallocate
+from .pipeline import api_call
+from .routes import _ok, _summarize, bp, list_response, one_response, unallocate
 
 
 def _register(name: str) -> None:
@@ -19,23 +19,11 @@ def _register(name: str) -> None:
 
     def list_view() -> Response:
         """GET collection (paging, If-Modified-Since, where, order)."""
-        return api_call(
-            f"/{name}",
-            lambda ctx: _ok(
-                list_records(
-                    ctx, resource, body_args(), request.headers.get("If-Modified-Since")
-                )
-            ),
-        )
+        return list_response(name, resource)
 
     def one_view(key: str) -> Response:
         """GET one."""
-        return api_call(
-            one,
-            lambda ctx: _ok(
-                envelope(ctx, name, [resource.view(ctx, resource.get(ctx, key))])
-            ),
-        )
+        return one_response(name, resource, key)
 
     def put_allocations(key: str) -> Response:
         """PUT allocations; summarizeErrors as for batches."""

@@ -28,6 +28,7 @@ from .common import (
 from .documents import Invoices, default_rate
 from .lines import ZERO, line_views
 from .lockdates import check_open
+from .payments import release_allocation
 
 CREDIT_TYPES = {
     "RECEIVE-OVERPAYMENT": "Overpayments",
@@ -274,23 +275,10 @@ def deallocate_credit(
     ctx: Ctx, resource: Credits, credit: dict[str, Any], allocation_id: str
 ) -> dict[str, Any]:
     """Delete one allocation: amounts back, PAID documents AUTHORISED again."""
-    wanted = allocation_id.lower()
-    alloc = next(
-        (a for a in credit["Allocations"] if a["AllocationID"] == wanted), None
-    )
-    if alloc is None:
-        raise NotFound(allocation_id)
-    check_open(ctx, alloc["Date"])
     invoices = Invoices()
-    invoice = invoices.table(ctx)[alloc["InvoiceID"]]
-    credit["Allocations"].remove(alloc)
-    credit["AmountAllocated"] -= alloc["Amount"]
+    alloc, invoice = release_allocation(ctx, credit, resource.name, allocation_id)
     credit["UpdatedDateUTC"] = ctx.stamp()
     resource.settle(ctx, credit)
-    invoice[resource.name] = [
-        a for a in invoice.get(resource.name, []) if a["AllocationID"] != wanted
-    ]
-    invoice["AmountCredited"] -= alloc["Amount"]
     invoice["UpdatedDateUTC"] = ctx.stamp()
     invoices.settle(ctx, invoice)
     ctx.event("INVOICE", "UPDATE", invoice["InvoiceID"])

@@ -266,27 +266,38 @@ def allocate(
     return {k: v for k, v in view.items() if v is not None}
 
 
+def release_allocation(
+    ctx: Ctx, credit: dict[str, Any], listed_as: str, allocation_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Take an allocation off a credit and its invoice (``invoice[listed_as]``).
+
+    Amounts go back on both sides; the caller settles the statuses. Raises
+    NotFound for an unknown allocation and Invalid in a locked period.
+    """
+    from .common import NotFound
+
+    wanted = allocation_id.lower()
+    allocations = credit["Allocations"]
+    alloc = next((a for a in allocations if a["AllocationID"] == wanted), None)
+    if alloc is None:
+        raise NotFound(allocation_id)
+    check_open(ctx, alloc["Date"])
+    invoice = Invoices().table(ctx)[alloc["InvoiceID"]]
+    credit["Allocations"].remove(alloc)
+    credit["AmountAllocated"] -= alloc["Amount"]
+    invoice[listed_as] = [
+        a for a in invoice.get(listed_as, []) if a["AllocationID"] != wanted
+    ]
+    invoice["AmountCredited"] -= alloc["Amount"]
+    return alloc, invoice
+
+
 def deallocate(
     ctx: Ctx, credit_note: dict[str, Any], allocation_id: str
 ) -> dict[str, Any]:
     """Delete one allocation: amounts back, PAID documents AUTHORISED again."""
-    from .common import NotFound
-
-    wanted = allocation_id.lower()
-    alloc = next(
-        (a for a in credit_note["Allocations"] if a["AllocationID"] == wanted), None
-    )
-    if alloc is None:
-        raise NotFound(allocation_id)
-    check_open(ctx, alloc["Date"])
     notes, invoices = CreditNotes(), Invoices()
-    invoice = invoices.table(ctx)[alloc["InvoiceID"]]
-    credit_note["Allocations"].remove(alloc)
-    credit_note["AmountAllocated"] -= alloc["Amount"]
-    invoice["Credits"] = [
-        c for c in invoice["Credits"] if c["AllocationID"] != alloc["AllocationID"]
-    ]
-    invoice["AmountCredited"] -= alloc["Amount"]
+    alloc, invoice = release_allocation(ctx, credit_note, "Credits", allocation_id)
     for resource, doc in ((notes, credit_note), (invoices, invoice)):
         doc["UpdatedDateUTC"] = ctx.stamp()
         resource.settle(ctx, doc)

@@ -188,23 +188,11 @@ def _register(name: str) -> None:
 
     def list_view() -> Response:
         """GET collection."""
-        return api_call(
-            f"/{name}",
-            lambda ctx: _ok(
-                list_records(
-                    ctx, resource, body_args(), request.headers.get("If-Modified-Since")
-                )
-            ),
-        )
+        return list_response(name, resource)
 
     def one_view(key: str) -> Response:
         """GET one."""
-        return api_call(
-            f"/{name}/{{{id_field}}}",
-            lambda ctx: _ok(
-                envelope(ctx, name, [resource.view(ctx, resource.get(ctx, key))])
-            ),
-        )
+        return one_response(name, resource, key)
 
     def batch_write() -> Response:
         """PUT/POST collection."""
@@ -297,6 +285,28 @@ def delete_allocation(credit_note_id: str, allocation_id: str) -> Response:
         return unallocate(allocation_id, lambda: deallocate(ctx, note, allocation_id))
 
     return api_call("/CreditNotes/{CreditNoteID}/Allocations/{AllocationID}", handler)
+
+
+def list_response(name: str, resource: Any) -> Response:
+    """GET a collection: paging, If-Modified-Since, where and order."""
+    return api_call(
+        f"/{name}",
+        lambda ctx: _ok(
+            list_records(
+                ctx, resource, body_args(), request.headers.get("If-Modified-Since")
+            )
+        ),
+    )
+
+
+def one_response(name: str, resource: Any, key: str) -> Response:
+    """GET one record of a collection by its id."""
+    return api_call(
+        f"/{name}/{{{resource.id_field}}}",
+        lambda ctx: _ok(
+            envelope(ctx, name, [resource.view(ctx, resource.get(ctx, key))])
+        ),
+    )
 
 
 def unallocate(allocation_id: str, delete: Callable[[], dict[str, Any]]) -> Response:

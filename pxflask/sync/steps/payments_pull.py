@@ -57,6 +57,7 @@ from ..links import (
     write_cursor,
     write_log,
 )
+from ..lockdates import as_date
 from ..mappers.common import dec
 from ..mappers.payments import DEFAULT_KEY, map_payment
 from . import invoices as invoice_step
@@ -106,12 +107,7 @@ def _day(value: Any) -> date | None:
     """A Xero date (date, datetime or ISO text) as a date."""
     if isinstance(value, datetime):
         return _naive(value).date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+    return as_date(value)
 
 
 def _note(record: Mapping[str, Any]) -> str:
