@@ -299,7 +299,7 @@ def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
                  dry_run: bool, out: str | None, retry_failed: bool) -> None:
     """Run a sync in the foreground (no ENTITY: all enabled entities)."""
     from pxflask.extensions import db
-    from pxflask.jobs import failed_record_keys
+    from pxflask.jobs import failed_part_owners, failed_record_keys
     from pxflask.runtime import perfex_db, xero_gateway
     from pxflask.settings import load_settings
     from pxflask.sync.console import check_entities, run_foreground
@@ -307,6 +307,9 @@ def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
     keys = None
     if retry_failed:
         keys = failed_record_keys(db.session, check_entities(entities))
+        for owner in failed_part_owners(db.session):
+            click.echo(f"retry: failed records kept by {owner} are retried by "
+                       f"`pxflask sync {owner}`")
         if not keys:
             click.echo("retry: no record is in the failed state")
             sys.exit(EXIT_OK)

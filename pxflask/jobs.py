@@ -41,6 +41,7 @@ from pxflask.queueing import (
     resolve,
 )
 from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.sync.registry import owner_of
 
 log = logging.getLogger(__name__)
 
@@ -467,6 +468,9 @@ def retry_log_entry(session: Session, log_id: int) -> SyncRequest:
     entry = session.get(SyncLog, log_id)
     if entry is None:
         raise LookupError(f"log entry {log_id} does not exist")
+    owner = owner_of(entry.entity)
+    if owner is not None:  # kept by another unit's step: rerun that step
+        return request_sync(session, [owner], "retry")
     if not entry.perfex_key or entry.entity not in ENTITY_NAMES:
         raise InvalidSyncRequest(
             f"log entry {log_id} is not about one record: rerun the whole sync"
@@ -490,11 +494,27 @@ def failed_record_keys(
 
 
 def retry_failed(session: Session) -> SyncRequest | None:
-    """Queue one targeted sync of every record whose link is failed."""
+    """Queue one targeted sync of every record whose link is failed.
+
+    Failed links another unit's step keeps (credit allocations) are retried by a
+    run of that unit; the targeted run's answer is returned when there is one.
+    """
     keys = failed_record_keys(session)
-    if not keys:
-        return None
-    return request_sync(session, list(keys), "retry", record_keys=keys)
+    owners = failed_part_owners(session)
+    result = None
+    for owner in owners:
+        result = request_sync(session, [owner], "retry")
+    if keys:
+        result = request_sync(session, list(keys), "retry", record_keys=keys)
+    return result
+
+
+def failed_part_owners(session: Session) -> list[str]:
+    """Units whose step keeps a failed link of another entity (see Unit.parts)."""
+    rows = session.scalars(
+        select(Link.entity).where(Link.state == "failed").distinct()
+    ).all()
+    return sorted({owner for e in rows if (owner := owner_of(e)) is not None})
 
 
 # ---------------------------------------------------------- real-time sources

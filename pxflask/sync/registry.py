@@ -36,6 +36,8 @@ class Unit:
     description: str = ""
     default: bool = True
     """Part of a run that names no entities (False: only when named)."""
+    parts: tuple[str, ...] = ()
+    """Link entities this unit's step also keeps (retried by a run of the unit)."""
 
     def load_step(self) -> ModuleType:
         """Import the step module (reads what changed, maps, writes)."""
@@ -182,6 +184,7 @@ for _unit in (
         "pxflask.sync.steps.credit_notes",
         description="tblcreditnotes -> ACCRECCREDIT; tblcredits -> allocations",
         default=False,
+        parts=("credit-allocations",),
     ),
     Unit(
         "expenses",
@@ -194,6 +197,11 @@ for _unit in (
     ),
 ):
     REGISTRY.register(_unit)
+
+
+def owner_of(link_entity: str) -> str | None:
+    """The unit whose step keeps links of ``link_entity`` as a part, if any."""
+    return next((u.name for u in REGISTRY if link_entity in u.parts), None)
 
 
 def entity_names() -> list[str]:

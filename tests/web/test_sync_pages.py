@@ -213,3 +213,25 @@ def test_recent_runs_and_last_run_are_listed(app, admin):
     page = admin.get("/sync/").get_data(as_text=True)
     assert "7 ok, 2 failed" in page
     assert "schedule" in page
+
+
+def test_failed_credit_allocations_are_retried_by_a_credit_notes_run(app, admin):
+    """Links kept by another unit's step (allocations) rerun that unit's step."""
+    with app.app_context():
+        failed = Link(entity="credit-allocations", perfex_key="9", state="failed")
+        db.session.add(failed)
+        db.session.add(
+            SyncLog(entity="credit-allocations", perfex_key="9", action="allocate",
+                    outcome="failed", message="Xero refused it")
+        )  # fmt: skip
+        db.session.commit()
+        log_id = db.session.scalar(select(SyncLog.id))
+    token = csrf_token(admin, "/sync/")
+    assert (
+        admin.post("/sync/retry-failed", data={"csrf_token": token}).status_code == 302
+    )
+    with app.app_context():
+        runs = db.session.scalars(select(SyncRun)).all()
+        assert [(r.scope, r.trigger) for r in runs] == [("credit-notes", "retry")]
+    retried = admin.post(f"/sync/retry/{log_id}", data={"csrf_token": token})
+    assert retried.status_code == 302  # joins the queued credit-notes run
