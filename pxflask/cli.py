@@ -169,6 +169,7 @@ def xero_status() -> None:
         ("scopes", " ".join(status.scopes) or "-"),
         ("calls left this minute", _or_dash(status.minute_remaining)),
         ("calls left today", _or_dash(status.day_remaining)),
+        ("period lock date", _lock_text(status)),
     ]
     for label, value in rows:
         click.echo(f"{label:>24}: {value}")
@@ -177,6 +178,14 @@ def xero_status() -> None:
     if not status.connected:
         click.echo(f"error: {status.message}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+def _lock_text(status: Any) -> str:
+    """The lock date the last sync read, or why there is none."""
+    if status.lock_seen_at is None:
+        return "- (read by the next sync that sends dated documents)"
+    read = f"read {status.lock_seen_at:%Y-%m-%d %H:%M} UTC"
+    return f"{status.lock_date or 'none (books open)'}, {read}"
 
 
 def _or_dash(value: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -68,6 +69,7 @@ def test_connect_one_tenant(signed_in, xero_sandbox):
     assert back.status_code == 302
     page = signed_in.get("/connection/").get_data(as_text=True)
     assert "Connected to Demo Company (Global)" in page
+    assert "read by the next sync that sends dated documents" in page  # no lock yet
     assert xero_sandbox.counters.token_requests.get("authorization_code") == 1
 
 
@@ -149,6 +151,14 @@ def test_cli_client_credentials_connect_and_status(tmp_path, perfex_copy_url,
     assert status.exit_code == 0, status.output
     assert "Demo Company (Global)" in status.output
     assert "calls left today" in status.output
+    with app.app_context():  # a sync read the lock date: status shows it
+        from pxflask.extensions import db
+        from pxflask.sync.lockdates import remember_lock
+
+        remember_lock(db.session, date(2026, 6, 30))
+        db.session.commit()
+    locked = runner.invoke(args=["xero", "status"])
+    assert "period lock date" in locked.output and "2026-06-30, read" in locked.output
 
 
 def test_cli_connect_refuses_the_web_grant(runner):

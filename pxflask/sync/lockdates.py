@@ -15,6 +15,12 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from pxflask.models import SyncCursor, utcnow
+from pxflask.xero.connection import LOCK_SEEN
+
 from .engine import PlannedAction, StepContext
 from .links import SKIPPED, LinkStore, LogEntry, Outcome
 
@@ -55,8 +61,26 @@ def effective_lock(organisation: dict[str, Any]) -> date | None:
 def lock_date(ctx: StepContext) -> date | None:
     """The run's lock date: one GET /Organisation on first need, then cached."""
     if SHARED not in ctx.shared:
-        ctx.shared[SHARED] = effective_lock(ctx.gateway.get_organisation())
+        lock = effective_lock(ctx.gateway.get_organisation())
+        ctx.shared[SHARED] = lock
+        if not ctx.dry_run:
+            remember_lock(ctx.session, lock)
     return ctx.shared[SHARED]
+
+
+def remember_lock(session: Session, lock: date | None) -> None:
+    """Note the lock date a run read (cursor LOCK_SEEN, '' for none) for the panel."""
+    value = lock.isoformat() if lock else ""
+    done = session.execute(
+        update(SyncCursor)
+        .where(SyncCursor.name == LOCK_SEEN)
+        .values(value=value, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not done.rowcount:
+        session.execute(
+            insert(SyncCursor).values(name=LOCK_SEEN, value=value, updated_at=utcnow())
+        )  # committed with the run's next commit (links, the run's own record)
 
 
 def reason(when: date, lock: date) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pxflask.config import LEGACY_SCOPES
-from pxflask.models import utcnow
+from pxflask.models import SyncCursor, utcnow
 from pxflask.xero import oauth
 from pxflask.xero.errors import NotConnected, XeroAuthError, XeroConfigError, XeroError
 from pxflask.xero.oauth import AuthorizationRequest
@@ -31,6 +31,10 @@ class Tenant:
     connection_id: str | None
 
 
+LOCK_SEEN = "xero.lock_date"
+"""SyncCursor: the lock date the last sync run read ('' when the books were open)."""
+
+
 @dataclass
 class ConnectionStatus:
     """What the panel and `pxflask xero status` show."""
@@ -49,6 +53,9 @@ class ConnectionStatus:
     day_remaining: int | None = None
     quota_seen_at: datetime | None = None
     connected_at: datetime | None = None
+    lock_date: date | None = None
+    """Xero's period lock date as the last sync read it (None: open, or not read)."""
+    lock_seen_at: datetime | None = None
 
 
 class ConnectionManager:
@@ -218,11 +225,22 @@ class ConnectionManager:
             quota_seen_at=conn.quota_seen_at,
             connected_at=conn.connected_at,
         )
+        status.lock_date, status.lock_seen_at = self._lock_seen()
         if status.needs_tenant:
             status.message = "Xero is authorised; choose the organisation to use."
         else:
             status.message = f"Connected to {conn.tenant_name or conn.tenant_id}."
         return status
+
+
+    def _lock_seen(self) -> tuple[date | None, datetime | None]:
+        """The lock date the last sync run read, and when (no Xero call)."""
+        with self.tokens.new_session() as session:
+            row = session.get(SyncCursor, LOCK_SEEN)
+            if row is None:
+                return None, None
+            lock = date.fromisoformat(row.value) if row.value else None
+            return lock, row.updated_at
 
 
 def require_connected(status: ConnectionStatus) -> None:

@@ -95,6 +95,10 @@ class TokenStore:
 
     # -- reading -------------------------------------------------------------
 
+
+    def new_session(self) -> Session:
+        """A session on the module database (use it as a context manager)."""
+        return self._sessions()
     def _row(self, session: Session) -> XeroConnection | None:
         """The one connection row, dropped when the app credentials changed."""
         if not self.configured:

@@ -120,6 +120,8 @@ def test_documents_in_a_locked_period_wait_until_it_is_unlocked(lenv):
     for resource in ("Invoices", "CreditNotes", "BankTransactions"):
         days = _xero_days(env, resource)
         assert days and all(d > LOCK for d in days), resource
+    status = env.gateway.connection.connection_status()  # what the panel shows
+    assert status.lock_date == LOCK and status.lock_seen_at is not None
 
     before = env.calls()
     rerun = env.sync(entities=DOCUMENTS)
@@ -143,6 +145,7 @@ def test_documents_in_a_locked_period_wait_until_it_is_unlocked(lenv):
     for entity in dated:
         assert _lock_skips(env, entity) == {}
     assert_all_synced(env)
+    assert env.gateway.connection.connection_status().lock_date is None  # open now
 
 
 def test_payments_and_edits_in_a_locked_period_are_not_sent(lenv):
