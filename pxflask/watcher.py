@@ -79,6 +79,28 @@ WATCHES: tuple[Watch, ...] = (
         ("amount", "invoiceid"),
         ("paymentmode", "transactionid", "note"),
     ),
+    Watch(
+        "credit-notes",
+        "creditnotes",
+        "id",
+        ("status", "total", "subtotal", "total_tax", "clientid", "currency"),
+        ("clientnote", "terms"),
+    ),
+    Watch(
+        "credit-notes",
+        "credits",
+        "id",
+        ("amount", "invoice_id", "credit_id"),
+        (),
+        owner_key="credit_id",
+    ),
+    Watch(
+        "expenses",
+        "expenses",
+        "id",
+        ("category", "currency", "amount", "tax", "tax2", "clientid"),
+        ("expense_name", "note", "reference_no", "paymentmode"),
+    ),
 )
 
 

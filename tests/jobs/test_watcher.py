@@ -113,3 +113,24 @@ def test_new_rows_with_cents_are_not_mistaken_for_edits(seeded_perfex):
     assert (
         detect_changes(seeded_perfex, ["invoices"], marks.get, marks.__setitem__) == []
     )
+
+
+def test_credit_notes_credits_and_expenses_are_watched(seeded_perfex):
+    """The opt-in entities are watched too: a new expense, an edited credit note."""
+    entities = ["credit-notes", "expenses"]
+    marks: dict[str, str] = {}
+    assert detect_changes(seeded_perfex, entities, marks.get, marks.__setitem__) == []
+    tables = seeded_perfex.tables
+    with seeded_perfex.engine.connect() as conn:
+        first = conn.execute(select(tables.expenses).limit(1)).mappings().one()
+    new = {k: v for k, v in first.items() if k != "id"}
+    new.update(amount="12.34", expense_name="Watched lunch")
+    expense_id = _execute(seeded_perfex, tables.expenses.insert().values(**new))
+    note = tables.creditnotes
+    _execute(seeded_perfex, note.update().where(note.c.id == 1).values(status=3))
+    changes = detect_changes(seeded_perfex, entities, marks.get, marks.__setitem__)
+    assert sorted(changes, key=lambda c: c.entity) == [
+        Change("credit-notes", everything=True),
+        Change("expenses", keys=(str(expense_id),)),
+    ]
+    assert detect_changes(seeded_perfex, entities, marks.get, marks.__setitem__) == []
