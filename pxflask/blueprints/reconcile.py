@@ -41,6 +41,7 @@ DOWNLOADS = {
     "summary.csv": "text/csv",
     "invoices.csv": "text/csv",
     "payments.csv": "text/csv",
+    "expenses.csv": "text/csv",
     "by_month.csv": "text/csv",
     "by_customer.csv": "text/csv",
     "report.xlsx": (
@@ -104,7 +105,10 @@ def index():
             table=browse.page_of(rows, filters.scope, filters.page),
             monthly_svg=cached.monthly_svg,
             category_svg=cached.category_svg,
+            expenses=None if report.expenses is None else browse.expense_table(report),
         )
+        if report.expenses is None:
+            context["downloads"] = [d for d in DOWNLOADS if d != "expenses.csv"]
     return render_template("reconcile/index.html", **context)
 
 
@@ -223,6 +227,8 @@ def download(name: str):
         body = render_html(report)
     else:
         frame = getattr(report, name.removesuffix(".csv"))
+        if frame is None:
+            abort(404)
         body = public_frame(frame).to_csv(index=False, date_format="%Y-%m-%d")
     return Response(
         body,

@@ -8,6 +8,7 @@ CSV, XLSX and HTML files of CONTRACT.md.
 from __future__ import annotations
 
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
+from pxflask.reconcile.expenses import EXPENSE_CATEGORIES
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.frames import (
     FrameError,
@@ -39,6 +40,7 @@ from pxflask.reconcile.service import (
 )
 
 __all__ = [
+    "EXPENSE_CATEGORIES",
     "INVOICE_CATEGORIES",
     "PAYMENT_CATEGORIES",
     "FrameError",

@@ -23,12 +23,28 @@ __all__ = [
     "Page",
     "cards",
     "categories_of",
+    "expense_table",
     "filter_rows",
     "page_of",
 ]
 
 ANY = "any"
 PER_PAGE = 50
+EXPENSE_ROWS = 200
+_EXPENSE_SHOWN = (
+    "perfex_expense_id",
+    "xero_bank_transaction_id",
+    "reference",
+    "perfex_date",
+    "xero_date",
+    "currency",
+    "perfex_total_cents",
+    "xero_total_cents",
+    "xero_status",
+    "matched_by",
+    "money_at_stake_cents",
+    "discrepancy",
+)
 SCOPES = ("invoices", "payments")
 _SEARCH = {
     "invoices": (
@@ -201,12 +217,17 @@ class Cards:
     payments_bad: int
     at_stake: list[tuple[str, str]]  # (currency, amount) of flagged rows
     categories: list[tuple[str, str, int, str]]  # scope, category, count, money
+    expenses: int | None = None  # None when expenses are not reconciled
+    expenses_bad: int = 0
 
 
 def cards(report: ReconciliationReport) -> Cards:
     """Counts of compared and flagged rows, money at stake per currency."""
     stake: dict[str, int] = {}
-    for frame in (report.invoices, report.payments):
+    frames = [report.invoices, report.payments]
+    if report.expenses is not None:
+        frames.append(report.expenses)
+    for frame in frames:
         flagged = frame[frame["discrepancy"].astype("str") != ""]
         sums = flagged.groupby("currency", dropna=False)["money_at_stake_cents"].sum()
         for currency, cents in sums.items():
@@ -229,4 +250,16 @@ def cards(report: ReconciliationReport) -> Cards:
             )
             for r in flagged_rows.itertuples(index=False)
         ],
+        expenses=None if report.expenses is None else len(report.expenses),
+        expenses_bad=0
+        if report.expenses is None
+        else int((report.expenses["discrepancy"].astype("str") != "").sum()),
     )
+
+
+def expense_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
+    """The expense rows with a discrepancy (at most ``limit``), ready to display."""
+    frame = report.discrepancies("expenses")
+    shown = frame.head(limit)
+    names = tuple(c.removesuffix("_cents") for c in _EXPENSE_SHOWN)
+    return Page(names, _display(shown, _EXPENSE_SHOWN), len(frame), 1, 1)

@@ -39,7 +39,7 @@ OUTPUT_FILES = (
     "payments.csv",
     "report.xlsx",
     "report.html",
-)
+)  # plus expenses.csv when the report has expenses
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
 HTML_TABLE_ROWS = 500
 _DATE_FORMAT = "%Y-%m-%d"
@@ -83,13 +83,16 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_csvs(report: ReconciliationReport, out_dir: Path) -> list[Path]:
-    """Write summary.csv, invoices.csv and payments.csv."""
+    """Write summary.csv, invoices.csv, payments.csv (and expenses.csv if any)."""
     paths = []
-    for name, frame in (
+    frames = [
         ("summary", report.summary),
         ("invoices", report.invoices),
         ("payments", report.payments),
-    ):
+    ]
+    if report.expenses is not None:
+        frames.append(("expenses", report.expenses))
+    for name, frame in frames:
         path = out_dir / f"{name}.csv"
         _csv(frame, path)
         paths.append(path)
@@ -130,6 +133,10 @@ def write_xlsx(report: ReconciliationReport, target: Path | BinaryIO) -> None:
         sheets[name] = rows
         if note:
             notes.append(f"{name}: {note}")
+    if report.expenses is not None:
+        sheets["expenses"], note = _sheet_rows(report.expenses)
+        if note:
+            notes.append(f"expenses: {note}")
     sheets.update(
         {
             "by_month": report.by_month,
@@ -221,6 +228,17 @@ def render_html(report: ReconciliationReport) -> str:
             "payments with discrepancies", f"{pay_bad:,}", "bad" if pay_bad else "ok"
         ),
     ]
+    expenses = report.expenses
+    if expenses is not None:
+        exp_bad = int((expenses["discrepancy"] != "").sum())
+        cards.append(_card("expenses compared", f"{len(expenses):,}"))
+        cards.append(
+            _card(
+                "expenses with discrepancies",
+                f"{exp_bad:,}",
+                "bad" if exp_bad else "ok",
+            )
+        )
     for row in summary[summary["count"] > 0].itertuples(index=False):
         money = from_cents(row.money_at_stake_cents)
         cards.append(
@@ -254,8 +272,13 @@ def render_html(report: ReconciliationReport) -> str:
         _table(report.discrepancies("invoices")),
         "<h2>Payment discrepancies</h2>",
         _table(report.discrepancies("payments")),
-        "</body></html>",
     ]
+    if expenses is not None:
+        parts += [
+            "<h2>Expense discrepancies</h2>",
+            _table(report.discrepancies("expenses")),
+        ]
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 

@@ -143,6 +143,7 @@ class ReconciliationReport:
     tolerance: Decimal
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    expenses: pd.DataFrame | None = None  # reconcile.expenses rows, when enabled
 
     @property
     def has_discrepancies(self) -> bool:
@@ -150,8 +151,10 @@ class ReconciliationReport:
         return bool(self.summary["count"].sum() > 0)
 
     def discrepancies(self, scope: str = "invoices") -> pd.DataFrame:
-        """The rows of ``scope`` ('invoices' or 'payments') with a discrepancy."""
+        """The rows of ``scope`` ('invoices', 'payments', 'expenses') with one."""
         frame = self.invoices if scope == "invoices" else self.payments
+        if scope == "expenses":
+            frame = self.expenses if self.expenses is not None else frame[:0]
         return frame[frame["discrepancy"] != ""]
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.charts import category_chart, monthly_chart
+from pxflask.reconcile.expense_run import add_expenses, expenses_enabled
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.reconcile.report import ReconciliationReport, reconcile
@@ -50,6 +51,7 @@ REPORT_FRAMES = (
     "by_currency",
     "by_customer",
 )
+EXPENSES_FRAME = "expenses"  # cached only when the expenses entity is enabled
 _POINTER = "current.json"
 _CACHE_LOCK = threading.Lock()
 _CACHE: dict[str, CachedReport] = {}
@@ -93,18 +95,32 @@ def run_reconciliation(
         date_from=date_from,
         date_to=date_to,
     )
+    counts = {
+        "perfex_invoices": len(inputs.perfex_invoices),
+        "xero_invoices": len(inputs.xero_invoices),
+        "perfex_payments": len(inputs.perfex_payments),
+        "xero_payments": len(inputs.xero_payments),
+        "links": len(inputs.links),
+    }
+    calls = inputs.xero.calls
+    if expenses_enabled(session):
+        report, extra, expense_counts = add_expenses(
+            report,
+            perfex,
+            session,
+            gateway if refresh else None,
+            instance_path,
+            inputs.xero.tenant_id,
+            full=full,
+        )
+        calls += extra
+        counts.update(expense_counts)
     return ReportRun(
         report=report,
         tenant_id=inputs.xero.tenant_id,
         xero_mode=inputs.xero.mode,
-        xero_calls=inputs.xero.calls,
-        counts={
-            "perfex_invoices": len(inputs.perfex_invoices),
-            "xero_invoices": len(inputs.xero_invoices),
-            "perfex_payments": len(inputs.perfex_payments),
-            "xero_payments": len(inputs.xero_payments),
-            "links": len(inputs.links),
-        },
+        xero_calls=calls,
+        counts=counts,
     )
 
 
@@ -145,6 +161,12 @@ def summary_table(report: ReconciliationReport) -> str:
         f"discrepancies); payments compared: {len(report.payments):,} "
         f"({pay_bad:,} with discrepancies)"
     )
+    if report.expenses is not None:
+        exp_bad = int((report.expenses["discrepancy"] != "").sum())
+        lines.append(
+            f"expenses compared: {len(report.expenses):,} ({exp_bad:,} with "
+            "discrepancies)"
+        )
     lines.append(
         "result: discrepancies found"
         if report.has_discrepancies
@@ -193,6 +215,8 @@ def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> Cached
         getattr(report, frame_name).to_parquet(
             target / f"{frame_name}.parquet", index=False
         )
+    if report.expenses is not None:
+        report.expenses.to_parquet(target / f"{EXPENSES_FRAME}.parquet", index=False)
     monthly = monthly_chart(report.by_month)
     categories = category_chart(report.summary)
     (target / "monthly.svg").write_text(monthly, encoding="utf-8")
@@ -257,6 +281,9 @@ def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
         frames = {
             name: pd.read_parquet(folder / f"{name}.parquet") for name in REPORT_FRAMES
         }
+        expenses = folder / f"{EXPENSES_FRAME}.parquet"
+        if expenses.is_file():
+            frames[EXPENSES_FRAME] = pd.read_parquet(expenses)
         monthly = (folder / "monthly.svg").read_text(encoding="utf-8")
         categories = (folder / "categories.svg").read_text(encoding="utf-8")
     except (OSError, ValueError):

@@ -1,0 +1,60 @@
+"""Add the expense reconciliation to a run when the ``expenses`` entity is enabled."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pxflask.perfex.db import PerfexDB
+from pxflask.reconcile.expense_sources import (
+    expense_links,
+    load_xero_expenses,
+    perfex_expenses,
+    read_expense_snapshot,
+)
+from pxflask.reconcile.expenses import reconcile_expenses, with_expenses
+from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
+from pxflask.settings import enabled_entities, load_settings
+
+__all__ = ["add_expenses", "expenses_enabled"]
+
+
+def expenses_enabled(session: Session) -> bool:
+    """True when the settings' ``entities`` include ``expenses``."""
+    return "expenses" in enabled_entities(load_settings(session))
+
+
+def add_expenses(
+    report: ReconciliationReport,
+    perfex: PerfexDB,
+    session: Session,
+    gateway: Any | None,
+    instance_path: str | os.PathLike[str],
+    tenant_id: str,
+    *,
+    full: bool = False,
+) -> tuple[ReconciliationReport, int, dict[str, int]]:
+    """The report with expenses, the Xero calls it cost and the input counts.
+
+    With a gateway the SPEND snapshot is refreshed; without, it is read as stored.
+    """
+    if gateway is not None:
+        xero = load_xero_expenses(gateway, instance_path, tenant_id, full=full)
+    else:
+        xero = read_expense_snapshot(instance_path, tenant_id)
+    p_exp = perfex_expenses(perfex)
+    rows, result = reconcile_expenses(
+        p_exp,
+        xero.transactions,
+        expense_links(session),
+        tolerance_cents(report.tolerance),
+        report.date_from,
+        report.date_to,
+    )
+    counts = {
+        "perfex_expenses": len(p_exp),
+        "xero_spend_transactions": len(xero.transactions),
+    }
+    return with_expenses(report, rows, result), xero.calls, counts

@@ -1,0 +1,261 @@
+"""Expense reconciliation: Perfex expenses against Xero SPEND bank transactions.
+
+Matching: the sync's ``expenses`` links (Perfex id -> BankTransactionID) first, then
+the line marker the mapper writes (``(Perfex expense N)``, next to the Reference);
+``matched_by`` says which.  Only Xero transactions that look like pxflask's take part
+(linked, or carrying the marker): other SPEND transactions (bank fees, card charges
+entered in Xero) are not flagged ``only_in_xero``.
+
+Checks (tolerance in cents as for invoices: amounts differ when ``|diff| > tol``):
+``missing_in_xero`` (no Xero transaction), ``only_in_xero`` (a live pxflask-looking
+transaction with no Perfex expense), ``deleted_in_xero`` (matched, but DELETED or
+VOIDED in Xero while Perfex still has it), and on live pairs ``total_differs``,
+``date_differs``, ``currency_differs``.  Money at stake: the absolute difference for
+``total_differs``, the Xero total for ``only_in_xero``, else the Perfex total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from pxflask.reconcile.checks import CheckResult, describe
+from pxflask.reconcile.report import ReconciliationReport
+
+__all__ = [
+    "EXPENSE_CATEGORIES",
+    "EXPENSE_COLUMNS",
+    "check_expenses",
+    "expense_rows",
+    "reconcile_expenses",
+    "with_expenses",
+]
+
+EXPENSE_CATEGORIES = (
+    "missing_in_xero",
+    "only_in_xero",
+    "total_differs",
+    "date_differs",
+    "currency_differs",
+    "deleted_in_xero",
+)
+EXPENSE_COLUMNS = (
+    "perfex_expense_id",
+    "xero_bank_transaction_id",
+    "matched_by",
+    "reference",
+    "perfex_date",
+    "xero_date",
+    "xero_status",
+    "currency",
+    "perfex_currency",
+    "xero_currency",
+    "perfex_total_cents",
+    "xero_total_cents",
+    "money_at_stake_cents",
+    "discrepancy",
+)
+_DEAD = ("DELETED", "VOIDED")
+
+
+def _pairs(
+    perfex: pd.DataFrame, xero: pd.DataFrame, links: Mapping[int, str]
+) -> tuple[list[int], list[int], list[str]]:
+    """Positions of matched (perfex, xero) rows (-1 for none) and the method."""
+    x_pos = {x: i for i, x in enumerate(xero["xero_id"].tolist())}
+    used: set[int] = set()
+    p_at, x_at, method = [], [], []
+    by_marker: dict[int, int] = {}
+    for i, m in enumerate(xero["marker_id"].tolist()):
+        if not pd.isna(m):
+            by_marker.setdefault(int(m), i)
+    pending = []
+    for p, key in enumerate(perfex["perfex_expense_id"].tolist()):
+        at = x_pos.get(links.get(int(key), ""), -1)
+        if at >= 0 and at not in used:
+            used.add(at)
+            p_at.append(p)
+            x_at.append(at)
+            method.append("link")
+        else:
+            pending.append((p, int(key)))
+    for p, key in pending:
+        at = by_marker.get(key, -1)
+        ok = at >= 0 and at not in used
+        if ok:
+            used.add(at)
+        p_at.append(p)
+        x_at.append(at if ok else -1)
+        method.append("marker" if ok else "")
+    linked = set(links.values())
+    for i, (xid, m) in enumerate(
+        zip(xero["xero_id"].tolist(), xero["marker_id"].tolist(), strict=True)
+    ):
+        if i not in used and (xid in linked or not pd.isna(m)):
+            p_at.append(-1)
+            x_at.append(i)
+            method.append("")
+    return p_at, x_at, method
+
+
+def _take(col: pd.Series, pos: np.ndarray) -> pd.Series:
+    """Values of ``col`` at ``pos``; -1 gives a missing value."""
+    if len(col) == 0:
+        col = pd.Series([None], dtype=col.dtype)
+    taken = col.take(np.where(pos < 0, 0, pos)).reset_index(drop=True)
+    if col.dtype == np.int64:
+        taken = taken.astype("Int64")
+    return taken.mask(pd.Series(pos < 0))
+
+
+def expense_rows(
+    perfex: pd.DataFrame, xero: pd.DataFrame, links: Mapping[int, str]
+) -> pd.DataFrame:
+    """One side-by-side row per expense found on either side (unchecked)."""
+    p_at, x_at, method = _pairs(perfex, xero, links)
+    p, x = np.asarray(p_at, np.int64), np.asarray(x_at, np.int64)
+    p_cur, x_cur = _take(perfex["currency"], p), _take(xero["currency"], x)
+    rows = pd.DataFrame(
+        {
+            "perfex_expense_id": _take(perfex["perfex_expense_id"], p),
+            "xero_bank_transaction_id": _take(xero["xero_id"], x).astype("str"),
+            "matched_by": pd.Series(method, dtype="str"),
+            "reference": _take(perfex["reference"], p)
+            .fillna(_take(xero["reference"], x))
+            .astype("str"),
+            "perfex_date": _take(perfex["date"], p),
+            "xero_date": _take(xero["date"], x),
+            "xero_status": _take(xero["status"], x).astype("str"),
+            "currency": p_cur.fillna(x_cur).astype("str"),
+            "perfex_currency": p_cur.astype("str"),
+            "xero_currency": x_cur.astype("str"),
+            "perfex_total_cents": _take(perfex["total_cents"], p),
+            "xero_total_cents": _take(xero["total_cents"], x),
+        }
+    )
+    return rows.sort_values(
+        ["perfex_expense_id", "xero_bank_transaction_id"], na_position="last"
+    ).reset_index(drop=True)
+
+
+def check_expenses(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
+    """Flag expense rows (the frame of ``expense_rows``)."""
+    has_p = rows["perfex_expense_id"].notna().to_numpy(bool)
+    has_x = rows["xero_bank_transaction_id"].notna().to_numpy(bool)
+    dead = rows["xero_status"].isin(_DEAD).to_numpy(bool)
+    live = has_p & has_x & ~dead
+    p_total = rows["perfex_total_cents"].to_numpy(np.int64, na_value=0)
+    x_total = rows["xero_total_cents"].to_numpy(np.int64, na_value=0)
+    diff = np.abs(p_total - x_total)
+    same_day = (rows["perfex_date"] == rows["xero_date"]).to_numpy(bool)
+    same_cur = (
+        rows["perfex_currency"].str.upper() == rows["xero_currency"].str.upper()
+    ).to_numpy(bool, na_value=False)
+    masks = {
+        "missing_in_xero": has_p & ~has_x,
+        "only_in_xero": has_x & ~has_p & ~dead,
+        "total_differs": live & (diff > tolerance_cents),
+        "date_differs": live & ~same_day,
+        "currency_differs": live & ~same_cur,
+        "deleted_in_xero": has_p & has_x & dead,
+    }
+    bits = np.zeros(len(rows), np.uint16)
+    for i, name in enumerate(EXPENSE_CATEGORIES):
+        bits[masks[name]] |= np.uint16(1 << i)
+    money = dict.fromkeys(EXPENSE_CATEGORIES, p_total)
+    money["only_in_xero"] = x_total
+    money["total_differs"] = diff
+    return CheckResult(EXPENSE_CATEGORIES, bits, money)
+
+
+def _in_window(
+    rows: pd.DataFrame, date_from: dt.date | None, date_to: dt.date | None
+) -> pd.DataFrame:
+    """Rows dated (on either side) within the window."""
+    if date_from is None and date_to is None:
+        return rows
+    keep = np.zeros(len(rows), bool)
+    for col in ("perfex_date", "xero_date"):
+        ok = rows[col].notna()
+        if date_from is not None:
+            ok &= rows[col] >= pd.Timestamp(date_from)
+        if date_to is not None:
+            ok &= rows[col] <= pd.Timestamp(date_to)
+        keep |= ok.to_numpy(bool)
+    return rows[keep].reset_index(drop=True)
+
+
+def reconcile_expenses(
+    perfex: pd.DataFrame,
+    xero: pd.DataFrame,
+    links: Mapping[int, str],
+    tolerance_cents: int = 1,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> tuple[pd.DataFrame, CheckResult]:
+    """Matched, windowed and checked expense rows (``EXPENSE_COLUMNS``)."""
+    rows = _in_window(expense_rows(perfex, xero, links), date_from, date_to)
+    result = check_expenses(rows, tolerance_cents)
+    rows["money_at_stake_cents"] = result.row_money()
+    rows["discrepancy"] = describe(result)
+    return rows[list(EXPENSE_COLUMNS)], result
+
+
+def _summary(
+    rows: pd.DataFrame, result: CheckResult
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summary rows and per-currency rows of the ``expenses`` scope."""
+    summary, pieces = [], []
+    currency = rows["currency"].fillna("")
+    for name in EXPENSE_CATEGORIES:
+        flag = result.flagged(name)
+        money = pd.Series(result.money[name][flag], dtype="int64")
+        groups = money.groupby(currency[flag].to_numpy()).agg(["count", "sum"])
+        summary.append(
+            {
+                "scope": "expenses",
+                "category": name,
+                "count": int(flag.sum()),
+                "money_at_stake_cents": int(money.sum()),
+                "currencies": ";".join(c for c in groups.index if c),
+            }
+        )
+        pieces.extend(
+            {
+                "scope": "expenses",
+                "category": name,
+                "currency": c or None,
+                "count": int(g["count"]),
+                "money_at_stake_cents": int(g["sum"]),
+            }
+            for c, g in groups.iterrows()
+        )
+    return pd.DataFrame(summary), pd.DataFrame(pieces)
+
+
+def with_expenses(
+    report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
+) -> ReconciliationReport:
+    """The report with the expense rows and their summary rows added."""
+    summary, pieces = _summary(rows, result)
+    by_currency = report.summary_by_currency
+    if by_currency.empty:
+        by_currency = pieces if len(pieces) else by_currency
+    elif len(pieces):
+        by_currency = pd.concat(
+            [by_currency, pieces.astype(by_currency.dtypes.to_dict())],
+            ignore_index=True,
+        )
+    return replace(
+        report,
+        expenses=rows,
+        summary=pd.concat(
+            [report.summary, summary.astype(report.summary.dtypes.to_dict())],
+            ignore_index=True,
+        ),
+        summary_by_currency=by_currency,
+    )
