@@ -382,7 +382,11 @@ def write_cursor(
     """Store a cursor (as naive UTC ISO text), then commit."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    text = value.isoformat()
+    store_cursor(session, name, value.isoformat(), commit=commit)
+
+
+def store_cursor(session: Session, name: str, text: str, *, commit: bool) -> None:
+    """Insert or update a cursor's text (and its updated_at)."""
     done = session.execute(
         update(SyncCursor)
         .where(SyncCursor.name == name)

@@ -15,14 +15,12 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from pxflask.models import SyncCursor, utcnow
 from pxflask.xero.connection import LOCK_SEEN
 
 from .engine import PlannedAction, StepContext
-from .links import SKIPPED, LinkStore, LogEntry, Outcome
+from .links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
 
 if TYPE_CHECKING:
     from .steps.base import Pending, Pusher
@@ -70,17 +68,8 @@ def lock_date(ctx: StepContext) -> date | None:
 
 def remember_lock(session: Session, lock: date | None) -> None:
     """Note the lock date a run read (cursor LOCK_SEEN, '' for none) for the panel."""
-    value = lock.isoformat() if lock else ""
-    done = session.execute(
-        update(SyncCursor)
-        .where(SyncCursor.name == LOCK_SEEN)
-        .values(value=value, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if not done.rowcount:
-        session.execute(
-            insert(SyncCursor).values(name=LOCK_SEEN, value=value, updated_at=utcnow())
-        )  # committed with the run's next commit (links, the run's own record)
+    # committed with the run's next commit (links, the run's own record)
+    store_cursor(session, LOCK_SEEN, lock.isoformat() if lock else "", commit=False)
 
 
 def reason(when: date, lock: date) -> str:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 
-from ..core import json_response
-from .batch import elements_of, envelope, parse_body, validation_error
-from .common import Ctx, Invalid
+from .common import Ctx
 from .credits import Credits, allocate_credit, credit_resource, deallocate_credit
 from .pipeline import api_call
-from .routes import _ok, _summarize, bp, list_response, one_response, unallocate
+from .routes import (
+    _summarize,
+    allocations_response,
+    bp,
+    list_response,
+    one_response,
+    unallocate,
+)
 
 
 def _register(name: str) -> None:
@@ -32,24 +37,9 @@ def _register(name: str) -> None:
         def handler(ctx: Ctx) -> Response:
             """Allocate each element."""
             credit = resource.get(ctx, key)
-            items = elements_of(parse_body(request.get_data()), "Allocations")
-            outputs, failures = [], []
-            for raw in items:
-                try:
-                    outputs.append(
-                        allocate_credit(
-                            ctx, resource, credit, raw if isinstance(raw, dict) else {}
-                        )
-                    )
-                except Invalid as exc:
-                    echo = dict(raw) if isinstance(raw, dict) else {}
-                    echo["StatusAttributeString"] = "ERROR"
-                    echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
-                    failures.append(echo)
-                    outputs.append(echo)
-            if failures and summarize:
-                return json_response(validation_error(failures), 400)
-            return _ok(envelope(ctx, "Allocations", outputs))
+            return allocations_response(
+                ctx, summarize, lambda raw: allocate_credit(ctx, resource, credit, raw)
+            )
 
         return api_call(one + "/Allocations", handler)
 

@@ -17,7 +17,6 @@ from ..serialize import iso_utc, quantize
 from .common import (
     Ctx,
     Invalid,
-    NotFound,
     Resource,
     add_date,
     contact_brief,
@@ -28,7 +27,7 @@ from .common import (
 from .documents import Invoices, default_rate
 from .lines import ZERO, line_views
 from .lockdates import check_open
-from .payments import release_allocation
+from .payments import allocated_invoice, release_allocation
 
 CREDIT_TYPES = {
     "RECEIVE-OVERPAYMENT": "Overpayments",
@@ -203,18 +202,7 @@ def allocate_credit(
     invoices = Invoices()
     if credit["Status"] != "AUTHORISED":
         raise Invalid(f"{resource.label} must be AUTHORISED to be allocated.")
-    ref = raw.get("Invoice")
-    key = (
-        ref.get("InvoiceID") or ref.get("InvoiceNumber")
-        if isinstance(ref, dict)
-        else None
-    )
-    if not key:
-        raise Invalid("Invoice must be specified for the allocation.")
-    try:
-        invoice = invoices.get(ctx, str(key))
-    except NotFound as exc:
-        raise Invalid("Invoice could not be found") from exc
+    invoice = allocated_invoice(ctx, raw)
     if invoice["Type"] != "ACCREC":
         raise Invalid(
             f"A receive {resource.kind.lower()} can only be allocated to a sales "

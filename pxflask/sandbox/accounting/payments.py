@@ -206,6 +206,22 @@ def _refunded(raw: dict[str, Any]) -> tuple[Any, str] | None:
     return None
 
 
+def allocated_invoice(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
+    """The invoice an allocation element names (by id or number), or Invalid."""
+    from .common import NotFound
+
+    ref = raw.get("Invoice")
+    key = None
+    if isinstance(ref, dict):
+        key = ref.get("InvoiceID") or ref.get("InvoiceNumber")
+    if not key:
+        raise Invalid("Invoice must be specified for the allocation.")
+    try:
+        return Invoices().get(ctx, str(key))
+    except NotFound as exc:
+        raise Invalid("Invoice could not be found") from exc
+
+
 def allocate(
     ctx: Ctx, credit_note: dict[str, Any], raw: dict[str, Any]
 ) -> dict[str, Any]:
@@ -213,18 +229,7 @@ def allocate(
     notes, invoices = CreditNotes(), Invoices()
     if credit_note["Status"] != "AUTHORISED":
         raise Invalid("Credit note must be AUTHORISED to be allocated.")
-    ref = raw.get("Invoice") or {}
-    key = None
-    if isinstance(ref, dict):
-        key = ref.get("InvoiceID") or ref.get("InvoiceNumber")
-    if not key:
-        raise Invalid("Invoice must be specified for the allocation.")
-    from .common import NotFound
-
-    try:
-        invoice = invoices.get(ctx, str(key))
-    except NotFound as exc:
-        raise Invalid("Invoice could not be found") from exc
+    invoice = allocated_invoice(ctx, raw)
     if invoice["Status"] != "AUTHORISED":
         raise Invalid("Credit notes can only be allocated to Authorised invoices")
     if invoice["CurrencyCode"] != credit_note["CurrencyCode"]:

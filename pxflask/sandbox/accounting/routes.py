@@ -255,22 +255,9 @@ def put_allocations(credit_note_id: str) -> Response:
     def handler(ctx: Ctx) -> Response:
         """Allocate each element; summarizeErrors as for batches."""
         note = RESOURCES["CreditNotes"].get(ctx, credit_note_id)
-        items = elements_of(parse_body(request.get_data()), "Allocations")
-        outputs, failures = [], []
-        for raw in items:
-            try:
-                outputs.append(
-                    allocate(ctx, note, raw if isinstance(raw, dict) else {})
-                )
-            except Invalid as exc:
-                echo = dict(raw) if isinstance(raw, dict) else {}
-                echo["StatusAttributeString"] = "ERROR"
-                echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
-                failures.append(echo)
-                outputs.append(echo)
-        if failures and summarize:
-            return json_response(validation_error(failures), 400)
-        return _ok(envelope(ctx, "Allocations", outputs))
+        return allocations_response(
+            ctx, summarize, lambda raw: allocate(ctx, note, raw)
+        )
 
     return api_call("/CreditNotes/{CreditNoteID}/Allocations", handler)
 
@@ -307,6 +294,26 @@ def one_response(name: str, resource: Any, key: str) -> Response:
             envelope(ctx, name, [resource.view(ctx, resource.get(ctx, key))])
         ),
     )
+
+
+def allocations_response(
+    ctx: Ctx, summarize: bool, allocate_one: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Response:
+    """PUT .../Allocations: each element allocated or echoed with its errors."""
+    items = elements_of(parse_body(request.get_data()), "Allocations")
+    outputs, failures = [], []
+    for raw in items:
+        try:
+            outputs.append(allocate_one(raw if isinstance(raw, dict) else {}))
+        except Invalid as exc:
+            echo = dict(raw) if isinstance(raw, dict) else {}
+            echo["StatusAttributeString"] = "ERROR"
+            echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
+            failures.append(echo)
+            outputs.append(echo)
+    if failures and summarize:
+        return json_response(validation_error(failures), 400)
+    return _ok(envelope(ctx, "Allocations", outputs))
 
 
 def unallocate(allocation_id: str, delete: Callable[[], dict[str, Any]]) -> Response:
