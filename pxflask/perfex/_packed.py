@@ -280,6 +280,27 @@ def line_select(db: PerfexDB, rel_type: str, rel_filter: RelFilter) -> sa.Select
     return stmt
 
 
+def line_selects(
+    db: PerfexDB,
+    rel_type: str,
+    rel_filter: RelFilter,
+    header_rows: Sequence[Sequence[object]],
+) -> list[sa.Select]:
+    """The line SELECT, in two halves split at a bucket of the documents read."""
+    buckets = sorted(int(row[0]) for row in header_rows)
+    if len(buckets) < 2:
+        return [line_select(db, rel_type, rel_filter)]
+    split, _ = bucket_range(buckets[len(buckets) // 2])
+
+    def below(c: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        return sa.and_(c < split, *(() if rel_filter is None else (rel_filter(c),)))
+
+    def above(c: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        return sa.and_(c >= split, *(() if rel_filter is None else (rel_filter(c),)))
+
+    return [line_select(db, rel_type, below), line_select(db, rel_type, above)]
+
+
 def group_runs(keys: Iterable[object], values: Iterable[V]) -> dict[int, tuple[V, ...]]:
     """int(key) -> tuple of its values, for keys that come in contiguous runs."""
     counts = Counter(keys)

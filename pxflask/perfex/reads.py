@@ -678,22 +678,29 @@ def _invoices_packed(
     invoices: list[Invoice] = []
     resorted = False
     for round_conds, rel_filter in rounds:
-        # One connection, one transaction: a second thread sends the three queries
-        # in turn while this one parses the answers already in (the server packs
-        # the lines while Python splits the taxes, and so on).
+        # One connection, one transaction: a second thread sends the queries in
+        # turn while this one parses the answers already in. Headers come first
+        # (quick to pack); their buckets split the lines, the slowest to pack, in
+        # two halves, so Python parses one half while the server packs the other.
         with ThreadPoolExecutor(1, "pxflask-perfex-fetch") as fetch:
-            tax_rows, line_rows, header_rows = (
+            header_rows, tax_rows = (
                 fetch.submit(_raw_rows, conn, stmt)
                 for stmt in (
-                    _packed.tax_select(db, REL_INVOICE, rel_filter),
-                    _packed.line_select(db, REL_INVOICE, rel_filter),
                     _packed.header_select(db, round_conds),
+                    _packed.tax_select(db, REL_INVOICE, rel_filter),
                 )
             )
+            head = header_rows.result()
+            line_rows = [
+                fetch.submit(_raw_rows, conn, stmt)
+                for stmt in _packed.line_selects(db, REL_INVOICE, rel_filter, head)
+            ]
+            cols, unsafe_rows = _packed.parse_headers(head)
             taxes: dict[int, tuple[LineTax, ...]] = {}
             unsafe_lines = _packed.parse_taxes(tax_rows.result(), taxes)
-            lines = _packed.parse_lines(line_rows.result(), taxes, unsafe_lines)
-            cols, unsafe_rows = _packed.parse_headers(header_rows.result())
+            lines: dict[int, tuple[Line, ...]] = {}
+            for part in line_rows:
+                lines.update(_packed.parse_lines(part.result(), taxes, unsafe_lines))
         # Buckets with a separator in some text (or cut short): read them plainly.
         for bucket in sorted(unsafe_lines):
             low, high = _packed.bucket_range(bucket)
