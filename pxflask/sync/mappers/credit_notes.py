@@ -18,20 +18,14 @@ from pxflask.perfex.records import (
     CREDIT_NOTE_VOID,
     CreditApplication,
     CreditNote,
-    Line,
 )
 
-from .common import HUNDRED, ZERO, Mapped, dec, round2, skipped
+from .common import Mapped, dec, round2, skipped
 from .invoices import (
     InvoiceContext,
-    _extra_line,
-    _line_net,
-    _percent_text,
-    allocate,
+    document_lines,
     finish_document,
-    line_description,
 )
-from .taxes import tax_key
 
 REFERENCE_PREFIX = "PX-CN-"
 
@@ -70,34 +64,10 @@ def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> M
     target = dec(note.total)
     if target < 0:
         return skipped(key, f"negative total {target}")
-    counted = [line for line in note.lines if line.counts]
-    rates = {ctx.no_tax_type: ZERO}
-    items: list[dict[str, Any]] = []
-    for line in counted:
-        lkey = tax_key(line.taxes)
-        tax_type = ctx.resolve_tax(lkey) if lkey else ctx.no_tax_type
-        rates[tax_type] = ctx.rate_of(tax_type, lkey)
-        items.append(
-            {
-                "Description": line_description(line),
-                "Quantity": dec(line.qty),
-                "UnitAmount": dec(line.rate),
-                "AccountCode": ctx.sales_account,
-                "TaxType": tax_type,
-            }
-        )
-    notes: list[str] = []
-    extra = _discount(note, counted, items, ctx, notes)
-    if extra is None:
+    built = document_lines(note, ctx, per_line_amounts=False)
+    if built is None:
         return skipped(key, f"discount {note.discount_percent}% is above 100%")
-    items.extend(extra)
-    adjustment = dec(note.adjustment)
-    if adjustment:
-        items.append(
-            _extra_line(
-                "Adjustment", round2(adjustment), ctx.rounding_account, ctx.no_tax_type
-            )
-        )
+    items, rates, counted, notes = built
     payload: dict[str, Any] = {
         "Type": "ACCRECCREDIT",
         "Contact": {"ContactID": contact_id},
@@ -110,41 +80,3 @@ def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> M
         "LineItems": items,
     }
     return finish_document(key, payload, target, rates, len(counted), ctx, notes)
-
-
-def _discount(
-    note: CreditNote,
-    counted: list[Line],
-    items: list[dict[str, Any]],
-    ctx: InvoiceContext,
-    notes: list[str],
-) -> list[dict[str, Any]] | None:
-    """Perfex's discount as DiscountRate or extra lines (None: cannot map)."""
-    kind = note.discount_type
-    pct = dec(note.discount_percent)
-    amount = round2(dec(note.discount_total))
-    account = ctx.discount_account or ctx.sales_account
-    if kind == "before_tax" and pct:
-        if pct < 0 or pct > HUNDRED:
-            return None
-        for item in items:
-            item["DiscountRate"] = pct
-        return []
-    if kind == "before_tax" and amount:
-        weights = [max(_line_net(line), ZERO) for line in counted]
-        if 0 < amount <= sum(weights, ZERO):
-            per_type: dict[str, Any] = {}
-            for item, share in zip(items, allocate(amount, weights), strict=True):
-                if share:
-                    tax_type = item["TaxType"]
-                    per_type[tax_type] = per_type.get(tax_type, ZERO) + share
-            return [
-                _extra_line("Discount", -share, account, tax_type)
-                for tax_type, share in per_type.items()
-            ]
-        notes.append("fixed discount cannot be shared over the lines: sent as a line")
-        return [_extra_line("Discount", -amount, account, ctx.no_tax_type)]
-    if kind == "after_tax" and amount:
-        label = f"Discount {_percent_text(pct)}%" if pct else "Discount"
-        return [_extra_line(label, -amount, account, ctx.no_tax_type)]
-    return []

@@ -32,6 +32,7 @@ from pxflask.perfex.records import (
     INVOICE_PAID,
     INVOICE_PARTIALLY_PAID,
     INVOICE_UNPAID,
+    CreditNote,
     Invoice,
     Line,
 )
@@ -56,6 +57,8 @@ AUTHORISED_STATUSES = frozenset(
     {INVOICE_UNPAID, INVOICE_PAID, INVOICE_PARTIALLY_PAID, INVOICE_OVERDUE}
 )
 REFERENCE_PREFIX = "PX-I-"
+Lines = tuple[list[dict[str, Any]], dict[str, Decimal], list[Line], list[str]]
+"""What document_lines returns: items, tax rates by TaxType, counted lines, notes."""
 ROUNDING_SLACK = Decimal("0.02")
 """Per counted line: more rounding than this means the stored total disagrees."""
 DRAFTS_SKIP = "skip"
@@ -180,34 +183,10 @@ def map_invoice(invoice: Invoice, contact_id: str, ctx: InvoiceContext) -> Mappe
     target = dec(invoice.total)
     if target < 0:
         return skipped(key, f"negative total {target}: a credit note, not an invoice")
-    counted = [line for line in invoice.lines if line.counts]
-    rates: dict[str, Decimal] = {ctx.no_tax_type: ZERO}
-    items: list[dict[str, Any]] = []
-    for line in counted:
-        lkey = tax_key(line.taxes)
-        tax_type = ctx.resolve_tax(lkey) if lkey else ctx.no_tax_type
-        rates[tax_type] = ctx.rate_of(tax_type, lkey)
-        items.append(
-            {
-                "Description": line_description(line),
-                "Quantity": dec(line.qty),
-                "UnitAmount": dec(line.rate),
-                "AccountCode": ctx.sales_account,
-                "TaxType": tax_type,
-            }
-        )
-    notes: list[str] = []
-    extra = _apply_discount(invoice, counted, items, ctx, notes)
-    if extra is None:
+    built = document_lines(invoice, ctx, per_line_amounts=True)
+    if built is None:
         return skipped(key, f"discount {invoice.discount_percent}% is above 100%")
-    items.extend(extra)
-    adjustment = dec(invoice.adjustment)
-    if adjustment:
-        items.append(
-            _extra_line(
-                "Adjustment", round2(adjustment), ctx.rounding_account, ctx.no_tax_type
-            )
-        )
+    items, rates, counted, notes = built
     payload: dict[str, Any] = {
         "Type": "ACCREC",
         "Contact": {"ContactID": contact_id},
@@ -252,17 +231,62 @@ def finish_document(
     return Mapped(key=key, payload=payload, unitdp4=unitdp4, notes=tuple(notes))
 
 
-def _apply_discount(
-    invoice: Invoice,
+def document_lines(
+    doc: Invoice | CreditNote, ctx: InvoiceContext, *, per_line_amounts: bool
+) -> Lines | None:
+    """Line items of an invoice or credit note: its lines, discount and adjustment.
+
+    Returns (items, tax rates by TaxType, the counted Perfex lines, notes), or None
+    when the discount cannot be mapped.
+    """
+    counted = [line for line in doc.lines if line.counts]
+    rates: dict[str, Decimal] = {ctx.no_tax_type: ZERO}
+    items: list[dict[str, Any]] = []
+    for line in counted:
+        lkey = tax_key(line.taxes)
+        tax_type = ctx.resolve_tax(lkey) if lkey else ctx.no_tax_type
+        rates[tax_type] = ctx.rate_of(tax_type, lkey)
+        items.append(
+            {
+                "Description": line_description(line),
+                "Quantity": dec(line.qty),
+                "UnitAmount": dec(line.rate),
+                "AccountCode": ctx.sales_account,
+                "TaxType": tax_type,
+            }
+        )
+    notes: list[str] = []
+    extra = _discount(doc, counted, items, ctx, notes, per_line_amounts)
+    if extra is None:
+        return None
+    items.extend(extra)
+    adjustment = dec(doc.adjustment)
+    if adjustment:
+        items.append(
+            _extra_line(
+                "Adjustment", round2(adjustment), ctx.rounding_account, ctx.no_tax_type
+            )
+        )
+    return items, rates, counted, notes
+
+
+def _discount(
+    doc: Invoice | CreditNote,
     counted: list[Line],
     items: list[dict[str, Any]],
     ctx: InvoiceContext,
     notes: list[str],
+    per_line_amounts: bool,
 ) -> list[dict[str, Any]] | None:
-    """Put Perfex's discount on the lines; return extra lines (None: cannot map)."""
-    kind = invoice.discount_type
-    pct = dec(invoice.discount_percent)
-    amount = round2(dec(invoice.discount_total))
+    """Put Perfex's discount on the lines; return extra lines (None: cannot map).
+
+    A fixed before-tax discount is shared over the lines by net amount: as each
+    line's DiscountAmount (invoices), or as one discount line per tax type (credit
+    notes, whose Xero lines take no DiscountAmount).
+    """
+    kind = doc.discount_type
+    pct = dec(doc.discount_percent)
+    amount = round2(dec(doc.discount_total))
     account = ctx.discount_account or ctx.sales_account
     if kind == "before_tax" and pct:
         if pct < 0 or pct > HUNDRED:
@@ -271,13 +295,23 @@ def _apply_discount(
             item["DiscountRate"] = pct
         return []
     if kind == "before_tax" and amount:
-        nets = [_line_net(line) for line in counted]
-        weights = [n if n > 0 else ZERO for n in nets]
+        weights = [max(_line_net(line), ZERO) for line in counted]
         if 0 < amount <= sum(weights, ZERO):
-            for item, share in zip(items, allocate(amount, weights), strict=True):
+            shares = allocate(amount, weights)
+            if per_line_amounts:
+                for item, share in zip(items, shares, strict=True):
+                    if share:
+                        item["DiscountAmount"] = share
+                return []
+            per_type: dict[str, Decimal] = {}
+            for item, share in zip(items, shares, strict=True):
                 if share:
-                    item["DiscountAmount"] = share
-            return []
+                    tax_type = item["TaxType"]
+                    per_type[tax_type] = per_type.get(tax_type, ZERO) + share
+            return [
+                _extra_line("Discount", -share, account, tax_type)
+                for tax_type, share in per_type.items()
+            ]
         notes.append("fixed discount cannot be shared over the lines: sent as a line")
         return [_extra_line("Discount", -amount, account, ctx.no_tax_type)]
     if kind == "after_tax" and amount:
