@@ -34,6 +34,25 @@ def _clean_name(name: str, what: str) -> str:
     return cleaned
 
 
+def _named_row(
+    conn: sa.Connection, table: sa.Table, name: str, description: str | None
+) -> int | None:
+    """The id of the first row with this name (description updated when given)."""
+    row = conn.execute(
+        sa.select(table.c.id, table.c.description)
+        .where(_same_name(table.c.name, name))
+        .order_by(table.c.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    if description is not None and row[1] != description:
+        conn.execute(
+            table.update().where(table.c.id == row[0]).values(description=description)
+        )
+    return int(row[0])
+
+
 def upsert_tax(db: PerfexDB, name: str, rate: Decimal) -> int:
     """Return the id of the tax with this name and rate, creating it if absent."""
     name = _clean_name(name, "tax")
@@ -67,18 +86,9 @@ def upsert_payment_mode(
     name = _clean_name(name, "payment mode")
     pm = db.tables.payment_modes
     with db.engine.begin() as conn:
-        row = conn.execute(
-            sa.select(pm.c.id, pm.c.description)
-            .where(_same_name(pm.c.name, name))
-            .order_by(pm.c.id)
-            .limit(1)
-        ).first()
-        if row is not None:
-            if description is not None and row[1] != description:
-                conn.execute(
-                    pm.update().where(pm.c.id == row[0]).values(description=description)
-                )
-            return int(row[0])
+        found = _named_row(conn, pm, name, description)
+        if found is not None:
+            return found
         values: dict[str, object] = {
             "name": name,
             "description": description,
@@ -103,18 +113,9 @@ def upsert_expense_category(
     name = _clean_name(name, "expense category")
     ec = db.tables.expenses_categories
     with db.engine.begin() as conn:
-        row = conn.execute(
-            sa.select(ec.c.id, ec.c.description)
-            .where(_same_name(ec.c.name, name))
-            .order_by(ec.c.id)
-            .limit(1)
-        ).first()
-        if row is not None:
-            if description is not None and row[1] != description:
-                conn.execute(
-                    ec.update().where(ec.c.id == row[0]).values(description=description)
-                )
-            return int(row[0])
+        found = _named_row(conn, ec, name, description)
+        if found is not None:
+            return found
         result = conn.execute(ec.insert().values(name=name, description=description))
         return int(result.inserted_primary_key[0])
 
