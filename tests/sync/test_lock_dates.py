@@ -23,6 +23,8 @@ PREREQUISITES = [
 ]
 DOCUMENTS = ["invoices", "credit-notes", "expenses"]
 ORGANISATION = "GET /Organisation"
+SEEDED_ON = date(2026, 11, 25)
+"""The seed's "today": the document dates below follow from it, whatever the day."""
 LOCK = date(2025, 9, 30)
 EARLIER = date(2025, 6, 30)
 PAYMENT_LOCK = date(2025, 10, 22)
@@ -32,7 +34,7 @@ PAYMENT_LOCK = date(2025, 10, 22)
 @pytest.fixture
 def lenv(perfex_url, tmp_path, xero_sandbox):
     """Seeded Perfex (12 invoices from 2025-06-23, credit notes, expenses)."""
-    seed_demo(perfex_url, customers=3, invoices=12, seed=1)
+    seed_demo(perfex_url, customers=3, invoices=12, seed=1, today=SEEDED_ON)
     env = UrlEnv(tmp_path, perfex_url, xero_sandbox)
     env.settings["expense_contact"] = "Perfex expenses"
     categories = env.execute(env.perfex.tables.expenses_categories.select()).all()
