@@ -70,13 +70,15 @@ def clip(text: str, limit: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Mapped:
-    """A mapper's answer: a Xero payload, or a reason to skip the record."""
+    """A mapper's answer: a Xero payload, a reason to skip, or a reason it failed."""
 
     key: str
     payload: dict[str, Any] | None
     skip: str | None = None
     unitdp4: bool = False
     notes: tuple[str, ...] = field(default=())
+    error: str | None = None
+    """Set when the record cannot be sent until something is fixed (it fails)."""
 
     @property
     def skipped(self) -> bool:
@@ -87,3 +89,8 @@ class Mapped:
 def skipped(key: str, reason: str) -> Mapped:
     """A Mapped that says: do not send this record, because `reason`."""
     return Mapped(key=key, payload=None, skip=reason)
+
+
+def failed(key: str, reason: str) -> Mapped:
+    """A Mapped that says: this record fails (counted, logged, retried next run)."""
+    return Mapped(key=key, payload=None, skip=reason, error=reason)

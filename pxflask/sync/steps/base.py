@@ -73,6 +73,9 @@ class Pusher:
         skips: list[Outcome] = []
         settled: dict[str, str] = {}
         for m in mapped:
+            if m.error is not None:
+                self.fail_unsent(m.key, m.error, skips)
+                continue
             if m.payload is None:
                 self._plan_skip(m, skips)
                 continue
@@ -96,6 +99,16 @@ class Pusher:
             self.store.record(skips)
         if settled:
             self.store.set_sources(settled)
+
+    def fail_unsent(self, key: str, error: str, outcomes: list[Outcome]) -> None:
+        """A record that cannot be sent yet: it fails with the reason, alone."""
+        self.report.failed += 1
+        self.report.errors.append((key, error))
+        self.report.planned.append(PlannedAction(self.entity, key, "fail", None, error))
+        self.logs.append(LogEntry(key, "map", FAILED, error))
+        link = self.store.get(key)
+        if link is None or link.state not in FROZEN:
+            outcomes.append(Outcome(key, FAILED, error=error))
 
     def _plan_skip(self, m: Mapped, skips: list[Outcome]) -> None:
         """A record the mapper refused: remember the reason (once per change)."""
