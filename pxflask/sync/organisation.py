@@ -29,8 +29,7 @@ def organisation(ctx: StepContext) -> dict[str, Any]:
         ctx.shared[SHARED] = record
         code = str(record.get("CountryCode") or "").upper()
         if code and not ctx.dry_run:
-            # committed with the run's next commit
-            store_cursor(ctx.session, COUNTRY, code, commit=False)
+            store_cursor(ctx.session, COUNTRY, code, commit=True)
     return ctx.shared[SHARED]
 
 

@@ -31,6 +31,7 @@ def read_rates(ctx: StepContext) -> list[dict[str, Any]]:
         ctx.shared[SHARED] = records
         if not ctx.dry_run:
             store(ctx.session, records)
+            ctx.session.commit()  # before the next call: SQLite has one writer
     return ctx.shared[SHARED]
 
 
@@ -45,6 +46,7 @@ def remember_created(ctx: StepContext, record: dict[str, Any]) -> None:
                 delete(XeroTaxRate).where(XeroTaxRate.tax_type == tax_type)
             )
             ctx.session.execute(insert(XeroTaxRate), rows)
+            ctx.session.commit()
 
 
 def _rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

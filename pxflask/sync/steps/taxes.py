@@ -1,10 +1,12 @@
 """Taxes: Perfex taxes and combined line taxes -> the organisation's Xero rates.
 
 The resolver learns the organisation (its country, from the run's one GET
-/Organisation) and its rates (one GET /TaxRates per run, cached for the panel)
-and gives each tax key a TaxType, separately for sales (invoices, credit notes,
-items: rates that can apply to revenue) and for expenses (rates that can apply
-to expenses). The rule is in mappers/tax_match.py. Order of precedence:
+/Organisation, read only to create a rate) and its rates (at most one GET
+/TaxRates per run; a run whose taxes are all linked or set trusts the cache the
+last read left, so a run with nothing new makes no tax call) and gives each tax
+key a TaxType, separately for sales (invoices, credit notes, items: rates that
+can apply to revenue) and for expenses (rates that can apply to expenses). The
+rule is in mappers/tax_match.py. Order of precedence:
 
 1. an explicit setting: `tax_rate.<perfex tax id>` (sales),
    `expense_tax_rate.<perfex tax id>` (expenses), `no_tax_type` (lines without
@@ -83,6 +85,8 @@ class TaxResolver:
         for tax in reads.read_taxes(ctx.perfex):
             self.perfex.setdefault(tax_key([tax]), tax)
         self._rates: list[XeroRate] | None = None
+        self._fresh = False
+        """True once this run read Xero's rates (not only the cache)."""
         self._effective: dict[str, Decimal] = {}
         self.by_key: dict[tuple[str, TaxKey], str] = {}
         self.problems: dict[str, str] = {}
@@ -97,13 +101,30 @@ class TaxResolver:
 
     @property
     def xero_rates(self) -> list[XeroRate]:
-        """The organisation's rates (one read per run, when first needed)."""
+        """The organisation's rates: the cache of the last read, else Xero's."""
         if self._rates is None:
-            self._rates = [XeroRate.of(r) for r in taxrates.read_rates(self.ctx)]
-            for r in self._rates:
-                if r.tax_type:
-                    self._effective.setdefault(r.tax_type, r.rate)
+            cached = [] if self.ctx.full else taxrates.cached_rates(self.ctx.session)
+            if cached and taxrates.SHARED not in self.ctx.shared:
+                self._load(cached, fresh=False)
+            else:
+                self.refresh()
+        assert self._rates is not None  # noqa: S101 - set just above
         return self._rates
+
+    def refresh(self) -> list[XeroRate]:
+        """Read Xero's rates now (once per run) unless this run already did."""
+        if not self._fresh:
+            rates = [XeroRate.of(r) for r in taxrates.read_rates(self.ctx)]
+            self._load(rates, fresh=True)
+        assert self._rates is not None  # noqa: S101 - set just above
+        return self._rates
+
+    def _load(self, rates: list[XeroRate], fresh: bool) -> None:
+        """Use these rates; the TaxType -> rate map is updated in place."""
+        self._rates, self._fresh = rates, fresh
+        for r in rates:
+            if r.tax_type:
+                self._effective[r.tax_type] = r.rate
 
     @property
     def xero(self) -> list[dict[str, Any]]:
@@ -120,12 +141,15 @@ class TaxResolver:
         _ = self.xero_rates
         return self._effective
 
-    def _usable(self, tax_type: str, use: str) -> XeroRate | None:
-        """The org's rate of this TaxType when it can be used for `use`."""
-        return next(
-            (r for r in self.xero_rates if r.tax_type == tax_type and r.usable(use)),
-            None,
-        )
+    def _usable(self, tax_type: str, use: str, fresh: bool = False) -> XeroRate | None:
+        """The org's rate of this TaxType when it can be used for `use`.
+
+        `fresh`: when the cache says no, ask Xero (this run's one read) first.
+        """
+        found = _find(self.xero_rates, tax_type, use)
+        if found is None and fresh and not self._fresh:
+            found = _find(self.refresh(), tax_type, use)
+        return found
 
     # -- resolution ---------------------------------------------------------
 
@@ -158,7 +182,7 @@ class TaxResolver:
         if link is not None and link.xero_number:
             if self._usable(link.xero_number, use) is not None:
                 return link.xero_number
-        choice = match(key, self.xero_rates, use)
+        choice = match(key, self.refresh(), use)
         if choice.tax_type:
             self._settle(text, choice.tax_type)
             return choice.tax_type
@@ -174,9 +198,11 @@ class TaxResolver:
             return None
         return f"{'tax_rate' if use == SALES else 'expense_tax_rate'}.{tax.id}"
 
-    def _chosen(self, text: str, key: TaxKey, chosen: str, setting: str, use: str) -> str:
+    def _chosen(
+        self, text: str, key: TaxKey, chosen: str, setting: str, use: str
+    ) -> str:
         """A TaxType chosen in a setting, when the org can use it; else a failure."""
-        if self._usable(chosen, use) is None:
+        if self._usable(chosen, use, fresh=True) is None:
             return self._unresolved(text, key, self._bad_setting(setting, chosen, use))
         self._settle(text, None)
         return chosen
@@ -190,7 +216,9 @@ class TaxResolver:
             if known
             else "is not a tax rate of this Xero organisation"
         )
-        return f"setting {setting} = {chosen}: {chosen} {why}; choose another on {WHERE}"
+        return (
+            f"setting {setting} = {chosen}: {chosen} {why}; choose another on {WHERE}"
+        )
 
     def _ambiguous(
         self, key: TaxKey, choice: Choice, setting: str | None, use: str
@@ -258,7 +286,9 @@ class TaxResolver:
             error = "; ".join(r.errors) or "Xero refused the tax rate"
             return self._refused(text, key, payload, error)
         self.outcomes[text] = Outcome(text, SYNCED, tax_type, tax_type)
-        self.logs.append(LogEntry(text, "create", SYNCED, None, tax_type, payload, r.raw))
+        self.logs.append(
+            LogEntry(text, "create", SYNCED, None, tax_type, payload, r.raw)
+        )
         self.report.created += 1
         record = dict(r.raw or {})
         record.setdefault("TaxType", tax_type)
@@ -304,11 +334,13 @@ class TaxResolver:
         chosen = (self.ctx.settings.raw.get(setting) or "").strip()
         if not chosen and use == EXPENSES:
             sales = (self.ctx.settings.raw.get("no_tax_type") or "").strip()
-            chosen = sales if sales and self._usable(sales, EXPENSES) else ""
+            chosen = sales if sales and self._usable(sales, EXPENSES, True) else ""
         text = key_text(NO_TAX, use)
         if chosen:
             return self._chosen(text, NO_TAX, chosen, setting, use)
         choice = no_tax_choice(self.xero_rates, use)
+        if not choice.tax_type:
+            choice = no_tax_choice(self.refresh(), use)
         if choice.tax_type:
             return choice.tax_type
         self.questions[text] = choice
@@ -347,6 +379,11 @@ class TaxResolver:
         if self.logs and not self.ctx.dry_run:
             write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
         self.logs = []
+
+
+def _find(rates: list[XeroRate], tax_type: str, use: str) -> XeroRate | None:
+    """The rate of this TaxType among rates when it can be used for `use`."""
+    return next((r for r in rates if r.tax_type == tax_type and r.usable(use)), None)
 
 
 def resolver(ctx: StepContext) -> TaxResolver:
