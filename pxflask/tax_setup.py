@@ -60,6 +60,11 @@ class TaxSetup:
         return sum(1 for q in self.questions if q.setting.startswith("tax_rate."))
 
 
+def _types(rates: Iterable[XeroRate]) -> set[str]:
+    """The TaxTypes of rates."""
+    return {r.tax_type for r in rates}
+
+
 def _label(tax: Tax) -> str:
     """'Exempt (0%)'."""
     return f"{tax.name} ({format(tax.rate.normalize(), 'f')}%)"
@@ -89,8 +94,7 @@ def _ask(
 ) -> TaxQuestion | None:
     """The question for one setting, or None when the next run can resolve it."""
     if value:
-        usable = {r.tax_type for r in rates}
-        return None if value in usable else _bad(setting, label, value, rates)
+        return None if value in _types(rates) else _bad(setting, label, value, rates)
     if choice is None or not choice.ambiguous:
         return None
     return _question(setting, label, choice, rates)
@@ -121,6 +125,9 @@ def tax_setup(
     for use, prefix, no_tax, usable in uses:
         on = "" if use == SALES else " on expenses"
         value = (settings.get(no_tax) or "").strip()
+        sales_value = (settings.get("no_tax_type") or "").strip()
+        if not value and use == EXPENSES and sales_value in _types(usable):
+            value = sales_value  # the sync uses the sales one where it fits
         found = _ask(
             no_tax,
             f"Lines without tax{on}",

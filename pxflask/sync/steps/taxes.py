@@ -58,6 +58,7 @@ from ..organisation import country
 ENTITY = "taxes"
 PLACEHOLDER = "(unresolved: "
 WHERE = "Settings → Taxes"
+WHERE_EXPENSES = "Settings → Expenses"
 
 
 def key_text(key: TaxKey, use: str = SALES) -> str:
@@ -137,7 +138,7 @@ class TaxResolver:
 
     @property
     def rates(self) -> dict[str, Decimal]:
-        """TaxType -> effective rate (placeholders at 0): what Xero will apply."""
+        """TaxType -> effective rate (a placeholder: its Perfex taxes' sum)."""
         _ = self.xero_rates
         return self._effective
 
@@ -216,9 +217,8 @@ class TaxResolver:
             if known
             else "is not a tax rate of this Xero organisation"
         )
-        return (
-            f"setting {setting} = {chosen}: {chosen} {why}; choose another on {WHERE}"
-        )
+        where = _where(use)
+        return f"setting {setting} = {chosen}: {chosen} {why}; choose one on {where}"
 
     def _ambiguous(
         self, key: TaxKey, choice: Choice, setting: str | None, use: str
@@ -226,7 +226,7 @@ class TaxResolver:
         """The reason of an ambiguous key: the candidates and what to do."""
         names = ", ".join(f"{r.tax_type} {r.name!r}" for r in choice.candidates)
         if setting:
-            todo = f"map it to a Xero rate on {WHERE} ({setting})"
+            todo = f"map it to a Xero rate on {_where(use)} ({setting})"
         else:
             todo = (
                 "create a Xero rate named"
@@ -348,7 +348,7 @@ class TaxResolver:
         lines = "sales" if use == SALES else "expense"
         reason = (
             f"{lines} lines without tax need a Xero rate: {choice.problem}"
-            f" ({names}): choose one on {WHERE} ({setting})"
+            f" ({names}): choose one on {_where(use)} ({setting})"
         )
         if choice.proposal:
             reason += f"; proposed: {choice.proposal}"
@@ -379,6 +379,11 @@ class TaxResolver:
         if self.logs and not self.ctx.dry_run:
             write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
         self.logs = []
+
+
+def _where(use: str) -> str:
+    """Where on the settings page a use's taxes are mapped."""
+    return WHERE if use == SALES else WHERE_EXPENSES
 
 
 def _find(rates: list[XeroRate], tax_type: str, use: str) -> XeroRate | None:
