@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
-from tests.sync.conftest import NO_RETRY, SETTINGS, Env
+from pxflask.perfex.seed import seed_demo
+from tests.sync.conftest import NO_RETRY, SETTINGS, Env, UrlEnv
 
 ENTITIES = ["taxes", "customers", "items", "invoices"]
 REPORTING = {"uk": "OUTPUT", "au": "OUTPUT", "nz": "OUTPUT", "us": None, "global": None}
@@ -18,13 +20,37 @@ REGIONS = [
     pytest.param(region, marks=pytest.mark.xero_sandbox(region=region), id=region)
     for region in REPORTING
 ]
-CREATED = re.compile(r"TAX\d+")
 PROPOSED = re.compile(r"proposed: ([A-Z0-9_]+)")
 
 
 def automatic(env: Env) -> None:
     """Settings without any tax mapping (every choice left to pxflask)."""
     env.settings = {k: v for k, v in SETTINGS.items() if not k.startswith("tax_rate")}
+
+
+def exempt_some_lines(env: Env) -> None:
+    """Tax the untaxed lines of even-numbered invoices 'Exempt' 0% (same totals)."""
+    t = env.perfex.tables
+    lines, taxed = t.itemable, sa.select(t.item_tax.c.itemid)
+    with env.perfex.engine.begin() as conn:
+        rows = conn.execute(
+            sa.select(lines.c.id, lines.c.rel_id).where(
+                lines.c.rel_type == "invoice", lines.c.id.not_in(taxed)
+            )
+        ).all()
+        marks = [
+            {
+                "itemid": line_id,
+                "rel_id": invoice_id,
+                "rel_type": "invoice",
+                "taxrate": Decimal("0.00"),
+                "taxname": "Exempt",
+            }
+            for line_id, invoice_id in rows
+            if invoice_id % 2 == 0
+        ]
+        assert marks, "the seed has untaxed invoice lines"
+        conn.execute(sa.insert(t.item_tax), marks)
 
 
 def rates(env: Env) -> dict[str, dict[str, Any]]:
@@ -68,9 +94,11 @@ def line_tax_types(env: Env) -> list[str]:
 def test_first_sync_fits_the_region_then_the_set_up_step_syncs_the_rest(env, region):
     """Created rates carry the country's ReportTaxType; ambiguous taxes fail alone."""
     automatic(env)
+    exempt_some_lines(env)
+    seeded = set(rates(env))
     result = env.sync(entities=ENTITIES)
     org = rates(env)
-    created = [r for t, r in org.items() if CREATED.fullmatch(t)]
+    created = [r for t, r in org.items() if t not in seeded]
     assert created, "the VAT 20% + City Tax 5% combination has no rate anywhere"
     for r in created:
         assert r.get("ReportTaxType") == REPORTING[region], r
@@ -121,19 +149,31 @@ def test_first_sync_fits_the_region_then_the_set_up_step_syncs_the_rest(env, reg
 
 
 @pytest.mark.xero_sandbox(region="uk")
-def test_a_tax_rate_xero_will_not_create_fails_only_its_invoices(env):
+def test_a_tax_rate_xero_will_not_create_fails_only_its_invoices(
+    perfex_url, tmp_path, xero_sandbox
+):
     """Persistent 5xx on PUT /TaxRates: dependants fail, the rest sync, no raise."""
+    seed_demo(perfex_url, customers=4, invoices=14, seed=5)
+    env = UrlEnv(tmp_path, perfex_url, xero_sandbox)
+    try:
+        _create_refused_then_retried(env)
+    finally:
+        env.close()
+
+
+def _create_refused_then_retried(env: Env) -> None:
+    """The body of the test above, on one Perfex database."""
     env.sandbox.faults.fail_next(10_000, 503, path_contains="TaxRates", method="PUT")
     result = env.sync(gateway=env.make_gateway(NO_RETRY), entities=ENTITIES)
     env.sandbox.faults.clear()
     assert not result.ok
     taxes_failed = dict(result.report("taxes").errors)
-    combo = "City Tax@5.00+VAT@20.00"
-    assert combo in taxes_failed and "Xero did not" in taxes_failed[combo]
+    assert "Xero did not create tax rate 'GST 10%'" in taxes_failed["GST@10.00"]
     failed = dict(result.report("invoices").errors)
     assert failed
     for reason in failed.values():
-        assert "Xero did not" in reason and "tax rate" in reason
+        assert "Xero did not create tax rate" in reason
+    assert any("'City Tax 5% + VAT 20%'" in reason for reason in failed.values())
     synced = [k for k, link in env.links("invoices").items() if link.state == "synced"]
     assert synced, "invoices that need no new rate synced"
     again = env.sync(entities=ENTITIES)
