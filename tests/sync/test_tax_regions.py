@@ -180,3 +180,20 @@ def _create_refused_then_retried(env: Env) -> None:
     assert again.ok, again.failed
     links = env.links("invoices")
     assert all(links[str(k)].state == "synced" for k in sent_invoices(env))
+
+
+@pytest.mark.xero_sandbox(region="uk")
+def test_import_xero_taxes_brings_only_revenue_rates_perfex_lacks(env):
+    """import_xero_taxes: the 5% sales rate comes to Perfex; expense and 0% do not."""
+    taxes = env.perfex.tables.taxes
+    env.execute(taxes.delete().where(taxes.c.name == "City Tax"))
+    env.settings["import_xero_taxes"] = "yes"
+    result = env.sync(entities=["taxes"])
+    assert result.report("taxes").pulled == 1, result.report("taxes").planned
+    after = {(t.name, t.rate) for t in reads.read_taxes(env.perfex)}
+    assert ("5% (VAT on Income)", Decimal("5.00")) in after
+    names = {name for name, _ in after}
+    assert not [n for n in names if "Expenses" in n or "20%" in n]
+    assert all(rate > 0 for name, rate in after if name != "Exempt")
+    again = env.sync(entities=["taxes"])
+    assert again.report("taxes").pulled == 0

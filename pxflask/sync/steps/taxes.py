@@ -417,10 +417,13 @@ def _import(ctx: StepContext, res: TaxResolver) -> None:
     Only rates that can apply to revenue (Perfex taxes are for sales documents),
     not combined ones, and not 0% ones: those are the ambiguous kind (zero
     rated, exempt, no VAT) that a Perfex tax of the same name cannot tell apart.
+    A rate a Perfex tax already maps to (OUTPUT2 for "VAT 20%") is not imported
+    again under Xero's name.
     """
     known = set(res.perfex)
+    mapped = {t for (use, _), t in res.by_key.items() if use == SALES}
     for rate in res.xero:
-        if rate.get("CanApplyToRevenue") is False:
+        if rate.get("CanApplyToRevenue") is False or rate.get("TaxType") in mapped:
             continue
         wanted: dict[str, Any] | None = tax_rate_to_perfex(rate)
         if wanted is None:
