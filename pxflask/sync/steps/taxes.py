@@ -342,6 +342,7 @@ class TaxResolver:
         if not choice.tax_type:
             choice = no_tax_choice(self.refresh(), use)
         if choice.tax_type:
+            self._settle(text, None)
             return choice.tax_type
         self.questions[text] = choice
         names = ", ".join(f"{r.tax_type} {r.name!r}" for r in choice.candidates)
