@@ -21,9 +21,10 @@ from pxflask.sync.mappers.tax_match import (
     XeroRate,
     match,
     no_tax_choice,
+    report_tax_type,
     usable_rates,
 )
-from pxflask.sync.mappers.taxes import tax_key
+from pxflask.sync.mappers.taxes import tax_key, tax_rate_name
 from pxflask.sync.organisation import cached_country
 from pxflask.sync.taxrates import cached_rates
 
@@ -48,6 +49,8 @@ class TaxSetup:
     sales_rates: list[XeroRate] = field(default_factory=list)
     expense_rates: list[XeroRate] = field(default_factory=list)
     questions: list[TaxQuestion] = field(default_factory=list)
+    automatic: dict[str, str] = field(default_factory=dict)
+    """Setting -> what leaving it empty does ('automatic: 20% (VAT on Income)')."""
 
     def proposal(self, setting: str) -> str | None:
         """The proposed TaxType of an open question, if any."""
@@ -58,6 +61,18 @@ class TaxSetup:
     def open_taxes(self) -> int:
         """How many Perfex taxes (not the no-tax lines) need a Xero rate."""
         return sum(1 for q in self.questions if q.setting.startswith("tax_rate."))
+
+
+def _automatic(
+    choice: Choice, rates: list[XeroRate], key: tuple, use: str, setup: TaxSetup
+) -> str:
+    """What an empty setting does: the matched rate, or the rate to create."""
+    if choice.tax_type:
+        found = next((r for r in rates if r.tax_type == choice.tax_type), None)
+        return f"automatic: {found.label if found else choice.tax_type}"
+    report = report_tax_type(setup.country, use)
+    made = f"automatic: a new rate {tax_rate_name(key)!r}"
+    return f"{made} ({report})" if report else made
 
 
 def _types(rates: Iterable[XeroRate]) -> set[str]:
@@ -149,4 +164,6 @@ def tax_setup(
             found = _ask(setting, f"{_label(tax)}{on}", value, usable, choice)
             if found is not None:
                 setup.questions.append(found)
+            elif choice is not None:
+                setup.automatic[setting] = _automatic(choice, rates, key, use, setup)
     return setup

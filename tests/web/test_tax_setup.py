@@ -52,6 +52,8 @@ def test_settings_offer_the_organisations_revenue_rates_with_the_proposal(app, a
     assert '<option value="EXEMPTOUTPUT" selected>' in select
     assert 'value="INPUT2"' not in select, "expenses-only rates are not offered"
     assert "1 Perfex tax needs a Xero rate" in page
+    assert "automatic: 20% (VAT on Income) — 20% — OUTPUT" in page
+    assert "automatic: a new rate &#39;GST 10%&#39; (OUTPUT)" in page
     assert 'name="import_xero_taxes"' in page
 
 
