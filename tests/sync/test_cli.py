@@ -9,6 +9,7 @@ import pytest
 from pxflask.extensions import db
 from pxflask.settings import set_setting
 from tests.fixtures.webapp import make_test_app
+from tests.sync.conftest import TAX_SETUP
 
 
 @pytest.fixture
@@ -21,7 +22,8 @@ def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
         **xero_sandbox.config,
     )
     with app.app_context():  # the seed's 'Exempt' 0%: several Xero rates fit
-        set_setting(db.session, "tax_rate.4", "EXEMPTOUTPUT")
+        for key, value in TAX_SETUP.items():
+            set_setting(db.session, key, value)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -99,7 +99,7 @@ def test_saving_without_csrf_is_refused(app, admin):
 
 
 def test_the_import_checkbox_switches_import_xero_taxes(app, admin):
-    """Ticking 'Import Xero's sales rates' stores import_xero_taxes=yes, unticking no."""
+    """Ticking 'Import Xero's sales rates' stores yes, unticking it stores no."""
     base = {
         "sales_account": "200",
         "rounding_account": "860",
