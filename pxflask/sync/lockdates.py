@@ -69,8 +69,9 @@ def lock_date(ctx: StepContext) -> date | None:
 
 def remember_lock(session: Session, lock: date | None) -> None:
     """Note the lock date a run read (cursor LOCK_SEEN, '' for none) for the panel."""
-    # committed with the run's next commit (links, the run's own record)
-    store_cursor(session, LOCK_SEEN, lock.isoformat() if lock else "", commit=False)
+    # committed now: a write left open would block the gateway's own session on
+    # SQLite (one writer) until the run's next commit
+    store_cursor(session, LOCK_SEEN, lock.isoformat() if lock else "", commit=True)
 
 
 def reason(when: date, lock: date) -> str:
