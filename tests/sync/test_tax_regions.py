@@ -197,3 +197,20 @@ def test_import_xero_taxes_brings_only_revenue_rates_perfex_lacks(env):
     assert all(rate > 0 for name, rate in after if name != "Exempt")
     again = env.sync(entities=["taxes"])
     assert again.report("taxes").pulled == 0
+
+
+@pytest.mark.xero_sandbox(region="uk")
+def test_a_setting_naming_an_expense_rate_fails_its_invoices_with_the_setting(env):
+    """tax_rate.1 = INPUT2 (expenses only): VAT invoices fail naming the setting."""
+    env.settings["tax_rate.1"] = "INPUT2"
+    result = env.sync(entities=ENTITIES)
+    failed = dict(result.report("invoices").errors)
+    assert failed, "the seed has invoices with VAT lines"
+    for reason in failed.values():
+        assert "setting tax_rate.1 = INPUT2" in reason
+        assert "cannot be used on sales (revenue) lines" in reason
+    assert "INPUT2" not in line_tax_types(env)
+    env.settings["tax_rate.1"] = "OUTPUT2"
+    again = env.sync(entities=ENTITIES)
+    assert again.ok, again.failed
+    assert "OUTPUT2" in line_tax_types(env)
