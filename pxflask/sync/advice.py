@@ -80,7 +80,7 @@ class Advisor:
         if plain != error:
             return plain
         action = self.action(error, hint or {})
-        return f"{error}: {action}" if action else error
+        return f"{error.rstrip('. ')}: {action}" if action else error
 
     def action(self, error: str, hint: Mapping[str, str]) -> str | None:
         """What to do about one refusal, or None when no rule fits."""

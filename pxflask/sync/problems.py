@@ -209,7 +209,8 @@ def log_lines(
     for row in rows:
         key = row.perfex_key or "-"
         name = names.get((row.entity, key))
-        shown = f"{key} ({name})" if name and name != key else key
+        plain = not name or name == key or name.endswith(f" {key}")
+        shown = key if plain else f"{key} ({name})"
         lines.append(
             f"{row.entity} {shown} {row.outcome} {row.action}:"
             f" {row.message or 'no reason given'}"
