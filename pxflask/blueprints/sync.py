@@ -29,6 +29,7 @@ from pxflask.models import SyncRun
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.runtime import perfex_db
 from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.sync.advice import setting_keys
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 
@@ -40,6 +41,12 @@ def entity_labels() -> list[tuple[str, str]]:
     except ImportError:
         return [(name, name.replace("-", " ").capitalize()) for name in ENTITY_NAMES]
     return [(unit.name, unit.label) for unit in REGISTRY if unit.built]
+
+
+def fix_links(message: str | None) -> list[tuple[str, str]]:
+    """(settings key, link to its field) for every setting a message names."""
+    page = url_for("settings.index")
+    return [(key, f"{page}#{key}") for key in setting_keys(message)]
 
 
 def _wants_json() -> bool:
@@ -171,6 +178,7 @@ def log():
         args=args,
         entities=sorted(set(queries.log_entities(db.session)) | set(ENTITY_NAMES)),
         outcomes=queries.OUTCOMES,
+        fix_links=fix_links,
     )
 
 
@@ -187,6 +195,7 @@ def log_entry(log_id: int):
         link=queries.record_link(db.session, entry.entity, entry.perfex_key),
         history=queries.record_history(db.session, entry.entity, entry.perfex_key),
         retryable=bool(entry.perfex_key) and entry.entity in ENTITY_NAMES,
+        fix_links=fix_links,
     )
 
 
