@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 
-from .. import lockdates
+from .. import lockdates, orphans
 from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import (
@@ -42,6 +42,7 @@ from ..links import (
     write_cursor,
 )
 from ..mappers.common import Mapped, dec, skipped
+from ..mappers.common import failed as failed_alone
 from ..mappers.invoices import (
     REFERENCE_PREFIX,
     InvoiceContext,
@@ -174,14 +175,18 @@ def run(ctx: StepContext) -> StepReport:
     conds = reads.invoice_conditions(ctx.perfex, date_from=ctx.date_from) + only
     fingerprints = reads.invoice_fingerprints(ctx.perfex, *conds)
     clients = _client_ids(ctx, conds)
-    customers = {str(c) for c in clients.values()} if only else None
-    contacts = LinkStore(ctx.session, "customers", keys=customers).synced_ids()
+    contacts = orphans.Contacts(
+        ctx,
+        ENTITY,
+        set(clients.values()) if only else None,
+        list(clients) if only else None,
+    )
     context = _context_hash(ctx)
     again = lockdates.released(ctx, pusher.store)
     changed: list[int] = []
     for invoice_id, fingerprint in fingerprints.items():
         key = str(invoice_id)
-        contact = contacts.get(str(clients.get(invoice_id)))
+        contact = contacts.contact(invoice_id, clients.get(invoice_id))
         source = _source(fingerprint, contact, context)
         pusher.sources[key] = source
         if (
@@ -208,9 +213,10 @@ def run(ctx: StepContext) -> StepReport:
         )
         for inv in reads.read_invoices(ctx.perfex, ids=changed):
             key = str(inv.id)
-            contact = contacts.get(str(inv.customer_id))
+            contact = contacts.contact(inv.id, inv.customer_id)
             if contact is None:
-                mapped.append(skipped(key, f"customer {inv.customer_id} is not synced"))
+                why, fails = contacts.why_not(inv.id, inv.customer_id)
+                mapped.append(failed_alone(key, why) if fails else skipped(key, why))
                 continue
             m = map_invoice(inv, contact, mctx)
             if m.payload is not None and m.payload["Status"] == "VOIDED":
