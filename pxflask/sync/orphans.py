@@ -5,10 +5,11 @@ then points to no `tblclients` row and `deleted_customer_name` keeps the name.
 Such a document is sent to a contact made from that name and the billing
 address the document stored; every document with the same name (case and
 spacing ignored) shares one contact, linked under the key `deleted:<name>` in
-the customers' links, ContactNumber `PX-D-<hash of the name>`, with the name and billing
-address of the newest such document. A document whose
-customer was already synced before the deletion keeps that contact. A document
-with neither a customer nor a name fails alone with the reason.
+the customers' links, ContactNumber `PX-D-<hash of the name>` (unique), named
+and addressed as the newest such document says ("Name (PX-D-...)" when another
+Xero contact has the name). A document whose customer was synced before the
+deletion keeps that contact. A document with neither a customer nor a name
+fails alone with the reason.
 """
 
 from __future__ import annotations
