@@ -165,3 +165,17 @@ def test_a_live_invoice_holding_the_number_fails_the_record_with_the_reason(renv
     assert "AUTHORISED" in reason and f"Reference PX-I-{old_id}" in reason
     assert "possibly a duplicate" in reason
     assert env.link("invoices", new_id).xero_id is None
+
+
+def test_number_freed_and_reused_between_two_runs_is_renumbered_in_one(renv):
+    """Deleted and recreated before the next run: voided first, then sent as -2."""
+    env = renv
+    old_id = _last_unpaid(env)
+    number = env.link("invoices", old_id).xero_number
+    new_id = _put_back_as_new(env, _take_out(env, old_id))
+    result = env.sync()
+    assert result.ok, result.failed
+    assert env.link("invoices", old_id).state == "voided"
+    link = env.link("invoices", new_id)
+    assert link.state == "synced" and link.xero_number == f"{number}-2"
+    assert duplicates(env) == {}
