@@ -17,11 +17,14 @@ not a valid code…", "The TaxType code 'X' does not exist or cannot be used…"
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import lockdates
+
+log = logging.getLogger(__name__)
 
 SETTING_KEY = re.compile(
     r"\b(payment_account\.(?:default|\d+|[a-z][a-z0-9_]{1,38})"
@@ -79,7 +82,11 @@ class Advisor:
         plain = lockdates.explain(error)
         if plain != error:
             return plain
-        action = self.action(error, hint or {})
+        try:
+            action = self.action(error, hint or {})
+        except Exception:  # advice is a help: never lose the record's error for it
+            log.exception("no advice for %r", error)
+            action = None
         return f"{error.rstrip('. ')}: {action}" if action else error
 
     def action(self, error: str, hint: Mapping[str, str]) -> str | None:

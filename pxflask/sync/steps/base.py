@@ -66,6 +66,7 @@ class Pusher:
         self.hints: dict[str, dict[str, str]] = {}
         """Perfex key -> what the step knows for advice (e.g. payment `mode`)."""
         self._advisor: Advisor | None = None
+        self._tax_finder: Callable[[str], list[str]] | None = None
 
     # -- planning ---------------------------------------------------------------
 
@@ -269,18 +270,20 @@ class Pusher:
 
     def _tax_settings(self, tax_type: str) -> list[str]:
         """`tax_rate.<id>` keys of the Perfex taxes linked to a TaxType."""
-        from pxflask.perfex.reads import read_taxes
+        if self._tax_finder is None:
+            from pxflask.perfex.reads import read_taxes
 
-        from ..mappers.taxes import tax_key
-        from .taxes import key_text
+            from ..mappers.taxes import tax_key
+            from .taxes import key_text
 
-        store = LinkStore(self.ctx.session, "taxes")
-        links = {k: v.xero_number for k, v in store.links.items()}
-        taxes = []
-        for t in read_taxes(self.ctx.perfex):
-            name, _, rate = key_text(tax_key([t])).rpartition("@")
-            taxes.append((t.id, name, rate))
-        return tax_setting_finder(links, taxes)(tax_type)
+            store = LinkStore(self.ctx.session, "taxes")
+            links = {k: v.xero_number for k, v in store.links.items()}
+            taxes = []
+            for t in read_taxes(self.ctx.perfex):
+                name, _, rate = key_text(tax_key([t])).rpartition("@")
+                taxes.append((t.id, name, rate))
+            self._tax_finder = tax_setting_finder(links, taxes)
+        return self._tax_finder(tax_type)
 
     def finish(self, failed: Iterable[Pending]) -> StepReport:
         """Count the final failures, flush the log, return the report."""
