@@ -119,3 +119,33 @@ def test_a_customer_synced_before_its_deletion_keeps_its_contact(denv):
     for invoice_id in invoice_ids:
         sent = xero[env.link("invoices", invoice_id).xero_id]
         assert sent["Contact"]["ContactID"] == before
+
+
+def test_credit_notes_of_a_deleted_customer_use_the_same_contact(denv):
+    """With credit notes on, a deleted customer's credit notes join its contact."""
+    env = denv
+    env.settings["entities"] = "customers,items,taxes,invoices,credit-notes"
+    cn = env.perfex.tables.creditnotes
+    rows = env.execute(sa.select(cn.c.clientid, cn.c.id).where(cn.c.status != 3))
+    by_customer: dict[int, list[int]] = {}
+    for client, note in rows:
+        by_customer.setdefault(int(client), []).append(int(note))
+    assert by_customer, "the seed makes credit notes"
+    customer, note_ids = max(by_customer.items(), key=lambda kv: len(kv[1]))
+    _delete_customer(env, customer, "Closed Shop")
+    env.execute(
+        cn.update()
+        .where(cn.c.clientid == customer)
+        .values(deleted_customer_name="Closed Shop")
+    )
+    result = env.sync(entities=["customers", "taxes", "items", "invoices"])
+    assert result.ok, result.failed
+    notes = env.sync(entities=["credit-notes"])
+    assert not [k for e, k, _ in notes.failed if e == "credit-notes"], notes.failed
+    contact = env.link("customers", "deleted:closed shop")
+    assert contact is not None and contact.state == "synced"
+    sent = {c["CreditNoteID"]: c for c in env.xero("CreditNotes")}
+    for note_id in note_ids:
+        link = env.link("credit-notes", note_id)
+        assert link.state == "synced", note_id
+        assert sent[link.xero_id]["Contact"]["ContactID"] == contact.xero_id
