@@ -141,7 +141,7 @@ class Contacts:
             return NO_NAME.format(customer=customer_id), sendable
         return (
             f"customer {customer_id} was deleted in Perfex; the contact for"
-            f" {orphan.name!r} is not synced yet",
+            f" {orphan.name!r} is not synced yet: sync customers first",
             False,
         )
 
