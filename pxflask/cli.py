@@ -334,6 +334,27 @@ def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
     sys.exit(status)
 
 
+@click.command("sync-log")
+@click.option("--run", "run_id", type=int, default=None,
+              help="The run to list (default: the latest run with log rows).")
+@click.option("--entity", default=None, help="Only this entity (e.g. invoices).")
+@click.option("--outcome", "outcomes", multiple=True,
+              type=click.Choice(["failed", "skipped", "blocked", "all"]),
+              help="Only these outcomes (default: failed, skipped and blocked; "
+                   "all: every row of the run).")
+@with_appcontext
+@clear_errors
+def sync_log_command(run_id: int | None, entity: str | None,
+                     outcomes: tuple[str, ...]) -> None:
+    """List every record a sync run did not sync, with the reason."""
+    from pxflask.extensions import db
+    from pxflask.runtime import perfex_db
+    from pxflask.sync.problems import log_lines
+
+    for line in log_lines(db.session, perfex_db, run_id, entity, outcomes):
+        click.echo(line)
+
+
 COMMANDS: list[click.Command] = [
     seed_demo_command,
     check_command,
@@ -344,6 +365,7 @@ COMMANDS: list[click.Command] = [
     reset_command,
     reconcile_command,
     sync_command,
+    sync_log_command,
 ]
 
 

@@ -536,8 +536,14 @@ def watch_job() -> dict[str, Any]:
     if settings.get("sync_mode") != "realtime":
         return {"skipped": "sync mode is not realtime"}
     queue = get_queue(app)
+    interval = int(settings.get("watch_interval") or 30)
     changes = detect_changes(
-        perfex_db(app), enabled_entities(settings), queue.get_value, queue.set_value
+        perfex_db(app),
+        enabled_entities(settings),
+        queue.get_value,
+        queue.set_value,
+        synced=lambda entity: _has_links(db.session, entity),
+        stale_after=max(3 * interval, 120),
     )
     runs: list[int] = []
     for change in changes:
@@ -546,6 +552,12 @@ def watch_job() -> dict[str, Any]:
             request_sync(db.session, [change.entity], "watch", record_keys=keys).run.id
         )
     return {"changes": len(changes), "runs": runs}
+
+
+def _has_links(session: Session, entity: str) -> bool:
+    """True when an entity has been synced before (it has a link)."""
+    found = session.scalar(select(Link.id).where(Link.entity == entity).limit(1))
+    return found is not None
 
 
 XERO_CATEGORIES = {

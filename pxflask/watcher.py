@@ -9,12 +9,15 @@ rows means something was edited or deleted, and the whole entity is synced (the
 engine's content hashes find which records). The sums are exact (DECIMAL, or
 integer cents on SQLite, whose sums would be floats) and a heuristic: an edit
 that keeps every summed value equal goes unseen until the next scheduled or
-manual sync.
+manual sync. The first look after a start or a pause (real time switched off,
+worker stopped) queues an incremental sync of each entity synced before, which
+compares Perfex with the last sync's stored fingerprints (`detect_changes`).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +29,9 @@ from pxflask.perfex.db import PerfexDB
 MAX_NEW_KEYS = 200
 MARK_VERSION = 2
 """Part of the stored marks' names: marks of another version are not compared."""
+LOOK = f"watch:v{MARK_VERSION}:last-look"
+"""When the watcher last looked (epoch seconds): a pause makes the next look a
+first look, compared with the last sync rather than with stale marks."""
 
 
 @dataclass(frozen=True)
@@ -207,8 +213,24 @@ def detect_changes(
     entities: list[str],
     read_mark: Callable[[str], str | None],
     write_mark: Callable[[str, str], None],
+    *,
+    synced: Callable[[str], bool] | None = None,
+    stale_after: float | None = None,
+    now: float | None = None,
 ) -> list[Change]:
-    """Compare each watched table with its stored mark; return what changed."""
+    """Compare each watched table with its stored mark; return what changed.
+
+    With `synced` (entity -> it has been synced before), the first look after a
+    start (no marks) or after a pause (the last look older than `stale_after`
+    seconds: the watcher was stopped or real time was off) asks for an
+    incremental sync of every synced entity: the engine compares Perfex with the
+    fingerprints the last sync stored, so edits made meanwhile are not missed.
+    """
+    moment = time.time() if now is None else now
+    last = read_mark(LOOK)
+    paused = stale_after is not None and moment - _seconds(last) > stale_after
+    first_look = synced is not None and (not last or paused)
+    write_mark(LOOK, repr(moment))
     found: dict[str, Change] = {}
     for watch in WATCHES:
         if watch.entity not in entities:
@@ -218,11 +240,12 @@ def detect_changes(
         previous = json.loads(stored) if stored else None
         below = previous["top"] if previous else 0
         top, mark, older = table_marks(perfex, watch, below)
-        if previous is None:
-            write_mark(name, json.dumps({"top": top, "mark": mark}))
-            continue  # first look: remember, do not sync everything
         change: Change | None = None
-        if older != previous["mark"]:
+        if previous is None or first_look:
+            write_mark(name, json.dumps({"top": top, "mark": mark}))
+            if first_look and synced is not None and synced(watch.entity):
+                change = Change(watch.entity, everything=True)
+        elif older != previous["mark"]:
             change = Change(watch.entity, everything=True)
         elif top > below:
             keys = new_keys(perfex, watch, below, top)
@@ -230,11 +253,20 @@ def detect_changes(
                 change = Change(watch.entity, everything=True)
             else:
                 change = Change(watch.entity, keys=tuple(keys))
-        if top != below or mark != previous["mark"]:
-            write_mark(name, json.dumps({"top": top, "mark": mark}))
+        if previous is not None and not first_look:
+            if top != below or mark != previous["mark"]:
+                write_mark(name, json.dumps({"top": top, "mark": mark}))
         if change is not None:
             found[watch.entity] = _merge(found.get(watch.entity), change)
     return list(found.values())
+
+
+def _seconds(text: str | None) -> float:
+    """A stored epoch time (0 when absent or unreadable)."""
+    try:
+        return float(text or 0)
+    except ValueError:
+        return 0.0
 
 
 def _merge(first: Change | None, second: Change) -> Change:

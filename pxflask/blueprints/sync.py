@@ -31,6 +31,7 @@ from pxflask.perfex.reads import read_taxes
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.runtime import perfex_db
 from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.sync.advice import setting_keys
 from pxflask.tax_setup import TaxSetup, tax_setup
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -54,6 +55,12 @@ def tax_questions(settings: dict[str, str], taxes: list | None = None) -> TaxSet
             taxes = []
     expenses = "expenses" in enabled_entities(settings)
     return tax_setup(db.session, taxes, settings, with_expenses=expenses)
+
+
+def fix_links(message: str | None) -> list[tuple[str, str]]:
+    """(settings key, link to its field) for every setting a message names."""
+    page = url_for("settings.index")
+    return [(key, f"{page}#{key}") for key in setting_keys(message)]
 
 
 def _wants_json() -> bool:
@@ -186,6 +193,7 @@ def log():
         args=args,
         entities=sorted(set(queries.log_entities(db.session)) | set(ENTITY_NAMES)),
         outcomes=queries.OUTCOMES,
+        fix_links=fix_links,
     )
 
 
@@ -202,6 +210,7 @@ def log_entry(log_id: int):
         link=queries.record_link(db.session, entry.entity, entry.perfex_key),
         history=queries.record_history(db.session, entry.entity, entry.perfex_key),
         retryable=bool(entry.perfex_key) and entry.entity in ENTITY_NAMES,
+        fix_links=fix_links,
     )
 
 

@@ -1,7 +1,9 @@
 """Pair Perfex records with Xero records, vectorised, one stage after another.
 
 Invoices: by the sync's links, then by invoice number (trimmed, case-insensitive;
-Perfex drafts are skipped because they all carry the ``INV-DRAFT`` placeholder), then
+Perfex drafts are skipped because they all carry the ``INV-DRAFT`` placeholder; a
+Xero number ``<number>-2`` .. ``-9`` also stands for a Perfex ``<number>``, as the
+sync sends an invoice whose number a voided Xero invoice holds), then
 by customer name + date + total.  Within a stage pairs are one-to-one; when several
 Xero candidates compete, live ones (not VOIDED/DELETED) win, then the earlier row.
 A Xero invoice left over after the stages whose number (or name + date + total) is
@@ -56,6 +58,8 @@ PAYMENT_METHODS = ("", "link", "amount_date", "amount", "invoice")
 _LINK, _NUMBER, _FUZZY = 1, 2, 3
 _AMOUNT_DATE, _AMOUNT, _INVOICE = 2, 3, 4
 DEAD_XERO_STATUSES = ("VOIDED", "DELETED")
+_REUSED = r"-[2-9]$"
+"""The suffix of a reused invoice number (sync/steps/renumber.py)."""
 _US_PER_DAY = 86_400_000_000
 
 
@@ -129,6 +133,24 @@ def _normal(values: pd.Series) -> pa.Array:
     if pc.any(empty).as_py():
         arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
     return arr
+
+
+def _reuse_base(perfex_numbers: pa.Array, xero_numbers: pa.Array) -> pa.Array:
+    """Xero numbers `<number>-2` .. `-9` read as `<number>` for a Perfex number.
+
+    pxflask sends an invoice whose number a voided or deleted Xero invoice holds
+    as `<number>-2` (sync/steps/renumber.py); without a link such an invoice and
+    the dead holder are both candidates of the Perfex invoice, and the live one
+    wins. Numbers that are themselves Perfex numbers are left alone.
+    """
+    hit = pc.fill_null(pc.match_substring_regex(xero_numbers, _REUSED), False)
+    if not pc.any(hit).as_py():
+        return xero_numbers
+    base = pc.replace_substring_regex(xero_numbers, _REUSED, "")
+    known = pc.fill_null(pc.is_in(base, value_set=perfex_numbers), False)
+    own = pc.fill_null(pc.is_in(xero_numbers, value_set=perfex_numbers), False)
+    use = pc.and_(pc.and_(hit, known), pc.invert(own))
+    return pc.if_else(use, base, xero_numbers)
 
 
 def normalise_text(values: pd.Series) -> pd.Series:
@@ -292,9 +314,10 @@ def match_invoices(
         lp, lx = _link_pairs(links, "invoices", perfex_ids, ids.invoice, ids.link, ids)
         p_to_x[lp], x_to_p[lx], p_method[lp] = lx, lp, _LINK
 
-    # invoice number
+    # invoice number (a reused number sent as <number>-N counts as <number>)
+    p_numbers = _normal(perfex["invoice_number"])
     pc_, xc = factorize_text(
-        _normal(perfex["invoice_number"]), _normal(xero["invoice_number"])
+        p_numbers, _reuse_base(p_numbers, _normal(xero["invoice_number"]))
     )
     pc_[(perfex["status"] == "draft").to_numpy(bool)] = -1
     up = np.flatnonzero((p_to_x < 0) & (pc_ >= 0))

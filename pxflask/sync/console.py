@@ -19,6 +19,8 @@ from pxflask.perfex.db import PerfexDB
 
 from .engine import Gateway, SyncResult, run_sync
 from .hashing import canonical_json
+from .problems import Labeller, labeller
+from .problems import summary_lines as problem_lines
 from .registry import REGISTRY, RegistryError
 
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR = 0, 1, 2
@@ -80,20 +82,15 @@ class ProgressBars:
             self.bar = None
 
 
-def summary_lines(result: SyncResult) -> list[str]:
-    """The per-entity table and the failed records with their messages."""
+def summary_lines(result: SyncResult, labels: Labeller | None = None) -> list[str]:
+    """The per-entity table, then the records not synced, grouped by reason."""
     head = f"{'entity':<20}" + "".join(f"{c:>11}" for c in COLUMNS)
     lines = [head, "-" * len(head)]
     for r in result.reports:
         lines.append(
             f"{r.entity:<20}" + "".join(f"{getattr(r, c):>11}" for c in COLUMNS)
         )
-    failed = result.failed
-    if failed:
-        lines.append("")
-        lines.append(f"{len(failed)} record(s) failed:")
-        lines.extend(f"  {entity} {key}: {error}" for entity, key, error in failed)
-    return lines
+    return lines + problem_lines(result, labels)
 
 
 def planned_actions(result: SyncResult) -> list[dict[str, Any]]:
@@ -152,6 +149,6 @@ def run_foreground(
                 payload = json.dumps(a["payload"], ensure_ascii=False)
                 reason = f" ({a['reason']})" if a["reason"] else ""
                 click.echo(f"{a['entity']} {a['key']} {a['action']}{reason} {payload}")
-    for line in summary_lines(result):
+    for line in summary_lines(result, labeller(perfex, session)):
         click.echo(line)
     return EXIT_OK if result.ok else EXIT_FAILURES

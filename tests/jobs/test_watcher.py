@@ -134,3 +134,59 @@ def test_credit_notes_credits_and_expenses_are_watched(seeded_perfex):
         Change("expenses", keys=(str(expense_id),)),
     ]
     assert detect_changes(seeded_perfex, entities, marks.get, marks.__setitem__) == []
+
+
+def test_first_look_after_a_start_or_a_pause_syncs_what_was_synced(seeded_perfex):
+    """No marks, or a look long ago: every synced entity is compared with its sync."""
+    marks: dict[str, str] = {}
+    synced = {"invoices", "customers"}.__contains__
+
+    def look(now: float) -> list[Change]:
+        return detect_changes(
+            seeded_perfex,
+            ENTITIES,
+            marks.get,
+            marks.__setitem__,
+            synced=synced,
+            stale_after=120,
+            now=now,
+        )
+
+    first = look(1_000)
+    assert sorted(c.entity for c in first) == ["customers", "invoices"]
+    assert all(c.everything for c in first)
+    assert look(1_030) == []
+    inv = seeded_perfex.tables.invoices
+    _execute(
+        seeded_perfex,
+        inv.update().where(inv.c.id == 2).values(adminnote="unwatched column"),
+    )
+    assert look(1_060) == [], "the marks do not see this column"
+    after_pause = look(5_000)
+    assert sorted(c.entity for c in after_pause) == ["customers", "invoices"]
+    assert look(5_030) == []
+
+
+def test_watch_job_first_look_queues_a_sync_of_entities_synced_before(
+    tmp_path, perfex_copy_url
+):
+    """Real time: the job's first look queues a run of each entity synced before."""
+    from pxflask.models import Link
+    from tests.fixtures.webapp import make_test_app
+    from tests.jobs.conftest import XERO_APP, _dispose
+
+    app = make_test_app(tmp_path, perfex_copy_url, **XERO_APP)
+    try:
+        with app.app_context():
+            set_setting(db.session, "sync_mode", "realtime")
+            db.session.add(Link(entity="invoices", perfex_key="1", state="synced"))
+            db.session.commit()
+        queue = get_queue(app)
+        result = queue.wait(queue.enqueue("pxflask.jobs.watch_job"))
+        assert result["changes"] == 1
+        with app.app_context():
+            run = db.session.get(SyncRun, result["runs"][0])
+            assert run.scope == "invoices" and run.trigger == "watch"
+        assert queue.wait(queue.enqueue("pxflask.jobs.watch_job"))["changes"] == 0
+    finally:
+        _dispose(app)

@@ -88,7 +88,7 @@ def test_failed_record_is_listed_and_exits_1(sync_app, xero_sandbox):
     xero_sandbox.inject.invoice(stranger, status="DRAFT", InvoiceNumber="INV-000001")
     result = invoke(sync_app, "sync", "invoices")
     assert result.exit_code == 1, result.output
-    assert "failed:" in result.output
+    assert "Not synced (1 failed" in result.output
     assert "INV-000001 is already used in Xero" in result.output
 
 

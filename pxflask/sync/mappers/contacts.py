@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -137,3 +138,49 @@ def same_customer(xero_contact: Mapping[str, Any], customer: Customer) -> bool:
     email = (xero_contact.get("EmailAddress") or "").strip().casefold()
     person = customer.primary_contact
     return bool(email) and person is not None and email == person.email.casefold()
+
+
+DELETED_NUMBER_PREFIX = "PX-D-"
+"""ContactNumber of a deleted customer's contact: 'PX-D-<hash of the name>'."""
+DELETED_KEY_PREFIX = "deleted:"
+"""Link key of a deleted customer's contact: 'deleted:<name, case-folded>'."""
+KEY_MAX = 100
+
+
+def _name_digest(name: str) -> str:
+    """12 hex digits naming a normalised customer name."""
+    return hashlib.blake2b(normalise_name(name).encode(), digest_size=6).hexdigest()
+
+
+def deleted_contact_key(name: str) -> str:
+    """The link key shared by every document of one deleted customer name."""
+    key = DELETED_KEY_PREFIX + normalise_name(name)
+    if len(key) <= KEY_MAX:
+        return key
+    return key[: KEY_MAX - 13] + "~" + _name_digest(name)
+
+
+def deleted_contact_number(name: str) -> str:
+    """The ContactNumber of a deleted customer's contact: 'PX-D-1a2b3c4d5e6f'."""
+    return DELETED_NUMBER_PREFIX + _name_digest(name)
+
+
+def map_deleted_customer(
+    name: str, billing: Address | None, unique_name: bool = False
+) -> Mapped:
+    """A contact for the documents of a customer deleted in Perfex.
+
+    Named from the documents' `deleted_customer_name` (made unique with its
+    ContactNumber when another contact has the name), with the billing address
+    the document stored.
+    """
+    clean = clip(" ".join(name.split()), NAME_MAX)
+    number = deleted_contact_number(name)
+    if unique_name:
+        suffix = f" ({number})"
+        clean = clip(clean, NAME_MAX - len(suffix)) + suffix
+    payload: dict[str, Any] = {"Name": clean, "ContactNumber": number}
+    address = _address(billing, "POBOX")
+    if address:
+        payload["Addresses"] = [address]
+    return Mapped(key=deleted_contact_key(name), payload=payload)

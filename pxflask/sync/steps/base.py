@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..advice import Advisor, tax_setting_finder
 from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import (
@@ -20,7 +21,6 @@ from ..links import (
     Outcome,
     write_log,
 )
-from ..lockdates import explain
 from ..mappers.common import Mapped
 
 
@@ -63,6 +63,10 @@ class Pusher:
         """Perfex key -> source fingerprint, stored on the link once settled."""
         self.on_written: Callable[[dict[str, Any]], None] | None = None
         """Called with each record Xero accepted, as Xero answered it."""
+        self.hints: dict[str, dict[str, str]] = {}
+        """Perfex key -> what the step knows for advice (e.g. payment `mode`)."""
+        self._advisor: Advisor | None = None
+        self._tax_finder: Callable[[str], list[str]] | None = None
 
     # -- planning ---------------------------------------------------------------
 
@@ -208,7 +212,9 @@ class Pusher:
                         LogEntry(p.key, action, SYNCED, _notes(p, r), r.xero_id)
                     )
                 else:
-                    error = explain("; ".join(r.errors) or "Xero refused it")
+                    error = self.explain(
+                        p.key, "; ".join(r.errors) or "Xero refused it"
+                    )
                     outcomes.append(Outcome(p.key, FAILED, error=error))
                     failed.append(p)
                     p.mapped = Mapped(p.key, p.mapped.payload, error, p.mapped.unitdp4)
@@ -250,11 +256,34 @@ class Pusher:
         self, key: str, action: str, error: str, xero_id: str | None = None
     ) -> Outcome:
         """Log and count a status change Xero refused; the failed outcome."""
-        error = explain(error)
+        error = self.explain(key, error)
         self.logs.append(LogEntry(key, action, FAILED, error, xero_id))
         self.report.failed += 1
         self.report.errors.append((key, error))
         return Outcome(key, FAILED, error=error)
+
+    def explain(self, key: str, error: str) -> str:
+        """Xero's refusal of one record with what to do next (pxflask.sync.advice)."""
+        if self._advisor is None:
+            self._advisor = Advisor(self.ctx.settings.raw, self._tax_settings)
+        return self._advisor.explain(error, self.hints.get(key))
+
+    def _tax_settings(self, tax_type: str) -> list[str]:
+        """`tax_rate.<id>` keys of the Perfex taxes linked to a TaxType."""
+        if self._tax_finder is None:
+            from pxflask.perfex.reads import read_taxes
+
+            from ..mappers.taxes import tax_key
+            from .taxes import key_text
+
+            store = LinkStore(self.ctx.session, "taxes")
+            links = {k: v.xero_number for k, v in store.links.items()}
+            taxes = []
+            for t in read_taxes(self.ctx.perfex):
+                name, _, rate = key_text(tax_key([t])).rpartition("@")
+                taxes.append((t.id, name, rate))
+            self._tax_finder = tax_setting_finder(links, taxes)
+        return self._tax_finder(tax_type)
 
     def finish(self, failed: Iterable[Pending]) -> StepReport:
         """Count the final failures, flush the log, return the report."""

@@ -14,7 +14,7 @@ from datetime import date
 
 from pxflask.perfex import reads
 
-from .. import lockdates
+from .. import lockdates, orphans
 from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import (
@@ -22,10 +22,10 @@ from ..links import (
     VOIDED,
     Action,
     Decision,
-    LinkStore,
     Outcome,
 )
 from ..mappers.common import Mapped, skipped
+from ..mappers.common import failed as failed_alone
 from ..mappers.credit_notes import credit_note_reference, map_credit_note
 from ..mappers.invoices import InvoiceContext
 from . import taxes
@@ -39,7 +39,7 @@ KIND = "credit_notes"
 def run(ctx: StepContext) -> StepReport:
     """Create, update or void a Xero credit note per Perfex credit note."""
     pusher = Pusher(ctx, ENTITY, KIND, "CreditNoteID")
-    contacts = LinkStore(ctx.session, "customers").synced_ids()
+    contacts = orphans.Contacts(ctx, ENTITY, None)
     notes = reads.read_credit_notes(ctx.perfex)
     if ctx.date_from is not None:
         notes = [n for n in notes if n.date >= ctx.date_from]
@@ -59,11 +59,10 @@ def run(ctx: StepContext) -> StepReport:
         )
         for note in notes:
             key = str(note.id)
-            contact = contacts.get(str(note.customer_id))
+            contact = contacts.contact(note.id, note.customer_id)
             if contact is None:
-                mapped.append(
-                    skipped(key, f"customer {note.customer_id} is not synced")
-                )
+                why, fails = contacts.why_not(note.id, note.customer_id)
+                mapped.append(failed_alone(key, why) if fails else skipped(key, why))
                 continue
             m = map_credit_note(note, contact, mctx)
             if m.payload is not None and m.payload["Status"] == "VOIDED":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pxflask.perfex import reads
 from pxflask.perfex.records import Customer
 
+from .. import orphans
 from ..engine import StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import Action, Decision
@@ -81,7 +82,9 @@ def run(ctx: StepContext) -> StepReport:
             final.append(p)
     pusher.creates, pusher.updates = retry_create, retry_update
     final += pusher.write_creates() + pusher.write_updates()
-    return pusher.finish(final)
+    report = pusher.finish(final)
+    orphans.sync_contacts(ctx, report)
+    return report
 
 
 def _separate_same_names(

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 
-from .. import lockdates
+from .. import lockdates, orphans
 from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import (
@@ -42,16 +42,25 @@ from ..links import (
     write_cursor,
 )
 from ..mappers.common import Mapped, dec, skipped
+from ..mappers.common import failed as failed_alone
 from ..mappers.invoices import (
+    REFERENCE_PREFIX,
     InvoiceContext,
     invoice_reference,
     map_invoice,
     xero_invoice_total,
 )
-from . import taxes
+from . import renumber, taxes
 from .base import Pending, Pusher, lookup
 
 ENTITY = "invoices"
+NUMBERED = renumber.Numbered(
+    "invoices",
+    "InvoiceNumber",
+    "InvoiceID",
+    "invoice",
+    lambda key: invoice_reference(int(key)),
+)
 NUMBER_CLASH = "must be unique"
 CURSOR = "xero.invoices.modified"
 SHARED = "xero_invoices"
@@ -166,14 +175,18 @@ def run(ctx: StepContext) -> StepReport:
     conds = reads.invoice_conditions(ctx.perfex, date_from=ctx.date_from) + only
     fingerprints = reads.invoice_fingerprints(ctx.perfex, *conds)
     clients = _client_ids(ctx, conds)
-    customers = {str(c) for c in clients.values()} if only else None
-    contacts = LinkStore(ctx.session, "customers", keys=customers).synced_ids()
+    contacts = orphans.Contacts(
+        ctx,
+        ENTITY,
+        set(clients.values()) if only else None,
+        list(clients) if only else None,
+    )
     context = _context_hash(ctx)
     again = lockdates.released(ctx, pusher.store)
     changed: list[int] = []
     for invoice_id, fingerprint in fingerprints.items():
         key = str(invoice_id)
-        contact = contacts.get(str(clients.get(invoice_id)))
+        contact = contacts.contact(invoice_id, clients.get(invoice_id))
         source = _source(fingerprint, contact, context)
         pusher.sources[key] = source
         if (
@@ -200,9 +213,10 @@ def run(ctx: StepContext) -> StepReport:
         )
         for inv in reads.read_invoices(ctx.perfex, ids=changed):
             key = str(inv.id)
-            contact = contacts.get(str(inv.customer_id))
+            contact = contacts.contact(inv.id, inv.customer_id)
             if contact is None:
-                mapped.append(skipped(key, f"customer {inv.customer_id} is not synced"))
+                why, fails = contacts.why_not(inv.id, inv.customer_id)
+                mapped.append(failed_alone(key, why) if fails else skipped(key, why))
                 continue
             m = map_invoice(inv, contact, mctx)
             if m.payload is not None and m.payload["Status"] == "VOIDED":
@@ -219,14 +233,17 @@ def run(ctx: StepContext) -> StepReport:
                 continue
             mapped.append(resolve.checked(m))
         resolve.flush()
+    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "InvoiceNumber")
     pusher.plan(mapped, again)
     _recover(ctx, pusher)
     _check_updates(ctx, pusher)
     lockdates.hold(ctx, pusher, lambda p: _dates(ctx, p))
+    # invoices deleted in Perfex first: Perfex may have given one's number to a
+    # new invoice, which Xero then sees held by a voided one (renumber.py)
+    _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
     _void(ctx, pusher, voids, CANCELLED_ALLOCATED, dated)
-    _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
     return pusher.finish(final)
 
 
@@ -339,7 +356,8 @@ def _recover(ctx: StepContext, pusher: Pusher) -> None:
 def _retry_number_clashes(
     ctx: StepContext, pusher: Pusher, failed: list[Pending]
 ) -> list[Pending]:
-    """A create refused for its number: the same invoice (link it) or a clash."""
+    """A create refused for its number: this invoice (link it), a dead holder
+    (resend as <number>-2, see renumber.py) or a live one (fail with the reason)."""
     clashes = [
         p for p in failed if p.xero_id is None and NUMBER_CLASH in (p.mapped.skip or "")
     ]
@@ -350,29 +368,44 @@ def _retry_number_clashes(
     )
     final = [p for p in failed if p not in clashes]
     retry: list[Pending] = []
+    held: list[tuple[Pending, dict[str, Any]]] = []
     for p in clashes:
-        record = found.get(p.payload["InvoiceNumber"])
+        number = p.payload["InvoiceNumber"]
+        record = found.get(number)
         if record and _is_same(record, p, taxes.resolver(ctx).rates):
             remember(ctx, [record])
             p.xero_id = str(record["InvoiceID"])
             retry.append(p)
+        elif record and record.get("Status") in renumber.DEAD:
+            held.append((p, record))
         else:
-            p.mapped = Mapped(
-                p.key,
-                p.payload,
-                f"invoice number {p.payload['InvoiceNumber']} is already used in Xero"
-                " by another invoice (different contact or total)",
+            reason = (
+                renumber.live_holder_reason(NUMBERED, number, record)
+                if record
+                else f"invoice number {number} is already used in Xero"
             )
+            p.mapped = Mapped(p.key, p.payload, reason)
             final.append(p)
-    pusher.creates, pusher.updates = [], retry
+    creates, linked, refused = renumber.resend(ctx, held, NUMBERED)
+    final += refused
+    pusher.creates, pusher.updates = creates, retry + linked
     _check_updates(ctx, pusher)
-    return final + pusher.write_updates()
+    return final + pusher.write_creates() + pusher.write_updates()
 
 
 def _is_same(record: dict[str, Any], p: Pending, rates: dict[str, Decimal]) -> bool:
-    """A Xero invoice is this one: our Reference, or same contact and same total."""
-    if record.get("Reference") == invoice_reference(int(p.key)):
+    """A Xero invoice is this one: our Reference, or same contact and same total.
+
+    A voided or deleted invoice, or one marked as another Perfex invoice, never is:
+    Perfex reuses the number of a deleted invoice for the next one.
+    """
+    reference = record.get("Reference")
+    if reference == invoice_reference(int(p.key)):
         return True
+    if record.get("Status") in renumber.DEAD:
+        return False
+    if str(reference or "").startswith(REFERENCE_PREFIX):
+        return False
     contact = (record.get("Contact") or {}).get("ContactID")
     if str(contact) != str(p.payload["Contact"]["ContactID"]):
         return False

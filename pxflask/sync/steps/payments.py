@@ -82,11 +82,9 @@ def run(ctx: StepContext) -> StepReport:
     for pay in payments:
         link = invoices.get(str(pay.invoice_id))
         invoice_id = link.xero_id if link is not None else None
-        m = map_payment(
-            pay,
-            invoice_xero_id=invoice_id,
-            account_code=account_for(pay.mode, ctx.settings.raw, modes),
-        )
+        account = account_for(pay.mode, ctx.settings.raw, modes)
+        m = map_payment(pay, invoice_xero_id=invoice_id, account_code=account)
+        pusher.hints[m.key] = {"mode": pay.mode or "", "account": account or ""}
         mapped.append(m)
         by_key[m.key] = pay
         own = pusher.store.get(m.key)
