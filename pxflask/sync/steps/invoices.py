@@ -49,7 +49,7 @@ from ..mappers.invoices import (
     xero_invoice_total,
 )
 from . import taxes
-from .base import Pending, Pusher, lookup
+from .base import Pending, Pusher, damaged_record, lookup, map_guarded, single
 
 ENTITY = "invoices"
 NUMBER_CLASH = "must be unique"
@@ -200,11 +200,16 @@ def run(ctx: StepContext) -> StepReport:
         )
         for inv in reads.read_invoices(ctx.perfex, ids=changed):
             key = str(inv.id)
+            if inv.damaged:
+                mapped.append(
+                    damaged_record("invoice", inv.formatted_number, key, inv.damaged)
+                )
+                continue
             contact = contacts.get(str(inv.customer_id))
             if contact is None:
                 mapped.append(skipped(key, f"customer {inv.customer_id} is not synced"))
                 continue
-            m = map_invoice(inv, contact, mctx)
+            m = map_guarded(key, map_invoice, inv, contact, mctx)
             if m.payload is not None and m.payload["Status"] == "VOIDED":
                 link = pusher.store.get(key)
                 if link is None or not link.xero_id:
@@ -428,8 +433,12 @@ def _void(
         if ctx.dry_run:
             pusher.report.updated += 1
             continue
-        r = ctx.gateway.update_invoice_status(
-            xero_id, target, run_key=ctx.run_key, ref=key
+        r = single(
+            ctx.gateway.update_invoice_status,
+            xero_id,
+            target,
+            run_key=ctx.run_key,
+            ref=key,
         )
         if r.ok:
             state = VOIDED if target == "VOIDED" else DELETED

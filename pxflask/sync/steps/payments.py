@@ -39,7 +39,7 @@ from ..mappers.common import dec
 from ..mappers.payments import DEFAULT_KEY, map_payment
 from . import invoices as invoice_step
 from . import payments_pull
-from .base import Pending, Pusher, quote
+from .base import Pending, Pusher, damaged_record, map_guarded, quote, single
 
 ENTITY = "payments"
 ALREADY_DELETED = "already been deleted"
@@ -74,15 +74,20 @@ def run(ctx: StepContext) -> StepReport:
     modes = LinkStore(ctx.session, "payment-modes").links
     payments = every
     if ctx.date_from is not None:
-        payments = [p for p in every if p.date >= ctx.date_from]
+        payments = [p for p in every if p.date is None or p.date >= ctx.date_from]
     touched = set(invoice_step.known(ctx))
     mapped = []
     by_key: dict[str, Payment] = {}
     force: set[str] = set(lockdates.released(ctx, pusher.store))
     for pay in payments:
+        if pay.damaged:
+            mapped.append(damaged_record("payment", pay.id, str(pay.id), pay.damaged))
+            continue
         link = invoices.get(str(pay.invoice_id))
         invoice_id = link.xero_id if link is not None else None
-        m = map_payment(
+        m = map_guarded(
+            str(pay.id),
+            map_payment,
             pay,
             invoice_xero_id=invoice_id,
             account_code=account_for(pay.mode, ctx.settings.raw, modes),
@@ -111,7 +116,7 @@ def run(ctx: StepContext) -> StepReport:
 
 def _delete(ctx: StepContext, key: str, xero_id: str) -> tuple[bool, str | None]:
     """Delete one Xero payment; (done, error). Already deleted counts as done."""
-    r = ctx.gateway.delete_payment(xero_id, run_key=ctx.run_key, ref=key)
+    r = single(ctx.gateway.delete_payment, xero_id, run_key=ctx.run_key, ref=key)
     invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
     if invoice:
         invoice_step.known(ctx).pop(str(invoice), None)
