@@ -104,6 +104,8 @@ class ElementResult:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+    uncertain: bool = False
+    """True when the call never got an answer: Xero may have applied it."""
 
 
 class XeroGateway:
@@ -692,7 +694,10 @@ class XeroGateway:
                     result.errors.append(failure)
             else:
                 result = ElementResult(
-                    ref, False, errors=[failure or "Xero returned no answer for it"]
+                    ref,
+                    False,
+                    errors=[failure or "Xero returned no answer for it"],
+                    uncertain=isinstance(outcome, RetriesExhausted),
                 )
             results[index] = result
         self.stats.count("elements_written", sum(1 for r in results.values() if r.ok))

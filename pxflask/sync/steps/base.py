@@ -71,6 +71,8 @@ class Pusher:
         """Perfex key -> source fingerprint, stored on the link once settled."""
         self.on_written: Callable[[dict[str, Any]], None] | None = None
         """Called with each record Xero accepted, as Xero answered it."""
+        self.uncertain: set[str] = set()
+        """Keys whose write got no answer in this run (Xero may hold them)."""
 
     # -- planning ---------------------------------------------------------------
 
@@ -216,6 +218,8 @@ class Pusher:
                         LogEntry(p.key, action, SYNCED, _notes(p, r), r.xero_id)
                     )
                 else:
+                    if getattr(r, "uncertain", False):
+                        self.uncertain.add(p.key)
                     error = explain("; ".join(r.errors) or "Xero refused it")
                     outcomes.append(Outcome(p.key, FAILED, error=error))
                     failed.append(p)
@@ -303,7 +307,9 @@ def single(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return call(*args, **kwargs)
     except RetriesExhausted as exc:
-        return ElementResult(kwargs.get("ref"), False, errors=[str(exc)])
+        return ElementResult(
+            kwargs.get("ref"), False, errors=[str(exc)], uncertain=True
+        )
 
 
 def _notes(p: Pending, result: Any) -> str | None:
