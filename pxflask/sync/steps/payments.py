@@ -36,6 +36,7 @@ from ..links import (
     Outcome,
 )
 from ..mappers.common import dec
+from ..mappers.common import failed as failed_record
 from ..mappers.payments import DEFAULT_KEY, map_payment
 from . import invoices as invoice_step
 from . import payments_pull
@@ -91,6 +92,10 @@ def run(ctx: StepContext) -> StepReport:
             continue
         link = invoices.get(str(pay.invoice_id))
         invoice_id = link.xero_id if link is not None else None
+        if link is not None and link.state == FAILED and not invoice_id:
+            reason = f"its invoice {pay.invoice_id} failed: {link.last_error}"
+            mapped.append(failed_record(str(pay.id), reason))
+            continue
         m = map_guarded(
             str(pay.id),
             map_payment,
