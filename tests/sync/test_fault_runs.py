@@ -93,3 +93,24 @@ def test_a_call_inside_a_retry_after_window_is_caught(env):
         other.get_organisation()  # its own limiter never saw the 429
     env.sandbox.faults.clear()
     assert len(env.sandbox.counters.calls_inside_retry_after()) == 1
+
+
+def test_a_failed_step_stops_only_the_steps_that_need_it(env):
+    """The chart of accounts cannot be read: its dependants are not run, the
+    steps that do not need it (taxes, customers) still sync."""
+    gw = env.make_gateway(
+        RetryPolicy(max_total_wait_s=0.3, base_delay_s=0.05, max_delay_s=0.1)
+    )
+    env.sandbox.faults.fail_next(1000, status=503, path_contains="/Accounts")
+    result = env.sync(gateway=gw)
+    env.sandbox.faults.clear()
+    accounts = result.report("accounts")
+    assert "Xero kept answering 503" in (accounts.step_error or "")
+    for name in ("expense-categories", "payment-modes", "items", "invoices"):
+        assert result.report(name).step_error.startswith("not run: accounts failed")
+    assert result.report("payments").step_error.startswith("not run: accounts")
+    assert result.report("taxes").step_error is None
+    customers = result.report("customers")
+    assert customers.step_error is None and customers.created > 0
+    assert env.sync(gateway=gw).ok
+    assert_all_synced(env)
