@@ -28,6 +28,7 @@ from pxflask.models import SyncRun, utcnow
 from pxflask.perfex.db import PerfexDB
 
 from .failures import Reach, describe, reach
+from .links import LogEntry, write_log
 from .registry import REGISTRY, Registry, Unit
 
 log = logging.getLogger(__name__)
@@ -266,6 +267,9 @@ def run_sync(
                 report = _run_step(unit, ctx)
             if report.step_error is not None:
                 failed_steps[unit.name] = report.step_error
+                if not dry_run:  # the panel's log shows why the step did not run
+                    entry = LogEntry(None, "run", "failed", report.step_error)
+                    write_log(session, unit.name, [entry], run_id=ctx.run_id)
                 if report.stops_run and stopped is None:
                     stopped = f"not run: {report.step_error}"
             result.reports.append(report)
