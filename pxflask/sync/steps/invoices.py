@@ -134,7 +134,7 @@ def _client_ids(
     inv = ctx.perfex.tables.invoices
     with ctx.perfex.engine.connect() as conn:
         rows = conn.execute(sa.select(inv.c.id, inv.c.clientid).where(*conds))
-        return {int(r[0]): int(r[1]) for r in rows}
+        return {int(r[0]): int(r[1] or 0) for r in rows}
 
 
 def _only(ctx: StepContext) -> list[sa.ColumnElement[bool]]:
