@@ -167,7 +167,7 @@ def _gated(sb: Sandbox, ctx: Ctx, handler: Handler, client_id: str) -> Response:
     mixed = faults.take_mixed()
     if mixed == 429:
         return _too_many_requests(sb, ctx.tenant.tenant_id, faults.mix.retry_after_s)
-    failure = faults.take_failure("api", request.path) or mixed
+    failure = faults.take_failure("api", request.path, request.method) or mixed
     if failure:
         return json_response(
             {

@@ -54,7 +54,7 @@ def run(ctx: StepContext) -> StepReport:
             rounding_account=ctx.settings.rounding_account,
             resolve_tax=resolve,
             tax_rates=resolve.rates,
-            no_tax_type=ctx.settings.no_tax_type,
+            no_tax_type=resolve.no_tax_type(),
             discount_account=ctx.settings.discount_account,
         )
         for note in notes:
@@ -79,7 +79,7 @@ def run(ctx: StepContext) -> StepReport:
                 else:
                     pusher.report.unchanged += 1
                 continue
-            mapped.append(m)
+            mapped.append(resolve.checked(m))
         resolve.flush()
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))

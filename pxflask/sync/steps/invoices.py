@@ -194,7 +194,7 @@ def run(ctx: StepContext) -> StepReport:
             rounding_account=ctx.settings.rounding_account,
             resolve_tax=resolve,
             tax_rates=resolve.rates,
-            no_tax_type=ctx.settings.no_tax_type,
+            no_tax_type=resolve.no_tax_type(),
             discount_account=ctx.settings.discount_account,
             drafts=ctx.settings.drafts,
         )
@@ -222,7 +222,7 @@ def run(ctx: StepContext) -> StepReport:
                     if not ctx.dry_run:
                         pusher.store.set_sources({key: pusher.sources[key]})
                 continue
-            mapped.append(m)
+            mapped.append(resolve.checked(m))
         resolve.flush()
     pusher.plan(mapped, again)
     _recover(ctx, pusher)
