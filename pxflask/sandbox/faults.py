@@ -106,9 +106,7 @@ class Faults:
         retry_after_s: int = 1,
         seed: int | None = None,
     ) -> None:
-        """Fail fractions of API calls at random: a 429 (minute limit, with
-        Retry-After), a 503 before anything is done, or a write applied and then
-        answered 503 (commit-then-fail). `seed` restarts the random sequence."""
+        """Fail fractions of API calls at random: 429, 503, commit-then-fail (503)."""
         with self._lock:
             self.mix = FaultMix(rate_429, rate_503, rate_commit, retry_after_s)
             if seed is not None:

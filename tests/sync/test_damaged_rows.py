@@ -178,8 +178,7 @@ def test_damaged_rows_fail_alone_and_the_rest_syncs_exactly(corpus_env):
 
 
 def test_cli_names_each_bad_record_exits_1_then_2_without_traceback(corpus_env):
-    """`pxflask sync` as a user runs it: exit 1 with every reason listed; a
-    missing Perfex table (no rerun fixes it) exits 2; never a traceback."""
+    """CLI: exit 1 with every reason, exit 2 without a Perfex table, no traceback."""
     env, corpus = corpus_env
     with env.sessions() as session:
         set_setting(session, "payment_account.default", "090")
@@ -201,8 +200,7 @@ def test_cli_names_each_bad_record_exits_1_then_2_without_traceback(corpus_env):
 
 
 class Cli:
-    """`pxflask` as a subprocess on the corpus, the sandbox and the env's module DB
-    (already connected to Xero by client credentials)."""
+    """`pxflask` as a subprocess on the corpus and the env's (connected) module DB."""
 
     def __init__(self, env: UrlEnv) -> None:
         """Environment for the child processes."""

@@ -301,9 +301,7 @@ def map_guarded(
 
 
 def single(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """One single-record Xero write; a call that outlasted the retry budget is
-    a failed result for that record (the next run retries it), not an error
-    that ends the step."""
+    """One single-record Xero write; an exhausted retry budget fails that record."""
     try:
         return call(*args, **kwargs)
     except RetriesExhausted as exc:
