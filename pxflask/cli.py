@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from pxflask.config import ConfigError
 
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR = 0, 1, 2
+log = logging.getLogger(__name__)
 
 
 def known_errors() -> tuple[type[BaseException], ...]:
@@ -37,8 +39,26 @@ def clear_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except known_errors() as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except Exception as exc:  # never a traceback on the console: the log has it
+            unexpected(exc)
 
     return wrapper
+
+
+def unexpected(exc: BaseException) -> None:
+    """One line for an error nobody foresaw (the traceback goes to the log), exit 2."""
+    from flask import current_app
+
+    from pxflask.logfile import log_path
+    from pxflask.sync.failures import describe
+
+    log.error("%s failed", " ".join(sys.argv[1:2]) or "command", exc_info=exc)
+    where = log_path(current_app.config, current_app.instance_path)
+    click.echo(f"error: {describe(exc)} (details in {where})", err=True)
+    sys.exit(EXIT_ERROR)
 
 
 @click.command("seed-demo")
@@ -378,12 +398,15 @@ def register_cli(app: Flask) -> None:
 def _create_app() -> Flask:
     """App factory for the console script."""
     from pxflask import create_app
+    from pxflask.logfile import log_path, use_log_file
 
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as exc:  # a malformed setting: one clear line, exit 2
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    use_log_file(log_path(app.config, app.instance_path))
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,

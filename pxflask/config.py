@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_ENCRYPTION_KEY": None,
     "PXFLASK_HOOK_TOKEN": None,
     "PXFLASK_QUEUE_PREFIX": "",
+    "PXFLASK_LOG_FILE": None,
     "PXFLASK_DEMO": False,
 }
 

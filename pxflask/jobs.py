@@ -16,7 +16,6 @@ import json
 import logging
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pxflask.queueing import (
     resolve,
 )
 from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.sync.failures import describe as describe_error
 from pxflask.sync.registry import owner_of
 
 log = logging.getLogger(__name__)
@@ -433,10 +433,11 @@ def sync_job(
 
 
 def record_run_failure(session: Session, run_id: int, exc: BaseException) -> None:
-    """Mark the run failed and log the cause (message and traceback)."""
+    """Mark the run failed with a one-line cause (the traceback goes to the log)."""
     session.rollback()
+    log.error("sync run %s failed", run_id, exc_info=exc)
     run = session.get(SyncRun, run_id)
-    cause = f"{type(exc).__name__}: {exc}"
+    cause = f"{type(exc).__name__}: {describe_error(exc)}"
     if run is not None:
         run.status = "failed"
         run.error = cause
@@ -448,7 +449,6 @@ def record_run_failure(session: Session, run_id: int, exc: BaseException) -> Non
             action="run",
             outcome="failed",
             message=cause,
-            response="".join(traceback.format_exception(exc))[-20000:],
         )
     )
     session.commit()
@@ -608,11 +608,11 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
                     entity="xero",
                     action="inbound",
                     outcome="failed",
-                    message=f"{type(exc).__name__}: {exc}",
-                    response="".join(traceback.format_exception(exc)),
+                    message=f"{type(exc).__name__}: {describe_error(exc)}",
                 )
             )
             session.commit()
+            log.error("pulling Xero changes failed", exc_info=exc)
             raise
     return {"events": len(events), "pulled": pulled}
 

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from pxflask.perfex import damage
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import Line, LineTax, build_records
 
@@ -195,9 +196,15 @@ def header_select(db: PerfexDB, conds: Sequence[sa.ColumnElement[bool]]) -> sa.S
 
 
 def parse_headers(
-    rows: Sequence[Sequence[object]],
+    rows: Sequence[Sequence[object]], damaged: damage.Damage
 ) -> tuple[list[list[object]], set[int]]:
-    """Invoice columns in read_invoices' order, and unsafe bucket numbers."""
+    """Invoice columns in read_invoices' order, and unsafe bucket numbers.
+
+    A zero, NULL or unreadable date (or an unreadable due date) becomes None and
+    its invoice's reason goes into `damaged`; other columns cannot be damaged
+    here (MySQL renders DECIMAL and INT exactly, and a NULL in a NOT NULL column
+    makes the bucket unsafe, read again by the checked plain path).
+    """
     columns: list[list[object]] = [[] for _ in range(HEADER_FIELDS)]
     unsafe: set[int] = set()
     or_zero = Memo(Decimal, {"": ZERO}).__getitem__
@@ -213,8 +220,8 @@ def parse_headers(
         columns[2] += flat[2::w]
         columns[3] += map(int, flat[3::w])
         columns[4] += map(int, flat[4::w])
-        columns[5] += map(days, flat[5::w])
-        columns[6] += map(days, flat[6::w])
+        columns[5] += _checked_days(days, flat, 5, "date", damaged, required=True)
+        columns[6] += _checked_days(days, flat, 6, "duedate", damaged, required=False)
         columns[7] += map(int, flat[7::w])
         columns[8] += map(Decimal, flat[8::w])
         columns[9] += map(Decimal, flat[9::w])
@@ -229,6 +236,28 @@ def parse_headers(
         columns[18] += convert_all(datetime.fromisoformat, _datetime, flat[18::w])
         columns[19] += flat[19::w]
     return columns, unsafe
+
+
+def _checked_days(
+    days: Callable[[str], date | None],
+    flat: list[str],
+    field: int,
+    column: str,
+    damaged: damage.Damage,
+    *,
+    required: bool,
+) -> list[date | None]:
+    """One date field of a bucket; unusable values are noted by invoice id."""
+    w = HEADER_FIELDS
+    texts = flat[field::w]
+    parsed = list(map(days, texts))
+    if None in parsed:
+        for index, value in enumerate(parsed):
+            if value is None and (required or texts[index]):
+                damaged.setdefault(
+                    int(flat[index * w]), damage.date_problem(column, texts[index])
+                )
+    return parsed
 
 
 def convert_all(

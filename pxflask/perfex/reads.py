@@ -23,7 +23,7 @@ from operator import attrgetter, itemgetter
 import sqlalchemy as sa
 from sqlalchemy.types import NullType
 
-from pxflask.perfex import _packed
+from pxflask.perfex import _packed, damage
 from pxflask.perfex.db import PerfexDataError, PerfexDB
 from pxflask.perfex.numbering import (
     format_credit_note_number,
@@ -50,7 +50,6 @@ from pxflask.perfex.records import (
     Tax,
     build_records,
 )
-from pxflask.perfex.schema import CENT, sqlite_decimal
 
 ID_CHUNK = 2000
 ZERO = Decimal("0.00")
@@ -316,7 +315,7 @@ def read_customers(
         cl.c.shipping_state,
         cl.c.shipping_zip,
         cl.c.shipping_country,
-        cl.c.datecreated,
+        sa.type_coerce(cl.c.datecreated, NullType()),  # checked below, never raises
     ).order_by(cl.c.userid)
     contacts_stmt = (
         sa.select(*_contact_columns(db))
@@ -368,7 +367,7 @@ def read_customers(
             billing=address(r[12], r[13], r[14], r[15], r[16]),
             shipping=address(r[17], r[18], r[19], r[20], r[21]),
             primary_contact=primary.get(r[0]),
-            datecreated=r[22],
+            datecreated=damage.to_datetime(r[22]),
         )
         for r in rows
     ]
@@ -400,7 +399,7 @@ def _money_memo(
 ) -> Callable[[object], Decimal | None]:
     """Raw driver money value -> Decimal (None -> none), once per distinct value."""
     if _is_sqlite(conn):
-        return _packed.Memo(sqlite_decimal, {None: none}).__getitem__
+        return _packed.Memo(damage.to_money, {None: none}).__getitem__
     if none is None:
         return _same
     return lambda value: none if value is None else value
@@ -416,8 +415,13 @@ def _load_lines(
     db: PerfexDB,
     rel_type: str,
     rel_filter: RelFilter,
+    damaged: damage.Damage | None = None,
 ) -> dict[int, tuple[Line, ...]]:
-    """Lines with their taxes, grouped by document id, in item order (2 queries)."""
+    """Lines with their taxes, grouped by document id, in item order (2 queries).
+
+    A line whose quantity or price is NULL or unreadable gets None there, and its
+    document's reason goes into `damaged` (document id -> reason).
+    """
     li = db.tables.itemable
     tx = db.tables.item_tax
 
@@ -460,6 +464,17 @@ def _load_lines(
         return {}
     cols = list(zip(*rows, strict=True))
     ids = cols[1]
+    amount = damage.memo(damage.to_money) if _is_sqlite(conn) else money
+    qtys = list(map(amount, cols[4]))
+    rates = list(map(amount, cols[5]))
+    if damaged is not None and (None in qtys or None in rates):
+        for index, (qty, rate) in enumerate(zip(qtys, rates, strict=True)):
+            for value, raw, name in ((qty, cols[4], "qty"), (rate, cols[5], "rate")):
+                if value is None:
+                    damaged.setdefault(
+                        int(cols[0][index]),
+                        damage.money_problem(f"line {ids[index]} {name}", raw[index]),
+                    )
     lines = build_records(
         Line,
         len(rows),
@@ -467,8 +482,8 @@ def _load_lines(
             ids,
             [desc or "" for desc in cols[2]],
             cols[3],
-            map(money, cols[4]),
-            map(money, cols[5]),
+            qtys,
+            rates,
             cols[6],
             [order or 0 for order in cols[7]],
             map(line_taxes.get, ids, repeat(())),
@@ -547,8 +562,9 @@ def read_invoices(
             return _invoices_packed(
                 conn, db, id_list, conds, limit, currencies, padding
             )
-        rows, lines = _invoice_data_plain(conn, db, id_list, conds, limit)
-        return _plain_invoices(conn, rows, currencies, padding, lines)
+        damaged: damage.Damage = {}
+        rows, lines = _invoice_data_plain(conn, db, id_list, conds, limit, damaged)
+        return _plain_invoices(conn, rows, currencies, padding, lines, damaged)
 
 
 def _invoice_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
@@ -589,6 +605,7 @@ def _invoice_data_plain(
     ids: list[int] | None,
     conds: list[sa.ColumnElement[bool]],
     limit: int | None,
+    damaged: damage.Damage,
 ) -> InvoiceData:
     """Raw invoice rows (driver tuples) and their lines, one row per line and tax."""
     inv = db.tables.invoices
@@ -601,7 +618,11 @@ def _invoice_data_plain(
         rows = list(_raw_rows(conn, stmt))
         sub = sa.select(inv.c.id).where(*conds) if conds else None
         lines = _load_lines(
-            conn, db, REL_INVOICE, None if sub is None else (lambda c: c.in_(sub))
+            conn,
+            db,
+            REL_INVOICE,
+            None if sub is None else (lambda c: c.in_(sub)),
+            damaged,
         )
         return rows, lines
     if ids is None:
@@ -613,7 +634,9 @@ def _invoice_data_plain(
     for chunk in _chunks(ids):
         if fetch_rows:
             rows.extend(_raw_rows(conn, stmt.where(inv.c.id.in_(chunk))))
-        lines.update(_load_lines(conn, db, REL_INVOICE, lambda c, ch=chunk: c.in_(ch)))
+        lines.update(
+            _load_lines(conn, db, REL_INVOICE, lambda c, ch=chunk: c.in_(ch), damaged)
+        )
     rows.sort(key=itemgetter(0))
     return rows, lines
 
@@ -624,31 +647,38 @@ def _plain_invoices(
     currencies: dict[int, Currency],
     padding: int,
     lines: dict[int, tuple[Line, ...]],
+    damaged: damage.Damage,
 ) -> list[Invoice]:
-    """Invoices from raw rows of _invoice_select, converting the driver's types."""
+    """Invoices from raw rows of _invoice_select, converting the driver's types.
+
+    Values that cannot be used (a zero or unreadable date, a NULL or unreadable
+    amount) become None and the invoice's reason goes into `damaged`.
+    """
     if not rows:
         return []
     cols: list[Sequence[object]] = list(zip(*rows, strict=True))
     if len(cols) < 20:
         cols.append([None] * len(rows))
-    or_zero = _money_memo(conn, ZERO)
-    if _is_sqlite(conn):
-        # SQLAlchemy's SQLite Date/DateTime processors are date(time).fromisoformat.
-        days = _packed.Memo(date.fromisoformat, {None: None}).__getitem__
-        cols[5] = list(map(days, cols[5]))
-        cols[6] = list(map(days, cols[6]))
-        cols[18] = [None if v is None else datetime.fromisoformat(v) for v in cols[18]]
-        for index in (8, 9, 10):  # NOT NULL: sqlite_decimal without the None case
-            cols[index] = list(
-                map(Decimal.quantize, map(Decimal, map(str, cols[index])), repeat(CENT))
-            )
+    ids = cols[0]
+    for index, name in ((1, "number"), (4, "clientid"), (7, "currency")):
+        damage.check_present(ids, cols[index], name, damaged)
+    cols[5] = damage.check_dates(ids, cols[5], "date", damaged)
+    cols[6] = damage.check_dates(ids, cols[6], "duedate", damaged, required=False)
+    cols[18] = list(map(damage.to_datetime, cols[18]))
+    for index, name in ((8, "subtotal"), (9, "total_tax"), (10, "total")):
+        cols[index] = damage.check_money(ids, cols[index], name, damaged)
+    for index, name in (
+        (11, "adjustment"),
+        (12, "discount_percent"),
+        (13, "discount_total"),
+    ):
+        cols[index] = damage.check_money(
+            ids, cols[index], name, damaged, required=False, default=ZERO
+        )
     cols[2] = [v or "" for v in cols[2]]
-    cols[11] = list(map(or_zero, cols[11]))
-    cols[12] = list(map(or_zero, cols[12]))
-    cols[13] = list(map(or_zero, cols[13]))
     cols[14] = [v or "" for v in cols[14]]
     cols[15] = [1 if v is None else v for v in cols[15]]
-    return _assemble_invoices(cols, currencies, padding, lines)
+    return _assemble_invoices(cols, currencies, padding, lines, damaged)
 
 
 def _invoices_packed(
@@ -695,7 +725,8 @@ def _invoices_packed(
                 fetch.submit(_raw_rows, conn, stmt)
                 for stmt in _packed.line_selects(db, REL_INVOICE, rel_filter, head)
             ]
-            cols, unsafe_rows = _packed.parse_headers(head)
+            damaged: damage.Damage = {}
+            cols, unsafe_rows = _packed.parse_headers(head, damaged)
             taxes: dict[int, tuple[LineTax, ...]] = {}
             unsafe_lines = _packed.parse_taxes(tax_rows.result(), taxes)
             lines: dict[int, tuple[Line, ...]] = {}
@@ -712,16 +743,17 @@ def _invoices_packed(
                     lambda c, lo=low, hi=high, f=rel_filter: sa.and_(
                         c >= lo, c < hi, *(() if f is None else (f(c),))
                     ),
+                    damaged,
                 )
             )
-        part = _assemble_invoices(cols, currencies, padding, lines)
+        part = _assemble_invoices(cols, currencies, padding, lines, damaged)
         for bucket in sorted(unsafe_rows):
             low, high = _packed.bucket_range(bucket)
             stmt = _invoice_select(db).where(
                 *round_conds, inv.c.id >= low, inv.c.id < high
             )
             part += _plain_invoices(
-                conn, _raw_rows(conn, stmt), currencies, padding, lines
+                conn, _raw_rows(conn, stmt), currencies, padding, lines, damaged
             )
             resorted = True
         invoices += part
@@ -735,21 +767,20 @@ def _assemble_invoices(
     currencies: dict[int, Currency],
     padding: int,
     lines: dict[int, tuple[Line, ...]],
+    damaged: damage.Damage,
 ) -> list[Invoice]:
     """Invoices from columns in _invoice_select's order (formatted_number last).
 
     The columns hold final values (prefix and discount_type '' for NULL, money
     ZERO for NULL, status 1 for NULL); an empty formatted number is computed.
+    `damaged` (invoice id -> reason) marks the invoices that cannot be used.
     """
     ids = cols[0]
     count = len(ids)
     formatted = cols[19]
     if not all(formatted):
         formatted = [
-            text
-            or format_invoice_number(
-                number, prefix, number_format, day, status, padding
-            )
+            text or _invoice_number(number, prefix, number_format, day, status, padding)
             for text, number, prefix, number_format, day, status in zip(
                 formatted, cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
             )
@@ -781,8 +812,23 @@ def _assemble_invoices(
             cols[17],
             cols[18],
             map(lines.get, ids, repeat(())),
+            map(damaged.get, ids) if damaged else repeat(None),
         ],
     )
+
+
+def _invoice_number(
+    number: int | None,
+    prefix: str,
+    number_format: int | None,
+    day: date | None,
+    status: int,
+    padding: int,
+) -> str:
+    """The formatted number; a damaged row (no date or number) gets a plain one."""
+    if number is None or day is None:
+        return f"{prefix}{'' if number is None else number}"
+    return format_invoice_number(number, prefix, number_format, day, status, padding)
 
 
 def _crc32(value: object) -> int | None:
@@ -944,23 +990,41 @@ def read_payments(
             rows = [
                 r
                 for ch in _chunks(ids)
-                for r in conn.execute(stmt.where(p.c.id.in_(ch)))
+                for r in _raw_rows(conn, stmt.where(p.c.id.in_(ch)))
             ]
         elif invoice_ids is not None:
             rows = [
                 r
                 for ch in _chunks(invoice_ids)
-                for r in conn.execute(stmt.where(p.c.invoiceid.in_(ch)))
+                for r in _raw_rows(conn, stmt.where(p.c.invoiceid.in_(ch)))
             ]
         else:
-            rows = list(conn.execute(stmt))
+            rows = list(_raw_rows(conn, stmt))
     if ids is not None and invoice_ids is not None:
         wanted = set(invoice_ids)
         rows = [r for r in rows if r[1] in wanted]
     rows.sort(key=lambda r: r[0])
+    if not rows:
+        return []
+    cols = list(zip(*rows, strict=True))
+    keys, damaged = cols[0], {}
+    amounts = damage.check_money(keys, cols[2], "amount", damaged)
+    days = damage.check_dates(keys, cols[5], "date", damaged)
+    recorded = list(map(damage.to_datetime, cols[6]))
     return [
-        Payment(r[0], r[1], r[2], r[3] or None, r[4] or None, r[5], r[6], r[7], r[8])
-        for r in rows
+        Payment(
+            r[0],
+            r[1],
+            amount,
+            r[3] or None,
+            r[4] or None,
+            day,
+            stamp,
+            r[7],
+            r[8],
+            damaged.get(r[0]),
+        )
+        for r, amount, day, stamp in zip(rows, amounts, days, recorded, strict=True)
     ]
 
 
@@ -992,29 +1056,37 @@ def read_expenses(
     with db.engine.connect() as conn:
         currencies = _currency_map(conn, db)
         if ids is None:
-            rows = list(conn.execute(stmt))
+            rows = list(_raw_rows(conn, stmt))
         else:
             rows = [
                 r
                 for ch in _chunks(ids)
-                for r in conn.execute(stmt.where(e.c.id.in_(ch)))
+                for r in _raw_rows(conn, stmt.where(e.c.id.in_(ch)))
             ]
+    if not rows:
+        return []
+    cols = list(zip(*rows, strict=True))
+    keys, damaged = cols[0], {}
+    amounts = damage.check_money(keys, cols[3], "amount", damaged)
+    days = damage.check_dates(keys, cols[11], "date", damaged)
+    added = list(map(damage.to_datetime, cols[12]))
     return [
         Expense(
             r[0],
             r[1],
             _currency(currencies, r[2]),
-            r[3],
+            amount,
             _tax_ids(r[4], r[5]),
             r[6],
             r[7],
             r[8],
             r[9] or 0,
             r[10] or None,
-            r[11],
-            r[12],
+            day,
+            stamp,
+            damaged.get(r[0]),
         )
-        for r in rows
+        for r, amount, day, stamp in zip(rows, amounts, days, added, strict=True)
     ]
 
 
@@ -1049,32 +1121,58 @@ def read_credit_notes(
         cols.append(cn.c.formatted_number)
     conds = [] if after_id is None else [cn.c.id > after_id]
     stmt = sa.select(*cols).where(*conds).order_by(cn.c.id)
+    damaged: damage.Damage = {}
     with db.engine.connect() as conn:
         currencies = _currency_map(conn, db)
         padding = number_padding(conn, db)
         if ids is None:
-            rows = list(conn.execute(stmt))
+            rows = list(_raw_rows(conn, stmt))
             sub = sa.select(cn.c.id).where(*conds) if conds else None
             lines = _load_lines(
                 conn,
                 db,
                 REL_CREDIT_NOTE,
                 None if sub is None else (lambda c: c.in_(sub)),
+                damaged,
             )
         else:
             rows, lines = [], {}
             for chunk in _chunks(ids):
-                rows.extend(conn.execute(stmt.where(cn.c.id.in_(chunk))))
+                rows.extend(_raw_rows(conn, stmt.where(cn.c.id.in_(chunk))))
                 lines.update(
                     _load_lines(
-                        conn, db, REL_CREDIT_NOTE, lambda c, ch=chunk: c.in_(ch)
+                        conn,
+                        db,
+                        REL_CREDIT_NOTE,
+                        lambda c, ch=chunk: c.in_(ch),
+                        damaged,
                     )
                 )
+    if not rows:
+        return []
+    cols: list[Sequence[object]] = list(zip(*rows, strict=True))
+    keys = cols[0]
+    for index, name in ((1, "number"), (4, "clientid"), (6, "currency")):
+        damage.check_present(keys, cols[index], name, damaged)
+    cols[5] = damage.check_dates(keys, cols[5], "date", damaged)
+    for index, name in ((7, "subtotal"), (8, "total_tax"), (9, "total")):
+        cols[index] = damage.check_money(keys, cols[index], name, damaged)
+    for index, name in (
+        (10, "adjustment"),
+        (11, "discount_percent"),
+        (12, "discount_total"),
+    ):
+        cols[index] = damage.check_money(
+            keys, cols[index], name, damaged, required=False, default=ZERO
+        )
     out = []
-    for r in rows:
+    for r in zip(*cols, strict=True):
         formatted = r[16] if has_formatted else None
         if not formatted:
-            formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
+            if r[1] is None or r[5] is None:
+                formatted = f"{r[2] or ''}{'' if r[1] is None else r[1]}"
+            else:
+                formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
         out.append(
             CreditNote(
                 r[0],
@@ -1088,13 +1186,14 @@ def read_credit_notes(
                 r[7],
                 r[8],
                 r[9],
-                r[10] if r[10] is not None else ZERO,
-                r[11] if r[11] is not None else ZERO,
-                r[12] if r[12] is not None else ZERO,
+                r[10],
+                r[11],
+                r[12],
                 r[13] or "",
                 r[14] if r[14] is not None else 1,
                 r[15],
                 tuple(lines.get(r[0], ())),
+                damaged.get(r[0]),
             )
         )
     return out
@@ -1107,16 +1206,18 @@ def read_credit_applications(db: PerfexDB) -> list[CreditApplication]:
         cr.c.id, cr.c.credit_id, cr.c.invoice_id, cr.c.amount, cr.c.date
     ).order_by(cr.c.id)
     with db.engine.connect() as conn:
-        rows = list(conn.execute(stmt))
+        rows = list(_raw_rows(conn, stmt))
+    if not rows:
+        return []
+    cols = list(zip(*rows, strict=True))
+    keys, damaged = cols[0], {}
+    amounts = damage.check_money(keys, cols[3], "amount", damaged, default=ZERO)
+    days = damage.check_dates(keys, cols[4], "date", damaged)
     return [
         CreditApplication(
-            int(r[0]),
-            int(r[1]),
-            int(r[2]),
-            Decimal(str(r[3] if r[3] is not None else 0)).quantize(CENT),
-            r[4].date() if isinstance(r[4], datetime) else r[4],
+            int(r[0]), int(r[1]), int(r[2]), amount, day, damaged.get(r[0])
         )
-        for r in rows
+        for r, amount, day in zip(rows, amounts, days, strict=True)
     ]
 
 

@@ -190,6 +190,8 @@ class Invoice:
     terms: str | None
     datecreated: datetime | None
     lines: tuple[Line, ...] = field(default=())
+    damaged: str | None = None
+    """Why the record cannot be used as stored (column and value), else None."""
 
     @property
     def status_name(self) -> str:
@@ -210,6 +212,8 @@ class Payment:
     daterecorded: datetime | None
     note: str | None
     transaction_id: str | None
+    damaged: str | None = None
+    """Why the record cannot be used as stored (column and value), else None."""
 
     @property
     def is_gateway(self) -> bool:
@@ -242,6 +246,8 @@ class Expense:
     payment_mode: str | None
     date: date
     dateadded: datetime | None
+    damaged: str | None = None
+    """Why the record cannot be used as stored (column and value), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +272,8 @@ class CreditNote:
     status: int
     reference_no: str | None
     lines: tuple[Line, ...] = field(default=())
+    damaged: str | None = None
+    """Why the record cannot be used as stored (column and value), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +285,8 @@ class CreditApplication:
     invoice_id: int
     amount: Decimal
     date: date
+    damaged: str | None = None
+    """Why the record cannot be used as stored (column and value), else None."""
 
 
 @dataclass(frozen=True, slots=True)

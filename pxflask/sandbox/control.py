@@ -72,6 +72,15 @@ def faults() -> Response:
         sb.faults.commit_then_fail(
             int(body["commit_then_fail"]), int(body.get("commit_status", 504))
         )
+    mix = body.get("mix")
+    if isinstance(mix, dict):
+        sb.faults.fault_mix(
+            float(mix.get("rate_429", 0)),
+            float(mix.get("rate_503", 0)),
+            float(mix.get("rate_commit", 0)),
+            int(mix.get("retry_after", 1)),
+            int(mix["seed"]) if mix.get("seed") is not None else None,
+        )
     expired = sb.expire_access_tokens() if body.get("expire_tokens") else 0
     return json_response({"ok": True, "expired_tokens": expired})
 

@@ -48,6 +48,21 @@ class WriteHold:
         self.released.set()
 
 
+@dataclass
+class FaultMix:
+    """Random faults on every API call (seeded): 429s, 503s, commit-then-fail."""
+
+    rate_429: float = 0.0
+    rate_503: float = 0.0
+    rate_commit: float = 0.0
+    retry_after_s: int = 1
+
+    @property
+    def active(self) -> bool:
+        """True when any rate is set."""
+        return bool(self.rate_429 or self.rate_503 or self.rate_commit)
+
+
 class Faults:
     """Fault switches consulted by every request; all thread-safe."""
 
@@ -60,6 +75,7 @@ class Faults:
         self.error_rate = 0.0
         self.error_rate_status = 503
         self.latency_s = 0.0
+        self.mix = FaultMix()
         self._random = random.Random(seed)  # noqa: S311 - not security related
 
     def fail_next(
@@ -81,6 +97,40 @@ class Faults:
         """Fail this fraction (0..1) of API calls at random (seeded)."""
         self.error_rate = fraction
         self.error_rate_status = status
+
+    def fault_mix(
+        self,
+        rate_429: float = 0.0,
+        rate_503: float = 0.0,
+        rate_commit: float = 0.0,
+        retry_after_s: int = 1,
+        seed: int | None = None,
+    ) -> None:
+        """Fail fractions of API calls at random: 429, 503, commit-then-fail (503)."""
+        with self._lock:
+            self.mix = FaultMix(rate_429, rate_503, rate_commit, retry_after_s)
+            if seed is not None:
+                self._random.seed(seed)
+
+    def take_mixed(self) -> int | None:
+        """429 or 503 to answer this call with (before doing it), or None."""
+        mix = self.mix
+        if not (mix.rate_429 or mix.rate_503):
+            return None
+        with self._lock:
+            draw = self._random.random()
+        if draw < mix.rate_429:
+            return 429
+        if draw < mix.rate_429 + mix.rate_503:
+            return 503
+        return None
+
+    def take_mixed_commit(self) -> bool:
+        """True when this applied write must be answered 503 (commit-then-fail)."""
+        if not self.mix.rate_commit:
+            return False
+        with self._lock:
+            return self._random.random() < self.mix.rate_commit
 
     def set_latency(self, seconds: float) -> None:
         """Add this delay to every API call (inside its concurrency slot)."""
@@ -125,6 +175,7 @@ class Faults:
             self._holds.clear()
         self.error_rate = 0.0
         self.latency_s = 0.0
+        self.mix = FaultMix()
 
     @staticmethod
     def _take(

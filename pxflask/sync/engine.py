@@ -14,6 +14,7 @@ scans neither the Perfex tables nor Xero's changes.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,11 @@ from sqlalchemy.orm import Session
 from pxflask.models import SyncRun, utcnow
 from pxflask.perfex.db import PerfexDB
 
-from .registry import REGISTRY, Registry
+from .failures import Reach, describe, reach
+from .links import LogEntry, write_log
+from .registry import REGISTRY, Registry, Unit
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """progress(entity, done, total) after each batch of a step."""
@@ -107,6 +112,10 @@ class StepReport:
     pulled: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     planned: list[PlannedAction] = field(default_factory=list)
+    step_error: str | None = None
+    """Set when the step itself failed or did not run (the reason)."""
+    stops_run: bool = False
+    """True when the step's error ends the run (e.g. Xero's day limit is spent)."""
 
     @property
     def writes(self) -> int:
@@ -245,12 +254,25 @@ def run_sync(
     )
     result = SyncResult(run_id=ctx.run_id, dry_run=dry_run)
     calls_before = _calls_made(gateway)
+    failed_steps: dict[str, str] = {}
+    stopped: str | None = None
     try:
         for unit in units:
             if run is not None:
                 run.current_entity = unit.name
                 session.commit()
-            report = unit.load_step().run(ctx)
+            blocker = stopped or _blocked_by(unit, failed_steps, registry)
+            if blocker is not None:
+                report = not_run(unit.name, blocker)
+            else:
+                report = _run_step(unit, ctx)
+            if report.step_error is not None:
+                failed_steps[unit.name] = report.step_error
+                if not dry_run:  # the panel's log shows why the step did not run
+                    entry = LogEntry(None, "run", "failed", report.step_error)
+                    write_log(session, unit.name, [entry], run_id=ctx.run_id)
+                if report.stops_run and stopped is None:
+                    stopped = f"not run: {report.step_error}"
             result.reports.append(report)
             if run is not None:
                 run.done += report.writes + report.unchanged + report.skipped
@@ -268,9 +290,48 @@ def run_sync(
         raise
     if run is not None:
         run.status = "done" if result.ok else "partial"
+        if failed_steps:
+            run.error = "; ".join(f"{k}: {v}" for k, v in failed_steps.items())[:2000]
         run.current_entity, run.finished_at = None, utcnow()
         session.commit()
     return result
+
+
+def _blocked_by(
+    unit: Unit, failed: Mapping[str, str], registry: Registry
+) -> str | None:
+    """Why a step cannot run: a step it depends on (directly or not) failed."""
+    for name in failed:
+        if unit.name in registry.dependents(name):
+            return f"not run: {name} failed ({failed[name]})"
+    return None
+
+
+def not_run(entity: str, reason: str) -> StepReport:
+    """The report of a step skipped because a step it needs failed."""
+    report = StepReport(entity, failed=1, step_error=reason)
+    report.errors.append(("*", reason))
+    return report
+
+
+def _run_step(unit: Unit, ctx: StepContext) -> StepReport:
+    """Run one step; an error that only ends this step becomes its report."""
+    try:
+        return unit.load_step().run(ctx)
+    except Exception as exc:
+        kind = reach(exc)
+        if kind is Reach.FATAL:
+            raise
+        ctx.session.rollback()
+        reason = describe(exc)
+        if kind is Reach.RUN:
+            log.warning("sync step %s stopped the run: %s", unit.name, reason)
+        else:
+            log.error("sync step %s failed: %s", unit.name, reason, exc_info=exc)
+        report = StepReport(unit.name, failed=1, step_error=reason)
+        report.stops_run = kind is Reach.RUN
+        report.errors.append(("*", f"step failed: {reason}"))
+        return report
 
 
 def _calls_made(gateway: Any) -> int:

@@ -37,12 +37,24 @@ class QuotaExhausted(XeroError):
         )
 
 
-class RateLimited(XeroError):
-    """Xero kept answering 429 (minute limit) beyond the retry cap."""
+class RetriesExhausted(XeroError):
+    """A call kept failing (429, 5xx, no answer) for the whole retry budget.
+
+    Only that call failed: callers fail the records it carried (or the step that
+    needed it) with the message, and the next run retries them.
+    """
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        self.status = status
+        super().__init__(message)
 
 
-class XeroUnavailable(XeroError):
-    """Xero kept failing (5xx, timeouts, connection errors) beyond the retry cap."""
+class RateLimited(RetriesExhausted):
+    """Xero kept answering 429 (minute limit) for the whole retry budget."""
+
+
+class XeroUnavailable(RetriesExhausted):
+    """Xero kept failing (5xx, timeouts, connection errors) for the retry budget."""
 
 
 class XeroRequestError(XeroError):

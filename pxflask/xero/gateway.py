@@ -34,6 +34,7 @@ from pxflask.xero.crypto import load_cipher
 from pxflask.xero.errors import (
     QuotaExhausted,
     RateLimited,
+    RetriesExhausted,
     XeroAuthError,
     XeroError,
     XeroRequestError,
@@ -44,6 +45,8 @@ from pxflask.xero.oauth import AuthorizationRequest
 from pxflask.xero.retry import (
     RETRY_STATUSES,
     RetryPolicy,
+    duration,
+    gave_up_message,
     header,
     int_header,
     next_utc_midnight,
@@ -101,6 +104,8 @@ class ElementResult:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+    uncertain: bool = False
+    """True when the call never got an answer: Xero may have applied it."""
 
 
 class XeroGateway:
@@ -257,7 +262,8 @@ class XeroGateway:
         raw: bool = False,
     ) -> Any:
         """Run one SDK call through the token store, limiter and retry policy."""
-        attempt, waited, refreshed = 0, 0.0, False
+        attempt, refreshed = 0, False
+        started = time.monotonic()
         while True:
             attempt += 1
             conn = self.tokens.fresh(require_tenant=tenant)
@@ -275,16 +281,19 @@ class XeroGateway:
                     attempt -= 1
                     self.tokens.refresh(conn.version)
                     continue
-                wait = self._plan_retry(conn, method, status, headers, attempt, waited)
+                elapsed = time.monotonic() - started
+                wait = self._plan_retry(conn, method, status, headers, attempt, elapsed)
                 if wait is None:
                     raise _as_request_error(exc, status) from exc
             except urllib3.exceptions.HTTPError as exc:
-                wait = self.retry.next_wait(attempt, waited, None)
+                elapsed = time.monotonic() - started
+                wait = self.retry.next_wait(attempt, elapsed, None)
                 if wait is None:
                     self.stats.count("errors")
                     raise XeroUnavailable(
                         f"Xero did not answer {method} after {attempt} attempts "
-                        f"({type(exc).__name__})"
+                        f"in {duration(elapsed)} ({type(exc).__name__}); "
+                        "the next run retries it"
                     ) from exc
             else:
                 self._learn(conn, headers)
@@ -294,7 +303,6 @@ class XeroGateway:
             self.stats.count("retries")
             log.info("retrying Xero %s in %.2fs (attempt %d)", method, wait, attempt)
             self._sleep(wait)
-            waited += wait
 
     def _invoke(
         self,
@@ -321,9 +329,24 @@ class XeroGateway:
                 answer = self._timed(func, (tenant_id, *args), kwargs, options, raw)
             except ApiException as exc:
                 _note_minute(ticket, _safe_headers(exc))
+                self._pause_on_429(tenant_id, exc)
                 raise
             _note_minute(ticket, answer[2])
             return answer
+
+    def _pause_on_429(self, tenant_id: str, exc: ApiException) -> None:
+        """A minute-limit 429: hold every caller of the tenant for its Retry-After.
+
+        Done while this call still holds its slot, so no caller waiting for the
+        slot gets it (and calls Xero) before the pause is in place.
+        """
+        if int(exc.status or 0) != 429:
+            return
+        headers = _safe_headers(exc)
+        problem = (header(headers, "X-Rate-Limit-Problem") or "").strip().lower()
+        retry_after = retry_after_seconds(headers)
+        if problem != "day" and retry_after is not None:
+            self.limiter.pause(tenant_id, retry_after)
 
     def _timed(
         self,
@@ -374,19 +397,13 @@ class XeroGateway:
             problem = (header(headers, "X-Rate-Limit-Problem") or "").strip().lower()
             if problem == "day":
                 raise self._day_spent(conn, retry_after)
-            if retry_after is not None and conn.tenant_id:
-                self.limiter.pause(conn.tenant_id, retry_after)
         wait = self.retry.next_wait(attempt, waited, retry_after)
         if wait is None:
             self.stats.count("errors")
+            message = gave_up_message(status, method, waited)
             if status == 429:
-                raise RateLimited(
-                    f"Xero's rate limit still applied to {method} after {attempt} "
-                    f"attempts; try again in a minute"
-                )
-            raise XeroUnavailable(
-                f"Xero kept failing {method} (HTTP {status}) after {attempt} attempts"
-            )
+                raise RateLimited(message, status)
+            raise XeroUnavailable(message, status)
         return wait
 
     def _day_spent(
@@ -488,13 +505,11 @@ class XeroGateway:
         operation = f"{kind}:{mode}:{unitdp}"
         refs: list[Hashable] = []
 
-        def post(batch: _Prepared) -> tuple[_Prepared, RawAnswer | XeroRequestError]:
+        def post(batch: _Prepared) -> tuple[_Prepared, Any]:
             """The HTTP part of one batch (runs on a worker thread)."""
             return batch, self._post_batch(method, batch, options)
 
-        def finish(
-            posted: tuple[_Prepared, RawAnswer | XeroRequestError],
-        ) -> dict[int, ElementResult]:
+        def finish(posted: tuple[_Prepared, Any]) -> dict[int, ElementResult]:
             """Parse one posted batch into results by input index."""
             return self._map_batch(spec, posted[0], posted[1], refs)
 
@@ -639,26 +654,33 @@ class XeroGateway:
 
     def _post_batch(
         self, method: str, batch: _Prepared, options: dict[str, Any]
-    ) -> RawAnswer | XeroRequestError:
-        """One write call: Xero's unparsed answer, or its rejection of the batch."""
+    ) -> RawAnswer | XeroRequestError | RetriesExhausted:
+        """One write call: Xero's unparsed answer, or why the batch failed.
+
+        A call that kept failing for the whole retry budget fails the elements
+        of this batch only (the other batches go on; the next run retries it).
+        """
         try:
             return self.call_raw(
                 method, batch.body, idempotency_key=batch.key, **options
             )
-        except XeroRequestError as exc:
+        except (XeroRequestError, RetriesExhausted) as exc:
             return exc
 
     def _map_batch(
         self,
         spec: payloads.EntitySpec,
         batch: _Prepared,
-        outcome: RawAnswer | XeroRequestError,
+        outcome: RawAnswer | XeroRequestError | RetriesExhausted,
         refs: list[Hashable],
     ) -> dict[int, ElementResult]:
         """Map Xero's answers to one write call back to the input indices."""
-        if isinstance(outcome, XeroRequestError):
+        if isinstance(outcome, RetriesExhausted):
+            answers: list[dict[str, Any]] = []
+            failure: str | None = str(outcome)
+        elif isinstance(outcome, XeroRequestError):
             answers = _elements_of(outcome.body, spec.collection)
-            failure: str | None = outcome.message
+            failure = outcome.message
         else:
             answers = payloads.answers_from_json(spec, outcome.body)
             failure = None
@@ -672,7 +694,10 @@ class XeroGateway:
                     result.errors.append(failure)
             else:
                 result = ElementResult(
-                    ref, False, errors=[failure or "Xero returned no answer for it"]
+                    ref,
+                    False,
+                    errors=[failure or "Xero returned no answer for it"],
+                    uncertain=isinstance(outcome, RetriesExhausted),
                 )
             results[index] = result
         self.stats.count("elements_written", sum(1 for r in results.values() if r.ok))

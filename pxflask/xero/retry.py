@@ -1,4 +1,13 @@
-"""The one retry policy: capped attempts and wait, honouring Retry-After."""
+"""The one retry policy: a time budget with jittered exponential back-off.
+
+A failed call (429 minute limit, 500/502/503/504, a timeout or a dropped
+connection) is retried while the time since its first attempt stays within
+`max_total_wait_s` (the budget, 2 minutes by default): back-off doubles from
+`base_delay_s` up to `max_delay_s`, each wait jittered to 50-100 % so workers do
+not retry in step, and a 429's Retry-After replaces the back-off. A wait that
+would end past the budget gives up at once. `max_attempts` (None: no count)
+caps the attempts too, for tests that want "no retry at all" (1).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -13,9 +23,9 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long a failed call may be retried."""
+    """How long (and, optionally, how often) a failed call may be retried."""
 
-    max_attempts: int = 5
+    max_attempts: int | None = None
     max_total_wait_s: float = 120.0
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
@@ -31,14 +41,41 @@ class RetryPolicy:
     def next_wait(
         self, attempt: int, waited_s: float, retry_after: float | None
     ) -> float | None:
-        """Seconds to wait before the next attempt, or None when the cap is hit."""
-        if attempt >= self.max_attempts:
+        """Seconds to wait before the next attempt, or None when the budget is spent.
+
+        `waited_s` is the time since the first attempt (the gateway passes the
+        elapsed time, so slow answers spend the budget too).
+        """
+        if self.max_attempts is not None and attempt >= self.max_attempts:
             return None
         wait = retry_after if retry_after is not None else self.backoff(attempt)
         wait = max(0.0, wait)
         if waited_s + wait > self.max_total_wait_s:
             return None
         return wait
+
+
+def gave_up_message(status: int, method: str, elapsed_s: float) -> str:
+    """Why a call was given up, for the admin: what Xero said, for how long."""
+    if status:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "error"
+        said = f"answering {status} {phrase}"
+    else:
+        said = "not answering (timeouts or dropped connections)"
+    return (
+        f"Xero kept {said} for {duration(elapsed_s)} ({method}); "
+        "the next run retries it"
+    )
+
+
+def duration(seconds: float) -> str:
+    """A short human duration: '40 s', '2 min'."""
+    if seconds < 90:
+        return f"{max(0, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
 
 
 def header(headers: Any, name: str) -> str | None:

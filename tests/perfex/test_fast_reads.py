@@ -74,6 +74,7 @@ def test_build_records_invoice_matches_constructor():
         terms="t",
         datecreated=datetime(2025, 1, 2, 3, 4, 5),
         lines=tuple(_sample_lines()),
+        damaged="date is the zero date '0000-00-00'",
     )
     names = [f.name for f in dataclasses.fields(Invoice)]
     assert names == list(values)

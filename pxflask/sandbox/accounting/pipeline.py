@@ -131,9 +131,14 @@ def api_call(endpoint: str, handler: Handler) -> Response:
         if not tokens.tenant_allowed(sb, grant, tenant_id):
             return problem(403, "Forbidden", "AuthenticationUnsuccessful")
         tenant = sb.state.tenants[tenant_id]  # type: ignore[index]
+    arrived = sb.counters.record_arrival(tenant.tenant_id)
     limiter = sb.limiter
     decision = limiter.acquire(tenant.tenant_id)
     if not decision.allowed:
+        if decision.problem != "day" and decision.retry_after:
+            sb.counters.record_retry_after(
+                tenant.tenant_id, arrived, float(decision.retry_after)
+            )
         response = json_response(
             {
                 "Title": "Too Many Requests",
@@ -159,7 +164,10 @@ def _gated(sb: Sandbox, ctx: Ctx, handler: Handler, client_id: str) -> Response:
     faults = sb.faults
     if faults.latency_s:
         time.sleep(faults.latency_s)
-    failure = faults.take_failure("api", request.path, request.method)
+    mixed = faults.take_mixed()
+    if mixed == 429:
+        return _too_many_requests(sb, ctx.tenant.tenant_id, faults.mix.retry_after_s)
+    failure = faults.take_failure("api", request.path, request.method) or mixed
     if failure:
         return json_response(
             {
@@ -179,6 +187,8 @@ def _gated(sb: Sandbox, ctx: Ctx, handler: Handler, client_id: str) -> Response:
         if hold is not None:
             hold.hold()
         status = faults.take_commit_failure(request.path)
+        if status is None and faults.take_mixed_commit():
+            status = 503
         if status is not None:
             request.environ["xero_sandbox.no_contract"] = True
             if status == 0:
@@ -189,6 +199,22 @@ def _gated(sb: Sandbox, ctx: Ctx, handler: Handler, client_id: str) -> Response:
                 status=status,
                 mimetype="text/plain",
             )
+    return response
+
+
+def _too_many_requests(sb: Sandbox, tenant_id: str, retry_after: int) -> Response:
+    """A minute-limit 429 (fault), its Retry-After window noted for the tests."""
+    sb.counters.record_retry_after(tenant_id, time.monotonic(), float(retry_after))
+    response = json_response(
+        {
+            "Title": "Too Many Requests",
+            "Status": 429,
+            "Detail": "Rate limit exceeded: minute (sandbox fault)",
+        },
+        429,
+    )
+    response.headers["X-Rate-Limit-Problem"] = "minute"
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pxflask.perfex import damage
+from pxflask.xero.errors import RetriesExhausted
+from pxflask.xero.gateway import ElementResult
+
 from ..advice import Advisor, tax_setting_finder
 from ..engine import PlannedAction, StepContext, StepReport
+from ..failures import describe, is_fatal
 from ..hashing import payload_hash
 from ..links import (
     FAILED,
@@ -21,7 +27,10 @@ from ..links import (
     Outcome,
     write_log,
 )
-from ..mappers.common import Mapped
+from ..mappers.common import Mapped, failed
+
+log = logging.getLogger(__name__)
+
 
 
 @dataclass
@@ -67,6 +76,8 @@ class Pusher:
         """Perfex key -> what the step knows for advice (e.g. payment `mode`)."""
         self._advisor: Advisor | None = None
         self._tax_finder: Callable[[str], list[str]] | None = None
+        self.uncertain: set[str] = set()
+        """Keys whose write got no answer in this run (Xero may hold them)."""
 
     # -- planning ---------------------------------------------------------------
 
@@ -212,6 +223,8 @@ class Pusher:
                         LogEntry(p.key, action, SYNCED, _notes(p, r), r.xero_id)
                     )
                 else:
+                    if getattr(r, "uncertain", False):
+                        self.uncertain.add(p.key)
                     error = self.explain(
                         p.key, "; ".join(r.errors) or "Xero refused it"
                     )
@@ -297,6 +310,34 @@ class Pusher:
         if self.logs and not self.ctx.dry_run:
             write_log(self.ctx.session, self.entity, self.logs, run_id=self.ctx.run_id)
         self.logs = []
+
+
+def damaged_record(kind: str, label: object, key: str, reason: str) -> Mapped:
+    """A record Perfex stores damaged (see perfex.damage): it fails alone."""
+    return failed(key, damage.describe(kind, label, reason))
+
+
+def map_guarded(
+    key: str, mapper: Callable[..., Mapped], *args: Any, **kwargs: Any
+) -> Mapped:
+    """Map one record; a mapper error fails that record alone (logged in full)."""
+    try:
+        return mapper(*args, **kwargs)
+    except Exception as exc:
+        if is_fatal(exc):
+            raise
+        log.error("could not map record %s", key, exc_info=exc)
+        return failed(key, f"could not be mapped: {describe(exc)}")
+
+
+def single(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """One single-record Xero write; an exhausted retry budget fails that record."""
+    try:
+        return call(*args, **kwargs)
+    except RetriesExhausted as exc:
+        return ElementResult(
+            kwargs.get("ref"), False, errors=[str(exc)], uncertain=True
+        )
 
 
 def _notes(p: Pending, result: Any) -> str | None:

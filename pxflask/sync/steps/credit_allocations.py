@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pxflask.perfex import reads
+from pxflask.perfex import damage, reads
 from pxflask.perfex.records import CreditApplication
 
 from .. import lockdates
@@ -45,6 +45,7 @@ from ..links import (
 from ..mappers.common import dec
 from ..mappers.credit_notes import map_credit_application
 from . import invoices as invoice_step
+from .base import single
 
 ENTITY = "credit-allocations"
 DELETED_IN_PERFEX = "removed in Perfex: allocation deleted in Xero"
@@ -153,6 +154,11 @@ class Allocator:
     ) -> None:
         """Decide one credit application: skip, nothing, blocked, create or edit."""
         key = str(credit.id)
+        if credit.damaged:
+            error = damage.describe("credit application", key, credit.damaged)
+            self.logs.append(LogEntry(key, "allocate", FAILED, error))
+            self._fail(key, error)
+            return
         reason = _unmappable(credit, note, invoice)
         if reason is not None or note is None or invoice is None:
             self._skip_unmapped(key, reason or "not synced")
@@ -252,8 +258,11 @@ class Allocator:
         """Delete one allocation in Xero; None when done (or already gone)."""
         if not link.xero_number:
             return "the credit note of the allocation is unknown"
-        r = self.ctx.gateway.delete_credit_note_allocation(
-            link.xero_number, str(link.xero_id), ref=key
+        r = single(
+            self.ctx.gateway.delete_credit_note_allocation,
+            link.xero_number,
+            str(link.xero_id),
+            ref=key,
         )
         self.seen.pop(link.xero_number.lower(), None)
         invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
@@ -397,8 +406,12 @@ class Allocator:
         if seeds:
             self.store.mark_pending(seeds.items())
         for todo in self.creates:
-            r = self.ctx.gateway.allocate_credit_note(
-                todo.note_id, todo.payload, run_key=seeds[todo.key], ref=todo.key
+            r = single(
+                self.ctx.gateway.allocate_credit_note,
+                todo.note_id,
+                todo.payload,
+                run_key=seeds[todo.key],
+                ref=todo.key,
             )
             self.seen.pop(todo.note_id.lower(), None)
             invoice_step.known(self.ctx).pop(todo.invoice_id, None)

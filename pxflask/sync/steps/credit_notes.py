@@ -29,7 +29,7 @@ from ..mappers.common import failed as failed_alone
 from ..mappers.credit_notes import credit_note_reference, map_credit_note
 from ..mappers.invoices import InvoiceContext
 from . import taxes
-from .base import Pusher, lookup
+from .base import Pusher, damaged_record, lookup, map_guarded
 from .credit_allocations import sync_allocations
 
 ENTITY = "credit-notes"
@@ -42,7 +42,7 @@ def run(ctx: StepContext) -> StepReport:
     contacts = orphans.Contacts(ctx, ENTITY, None)
     notes = reads.read_credit_notes(ctx.perfex)
     if ctx.date_from is not None:
-        notes = [n for n in notes if n.date >= ctx.date_from]
+        notes = [n for n in notes if n.date is None or n.date >= ctx.date_from]
     mapped: list[Mapped] = []
     voids: list[tuple[str, str, str]] = []
     dated = {str(n.id): n.date for n in notes}
@@ -59,12 +59,16 @@ def run(ctx: StepContext) -> StepReport:
         )
         for note in notes:
             key = str(note.id)
+            if note.damaged:
+                label = note.formatted_number
+                mapped.append(damaged_record("credit note", label, key, note.damaged))
+                continue
             contact = contacts.contact(note.id, note.customer_id)
             if contact is None:
                 why, fails = contacts.why_not(note.id, note.customer_id)
                 mapped.append(failed_alone(key, why) if fails else skipped(key, why))
                 continue
-            m = map_credit_note(note, contact, mctx)
+            m = map_guarded(key, map_credit_note, note, contact, mctx)
             if m.payload is not None and m.payload["Status"] == "VOIDED":
                 link = pusher.store.get(key)
                 if link is None or not link.xero_id:

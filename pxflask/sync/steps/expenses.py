@@ -50,7 +50,7 @@ from ..mappers.tax_match import EXPENSES
 from ..mappers.taxes import key_rate, tax_key
 from . import taxes
 from .accounts import read_accounts
-from .base import Pending, Pusher, quote
+from .base import Pending, Pusher, damaged_record, map_guarded, quote
 from .payments import account_for
 
 ENTITY = "expenses"
@@ -199,7 +199,11 @@ def run(ctx: StepContext) -> StepReport:
     """Create, update or delete a Xero spend-money transaction per Perfex expense."""
     pusher = Pusher(ctx, ENTITY, KIND, ID_FIELD)
     every = reads.read_expenses(ctx.perfex)
-    expenses = [e for e in every if ctx.date_from is None or e.date >= ctx.date_from]
+    expenses = [
+        e
+        for e in every
+        if ctx.date_from is None or e.date is None or e.date >= ctx.date_from
+    ]
     mapped: list[Mapped] = []
     if expenses:
         targets = Targets(ctx)
@@ -208,9 +212,15 @@ def run(ctx: StepContext) -> StepReport:
             no_tax_type=targets.resolve.no_tax_type(EXPENSES),
         )
         for expense in expenses:
+            key = str(expense.id)
+            if expense.damaged:
+                mapped.append(
+                    damaged_record("expense", expense.id, key, expense.damaged)
+                )
+                continue
             found, perfex_rates = targets.of(expense)
             name = targets.category_names.get(expense.category_id)
-            m = map_expense(expense, found, perfex_rates, mctx, name)
+            m = map_guarded(key, map_expense, expense, found, perfex_rates, mctx, name)
             mapped.append(targets.resolve.checked(m))
         targets.flush()
     pusher.plan(mapped, lockdates.released(ctx, pusher.store))

@@ -51,7 +51,7 @@ from ..mappers.invoices import (
     xero_invoice_total,
 )
 from . import renumber, taxes
-from .base import Pending, Pusher, lookup
+from .base import Pending, Pusher, damaged_record, lookup, map_guarded, single
 
 ENTITY = "invoices"
 NUMBERED = renumber.Numbered(
@@ -143,7 +143,7 @@ def _client_ids(
     inv = ctx.perfex.tables.invoices
     with ctx.perfex.engine.connect() as conn:
         rows = conn.execute(sa.select(inv.c.id, inv.c.clientid).where(*conds))
-        return {int(r[0]): int(r[1]) for r in rows}
+        return {int(r[0]): int(r[1] or 0) for r in rows}
 
 
 def _only(ctx: StepContext) -> list[sa.ColumnElement[bool]]:
@@ -213,12 +213,17 @@ def run(ctx: StepContext) -> StepReport:
         )
         for inv in reads.read_invoices(ctx.perfex, ids=changed):
             key = str(inv.id)
+            if inv.damaged:
+                mapped.append(
+                    damaged_record("invoice", inv.formatted_number, key, inv.damaged)
+                )
+                continue
             contact = contacts.contact(inv.id, inv.customer_id)
             if contact is None:
                 why, fails = contacts.why_not(inv.id, inv.customer_id)
                 mapped.append(failed_alone(key, why) if fails else skipped(key, why))
                 continue
-            m = map_invoice(inv, contact, mctx)
+            m = map_guarded(key, map_invoice, inv, contact, mctx)
             if m.payload is not None and m.payload["Status"] == "VOIDED":
                 link = pusher.store.get(key)
                 if link is None or not link.xero_id:
@@ -461,8 +466,12 @@ def _void(
         if ctx.dry_run:
             pusher.report.updated += 1
             continue
-        r = ctx.gateway.update_invoice_status(
-            xero_id, target, run_key=ctx.run_key, ref=key
+        r = single(
+            ctx.gateway.update_invoice_status,
+            xero_id,
+            target,
+            run_key=ctx.run_key,
+            ref=key,
         )
         if r.ok:
             state = VOIDED if target == "VOIDED" else DELETED

@@ -13,6 +13,7 @@ from ..mappers.accounts import (
     map_payment_mode_account,
 )
 from .accounts import read_accounts
+from .base import single
 
 ENTITY = "payment-modes"
 
@@ -54,7 +55,7 @@ def run(ctx: StepContext) -> StepReport:
         if ctx.dry_run:
             report.created += 1
             continue
-        r = ctx.gateway.create_account(m.payload, run_key=ctx.run_key, ref=key)
+        r = single(ctx.gateway.create_account, m.payload, run_key=ctx.run_key, ref=key)
         if r.ok:
             outcomes.append(
                 Outcome(

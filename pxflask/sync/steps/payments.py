@@ -36,10 +36,11 @@ from ..links import (
     Outcome,
 )
 from ..mappers.common import dec
+from ..mappers.common import failed as failed_record
 from ..mappers.payments import DEFAULT_KEY, map_payment
 from . import invoices as invoice_step
 from . import payments_pull
-from .base import Pending, Pusher, quote
+from .base import Pending, Pusher, damaged_record, map_guarded, quote, single
 
 ENTITY = "payments"
 ALREADY_DELETED = "already been deleted"
@@ -62,6 +63,12 @@ def account_for(
     return (settings.get(DEFAULT_KEY) or "").strip() or None
 
 
+UNSETTLED_PULL = (
+    "payments made in Xero are pulled by the next run: some payments sent in this "
+    "run got no answer, and Xero may hold them"
+)
+
+
 def run(ctx: StepContext) -> StepReport:
     """Push Perfex payments to Xero, then pull those made or deleted in Xero."""
     payments_pull.settle_claims(ctx, account_for)
@@ -74,16 +81,29 @@ def run(ctx: StepContext) -> StepReport:
     modes = LinkStore(ctx.session, "payment-modes").links
     payments = every
     if ctx.date_from is not None:
-        payments = [p for p in every if p.date >= ctx.date_from]
+        payments = [p for p in every if p.date is None or p.date >= ctx.date_from]
     touched = set(invoice_step.known(ctx))
     mapped = []
     by_key: dict[str, Payment] = {}
     force: set[str] = set(lockdates.released(ctx, pusher.store))
     for pay in payments:
+        if pay.damaged:
+            mapped.append(damaged_record("payment", pay.id, str(pay.id), pay.damaged))
+            continue
         link = invoices.get(str(pay.invoice_id))
         invoice_id = link.xero_id if link is not None else None
+        if link is not None and link.state == FAILED and not invoice_id:
+            reason = f"its invoice {pay.invoice_id} failed: {link.last_error}"
+            mapped.append(failed_record(str(pay.id), reason))
+            continue
         account = account_for(pay.mode, ctx.settings.raw, modes)
-        m = map_payment(pay, invoice_xero_id=invoice_id, account_code=account)
+        m = map_guarded(
+            str(pay.id),
+            map_payment,
+            pay,
+            invoice_xero_id=invoice_id,
+            account_code=account,
+        )
         pusher.hints[m.key] = {"mode": pay.mode or "", "account": account or ""}
         mapped.append(m)
         by_key[m.key] = pay
@@ -103,13 +123,16 @@ def run(ctx: StepContext) -> StepReport:
         extra = invoice_step.void_released(ctx, freed)
         report.errors.extend((f"invoice {k}", e) for k, e in extra.errors)
         report.failed += extra.failed
-    payments_pull.pull(ctx, report, account_for)
+    if pusher.uncertain:  # Xero may hold payments of ours it never confirmed
+        report.planned.append(PlannedAction(ENTITY, "*", "skip", None, UNSETTLED_PULL))
+    else:
+        payments_pull.pull(ctx, report, account_for)
     return report
 
 
 def _delete(ctx: StepContext, key: str, xero_id: str) -> tuple[bool, str | None]:
     """Delete one Xero payment; (done, error). Already deleted counts as done."""
-    r = ctx.gateway.delete_payment(xero_id, run_key=ctx.run_key, ref=key)
+    r = single(ctx.gateway.delete_payment, xero_id, run_key=ctx.run_key, ref=key)
     invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
     if invoice:
         invoice_step.known(ctx).pop(str(invoice), None)
