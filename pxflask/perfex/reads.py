@@ -739,21 +739,19 @@ def _assemble_invoices(
     """Invoices from columns in _invoice_select's order (formatted_number last).
 
     The columns hold final values (prefix and discount_type '' for NULL, money
-    ZERO for NULL, status 1 for NULL); an empty formatted number is computed.
+    ZERO for NULL, status 1 for NULL); the number is formatted with the current
+    padding option (numbering.py), the stored formatted_number only without a date.
     """
     ids = cols[0]
     count = len(ids)
-    formatted = cols[19]
-    if not all(formatted):
-        formatted = [
-            text
-            or format_invoice_number(
-                number, prefix, number_format, day, status, padding
-            )
-            for text, number, prefix, number_format, day, status in zip(
-                formatted, cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
-            )
-        ]
+    formatted = [  # as Perfex shows it now: a stored one may be stale
+        format_invoice_number(number, prefix, number_format, day, status, padding)
+        if day is not None
+        else (stored or str(number))
+        for stored, number, prefix, number_format, day, status in zip(
+            cols[19], cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
+        )
+    ]
     for currency_id in set(cols[7]):
         _currency(currencies, currency_id)  # unknown ids get an empty record
     return build_records(
@@ -1044,9 +1042,6 @@ def read_credit_notes(
         cn.c.status,
         cn.c.reference_no,
     ]
-    has_formatted = db.has_creditnote_formatted_number
-    if has_formatted:
-        cols.append(cn.c.formatted_number)
     conds = [] if after_id is None else [cn.c.id > after_id]
     stmt = sa.select(*cols).where(*conds).order_by(cn.c.id)
     with db.engine.connect() as conn:
@@ -1072,9 +1067,7 @@ def read_credit_notes(
                 )
     out = []
     for r in rows:
-        formatted = r[16] if has_formatted else None
-        if not formatted:
-            formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
+        formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
         out.append(
             CreditNote(
                 r[0],
