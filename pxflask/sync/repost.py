@@ -98,6 +98,7 @@ def _payments(ctx: StepContext) -> list[RepostItem]:
     """Payments whose Xero account is not the one mapped now."""
     links = LinkStore(ctx.session, "payments").links
     modes = LinkStore(ctx.session, "payment-modes").links
+    ctx.session.commit()  # no read transaction held across Xero calls or a prompt
     perfex = {str(p.id): p for p in reads.read_payments(ctx.perfex)}
     linked = {
         k: str(link.xero_id)
