@@ -119,6 +119,18 @@ def test_hashes_of_an_earlier_version_are_adopted_without_writes(env):
     assert env.sync().ok and env.writes() == before
     links = env.links("payments")
     assert {k: links[k].payload_hash for k in neutral} == neutral
+    failed = next(iter(legacy))
+    with env.sessions() as session:
+        session.execute(
+            sa.text(
+                "UPDATE pxf_links SET payload_hash = :h, state = 'failed'"
+                " WHERE entity = 'payments' AND perfex_key = :k"
+            ),
+            {"h": legacy[failed], "k": failed},
+        )
+        session.commit()
+    assert env.sync().ok and env.writes() == before + 2  # still retried: delete, create
+    assert env.link("payments", failed).state == "synced"
 
 
 def test_repost_previews_exactly_the_changed_and_never_touches_reconciled(env):

@@ -89,20 +89,19 @@ class Pusher:
             if m.payload is None:
                 self._plan_skip(m, skips)
                 continue
-            h = payload_hash(m.payload)
+            h = compare = payload_hash(m.payload)
             link = self.store.get(m.key)
             if content is not None and m.key in content:
                 whole, h = h, payload_hash(content[m.key])
                 if link is not None and link.payload_hash == whole != h:
-                    upgraded[m.key] = h  # an earlier version's hash, same mappings
+                    compare = whole  # hashed by an earlier version: whole payload
+                else:
+                    compare = h
             in_xero = link is not None and link.state == SYNCED and bool(link.xero_id)
             again = m.key in force or (self.ctx.full and not in_xero)
-            if m.key in upgraded and not again:
-                self.report.unchanged += 1
-                if m.key in self.sources:
-                    settled[m.key] = self.sources[m.key]
-                continue
-            d = self.store.decide(m.key, h, force=again)
+            d = self.store.decide(m.key, compare, force=again)
+            if d.action is Action.NONE and compare != h:
+                upgraded[m.key] = h  # same content, same mappings: adopt the new hash
             if d.action is Action.NONE:
                 self.report.unchanged += 1
             elif d.action is Action.BLOCKED:
