@@ -195,15 +195,18 @@ def _or_dash(value: object) -> str:
 
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--region", default="uk", show_default=True,
+              type=click.Choice(["uk", "au", "nz", "us", "global"]),
+              help="The country of the sandbox's Xero organisation.")
 @with_appcontext
 @clear_errors
-def demo_command(port: int) -> None:
+def demo_command(port: int, region: str) -> None:
     """Everything embedded: demo Perfex DB, local Xero sandbox, queue, panel."""
     from flask import current_app
 
     from pxflask.demo import run_demo
 
-    run_demo(current_app.instance_path, port)
+    run_demo(current_app.instance_path, port, region)
 
 
 @click.command("worker")

@@ -68,13 +68,14 @@ def build_demo_app(instance_path: str | Path, sandbox: RunningSandbox,
     return app
 
 
-def run_demo(instance_path: str | Path, port: int) -> None:
-    """Start the sandbox and serve the panel until interrupted."""
-    sandbox = start_sandbox(host="127.0.0.1", port=0)
+def run_demo(instance_path: str | Path, port: int, region: str = "uk") -> None:
+    """Start the sandbox (an organisation of `region`) and serve the panel."""
+    sandbox = start_sandbox(host="127.0.0.1", port=0, region=region)
     try:
         app = build_demo_app(instance_path, sandbox, port)
         start_background(app)
-        click.echo(f"Xero sandbox:  {sandbox.url}")
+        org = sandbox.sandbox.state.tenant().name
+        click.echo(f"Xero sandbox:  {sandbox.url} ({org})")
         click.echo(f"pxflask panel: http://127.0.0.1:{port}/")
         click.echo(f"demo login:    {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}")
         try:

@@ -14,7 +14,14 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from pxflask.models import Link, SyncCursor, SyncLog, SyncRun, XeroAccount
+from pxflask.models import (
+    Link,
+    SyncCursor,
+    SyncLog,
+    SyncRun,
+    XeroAccount,
+    XeroTaxRate,
+)
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.service import clear_all as clear_reconciliation
 
@@ -88,6 +95,7 @@ def reset_links(
         runs = session.execute(delete(SyncRun)).rowcount
         links = session.execute(delete(Link)).rowcount
         accounts = session.execute(delete(XeroAccount)).rowcount
+        session.execute(delete(XeroTaxRate))  # the next organisation has its own
         session.execute(delete(SyncCursor))
         session.commit()
     except BaseException:

@@ -186,6 +186,25 @@ class XeroAccount(Base):
                                                  onupdate=utcnow)
 
 
+class XeroTaxRate(Base):
+    """A cached tax rate of the connected organisation (the panel's choices)."""
+
+    __tablename__ = "pxf_xero_tax_rates"
+
+    tax_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name: Mapped[str] = mapped_column(String(150))
+    rate: Mapped[str] = mapped_column(String(20), default="0")
+    """The effective rate as decimal text (20.0000): no float on the way."""
+    report_tax_type: Mapped[str | None] = mapped_column(String(40))
+    can_revenue: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_expenses: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+    components: Mapped[str] = mapped_column(Text, default="[]")
+    """The TaxComponents as JSON: [[name, rate text], ...]."""
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
+                                                 onupdate=utcnow)
+
+
 class LoginFailure(Base):
     """Recent failed sign-ins per account or per address, for throttling."""
 

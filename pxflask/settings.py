@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pxflask.models import Setting
+from pxflask.models import Setting, XeroTaxRate
 
 ENTITY_NAMES = (
     "accounts",
@@ -131,7 +131,8 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "sales_account": (_account_code, "200"),
     "rounding_account": (_account_code, "860"),
     "discount_account": (_optional_account_code, ""),
-    "no_tax_type": (_tax_type, "NONE"),
+    "no_tax_type": (_tax_type, ""),
+    "expense_no_tax_type": (_tax_type, ""),
     "report_tax_type": (_tax_type, ""),
     "import_xero_taxes": (_choice("no", "yes"), "no"),
     "drafts": (_choice("skip", "draft"), "skip"),
@@ -164,6 +165,53 @@ def validate(key: str, value: str) -> str:
     )
 
 
+SALES_TAX_KEYS = ("no_tax_type",)
+EXPENSE_TAX_KEYS = ("expense_no_tax_type",)
+
+
+def tax_use(key: str) -> str | None:
+    """'sales' or 'expenses' for a key that names a Xero TaxType, else None."""
+    if key in SALES_TAX_KEYS or TAX_KEY.match(key):
+        return "sales"
+    if key in EXPENSE_TAX_KEYS or EXPENSE_TAX_KEY.match(key):
+        return "expenses"
+    return None
+
+
+def validate_for(session: Session, key: str, value: str) -> str:
+    """validate, and a TaxType must be one of the organisation's cached rates.
+
+    Only when the rates are cached (a sync read them); the rate must be active
+    and able to apply to sales (revenue) or expenses as the key needs.
+    """
+    clean = validate(key, value)
+    use = tax_use(key)
+    if not clean or use is None:
+        return clean
+    rows = session.execute(
+        select(
+            XeroTaxRate.tax_type,
+            XeroTaxRate.can_revenue,
+            XeroTaxRate.can_expenses,
+            XeroTaxRate.status,
+        )
+    ).all()
+    if not rows:
+        return clean
+    usable = sorted(
+        t
+        for t, revenue, expenses, status in rows
+        if status == "ACTIVE" and (revenue if use == "sales" else expenses)
+    )
+    if clean not in usable:
+        where = "sales (revenue)" if use == "sales" else "expense"
+        raise InvalidSetting(
+            f"{clean!r} is not a rate of the Xero organisation usable on {where}"
+            f" lines; one of: {', '.join(usable)}"
+        )
+    return clean
+
+
 def defaults() -> dict[str, str]:
     """Every fixed key with its default value."""
     return {key: default for key, (_, default) in FIXED_KEYS.items()}
@@ -186,7 +234,7 @@ def get_setting(session: Session, key: str) -> str:
 
 def set_setting(session: Session, key: str, value: str) -> str:
     """Validate and store one setting; return the stored value."""
-    clean = validate(key, value)
+    clean = validate_for(session, key, value)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=clean))

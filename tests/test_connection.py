@@ -68,7 +68,7 @@ def test_connect_one_tenant(signed_in, xero_sandbox):
     back = signed_in.get("/connection/callback", query_string=query)
     assert back.status_code == 302
     page = signed_in.get("/connection/").get_data(as_text=True)
-    assert "Connected to Demo Company (Global)" in page
+    assert f"Connected to {xero_sandbox.state.tenant().name}" in page
     assert "read by the next sync that sends dated documents" in page  # no lock yet
     assert xero_sandbox.counters.token_requests.get("authorization_code") == 1
 
@@ -101,8 +101,9 @@ def test_callback_with_wrong_state_is_refused(signed_in, xero_sandbox):
     assert "Connect Xero first" in page
 
 
-def test_callback_replayed_without_session_state_is_refused(xero_app, signed_in,
-                                                            xero_sandbox):
+def test_callback_replayed_without_session_state_is_refused(
+    xero_app, signed_in, xero_sandbox
+):
     """A callback arriving in another browser session (no state kept) is refused."""
     query = approve(start_connect(signed_in), [xero_sandbox.tenant_id])
     from tests.fixtures.webapp import AuthActions
@@ -136,20 +137,25 @@ def test_connection_pages_need_sign_in(xero_app):
     assert response.status_code == 401
 
 
-def test_cli_client_credentials_connect_and_status(tmp_path, perfex_copy_url,
-                                                   xero_sandbox):
+def test_cli_client_credentials_connect_and_status(
+    tmp_path, perfex_copy_url, xero_sandbox
+):
     """`pxflask xero connect` and `status` with a Custom Connection."""
-    app = make_test_app(tmp_path, perfex_copy_url, XERO_GRANT="client_credentials",
-                        **xero_sandbox.config)
+    app = make_test_app(
+        tmp_path,
+        perfex_copy_url,
+        XERO_GRANT="client_credentials",
+        **xero_sandbox.config,
+    )
     runner = app.test_cli_runner()
     before = runner.invoke(args=["xero", "status"])
     assert before.exit_code == 2
     connected = runner.invoke(args=["xero", "connect"])
     assert connected.exit_code == 0, connected.output
-    assert "connected: Demo Company (Global)" in connected.output
+    assert f"connected: {xero_sandbox.state.tenant().name}" in connected.output
     status = runner.invoke(args=["xero", "status"])
     assert status.exit_code == 0, status.output
-    assert "Demo Company (Global)" in status.output
+    assert xero_sandbox.state.tenant().name in status.output
     assert "calls left today" in status.output
     with app.app_context():  # a sync read the lock date: status shows it
         from pxflask.extensions import db

@@ -94,3 +94,26 @@ def test_cli_settings_set_and_show(runner):
     assert bad.exit_code == 2
     assert "error: 'publish' is not one of: skip, draft" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_a_tax_type_is_checked_against_the_cached_rates(session):
+    """Rates cached: tax_rate.<id> needs a revenue rate, expense_* an expense one."""
+    from pxflask.models import XeroTaxRate
+
+    assert set_setting(session, "tax_rate.4", "ANYTHING") == "ANYTHING"  # no cache yet
+    session.add_all([
+        XeroTaxRate(tax_type="OUTPUT2", name="20% (VAT on Income)", rate="20.00",
+                    can_revenue=True, can_expenses=False, status="ACTIVE"),
+        XeroTaxRate(tax_type="INPUT2", name="20% (VAT on Expenses)", rate="20.00",
+                    can_revenue=False, can_expenses=True, status="ACTIVE"),
+    ])
+    session.commit()
+    assert set_setting(session, "tax_rate.1", "OUTPUT2") == "OUTPUT2"
+    assert set_setting(session, "expense_tax_rate.1", "INPUT2") == "INPUT2"
+    with pytest.raises(InvalidSetting, match="usable on sales"):
+        set_setting(session, "tax_rate.1", "INPUT2")
+    with pytest.raises(InvalidSetting, match="usable on expense"):
+        set_setting(session, "expense_tax_rate.1", "OUTPUT2")
+    with pytest.raises(InvalidSetting, match="one of: OUTPUT2"):
+        set_setting(session, "no_tax_type", "NONE")
+    assert set_setting(session, "no_tax_type", "") == ""

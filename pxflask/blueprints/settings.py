@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pxflask import dashboard_queries as queries
-from pxflask.blueprints.sync import entity_labels
+from pxflask.blueprints.sync import entity_labels, tax_questions
 from pxflask.extensions import db
 from pxflask.jobs import reconcile_periodic
 from pxflask.perfex.db import PerfexError
@@ -24,7 +24,8 @@ from pxflask.settings import (
     InvalidSetting,
     load_settings,
     set_setting,
-    validate,
+    tax_use,
+    validate_for,
 )
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -40,7 +41,10 @@ FORM_KEYS = (
     "watch_interval",
     "sync_from",
     "expense_contact",
+    "no_tax_type",
+    "expense_no_tax_type",
 )
+IMPORT_TAXES = "import_xero_taxes"
 SCHEDULE_KEYS = ("sync_mode", "schedule", "watch_interval")
 
 
@@ -80,6 +84,8 @@ def _submitted(sources: Sources) -> dict[str, str]:
     keys += [f"expense_tax_rate.{tax.id}" for tax in sources.taxes]
     values = {key: request.form.get(key, "") for key in keys if key in request.form}
     values["entities"] = ",".join(request.form.getlist("entities"))
+    if f"{IMPORT_TAXES}_shown" in request.form:
+        values[IMPORT_TAXES] = "yes" if request.form.get(IMPORT_TAXES) else "no"
     return values
 
 
@@ -94,6 +100,7 @@ def _render(
         sources=sources,
         accounts=queries.account_choices(db.session),
         tax_types=queries.known_tax_types(db.session),
+        taxes=tax_questions(values, sources.taxes),
         entities=entity_labels(),
         all_entities=ENTITY_NAMES,
         enabled=set(values.get("entities", "").split(",")),
@@ -119,7 +126,7 @@ def save():
     clean: dict[str, str] = {}
     for key, value in submitted.items():
         try:
-            clean[key] = validate(key, value)
+            clean[key] = validate_for(db.session, key, value)
         except InvalidSetting as exc:
             errors[key] = str(exc)
     if "entities" in clean and not clean["entities"]:
@@ -141,3 +148,31 @@ def save():
         except QueueUnavailable as exc:
             flash(f"Saved, but the schedule could not be updated: {exc}", "warning")
     return redirect(url_for(".index"))
+
+
+@bp.post("/taxes")
+def save_taxes():
+    """Save the tax mappings of the set-up step (dashboard or settings page)."""
+    submitted = {
+        key: value
+        for key, value in request.form.items()
+        if tax_use(key) is not None and value.strip()
+    }
+    errors: list[str] = []
+    for key, value in submitted.items():
+        try:
+            set_setting(db.session, key, value)
+        except InvalidSetting as exc:
+            errors.append(f"{key}: {exc}")
+    if errors:
+        flash("Not saved: " + "; ".join(errors), "error")
+    elif submitted:
+        flash(
+            f"Saved {len(submitted)} tax mapping(s); the next sync sends the"
+            " invoices that waited for them.",
+            "success",
+        )
+    else:
+        flash("Nothing was chosen.", "info")
+    target = request.form.get("next") or ""
+    return redirect(url_for("sync.index") if target == "sync" else url_for(".index"))

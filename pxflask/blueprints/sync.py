@@ -26,9 +26,12 @@ from pxflask.jobs import (
     retry_record,
 )
 from pxflask.models import SyncRun
+from pxflask.perfex.db import PerfexError
+from pxflask.perfex.reads import read_taxes
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.runtime import perfex_db
 from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.tax_setup import TaxSetup, tax_setup
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 
@@ -40,6 +43,17 @@ def entity_labels() -> list[tuple[str, str]]:
     except ImportError:
         return [(name, name.replace("-", " ").capitalize()) for name in ENTITY_NAMES]
     return [(unit.name, unit.label) for unit in REGISTRY if unit.built]
+
+
+def tax_questions(settings: dict[str, str], taxes: list | None = None) -> TaxSetup:
+    """The open tax questions, from the cached rates (no Xero call)."""
+    if taxes is None:
+        try:
+            taxes = read_taxes(perfex_db())
+        except PerfexError:
+            taxes = []
+    expenses = "expenses" in enabled_entities(settings)
+    return tax_setup(db.session, taxes, settings, with_expenses=expenses)
 
 
 def _wants_json() -> bool:
@@ -105,6 +119,7 @@ def index():
             if step.endpoint in current_app.view_functions
         },
         setup_done=all(step.done for step in steps),
+        taxes=tax_questions(settings),
         quota=queries.quota(session),
         last_run=queries.last_finished_run(session),
         active=queries.active_runs(session),

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from .options import SandboxOptions
+from .regions import REGIONS
 from .server import start_sandbox
 
 
@@ -26,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=defaults.window_s)
     parser.add_argument("--day-limit", type=int, default=defaults.day_limit)
     parser.add_argument("--base-currency", default=defaults.base_currency)
+    parser.add_argument("--region", choices=REGIONS, default=defaults.region)
     parser.add_argument("--second-tenant", action="store_true")
     parser.add_argument("--auto-approve", action="store_true")
     parser.add_argument("--contract", action="store_true")
@@ -42,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window_s=args.window,
         day_limit=args.day_limit,
         base_currency=args.base_currency,
+        region=args.region,
         second_tenant=args.second_tenant,
         auto_approve=args.auto_approve,
         contract_mode=args.contract,

@@ -18,6 +18,8 @@ class _Rule:
     status: int
     scope: str
     path_contains: str | None
+    method: str | None = None
+    """Only calls of this HTTP method (None: any)."""
 
 
 @dataclass
@@ -66,12 +68,14 @@ class Faults:
         status: int = 503,
         scope: str = "api",
         path_contains: str | None = None,
+        method: str | None = None,
     ) -> None:
         """Make the next n matching calls fail with status before doing anything."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         with self._lock:
-            self._rules.append(_Rule(n, status, scope, path_contains))
+            rule = _Rule(n, status, scope, path_contains, method and method.upper())
+            self._rules.append(rule)
 
     def fail_fraction(self, fraction: float, status: int = 503) -> None:
         """Fail this fraction (0..1) of API calls at random (seeded)."""
@@ -123,12 +127,16 @@ class Faults:
         self.latency_s = 0.0
 
     @staticmethod
-    def _take(rules: list[_Rule], scope: str, path: str) -> int | None:
+    def _take(
+        rules: list[_Rule], scope: str, path: str, method: str | None = None
+    ) -> int | None:
         """Consume one matching rule; return its status."""
         for rule in rules:
             if rule.scope not in (scope, "all"):
                 continue
             if rule.path_contains and rule.path_contains not in path:
+                continue
+            if rule.method and method and rule.method != method.upper():
                 continue
             rule.remaining -= 1
             if rule.remaining <= 0:
@@ -136,10 +144,12 @@ class Faults:
             return rule.status
         return None
 
-    def take_failure(self, scope: str, path: str) -> int | None:
+    def take_failure(
+        self, scope: str, path: str, method: str | None = None
+    ) -> int | None:
         """Status to fail this call with, or None."""
         with self._lock:
-            status = self._take(self._rules, scope, path)
+            status = self._take(self._rules, scope, path, method)
             if status is None and scope == "api" and self.error_rate > 0:
                 if self._random.random() < self.error_rate:
                     status = self.error_rate_status

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .regions import DEFAULT_REGION, profile
+
 DEMO_TENANT_ID = "3f5c1d2e-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
 SECOND_TENANT_ID = "8b9a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
 
@@ -19,6 +21,8 @@ class TenantSeed:
     base_currency: str = "USD"
     currencies: tuple[str, ...] = ("EUR", "GBP", "AUD", "NZD", "CAD")
     country_code: str = "US"
+    region: str = "global"
+    """The region profile whose chart and tax rates the organisation gets."""
 
 
 @dataclass
@@ -40,7 +44,10 @@ class SandboxOptions:
     idempotency_ttl_s: float = 360.0
     contract_mode: bool = False
     tenants: list[TenantSeed] | None = None
-    base_currency: str = "USD"
+    region: str = DEFAULT_REGION
+    """uk, au, nz, us or global: the demo organisation's country and tax rules."""
+    base_currency: str | None = None
+    """None: the region's currency (GBP for uk)."""
     second_tenant: bool = False
     auto_approve: bool = False
     webhook_key: str = "sandbox-webhook-key"
@@ -50,7 +57,18 @@ class SandboxOptions:
         """The organisations to seed, honouring base_currency/second_tenant."""
         if self.tenants:
             return list(self.tenants)
-        seeds = [TenantSeed(base_currency=self.base_currency)]
+        region = profile(self.region)
+        base = self.base_currency or region.base_currency
+        others = ("USD", "EUR", "GBP", "AUD", "NZD", "CAD")
+        seeds = [
+            TenantSeed(
+                name=region.name,
+                base_currency=base,
+                currencies=tuple(c for c in others if c != base),
+                country_code=region.country_code,
+                region=region.code,
+            )
+        ]
         if self.second_tenant:
             seeds.append(
                 TenantSeed(
@@ -59,6 +77,7 @@ class SandboxOptions:
                     base_currency="GBP",
                     currencies=("USD", "EUR", "AUD", "NZD"),
                     country_code="GB",
+                    region="uk",
                 )
             )
         return seeds

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from .options import TenantSeed
+from .regions import RegionProfile, profile
 from .state import Clock, Tenant
 
 CURRENCY_NAMES = {
@@ -57,38 +58,38 @@ ACCOUNT_CLASS = {
     "SALES": "REVENUE",
 }
 
-# (code, name, type, tax type, system account)
+# (code, name, type, tax role (SALES/PURCHASES/NONE: the region's TaxType), system)
 CHART: tuple[tuple[str, str, str, str, str | None], ...] = (
     ("090", "Business Bank Account", "BANK", "NONE", None),
     ("091", "Business Savings Account", "BANK", "NONE", None),
-    ("200", "Sales", "REVENUE", "OUTPUT", None),
-    ("260", "Other Revenue", "REVENUE", "OUTPUT", None),
+    ("200", "Sales", "REVENUE", "SALES", None),
+    ("260", "Other Revenue", "REVENUE", "SALES", None),
     ("270", "Interest Income", "REVENUE", "NONE", None),
-    ("310", "Cost of Goods Sold", "DIRECTCOSTS", "INPUT", None),
-    ("400", "Advertising", "OVERHEADS", "INPUT", None),
+    ("310", "Cost of Goods Sold", "DIRECTCOSTS", "PURCHASES", None),
+    ("400", "Advertising", "OVERHEADS", "PURCHASES", None),
     ("404", "Bank Fees", "OVERHEADS", "NONE", None),
-    ("408", "Cleaning", "OVERHEADS", "INPUT", None),
-    ("412", "Consulting & Accounting", "EXPENSE", "INPUT", None),
+    ("408", "Cleaning", "OVERHEADS", "PURCHASES", None),
+    ("412", "Consulting & Accounting", "EXPENSE", "PURCHASES", None),
     ("420", "Entertainment", "OVERHEADS", "NONE", None),
-    ("429", "General Expenses", "OVERHEADS", "INPUT", None),
-    ("433", "Insurance", "EXPENSE", "INPUT", None),
-    ("445", "Light, Power, Heating", "OVERHEADS", "INPUT", None),
-    ("449", "Motor Vehicle Expenses", "OVERHEADS", "INPUT", None),
-    ("453", "Office Expenses", "OVERHEADS", "INPUT", None),
-    ("461", "Printing & Stationery", "OVERHEADS", "INPUT", None),
-    ("469", "Rent", "OVERHEADS", "INPUT", None),
-    ("473", "Repairs and Maintenance", "OVERHEADS", "INPUT", None),
+    ("429", "General Expenses", "OVERHEADS", "PURCHASES", None),
+    ("433", "Insurance", "EXPENSE", "PURCHASES", None),
+    ("445", "Light, Power, Heating", "OVERHEADS", "PURCHASES", None),
+    ("449", "Motor Vehicle Expenses", "OVERHEADS", "PURCHASES", None),
+    ("453", "Office Expenses", "OVERHEADS", "PURCHASES", None),
+    ("461", "Printing & Stationery", "OVERHEADS", "PURCHASES", None),
+    ("469", "Rent", "OVERHEADS", "PURCHASES", None),
+    ("473", "Repairs and Maintenance", "OVERHEADS", "PURCHASES", None),
     ("477", "Wages and Salaries", "EXPENSE", "NONE", None),
-    ("485", "Subscriptions", "OVERHEADS", "INPUT", None),
-    ("489", "Telephone & Internet", "OVERHEADS", "INPUT", None),
-    ("493", "Travel - National", "OVERHEADS", "INPUT", None),
+    ("485", "Subscriptions", "OVERHEADS", "PURCHASES", None),
+    ("489", "Telephone & Internet", "OVERHEADS", "PURCHASES", None),
+    ("493", "Travel - National", "OVERHEADS", "PURCHASES", None),
     ("497", "Bank Revaluations", "OVERHEADS", "NONE", "BANKCURRENCYGAIN"),
     ("498", "Unrealised Currency Gains", "OVERHEADS", "NONE", "UNREALISEDCURRENCYGAIN"),
     ("499", "Realised Currency Gains", "OVERHEADS", "NONE", "REALISEDCURRENCYGAIN"),
     ("610", "Accounts Receivable", "CURRENT", "NONE", "DEBTORS"),
     ("620", "Prepayments", "CURRENT", "NONE", None),
     ("630", "Inventory", "INVENTORY", "NONE", None),
-    ("710", "Office Equipment", "FIXED", "INPUT", None),
+    ("710", "Office Equipment", "FIXED", "PURCHASES", None),
     ("800", "Accounts Payable", "CURRLIAB", "NONE", "CREDITORS"),
     ("820", "Sales Tax", "CURRLIAB", "NONE", "GST"),
     ("825", "Employee Tax Payable", "CURRLIAB", "NONE", None),
@@ -97,16 +98,6 @@ CHART: tuple[tuple[str, str, str, str, str | None], ...] = (
     ("880", "Owner A Drawings", "EQUITY", "NONE", None),
     ("960", "Retained Earnings", "EQUITY", "NONE", "RETAINEDEARNINGS"),
     ("970", "Owner A Funds Introduced", "EQUITY", "NONE", None),
-)
-
-# (tax type, name, rate, report tax type, applies to revenue, applies to expenses)
-TAX_RATES: tuple[tuple[str, str, str, str, bool, bool], ...] = (
-    ("NONE", "Tax Exempt", "0", "NONE", True, True),
-    ("OUTPUT", "Sales Tax on Income (10%)", "10", "OUTPUT", True, False),
-    ("INPUT", "Tax on Purchases (10%)", "10", "INPUT", False, True),
-    ("OUTPUT2", "Standard Rate Sales (20%)", "20", "OUTPUT", True, False),
-    ("INPUT2", "Standard Rate Purchases (20%)", "20", "INPUT", False, True),
-    ("EXEMPTOUTPUT", "Zero Rated Sales", "0", "OUTPUT", True, False),
 )
 
 
@@ -122,6 +113,7 @@ def make_tax_rate(
     report_tax_type: str | None,
     revenue: bool = True,
     expenses: bool = True,
+    liabilities: bool | None = None,
 ) -> dict[str, Any]:
     """A stored TaxRate record."""
     effective = sum((Decimal(str(c["Rate"])) for c in components), Decimal(0))
@@ -132,7 +124,7 @@ def make_tax_rate(
         "CanApplyToAssets": expenses,
         "CanApplyToEquity": expenses,
         "CanApplyToExpenses": expenses,
-        "CanApplyToLiabilities": expenses,
+        "CanApplyToLiabilities": expenses if liabilities is None else liabilities,
         "CanApplyToRevenue": revenue,
         "DisplayTaxRate": effective.quantize(Decimal("0.0001")),
         "EffectiveRate": effective.quantize(Decimal("0.0001")),
@@ -177,11 +169,13 @@ def make_account(
 def seed_tenant(seed: TenantSeed, clock: Clock) -> Tenant:
     """Build one organisation with accounts, tax rates and currencies."""
     tenant_id = seed.tenant_id.lower()
+    region = profile(seed.region)
     tenant = Tenant(
         tenant_id=tenant_id,
         name=seed.name,
         base_currency=seed.base_currency,
         country_code=seed.country_code,
+        region=region.code,
     )
     created = clock.stamp()
     tenant.currencies = [seed.base_currency] + [
@@ -193,7 +187,7 @@ def seed_tenant(seed: TenantSeed, clock: Clock) -> Tenant:
         "Name": seed.name,
         "LegalName": seed.name,
         "PaysTax": True,
-        "Version": "GLOBAL",
+        "Version": region.version,
         "OrganisationType": "COMPANY",
         "BaseCurrency": seed.base_currency,
         "CountryCode": seed.country_code,
@@ -217,22 +211,20 @@ def seed_tenant(seed: TenantSeed, clock: Clock) -> Tenant:
         "ExternalLinks": [],
         "PaymentTerms": {},
     }
-    for tax_type, name, rate, report, revenue, expenses in TAX_RATES:
-        component = {
-            "Name": name.split(" (")[0],
-            "Rate": Decimal(rate).quantize(Decimal("0.0001")),
-            "IsCompound": False,
-            "IsNonRecoverable": False,
-        }
-        tenant.table("TaxRates")[tax_type] = make_tax_rate(
-            tax_type, name, [component], report, revenue, expenses
-        )
-    for code, name, acc_type, tax_type, system in CHART:
+    _seed_tax_rates(tenant, region)
+    roles = {
+        "SALES": region.sales_tax,
+        "PURCHASES": region.purchases_tax,
+        "NONE": region.no_tax,
+    }
+    for code, name, acc_type, role, system in CHART:
+        if system == "GST":
+            name = region.tax_account_name
         fields: dict[str, Any] = {
             "Code": code,
             "Name": name,
             "Type": acc_type,
-            "TaxType": tax_type,
+            "TaxType": roles[role],
             "SystemAccount": system,
         }
         if acc_type == "BANK":
@@ -242,3 +234,26 @@ def seed_tenant(seed: TenantSeed, clock: Clock) -> Tenant:
             tenant, account_id, fields, clock
         )
     return tenant
+
+
+def _seed_tax_rates(tenant: Tenant, region: RegionProfile) -> None:
+    """The region's standard tax rates."""
+    for rate in region.tax_rates:
+        components = [
+            {
+                "Name": name,
+                "Rate": Decimal(value).quantize(Decimal("0.0001")),
+                "IsCompound": False,
+                "IsNonRecoverable": False,
+            }
+            for name, value in rate.components
+        ]
+        tenant.table("TaxRates")[rate.tax_type] = make_tax_rate(
+            rate.tax_type,
+            rate.name,
+            components,
+            rate.report_tax_type,
+            rate.revenue,
+            rate.expenses,
+            liabilities=True if rate.liabilities_only else None,
+        )

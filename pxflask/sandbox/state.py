@@ -221,6 +221,8 @@ class Tenant:
     name: str
     base_currency: str
     country_code: str
+    region: str = "global"
+    """The region profile (pxflask.sandbox.regions) the organisation follows."""
     organisation: dict[str, Any] = field(default_factory=dict)
     currencies: list[str] = field(default_factory=list)
     records: dict[str, Table] = field(

@@ -52,7 +52,8 @@ class SyncSettings:
     sales_account: str = "200"
     rounding_account: str = "860"
     discount_account: str | None = None
-    no_tax_type: str = "NONE"
+    no_tax_type: str = ""
+    """Lines without tax: empty means the organisation's own (steps/taxes.py)."""
     drafts: str = "skip"
     sync_from: date | None = None
     entities: tuple[str, ...] | None = None
@@ -68,7 +69,7 @@ class SyncSettings:
             sales_account=values.get("sales_account") or "200",
             rounding_account=values.get("rounding_account") or "860",
             discount_account=values.get("discount_account") or None,
-            no_tax_type=values.get("no_tax_type") or "NONE",
+            no_tax_type=values.get("no_tax_type") or "",
             drafts=values.get("drafts") or "skip",
             sync_from=date.fromisoformat(since) if since else None,
             entities=tuple(e for e in entities if e) or None,

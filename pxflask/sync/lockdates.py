@@ -21,6 +21,7 @@ from pxflask.xero.connection import LOCK_SEEN
 
 from .engine import PlannedAction, StepContext
 from .links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
+from .organisation import organisation
 
 if TYPE_CHECKING:
     from .steps.base import Pending, Pusher
@@ -57,9 +58,9 @@ def effective_lock(organisation: dict[str, Any]) -> date | None:
 
 
 def lock_date(ctx: StepContext) -> date | None:
-    """The run's lock date: one GET /Organisation on first need, then cached."""
+    """The run's lock date: one GET /Organisation (shared) on first need."""
     if SHARED not in ctx.shared:
-        lock = effective_lock(ctx.gateway.get_organisation())
+        lock = effective_lock(organisation(ctx))
         ctx.shared[SHARED] = lock
         if not ctx.dry_run:
             remember_lock(ctx.session, lock)

@@ -27,6 +27,7 @@ from pxflask.sync.engine import run_sync
 from pxflask.xero import XeroGateway
 from tests.fixtures.sandbox import _patch_token_urls, _restore_token_urls
 from tests.fixtures.webapp import ADMIN_PASSWORD, make_test_app
+from tests.sync.conftest import TAX_SETUP
 from tests.xero.helpers import TEST_KEY, settings_for
 
 SYNC_SETTINGS = {
@@ -34,6 +35,7 @@ SYNC_SETTINGS = {
     "rounding_account": "860",
     "payment_account.default": "090",
     "drafts": "skip",
+    **TAX_SETUP,  # the seed's 'Exempt' 0%: several Xero rates fit
 }
 
 

@@ -35,6 +35,8 @@ from xero_python.exceptions.http_status_exceptions import BadRequestException
 from .conftest import raw_call
 
 D = Decimal
+pytestmark = pytest.mark.xero_sandbox(region="global")
+"""Xero's arithmetic and rules, on the Global profile's simple 10%/20% rates."""
 
 
 def _v(value):
@@ -83,10 +85,11 @@ def _error_messages(exc) -> list[str]:
     ]
 
 
+@pytest.mark.xero_sandbox(region="uk")
 def test_seeded_settings(api, tenant):
-    """Organisation, currencies, chart of accounts and tax rates are seeded."""
+    """Organisation, currencies, chart of accounts and tax rates are seeded (UK)."""
     org = api.get_organisations(tenant).organisations[0]
-    assert org.base_currency == CurrencyCode.USD
+    assert org.base_currency == CurrencyCode.GBP
     codes = {c.code.value for c in api.get_currencies(tenant).currencies}
     assert {"USD", "EUR", "GBP", "AUD", "NZD"} <= codes
     banks = api.get_accounts(tenant, where='Type=="BANK"').accounts
@@ -97,7 +100,7 @@ def test_seeded_settings(api, tenant):
     expenses = api.get_accounts(tenant, where='Class=="EXPENSE"').accounts
     assert len(expenses) > 10
     types = {t.tax_type for t in api.get_tax_rates(tenant).tax_rates}
-    assert {"OUTPUT", "INPUT", "NONE"} <= types
+    assert {"OUTPUT2", "INPUT2", "NONE", "ZERORATEDOUTPUT"} <= types
 
 
 def test_create_tax_rate_and_account(api, tenant):

@@ -21,6 +21,8 @@ from xero_python.exceptions.http_status_exceptions import BadRequestException
 from .test_accounting import _contact, _invoice, _line, _v
 
 D = Decimal
+pytestmark = pytest.mark.xero_sandbox(region="global")
+"""Sandbox rules, on the Global profile's simple rates (test_accounting helpers)."""
 ON = date(2026, 11, 3)
 
 

@@ -234,4 +234,4 @@ def test_client_credentials(xero_sandbox):
     assert "refresh_token" not in token or not token.get("refresh_token")
     assert xero_sandbox.counters.token_requests["client_credentials"] == 1
     org = xero_sandbox.accounting_api(client).get_organisations(xero_sandbox.tenant_id)
-    assert org.organisations[0].name == "Demo Company (Global)"
+    assert org.organisations[0].name == xero_sandbox.state.tenant().name

@@ -104,6 +104,7 @@ def test_contract_mode_flags_bad_request(xero_sandbox):
     assert xero_sandbox.clear_violations()
 
 
+@pytest.mark.xero_sandbox(region="global")
 def test_dates_and_money_on_the_wire(xero_sandbox):
     """Dates are /Date(ms+0000)/ with DateString; money is 2 dp numbers."""
     cid = xero_sandbox.inject.contact("Wire")["ContactID"]

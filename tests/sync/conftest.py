@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +19,22 @@ from pxflask.sync.engine import SyncResult, run_sync
 from pxflask.xero import RetryPolicy, XeroGateway
 from tests.xero.helpers import FAST_RETRY, settings_for
 
+REGION_TAXES: dict[str, dict[str, str]] = {
+    "global": {"tax_rate.4": "EXEMPTOUTPUT"},
+    "uk": {"tax_rate.4": "EXEMPTOUTPUT"},
+    "au": {"tax_rate.4": "EXEMPTOUTPUT", "no_tax_type": "EXEMPTOUTPUT"},
+    "nz": {"tax_rate.4": "ZERORATED"},
+    "us": {},
+}
+"""The tax set-up step per region: the seed's 'Exempt' 0% fits several Xero rates
+(none in the US, where only 'Tax Exempt' fits), and AU has no NONE for untaxed lines."""
+TAX_SETUP = REGION_TAXES[os.environ.get("PXFLASK_TEST_REGION", "global")]
 SETTINGS = {
     "sales_account": "200",
     "rounding_account": "860",
     "payment_account.default": "090",
     "drafts": "skip",
+    **TAX_SETUP,
 }
 NO_RETRY = RetryPolicy(max_attempts=1, max_total_wait_s=0, base_delay_s=0.01)
 

@@ -393,19 +393,22 @@ def test_crash_after_create_finds_the_transaction_again(xenv):
 
 
 def test_tax_rate_usable_on_expenses(xenv):
-    """A sales-only TaxType from the invoice mapping is swapped for an expense one."""
+    """Expenses get a rate usable on expenses; a sales-only setting fails with it."""
     env, px = xenv, Perfex(xenv)
     vat = px.tax["VAT"]
     env.settings[f"tax_rate.{vat}"] = "OUTPUT2"
     swapped = px.add("50.00", tax=vat, reference_no="EXP-T1")
     assert env.sync(entities=["expenses"]).ok
     line = _xero(env, swapped)["LineItems"][0]
-    assert line["TaxType"] not in ("OUTPUT2", "NONE")
+    assert line["TaxType"] == "INPUT2"
     assert _xero(env, swapped)["Total"] == D("60.00")
+    env.settings[f"expense_tax_rate.{vat}"] = "OUTPUT2"
+    result = env.sync(entities=["expenses"])
+    reason = dict(result.report("expenses").errors)[str(swapped)]
+    assert f"expense_tax_rate.{vat} = OUTPUT2" in reason
+    assert "cannot be used on expense lines" in reason
+    assert env.link("expenses", swapped).state == "failed"
     env.settings[f"expense_tax_rate.{vat}"] = "INPUT2"
-    # a mapping change applies to what is sent after it (history.py)
-    assert env.sync(entities=["expenses"]).report("expenses").updated == 0
-    later = px.add("50.00", tax=vat, reference_no="EXP-T2")
     assert env.sync(entities=["expenses"]).ok
-    assert _xero(env, later)["LineItems"][0]["TaxType"] == "INPUT2"
-    assert _xero(env, later)["Total"] == D("60.00")
+    assert _xero(env, swapped)["LineItems"][0]["TaxType"] == "INPUT2"
+    assert _xero(env, swapped)["Total"] == D("60.00")

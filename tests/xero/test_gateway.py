@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.models import XeroConnection
+from pxflask.sandbox.regions import profile
 from pxflask.xero import (
     Limits,
     NotConnected,
@@ -467,6 +468,7 @@ def test_document_kinds_end_to_end(gw, sb):
                 {"Name": "A", "Rate": Decimal("5"), "IsCompound": False},
                 {"Name": "B", "Rate": Decimal("2.5"), "IsCompound": False},
             ],
+            **_report_tax_type(sb),
         },
         run_key=tag,
     )
@@ -474,6 +476,12 @@ def test_document_kinds_end_to_end(gw, sb):
     assert any(a["Code"] == tag[:6].upper() for a in gw.read_all("accounts"))
     assert gw.read_all("invoices", ids=[invoice.xero_id])[0]["Status"] == "VOIDED"
     no_violations(sb)
+
+
+def _report_tax_type(sb) -> dict[str, str]:
+    """ReportTaxType for a new sales rate where the organisation needs one."""
+    region = profile(sb.state.tenant().region)
+    return {"ReportTaxType": "OUTPUT"} if region.requires_report_tax_type else {}
 
 
 def test_timeouts_are_retried_then_capped(settings, db_url, sb):

@@ -51,7 +51,8 @@ def _prepare(ctx: Ctx, raw: Any, doc_type: str, strict: bool) -> dict[str, Any]:
         raise Invalid("Account code must be specified for each line item.")
     tax_type = line.get("TaxType") or (account or {}).get("TaxType") or "NONE"
     rate = find_tax_rate(ctx, tax_type)
-    if rate is None:
+    applies = "CanApplyToRevenue" if sales else "CanApplyToExpenses"
+    if rate is None or not rate.get(applies):
         raise Invalid(
             f"The TaxType code '{tax_type}' does not exist or cannot be used with "
             "this type of transaction."

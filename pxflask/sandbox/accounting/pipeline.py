@@ -159,7 +159,7 @@ def _gated(sb: Sandbox, ctx: Ctx, handler: Handler, client_id: str) -> Response:
     faults = sb.faults
     if faults.latency_s:
         time.sleep(faults.latency_s)
-    failure = faults.take_failure("api", request.path)
+    failure = faults.take_failure("api", request.path, request.method)
     if failure:
         return json_response(
             {

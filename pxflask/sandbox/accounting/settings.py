@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..regions import profile
 from ..seed import ACCOUNT_CLASS, make_account, make_tax_rate
 from .common import Ctx, Invalid, Resource, new_id, opt_decimal, text
 
@@ -178,8 +179,11 @@ class TaxRates(Resource):
         if any(r["Name"] == name for r in self.table(ctx).values()):
             raise Invalid(f"A tax rate with the name {name} already exists.")
         comps = self._components(raw)
+        report = _report_tax_type(ctx, raw.get("ReportTaxType"))
         tax_type = f"TAX{ctx.tenant.next_number('TAX'):03d}"
-        record = make_tax_rate(tax_type, name, comps, raw.get("ReportTaxType"))
+        while tax_type in self.table(ctx):
+            tax_type = f"TAX{ctx.tenant.next_number('TAX'):03d}"
+        record = make_tax_rate(tax_type, name, comps, report)
         self.table(ctx)[tax_type] = record
         return record
 
@@ -204,6 +208,30 @@ class TaxRates(Resource):
     def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
         """A tax rate as Xero returns it."""
         return {k: v for k, v in record.items() if v is not None}
+
+
+def _report_tax_type(ctx: Ctx, value: Any) -> str | None:
+    """A new rate's ReportTaxType, checked against the organisation's region.
+
+    Xero: "required only for AU, NZ & UK based organisations"; "US and Global
+    versions do not support the ReportTaxType element".
+    """
+    region = profile(ctx.tenant.region)
+    if not region.requires_report_tax_type:
+        if value:
+            raise Invalid(
+                "ReportTaxType is not supported for this organisation's version "
+                f"of Xero ({region.version})."
+            )
+        return None
+    if not value:
+        raise Invalid(
+            "ReportTaxType is required when creating a tax rate for an "
+            f"organisation in {region.country_code}."
+        )
+    if value not in region.report_tax_types:
+        raise Invalid(f"ReportTaxType '{value}' is not valid for this organisation.")
+    return str(value)
 
 
 def organisation_view(ctx: Ctx) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Accounts: Xero's chart of accounts cached in pxf_xero_accounts.
 
+A full read (or an empty tax cache) also reads the organisation's tax rates
+(taxrates.py), so the settings page offers them from the first "fetch the chart".
+
 The chart is read once per run with If-Modified-Since (the newest UpdatedDateUTC
 seen, kept as a cursor), so a run with nothing changed reads only what Xero reports
 as changed. The first run, a --full run or an empty cache read the whole chart and
@@ -15,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
-from pxflask.models import XeroAccount
+from pxflask.models import XeroAccount, XeroTaxRate
 
+from .. import taxrates
 from ..engine import PlannedAction, StepContext, StepReport
 from ..links import read_cursor, write_cursor
 
@@ -158,6 +162,10 @@ def run(ctx: StepContext) -> StepReport:
     """Refresh the cached chart with what changed in Xero (one read call)."""
     report = StepReport("accounts")
     chart = refresh(ctx)
+    if chart.full or not ctx.session.scalar(
+        select(func.count()).select_from(XeroTaxRate)
+    ):
+        taxrates.read_rates(ctx)  # the panel offers them with the chart
     report.pulled = len(chart.changed)
     what = "accounts" if chart.full else "changed accounts"
     report.planned.append(

@@ -56,7 +56,7 @@ def run(ctx: StepContext) -> StepReport:
             rounding_account=ctx.settings.rounding_account,
             resolve_tax=resolve,
             tax_rates=resolve.rates,
-            no_tax_type=ctx.settings.no_tax_type,
+            no_tax_type=resolve.no_tax_type(),
             discount_account=ctx.settings.discount_account,
         )
         neutral = history.neutral_invoice_context(mctx)
@@ -78,6 +78,7 @@ def run(ctx: StepContext) -> StepReport:
                 else:
                     pusher.report.unchanged += 1
                 continue
+            m = resolve.checked(m)
             mapped.append(m)
             n = map_credit_note(note, contact, neutral)
             if m.payload is not None and n.payload is not None:

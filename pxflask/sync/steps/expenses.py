@@ -3,8 +3,10 @@
 Each expense is paid from the bank account of its payment mode (the payments'
 rules: `payment_account.<mode>`, the payment-mode link, `payment_account.default`)
 into the Xero account of its category (`expense_account.<category id>`, else the
-expense-categories link). Its taxes use the TaxType the invoices use for the same
-taxes, unless that rate cannot be used on expenses. The contact is the customer of
+expense-categories link). Its taxes use a Xero rate that can apply to expenses
+(`expense_tax_rate.<id>`, else the one rate that fits, else one created with the
+ReportTaxType the country needs: taxes.py); an expense whose tax has no usable rate
+fails alone with the reason. The contact is the customer of
 a customer-linked (billable) expense, else one contact named by `expense_contact`
 ("Perfex expenses"). Expenses that cannot be mapped are skipped with the reason.
 
@@ -44,7 +46,8 @@ from ..mappers.expenses import (
     expense_marker,
     map_expense,
 )
-from ..mappers.taxes import TaxKey, key_rate, tax_key, xero_rate_key, xero_rate_of
+from ..mappers.tax_match import EXPENSES
+from ..mappers.taxes import key_rate, tax_key
 from . import taxes
 from .accounts import read_accounts
 from .base import Pending, Pusher, quote
@@ -172,8 +175,13 @@ class Targets:
         return {"ContactID": contact_id}, None
 
     def _tax(self, expense: Expense) -> tuple[str, Decimal, list[Decimal], str | None]:
-        """(TaxType, Xero rate, Perfex rates, problem) of the expense's taxes."""
-        no_tax = self.ctx.settings.no_tax_type
+        """(TaxType, Xero rate, Perfex rates, problem) of the expense's taxes.
+
+        The TaxType is resolved for expenses (rates that can apply to expenses,
+        `expense_tax_rate.<id>` first); an unresolved one is a placeholder that
+        `run` turns into this expense's failure.
+        """
+        no_tax = self.resolve.no_tax_type(EXPENSES)
         missing = [i for i in expense.tax_ids if i not in self.taxes]
         if missing:
             return no_tax, ZERO, [], f"tax {missing[0]} no longer exists in Perfex"
@@ -182,38 +190,9 @@ class Targets:
         found = [self.taxes[i] for i in expense.tax_ids]
         perfex_rates = [t.rate for t in found]
         key = tax_key(found)
-        if not key:
-            return no_tax, ZERO, perfex_rates, None
-        if len(found) == 1:
-            chosen = (self.raw.get(f"expense_tax_rate.{found[0].id}") or "").strip()
-            if chosen:
-                rate = self.resolve.rates.get(chosen, key_rate(key))
-                return chosen, rate, perfex_rates, None
-        try:
-            tax_type = self.resolve(key)
-        except taxes.TaxRateError as exc:
-            return no_tax, ZERO, perfex_rates, str(exc)
-        usable, rate = self._for_expenses(tax_type, key)
-        if usable is None:
-            problem = (
-                f"Xero tax rate {tax_type} cannot be used on expenses and no"
-                " expense rate has the same taxes"
-            )
-            if len(found) == 1:
-                problem += f" (set expense_tax_rate.{found[0].id})"
-            return no_tax, ZERO, perfex_rates, problem
-        return usable, rate, perfex_rates, None
-
-    def _for_expenses(self, tax_type: str, key: TaxKey) -> tuple[str | None, Decimal]:
-        """A TaxType usable on expenses: this one, or one with the same taxes."""
-        rates = self.resolve.xero
-        record = next((r for r in rates if r.get("TaxType") == tax_type), None)
-        if record is None or record.get("CanApplyToExpenses") is not False:
-            return tax_type, self.resolve.rates.get(tax_type, key_rate(key))
-        for other in rates:
-            if other.get("CanApplyToExpenses") and xero_rate_key(other) == key:
-                return str(other["TaxType"]), xero_rate_of(other)
-        return None, ZERO
+        tax_type = self.resolve.for_expenses(key)
+        rate = self.resolve.rates.get(tax_type, key_rate(key) if key else ZERO)
+        return tax_type, rate, perfex_rates, None
 
 
 def run(ctx: StepContext) -> StepReport:
@@ -227,12 +206,13 @@ def run(ctx: StepContext) -> StepReport:
         targets = Targets(ctx)
         mctx = ExpenseContext(
             rounding_account=ctx.settings.rounding_account,
-            no_tax_type=ctx.settings.no_tax_type,
+            no_tax_type=targets.resolve.no_tax_type(EXPENSES),
         )
         for expense in expenses:
             found, perfex_rates = targets.of(expense)
             name = targets.category_names.get(expense.category_id)
             m = map_expense(expense, found, perfex_rates, mctx, name)
+            m = targets.resolve.checked(m)
             mapped.append(m)
             neutral = history.neutral_expense_targets(expense, found, perfex_rates)
             if m.payload is not None and neutral is not None:

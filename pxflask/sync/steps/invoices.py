@@ -195,7 +195,7 @@ def run(ctx: StepContext) -> StepReport:
             rounding_account=ctx.settings.rounding_account,
             resolve_tax=resolve,
             tax_rates=resolve.rates,
-            no_tax_type=ctx.settings.no_tax_type,
+            no_tax_type=resolve.no_tax_type(),
             discount_account=ctx.settings.discount_account,
             drafts=ctx.settings.drafts,
         )
@@ -219,6 +219,7 @@ def run(ctx: StepContext) -> StepReport:
                     if not ctx.dry_run:
                         pusher.store.set_sources({key: pusher.sources[key]})
                 continue
+            m = resolve.checked(m)
             mapped.append(m)
             n = map_invoice(inv, contact, neutral)
             if m.payload is not None and n.payload is not None:

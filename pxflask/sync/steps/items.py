@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pxflask.perfex import reads
 
 from ..engine import StepContext, StepReport
 from ..links import Action, Decision
+from ..mappers.common import Mapped
 from ..mappers.items import item_names, map_item
 from . import taxes
 from .base import Pusher, lookup
@@ -24,13 +27,16 @@ def run(ctx: StepContext) -> StepReport:
     perfex_taxes = {t.id: t for t in reads.read_taxes(ctx.perfex)}
     resolve = taxes.resolver(ctx)
     pusher.plan(
-        map_item(
-            item,
-            name=names[item.id],
-            sales_account=ctx.settings.sales_account,
-            taxes=perfex_taxes,
-            resolve_tax=resolve,
-            no_tax_type=ctx.settings.no_tax_type,
+        _without_unresolved(
+            map_item(
+                item,
+                name=names[item.id],
+                sales_account=ctx.settings.sales_account,
+                taxes=perfex_taxes,
+                resolve_tax=resolve,
+                no_tax_type=resolve.no_tax_type(),
+            ),
+            resolve,
         )
         for item in items
     )
@@ -49,3 +55,13 @@ def run(ctx: StepContext) -> StepReport:
                 pusher.updates.append(p)
     failed = pusher.write_creates() + pusher.write_updates()
     return pusher.finish(failed)
+
+
+def _without_unresolved(m: Mapped, resolve: taxes.TaxResolver) -> Mapped:
+    """An item whose tax has no Xero rate yet is sent without a default TaxType."""
+    details = (m.payload or {}).get("SalesDetails") or {}
+    reason = resolve.problems.get(str(details.get("TaxType")))
+    if reason is None:
+        return m
+    del details["TaxType"]
+    return replace(m, notes=(*m.notes, f"sent without a tax rate: {reason}"))
