@@ -325,17 +325,32 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
               help="With --dry-run: write the actions as JSON to this file.")
 @click.option("--retry-failed", is_flag=True,
               help="Only the records whose last sync failed (of ENTITY, if named).")
+@click.option("--repost", is_flag=True,
+              help="Re-post records already in Xero with the current mappings "
+                   "(payments); lists them first, asks to confirm.")
+@click.option("--yes", is_flag=True, help="With --repost: do not ask to confirm.")
 @with_appcontext
 @clear_errors
 def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
-                 dry_run: bool, out: str | None, retry_failed: bool) -> None:
+                 dry_run: bool, out: str | None, retry_failed: bool,
+                 repost: bool, yes: bool) -> None:
     """Run a sync in the foreground (no ENTITY: all enabled entities)."""
     from pxflask.extensions import db
     from pxflask.jobs import failed_part_owners, failed_record_keys
     from pxflask.runtime import perfex_db, xero_gateway
     from pxflask.settings import load_settings
     from pxflask.sync.console import check_entities, run_foreground
+    from pxflask.sync.repost_cli import run_repost
 
+    if repost:
+        settings = load_settings(db.session)
+        sys.exit(run_repost(
+            db.session, perfex_db(), xero_gateway(), settings, entities,
+            dry_run=dry_run, yes=yes,
+            sync=lambda entity, keys: run_foreground(
+                db.session, perfex_db(), xero_gateway(), settings, [entity],
+                record_keys={entity: keys}),
+        ))
     keys = None
     if retry_failed:
         keys = failed_record_keys(db.session, check_entities(entities))

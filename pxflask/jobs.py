@@ -376,6 +376,15 @@ def _dry_run_counts(run: SyncRun, result: Any) -> None:
     run.status = "partial" if run.failed_count else "done"
 
 
+def _keep_preview(app: Flask, run_id: int, result: Any) -> None:
+    """Keep a dry run's record list for the panel (pxflask/sync/preview.py)."""
+    from pxflask.runtime import perfex_db
+    from pxflask.sync import preview
+
+    numbers = preview.perfex_numbers(perfex_db(app), result.planned)
+    preview.save(app.instance_path, run_id, result, numbers)
+
+
 def sync_job(
     run_id: int,
     entities: list[str],
@@ -418,6 +427,8 @@ def sync_job(
             session, perfex_db(app), xero_gateway(app), settings, **kwargs
         )
         run = session.get(SyncRun, run_id)
+        if dry_run:
+            _keep_preview(app, run_id, result)
         if dry_run or run.status == "running":
             _dry_run_counts(run, result)
             run.current_entity = None

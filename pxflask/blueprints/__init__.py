@@ -6,6 +6,7 @@ BLUEPRINTS: list[str] = [
     "dashboard",
     "connection",
     "sync",
+    "repost",
     "settings",
     "reset",
     "hooks",

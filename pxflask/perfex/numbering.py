@@ -1,4 +1,10 @@
-"""Perfex's document number formatting (sales_number_format and friends)."""
+"""Perfex's document number formatting (sales_number_format and friends).
+
+The number a document carries is the one Perfex shows: formatted from its number,
+prefix and format with the *current* `number_padding_prefixes`. The stored
+`formatted_number` (Perfex 3.2+) is not used: it can be stale after the option
+changed, until Perfex's list view rewrites it.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,18 @@ FORMAT_NUMBER_MM_YYYY = 4
 
 
 def parse_padding(value: object, default: int = DEFAULT_PADDING) -> int:
-    """The option number_padding_prefixes as an int (default 6 when unusable)."""
+    """The option number_padding_prefixes as a width, as Perfex's str_pad reads it.
+
+    No option row: the installer's default (6). An empty, negative or unreadable
+    value: no padding (0), never a guessed width.
+    """
+    if value is None:
+        return default
     try:
         padding = int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-    return padding if padding >= 0 else default
+    except ValueError:
+        return 0
+    return max(padding, 0)
 
 
 def format_number(

@@ -772,19 +772,21 @@ def _assemble_invoices(
     """Invoices from columns in _invoice_select's order (formatted_number last).
 
     The columns hold final values (prefix and discount_type '' for NULL, money
-    ZERO for NULL, status 1 for NULL); an empty formatted number is computed.
-    `damaged` (invoice id -> reason) marks the invoices that cannot be used.
+    ZERO for NULL, status 1 for NULL); the number is formatted with the current
+    padding option (numbering.py), the stored formatted_number only for a damaged
+    row without a date or number. `damaged` (invoice id -> reason) marks the
+    invoices that cannot be used.
     """
     ids = cols[0]
     count = len(ids)
-    formatted = cols[19]
-    if not all(formatted):
-        formatted = [
-            text or _invoice_number(number, prefix, number_format, day, status, padding)
-            for text, number, prefix, number_format, day, status in zip(
-                formatted, cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
-            )
-        ]
+    formatted = [  # as Perfex shows it now: a stored one may be stale
+        stored
+        if stored and (day is None or number is None)
+        else _invoice_number(number, prefix, number_format, day, status, padding)
+        for stored, number, prefix, number_format, day, status in zip(
+            cols[19], cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
+        )
+    ]
     for currency_id in set(cols[7]):
         _currency(currencies, currency_id)  # unknown ids get an empty record
     return build_records(
@@ -1116,9 +1118,6 @@ def read_credit_notes(
         cn.c.status,
         cn.c.reference_no,
     ]
-    has_formatted = db.has_creditnote_formatted_number
-    if has_formatted:
-        cols.append(cn.c.formatted_number)
     conds = [] if after_id is None else [cn.c.id > after_id]
     stmt = sa.select(*cols).where(*conds).order_by(cn.c.id)
     damaged: damage.Damage = {}
@@ -1167,12 +1166,10 @@ def read_credit_notes(
         )
     out = []
     for r in zip(*cols, strict=True):
-        formatted = r[16] if has_formatted else None
-        if not formatted:
-            if r[1] is None or r[5] is None:
-                formatted = f"{r[2] or ''}{'' if r[1] is None else r[1]}"
-            else:
-                formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
+        if r[1] is None or r[5] is None:  # damaged: a plain number, no guess
+            formatted = f"{r[2] or ''}{'' if r[1] is None else r[1]}"
+        else:
+            formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
         out.append(
             CreditNote(
                 r[0],

@@ -82,6 +82,9 @@ def upsert_payment_mode(
     """Return the id of the payment mode with this name, creating it if absent.
 
     An existing mode keeps its flags; its description is updated when one is given.
+    A new mode is never `selected_by_default` (Perfex would preselect it on every
+    new invoice) and not shown on PDFs: customers see a mode only where an admin
+    allows it.
     """
     name = _clean_name(name, "payment mode")
     pm = db.tables.payment_modes
@@ -98,12 +101,33 @@ def upsert_payment_mode(
         }
         for column, default in (
             ("show_on_pdf", 0),
-            ("selected_by_default", 1),
+            ("selected_by_default", 0),
         ):
             if db.has_column("payment_modes", column):
                 values[column] = default
         result = conn.execute(pm.insert().values(**values))
         return int(result.inserted_primary_key[0])
+
+
+def correct_payment_mode(
+    db: PerfexDB, mode_id: int, written: str, description: str | None
+) -> bool:
+    """Rewrite a mode pxflask wrote as `written`: new description, not preselected.
+
+    Only a row whose description is still exactly `written` changes (an admin's
+    edit or a mode made by hand is left alone); True when it changed.
+    """
+    pm = db.tables.payment_modes
+    values: dict[str, object] = {"description": description}
+    if db.has_column("payment_modes", "selected_by_default"):
+        values["selected_by_default"] = 0
+    with db.engine.begin() as conn:
+        done = conn.execute(
+            pm.update()
+            .where(pm.c.id == mode_id, pm.c.description == written)
+            .values(**values)
+        )
+        return bool(done.rowcount)
 
 
 def upsert_expense_category(

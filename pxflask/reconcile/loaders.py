@@ -164,8 +164,10 @@ def perfex_invoices(db: PerfexDB) -> pd.DataFrame:
     records = []
     for r in rows:
         status = r[12] if r[12] is not None else 1
-        number = r[13] or format_invoice_number(
-            r[1] or 0, r[2], r[3] or 0, r[6], status, padding
+        number = (  # as Perfex shows it (and reads.py sends it): current padding
+            format_invoice_number(r[1] or 0, r[2], r[3] or 0, r[6], status, padding)
+            if r[6] is not None
+            else r[13] or str(r[1] or 0)
         )
         records.append(
             {

@@ -170,6 +170,18 @@ class Injector(CreditInjection):
             set_lock_dates(organisation, period, end_of_year)
             return dict(organisation)
 
+    def reconcile_payment(
+        self, payment_id: str, tenant_id: str | None = None
+    ) -> dict[str, Any]:
+        """Mark a payment reconciled, as a bank reconciliation in Xero's UI does."""
+        with self.sb.lock:
+            ctx = self._ctx(tenant_id)
+            res = RESOURCES["Payments"]
+            record = res.get(ctx, payment_id)
+            record["IsReconciled"] = True
+            record["UpdatedDateUTC"] = ctx.stamp()
+            return res.view(ctx, record)
+
     def delete_payment(self, payment_id: str, tenant_id: str | None = None) -> dict:
         """Delete a payment in Xero (the invoice goes back to AUTHORISED)."""
         return self.update("Payments", payment_id, {"Status": "DELETED"}, tenant_id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 
+from . import preview
 from .engine import Gateway, SyncResult, run_sync
 from .hashing import canonical_json
 from .problems import Labeller, labeller
@@ -145,10 +146,9 @@ def run_foreground(
             Path(out).write_text(json.dumps(actions, indent=2, ensure_ascii=False))
             click.echo(f"dry run: {len(actions)} action(s) written to {out}")
         else:
-            for a in actions:
-                payload = json.dumps(a["payload"], ensure_ascii=False)
-                reason = f" ({a['reason']})" if a["reason"] else ""
-                click.echo(f"{a['entity']} {a['key']} {a['action']}{reason} {payload}")
+            numbers = preview.perfex_numbers(perfex, result.planned)
+            for line in preview.lines(result, numbers):
+                click.echo(line)
     for line in summary_lines(result, labeller(perfex, session)):
         click.echo(line)
     return EXIT_OK if result.ok else EXIT_FAILURES

@@ -294,6 +294,17 @@ class LinkStore:
         if changed:
             self._save(changed)
 
+    def set_hashes(self, hashes: Mapping[str, str]) -> None:
+        """Store payload hashes on existing links (nothing else changes)."""
+        changed = []
+        for key, value in hashes.items():
+            link = self.links.get(str(key))
+            if link is not None and link.payload_hash != value:
+                link.payload_hash = value
+                changed.append(link)
+        if changed:
+            self._save(changed)
+
     def release(self, keys: Iterable[str | int]) -> int:
         """Unfreeze locked/voided/deleted links so their records are re-evaluated."""
         changed = []

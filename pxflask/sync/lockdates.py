@@ -69,8 +69,9 @@ def lock_date(ctx: StepContext) -> date | None:
 
 def remember_lock(session: Session, lock: date | None) -> None:
     """Note the lock date a run read (cursor LOCK_SEEN, '' for none) for the panel."""
-    # committed now: a write left open would block the gateway's own session on
-    # SQLite (one writer) until the run's next commit
+    # Committed at once: an open write would hold SQLite's write lock across the
+    # Xero calls that follow, and the gateway's own quota write would then fail
+    # with "database is locked" (seen under load in the sync tests).
     store_cursor(session, LOCK_SEEN, lock.isoformat() if lock else "", commit=True)
 
 

@@ -91,8 +91,8 @@ def test_credit_note_has_no_draft_case():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("6", 6), (" 4 ", 4), ("0", 0), ("", 6), (None, 6), ("abc", 6), ("-1", 6)],
+    [("6", 6), (" 4 ", 4), ("0", 0), ("", 0), (None, 6), ("abc", 0), ("-1", 0)],
 )
 def test_parse_padding_option(raw, expected):
-    """number_padding_prefixes parses to an int, defaulting to 6."""
+    """number_padding_prefixes: empty means no padding; only a missing row is 6."""
     assert parse_padding(raw) == expected

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDataError, PerfexDB
@@ -18,6 +19,7 @@ from pxflask.perfex.records import (
 )
 from pxflask.perfex.seed import seed_demo
 from pxflask.perfex.writes import (
+    correct_payment_mode,
     insert_payment,
     invoice_status_for,
     upsert_expense_category,
@@ -68,6 +70,42 @@ def test_upserts_create_once_and_return_the_same_id(db):
     assert cats[category].description == "from Xero"
     with pytest.raises(ValueError):
         upsert_tax(db, "  ", D("1"))
+
+
+def _mode_flags(db, mode_id):
+    """(description, selected_by_default, show_on_pdf) of one payment mode row."""
+    pm = db.tables.payment_modes
+    with db.engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                sa.select(
+                    pm.c.description, pm.c.selected_by_default, pm.c.show_on_pdf
+                ).where(pm.c.id == mode_id)
+            ).one()
+        )
+
+
+def test_new_payment_mode_is_not_preselected_nor_on_pdfs(db):
+    """A mode pxflask creates is never selected_by_default (the column says 1)."""
+    mode = upsert_payment_mode(db, "Xero Savings", "Xero bank account 091")
+    assert _mode_flags(db, mode) == ("Xero bank account 091", 0, 0)
+
+
+def test_correct_payment_mode_only_touches_the_text_pxflask_wrote(db):
+    """A row still carrying pxflask's old text is corrected; an edited one is not."""
+    legacy = "Account number 12345678, sort code 20-00-00, Xero account 092"
+    ours = upsert_payment_mode(db, "Old pull", legacy)
+    edited = upsert_payment_mode(db, "Edited by admin", "Pay to 12345678")
+    pm = db.tables.payment_modes
+    with db.engine.begin() as conn:
+        conn.execute(
+            pm.update().where(pm.c.id.in_([ours, edited])).values(selected_by_default=1)
+        )
+    assert correct_payment_mode(db, ours, legacy, "Xero bank account 092")
+    assert not correct_payment_mode(db, edited, legacy, "Xero bank account 092")
+    assert _mode_flags(db, ours) == ("Xero bank account 092", 0, 0)
+    assert _mode_flags(db, edited) == ("Pay to 12345678", 1, 0)
+    assert not correct_payment_mode(db, ours, legacy, "again")
 
 
 def _unpaid_invoice(db):

@@ -26,7 +26,10 @@ from pxflask.sync.mappers import (
     tax_rate_to_perfex,
     xero_rate_key,
 )
-from pxflask.sync.mappers.accounts import split_bank_account_number
+from pxflask.sync.mappers.accounts import (
+    legacy_payment_mode_description,
+    split_bank_account_number,
+)
 
 from .factories import D, customer
 
@@ -229,7 +232,7 @@ def test_tax_rate_both_ways():
 
 
 def test_payment_mode_to_bank_account_and_back():
-    """Account number and sort code travel as Xero's 14-digit BankAccountNumber."""
+    """Bank details go to Xero's BankAccountNumber, never back into a description."""
     mode = PaymentMode(
         id=2,
         name="Barclays",
@@ -248,11 +251,10 @@ def test_payment_mode_to_bank_account_and_back():
         "CurrencyCode": "GBP",
     }
     back = account_to_payment_mode({**m.payload, "Status": "ACTIVE"})
-    assert back == {
-        "name": "Barclays",
-        "description": "Account number 12345678, sort code 20-00-00,"
-        " Xero account PXPM2",
-    }
+    assert back == {"name": "Barclays", "description": "Xero bank account PXPM2"}
+    assert legacy_payment_mode_description({**m.payload}) == (
+        "Account number 12345678, sort code 20-00-00, Xero account PXPM2"
+    )
     assert split_bank_account_number("123-456") == ("123456", None)
     bare = PaymentMode(3, "Cash", None, True, False, False)
     assert map_payment_mode_account(bare).skipped

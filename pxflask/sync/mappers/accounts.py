@@ -89,9 +89,23 @@ def is_payment_account(account: Mapping[str, Any]) -> bool:
 
 
 def account_to_payment_mode(account: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A Perfex payment mode (name, description) for a Xero bank account."""
+    """A Perfex payment mode (name, description) for a Xero bank account.
+
+    Perfex prints a mode's description on the customer's invoice page, so it names
+    the Xero account by code only ("Xero bank account 090"): never the account
+    number or sort code.
+    """
     if not is_payment_account(account):
         return None
+    code = account.get("Code")
+    return {
+        "name": clip(str(account.get("Name") or code or ""), 100),
+        "description": f"Xero bank account {code}" if code else None,
+    }
+
+
+def legacy_payment_mode_description(account: Mapping[str, Any]) -> str | None:
+    """The description pxflask wrote before 2026-12 (with bank details), to correct."""
     number, sort = split_bank_account_number(account.get("BankAccountNumber"))
     details = []
     if number:
@@ -100,10 +114,7 @@ def account_to_payment_mode(account: Mapping[str, Any]) -> dict[str, Any] | None
         details.append(f"sort code {sort}")
     if account.get("Code"):
         details.append(f"Xero account {account['Code']}")
-    return {
-        "name": clip(str(account.get("Name") or account.get("Code") or ""), 100),
-        "description": ", ".join(details) or None,
-    }
+    return ", ".join(details) or None
 
 
 def account_to_expense_category(account: Mapping[str, Any]) -> dict[str, Any] | None:

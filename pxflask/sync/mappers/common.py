@@ -13,8 +13,10 @@ ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 _BR = re.compile(
-    r"<\s*br\s*/?\s*>|<\s*/?\s*(p|div|li|tr|h[1-6])\b[^>]*>", re.IGNORECASE
+    r"<\s*br\s*/?\s*>[ \t]*(?:\r\n|\r|\n)?|<\s*/?\s*(p|div|li|tr|h[1-6])\b[^>]*>",
+    re.IGNORECASE,
 )
+"""A line break: `<br />` with the newline nl2br() keeps after it is one break."""
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -48,7 +50,12 @@ def decimals_needed(value: Decimal) -> int:
 
 
 def strip_html(text: str | None) -> str:
-    """Plain text from Perfex's nl2br'd HTML: tags removed, entities decoded."""
+    """Plain text from Perfex's nl2br'd HTML: tags removed, entities decoded.
+
+    Perfex stores text through nl2br(), "one<br />\\r\\ntwo": the `<br />` and its
+    newline are one line break (single-spaced); an empty line typed in Perfex
+    stays one empty line.
+    """
     if not text:
         return ""
     if not _NOT_PLAIN.search(text):

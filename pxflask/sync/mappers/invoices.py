@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -84,31 +83,11 @@ class InvoiceContext:
         return key_rate(key)
 
 
-def format_invoice_number(
-    number: int, number_format: int, prefix: str, on: date, padding: int = 6
-) -> str:
-    """Perfex's sales_number_format: the number as Perfex shows it."""
-    padded = str(number).zfill(padding)
-    if number_format == 2:
-        return f"{prefix}{on.year}/{padded}"
-    if number_format == 3:
-        return f"{prefix}{padded}-{on.strftime('%y')}"
-    if number_format == 4:
-        return f"{prefix}{padded}/{on.month:02d}/{on.year}"
-    if number_format == 1:
-        return f"{prefix}{padded}"
-    return str(number)
-
-
 def invoice_number(invoice: Invoice) -> str:
     """The Xero InvoiceNumber: Perfex's formatted number (drafts: PREFIX-DRAFT-id)."""
     if invoice.status == INVOICE_DRAFT:
         return f"{invoice.prefix or ''}DRAFT-{invoice.id}"
-    if invoice.formatted_number and "DRAFT" not in invoice.formatted_number:
-        return invoice.formatted_number
-    return format_invoice_number(
-        invoice.number, invoice.number_format, invoice.prefix or "", invoice.date
-    )
+    return invoice.formatted_number or str(invoice.number)
 
 
 def invoice_reference(invoice_id: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,11 +82,21 @@ class Pusher:
     # -- planning ---------------------------------------------------------------
 
     def plan(
-        self, mapped: Iterable[Mapped], force: frozenset[str] = frozenset()
+        self,
+        mapped: Iterable[Mapped],
+        force: frozenset[str] = frozenset(),
+        content: Mapping[str, Any] | None = None,
     ) -> None:
-        """Decide each record: skip, nothing, blocked, create or update."""
+        """Decide each record: skip, nothing, blocked, create or update.
+
+        `content` (key -> the payload with every mapping replaced by what it maps
+        from, see history.py) is what is hashed: a mapping change alone never
+        re-sends a record Xero has. A --full run re-evaluates every record not in
+        Xero, but re-sends one Xero has only when its content changed.
+        """
         skips: list[Outcome] = []
         settled: dict[str, str] = {}
+        upgraded: dict[str, str] = {}
         for m in mapped:
             if m.error is not None:
                 self.fail_unsent(m.key, m.error, skips)
@@ -94,8 +104,19 @@ class Pusher:
             if m.payload is None:
                 self._plan_skip(m, skips)
                 continue
-            h = payload_hash(m.payload)
-            d = self.store.decide(m.key, h, force=self.ctx.full or m.key in force)
+            h = compare = payload_hash(m.payload)
+            link = self.store.get(m.key)
+            if content is not None and m.key in content:
+                whole, h = h, payload_hash(content[m.key])
+                if link is not None and link.payload_hash == whole != h:
+                    compare = whole  # hashed by an earlier version: whole payload
+                else:
+                    compare = h
+            in_xero = link is not None and link.state == SYNCED and bool(link.xero_id)
+            again = m.key in force or (self.ctx.full and not in_xero)
+            d = self.store.decide(m.key, compare, force=again)
+            if d.action is Action.NONE and compare != h:
+                upgraded[m.key] = h  # same content, same mappings: adopt the new hash
             if d.action is Action.NONE:
                 self.report.unchanged += 1
             elif d.action is Action.BLOCKED:
@@ -112,6 +133,8 @@ class Pusher:
             return
         if skips:
             self.store.record(skips)
+        if upgraded:
+            self.store.set_hashes(upgraded)
         if settled:
             self.store.set_sources(settled)
 

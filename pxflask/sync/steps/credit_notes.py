@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from pxflask.perfex import reads
 
-from .. import lockdates, orphans
+from .. import history, lockdates, orphans
 from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
 from ..links import (
@@ -44,6 +45,7 @@ def run(ctx: StepContext) -> StepReport:
     if ctx.date_from is not None:
         notes = [n for n in notes if n.date is None or n.date >= ctx.date_from]
     mapped: list[Mapped] = []
+    content: dict[str, Any] = {}
     voids: list[tuple[str, str, str]] = []
     dated = {str(n.id): n.date for n in notes}
     again = lockdates.released(ctx, pusher.store)
@@ -57,6 +59,7 @@ def run(ctx: StepContext) -> StepReport:
             no_tax_type=resolve.no_tax_type(),
             discount_account=ctx.settings.discount_account,
         )
+        neutral = history.neutral_invoice_context(mctx)
         for note in notes:
             key = str(note.id)
             if note.damaged:
@@ -78,11 +81,15 @@ def run(ctx: StepContext) -> StepReport:
                 else:
                     pusher.report.unchanged += 1
                 continue
-            mapped.append(resolve.checked(m))
+            m = resolve.checked(m)
+            mapped.append(m)
+            n = map_credit_note(note, contact, neutral)
+            if m.payload is not None and n.payload is not None:
+                content[key] = n.payload
         resolve.flush()
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
-    pusher.plan(mapped, again)
+    pusher.plan(mapped, again, content)
     _recover(ctx, pusher)
     lockdates.hold(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()

@@ -26,7 +26,7 @@ from typing import Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
 
-from .. import lockdates
+from .. import history, lockdates
 from ..engine import PlannedAction, StepContext, StepReport
 from ..links import (
     DELETED,
@@ -205,6 +205,7 @@ def run(ctx: StepContext) -> StepReport:
         if ctx.date_from is None or e.date is None or e.date >= ctx.date_from
     ]
     mapped: list[Mapped] = []
+    content: dict[str, Any] = {}
     if expenses:
         targets = Targets(ctx)
         mctx = ExpenseContext(
@@ -221,9 +222,21 @@ def run(ctx: StepContext) -> StepReport:
             found, perfex_rates = targets.of(expense)
             name = targets.category_names.get(expense.category_id)
             m = map_guarded(key, map_expense, expense, found, perfex_rates, mctx, name)
-            mapped.append(targets.resolve.checked(m))
+            m = targets.resolve.checked(m)
+            mapped.append(m)
+            neutral = history.neutral_expense_targets(expense, found, perfex_rates)
+            if m.payload is not None and neutral is not None:
+                n = map_expense(
+                    expense,
+                    neutral,
+                    perfex_rates,
+                    history.NEUTRAL_EXPENSE_CONTEXT,
+                    name,
+                )
+                if n.payload is not None:
+                    content[m.key] = n.payload
         targets.flush()
-    pusher.plan(mapped, lockdates.released(ctx, pusher.store))
+    pusher.plan(mapped, lockdates.released(ctx, pusher.store), content)
     _recover(ctx, pusher)
     gone = _gone(pusher.store, {str(e.id) for e in every})
     xero_ids = [p.xero_id or "" for p in pusher.updates] + [x for _, x in gone]

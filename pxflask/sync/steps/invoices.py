@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 
-from .. import lockdates, orphans
+from .. import history, lockdates, orphans
 from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
 from ..links import (
@@ -198,6 +198,7 @@ def run(ctx: StepContext) -> StepReport:
             continue
         changed.append(invoice_id)
     mapped: list[Mapped] = []
+    content: dict[str, Any] = {}
     voids: list[tuple[str, str, str | None]] = []
     dated: dict[str, date | None] = {}
     if changed:
@@ -211,6 +212,7 @@ def run(ctx: StepContext) -> StepReport:
             discount_account=ctx.settings.discount_account,
             drafts=ctx.settings.drafts,
         )
+        neutral = history.neutral_invoice_context(mctx)
         for inv in reads.read_invoices(ctx.perfex, ids=changed):
             key = str(inv.id)
             if inv.damaged:
@@ -236,10 +238,14 @@ def run(ctx: StepContext) -> StepReport:
                     if not ctx.dry_run:
                         pusher.store.set_sources({key: pusher.sources[key]})
                 continue
-            mapped.append(resolve.checked(m))
+            m = resolve.checked(m)
+            mapped.append(m)
+            n = map_invoice(inv, contact, neutral)
+            if m.payload is not None and n.payload is not None:
+                content[key] = n.payload
         resolve.flush()
     mapped = renumber.keep_sent_numbers(pusher.store, mapped, "InvoiceNumber")
-    pusher.plan(mapped, again)
+    pusher.plan(mapped, again, content)
     _recover(ctx, pusher)
     _check_updates(ctx, pusher)
     lockdates.hold(ctx, pusher, lambda p: _dates(ctx, p))

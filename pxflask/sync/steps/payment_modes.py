@@ -1,8 +1,19 @@
-"""Payment modes: Perfex modes <-> Xero BANK accounts."""
+"""Payment modes: Perfex modes <-> Xero BANK accounts.
+
+A mode pulled from a Xero bank account is created not preselected and described
+by the account's code only (Perfex shows descriptions to customers). Modes that
+earlier versions pulled (preselected, with the account number and sort code in
+the description) are corrected on the next run: only a linked mode whose
+description is still exactly what pxflask wrote, so a mode an admin made or
+edited by hand is never touched.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pxflask.perfex import reads, writes
+from pxflask.perfex.records import PaymentMode
 
 from ..engine import PlannedAction, StepContext, StepReport
 from ..hashing import payload_hash
@@ -10,6 +21,7 @@ from ..links import SYNCED, LinkStore, LogEntry, Outcome, write_log
 from ..mappers.accounts import (
     account_to_payment_mode,
     is_payment_account,
+    legacy_payment_mode_description,
     map_payment_mode_account,
 )
 from .accounts import read_accounts
@@ -29,6 +41,7 @@ def run(ctx: StepContext) -> StepReport:
     logs: list[LogEntry] = []
     outcomes: list[Outcome] = []
     modes = reads.read_payment_modes(ctx.perfex)
+    _correct_pulled(ctx, store, modes, accounts, report)
     for mode in modes:
         key = str(mode.id)
         link = store.get(key)
@@ -97,3 +110,40 @@ def run(ctx: StepContext) -> StepReport:
         if logs:
             write_log(ctx.session, ENTITY, logs, run_id=ctx.run_id)
     return report
+
+
+def _correct_pulled(
+    ctx: StepContext,
+    store: LinkStore,
+    modes: list[PaymentMode],
+    accounts: list[dict[str, Any]],
+    report: StepReport,
+) -> None:
+    """Linked modes still carrying the old bank-details description: correct them."""
+    by_id = {str(a.get("AccountID")): a for a in accounts}
+    for mode in modes:
+        link = store.get(str(mode.id))
+        account = by_id.get(str(link.xero_id)) if link is not None else None
+        if account is None:
+            continue
+        written = legacy_payment_mode_description(account)
+        wanted = account_to_payment_mode(account)
+        if written is None or wanted is None or mode.description != written:
+            continue
+        reason = "bank details removed from the description; not preselected"
+        report.planned.append(
+            PlannedAction(ENTITY, str(mode.id), "update", wanted, reason)
+        )
+        if ctx.dry_run:
+            report.updated += 1
+            continue
+        if writes.correct_payment_mode(
+            ctx.perfex, mode.id, written, wanted["description"]
+        ):
+            report.updated += 1
+            write_log(
+                ctx.session,
+                ENTITY,
+                [LogEntry(str(mode.id), "update", SYNCED, reason, link.xero_id)],
+                run_id=ctx.run_id,
+            )

@@ -11,7 +11,7 @@ or deleted in Xero come back afterwards (payments_pull.py, `payments_from_xero`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -20,11 +20,12 @@ from typing import Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
 
-from .. import lockdates
+from .. import history, lockdates
 from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
 from ..links import (
     DELETED,
     FAILED,
+    LOCKED,
     PENDING,
     SKIPPED,
     SYNCED,
@@ -47,6 +48,10 @@ ALREADY_DELETED = "already been deleted"
 DELETED_IN_PERFEX = "deleted in Perfex: deleted in Xero"
 ID_CHUNK = 20
 """Payment ids per `where` read (Xero caps the URL length)."""
+REPOSTED = "re-posted with the current mappings (asked for): recreated"
+RECONCILED = "reconciled in Xero"
+NOT_REPOSTED = f"{RECONCILED}: not re-posted"
+UNRECONCILE = "unreconcile it in Xero, then retry it to send the change"
 
 
 def account_for(
@@ -86,6 +91,7 @@ def run(ctx: StepContext) -> StepReport:
     mapped = []
     by_key: dict[str, Payment] = {}
     force: set[str] = set(lockdates.released(ctx, pusher.store))
+    content: dict[str, Any] = {}
     for pay in payments:
         if pay.damaged:
             mapped.append(damaged_record("payment", pay.id, str(pay.id), pay.damaged))
@@ -106,11 +112,13 @@ def run(ctx: StepContext) -> StepReport:
         )
         pusher.hints[m.key] = {"mode": pay.mode or "", "account": account or ""}
         mapped.append(m)
+        if m.payload is not None:
+            content[m.key] = history.payment_content(m.payload, pay.mode)
         by_key[m.key] = pay
         own = pusher.store.get(m.key)
         if own is not None and own.state == SKIPPED and invoice_id in touched:
             force.add(m.key)
-    pusher.plan(mapped, frozenset(force))
+    pusher.plan(mapped, frozenset(force), content)
     lockdates.hold(ctx, pusher)
     _delete_gone(ctx, pusher, {str(p.id) for p in every})
     _replace_edited(ctx, pusher)
@@ -150,9 +158,14 @@ def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> Non
     gone = [
         link
         for key, link in pusher.store.links.items()
-        if key not in perfex_keys and link.xero_id and link.state != DELETED
+        if key not in perfex_keys
+        and link.xero_id
+        and link.state != DELETED
+        and not (link.state == LOCKED and RECONCILED in (link.last_error or ""))
     ]
-    held = _locked_in_xero(ctx, pusher, {k.perfex_key: str(k.xero_id) for k in gone})
+    targets = {k.perfex_key: str(k.xero_id) for k in gone}
+    held = _locked_in_xero(ctx, pusher, targets)
+    held |= _reconciled_in_xero(ctx, pusher, targets, "deleted in Perfex")
     gone = [link for link in gone if link.perfex_key not in held]
     outcomes: list[Outcome] = []
     for link in gone:
@@ -218,7 +231,9 @@ def _replace_edited(ctx: StepContext, pusher: Pusher) -> None:
     edits, pusher.updates = pusher.updates, []
     if not edits:
         return
-    held = _locked_in_xero(ctx, pusher, {p.key: str(p.xero_id) for p in edits}, edits)
+    targets = {p.key: str(p.xero_id) for p in edits}
+    held = _locked_in_xero(ctx, pusher, targets, edits)
+    held |= _reconciled_in_xero(ctx, pusher, targets, "edited in Perfex", edits)
     edits = [p for p in edits if p.key not in held]
     outcomes: list[Outcome] = []
     for p in edits:
@@ -236,15 +251,77 @@ def _replace_edited(ctx: StepContext, pusher: Pusher) -> None:
             pusher.fail(p, error or "failed")
             continue
         outcomes.append(Outcome(p.key, PENDING, clear_id=True))
-        pusher.logs.append(
-            LogEntry(p.key, "delete", DELETED, "edited in Perfex: recreated", xero_id)
-        )
+        why = REPOSTED if _repost(p) else "edited in Perfex: recreated"
+        pusher.logs.append(LogEntry(p.key, "delete", DELETED, why, xero_id))
         p.xero_id = None
         p.decision = Decision(p.key, Action.CREATE, p.decision.link)
         pusher.creates.append(p)
     if outcomes:
         pusher.store.record(outcomes)
         pusher.flush_logs()
+
+
+def _repost(p: Pending) -> bool:
+    """True when the admin asked to re-post this payment with current mappings."""
+    link = p.decision.link
+    return link is not None and link.payload_hash == history.REPOST_MARK
+
+
+def _reconciled_in_xero(
+    ctx: StepContext,
+    pusher: Pusher,
+    targets: dict[str, str],
+    what: str,
+    edits: Sequence[Pending] = (),
+) -> set[str]:
+    """Keys whose Xero payment is reconciled: never deleted, not even to recreate.
+
+    Deleting a reconciled payment would undo its bank reconciliation (Xero's
+    Payment has `IsReconciled`; its docs found here do not say whether the API
+    refuses such a delete, so pxflask never tries). A Perfex change is locked with
+    the reason; a requested re-post is skipped and the link left as it was.
+    """
+    if not targets or ctx.dry_run:
+        return set()
+    found = read_payments(ctx, targets.values())
+    by_key = {p.key: p for p in edits}
+    held: set[str] = set()
+    outcomes: list[Outcome] = []
+    for key, xero_id in targets.items():
+        if not (found.get(xero_id.lower()) or {}).get("IsReconciled"):
+            continue
+        held.add(key)
+        p = by_key.get(key)
+        if p is not None and _repost(p):
+            pusher.store.set_hashes({key: p.hash})
+            pusher.report.skipped += 1
+            pusher.report.planned.append(
+                PlannedAction(ENTITY, key, "skip", None, NOT_REPOSTED)
+            )
+            pusher.logs.append(LogEntry(key, "repost", SKIPPED, NOT_REPOSTED, xero_id))
+            continue
+        reason = f"{what}, but {RECONCILED}: {UNRECONCILE}"
+        pusher.block(key, reason)
+        outcomes.append(
+            Outcome(key, LOCKED, payload_hash=p.hash if p else None, error=reason)
+        )
+    if outcomes:
+        pusher.store.record(outcomes)
+    pusher.flush_logs()
+    return held
+
+
+def read_payments(ctx: StepContext, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Xero payments by lower-case id (one read per ID_CHUNK ids)."""
+    wanted = sorted({i.lower() for i in ids})
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), ID_CHUNK):
+        where = " OR ".join(
+            f"PaymentID==Guid({quote(i)})" for i in wanted[start : start + ID_CHUNK]
+        )
+        for record in ctx.gateway.read_all("payments", where=where):
+            found[str(record.get("PaymentID")).lower()] = record
+    return found
 
 
 def _recover(ctx: StepContext, pusher: Pusher, by_key: dict[str, Payment]) -> None:
