@@ -55,7 +55,9 @@ from .common import (
     strip_html,
 )
 from .line_tax import (
+    MIN_CAP,
     PerfexTax,
+    own_line_taxes,
     perfex_tax,
     rounding_cap,
     set_line_taxes,
@@ -236,20 +238,30 @@ def finish_document(
     beyond the cap fails the record unless not `strict` (a document only voided).
     """
     items = payload["LineItems"]
-    cap = rounding_cap(items)
+    amounts = [xero_line_amount(item) for item in items]
+    caps: list[Decimal] = []
+
+    def cap() -> Decimal:
+        """The rounding cap of the lines as mapped (computed once, when needed)."""
+        if not caps:
+            caps.append(rounding_cap(items))
+        return caps[0]
+
+    own = own_line_taxes(items, amounts, rates)
     if tax is not None:
-        problem = set_line_taxes(items, rates, tax, cap)
+        problem = set_line_taxes(items, amounts, own, rates, tax, cap)
         if problem and strict:
             if problem.startswith("stored tax"):
                 problem += f": fix the {what} in Perfex (saving it recomputes its tax)"
             return failed(key, problem)
-    difference = target - xero_invoice_total(payload, rates)
-    if abs(difference) > cap and strict:
+    taxes = (i.get("TaxAmount", mine) for i, mine in zip(items, own, strict=True))
+    difference = target - sum(amounts, ZERO) - sum(taxes, ZERO)
+    if abs(difference) > MIN_CAP and abs(difference) > cap() and strict:
         lines = target - difference
         return failed(
             key,
             f"stored total {target} but its lines come to {lines} (a gap of"
-            f" {difference}, more than the {cap} rounding allows): fix the {what}"
+            f" {difference}, more than the {cap()} rounding allows): fix the {what}"
             f" in Perfex so its lines add up to its total{_WHY.get(what, '')}, then"
             " sync again",
         )
@@ -277,10 +289,12 @@ def document_lines(
     rates: dict[str, Decimal] = {ctx.no_tax_type: ZERO}
     items: list[dict[str, Any]] = []
     types: list[str] = []
+    keys: list[TaxKey] = []
     for line in counted:
         lkey = tax_key(line.taxes)
         tax_type = ctx.resolve_tax(lkey) if lkey else ctx.no_tax_type
         types.append(tax_type)
+        keys.append(lkey)
         rates[tax_type] = ctx.rate_of(tax_type, lkey)
         items.append(
             {
@@ -303,7 +317,7 @@ def document_lines(
                 "Adjustment", round2(adjustment), ctx.rounding_account, ctx.no_tax_type
             )
         )
-    return items, rates, perfex_tax(doc, counted, types), notes
+    return items, rates, perfex_tax(doc, counted, types, keys), notes
 
 
 def discount_problem(doc: Invoice | CreditNote) -> str:

@@ -31,7 +31,9 @@ already fits; the cents that differ go, one per line, to the lines whose exact
 tax is nearest the rounding boundary, and only those lines carry a TaxAmount (so
 a document that needs none keeps the payload, and the hash, it always had). When
 Perfex's discount arithmetic moves more than a cent per line (a fixed discount
-with negative lines), the tax is shared over the lines in proportion to Xero's.
+with negative lines), the tax is shared over the lines in proportion to Xero's,
+or, where that would give a line a tax against its sign, the difference goes to
+the lines whose amount has its sign, in proportion to their amounts.
 
 A TaxType whose Xero rate is not the rate of the Perfex taxes on its lines is a
 mapping error, not rounding: the record fails, naming both rates and both taxes.
@@ -48,15 +50,15 @@ fails with both figures.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pxflask.perfex.records import CreditNote, Invoice, Line
 
 from .common import CENT, HUNDRED, ZERO, dec, decimals_needed, round2, round_to
-from .taxes import key_rate, tax_key
+from .taxes import TaxKey, key_rate
 
 
 @dataclass(frozen=True)
@@ -72,24 +74,32 @@ class PerfexTax:
 
 
 def perfex_tax(
-    doc: Invoice | CreditNote, counted: Sequence[Line], tax_types: Sequence[str]
+    doc: Invoice | CreditNote,
+    counted: Sequence[Line],
+    tax_types: Sequence[str],
+    keys: Sequence[TaxKey],
 ) -> PerfexTax:
-    """Perfex's tax per TaxType for the counted lines and their TaxTypes."""
-    nets = [round2(dec(line.qty) * dec(line.rate)) for line in counted]
-    subtotal = sum(nets, ZERO)
+    """Perfex's tax per TaxType for the counted lines, their TaxTypes and tax keys."""
+    subtotal = ZERO
+    taxed: dict[str, Decimal] = {}
+    rates: dict[str, set[Decimal]] = {}
+    key_rates: dict[TaxKey, Decimal] = {}
+    for line, tax_type, key in zip(counted, tax_types, keys, strict=True):
+        net = (line.qty * line.rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        subtotal += net
+        rate = key_rates.get(key)
+        if rate is None:
+            rate = key_rates[key] = key_rate(key) if key else ZERO
+        taxed[tax_type] = taxed.get(tax_type, ZERO) + net * rate
+        if net:
+            rates.setdefault(tax_type, set()).add(rate)
     keep = Decimal(1)
     pct = dec(doc.discount_percent)
     if doc.discount_type == "before_tax" and pct:
         keep = (HUNDRED - pct) / HUNDRED
     elif doc.discount_type == "before_tax" and dec(doc.discount_total) and subtotal:
         keep = 1 - dec(doc.discount_total) / subtotal
-    exact: dict[str, Decimal] = {}
-    rates: dict[str, set[Decimal]] = {}
-    for line, net, tax_type in zip(counted, nets, tax_types, strict=True):
-        rate = key_rate(tax_key(line.taxes))
-        exact[tax_type] = exact.get(tax_type, ZERO) + net * rate / HUNDRED * keep
-        if net:
-            rates.setdefault(tax_type, set()).add(rate)
+    exact = {t: x / HUNDRED * keep if x else ZERO for t, x in taxed.items()}
     return PerfexTax(dec(doc.total_tax), exact, rates)
 
 
@@ -152,17 +162,34 @@ def xero_totals(
     return total, tax
 
 
+def own_line_taxes(
+    items: Sequence[Mapping[str, Any]],
+    amounts: Sequence[Decimal],
+    tax_rates: Mapping[str, Decimal],
+) -> list[Decimal]:
+    """The TaxAmount Xero computes itself for each Exclusive line."""
+    taxes = []
+    for item, amount in zip(items, amounts, strict=True):
+        rate = tax_rates[item["TaxType"]] if item.get("TaxType") else ZERO
+        taxes.append(round2(amount * rate / HUNDRED) if rate else ZERO)
+    return taxes
+
+
 def rounding_cap(items: Iterable[Mapping[str, Any]]) -> Decimal:
     """The largest rounding line a document's rounding can explain (see above)."""
     rounded = sum(1 for item in items if _rounded_by_xero(item))
-    return CENT * (2 + (rounded + 1) // 2)
+    return MIN_CAP + CENT * ((rounded + 1) // 2)
+
+
+MIN_CAP = Decimal("0.02")
+"""The cap of a document whose line amounts Xero does not round."""
 
 
 def _rounded_by_xero(item: Mapping[str, Any]) -> bool:
     """True when Xero rounds this line's amount away from Perfex's net."""
     return bool(
-        dec(item.get("DiscountRate") or 0)
-        or dec(item.get("DiscountAmount") or 0)
+        item.get("DiscountRate")
+        or item.get("DiscountAmount")
         or decimals_needed(dec(item.get("UnitAmount") or 0)) > 4
         or decimals_needed(dec(item.get("Quantity") or 1)) > 4
     )
@@ -170,43 +197,56 @@ def _rounded_by_xero(item: Mapping[str, Any]) -> bool:
 
 def set_line_taxes(
     items: list[dict[str, Any]],
+    amounts: Sequence[Decimal],
+    own: Sequence[Decimal],
     rates: Mapping[str, Decimal],
     perfex: PerfexTax,
-    cap: Decimal,
+    cap: Callable[[], Decimal],
 ) -> str | None:
-    """Put TaxAmount on the lines that need it; a reason when the record must fail."""
+    """Put TaxAmount on the lines that need it; a reason when the record must fail.
+
+    `amounts` and `own` are Xero's LineAmounts and own taxes of the items;
+    `cap()` the rounding cap.
+    """
     exact_sum = sum(perfex.exact.values(), ZERO)
-    if abs(perfex.total - exact_sum) > cap:
+    gap = abs(perfex.total - exact_sum)
+    if gap > MIN_CAP and gap > cap():
         return (
             f"stored tax {perfex.total} but the taxes of its lines come to"
             f" {round2(exact_sum)}"
         )
+    by_type: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_type.setdefault(item.get("TaxType") or "", []).append(i)
     taxed = {t: x for t, x in perfex.exact.items() if x}
-    shares = apportion(perfex.total, list(taxed.values()))
-    targets = dict(zip(taxed, shares, strict=True))
+    if len(taxed) == 1:
+        targets = dict.fromkeys(taxed, perfex.total)
+    else:
+        shares = apportion(perfex.total, list(taxed.values()))
+        targets = dict(zip(taxed, shares, strict=True))
     for tax_type in perfex.exact:
         target = targets.get(tax_type, ZERO)
-        rate = dec(rates[tax_type])
-        lines = [item for item in items if item.get("TaxType") == tax_type]
-        amounts = [xero_line_amount(item) for item in lines]
-        exact = [amount * rate / HUNDRED for amount in amounts]
-        own = [round2(x) for x in exact]
-        if target == sum(own, ZERO):
+        where = by_type.get(tax_type, [])
+        xeros = [own[i] for i in where]
+        if target == sum(xeros, ZERO):
             continue
+        rate = dec(rates[tax_type])
         other = sorted(r for r in perfex.rates.get(tax_type, ()) if r != rate)
         if other:
             return (
                 f"TaxType {tax_type} is {_pct(rate)}% in Xero but the Perfex taxes"
                 f" on its lines are {_pct(other[0])}% (tax {target} in Perfex,"
-                f" {sum(own, ZERO)} in Xero): map that Perfex tax to a Xero rate"
+                f" {sum(xeros, ZERO)} in Xero): map that Perfex tax to a Xero rate"
                 f" of {_pct(other[0])}%"
             )
-        spread = _spread(target, amounts, exact, own)
+        line_amounts = [amounts[i] for i in where]
+        exact = [amount * rate / HUNDRED for amount in line_amounts]
+        spread = _spread(target, line_amounts, exact, xeros)
         if spread is None:
             continue
-        for item, mine, xeros in zip(lines, spread, own, strict=True):
-            if mine != xeros:
-                item["TaxAmount"] = mine
+        for i, mine, xero in zip(where, spread, xeros, strict=True):
+            if mine != xero:
+                items[i]["TaxAmount"] = mine
     return None
 
 
@@ -232,12 +272,25 @@ def _spread(
                 taxes[i] += step
             return taxes
     base = sum(exact, ZERO)
-    if not base:
+    if base:
+        taxes = apportion(target, [x * target / base for x in exact])
+        if _valid(taxes, amounts):
+            return taxes
+    # Lines of both signs (a fixed discount with negative lines): the lines whose
+    # amount has the sign of the difference take it, in proportion to amount.
+    gap = target - sum(own, ZERO)
+    weights = [abs(a) if (a > 0) == (gap > 0) and a else ZERO for a in amounts]
+    if not any(weights):
         return None
-    taxes = apportion(target, [x * target / base for x in exact])
-    if all(_same_sign(t, a) for t, a in zip(taxes, amounts, strict=True)):
-        return taxes
-    return None
+    total = sum(weights, ZERO)
+    extra = apportion(gap, [w * gap / total for w in weights])
+    taxes = [o + e for o, e in zip(own, extra, strict=True)]
+    return taxes if _valid(taxes, amounts) else None
+
+
+def _valid(taxes: Sequence[Decimal], amounts: Sequence[Decimal]) -> bool:
+    """Every line tax is zero or of its line amount's sign."""
+    return all(_same_sign(t, a) for t, a in zip(taxes, amounts, strict=True))
 
 
 def _same_sign(tax: Decimal, amount: Decimal) -> bool:
