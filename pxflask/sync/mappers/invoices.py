@@ -75,7 +75,7 @@ AUTHORISED_STATUSES = frozenset(
 REFERENCE_PREFIX = "PX-I-"
 Lines = tuple[list[dict[str, Any]], dict[str, Decimal], PerfexTax, list[str]]
 """What document_lines returns: items, tax rates by TaxType, Perfex's tax, notes."""
-_WHY = {"invoice": " (Perfex 3.4.0's estimate to invoice conversion leaves such)"}
+_WHY = {"invoice": " (Perfex 3.4.0's estimate conversion can leave the old total)"}
 """Why a document's stored total may disagree with its lines, by kind."""
 DRAFTS_SKIP = "skip"
 DRAFTS_DRAFT = "draft"
