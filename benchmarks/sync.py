@@ -25,8 +25,14 @@ Printed:
   If-Modified-Since only. The first run also reads the Organisation once (one
   `GET /Organisation` for Xero's lock dates, +1 call against earlier figures);
   the reruns do not, having nothing to send and no record waiting on a lock.
+- Exact VAT after the first run: of the invoices (and, with --credit-notes, the
+  credit notes) pxflask synced, how many have Xero's TotalTax (read from the
+  sandbox's state, through each record's link) equal to Perfex's stored
+  total_tax, and Total equal to Perfex's total; how many needed a line TaxAmount
+  and how many a Rounding line.
 
     .venv/bin/python benchmarks/sync.py [--customers 300] [--invoices 2000]
+                                        [--credit-notes]
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +50,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from pxflask.config import DEFAULTS
-from pxflask.models import Base
+from pxflask.models import Base, Link
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
+from pxflask.perfex.records import CreditNote, Invoice
 from pxflask.perfex.seed import seed_demo
+from pxflask.sandbox.core import Sandbox
 from pxflask.sandbox.options import SandboxOptions
 from pxflask.sandbox.server import start_sandbox
 from pxflask.sync.engine import SyncResult, run_sync
+from pxflask.sync.mappers.common import round2
+from pxflask.sync.registry import REGISTRY
 from pxflask.xero import Limits, XeroGateway
 
 BENCH_KEY = "x3sS1sKdl8eD3Zq0kGnJ6jB0yV9fQ2mT4uW7rA5cE1o="
@@ -124,19 +135,68 @@ class TimedGateway:
 
 
 def timed_run(
-    session_factory: sessionmaker, perfex: PerfexDB, gateway: TimedGateway
+    session_factory: sessionmaker,
+    perfex: PerfexDB,
+    gateway: TimedGateway,
+    entities: list[str] | None = None,
 ) -> tuple[SyncResult, float, float, float]:
     """One run_sync: (result, wall s, thread CPU s, process CPU s)."""
     gateway.seconds = 0.0
     wall, thread, process = time.perf_counter(), time.thread_time(), time.process_time()
     with session_factory() as session:
-        result = run_sync(session, perfex, gateway, SETTINGS)
+        result = run_sync(session, perfex, gateway, SETTINGS, entities)
     return (
         result,
         time.perf_counter() - wall,
         time.thread_time() - thread,
         time.process_time() - process,
     )
+
+
+@dataclass
+class ExactTax:
+    """How many synced documents of a kind match Perfex's tax and total."""
+
+    synced: int = 0
+    tax_equal: int = 0
+    total_equal: int = 0
+    with_tax_amount: int = 0
+    with_rounding: int = 0
+
+
+def exact_tax(
+    sandbox: Sandbox,
+    sessions: sessionmaker,
+    entity: str,
+    resource: str,
+    documents: list[Invoice] | list[CreditNote],
+) -> ExactTax:
+    """Compare each synced document's Xero TotalTax and Total with Perfex's."""
+    id_field = "InvoiceID" if resource == "Invoices" else "CreditNoteID"
+    xero = {r[id_field]: r for r in sandbox.inject.all(resource)}
+    rates = {r["TaxType"]: r["EffectiveRate"] for r in sandbox.inject.all("TaxRates")}
+    with sessions() as session:
+        links = {
+            link.perfex_key: link.xero_id
+            for link in session.scalars(sa.select(Link).where(Link.entity == entity))
+            if link.state == "synced"
+        }
+    found = ExactTax()
+    for doc in documents:
+        record = xero.get(links.get(str(doc.id)) or "")
+        if record is None:
+            continue
+        found.synced += 1
+        found.tax_equal += record["TotalTax"] == doc.total_tax
+        found.total_equal += record["Total"] == doc.total
+        lines = record["LineItems"]
+        found.with_tax_amount += any(
+            line["TaxAmount"]
+            != round2(line["LineAmount"] * rates[line["TaxType"]] / 100)
+            for line in lines
+        )
+        found.with_rounding += any(line["Description"] == "Rounding" for line in lines)
+    return found
 
 
 def writes(calls: dict[str, int]) -> int:
@@ -150,7 +210,15 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--invoices", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--credit-notes", action="store_true", help="also sync credit notes (opt-in)"
+    )
     args = parser.parse_args()
+    entities = (
+        [u.name for u in REGISTRY.ordered(None)] + ["credit-notes"]
+        if args.credit_notes
+        else None
+    )
 
     workdir = Path(tempfile.mkdtemp(prefix="pxf-sync-bench-"))
     perfex_url = f"sqlite:///{workdir / 'perfex.db'}"
@@ -193,8 +261,27 @@ def main() -> int:
         gateway.connect_client_credentials()
         before = dict(counters.snapshot()["calls"])
         sandbox_before = meter.seconds
-        first, wall, thread_cpu, process_cpu = timed_run(sessions, perfex, gateway)
+        first, wall, thread_cpu, process_cpu = timed_run(
+            sessions, perfex, gateway, entities
+        )
         after = dict(counters.snapshot()["calls"])
+        vat = {
+            "invoices": exact_tax(
+                running.sandbox,
+                sessions,
+                "invoices",
+                "Invoices",
+                reads.read_invoices(perfex),
+            )
+        }
+        if args.credit_notes:
+            vat["credit notes"] = exact_tax(
+                running.sandbox,
+                sessions,
+                "credit-notes",
+                "CreditNotes",
+                reads.read_credit_notes(perfex),
+            )
         engine_cpu = thread_cpu - gateway.seconds
         client_cpu = process_cpu - (meter.seconds - sandbox_before)
         made = {k: n - before.get(k, 0) for k, n in after.items()}
@@ -202,7 +289,7 @@ def main() -> int:
         reruns = []
         for _ in range(2):
             snap = dict(counters.snapshot()["calls"])
-            again, again_wall, _, _ = timed_run(sessions, perfex, gateway)
+            again, again_wall, _, _ = timed_run(sessions, perfex, gateway, entities)
             now = dict(counters.snapshot()["calls"])
             delta = {k: n - snap.get(k, 0) for k, n in now.items() if n != snap.get(k)}
             reruns.append((again, again_wall, delta))
@@ -229,6 +316,14 @@ def main() -> int:
         f"client CPU / doc      {client_cpu * 1000 / documents:.3f} ms  "
         "(engine + gateway + SDK + HTTP client)"
     )
+    for kind, found in vat.items():
+        print(
+            f"TotalTax = Perfex's   {kind}: {found.tax_equal} of {found.synced} synced"
+            f"  (Total = Perfex's: {found.total_equal}; with a line TaxAmount:"
+            f" {found.with_tax_amount}; with a Rounding line: {found.with_rounding})"
+        )
+    if not args.credit_notes:
+        print("                      credit notes: not synced (--credit-notes)")
     for n, (again, again_wall, delta) in enumerate(reruns, start=1):
         print(
             f"rerun {n}: write calls {writes(delta)}  all calls {delta}  "

@@ -46,7 +46,14 @@ def compute_line(
     tax_rate: Decimal,
     unitdp: int,
 ) -> dict[str, Any]:
-    """Return the stored form of one line, with LineAmount and TaxAmount set."""
+    """Return the stored form of one line, with LineAmount and TaxAmount set.
+
+    A TaxAmount sent on the line is kept, as Xero keeps it (it "can be overridden
+    if the calculated TaxAmount is not correct"): pxflask/sync/mappers/line_tax.py
+    has what was found. It must be a number of the line amount's sign (or zero),
+    and none is accepted with NoTax. `_tax_computed` keeps Xero's own figure
+    (bank transactions refuse one that differs from it).
+    """
     qty = _opt_decimal(raw, "Quantity")
     unit = _opt_decimal(raw, "UnitAmount")
     given_line = _opt_decimal(raw, "LineAmount")
@@ -73,11 +80,13 @@ def compute_line(
     else:
         line_amount = quantize(gross, 2)
     if line_amount_types == "NoTax":
-        tax = ZERO
+        computed = ZERO
     elif line_amount_types == "Inclusive":
-        tax = quantize(line_amount * tax_rate / (HUNDRED + tax_rate), 2)
+        computed = quantize(line_amount * tax_rate / (HUNDRED + tax_rate), 2)
     else:
-        tax = quantize(line_amount * tax_rate / HUNDRED, 2)
+        computed = quantize(line_amount * tax_rate / HUNDRED, 2)
+    given = _given_tax(raw, line_amount_types, line_amount)
+    tax = computed if given is None else given
     stored = {
         "LineItemID": raw.get("LineItemID") or str(uuid.uuid4()),
         "Description": raw.get("Description"),
@@ -96,7 +105,29 @@ def compute_line(
     if disc_amount is not None:
         stored["DiscountAmount"] = quantize(disc_amount, 2)
     stored["_discount"] = discount
+    stored["_tax_computed"] = computed
+    stored["_tax_given"] = given is not None
     return stored
+
+
+def _given_tax(
+    raw: dict[str, Any], line_amount_types: str, line_amount: Decimal
+) -> Decimal | None:
+    """The TaxAmount sent on a line (None: Xero computes it), checked."""
+    given = _opt_decimal(raw, "TaxAmount")
+    if given is None:
+        return None
+    given = quantize(given, 2)
+    if line_amount_types == "NoTax":
+        if given:
+            raise LineError("TaxAmount cannot be set when amounts have no tax.")
+        return None
+    if given and (line_amount == 0 or (given > 0) != (line_amount > 0)):
+        raise LineError(
+            f"The TaxAmount {given} must have the sign of the line amount"
+            f" {line_amount}."
+        )
+    return given
 
 
 def compute_totals(lines: list[dict[str, Any]], line_amount_types: str) -> Totals:

@@ -11,6 +11,7 @@ from pxflask.perfex.records import (
     CREDIT_NOTE_OPEN,
     CREDIT_NOTE_VOID,
     CreditNote,
+    Invoice,
     Line,
 )
 from pxflask.perfex.totals import compute_totals
@@ -40,6 +41,11 @@ def credit_note(
         discount_fixed=discount_fixed,
         adjustment=adjustment,
     )
+    return as_credit_note(inv, status)
+
+
+def as_credit_note(inv: Invoice, status: int = CREDIT_NOTE_OPEN) -> CreditNote:
+    """The credit note with an invoice's lines, discount and stored totals."""
     return CreditNote(
         id=4,
         number=4,
@@ -55,7 +61,7 @@ def credit_note(
         adjustment=inv.adjustment,
         discount_percent=inv.discount_percent,
         discount_total=inv.discount_total,
-        discount_type=discount_type,
+        discount_type=inv.discount_type,
         status=status,
         reference_no=None,
         lines=inv.lines,

@@ -109,14 +109,20 @@ def test_xero_total_equals_perfex_total_to_the_cent(rates):
             assert xero == perfex.quantize(D("0.01"), rounding=ROUND_HALF_UP)
 
 
-def test_rate_mapped_to_another_percentage_gets_a_rounding_line():
-    """A Xero rate unlike Perfex's: the rounding line makes the totals agree."""
+def test_rate_mapped_to_another_percentage_fails_with_both_taxes():
+    """A Xero rate unlike Perfex's cannot be corrected on a bank transaction: fails."""
     m = map_expense(expense("80.00"), targets("INPUT", "19"), [D(20)], CTX)
-    assert m.payload is not None
-    lines = m.payload["LineItems"]
-    assert lines[-1]["Description"] == "Rounding"
-    assert lines[-1]["AccountCode"] == "860" and lines[-1]["TaxType"] == "NONE"
-    assert xero_invoice_total(m.payload, {"INPUT": D(19), "NONE": D(0)}) == D("96.00")
+    assert m.payload is None and m.error is not None
+    assert "INPUT is 19% in Xero" in m.error and "taxes are 20%" in m.error
+    assert "tax 16.00 in Perfex, 15.20 in Xero" in m.error
+
+
+def test_expense_never_carries_a_tax_amount():
+    """Xero refuses an overridden TaxAmount on bank transactions: none is sent."""
+    for amount in ["0.05", "33.33", "10.05", "1234.57"]:
+        m = map_expense(expense(amount), targets("TAX9", "25"), [D(20), D(5)], CTX)
+        assert m.payload is not None
+        assert all("TaxAmount" not in i for i in m.payload["LineItems"])
 
 
 def test_payload_shape_reference_and_marker():

@@ -8,7 +8,9 @@ import pytest
 
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT, INVOICE_PAID
 from pxflask.sync.mappers import InvoiceContext, map_invoice, xero_invoice_total
-from pxflask.sync.mappers.invoices import allocate, invoice_number
+from pxflask.sync.mappers.common import round2
+from pxflask.sync.mappers.invoices import allocate, invoice_number, xero_invoice_tax
+from pxflask.sync.mappers.line_tax import rounding_cap
 from pxflask.sync.mappers.taxes import key_rate
 
 from .factories import EUR, D, invoice, line
@@ -73,20 +75,47 @@ def test_plain_invoice_maps_fields():
     assert not m.unitdp4
 
 
-def test_per_line_tax_rounding_gets_a_rounding_line():
-    """Three lines of 0.33 at 10%: Perfex 1.09, Xero 0.99 + 3 x 0.03 = 1.08."""
+def test_per_line_tax_rounding_moves_a_cent_onto_one_line_tax():
+    """Three lines of 0.33 at 10%: Perfex tax 0.10, Xero 3 x 0.03; one line 0.04."""
     lines = [line("1", "0.33", (("GST", "10"),), line_id=i) for i in range(3)]
     inv = invoice(lines)
-    assert inv.total == D("1.09")
+    assert (inv.total, inv.total_tax) == (D("1.09"), D("0.10"))
     total, payload = mapped_total(inv)
     assert total == D("1.09")
-    assert payload["LineItems"][-1] == {
-        "Description": "Rounding",
-        "Quantity": D(1),
-        "UnitAmount": D("0.01"),
-        "AccountCode": "860",
-        "TaxType": "NONE",
-    }
+    assert xero_invoice_tax(payload, rates_for(payload)) == D("0.10")
+    assert descriptions(payload) == ["Work"] * 3
+    assert [i.get("TaxAmount") for i in payload["LineItems"]] == [D("0.04"), None, None]
+
+
+def test_the_cent_goes_to_the_line_nearest_the_rounding_boundary():
+    """Xero's 3.76 + 3.84 + 3.84 = 11.44 against 11.45: the 3.844 line gets 3.85."""
+    lines = [
+        line("1", rate, (("GST", "15"),), line_id=i)
+        for i, rate in enumerate(["25.06", "25.61", "25.63"])
+    ]
+    inv = invoice(lines)
+    assert inv.total_tax == D("11.45")
+    total, payload = mapped_total(inv)
+    assert [i.get("TaxAmount") for i in payload["LineItems"]] == [None, None, D("3.85")]
+    assert total == inv.total == D("87.75")
+    assert xero_invoice_tax(payload, rates_for(payload)) == D("11.45")
+
+
+def test_each_tax_type_carries_its_own_perfex_tax():
+    """Two tax types: each type's line taxes add up to Perfex's tax for it."""
+    vat = [line("1", "0.33", (("VAT", "10"),), line_id=i) for i in range(3)]
+    eco = [line("1", "0.05", (("Eco", "10"),), line_id=10 + i) for i in range(3)]
+    inv = invoice(vat + eco)
+    _, payload = mapped_total(inv)
+    by_type: dict[str, Decimal] = {}
+    rates = rates_for(payload)
+    for item in payload["LineItems"]:
+        tax = item.get("TaxAmount")
+        if tax is None:
+            tax = round2(item["UnitAmount"] * rates[item["TaxType"]] / 100)
+        by_type[item["TaxType"]] = by_type.get(item["TaxType"], D(0)) + tax
+    assert by_type == {"PX:VAT@10.00": D("0.10"), "PX:Eco@10.00": D("0.01")}
+    assert sum(by_type.values()) == inv.total_tax == D("0.11")
 
 
 def test_no_rounding_line_when_not_needed():
@@ -213,24 +242,65 @@ def test_negative_total_is_skipped():
     assert m.skipped and "negative" in m.skip
 
 
-def test_inconsistent_stored_total_still_matches_with_a_note():
-    """A stored total that disagrees with the lines is matched, with a note."""
-    inv = invoice([line("1", "10")], total=D("15.00"))
+def test_stored_total_unlike_its_lines_fails_with_both_figures():
+    """A 60.00 gap (Perfex 3.4.0's estimate conversion) fails; no -60 Rounding."""
+    inv = invoice([line("1", "1000", (("VAT", "20"),))], total=D("1140.00"))
     m = map_invoice(inv, "c", CTX)
-    assert xero_invoice_total(m.payload, rates_for(m.payload)) == D("15.00")
-    assert m.notes and "rounding line 5.00" in m.notes[0]
+    assert m.payload is None and m.error is not None
+    assert "stored total 1140.00" in m.error and "lines come to 1200.00" in m.error
+    assert "fix the invoice in Perfex" in m.error
 
 
-def test_known_xero_rate_overrides_the_perfex_rate():
-    """When a key maps to an existing Xero rate, its rate is what Xero applies."""
+def test_a_cancelled_invoice_with_such_a_gap_is_still_voided():
+    """Only voided in Xero, its lines do not matter: it is not failed."""
+    inv = invoice([line("1", "10")], total=D("15.00"), status=INVOICE_CANCELLED)
+    m = map_invoice(inv, "c", CTX)
+    assert m.error is None and m.payload["Status"] == "VOIDED"
+
+
+def test_a_gap_within_the_cap_is_a_rounding_line():
+    """Two cents off (no discount): an untaxed Rounding line, TotalTax untouched."""
+    inv = invoice([line("1", "10", (("VAT", "20"),))], total=D("12.02"))
+    m = map_invoice(inv, "c", CTX)
+    assert m.payload is not None, m.error
+    rounding = m.payload["LineItems"][-1]
+    assert (rounding["Description"], rounding["UnitAmount"]) == ("Rounding", D("0.02"))
+    assert rounding["TaxType"] == "NONE"
+    assert xero_invoice_tax(m.payload, rates_for(m.payload)) == D("2.00")
+    assert map_invoice(invoice([line("1", "10")], total=D("10.03")), "c", CTX).error
+
+
+def test_rounding_cap_grows_with_lines_xero_rounds():
+    """0.02 without discounts; half a cent more per discounted line, rounded up."""
+    plain = [{"UnitAmount": D("1"), "Quantity": D("1")}] * 5
+    discounted = [{**plain[0], "DiscountRate": D("10")}] * 5
+    assert rounding_cap(plain) == D("0.02")
+    assert rounding_cap(discounted[:1]) == D("0.03")
+    assert rounding_cap(discounted) == D("0.05")
+
+
+def test_xero_rate_unlike_the_perfex_rate_fails():
+    """GST 10% mapped to a 15% Xero rate: the invoice fails naming both."""
     ctx = InvoiceContext(
         "200", "860", lambda key: "OUTPUT2", tax_rates={"OUTPUT2": D("15")}
     )
     inv = invoice([line("1", "100", (("GST", "10"),))])
     m = map_invoice(inv, "c", ctx)
-    rates = {"OUTPUT2": D("15"), "NONE": D(0)}
+    assert m.payload is None and m.error is not None
+    assert "OUTPUT2 is 15% in Xero" in m.error and "are 10%" in m.error
+    assert "tax 10.00 in Perfex, 15.00 in Xero" in m.error
+
+
+def test_known_xero_rate_equal_to_perfex_is_used():
+    """A key mapped to an existing Xero rate of the same percentage syncs exactly."""
+    ctx = InvoiceContext(
+        "200", "860", lambda key: "OUTPUT2", tax_rates={"OUTPUT2": D("10")}
+    )
+    inv = invoice([line("1", "100", (("GST", "10"),))])
+    m = map_invoice(inv, "c", ctx)
+    rates = {"OUTPUT2": D("10"), "NONE": D(0)}
     assert xero_invoice_total(m.payload, rates) == D("110.00")
-    assert m.payload["LineItems"][-1]["UnitAmount"] == D("-5.00")
+    assert xero_invoice_tax(m.payload, rates) == D("10.00")
 
 
 @pytest.mark.parametrize(

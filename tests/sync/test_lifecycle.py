@@ -142,8 +142,9 @@ def test_deleted_invoices_are_voided_and_drafts_deleted(env):
 
 
 def _copy_as_draft(env: Env, invoice_id: int) -> int:
-    """A new Perfex draft invoice copying another's row and lines; its id."""
+    """A new Perfex draft invoice copying another's row, lines and line taxes."""
     inv, lines = env.perfex.tables.invoices, env.perfex.tables.itemable
+    taxes = env.perfex.tables.item_tax
     with env.perfex.engine.begin() as conn:
         row = dict(
             conn.execute(sa.select(inv).where(inv.c.id == invoice_id)).one()._mapping
@@ -159,9 +160,19 @@ def _copy_as_draft(env: Env, invoice_id: int) -> int:
             )
         ).mappings():
             copy = dict(line)
-            copy.pop("id")
+            old_line = copy.pop("id")
             copy["rel_id"] = new_id
-            conn.execute(lines.insert().values(**copy))
+            line_id = conn.execute(lines.insert().values(**copy)).inserted_primary_key[
+                0
+            ]
+            for tax in conn.execute(
+                sa.select(taxes).where(
+                    taxes.c.itemid == old_line, taxes.c.rel_type == "invoice"
+                )
+            ).mappings():
+                values = {k: v for k, v in tax.items() if k != "id"}
+                values.update(itemid=line_id, rel_id=new_id)
+                conn.execute(taxes.insert().values(**values))
     return new_id
 
 

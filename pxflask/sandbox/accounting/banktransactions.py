@@ -59,6 +59,7 @@ class BankTransactions(Resource):
         else:
             kind = "SPEND" if tx_type == "SPEND" else "RECEIVE"
             lines, totals = build_lines(ctx, raw.get("LineItems"), kind, lat, True)
+            _refuse_tax_overrides(lines)
         if not lines:
             raise Invalid("Bank transactions must have at least one line item.")
         return {
@@ -159,6 +160,20 @@ class BankTransactions(Resource):
             HasAttachments=False,
         )
         return out
+
+
+def _refuse_tax_overrides(lines: list[dict[str, Any]]) -> None:
+    """Xero refuses a TaxAmount other than its own on bank transactions.
+
+    Reported in XeroAPI/xero-node#768 (a SPEND: "Tax amount 52.23 is incorrect
+    for INPUT2 tax type, should be 52.28"); invoices and credit notes keep it.
+    """
+    for line in lines:
+        if line.get("_tax_given") and line["TaxAmount"] != line["_tax_computed"]:
+            raise Invalid(
+                f"Tax amount {line['TaxAmount']} is incorrect for"
+                f" {line.get('TaxType')} tax type, should be {line['_tax_computed']}"
+            )
 
 
 def _overpayment_lines(ctx: Ctx, raw_lines: Any) -> tuple[str, list, Any]:

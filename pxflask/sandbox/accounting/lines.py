@@ -112,7 +112,11 @@ def line_views(lines: list[dict[str, Any]], unitdp: int) -> list[dict[str, Any]]
 
 
 def stored_lines_as_raw(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored lines in input form (for recomputation on update)."""
+    """Stored lines in input form (for recomputation on update).
+
+    A TaxAmount that was sent (overridden) stays on its line; one Xero computed
+    is computed again.
+    """
     keep = (
         "LineItemID",
         "Description",
@@ -125,7 +129,13 @@ def stored_lines_as_raw(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "DiscountAmount",
         "Tracking",
     )
-    return [{k: line.get(k) for k in keep if line.get(k) is not None} for line in lines]
+    raws = []
+    for line in lines:
+        raw = {k: line.get(k) for k in keep if line.get(k) is not None}
+        if line.get("_tax_given"):
+            raw["TaxAmount"] = line["TaxAmount"]
+        raws.append(raw)
+    return raws
 
 
 ZERO = Decimal("0.00")

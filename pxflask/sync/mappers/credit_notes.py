@@ -5,7 +5,8 @@ accepts DiscountRate but not DiscountAmount on credit note lines. A before-tax
 fixed discount is therefore shared over the positive lines as for invoices (to the
 cent), and the shares of each TaxType become one negative "Discount" line with
 that TaxType, so Xero takes the discount off the taxable amounts as Perfex does.
-Cents Xero's per-line rounding still leaves go to the "Rounding" line.
+Line TaxAmounts make Xero's TotalTax Perfex's total_tax, and the capped "Rounding"
+line takes the cents left, as for invoices; a larger gap fails the credit note.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pxflask.perfex.records import (
 from .common import Mapped, dec, round2, skipped
 from .invoices import (
     InvoiceContext,
+    discount_problem,
     document_lines,
     finish_document,
 )
@@ -66,8 +68,8 @@ def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> M
         return skipped(key, f"negative total {target}")
     built = document_lines(note, ctx, per_line_amounts=False)
     if built is None:
-        return skipped(key, f"discount {note.discount_percent}% is above 100%")
-    items, rates, counted, notes = built
+        return skipped(key, discount_problem(note))
+    items, rates, tax, notes = built
     payload: dict[str, Any] = {
         "Type": "ACCRECCREDIT",
         "Contact": {"ContactID": contact_id},
@@ -79,4 +81,14 @@ def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> M
         "LineAmountTypes": "Exclusive",
         "LineItems": items,
     }
-    return finish_document(key, payload, target, rates, len(counted), ctx, notes)
+    return finish_document(
+        key,
+        payload,
+        target,
+        rates,
+        ctx,
+        notes,
+        tax=tax,
+        strict=status != "VOIDED",
+        what="credit note",
+    )

@@ -5,9 +5,11 @@ tbltaxes) are both computed on that net and the total is rounded once:
 total = round2(amount + amount x rate1/100 + amount x rate2/100). Xero gets one
 line (Quantity 1, UnitAmount = amount, Exclusive) with the one TaxType the
 invoices use for that combination of taxes, so Xero's total is amount +
-round2(amount x combined rate/100): the same. Only when the Xero rate differs from
-Perfex's (a mapped rate with another percentage) does a "Rounding" line make up
-the cents, as for invoices.
+round2(amount x combined rate/100) and its TotalTax round2(amount x combined
+rate/100): Perfex's total and tax (total - net), to the cent. Xero refuses an
+overridden TaxAmount on bank transactions (line_tax.py), so a Xero rate with
+another percentage than Perfex's taxes (a mapped expense_tax_rate) cannot be
+corrected: the expense fails, naming both rates and both taxes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from typing import Any
 
 from pxflask.perfex.records import Expense
 
-from .common import HUNDRED, ZERO, Mapped, clip, dec, round2, skipped, strip_html
+from .common import (
+    HUNDRED,
+    ZERO,
+    Mapped,
+    clip,
+    dec,
+    failed,
+    round2,
+    skipped,
+    strip_html,
+)
 from .invoices import DESCRIPTION_MAX, InvoiceContext, finish_document
 
 DEFAULT_CONTACT = "Perfex expenses"
@@ -141,15 +153,38 @@ def map_expense(
             }
         ],
     }
-    rates = {targets.tax_type: dec(targets.tax_rate), ctx.no_tax_type: ZERO}
+    taxes = [dec(r) for r in perfex_rates]
+    target = expense_total(amount, taxes)
+    xero_rate = dec(targets.tax_rate)
+    if xero_rate != sum(taxes, ZERO):
+        return failed(key, _rate_differs(expense, targets, taxes, target - amount))
+    rates = {targets.tax_type: xero_rate, ctx.no_tax_type: ZERO}
     finish = InvoiceContext(
         sales_account=targets.account_code,
         rounding_account=ctx.rounding_account,
         resolve_tax=_no_resolver,
         no_tax_type=ctx.no_tax_type,
     )
-    target = expense_total(amount, perfex_rates)
-    return finish_document(key, payload, target, rates, 1, finish, [])
+    return finish_document(key, payload, target, rates, finish, [], what="expense")
+
+
+def _rate_differs(
+    expense: Expense, targets: ExpenseTargets, taxes: list[Decimal], tax: Decimal
+) -> str:
+    """Why an expense whose Xero rate is not its Perfex taxes' rate fails."""
+    rate = format(sum(taxes, ZERO).normalize(), "f")
+    xero_rate = dec(targets.tax_rate)
+    setting = (
+        f"expense_tax_rate.{expense.tax_ids[0]}"
+        if len(expense.tax_ids) == 1
+        else "the tax_rate settings of its taxes"
+    )
+    return (
+        f"TaxType {targets.tax_type} is {format(xero_rate.normalize(), 'f')}% in"
+        f" Xero but the expense's Perfex taxes are {rate}% (tax {tax} in Perfex,"
+        f" {round2(round2(dec(expense.amount)) * xero_rate / HUNDRED)} in Xero):"
+        f" set {setting} to a Xero rate of {rate}%"
+    )
 
 
 def _no_resolver(key: Any) -> str:

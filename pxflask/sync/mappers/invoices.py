@@ -1,18 +1,22 @@
-"""Perfex invoices -> Xero ACCREC invoices whose computed total equals Perfex's.
+"""Perfex invoices -> Xero ACCREC invoices whose Total and TotalTax equal Perfex's.
 
 Xero computes every line on its own: LineAmount = round2(Quantity x UnitAmount x
 (1 - DiscountRate/100)) or round2(Quantity x UnitAmount - DiscountAmount), tax =
-round2(LineAmount x rate/100) per line, Total = sum of LineAmounts + sum of taxes.
-Perfex computes taxes on summed nets, reduces them proportionally for a before-tax
-discount and takes an after-tax discount off the gross. The mapping:
+round2(LineAmount x rate/100) per line unless a TaxAmount is sent, Total = sum of
+LineAmounts + sum of taxes. Perfex computes taxes on summed nets, reduces them
+proportionally for a before-tax discount and takes an after-tax discount off the
+gross. The mapping:
 
 - a before-tax percent discount -> DiscountRate on every counted line;
 - a before-tax fixed discount -> DiscountAmount shared over the positive lines in
   proportion to their nets (largest remainder, so the shares add up to the cent);
 - an after-tax discount -> one negative "Discount" line without tax;
 - the adjustment -> one "Adjustment" line without tax on the rounding account;
-- whatever cents still differ from Perfex's stored total -> one "Rounding" line
-  without tax on the rounding account, added only when needed.
+- Perfex's tax per TaxType -> a TaxAmount on the few lines where Xero's per-line
+  rounding would differ (line_tax.py: what Xero does with it, and why);
+- the cents still between Xero's total and Perfex's stored total -> one untaxed
+  "Rounding" line, at most `rounding_cap` (two cents without discounts); a larger
+  gap fails the invoice, naming both figures.
 
 `xero_invoice_total` predicts Xero's total exactly, so the result always matches.
 """
@@ -44,10 +48,22 @@ from .common import (
     clip,
     dec,
     decimals_needed,
+    failed,
     round2,
-    round_to,
     skipped,
     strip_html,
+)
+from .line_tax import (
+    MIN_CAP,
+    PerfexTax,
+    own_line_taxes,
+    perfex_tax,
+    rounding_cap,
+    set_line_taxes,
+    xero_totals,
+)
+from .line_tax import (
+    xero_line_amount as xero_line_amount,
 )
 from .taxes import TaxKey, key_rate, tax_key
 
@@ -56,10 +72,10 @@ AUTHORISED_STATUSES = frozenset(
     {INVOICE_UNPAID, INVOICE_PAID, INVOICE_PARTIALLY_PAID, INVOICE_OVERDUE}
 )
 REFERENCE_PREFIX = "PX-I-"
-Lines = tuple[list[dict[str, Any]], dict[str, Decimal], list[Line], list[str]]
-"""What document_lines returns: items, tax rates by TaxType, counted lines, notes."""
-ROUNDING_SLACK = Decimal("0.02")
-"""Per counted line: more rounding than this means the stored total disagrees."""
+Lines = tuple[list[dict[str, Any]], dict[str, Decimal], PerfexTax, list[str]]
+"""What document_lines returns: items, tax rates by TaxType, Perfex's tax, notes."""
+_WHY = {"invoice": " (Perfex 3.4.0's estimate conversion can leave the old total)"}
+"""Why a document's stored total may disagree with its lines, by kind."""
 DRAFTS_SKIP = "skip"
 DRAFTS_DRAFT = "draft"
 
@@ -164,8 +180,8 @@ def map_invoice(invoice: Invoice, contact_id: str, ctx: InvoiceContext) -> Mappe
         return skipped(key, f"negative total {target}: a credit note, not an invoice")
     built = document_lines(invoice, ctx, per_line_amounts=True)
     if built is None:
-        return skipped(key, f"discount {invoice.discount_percent}% is above 100%")
-    items, rates, counted, notes = built
+        return skipped(key, discount_problem(invoice))
+    items, rates, tax, notes = built
     payload: dict[str, Any] = {
         "Type": "ACCREC",
         "Contact": {"ContactID": contact_id},
@@ -178,7 +194,9 @@ def map_invoice(invoice: Invoice, contact_id: str, ctx: InvoiceContext) -> Mappe
         "LineAmountTypes": "Exclusive",
         "LineItems": items,
     }
-    return finish_document(key, payload, target, rates, len(counted), ctx, notes)
+    return finish_document(
+        key, payload, target, rates, ctx, notes, tax=tax, strict=status != "VOIDED"
+    )
 
 
 def finish_document(
@@ -186,22 +204,50 @@ def finish_document(
     payload: dict[str, Any],
     target: Decimal,
     rates: Mapping[str, Decimal],
-    counted_lines: int,
     ctx: InvoiceContext,
     notes: list[str],
+    *,
+    tax: PerfexTax | None = None,
+    strict: bool = True,
+    what: str = "invoice",
 ) -> Mapped:
-    """Add the rounding line Xero's total needs to hit target; wrap as Mapped."""
+    """Line taxes, then the capped rounding line to hit target; wrap as Mapped.
+
+    `tax` (Perfex's tax) sets line TaxAmounts; None sends none (expenses). A gap
+    beyond the cap fails the record unless not `strict` (a document only voided).
+    """
     items = payload["LineItems"]
-    difference = target - xero_invoice_total(payload, rates)
+    amounts = [xero_line_amount(item) for item in items]
+    caps: list[Decimal] = []
+
+    def cap() -> Decimal:
+        """The rounding cap of the lines as mapped (computed once, when needed)."""
+        if not caps:
+            caps.append(rounding_cap(items))
+        return caps[0]
+
+    own = own_line_taxes(items, amounts, rates)
+    if tax is not None:
+        problem = set_line_taxes(items, amounts, own, rates, tax, cap)
+        if problem and strict:
+            if problem.startswith("stored tax"):
+                problem += f": fix the {what} in Perfex (saving it recomputes its tax)"
+            return failed(key, problem)
+    taxes = (i.get("TaxAmount", mine) for i, mine in zip(items, own, strict=True))
+    difference = target - sum(amounts, ZERO) - sum(taxes, ZERO)
+    if abs(difference) > MIN_CAP and abs(difference) > cap() and strict:
+        lines = target - difference
+        return failed(
+            key,
+            f"stored total {target} but its lines come to {lines} (a gap of"
+            f" {difference}, more than the {cap()} rounding allows): fix the {what}"
+            f" in Perfex so its lines add up to its total{_WHY.get(what, '')}, then"
+            " sync again",
+        )
     if difference:
         items.append(
             _extra_line("Rounding", difference, ctx.rounding_account, ctx.no_tax_type)
         )
-        if abs(difference) > ROUNDING_SLACK * (counted_lines + 1):
-            notes.append(
-                f"rounding line {difference} is larger than per-line rounding explains"
-                " (stored total differs from the lines)"
-            )
     if not items:
         items.append(
             _extra_line("(no billable lines)", ZERO, ctx.sales_account, ctx.no_tax_type)
@@ -215,15 +261,19 @@ def document_lines(
 ) -> Lines | None:
     """Line items of an invoice or credit note: its lines, discount and adjustment.
 
-    Returns (items, tax rates by TaxType, the counted Perfex lines, notes), or None
+    Returns (items, tax rates by TaxType, Perfex's tax per TaxType, notes), or None
     when the discount cannot be mapped.
     """
     counted = [line for line in doc.lines if line.counts]
     rates: dict[str, Decimal] = {ctx.no_tax_type: ZERO}
     items: list[dict[str, Any]] = []
+    types: list[str] = []
+    keys: list[TaxKey] = []
     for line in counted:
         lkey = tax_key(line.taxes)
         tax_type = ctx.resolve_tax(lkey) if lkey else ctx.no_tax_type
+        types.append(tax_type)
+        keys.append(lkey)
         rates[tax_type] = ctx.rate_of(tax_type, lkey)
         items.append(
             {
@@ -246,7 +296,20 @@ def document_lines(
                 "Adjustment", round2(adjustment), ctx.rounding_account, ctx.no_tax_type
             )
         )
-    return items, rates, counted, notes
+    return items, rates, perfex_tax(doc, counted, types, keys), notes
+
+
+def discount_problem(doc: Invoice | CreditNote) -> str:
+    """Why a document's discount cannot be mapped (document_lines gave None)."""
+    if doc.discount_type == "before_tax" and not dec(doc.discount_percent):
+        counted = [line for line in doc.lines if line.counts]
+        subtotal = sum((_line_net(line) for line in counted), ZERO)
+        return (
+            f"fixed discount {round2(dec(doc.discount_total))} before tax is more"
+            f" than the subtotal {subtotal}: Perfex's tax would turn negative; fix"
+            " the discount in Perfex"
+        )
+    return f"discount {doc.discount_percent}% is above 100%"
 
 
 def _discount(
@@ -274,6 +337,8 @@ def _discount(
             item["DiscountRate"] = pct
         return []
     if kind == "before_tax" and amount:
+        if amount > sum((_line_net(line) for line in counted), ZERO):
+            return None
         weights = [max(_line_net(line), ZERO) for line in counted]
         if 0 < amount <= sum(weights, ZERO):
             shares = allocate(amount, weights)
@@ -299,35 +364,15 @@ def _discount(
     return []
 
 
-def xero_line_amount(line: Mapping[str, Any], unitdp: int = 4) -> Decimal:
-    """Xero's LineAmount of one line item (rounded per line, half away from zero)."""
-    qty = round_to(dec(line.get("Quantity", 1)), 4)
-    unit = round_to(dec(line.get("UnitAmount", 0)), 4 if unitdp >= 4 else 2)
-    gross = qty * unit
-    rate = line.get("DiscountRate")
-    if rate is not None and dec(rate) != 0:
-        return round2(gross * (HUNDRED - dec(rate)) / HUNDRED)
-    discount = line.get("DiscountAmount")
-    if discount is not None and dec(discount) != 0:
-        return round2(gross - dec(discount))
-    return round2(gross)
-
-
 def xero_invoice_total(
     payload: Mapping[str, Any], tax_rates: Mapping[str, Decimal], unitdp: int = 4
 ) -> Decimal:
-    """The Total Xero computes for a payload: Σ round2(line) + Σ round2(line tax)."""
-    kind = payload.get("LineAmountTypes", "Exclusive")
-    total = ZERO
-    for line in payload.get("LineItems", []):
-        amount = xero_line_amount(line, unitdp)
-        if kind == "NoTax":
-            tax = ZERO
-        else:
-            rate = dec(tax_rates[line["TaxType"]]) if line.get("TaxType") else ZERO
-            if kind == "Inclusive":
-                tax = ZERO  # tax is inside the line amount
-            else:
-                tax = round2(amount * rate / HUNDRED)
-        total += amount + tax
-    return total
+    """The Total Xero computes for a payload: Σ round2(line) + Σ line taxes."""
+    return xero_totals(payload, tax_rates, unitdp)[0]
+
+
+def xero_invoice_tax(
+    payload: Mapping[str, Any], tax_rates: Mapping[str, Decimal], unitdp: int = 4
+) -> Decimal:
+    """The TotalTax Xero computes for a payload: Σ line TaxAmounts (sent or own)."""
+    return xero_totals(payload, tax_rates, unitdp)[1]
