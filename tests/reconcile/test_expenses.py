@@ -36,6 +36,15 @@ from tests.xero.helpers import settings_for
 
 from .conftest import SYNC_SETTINGS, Synced, World
 
+USD_BANK = {
+    "Code": "094",
+    "Name": "Dollar Account",
+    "Type": "BANK",
+    "BankAccountNumber": "40440412345678",
+    "CurrencyCode": "USD",
+}
+"""The seeded Perfex is USD-based: its expenses are spent from a USD account."""
+
 ENABLED = ",".join([*DEFAULT_ENTITIES, "expenses"])
 
 
@@ -56,6 +65,8 @@ def expense_synced(synced_world, tmp_path_factory, xero_sandbox_server) -> Synce
     with sandbox.lock:
         sandbox.state = copy.deepcopy(synced_world.state)
     handle = SandboxHandle(xero_sandbox_server)
+    if handle.state.tenant().base_currency != "USD":
+        handle.inject.write("Accounts", USD_BANK)
     saved = _patch_token_urls(handle)
     try:
         engine = sa.create_engine(f"sqlite:///{folder / 'module.db'}")
@@ -67,9 +78,10 @@ def expense_synced(synced_world, tmp_path_factory, xero_sandbox_server) -> Synce
         )
         perfex = PerfexDB.connect(f"sqlite:///{folder / 'perfex.db'}")
         with sessions() as session:
-            result = run_sync(
-                session, perfex, gateway, SYNC_SETTINGS, entities=["expenses"]
-            )
+            settings = {**SYNC_SETTINGS, "payment_account.default": "094"}
+            if handle.state.tenant().base_currency == "USD":
+                settings = SYNC_SETTINGS
+            result = run_sync(session, perfex, gateway, settings, entities=["expenses"])
             assert result.ok, result.failed
             synced = {
                 int(k)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.engine import SyncResult, run_sync
 from pxflask.xero import RetryPolicy, XeroGateway
+from tests.fixtures.sandbox import TEST_REGION
 from tests.xero.helpers import FAST_RETRY, settings_for
 
 REGION_TAXES: dict[str, dict[str, str]] = {
@@ -28,7 +28,7 @@ REGION_TAXES: dict[str, dict[str, str]] = {
 }
 """The tax set-up step per region: the seed's 'Exempt' 0% fits several Xero rates
 (none in the US, where only 'Tax Exempt' fits), and AU has no NONE for untaxed lines."""
-TAX_SETUP = REGION_TAXES[os.environ.get("PXFLASK_TEST_REGION", "global")]
+TAX_SETUP = REGION_TAXES[TEST_REGION]
 SETTINGS = {
     "sales_account": "200",
     "rounding_account": "860",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import delta
 from .test_expenses import Perfex, _bank_writes, _xero
 from .test_expenses import xenv as xenv  # the fixture (SQLite and MariaDB)
+
+pytestmark = pytest.mark.xero_sandbox(base_currency="USD")
+"""The seeded Perfex is USD-based: its bank accounts in Xero must be USD too."""
 
 
 def test_expense_mapping_change_applies_only_to_what_is_sent_after(xenv):

@@ -35,6 +35,9 @@ PREREQUISITES = [
     "customers",
 ]
 CTX = ExpenseContext()
+pytestmark = pytest.mark.xero_sandbox(base_currency="USD")
+"""The seeded Perfex is USD-based: its bank accounts in Xero must be USD too."""
+
 EUR_BANK = {
     "Code": "095",
     "Name": "Euro Account",

@@ -14,6 +14,9 @@ from pxflask.sync.lockdates import reason
 
 from .conftest import UrlEnv, assert_all_synced, delta
 
+pytestmark = pytest.mark.xero_sandbox(base_currency="USD")
+"""The seeded Perfex is USD-based: its bank accounts in Xero must be USD too."""
+
 PREREQUISITES = [
     "accounts",
     "expense-categories",

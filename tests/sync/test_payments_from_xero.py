@@ -31,6 +31,9 @@ from pxflask.sync.steps.payments_pull import (
 
 from .conftest import UrlEnv, delta
 
+pytestmark = pytest.mark.xero_sandbox(base_currency="USD")
+"""The seeded Perfex is USD-based: its bank accounts in Xero must be USD too."""
+
 
 class World(UrlEnv):
     """Env on a freshly seeded Perfex database (SQLite or MariaDB)."""

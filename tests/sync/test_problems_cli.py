@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pxflask.extensions import db
+from pxflask.settings import set_setting
 from tests.fixtures.webapp import make_test_app
+from tests.sync.conftest import TAX_SETUP
 from tests.sync.test_cli import invoke
 
 
@@ -18,6 +20,9 @@ def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
         XERO_GRANT="client_credentials",
         **xero_sandbox.config,
     )
+    with app.app_context():  # the seed's 'Exempt' 0%: several Xero rates fit
+        for key, value in TAX_SETUP.items():
+            set_setting(db.session, key, value)
     yield app
     with app.app_context():
         db.engine.dispose()

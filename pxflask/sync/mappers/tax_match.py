@@ -15,6 +15,11 @@ Pure functions over the organisation's rates (as Xero sends them, or as cached):
   candidate whose name shares most words with the Perfex tax, then Xero's own
   types before created ones). Nothing is guessed silently. (4) No candidate: a
   rate is created (see `report_tax_type`).
+- Rates of special regimes (EC acquisitions and services, reverse charge, imports,
+  capital goods, exports: see SPECIAL_REPORT_TYPES) are matched only by name or
+  by their own components: a plain Perfex "VAT 20%" is an ordinary sale or
+  purchase, so in a UK organisation it is INPUT2 on expenses, not "EC Acquisitions
+  (20%)" or "Reverse Charge Expenses (20%)". They stay on the set-up page's list.
 
 ReportTaxType of a created rate (Xero's docs: "Required for AU, NZ, and UK
 organisations (US and Global do not support this element)"; the standard rates
@@ -44,6 +49,27 @@ from .taxes import TaxKey, _rate, key_rate, xero_rate_key, xero_rate_of
 
 SALES = "sales"
 EXPENSES = "expenses"
+SPECIAL_REPORT_TYPES = frozenset(
+    {
+        "ECINPUT",
+        "ECOUTPUT",
+        "ECOUTPUTSERVICES",
+        "ECACQUISITIONS",
+        "REVERSECHARGES",
+        "MOSSSALES",
+        "GSTONIMPORTS",
+        "GSTONCAPIMPORTS",
+        "GSTONCAPITALIMPORTS",
+        "CAPITALEXINPUT",
+        "CAPITALSALESOUTPUT",
+        "CAPITALEXPENSESINPUT",
+        "EXEMPTCAPITAL",
+        "EXEMPTEXPORT",
+        "DRCHARGE",
+        "DRCHARGESUPPLY",
+    }
+)
+"""Report types of regimes a plain Perfex tax never means (matched by name only)."""
 REPORTING_COUNTRIES = frozenset({"GB", "AU", "NZ"})
 """Countries whose new tax rates need a ReportTaxType."""
 REPORT_TYPE = {SALES: "OUTPUT", EXPENSES: "INPUT"}
@@ -145,6 +171,11 @@ def _same_taxes(rate: XeroRate, key: TaxKey) -> bool:
     return False
 
 
+def _special(rate: XeroRate) -> bool:
+    """True for a rate of a special regime (EC, reverse charge, imports...)."""
+    return (rate.report_tax_type or "").upper() in SPECIAL_REPORT_TYPES
+
+
 def propose(candidates: Iterable[XeroRate], name: str) -> str | None:
     """The most plausible candidate for a Perfex tax name (a proposal only)."""
     words = _words(name)
@@ -168,9 +199,11 @@ def match(key: TaxKey, rates: Iterable[XeroRate], use: str = SALES) -> Choice:
     effective = _rate(key_rate(key))
     usable = usable_rates(rates, use)
     same = [r for r in usable if _same_taxes(r, key) and r.rate == effective]
+    if len(same) > 1:
+        same = [r for r in same if not _special(r)] or same
     if len(same) == 1:
         return Choice(tax_type=same[0].tax_type)
-    candidates = same or [r for r in usable if r.rate == effective]
+    candidates = same or [r for r in usable if r.rate == effective and not _special(r)]
     if len(candidates) == 1:
         return Choice(tax_type=candidates[0].tax_type)
     if not candidates:
