@@ -20,14 +20,18 @@ from werkzeug.serving import make_server
 from pxflask.extensions import db
 from pxflask.models import Link
 from pxflask.queueing import close_queue
-from pxflask.settings import set_setting
+from pxflask.settings import load_settings, set_setting
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS_ENV = "PXFLASK_SCREENSHOTS_DIR"  # `make screenshots`: docs/screenshots
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
     "--disable-sync",
 ]
 
@@ -40,8 +44,10 @@ def live_app(tmp_path, perfex_copy_url, xero_sandbox) -> Iterator[tuple[str, obj
     server.server_close()
     base = f"http://127.0.0.1:{port}"
     app = make_test_app(
-        tmp_path, perfex_copy_url,
-        XERO_REDIRECT_URI=f"{base}/connection/callback", **xero_sandbox.config,
+        tmp_path,
+        perfex_copy_url,
+        XERO_REDIRECT_URI=f"{base}/connection/callback",
+        **xero_sandbox.config,
     )
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -99,17 +105,25 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     page.click("text=Connect to Xero")
     expect(page.locator("h1")).to_have_text("Allow access")
     page.click("button[value=allow]")
-    expect(page.locator("h2")).to_contain_text("Connected to Demo Company (Global)")
+    expect(page.locator("h2")).to_contain_text(
+        f"Connected to {xero_sandbox.state.tenant().name}"
+    )
 
     page.goto(f"{base}/settings/")
     page.click("text=Fetch the chart of accounts")
     wait_for_idle_sync(page, base)
-    page.goto(f"{base}/settings/")
+    page.goto(f"{base}/settings/")  # the set-up step: Perfex's 'Exempt' 0%
+    expect(page.locator("body")).to_contain_text("1 Perfex tax needs a Xero rate")
     page.select_option("#sales_account", "200")
     page.select_option("[id='payment_account.default']", "090")
     page.click("text=Save settings")
     expect(page.locator(".flash")).to_contain_text("saved")
     page.screenshot(path=str(shots / "settings.png"), full_page=True)
+
+    with app.app_context():  # the proposal preselected on the page was saved
+        assert load_settings(db.session)["tax_rate.4"] == "EXEMPTOUTPUT"
+    page.goto(f"{base}/sync/")
+    expect(page.locator("body")).not_to_contain_text("a Xero rate")
 
     with app.app_context():  # a mapping mistake an admin could make in the CLI
         set_setting(db.session, "payment_account.stripe", "200")
@@ -137,8 +151,9 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     wait_for_idle_sync(page, base)
     with app.app_context():
         failed = db.session.query(Link).filter_by(state="failed").count()
-        synced_payments = db.session.query(Link).filter_by(
-            entity="payments", state="synced").count()
+        synced_payments = (
+            db.session.query(Link).filter_by(entity="payments", state="synced").count()
+        )
     assert failed == 0
     assert synced_payments > 0
 
@@ -149,7 +164,7 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     page.screenshot(path=str(shots / "reconcile.png"))
 
     page.goto(f"{base}/reset/")
-    page.fill("#confirm", "Demo Company (Global)")
+    page.fill("#confirm", xero_sandbox.state.tenant().name)
     page.click("text=Reset links")
     expect(page.locator(".flash")).to_contain_text("eset")
     with app.app_context():
