@@ -25,7 +25,7 @@ from pxflask.perfex.records import Address
 
 from .engine import StepContext, StepReport, numeric_ids
 from .hashing import payload_hash
-from .links import LinkStore
+from .links import FAILED, LinkStore
 from .mappers.common import Mapped
 from .mappers.contacts import deleted_contact_key, map_deleted_customer
 from .steps.base import Pending, Pusher
@@ -114,7 +114,14 @@ class Contacts:
     ) -> None:
         """Load the customer links (some, or all) and the orphans among the docs."""
         wanted = None if customer_ids is None else {str(i) for i in customer_ids}
-        self.customers = LinkStore(ctx.session, "customers", keys=wanted).synced_ids()
+        store = LinkStore(ctx.session, "customers", keys=wanted)
+        self.customers = store.synced_ids()
+        self.failed_customers = {
+            k: v.last_error or "failed"
+            for k, v in store.links.items()
+            if v.state == FAILED and not v.xero_id
+        }
+        """Customers whose sync failed: their documents fail with the reason."""
         ids = None if document_ids is None else list(document_ids)
         self.entity = entity
         self.orphans = read_orphans(ctx.perfex, entity, ids=ids)
@@ -135,6 +142,9 @@ class Contacts:
         """Why a document has no contact, and whether that fails it (else skip)."""
         orphan = self.orphans.get(document_id)
         if orphan is None:
+            error = self.failed_customers.get(str(customer_id))
+            if error is not None:
+                return f"its customer {customer_id} failed: {error}", True
             return f"customer {customer_id} is not synced", False
         if not orphan.name:
             sendable = orphan.status not in SKIP_STATUSES[self.entity]

@@ -33,6 +33,8 @@ NOT_SENT = ("failed", "skipped", "blocked")
 _PLANNED = {"skip": "skipped", "blocked": "blocked"}
 _DATED = re.compile(r"^dated \d{4}-\d{2}-\d{2}, ")
 """Lock-date reasons start with the record's own date: grouped without it."""
+_ITS_PARENT = re.compile(r"^its (invoice|credit note|customer) \S+ failed: ")
+"""Dependants name their failed parent: grouped by the parent's reason."""
 
 Labeller = Callable[[str, Sequence[str]], dict[str, str]]
 """(entity, keys) -> key -> what a person calls the record (INV-000012)."""
@@ -54,6 +56,7 @@ def groups(result: SyncResult) -> list[Group]:
 
     def add(entity: str, outcome: str, key: str, reason: str | None) -> None:
         text = _DATED.sub("", reason or "no reason given")
+        text = _ITS_PARENT.sub(r"its \1 failed: ", text)
         group = found.setdefault((entity, outcome, text), Group(entity, outcome, text))
         if key not in group.keys:
             group.keys.append(key)

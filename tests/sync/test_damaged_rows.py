@@ -4,14 +4,20 @@ The corpus is the seeded demo database with rows damaged the way real installs
 damage them: a zero date (MariaDB stores '0000-00-00' when Perfex runs with
 stricton = false), an impossible date (kept as text by SQLite, by MariaDB under
 ALLOW_INVALID_DATES), a total that is NULL (a column left nullable by an old
-Perfex version) or text (SQLite), a payment with a zero date, and a refund-like
+Perfex version) or text (SQLite), a payment with a zero date, an invoice whose
+lines are 60.00 short of its stored total (Perfex 3.4.0), and a refund-like
 line with a negative quantity, which is valid and syncs (Xero takes negative
-lines while the invoice total stays positive). The CLI runs as a subprocess.
+lines while the invoice total stays positive). Unusual rows that must sync: an
+invoice of a customer deleted in Perfex (under a contact named from
+`deleted_customer_name`), one whose number Xero holds on a voided invoice (sent
+as <number>-2), and one with NULL adjustment and discounts. The CLI runs as a
+subprocess.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -39,6 +45,14 @@ class Corpus:
 
     bad: dict[tuple[str, str], str] = field(default_factory=dict)
     refund_invoice: int = 0
+    orphan_invoice: int = 0
+    """Its customer was deleted in Perfex: it syncs under the kept name."""
+    reused_invoice: int = 0
+    """Xero holds a voided invoice with its number: it syncs as <number>-2."""
+    null_invoice: int = 0
+    """NULL adjustment and discount columns (nullable in Perfex): read as zero."""
+    short_invoice: int = 0
+    """Readable, but its lines are 60.00 short of its stored total: it fails."""
 
 
 def _healthy(env: UrlEnv) -> list:
@@ -62,12 +76,21 @@ def damage(env: UrlEnv) -> Corpus:
     used = {zero.id, impossible.id, no_total.id}
     refund = next(i for i in invoices if i.id not in used | paid)
     used.add(refund.id)
+    spare = [i for i in invoices if i.id not in used]
+    orphan, reused, null, short = spare[0], spare[1], spare[2], spare[3]
+    used |= {orphan.id, reused.id, null.id, short.id}
     payment = next(
         p
         for p in reads.read_payments(env.perfex)
         if p.invoice_id not in used | {i.id for i in invoices[:5]}
     )
-    corpus = Corpus(refund_invoice=refund.id)
+    corpus = Corpus(
+        refund_invoice=refund.id,
+        orphan_invoice=orphan.id,
+        reused_invoice=reused.id,
+        null_invoice=null.id,
+        short_invoice=short.id,
+    )
     mariadb = env.perfex.engine.dialect.name != "sqlite"
     with env.perfex.engine.begin() as conn:
         if mariadb:  # as Perfex's connection (stricton = false) lets it through
@@ -104,10 +127,29 @@ def damage(env: UrlEnv) -> Corpus:
             .where(inv.c.id == refund.id)
             .values(subtotal=refund.subtotal - REFUND, total=refund.total - REFUND)
         )
+        conn.execute(  # the customer is gone; Perfex kept its name on the invoice
+            sa.update(inv)
+            .where(inv.c.id == orphan.id)
+            .values(clientid=99999, deleted_customer_name="Gone Trading Ltd")
+        )
+        conn.execute(
+            sa.update(inv)
+            .where(inv.c.id == null.id)
+            .values(adjustment=None, discount_percent=None, discount_total=None)
+        )
+        conn.execute(  # lines 60.00 short of the stored total (Perfex 3.4.0)
+            sa.update(inv)
+            .where(inv.c.id == short.id)
+            .values(total=short.total + 60, subtotal=short.subtotal + 60)
+        )
+    holder = env.sandbox.inject.contact("Earlier Customer")["ContactID"]
+    voided = env.sandbox.inject.invoice(holder, InvoiceNumber=reused.formatted_number)
+    env.sandbox.inject.void_invoice(voided["InvoiceID"])
+    corpus.bad[("invoices", str(short.id))] = "but its lines come to"
     corpus.bad[("invoices", str(zero.id))] = "date is the zero date '0000-00-00'"
     corpus.bad[("invoices", str(impossible.id))] = "date '2024-02-31' is not a date"
     corpus.bad[("payments", str(payment.id))] = "date is the zero date '0000-00-00'"
-    for bad in (zero, impossible, no_total):  # dependants fail with the reason
+    for bad in (zero, impossible, no_total, short):  # dependants fail with it
         for p in reads.read_payments(env.perfex, invoice_ids=[bad.id]):
             corpus.bad[("payments", str(p.id))] = f"its invoice {bad.id} failed"
     return corpus
@@ -124,7 +166,7 @@ def store(
 @pytest.fixture
 def corpus_env(perfex_url, tmp_path, xero_sandbox):
     """The seeded demo database, damaged (SQLite and MariaDB)."""
-    seed_demo(perfex_url, customers=4, invoices=14, seed=5)
+    seed_demo(perfex_url, customers=4, invoices=24, seed=5)
     env = UrlEnv(tmp_path, perfex_url, xero_sandbox)
     corpus = damage(env)
     yield env, corpus
@@ -139,7 +181,7 @@ def assert_rest_synced_exactly(env: UrlEnv, corpus: Corpus) -> None:
     checked = 0
     for inv in reads.read_invoices(env.perfex):
         if ("invoices", str(inv.id)) in corpus.bad:
-            assert inv.damaged, inv.id
+            assert inv.damaged or inv.id == corpus.short_invoice, inv.id
             assert not (links[str(inv.id)].xero_id or ""), inv.id
             continue
         if inv.status in (5, 6):
@@ -149,6 +191,15 @@ def assert_rest_synced_exactly(env: UrlEnv, corpus: Corpus) -> None:
         assert xero[link.xero_id]["Total"] == inv.total, inv.id
         checked += 1
     assert checked >= 5
+    orphan = reads.read_invoices(env.perfex, ids=[corpus.orphan_invoice])[0]
+    contact = xero[links[str(orphan.id)].xero_id]["Contact"]["ContactID"]
+    names = {c["ContactID"]: c["Name"] for c in env.xero("Contacts")}
+    assert names[contact].startswith("Gone Trading Ltd"), names[contact]
+    reused = reads.read_invoices(env.perfex, ids=[corpus.reused_invoice])[0]
+    sent = xero[links[str(reused.id)].xero_id]["InvoiceNumber"]
+    assert sent == f"{reused.formatted_number}-2", sent
+    null = reads.read_invoices(env.perfex, ids=[corpus.null_invoice])[0]
+    assert null.adjustment == 0, null.adjustment
     refund = reads.read_invoices(env.perfex, ids=[corpus.refund_invoice])[0]
     assert any(line.qty < 0 for line in refund.lines)
     assert xero[links[str(refund.id)].xero_id]["Total"] == refund.total
@@ -190,8 +241,9 @@ def test_cli_names_each_bad_record_exits_1_then_2_without_traceback(corpus_env):
     assert "Traceback" not in output
     lines = output.splitlines()
     for (entity, key), words in corpus.bad.items():
-        named = f"invoice INV-{int(key):06d}" if entity == "invoices" else None
+        named = f"INV-{int(key):06d}" if entity == "invoices" else None
         named = named or f"payment {key}"
+        words = re.sub(r"^its invoice \d+ failed", "its invoice failed", words)
         assert any(
             line.lstrip().startswith(f"{entity}:") and words in line and named in line
             for line in lines

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.mappers.contacts import deleted_contact_number
 
-from .conftest import UrlEnv, duplicates
+from .conftest import NO_RETRY, UrlEnv, duplicates
 
 SENT = (1, 2, 3, 4)
 """Invoice statuses that go to Xero (not cancelled, not draft)."""
@@ -149,3 +149,24 @@ def test_credit_notes_of_a_deleted_customer_use_the_same_contact(denv):
         link = env.link("credit-notes", note_id)
         assert link.state == "synced", note_id
         assert sent[link.xero_id]["Contact"]["ContactID"] == contact.xero_id
+
+
+def test_documents_of_a_customer_xero_refused_fail_with_its_reason(env):
+    """Customer creates keep failing: its invoices fail naming it, none are skipped."""
+    env.sandbox.faults.fail_next(10_000, 503, path_contains="Contacts", method="PUT")
+    entities = ["taxes", "customers", "items", "invoices"]
+    result = env.sync(gateway=env.make_gateway(NO_RETRY), entities=entities)
+    env.sandbox.faults.clear()
+    customers = dict(result.report("customers").errors)
+    assert customers, result.report("customers")
+    invoices = result.report("invoices")
+    failed = dict(invoices.errors)
+    assert failed, invoices
+    for key, reason in failed.items():
+        customer = reason.split()[2]
+        assert reason.startswith("its customer "), (key, reason)
+        assert customer in customers and customers[customer] in reason
+    not_synced = [a for a in invoices.planned if "is not synced" in (a.reason or "")]
+    assert not_synced == []
+    again = env.sync(entities=entities)
+    assert again.ok, again.failed
