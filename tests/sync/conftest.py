@@ -22,7 +22,11 @@ from tests.xero.helpers import FAST_RETRY, settings_for
 REGION_TAXES: dict[str, dict[str, str]] = {
     "global": {"tax_rate.4": "EXEMPTOUTPUT"},
     "uk": {"tax_rate.4": "EXEMPTOUTPUT"},
-    "au": {"tax_rate.4": "EXEMPTOUTPUT", "no_tax_type": "EXEMPTOUTPUT"},
+    "au": {
+        "tax_rate.4": "EXEMPTOUTPUT",
+        "no_tax_type": "EXEMPTOUTPUT",
+        "expense_no_tax_type": "EXEMPTEXPENSES",
+    },
     "nz": {"tax_rate.4": "ZERORATED"},
     "us": {},
 }

@@ -12,11 +12,12 @@ from pxflask.perfex import reads
 from pxflask.perfex.seed import seed_demo
 from pxflask.reconcile import reconcile
 from pxflask.reconcile.loaders import load_inputs
+from pxflask.sandbox.regions import REGIONS
 from pxflask.sync.mappers.common import round2
 from pxflask.sync.mappers.expenses import expense_total
 from pxflask.sync.registry import REGISTRY
 
-from .conftest import UrlEnv
+from .conftest import REGION_TAXES, UrlEnv
 
 D = Decimal
 CANCELLED_OR_DRAFT = (5, 6)
@@ -58,6 +59,35 @@ def _tax_overridden(env: UrlEnv, record: dict[str, Any]) -> bool:
 
 def test_every_document_has_perfex_total_and_tax(venv):
     """Invoices, credit notes, expenses: Xero Total and TotalTax equal Perfex's."""
+    assert_exact_everywhere(venv)
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        pytest.param(
+            r, marks=pytest.mark.xero_sandbox(region=r, base_currency="USD"), id=r
+        )
+        for r in REGIONS
+    ],
+)
+def test_exact_in_every_region(tmp_path, xero_sandbox, region):
+    """The same in each region's organisation (its rates, its set-up answers)."""
+    url = f"sqlite:///{tmp_path / 'perfex.db'}"
+    seed_demo(url, customers=6, invoices=80, seed=11)
+    env = UrlEnv(tmp_path, url, xero_sandbox)
+    try:
+        for answers in REGION_TAXES.values():  # the suite region's answers out
+            for key in answers:
+                env.settings.pop(key, None)
+        env.settings.update(REGION_TAXES[region])
+        assert_exact_everywhere(env)
+    finally:
+        env.close()
+
+
+def assert_exact_everywhere(venv: UrlEnv) -> None:
+    """Sync every entity; each document's Xero Total and TotalTax are Perfex's."""
     result = venv.sync(entities=every_entity())
     assert result.ok, result.failed
     invoices = _by_link(venv, "invoices", "Invoices", "InvoiceID")
