@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install services lint
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
 
 screenshots: install services
 	PXFLASK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser

@@ -163,6 +163,9 @@ class XeroGateway:
             redis_client = redis_lib.Redis.from_url(settings["REDIS_URL"])
         if "limits" not in kwargs and settings.get("XERO_DAY_LIMIT"):
             kwargs["limits"] = Limits(day_budget=int(settings["XERO_DAY_LIMIT"]))
+        if "redis_prefix" not in kwargs:  # installs sharing a Redis stay apart
+            own = settings.get("PXFLASK_QUEUE_PREFIX") or ""
+            kwargs["redis_prefix"] = f"{own}pxflask:xero"
         return cls(
             settings,
             session_factory,

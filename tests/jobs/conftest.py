@@ -83,11 +83,15 @@ def run_worker(app: Flask, timeout: float = 60) -> subprocess.CompletedProcess:
     for key, value in config.items():
         if key.startswith("XERO_") and isinstance(value, str):
             env[key] = value
-    return subprocess.run(
-        [str(PXFLASK), "worker", "--burst"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        return subprocess.run(
+            [str(PXFLASK), "worker", "--burst"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # say what the worker was doing
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr
+        raise AssertionError(f"worker still running: {(err or '')[-3000:]}") from exc
