@@ -13,7 +13,7 @@ from pxflask.queueing import RQQueue, get_queue
 from pxflask.runtime import xero_gateway
 from pxflask.settings import set_setting
 from tests.fixtures.webapp import make_test_app
-from tests.jobs.conftest import run_worker
+from tests.jobs.conftest import exited_cleanly, run_worker
 
 
 def test_lock_then_worker_records_the_failure_and_frees_the_scope(rq_app):
@@ -30,7 +30,7 @@ def test_lock_then_worker_records_the_failure_and_frees_the_scope(rq_app):
     assert queue.rq_queue("sync").count == 1
 
     done = run_worker(rq_app)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert exited_cleanly(done), done.stderr[-3000:]
 
     assert Job.fetch(job_id, connection=queue.redis).get_status() == "failed"
     with rq_app.app_context():
@@ -63,7 +63,7 @@ def test_worker_runs_the_engine_and_mirrors_progress(
             run = request_sync(db.session, ["accounts", "customers"], "manual").run
             run_id, job_id = run.id, run.job_id
         done = run_worker(app)
-        assert done.returncode == 0, done.stderr[-3000:]
+        assert exited_cleanly(done), done.stderr[-3000:]
         job = Job.fetch(job_id, connection=get_queue(app).redis)
         assert job.get_status() == "finished", done.stderr[-3000:]
         assert job.meta["run_id"] == run_id
