@@ -12,7 +12,8 @@ from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPEC_DIR = Path("/work/shared/xero")
+SPEC_DIR = Path(__file__).parent / "spec"
+"""Xero's OpenAPI specs, vendored with their MIT license (spec/README.md)."""
 ACCOUNTING_SPEC = SPEC_DIR / "xero_accounting.yaml"
 IDENTITY_SPEC = SPEC_DIR / "xero-identity.yaml"
 XERO_HOST = "https://api.xero.com"
