@@ -11,12 +11,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
+from pxflask.extensions import db
 from pxflask.models import Base, Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
+from pxflask.settings import set_setting
 from pxflask.sync.engine import SyncResult, run_sync
 from pxflask.xero import RetryPolicy, XeroGateway
 from tests.fixtures.sandbox import TEST_REGION
+from tests.fixtures.webapp import make_test_app
 from tests.xero.helpers import FAST_RETRY, settings_for
 
 REGION_TAXES: dict[str, dict[str, str]] = {
@@ -199,3 +202,20 @@ class UrlEnv(Env):
     def __init__(self, tmp_path: Path, perfex_url: str, sandbox: Any) -> None:
         """Connect the Perfex DB in place, create the module DB, connect Xero."""
         self._set_up(tmp_path, perfex_url, sandbox)
+
+
+@pytest.fixture
+def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
+    """An app on the sandbox (client credentials) and a Perfex copy, taxes set up."""
+    app = make_test_app(
+        tmp_path,
+        perfex_copy_url,
+        XERO_GRANT="client_credentials",
+        **xero_sandbox.config,
+    )
+    with app.app_context():  # the seed's 'Exempt' 0%: several Xero rates fit
+        for key, value in TAX_SETUP.items():
+            set_setting(db.session, key, value)
+    yield app
+    with app.app_context():
+        db.engine.dispose()

@@ -4,30 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from pxflask.extensions import db
-from pxflask.settings import set_setting
-from tests.fixtures.webapp import make_test_app
-from tests.sync.conftest import TAX_SETUP
-
-
-@pytest.fixture
-def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
-    """The app pointed at the sandbox (client credentials) and a Perfex copy."""
-    app = make_test_app(
-        tmp_path,
-        perfex_copy_url,
-        XERO_GRANT="client_credentials",
-        **xero_sandbox.config,
-    )
-    with app.app_context():  # the seed's 'Exempt' 0%: several Xero rates fit
-        for key, value in TAX_SETUP.items():
-            set_setting(db.session, key, value)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
 
 def invoke(app, *args):
     """Run `pxflask ARGS` against the app; the click result."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.sync.test_cli import invoke
-from tests.sync.test_cli import sync_app as sync_app  # the fixture
 
 
 def _ready(app) -> None:

@@ -2,30 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from pxflask.extensions import db
-from pxflask.settings import set_setting
-from tests.fixtures.webapp import make_test_app
-from tests.sync.conftest import TAX_SETUP
 from tests.sync.test_cli import invoke
-
-
-@pytest.fixture
-def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
-    """The app pointed at the sandbox (client credentials) and a Perfex copy."""
-    app = make_test_app(
-        tmp_path,
-        perfex_copy_url,
-        XERO_GRANT="client_credentials",
-        **xero_sandbox.config,
-    )
-    with app.app_context():  # the seed's 'Exempt' 0%: several Xero rates fit
-        for key, value in TAX_SETUP.items():
-            set_setting(db.session, key, value)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_summary_groups_failures_with_advice_and_sync_log_lists_them(sync_app):
