@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -214,3 +215,27 @@ class LoginFailure(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AdminSession(Base):
+    """A signed-in panel session; the cookie holds a token whose SHA-256 is the id."""
+
+    __tablename__ = "pxf_admin_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    password_fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class TotpStep(Base):
+    """The newest authenticator time step used per staff member (no code twice)."""
+
+    __tablename__ = "pxf_totp_steps"
+
+    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                          autoincrement=False)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,26 +1,45 @@
-"""Sign-in of Perfex admins: password check and throttling (no Flask)."""
+"""Sign-in of Perfex admins: password, Perfex's two-factor codes, throttling (no Flask).
+
+Each step reserves an attempt on the throttle counters before checking anything
+(see throttling.py), and unknown emails, non-admins and odd hashes cost one
+bcrypt check like a known admin's wrong password, so timing tells nothing.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import secrets
+from datetime import UTC, datetime
+from functools import cache
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pxflask.models import LoginFailure, utcnow
+from pxflask import throttling, totp
+from pxflask.models import TotpStep, utcnow
 from pxflask.perfex.db import PerfexDB
-from pxflask.perfex.passwords import UnknownHashFormat, verify_password
-from pxflask.perfex.reads import find_staff_by_email
-from pxflask.perfex.records import Staff
+from pxflask.perfex.passwords import UnknownHashFormat, hash_password, verify_password
+from pxflask.perfex.reads import find_staff_by_email, get_staff
+from pxflask.perfex.records import (
+    TWO_FACTOR_AUTHENTICATOR,
+    TWO_FACTOR_EMAIL,
+    TWO_FACTOR_OFF,
+    Staff,
+)
+from pxflask.throttling import Throttle
 
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Invalid email or password, or the account is not an active admin."
-WINDOW = timedelta(minutes=15)
-LOCK_FOR = timedelta(minutes=15)
-MAX_PER_ACCOUNT = 5
-MAX_PER_ADDRESS = 20
+WRONG_CODE = "That code is not valid. Enter the current code of your authenticator app."
+FROM_PERFEX = (
+    "Your Perfex account signs in with a code sent by e-mail, which pxflask cannot "
+    "send: open pxflask from Perfex's admin menu instead."
+)
+UNUSABLE_SECOND_FACTOR = (
+    "Your Perfex account's two-factor sign-in cannot be checked here: "
+    "open pxflask from Perfex's admin menu instead."
+)
 
 
 class SignInRefused(Exception):
@@ -36,23 +55,16 @@ class SignInThrottled(SignInRefused):
 
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))
-        super().__init__(
-            f"Too many failed sign-ins. Try again in {minutes} minute(s)."
-        )
+        super().__init__(f"Too many failed sign-ins. Try again in {minutes} minute(s).")
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
-class Throttle:
-    """The keys a sign-in attempt is counted under."""
+class SecondFactorNeeded(Exception):
+    """The password was right; the authenticator code is still to be asked for."""
 
-    account: str
-    address: str
-
-    @classmethod
-    def of(cls, email: str, address: str | None) -> Throttle:
-        """Build the keys from the typed email and the client address."""
-        return cls(f"account:{email.strip().lower()}", f"address:{address or '-'}")
+    def __init__(self, staff: Staff) -> None:
+        super().__init__(staff.id)
+        self.staff = staff
 
 
 def authenticate(
@@ -63,19 +75,63 @@ def authenticate(
     address: str | None,
     now: datetime | None = None,
 ) -> Staff:
-    """Return the staff row for valid admin credentials; else raise SignInRefused."""
+    """Return the admin these credentials sign in.
+
+    Raises SecondFactorNeeded when an authenticator code must follow, and
+    SignInRefused (or SignInThrottled) otherwise.
+    """
     now = now or utcnow()
-    throttle = Throttle.of(email, address)
-    _raise_if_locked(session, throttle, now)
     staff = find_staff_by_email(perfex, email.strip())
-    if staff is None or not _password_matches(staff, password):
-        _record_failure(session, throttle, now)
+    throttle = Throttle.of(staff.id if staff else None, email, address)
+    engine = _engine(session)
+    _reserve(engine, throttle, now)
+    matches = _password_matches(staff, password)
+    if staff is None or not matches or not is_admin(staff):
+        throttling.fail(engine, throttle, now)
+        if staff is not None and matches:
+            log.info("sign-in refused for staff %s: not an active admin", staff.id)
         raise SignInRefused()
-    if not (staff.admin and staff.active):
-        _record_failure(session, throttle, now)
-        log.info("sign-in refused for staff %s: not an active admin", staff.id)
-        raise SignInRefused()
-    _clear_failures(session, throttle)
+    if staff.two_factor == TWO_FACTOR_OFF:
+        throttling.succeed(engine, throttle, now)
+        return staff
+    throttling.release(engine, throttle)  # right password: not a failure
+    if staff.two_factor == TWO_FACTOR_AUTHENTICATOR and _authenticator_key(staff):
+        raise SecondFactorNeeded(staff)
+    if staff.two_factor == TWO_FACTOR_EMAIL:
+        raise SignInRefused(FROM_PERFEX)
+    raise SignInRefused(UNUSABLE_SECOND_FACTOR)
+
+
+def verify_second_factor(
+    session: Session,
+    perfex: PerfexDB,
+    staff_id: int,
+    code: str,
+    address: str | None,
+    now: datetime | None = None,
+) -> Staff:
+    """Return the admin whose authenticator code this is; else raise SignInRefused.
+
+    The code's time step is claimed, so the same code never signs in twice.
+    """
+    now = now or utcnow()
+    throttle = Throttle.of(staff_id, "", address)
+    engine = _engine(session)
+    _reserve(engine, throttle, now)
+    staff = get_staff(perfex, staff_id)
+    key = _authenticator_key(staff)
+    step = None
+    if (
+        staff is not None
+        and key
+        and is_admin(staff)
+        and staff.two_factor == TWO_FACTOR_AUTHENTICATOR
+    ):
+        step = totp.matching_step(key, code, now.replace(tzinfo=UTC).timestamp())
+    if staff is None or step is None or not _claim_step(engine, staff_id, step, now):
+        throttling.fail(engine, throttle, now)
+        raise SignInRefused(WRONG_CODE)
+    throttling.succeed(engine, throttle, now)
     return staff
 
 
@@ -84,8 +140,30 @@ def is_admin(staff: Staff | None) -> bool:
     return bool(staff and staff.admin and staff.active)
 
 
-def _password_matches(staff: Staff, password: str) -> bool:
-    """Verify the password; an unknown hash format is logged and refused."""
+def _engine(session: Session) -> sa.Engine:
+    """The engine behind the module's session (counters use their own transactions)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, sa.Engine) else bind.engine
+
+
+def _reserve(engine: sa.Engine, throttle: Throttle, now: datetime) -> None:
+    """Count the attempt before checking it; raise SignInThrottled when locked."""
+    wait = throttling.reserve(engine, throttle, now)
+    if wait is not None:
+        raise SignInThrottled(wait)
+
+
+@cache
+def _stand_in_hash() -> str:
+    """A bcrypt hash of Perfex's cost for a random password, checked in vain."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+def _password_matches(staff: Staff | None, password: str) -> bool:
+    """Verify the password; no staff or an unknown hash format costs the same."""
+    if staff is None:
+        verify_password(password, _stand_in_hash())
+        return False
     try:
         return verify_password(password, staff.password_hash)
     except UnknownHashFormat:
@@ -94,36 +172,32 @@ def _password_matches(staff: Staff, password: str) -> bool:
             "reset the password in Perfex to sign in",
             staff.id,
         )
+        verify_password(password, _stand_in_hash())
         return False
 
 
-def _raise_if_locked(session: Session, throttle: Throttle, now: datetime) -> None:
-    """Raise SignInThrottled while the account or the address is locked."""
-    for key in (throttle.account, throttle.address):
-        row = session.get(LoginFailure, key)
-        if row and row.locked_until and row.locked_until > now:
-            raise SignInThrottled(int((row.locked_until - now).total_seconds()) + 1)
+def _authenticator_key(staff: Staff | None) -> bytes | None:
+    """The staff's Google Authenticator key, or None when unset or unreadable."""
+    if staff is None or not staff.authenticator_secret.strip():
+        return None
+    try:
+        return totp.decode_secret(staff.authenticator_secret)
+    except totp.BadSecret:
+        log.warning("staff %s has an unreadable google_auth_secret", staff.id)
+        return None
 
 
-def _record_failure(session: Session, throttle: Throttle, now: datetime) -> None:
-    """Count a failure under both keys and lock a key that went over its limit."""
-    for key, limit in ((throttle.account, MAX_PER_ACCOUNT),
-                       (throttle.address, MAX_PER_ADDRESS)):
-        row = session.get(LoginFailure, key)
-        if row is None or now - row.first_at > WINDOW:
-            if row is None:
-                row = LoginFailure(key=key)
-                session.add(row)
-            row.count, row.first_at, row.locked_until = 0, now, None
-        row.count += 1
-        if row.count >= limit:
-            row.locked_until = now + LOCK_FOR
-    session.commit()
-
-
-def _clear_failures(session: Session, throttle: Throttle) -> None:
-    """Forget the account's failures after a successful sign-in."""
-    row = session.get(LoginFailure, throttle.account)
-    if row is not None:
-        session.delete(row)
-        session.commit()
+def _claim_step(engine: sa.Engine, staff_id: int, step: int, now: datetime) -> bool:
+    """Record the step as used unless it (or a later one) already was."""
+    steps = TotpStep.__table__
+    with engine.begin() as conn:
+        throttling.insert_ignore(
+            conn, steps, {"staff_id": staff_id, "last_step": 0, "used_at": now}
+        )
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            sa.update(steps)
+            .where(steps.c.staff_id == staff_id, steps.c.last_step < step)
+            .values(last_step=step, used_at=now)
+        ).rowcount
+    return claimed == 1

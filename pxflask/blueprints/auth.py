@@ -1,33 +1,50 @@
-"""Sign-in with a Perfex admin account, sign-out, and the login requirement."""
+"""Sign-in with a Perfex admin account (and its authenticator code), sign-out."""
 
 from __future__ import annotations
 
+import time
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from werkzeug.wrappers import Response
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from pxflask import admin_sessions
 from pxflask.extensions import db, login_manager
+from pxflask.models import utcnow
 from pxflask.perfex.reads import get_staff
 from pxflask.perfex.records import Staff
 from pxflask.runtime import perfex_db
-from pxflask.signin import SignInRefused, authenticate, is_admin
+from pxflask.signin import (
+    SecondFactorNeeded,
+    SignInRefused,
+    authenticate,
+    is_admin,
+    verify_second_factor,
+)
 
 bp = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "health.healthz", "static"}
 PUBLIC_BLUEPRINTS = {"hooks", "webhooks"}
+SESSION_TOKEN = "pxf_sid"  # noqa: S105 - the session key of the token, not a secret
+PENDING = "pxf_pending_2fa"
+PENDING_SECONDS = 300
+MAX_NEXT_LENGTH = 2000
 
 
 class AdminUser(UserMixin):
@@ -47,13 +64,28 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
+class CodeForm(FlaskForm):
+    """The six-digit code of the admin's authenticator app."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> AdminUser | None:
-    """Reload the admin from Perfex on each request; demoted staff are signed out."""
-    if not user_id.isdigit():
+    """Reload the admin on each request: demoted staff and ended sessions are out."""
+    if not user_id.isdigit() or len(user_id) > 12:
         return None
     staff = get_staff(perfex_db(), int(user_id))
-    return AdminUser(staff) if is_admin(staff) else None
+    if staff is None or not is_admin(staff):
+        return None
+    live = admin_sessions.is_valid(
+        db.session,
+        session.get(SESSION_TOKEN),
+        staff,
+        utcnow(),
+        current_app.permanent_session_lifetime,
+    )
+    return AdminUser(staff) if live else None
 
 
 @bp.before_app_request
@@ -73,36 +105,115 @@ def require_admin():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the sign-in form; sign the admin in on valid credentials."""
+    """Show the sign-in form; sign the admin in, or ask for the authenticator code."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        target = _safe_next(request.args.get("next"))
         try:
             staff = authenticate(
-                db.session, perfex_db(), form.email.data, form.password.data,
+                db.session,
+                perfex_db(),
+                form.email.data or "",
+                form.password.data or "",
+                request.remote_addr,
+            )
+        except SecondFactorNeeded as needed:
+            session.pop(SESSION_TOKEN, None)
+            session[PENDING] = {
+                "staff": needed.staff.id,
+                "until": time.time() + PENDING_SECONDS,
+                "next": target,
+            }
+            return redirect(url_for("auth.login_code"))
+        except SignInRefused as refused:
+            flash(refused.message, "error")
+            return render_template("auth/login.html", form=form), 401
+        return _sign_in(staff, target)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step for staff with Google Authenticator in Perfex."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    pending = _pending()
+    if pending is None:
+        session.pop(PENDING, None)
+        flash("Sign in with your email and password first.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            staff = verify_second_factor(
+                db.session,
+                perfex_db(),
+                pending["staff"],
+                form.code.data or "",
                 request.remote_addr,
             )
         except SignInRefused as refused:
             flash(refused.message, "error")
-            return render_template("auth/login.html", form=form), 401
-        login_user(AdminUser(staff))
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+            return render_template("auth/code.html", form=form), 401
+        return _sign_in(staff, pending["next"])
+    return render_template("auth/code.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST with CSRF token only)."""
+    """Sign out (POST with CSRF token only): the session ends on the server too."""
+    admin_sessions.revoke(db.session, session.get(SESSION_TOKEN), utcnow())
     logout_user()
+    session.clear()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))
 
 
+def _sign_in(staff: Staff, target: str) -> Response:
+    """Start a fresh server-side session for the admin and go to the target."""
+    session.clear()
+    session[SESSION_TOKEN] = admin_sessions.start(
+        db.session, staff, utcnow(), current_app.permanent_session_lifetime
+    )
+    login_user(AdminUser(staff))
+    return redirect(target)
+
+
+def _pending() -> dict | None:
+    """The password step's record in the session while it is fresh, else None."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    staff_id, until = pending.get("staff"), pending.get("until")
+    if not isinstance(staff_id, int) or not isinstance(until, int | float):
+        return None
+    if until <= time.time():
+        return None
+    target = pending.get("next")
+    return {
+        "staff": staff_id,
+        "next": _safe_next(target if isinstance(target, str) else None),
+    }
+
+
 def _safe_next(target: str | None) -> str:
-    """Only follow local redirect targets after sign-in."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("dashboard.index")
+    """The target when it is a path of this site, else the dashboard."""
+    return target if target and _is_local_path(target) else url_for("dashboard.index")
+
+
+def _is_local_path(target: str) -> bool:
+    """A single '/' then a path; nothing a browser could read as another host.
+
+    Browsers drop tabs and newlines, read backslashes as slashes and skip runs
+    of slashes before a host, so those and every control character are refused.
+    """
+    if len(target) > MAX_NEXT_LENGTH or not target.startswith("/"):
+        return False
+    if target[1:2] in ("/", "\\"):
+        return False
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in target):
+        return False
+    parts = urlsplit(target.replace("\\", "/"))
+    return not parts.scheme and not parts.netloc

@@ -1222,8 +1222,12 @@ def read_credit_applications(db: PerfexDB) -> list[CreditApplication]:
 
 
 def _staff_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
-    """The staff columns a Staff needs."""
+    """The staff columns a Staff needs (2FA columns as NULL where absent)."""
     s = db.tables.staff
+    optional = [
+        s.c[name] if db.has_column("staff", name) else sa.null()
+        for name in ("two_factor_auth_enabled", "google_auth_secret")
+    ]
     return sa.select(
         s.c.staffid,
         s.c.email,
@@ -1232,6 +1236,7 @@ def _staff_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
         s.c.password,
         s.c.admin,
         s.c.active,
+        *optional,
     )
 
 
@@ -1245,6 +1250,8 @@ def _staff(row: Sequence[object]) -> Staff:
         row[4] or "",
         row[5] == 1,
         row[6] == 1,
+        int(row[7] or 0),
+        str(row[8] or ""),
     )
 
 

@@ -289,17 +289,27 @@ class CreditApplication:
     """Why the record cannot be used as stored (column and value), else None."""
 
 
+# tblstaff.two_factor_auth_enabled
+TWO_FACTOR_OFF = 0
+TWO_FACTOR_EMAIL = 1
+TWO_FACTOR_AUTHENTICATOR = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Staff:
-    """A staff member (tblstaff), with the password hash for sign-in."""
+    """A staff member (tblstaff), with what sign-in checks: password hash, 2FA."""
 
     id: int
     email: str
     firstname: str
     lastname: str
-    password_hash: str
+    password_hash: str = field(repr=False)
     admin: bool
     active: bool
+    two_factor: int = TWO_FACTOR_OFF
+    """two_factor_auth_enabled: 0 off, 1 code by e-mail, 2 Google Authenticator."""
+    authenticator_secret: str = field(default="", repr=False)
+    """google_auth_secret (base32); empty when unset or the column is absent."""
 
     @property
     def full_name(self) -> str:
