@@ -119,9 +119,13 @@ def settings_show() -> None:
 def settings_set(key: str, value: str) -> None:
     """Validate and store one setting."""
     from pxflask.extensions import db
-    from pxflask.settings import set_setting
+    from pxflask.settings import chart_warning, set_setting
 
-    click.echo(f"{key} = {set_setting(db.session, key, value)}")
+    clean = set_setting(db.session, key, value)
+    click.echo(f"{key} = {clean}")
+    unchecked = chart_warning(db.session, {key: clean})
+    if unchecked:
+        click.echo(f"warning: {unchecked}", err=True)
 
 
 @click.command("check")
