@@ -185,7 +185,7 @@ def xero_status() -> None:
 
     status = xero_gateway().connection_status()
     rows = [
-        ("connected", "yes" if status.connected else "no"),
+        ("connected", _connected_text(status)),
         ("tenant", f"{status.tenant_name or '-'} ({status.tenant_id or '-'})"),
         ("grant", status.grant_type or "-"),
         ("access token expires", f"{status.access_expires_at or '-'} UTC"),
@@ -202,6 +202,13 @@ def xero_status() -> None:
     if not status.connected:
         click.echo(f"error: {status.message}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+def _connected_text(status: Any) -> str:
+    """yes, no, or needs reconnecting (made with other app credentials)."""
+    if status.connected:
+        return "yes"
+    return "no: needs reconnecting" if status.needs_reconnect else "no"
 
 
 def _lock_text(status: Any) -> str:

@@ -135,7 +135,7 @@ def test_codes_of_the_chart_are_accepted(runner, app):
 
 
 def test_without_a_chart_codes_are_saved_with_a_warning(runner, app):
-    """First set-up, nothing fetched yet: saved, and the CLI says they were unchecked."""
+    """First set-up, nothing fetched yet: saved, and the CLI says it was unchecked."""
     result = _set(runner, "sales_account", "201")
     assert result.exit_code == 0, result.output
     assert "warning: the chart of accounts is not cached yet" in result.output
