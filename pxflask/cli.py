@@ -67,18 +67,24 @@ def unexpected(exc: BaseException) -> None:
 @click.option("--customers", default=40, show_default=True, type=click.IntRange(1))
 @click.option("--invoices", default=300, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--admin-password", default="demo-admin", show_default=True)
-@click.option("--force", is_flag=True, help="Seed even if invoices exist.")
+@click.option("--admin-password", default=None,
+              help="Password of the demo staff accounts (default: a random one, "
+                   "printed).")
+@click.option("--force", is_flag=True,
+              help="Seed even if invoices or staff accounts exist.")
 @with_appcontext
 @clear_errors
 def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
-                      invoices: int, seed: int, admin_password: str,
+                      invoices: int, seed: int, admin_password: str | None,
                       force: bool) -> None:
     """Create the Perfex tables if absent and fill them with demo data."""
+    import secrets
+
     from flask import current_app
 
     from pxflask.perfex.seed import SeedRefused, seed_demo
 
+    admin_password = admin_password or secrets.token_urlsafe(18)
     try:
         summary = seed_demo(
             perfex_url,
@@ -91,7 +97,13 @@ def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
         )
     except SeedRefused as refused:
         raise SeedRefused(f"{refused}; pass --force to seed it anyway") from None
-    click.echo(f"seeded: {summary}")
+    click.echo(
+        f"seeded: {summary.customers} customers, {summary.invoices} invoices, "
+        f"{summary.payments} payments, {summary.credit_notes} credit notes, "
+        f"{summary.expenses} expenses"
+    )
+    click.echo(f"admin login: {summary.admin_email} / {summary.admin_password}")
+    click.echo("(the seeded staff and inactive admin accounts share this password)")
 
 
 @click.group("settings")
