@@ -67,18 +67,24 @@ def unexpected(exc: BaseException) -> None:
 @click.option("--customers", default=40, show_default=True, type=click.IntRange(1))
 @click.option("--invoices", default=300, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--admin-password", default="demo-admin", show_default=True)
-@click.option("--force", is_flag=True, help="Seed even if invoices exist.")
+@click.option("--admin-password", default=None,
+              help="Password of the demo staff accounts (default: a random one, "
+                   "printed).")
+@click.option("--force", is_flag=True,
+              help="Seed even if invoices or staff accounts exist.")
 @with_appcontext
 @clear_errors
 def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
-                      invoices: int, seed: int, admin_password: str,
+                      invoices: int, seed: int, admin_password: str | None,
                       force: bool) -> None:
     """Create the Perfex tables if absent and fill them with demo data."""
+    import secrets
+
     from flask import current_app
 
     from pxflask.perfex.seed import SeedRefused, seed_demo
 
+    admin_password = admin_password or secrets.token_urlsafe(18)
     try:
         summary = seed_demo(
             perfex_url,
@@ -91,7 +97,13 @@ def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
         )
     except SeedRefused as refused:
         raise SeedRefused(f"{refused}; pass --force to seed it anyway") from None
-    click.echo(f"seeded: {summary}")
+    click.echo(
+        f"seeded: {summary.customers} customers, {summary.invoices} invoices, "
+        f"{summary.payments} payments, {summary.credit_notes} credit notes, "
+        f"{summary.expenses} expenses"
+    )
+    click.echo(f"admin login: {summary.admin_email} / {summary.admin_password}")
+    click.echo("(the seeded staff and inactive admin accounts share this password)")
 
 
 @click.group("settings")
@@ -119,9 +131,13 @@ def settings_show() -> None:
 def settings_set(key: str, value: str) -> None:
     """Validate and store one setting."""
     from pxflask.extensions import db
-    from pxflask.settings import set_setting
+    from pxflask.settings import chart_warning, set_setting
 
-    click.echo(f"{key} = {set_setting(db.session, key, value)}")
+    clean = set_setting(db.session, key, value)
+    click.echo(f"{key} = {clean}")
+    unchecked = chart_warning(db.session, {key: clean})
+    if unchecked:
+        click.echo(f"warning: {unchecked}", err=True)
 
 
 @click.command("check")
@@ -181,7 +197,7 @@ def xero_status() -> None:
 
     status = xero_gateway().connection_status()
     rows = [
-        ("connected", "yes" if status.connected else "no"),
+        ("connected", _connected_text(status)),
         ("tenant", f"{status.tenant_name or '-'} ({status.tenant_id or '-'})"),
         ("grant", status.grant_type or "-"),
         ("access token expires", f"{status.access_expires_at or '-'} UTC"),
@@ -198,6 +214,13 @@ def xero_status() -> None:
     if not status.connected:
         click.echo(f"error: {status.message}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+def _connected_text(status: Any) -> str:
+    """yes, no, or needs reconnecting (made with other app credentials)."""
+    if status.connected:
+        return "yes"
+    return "no: needs reconnecting" if status.needs_reconnect else "no"
 
 
 def _lock_text(status: Any) -> str:

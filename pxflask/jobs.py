@@ -39,7 +39,15 @@ from pxflask.queueing import (
     publish_progress,
     resolve,
 )
-from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.settings import (
+    ENTITY_NAMES,
+    InvalidSetting,
+    enabled_entities,
+    load_settings,
+    next_run,
+    schedule_problem,
+    validate,
+)
 from pxflask.sync.failures import describe as describe_error
 from pxflask.sync.registry import owner_of
 
@@ -547,7 +555,7 @@ def watch_job() -> dict[str, Any]:
     if settings.get("sync_mode") != "realtime":
         return {"skipped": "sync mode is not realtime"}
     queue = get_queue(app)
-    interval = int(settings.get("watch_interval") or 30)
+    interval = _watch_seconds(settings)
     changes = detect_changes(
         perfex_db(app),
         enabled_entities(settings),
@@ -702,22 +710,35 @@ class Periodic:
 
 
 def _scheduled_sync_due(settings: dict[str, str], now: datetime) -> datetime | None:
-    """The next scheduled sync: N minutes from now, or the next cron time (UTC)."""
+    """The next scheduled sync: N minutes from now, or the next cron time (UTC).
+
+    A stored schedule that cannot run (older versions saved any five fields, or the
+    table was edited) pauses the scheduled sync with a warning instead of failing.
+    """
     if settings.get("sync_mode") != "scheduled":
         return None
-    schedule = settings.get("schedule", "").strip()
-    if schedule.isdigit():
-        return now + timedelta(minutes=int(schedule))
-    from croniter import croniter
+    problem = schedule_problem(settings)
+    if problem:
+        log.warning("%s", problem)
+        return None
+    return next_run(settings.get("schedule", ""), now)
 
-    return croniter(schedule, now).get_next(datetime)
+
+def _watch_seconds(settings: dict[str, str]) -> int:
+    """The watcher's interval; a bad stored value (a DB edit) falls back to 30 s."""
+    stored = settings.get("watch_interval") or "30"
+    try:
+        return int(validate("watch_interval", stored))
+    except InvalidSetting as exc:
+        log.warning("watch_interval %r is invalid (%s): every 30 s", stored, exc)
+        return 30
 
 
 def _watch_due(settings: dict[str, str], now: datetime) -> datetime | None:
     """The next watcher tick, watch_interval seconds from now, in realtime mode."""
     if settings.get("sync_mode") != "realtime":
         return None
-    return now + timedelta(seconds=int(settings.get("watch_interval") or 30))
+    return now + timedelta(seconds=_watch_seconds(settings))
 
 
 def scheduled_sync() -> dict[str, Any]:
@@ -725,6 +746,10 @@ def scheduled_sync() -> dict[str, Any]:
     settings = load_settings(db.session)
     if settings.get("sync_mode") != "scheduled":
         return {"skipped": "sync mode is not scheduled"}
+    problem = schedule_problem(settings)
+    if problem:
+        log.warning("%s", problem)
+        return {"skipped": problem}
     full = not settings.get("schedule", "").strip().isdigit()
     result = request_sync(db.session, None, "schedule", full=full)
     return {"run_id": result.run.id, "created": result.created}

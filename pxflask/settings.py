@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pxflask.models import Setting, XeroTaxRate
+from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
 
 ENTITY_NAMES = (
     "accounts",
@@ -25,11 +25,21 @@ ENTITY_NAMES = (
 )
 DEFAULT_ENTITIES = ENTITY_NAMES[:8]
 ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9._-]{1,10}$")
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
 PAYMENT_KEY = re.compile(r"^payment_account\.(default|\d+|[a-z][a-z0-9_]{1,38})$")
 TAX_KEY = re.compile(r"^tax_rate\.\d+$")
 EXPENSE_ACCOUNT_KEY = re.compile(r"^expense_account\.\d+$")
 EXPENSE_TAX_KEY = re.compile(r"^expense_tax_rate\.\d+$")
+ACCOUNT_KEYS = ("sales_account", "rounding_account", "discount_account")
+SCHEDULE_HORIZON = timedelta(days=366)
+"""A cron schedule must run at least once within this time from now."""
+EARLIEST_SYNC_FROM = date(2000, 1, 1)
+CHART_NOT_CACHED = (
+    "the chart of accounts is not cached yet, so account codes were not checked"
+    " against it: fetch it (`pxflask sync accounts`, or the button on the settings"
+    " page) and save again to check them"
+)
 
 
 class InvalidSetting(ValueError):
@@ -76,34 +86,84 @@ def _contact_name(value: str) -> str:
     return value
 
 
-def _schedule(value: str) -> str:
-    """Minutes between runs (1-10080) or a five-field cron expression."""
+def next_run(schedule: str, now: datetime) -> datetime:
+    """When a schedule runs next after now (naive UTC); InvalidSetting if never.
+
+    Minutes between runs (1-10080), or a five-field cron expression that croniter
+    parses and that runs within SCHEDULE_HORIZON (31 February never comes).
+    """
+    value = schedule.strip()
     if value.isdigit():
         if not 1 <= int(value) <= 10080:
             raise InvalidSetting("the interval must be between 1 and 10080 minutes")
-        return value
+        return now + timedelta(minutes=int(value))
     fields = value.split()
     if len(fields) != 5 or not all(CRON_FIELD.match(f) for f in fields):
         raise InvalidSetting(
             f"{value!r} is neither minutes nor a cron expression like '*/15 * * * *'"
         )
+    from croniter import CroniterBadDateError, CroniterError, croniter
+
+    try:
+        due = croniter(value, now).get_next(datetime)
+    except CroniterBadDateError:
+        due = None
+    except (CroniterError, ValueError, OverflowError) as exc:
+        raise InvalidSetting(
+            f"{value!r} is not a valid cron expression (minute 0-59, hour 0-23,"
+            " day 1-31, month 1-12, weekday 0-7)"
+        ) from exc
+    if due is None or due - now > SCHEDULE_HORIZON:
+        raise InvalidSetting(
+            f"{value!r} never runs within a year (is it a date that does not"
+            " exist, like 31 February?)"
+        )
+    return due
+
+
+def _schedule(value: str) -> str:
+    """Minutes between runs (1-10080) or a cron expression that runs."""
+    next_run(value, utcnow())
     return value
 
 
+def schedule_problem(values: dict[str, str]) -> str | None:
+    """Why the stored schedule cannot run ("... scheduled sync paused"), or None."""
+    schedule = values.get("schedule", "")
+    try:
+        next_run(schedule, utcnow())
+    except InvalidSetting as exc:
+        return f"schedule {schedule!r} is invalid, scheduled sync paused: {exc}"
+    return None
+
+
 def _iso_date(value: str) -> str:
-    """An ISO date YYYY-MM-DD, or empty to backfill everything."""
+    """An ISO date from 2000-01-01 to today, or empty to backfill everything."""
     if value == "":
         return value
     try:
-        date.fromisoformat(value)
+        if not ISO_DAY.match(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidSetting(f"{value!r} is not a date like 2025-01-31") from exc
+    if day > utcnow().date():
+        raise InvalidSetting(f"{value!r} is in the future: history up to today syncs")
+    if day < EARLIEST_SYNC_FROM:
+        raise InvalidSetting(
+            f"{value!r} is before {EARLIEST_SYNC_FROM}; leave it empty to send all"
+            " history"
+        )
     return value
 
 
 def _entities(value: str) -> str:
     """A comma-separated list of known entity names."""
     names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise InvalidSetting(
+            f"switch on at least one entity (known: {', '.join(ENTITY_NAMES)})"
+        )
     unknown = [name for name in names if name not in ENTITY_NAMES]
     if unknown:
         raise InvalidSetting(
@@ -178,13 +238,53 @@ def tax_use(key: str) -> str | None:
     return None
 
 
-def validate_for(session: Session, key: str, value: str) -> str:
-    """validate, and a TaxType must be one of the organisation's cached rates.
+def is_account_key(key: str) -> bool:
+    """True for a key whose value is a Xero account code."""
+    return key in ACCOUNT_KEYS or bool(
+        PAYMENT_KEY.match(key) or EXPENSE_ACCOUNT_KEY.match(key)
+    )
 
-    Only when the rates are cached (a sync read them); the rate must be active
-    and able to apply to sales (revenue) or expenses as the key needs.
+
+def chart_cached(session: Session) -> bool:
+    """True once a sync has cached the organisation's chart of accounts."""
+    return session.scalar(select(XeroAccount.account_id).limit(1)) is not None
+
+
+def chart_warning(session: Session, values: dict[str, str]) -> str | None:
+    """CHART_NOT_CACHED when account codes are given but cannot be checked yet."""
+    given = any(value and is_account_key(key) for key, value in values.items())
+    return CHART_NOT_CACHED if given and not chart_cached(session) else None
+
+
+def _check_account(session: Session, code: str) -> None:
+    """An account code must be an active account of the cached chart (if cached)."""
+    rows = [
+        (known, status)
+        for known, status in session.execute(
+            select(XeroAccount.code, XeroAccount.status)
+        )
+    ]
+    if not rows or (code, "ACTIVE") in rows:
+        return
+    if any(known == code for known, _ in rows):
+        raise InvalidSetting(f"account {code!r} is archived in Xero; pick another")
+    raise InvalidSetting(
+        f"{code!r} is not an account of the Xero chart of accounts (as last fetched;"
+        " fetch the chart again if the account was just added in Xero)"
+    )
+
+
+def validate_for(session: Session, key: str, value: str) -> str:
+    """validate, and codes must exist in the organisation's cached chart and rates.
+
+    Only when the chart or the rates are cached (a sync read them): an account
+    code must be an active account; a TaxType must be an active rate able to
+    apply to sales (revenue) or expenses as the key needs.
     """
     clean = validate(key, value)
+    if clean and is_account_key(key):
+        _check_account(session, clean)
+        return clean
     use = tax_use(key)
     if not clean or use is None:
         return clean

@@ -12,6 +12,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from pxflask.extensions import db
 from pxflask.runtime import xero_gateway
@@ -113,6 +115,19 @@ def disconnect():
     else:
         flash("Disconnected from Xero.", "info")
     return redirect(url_for(".index"))
+
+
+@bp.app_context_processor
+def xero_alert() -> dict[str, str | None]:
+    """The "Xero needs reconnecting" alert of every other page, once signed in."""
+    if not current_user.is_authenticated or request.blueprint == bp.name:
+        return {"xero_alert": None}
+    try:
+        stale = xero_gateway().tokens.stale()
+    except (SQLAlchemyError, XeroError):  # the page itself reports these
+        db.session.rollback()
+        return {"xero_alert": None}
+    return {"xero_alert": stale.message if stale else None}
 
 
 def _redirect_uri() -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from pxflask import dashboard_queries as queries
 from pxflask.blueprints.sync import entity_labels, tax_questions
@@ -22,9 +24,12 @@ from pxflask.settings import (
     ENTITY_NAMES,
     FIXED_KEYS,
     InvalidSetting,
+    chart_warning,
     load_settings,
+    schedule_problem,
     set_setting,
     tax_use,
+    validate,
     validate_for,
 )
 
@@ -113,7 +118,13 @@ def index():
     sources = _sources()
     if sources.error:
         flash(sources.error, "error")
-    return _render(load_settings(db.session), {}, sources)
+    values = load_settings(db.session)
+    errors: dict[str, str] = {}
+    try:
+        validate("schedule", values.get("schedule", ""))
+    except InvalidSetting as exc:  # stored by an older version or a DB edit
+        errors["schedule"] = str(exc)
+    return _render(values, errors, sources)
 
 
 @bp.post("/")
@@ -129,8 +140,6 @@ def save():
             clean[key] = validate_for(db.session, key, value)
         except InvalidSetting as exc:
             errors[key] = str(exc)
-    if "entities" in clean and not clean["entities"]:
-        errors["entities"] = "switch on at least one entity"
     if errors:
         flash("Nothing was saved: please correct the fields marked below.", "error")
         return _render({**current, **submitted}, errors, sources, 400)
@@ -142,12 +151,30 @@ def save():
     for key in changed:
         set_setting(db.session, key, clean[key])
     flash("Settings saved.", "success")
+    unchecked = chart_warning(db.session, clean)
+    if unchecked:
+        flash(f"Saved, but {unchecked}.", "warning")
     if any(current.get(key) != clean.get(key) for key in SCHEDULE_KEYS):
         try:
             reconcile_periodic()
         except QueueUnavailable as exc:
             flash(f"Saved, but the schedule could not be updated: {exc}", "warning")
     return redirect(url_for(".index"))
+
+
+@bp.app_context_processor
+def schedule_alert() -> dict[str, str | None]:
+    """A paused schedule, shown on every page to the signed-in admin."""
+    if not current_user.is_authenticated:
+        return {"schedule_alert": None}
+    try:
+        values = load_settings(db.session)
+    except SQLAlchemyError:  # the module database is down: its error page says so
+        db.session.rollback()
+        return {"schedule_alert": None}
+    if values.get("sync_mode") != "scheduled":
+        return {"schedule_alert": None}
+    return {"schedule_alert": schedule_problem(values)}
 
 
 @bp.post("/taxes")

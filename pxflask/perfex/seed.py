@@ -68,7 +68,7 @@ D = Decimal
 
 
 class SeedRefused(PerfexError):
-    """Seeding was refused because the database already holds invoices."""
+    """Seeding was refused: the database already holds invoices or staff."""
 
 
 @dataclass(frozen=True)
@@ -1212,7 +1212,8 @@ def seed_demo(
 ) -> SeedSummary:
     """Create the Perfex tables if absent and fill them with demo data.
 
-    Refuses (SeedRefused) when the database already has invoices, unless force.
+    Refuses (SeedRefused) when the database already has invoices or staff
+    accounts (an install in use), unless force.
     Deterministic for a given seed and `today` (default: the current date).
     """
     if customers < 1:
@@ -1259,6 +1260,12 @@ def _seed(
         if existing.scalar() and not force:
             raise SeedRefused(
                 f"the Perfex database already has invoices ({t.invoices.name}); "
+                "refusing to seed it"
+            )
+        staff = conn.execute(sa.select(sa.func.count()).select_from(t.staff))
+        if staff.scalar() and not force:  # an install in use: no known admin in it
+            raise SeedRefused(
+                f"the Perfex database already has staff accounts ({t.staff.name}); "
                 "refusing to seed it"
             )
         ref = _reference_data(conn, db, now, password_hash)

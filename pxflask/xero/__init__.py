@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pxflask.xero.connection import ConnectionStatus, Tenant
 from pxflask.xero.errors import (
+    NeedsReconnect,
     NotConnected,
     QuotaExhausted,
     RateLimited,
@@ -26,6 +27,7 @@ __all__ = [
     "ConnectionStatus",
     "ElementResult",
     "Limits",
+    "NeedsReconnect",
     "NotConnected",
     "QuotaExhausted",
     "RateLimited",

@@ -45,6 +45,8 @@ class ConnectionStatus:
     tenant_id: str | None = None
     tenant_name: str | None = None
     needs_tenant: bool = False
+    needs_reconnect: bool = False
+    """A connection is stored, made with other XERO_CLIENT_ID/SECRET (kept)."""
     scopes: list[str] = field(default_factory=list)
     access_expires_at: datetime | None = None
     refresh_expires_at: datetime | None = None
@@ -166,6 +168,10 @@ class ConnectionManager:
 
     def disconnect(self) -> None:
         """Remove the connection in Xero (best effort) and always locally."""
+        if self.tokens.stale() is not None:  # other credentials cannot revoke it
+            log.warning("forgetting a Xero connection made with other credentials")
+            self.tokens.forget()
+            return
         try:
             conn = self.tokens.peek()
         except XeroConfigError as exc:  # undecryptable token: just forget it
@@ -193,6 +199,17 @@ class ConnectionManager:
             return ConnectionStatus(
                 False,
                 "Xero is not configured: set XERO_CLIENT_ID and XERO_CLIENT_SECRET.",
+            )
+        stale = self.tokens.stale()
+        if stale is not None:
+            return ConnectionStatus(
+                False,
+                stale.message,
+                grant_type=stale.grant_type,
+                tenant_id=stale.tenant_id,
+                tenant_name=stale.tenant_name,
+                needs_reconnect=True,
+                connected_at=stale.connected_at,
             )
         try:
             conn = self.tokens.peek()
@@ -231,7 +248,6 @@ class ConnectionManager:
         else:
             status.message = f"Connected to {conn.tenant_name or conn.tenant_id}."
         return status
-
 
     def _lock_seen(self) -> tuple[date | None, datetime | None]:
         """The lock date the last sync run read, and when (no Xero call)."""

@@ -21,6 +21,10 @@ class NotConnected(XeroError):
     """No usable Xero connection is stored."""
 
 
+class NeedsReconnect(NotConnected):
+    """The stored connection was made with other app credentials (it is kept)."""
+
+
 class XeroAuthError(XeroError):
     """Xero refused the credentials, the code, the state or the token."""
 

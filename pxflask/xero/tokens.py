@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from pxflask.models import XeroConnection, utcnow
 from pxflask.xero import oauth
 from pxflask.xero.crypto import TokenCipher
-from pxflask.xero.errors import NotConnected, XeroAuthError, XeroUnavailable
+from pxflask.xero.errors import (
+    NeedsReconnect,
+    NotConnected,
+    XeroAuthError,
+    XeroUnavailable,
+)
 from pxflask.xero.stats import CallStats
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,34 @@ class StoredConnection:
         return float(expires_at) - time.time() < seconds
 
 
+@dataclass(frozen=True)
+class StaleConnection:
+    """A stored connection made with other XERO_CLIENT_ID/SECRET: kept, not used."""
+
+    grant_type: str
+    tenant_id: str | None
+    tenant_name: str | None
+    connected_at: datetime | None
+
+    @property
+    def message(self) -> str:
+        """What the panel, the CLI and a refused sync say."""
+        who = self.tenant_name or self.tenant_id or "Xero"
+        return (
+            "Xero needs reconnecting: XERO_CLIENT_ID or XERO_CLIENT_SECRET is not "
+            f"the one the connection to {who} was made with. Restore the previous "
+            "credentials, or connect again with these; the stored connection is "
+            "kept until a new one succeeds."
+        )
+
+
+def _stale(row: XeroConnection) -> StaleConnection:
+    """The StaleConnection of a row."""
+    return StaleConnection(
+        row.grant_type, row.tenant_id, row.tenant_name, row.connected_at
+    )
+
+
 def _naive_utc(stamp: float | None) -> datetime | None:
     """Epoch seconds as a naive UTC datetime."""
     if stamp is None:
@@ -95,23 +128,37 @@ class TokenStore:
 
     # -- reading -------------------------------------------------------------
 
-
     def new_session(self) -> Session:
         """A session on the module database (use it as a context manager)."""
         return self._sessions()
+
     def _row(self, session: Session) -> XeroConnection | None:
-        """The one connection row, dropped when the app credentials changed."""
+        """The one connection row (None while the credentials are unset)."""
         if not self.configured:
-            return None  # never drop a connection because the settings are unset
-        row = session.scalars(
+            return None  # never judge a connection while the settings are unset
+        return session.scalars(
             select(XeroConnection).order_by(XeroConnection.id)
         ).first()
+
+    def _usable_row(self, session: Session) -> XeroConnection | None:
+        """The row if made with the configured credentials; NeedsReconnect if not.
+
+        A changed client id or secret (a typo, a rotated secret not yet in place)
+        keeps the row and its tokens: restoring the credentials restores the
+        connection, and only a new successful connection (save_new) replaces it.
+        """
+        row = self._row(session)
         if row is not None and row.client_fingerprint != self.fingerprint:
-            log.warning("Xero client id/secret changed: dropping the stored connection")
-            session.delete(row)
-            session.commit()
-            return None
+            raise NeedsReconnect(_stale(row).message)
         return row
+
+    def stale(self) -> StaleConnection | None:
+        """The stored connection when it was made with other credentials, else None."""
+        with self._sessions() as session:
+            row = self._row(session)
+            if row is None or row.client_fingerprint == self.fingerprint:
+                return None
+            return _stale(row)
 
     def load(self, require_tenant: bool = True) -> StoredConnection:
         """The stored connection, decrypted; NotConnected when there is none."""
@@ -120,7 +167,7 @@ class TokenStore:
                 "Xero is not configured: set XERO_CLIENT_ID and XERO_CLIENT_SECRET"
             )
         with self._sessions() as session:
-            row = self._row(session)
+            row = self._usable_row(session)
             if row is None or not row.token_encrypted:
                 raise NotConnected("Xero is not connected; connect it on /connection/")
             snap = self._snapshot(row)
@@ -199,7 +246,7 @@ class TokenStore:
     ) -> None:
         """Record the chosen organisation."""
         with self._sessions() as session:
-            row = self._row(session)
+            row = self._usable_row(session)
             if row is None:
                 raise NotConnected("Xero is not connected; connect it on /connection/")
             row.tenant_id, row.tenant_name = tenant_id, name

@@ -151,14 +151,16 @@ def test_tokens_are_encrypted_at_rest(gw, db_url):
     assert isinstance(token["scope"], list)
 
 
-def test_changed_client_secret_drops_connection_other_settings_keep_it(
+def test_changed_client_secret_needs_reconnecting_other_settings_do_not(
     settings, db_url, gw
 ):
-    """Only a changed client id/secret drops the stored connection."""
+    """Only a changed client id/secret sets the stored connection aside (kept)."""
     kept = make_gateway({**settings, "XERO_SCOPES": "offline_access"}, db_url)
     assert kept.connection_status().connected
-    dropped = make_gateway({**settings, "XERO_CLIENT_SECRET": "other"}, db_url)
-    assert dropped.connection_status().connected is False
+    changed = make_gateway({**settings, "XERO_CLIENT_SECRET": "other"}, db_url)
+    status = changed.connection_status()
+    assert status.connected is False and status.needs_reconnect
+    assert kept.connection_status().connected
 
 
 def test_disconnect_revokes_and_forgets(gw, sb):
