@@ -1,21 +1,34 @@
 # pxflask: `make demo` runs the whole product on embedded defaults,
 # `make test` installs the project with its test extras and runs the suite.
+# Installs take their versions from constraints.txt; `make lock` refreshes it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install services lint format bench screenshots clean
+.PHONY: demo test install lock services lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,deploy]'
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,deploy]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolve pyproject's dependencies (with the test and deploy extras) afresh in a
+# throw-away venv and pin what was installed, pxflask itself excepted.
+lock:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/pip" install -q --upgrade pip; \
+	"$$tmp/venv/bin/pip" install -q -e '.[test,deploy]'; \
+	{ echo "# Pinned versions for 'pip install -c constraints.txt'; made by 'make lock'."; \
+	  "$$tmp/venv/bin/pip" freeze --exclude-editable; } > "$$tmp/constraints.txt"; \
+	mv "$$tmp/constraints.txt" constraints.txt
+	@echo "constraints.txt: $$(grep -vc '^#' constraints.txt) pins"
 
 demo: install
 	$(BIN)/pxflask demo $(if $(PORT),--port $(PORT),)

@@ -24,7 +24,7 @@ from pxflask.extensions import db
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.reconcile import browse
 from pxflask.reconcile.cli_support import parse_tolerance
-from pxflask.reconcile.export import public_frame, render_html, write_xlsx
+from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.loaders import perfex_invoice_count
 from pxflask.reconcile.service import load_report, run_reconciliation, save_report
 from pxflask.runtime import perfex_db, xero_gateway
@@ -229,7 +229,7 @@ def download(name: str):
         frame = getattr(report, name.removesuffix(".csv"))
         if frame is None:
             abort(404)
-        body = public_frame(frame).to_csv(index=False, date_format="%Y-%m-%d")
+        body = csv_text(frame)  # text defused against formula injection
     return Response(
         body,
         mimetype=DOWNLOADS[name],

@@ -1,16 +1,18 @@
 """Write the report: summary/invoices/payments CSV, an XLSX workbook and HTML.
 
-Money leaves the report as plain decimal strings with 2 dp in CSV and HTML (the
-``*_cents`` columns lose their suffix: ``perfex_total_cents`` -> ``perfex_total``),
-and as exact Decimal numbers formatted ``0.00`` in XLSX.
+Money leaves the report as exact 2-dp Decimal numbers (the ``*_cents`` columns lose
+their suffix: ``perfex_total_cents`` -> ``perfex_total``): bare numbers in CSV, numeric
+cells formatted ``0.00`` in XLSX, plain strings in HTML. Text cells of CSV and XLSX
+are defused against formula injection by ``spreadsheet``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 import numpy as np
 import pandas as pd
@@ -19,11 +21,13 @@ from openpyxl.utils import get_column_letter
 from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.spreadsheet import force_text, safe_frame, write_csv
 
 __all__ = [
     "HTML_TABLE_ROWS",
     "OUTPUT_FILES",
     "XLSX_MAX_ROWS",
+    "csv_text",
     "format_cents",
     "public_frame",
     "render_html",
@@ -77,9 +81,22 @@ def public_frame(frame: pd.DataFrame, decimals: bool = False) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _write_csv(frame: pd.DataFrame, target: TextIO) -> None:
+    """One defused CSV: ISO dates, money as bare numbers, missing values empty."""
+    write_csv(public_frame(frame, decimals=True), target, _DATE_FORMAT)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The CSV of one report frame, as a download serves it."""
+    out = io.StringIO()
+    _write_csv(frame, out)
+    return out.getvalue()
+
+
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write one CSV with ISO dates and empty cells for missing values."""
-    public_frame(frame).to_csv(path, index=False, date_format=_DATE_FORMAT)
+    """Write one CSV file."""
+    with path.open("w", encoding="utf-8", newline="") as target:
+        _write_csv(frame, target)
 
 
 def write_csvs(report: ReconciliationReport, out_dir: Path) -> list[Path]:
@@ -108,9 +125,10 @@ def _sheet_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
 
 
 def _format_sheet(sheet: object, frame: pd.DataFrame) -> None:
-    """Money columns as 0.00, dates as yyyy-mm-dd, a frozen header."""
+    """Money as 0.00, dates as yyyy-mm-dd, no text cell a formula, a frozen header."""
     sheet.freeze_panes = "A2"
-    for i, col in enumerate(frame.columns, start=1):
+    columns = [c for c in frame.columns if c not in _INTERNAL]  # as written
+    for i, col in enumerate(columns, start=1):
         fmt = None
         if col.endswith("_cents"):
             fmt = "0.00"
@@ -118,9 +136,11 @@ def _format_sheet(sheet: object, frame: pd.DataFrame) -> None:
             fmt = "yyyy-mm-dd"
         letter = get_column_letter(i)
         sheet.column_dimensions[letter].width = max(10, min(40, len(col) + 2))
+        cells = [c for (c,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i)]
         if fmt is None:
+            force_text(cells)
             continue
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+        for cell in cells:
             cell.number_format = fmt
 
 
@@ -147,12 +167,12 @@ def write_xlsx(report: ReconciliationReport, target: Path | BinaryIO) -> None:
     )
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            public_frame(frame, decimals=True).to_excel(
+            safe_frame(public_frame(frame, decimals=True), xlsx=True).to_excel(
                 writer, sheet_name=name, index=False
             )
             _format_sheet(writer.sheets[name], frame)
         if notes:
-            pd.DataFrame({"note": notes}).to_excel(
+            safe_frame(pd.DataFrame({"note": notes}), xlsx=True).to_excel(
                 writer, sheet_name="notes", index=False
             )
 

@@ -12,7 +12,10 @@ from xero_python.api_client.configuration import Configuration
 from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.identity import IdentityApi
 
+from pxflask.xero import compat
+
 log = logging.getLogger(__name__)
+compat.apply()  # the SDK's header methods on urllib3 >= 2.6 (see compat.py)
 
 
 def point_token_api(settings: dict[str, Any]) -> None:

@@ -108,3 +108,17 @@ def test_clean_outputs(tmp_path: Path) -> None:
     summary = pd.read_csv(paths["summary.csv"])
     assert (summary["count"] == 0).all()
     assert "agree" in paths["report.html"].read_text(encoding="utf-8")
+
+
+def test_xlsx_formats_each_money_and_date_column(tmp_path: Path) -> None:
+    """Money columns are 0.00 and dates yyyy-mm-dd, each on its own column."""
+    report = reconcile(*clean_inputs().args())
+    paths = write_outputs(report, tmp_path)
+    sheet = openpyxl.load_workbook(paths["report.xlsx"])["invoices"]
+    header, first = sheet["1:2"]
+    formats = {
+        head.value: cell.number_format for head, cell in zip(header, first, strict=True)
+    }
+    assert formats["perfex_total"] == formats["xero_paid"] == "0.00"
+    assert formats["perfex_date"] == formats["xero_date"] == "yyyy-mm-dd"
+    assert formats["perfex_status"] == formats["xero_currency"] == "General"
