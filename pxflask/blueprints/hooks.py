@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pxflask.extensions import csrf, db
 from pxflask.jobs import InvalidSyncRequest, request_sync
 from pxflask.queueing import QueueUnavailable
+from pxflask.request_limits import max_body
 from pxflask.settings import enabled_entities, load_settings
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -27,15 +29,20 @@ def _authorised() -> bool:
     return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[Response, int]:
+    """A body over MAX_BODY, announced or chunked."""
+    return jsonify(error=f"body too large (at most {MAX_BODY} bytes)"), 413
+
+
 @bp.post("/perfex")
+@max_body(MAX_BODY)
 def perfex():
     """Queue a targeted sync of the named record; answer 202 with the run id."""
     if not current_app.config.get("PXFLASK_HOOK_TOKEN"):
         abort(404)
     if not _authorised():
         return jsonify(error="invalid or missing bearer token"), 401
-    if (request.content_length or 0) > MAX_BODY:
-        return jsonify(error="body too large"), 413
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error='send JSON like {"entity": "invoices", "id": 123}'), 400

@@ -8,9 +8,11 @@ import hmac
 import json
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pxflask.extensions import csrf
 from pxflask.queueing import DEFAULT_QUEUE, QueueUnavailable, get_queue
+from pxflask.request_limits import max_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
@@ -29,14 +31,19 @@ def _empty(status: int) -> Response:
     return Response(b"", status=status)
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> Response:
+    """A body over MAX_BODY (announced or chunked): 413, empty."""
+    return _empty(413)
+
+
 @bp.post("/xero")
+@max_body(MAX_BODY)
 def xero():
     """Check the signature; queue the events; 200 (valid) or 401 (invalid), empty."""
     key = current_app.config.get("XERO_WEBHOOK_KEY")
     if not key:
         return _empty(404)
-    if (request.content_length or 0) > MAX_BODY:
-        return _empty(413)
     body = request.get_data(cache=False)
     given = request.headers.get("x-xero-signature", "")
     if not hmac.compare_digest(given.encode(), signature_of(body, key).encode()):
