@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+import re
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -11,12 +13,14 @@ from pxflask.extensions import csrf, db
 from pxflask.jobs import InvalidSyncRequest, request_sync
 from pxflask.queueing import QueueUnavailable
 from pxflask.request_limits import max_body
-from pxflask.settings import enabled_entities, load_settings
+from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 csrf.exempt(bp)
 
 MAX_BODY = 4096
+MAX_ID = 2**31 - 1  # Perfex's record ids are INT columns
+DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 def _authorised() -> bool:
@@ -27,6 +31,15 @@ def _authorised() -> bool:
     if scheme.lower() != "bearer" or not token:
         return False
     return hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
+def record_id(value: Any) -> int | None:
+    """A Perfex record id (a JSON number or a string of digits), None if not one."""
+    if isinstance(value, str) and DIGITS.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -47,18 +60,19 @@ def perfex():
     if not isinstance(body, dict):
         return jsonify(error='send JSON like {"entity": "invoices", "id": 123}'), 400
     entity = body.get("entity")
-    key = body.get("id")
-    if (
-        not isinstance(entity, str)
-        or isinstance(key, bool)
-        or not (isinstance(key, int) or (isinstance(key, str) and key.strip()))
-    ):
-        return jsonify(error='"entity" (text) and "id" are required'), 400
+    if entity not in ENTITY_NAMES:
+        known = ", ".join(ENTITY_NAMES)
+        return jsonify(error=f'"entity" must be one of: {known}'), 400
+    key = record_id(body.get("id"))
+    if key is None:
+        return jsonify(
+            error=f'"id" must be a Perfex record id: a whole number from 1 to {MAX_ID}'
+        ), 400
     if entity not in enabled_entities(load_settings(db.session)):
-        return jsonify(error=f"entity {entity!r} is unknown or not enabled"), 422
+        return jsonify(error=f"entity {entity!r} is not enabled in the settings"), 422
     try:
         result = request_sync(
-            db.session, [entity], "hook", record_keys={entity: [str(key).strip()]}
+            db.session, [entity], "hook", record_keys={entity: [str(key)]}
         )
     except InvalidSyncRequest as exc:
         return jsonify(error=str(exc)), 422
