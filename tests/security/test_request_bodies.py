@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from werkzeug.serving import make_server
 
 from pxflask.blueprints import hooks, webhooks
@@ -175,30 +179,59 @@ def _pieces(data: bytes, size: int = 16 * 1024) -> Iterator[bytes]:
         yield data[start : start + size]
 
 
-def _post_chunked(port: int, path: str, data: bytes, headers: dict[str, str]) -> int:
-    """POST data chunked (http.client, no Content-Length) to the served panel."""
+def _post(port: int, path: str, body: Iterable[bytes], headers: dict[str, str]) -> int:
+    """POST to the served panel (chunked unless headers give a Content-Length)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
+        chunked = "Content-Length" not in headers
         connection.request(
-            "POST", path, body=_pieces(data), headers=headers, encode_chunked=True
+            "POST", path, body=body, headers=headers, encode_chunked=chunked
         )
         return connection.getresponse().status
     finally:
         connection.close()
 
 
-def test_the_served_panel_bounds_chunked_bodies(app):
-    """Over a real socket (Werkzeug's server, as `pxflask demo`): 200, then 413."""
+@contextmanager
+def _served(app) -> Iterator[int]:
+    """The panel on Werkzeug's threaded server (as `pxflask demo`); its port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        small = payload([])
-        assert (
-            _post_chunked(server.port, "/webhooks/xero", small, _signed(small)) == 200
-        )
-        big = b" " * (3 * 1024 * 1024)
-        assert _post_chunked(server.port, "/webhooks/xero", big, _signed(big)) == 413
+        yield server.port
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def test_the_served_panel_bounds_chunked_bodies(app):
+    """Over a real socket: a small signed webhook 200, a 3 MiB one 413."""
+    small = payload([])
+    big = b" " * (3 * 1024 * 1024)
+    with _served(app) as port:
+        assert _post(port, "/webhooks/xero", _pieces(small), _signed(small)) == 200
+        assert _post(port, "/webhooks/xero", _pieces(big), _signed(big)) == 413
+
+
+def _peak_rss_kib() -> int:
+    """This process's peak RSS (VmHWM)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+)", status, re.M).group(1))
+
+
+@pytest.mark.parametrize("path", ["/hooks/perfex", "/webhooks/xero", "/no-such-page"])
+def test_the_served_panel_drops_an_unread_body_in_small_reads(app, path):
+    """64 MiB the panel never reads (401, 413, 404): peak RSS grows < 8 MiB.
+
+    Werkzeug's server reads what is left 10 MB at a time (+19 MiB); the panel
+    reads it first, 64 KiB at a time.
+    """
+    size = 64 * 1024 * 1024
+    body = (b" " * (64 * 1024) for _ in range(size // (64 * 1024)))
+    headers = {"Content-Length": str(size), **_signed(b"")}
+    with _served(app) as port:
+        Path("/proc/self/clear_refs").write_text("5")  # peak := current RSS
+        before = _peak_rss_kib()
+        assert _post(port, path, body, headers) in (401, 404, 413)
+        assert _peak_rss_kib() - before < 8 * 1024
