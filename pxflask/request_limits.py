@@ -48,17 +48,24 @@ def max_body(limit: int) -> Callable[[View], View]:
     return mark
 
 
-class CappedInput(io.RawIOBase):
-    """A de-chunked request body that raises 413 on the first byte past its cap."""
+class BodyReader(io.RawIOBase):
+    """A readable stream over a request body, counting the bytes read."""
 
-    def __init__(self, stream: IO[bytes], cap: int) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
-        self._cap = cap
         self.consumed = 0
 
     def readable(self) -> bool:
         """A request body is read, never written."""
         return True
+
+
+class CappedInput(BodyReader):
+    """A de-chunked request body that raises 413 on the first byte past its cap."""
+
+    def __init__(self, stream: IO[bytes], cap: int) -> None:
+        super().__init__(stream)
+        self._cap = cap
 
     def readinto(self, buffer: Any) -> int:
         """Read at most the room left under the cap; 413 if the body goes on."""
@@ -100,18 +107,13 @@ class BoundedRequest(Request):
         return super().stream
 
 
-class TrackedInput(io.RawIOBase):
+class TrackedInput(BodyReader):
     """The dev server's request body, noting whether the app read it to its end."""
 
     def __init__(self, stream: IO[bytes], length: int | None) -> None:
-        self._stream = stream
+        super().__init__(stream)
         self._length = length
-        self.consumed = 0
         self.ended = False
-
-    def readable(self) -> bool:
-        """A request body is read, never written."""
-        return True
 
     def readinto(self, buffer: Any) -> int:
         """Read through; the end is a 0-byte read or the announced length."""
@@ -140,7 +142,8 @@ class DrainUnread:
             return self.wsgi_app(environ, start_response)
         body = environ["wsgi.input"] = TrackedInput(environ["wsgi.input"], length)
         answer = self.wsgi_app(environ, start_response)
-        return ClosingIterator(self._then_drain(answer, body, sock), closer(answer))
+        after = self._then_drain(answer, body, sock)
+        return ClosingIterator(after, getattr(answer, "close", None))
 
     @staticmethod
     def _then_drain(
@@ -151,12 +154,6 @@ class DrainUnread:
         yield b""
         if not body.ended:
             drain(sock)
-
-
-def closer(answer: Iterable[bytes]) -> list[Callable[[], Any]]:
-    """The close() of a WSGI answer, if it has one."""
-    close = getattr(answer, "close", None)
-    return [close] if close is not None else []
 
 
 def drain(sock: Any) -> None:

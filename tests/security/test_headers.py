@@ -33,14 +33,15 @@ def _check_common(response) -> None:
     assert csp.get("object-src") == "'none'"
 
 
-@pytest.mark.parametrize("path", PAGES + OTHERS)
-def test_every_response_carries_the_headers(admin, path):
+def test_every_response_carries_the_headers(admin):
     """Pages, static files, 404s: framing by the panel only, nosniff, referrers, CSP."""
-    with admin.get(path) as response:
-        _check_common(response)
-        assert response.headers.get("X-Frame-Options") == "SAMEORIGIN"
-        assert _directives(response)["frame-ancestors"] == "'self'"
-        assert "Strict-Transport-Security" not in response.headers
+    for path in PAGES + OTHERS:
+        with admin.get(path) as response:
+            assert response.status_code in (200, 302, 404), path
+            _check_common(response)
+            assert response.headers.get("X-Frame-Options") == "SAMEORIGIN", path
+            assert _directives(response)["frame-ancestors"] == "'self'", path
+            assert "Strict-Transport-Security" not in response.headers, path
 
 
 def test_webhook_answers_carry_them_too(client):

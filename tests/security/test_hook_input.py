@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from pxflask.extensions import db
@@ -48,30 +47,30 @@ def _runs(app) -> int:
         return db.session.scalar(select(func.count()).select_from(SyncRun))
 
 
-@pytest.mark.parametrize("bad", BAD_IDS, ids=repr)
-def test_an_id_that_is_not_a_record_id_is_a_400(app, client, bad):
+def test_an_id_that_is_not_a_record_id_is_a_400(app, client):
     """Paths, signs, fractions, other digits, huge numbers: 400, nothing queued."""
-    response = _hook(client, {"entity": "invoices", "id": bad})
-    assert response.status_code == 400
-    assert '"id" must be a Perfex record id' in response.get_json()["error"]
+    for bad in BAD_IDS:
+        response = _hook(client, {"entity": "invoices", "id": bad})
+        assert response.status_code == 400, bad
+        assert '"id" must be a Perfex record id' in response.get_json()["error"], bad
     assert _runs(app) == 0
 
 
-@pytest.mark.parametrize("bad", BAD_ENTITIES, ids=repr)
-def test_an_unknown_entity_is_a_400(app, client, bad):
+def test_an_unknown_entity_is_a_400(app, client):
     """An entity that is not a known name: 400 naming the known ones."""
-    response = _hook(client, {"entity": bad, "id": 12})
-    assert response.status_code == 400
-    error = response.get_json()["error"]
-    assert error.startswith('"entity" must be one of: ') and "invoices" in error
+    for bad in BAD_ENTITIES:
+        response = _hook(client, {"entity": bad, "id": 12})
+        assert response.status_code == 400, bad
+        error = response.get_json()["error"]
+        assert error.startswith('"entity" must be one of: ') and "invoices" in error
     assert _runs(app) == 0
 
 
-@pytest.mark.parametrize("good", [12, "12", " 12 ", 2**31 - 1])
-def test_record_ids_as_number_or_digits_are_taken(app, client, good):
+def test_record_ids_as_number_or_digits_are_taken(app, client):
     """A whole number, as JSON number or text of digits: 202, keyed by the number."""
-    response = _hook(client, {"entity": "invoices", "id": good})
-    assert response.status_code == 202
-    with app.app_context():
-        run = db.session.get(SyncRun, response.get_json()["run_id"])
-        assert run.scope == f"invoices#invoices:{int(str(good).strip())}"
+    for good in (12, "13", " 14 ", 2**31 - 1):
+        response = _hook(client, {"entity": "invoices", "id": good})
+        assert response.status_code == 202, good
+        with app.app_context():
+            run = db.session.get(SyncRun, response.get_json()["run_id"])
+            assert run.scope == f"invoices#invoices:{int(str(good).strip())}"

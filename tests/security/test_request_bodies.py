@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import http.client
 import io
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from werkzeug.serving import make_server
 
 from pxflask.blueprints import hooks, webhooks
@@ -214,24 +216,55 @@ def test_the_served_panel_bounds_chunked_bodies(app):
         assert _post(port, "/webhooks/xero", _pieces(big), _signed(big)) == 413
 
 
-def _peak_rss_kib() -> int:
-    """This process's peak RSS (VmHWM)."""
-    status = Path("/proc/self/status").read_text()
+SERVE = """
+import sys
+from werkzeug.serving import make_server
+from pxflask import create_app
+app = create_app({"TESTING": True, "INSTANCE_PATH": sys.argv[1],
+                  "XERO_WEBHOOK_KEY": "k", "PERFEX_DATABASE_URL": "sqlite://"})
+server = make_server("127.0.0.1", 0, app, threaded=True)
+print(server.port, flush=True)
+server.serve_forever()
+"""
+
+
+def _peak_rss_kib(pid: int) -> int:
+    """A process's peak RSS (VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"^VmHWM:\s+(\d+)", status, re.M).group(1))
 
 
-@pytest.mark.parametrize("path", ["/hooks/perfex", "/webhooks/xero", "/no-such-page"])
-def test_the_served_panel_drops_an_unread_body_in_small_reads(app, path):
-    """64 MiB the panel never reads (401, 413, 404): peak RSS grows < 8 MiB.
+def _spaces(size: int) -> Iterator[bytes]:
+    """`size` bytes of spaces in 64 KiB pieces, made as they are sent."""
+    for _ in range(size // (64 * 1024)):
+        yield b" " * (64 * 1024)
+
+
+def test_the_served_panel_drops_an_unread_body_in_small_reads(tmp_path):
+    """64 MiB refused (413) or never read (404): the server's peak RSS grows < 8 MiB.
 
     Werkzeug's server reads what is left 10 MB at a time (+19 MiB); the panel
-    reads it first, 64 KiB at a time.
+    reads it first, 64 KiB at a time. Measured on a fresh process, whose heap has
+    not grown for earlier requests.
     """
-    size = 64 * 1024 * 1024
-    body = (b" " * (64 * 1024) for _ in range(size // (64 * 1024)))
-    headers = {"Content-Length": str(size), **_signed(b"")}
-    with _served(app) as port:
-        Path("/proc/self/clear_refs").write_text("5")  # peak := current RSS
-        before = _peak_rss_kib()
-        assert _post(port, path, body, headers) in (401, 404, 413)
-        assert _peak_rss_kib() - before < 8 * 1024
+    root = Path(__file__).parents[2]
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+    )
+    try:
+        port = int(server.stdout.readline())
+        size = 64 * 1024 * 1024
+        for path, headers, status in [
+            ("/webhooks/xero", {}, 413),
+            ("/no-such-page", {"Content-Length": str(size)}, 404),
+        ]:
+            Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # peak := now
+            before = _peak_rss_kib(server.pid)
+            assert _post(port, path, _spaces(size), headers) == status
+            assert _peak_rss_kib(server.pid) - before < 8 * 1024, path
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
