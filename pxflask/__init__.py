@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask
 
 from pxflask.config import load_settings
+from pxflask.request_limits import init_request_limits
+from pxflask.security_headers import init_security_headers
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -41,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     _init_extensions(app)
+    init_request_limits(app)
+    init_security_headers(app)
     _register_blueprints(app)
     app.context_processor(lambda: {
         "nav_items": lambda: _nav_items(app),

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_QUEUE_PREFIX": "",
     "PXFLASK_LOG_FILE": None,
     "PXFLASK_DEMO": False,
+    "PXFLASK_FRAME_ANCESTORS": "",
 }
 
 CONFIG_FILE = "pxflask.toml"

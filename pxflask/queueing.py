@@ -133,6 +133,14 @@ class JobQueue:
         """Store a small shared value."""
         raise NotImplementedError
 
+    def remember(self, key: str, ttl: int) -> bool:
+        """Keep `key` for ttl seconds; False when it is kept already (seen before)."""
+        raise NotImplementedError
+
+    def forget(self, key: str) -> None:
+        """Drop a remembered key (best effort)."""
+        raise NotImplementedError
+
     def shutdown(self) -> None:
         """Stop background threads and connections held by this queue."""
 
@@ -318,6 +326,20 @@ class RQQueue(JobQueue):
         """SET a namespaced key."""
         self.redis.set(self._key(f"kv:{key}"), value)
 
+    def remember(self, key: str, ttl: int) -> bool:
+        """SET NX EX on a namespaced key, atomic across processes."""
+        with self.guarded():
+            return bool(self.redis.set(self._key(f"seen:{key}"), 1, nx=True, ex=ttl))
+
+    def forget(self, key: str) -> None:
+        """DEL the namespaced key; a Redis error is logged, not raised."""
+        from redis.exceptions import RedisError
+
+        try:
+            self.redis.delete(self._key(f"seen:{key}"))
+        except RedisError as exc:
+            log.warning("could not forget %s: %s", key, exc)
+
     def shutdown(self) -> None:
         """Close the Redis connection pool."""
         self.redis.close()
@@ -361,6 +383,7 @@ class EmbeddedQueue(JobQueue):
 
     mode = "embedded"
     MAX_FINISHED = 500
+    MAX_SEEN = 10_000
 
     def __init__(self, app: Flask, prefix: str = "", workers: int = 2) -> None:
         super().__init__(prefix)
@@ -373,6 +396,7 @@ class EmbeddedQueue(JobQueue):
         }
         self._jobs: dict[str, EmbeddedJob] = {}
         self._values: dict[str, str] = {}
+        self._seen: dict[str, float] = {}
         self._locks: dict[str, tuple[str, float]] = {}
         self._guard = threading.RLock()
         self._timer_wakeup = threading.Condition(self._guard)
@@ -563,6 +587,22 @@ class EmbeddedQueue(JobQueue):
         """Store an in-memory value."""
         with self._guard:
             self._values[key] = value
+
+    def remember(self, key: str, ttl: int) -> bool:
+        """Keep the key in memory until it expires; expired keys are dropped."""
+        now = time.monotonic()
+        with self._guard:
+            if len(self._seen) >= self.MAX_SEEN:
+                self._seen = {k: end for k, end in self._seen.items() if end > now}
+            if self._seen.get(key, 0.0) > now:
+                return False
+            self._seen[key] = now + ttl
+            return True
+
+    def forget(self, key: str) -> None:
+        """Drop the key."""
+        with self._guard:
+            self._seen.pop(key, None)
 
     def shutdown(self) -> None:
         """Stop the timer thread and wait for running jobs to end."""

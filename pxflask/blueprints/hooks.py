@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import hmac
+import re
+from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pxflask.extensions import csrf, db
 from pxflask.jobs import InvalidSyncRequest, request_sync
 from pxflask.queueing import QueueUnavailable
-from pxflask.settings import enabled_entities, load_settings
+from pxflask.request_limits import max_body
+from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 csrf.exempt(bp)
 
 MAX_BODY = 4096
+MAX_ID = 2**31 - 1  # Perfex's record ids are INT columns
+DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 def _authorised() -> bool:
@@ -27,31 +33,46 @@ def _authorised() -> bool:
     return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
+def record_id(value: Any) -> int | None:
+    """A Perfex record id (a JSON number or a string of digits), None if not one."""
+    if isinstance(value, str) and DIGITS.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[Response, int]:
+    """A body over MAX_BODY, announced or chunked."""
+    return jsonify(error=f"body too large (at most {MAX_BODY} bytes)"), 413
+
+
 @bp.post("/perfex")
+@max_body(MAX_BODY)
 def perfex():
     """Queue a targeted sync of the named record; answer 202 with the run id."""
     if not current_app.config.get("PXFLASK_HOOK_TOKEN"):
         abort(404)
     if not _authorised():
         return jsonify(error="invalid or missing bearer token"), 401
-    if (request.content_length or 0) > MAX_BODY:
-        return jsonify(error="body too large"), 413
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify(error='send JSON like {"entity": "invoices", "id": 123}'), 400
     entity = body.get("entity")
-    key = body.get("id")
-    if (
-        not isinstance(entity, str)
-        or isinstance(key, bool)
-        or not (isinstance(key, int) or (isinstance(key, str) and key.strip()))
-    ):
-        return jsonify(error='"entity" (text) and "id" are required'), 400
+    if entity not in ENTITY_NAMES:
+        known = ", ".join(ENTITY_NAMES)
+        return jsonify(error=f'"entity" must be one of: {known}'), 400
+    key = record_id(body.get("id"))
+    if key is None:
+        return jsonify(
+            error=f'"id" must be a Perfex record id: a whole number from 1 to {MAX_ID}'
+        ), 400
     if entity not in enabled_entities(load_settings(db.session)):
-        return jsonify(error=f"entity {entity!r} is unknown or not enabled"), 422
+        return jsonify(error=f"entity {entity!r} is not enabled in the settings"), 422
     try:
         result = request_sync(
-            db.session, [entity], "hook", record_keys={entity: [str(key).strip()]}
+            db.session, [entity], "hook", record_keys={entity: [str(key)]}
         )
     except InvalidSyncRequest as exc:
         return jsonify(error=str(exc)), 422

@@ -6,16 +6,21 @@ import base64
 import hashlib
 import hmac
 import json
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pxflask.extensions import csrf
-from pxflask.queueing import DEFAULT_QUEUE, QueueUnavailable, get_queue
+from pxflask.queueing import DEFAULT_QUEUE, JobQueue, QueueUnavailable, get_queue
+from pxflask.request_limits import max_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
 
 MAX_BODY = 1024 * 1024
+SEEN_TTL = 3 * 24 * 3600
+"""How long a delivered event is remembered: a repeat within it is not handled again."""
 
 
 def signature_of(body: bytes, key: str) -> str:
@@ -29,14 +34,43 @@ def _empty(status: int) -> Response:
     return Response(b"", status=status)
 
 
+def event_key(event: Any) -> str:
+    """The name under which a delivered event is remembered: its canonical hash."""
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    return "xero-event:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _queue_new(queue: JobQueue, events: list[Any]) -> None:
+    """Queue the events not delivered before (a repeated delivery is handled once)."""
+    claimed: list[str] = []
+    new: list[Any] = []
+    try:
+        for event in events:
+            name = event_key(event)
+            if queue.remember(name, SEEN_TTL):
+                claimed.append(name)
+                new.append(event)
+        if new:
+            queue.enqueue("pxflask.jobs.xero_webhook_job", new, queue=DEFAULT_QUEUE)
+    except QueueUnavailable:
+        for name in claimed:
+            queue.forget(name)  # not handled: Xero's retry must get through
+        raise
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> Response:
+    """A body over MAX_BODY (announced or chunked): 413, empty."""
+    return _empty(413)
+
+
 @bp.post("/xero")
+@max_body(MAX_BODY)
 def xero():
-    """Check the signature; queue the events; 200 (valid) or 401 (invalid), empty."""
+    """Check the signature; queue new events; 200 (valid) or 401 (invalid), empty."""
     key = current_app.config.get("XERO_WEBHOOK_KEY")
     if not key:
         return _empty(404)
-    if (request.content_length or 0) > MAX_BODY:
-        return _empty(413)
     body = request.get_data(cache=False)
     given = request.headers.get("x-xero-signature", "")
     if not hmac.compare_digest(given.encode(), signature_of(body, key).encode()):
@@ -47,11 +81,10 @@ def xero():
         return _empty(400)
     if not isinstance(events, list):
         return _empty(400)
-    if events:  # an empty list is Xero's intent-to-receive check
-        try:
-            get_queue().enqueue(
-                "pxflask.jobs.xero_webhook_job", events, queue=DEFAULT_QUEUE
-            )
-        except QueueUnavailable:
-            return _empty(503)  # Xero retries later
+    if not events:  # Xero's intent-to-receive check
+        return _empty(200)
+    try:
+        _queue_new(get_queue(), events)
+    except QueueUnavailable:
+        return _empty(503)  # Xero retries later
     return _empty(200)

@@ -92,6 +92,13 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     base, app = live_app
     shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
+    blocked: list[str] = []  # what the Content-Security-Policy refused, if anything
+    page.on(
+        "console",
+        lambda message: blocked.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
 
     page.goto(f"{base}/sync/")
     expect(page).to_have_url(re.compile(r"/login"))
@@ -169,3 +176,4 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     expect(page.locator(".flash")).to_contain_text("eset")
     with app.app_context():
         assert db.session.query(Link).count() == 0
+    assert blocked == []

@@ -63,12 +63,12 @@ def test_hook_is_refused_when_no_token_is_configured(tmp_path, perfex_copy_url):
 
 
 def test_hook_checks_its_body(client):
-    """Entity must be an enabled entity and id present."""
+    """Entity must be a known, enabled entity and id present."""
     for body, status in [
         ({"entity": "invoices"}, 400),
         ({"id": 3}, 400),
         ({"entity": "invoices", "id": True}, 400),
-        ({"entity": "widgets", "id": 3}, 422),
+        ({"entity": "widgets", "id": 3}, 400),
         ({"entity": "expenses", "id": 3}, 422),
         ("not an object", 400),
     ]:
