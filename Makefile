@@ -53,6 +53,7 @@ bench: install services
 	$(BIN)/python benchmarks/gateway.py
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/reconcile.py
+	$(BIN)/python benchmarks/chunked_body.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
