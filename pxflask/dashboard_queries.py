@@ -7,6 +7,7 @@ so the views stay free of SQL. No Flask.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -266,27 +267,42 @@ class InvalidFilter(ValueError):
     """A log filter value is malformed."""
 
 
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_PAGE = 1_000_000
+
+
 def parse_log_filter(args: dict[str, str]) -> LogFilter:
     """Read filters from query arguments; raise InvalidFilter with a clear message."""
 
-    def day(name: str) -> date | None:
+    def text(name: str) -> str:
         raw = (args.get(name) or "").strip()
+        if any(ch < " " for ch in raw):
+            raise InvalidFilter(f"the {name} filter holds control characters")
+        return raw
+
+    def day(name: str) -> date | None:
+        raw = text(name)
         if not raw:
             return None
         try:
+            if not ISO_DAY.fullmatch(raw):
+                raise ValueError(raw)
             return date.fromisoformat(raw)
         except ValueError:
-            raise InvalidFilter(f"{raw!r} is not a date like 2025-01-31") from None
+            raise InvalidFilter(f"{raw[:40]!r} is not a date like 2025-01-31") from None
 
-    page_raw = (args.get("page") or "1").strip()
-    page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
+    page = text("page") or "1"
+    if not (page.isascii() and page.isdigit() and len(page) <= 7) or not (
+        0 < int(page) <= MAX_PAGE
+    ):
+        raise InvalidFilter(f"page must be a number from 1 to {MAX_PAGE:,}")
     return LogFilter(
-        entity=(args.get("entity") or "").strip(),
-        outcome=(args.get("outcome") or "").strip(),
+        entity=text("entity"),
+        outcome=text("outcome"),
         date_from=day("from"),
         date_to=day("to"),
-        text=(args.get("q") or "").strip()[:200],
-        page=page,
+        text=text("q")[:200],
+        page=int(page),
     )
 
 
@@ -318,8 +334,8 @@ def search_log(
         conditions.append(
             SyncLog.created_at >= datetime.combine(filters.date_from, time.min)
         )
-    if filters.date_to:
-        end = datetime.combine(filters.date_to, time.min) + timedelta(days=1)
+    if filters.date_to and filters.date_to < date.max:  # date.max: no upper bound
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
         conditions.append(SyncLog.created_at < end)
     if filters.text:
         pattern = (
