@@ -56,7 +56,8 @@ def run_reconcile_command(
 ) -> int:
     """Build, print, cache and optionally write the report; return the exit status.
 
-    0: Perfex and Xero agree; 1: discrepancies found; 2: an error (not connected,
+    0: Perfex and Xero agree; 1: discrepancies found or Perfex records that could
+    not be read (damaged rows, listed); 2: an error (not connected,
     Perfex unreachable or not Perfex, bad options, unwritable output folder).
     Xero errors propagate (the CLI's ``clear_errors`` turns them into status 2).
     """
@@ -81,6 +82,13 @@ def run_reconcile_command(
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     report = run.report
     click.echo(summary_table(report))
+    if run.unreadable:
+        click.echo(
+            f"could not read {len(run.unreadable):,} Perfex record(s); left out "
+            "of the comparison (fix them in Perfex):"
+        )
+        for u in run.unreadable:
+            click.echo(f"  {u.kind} {u.label} (id {u.perfex_id}): {u.reason}")
     click.echo(
         f"xero: {run.xero_mode} load, {run.xero_calls} call(s); "
         f"perfex: {run.counts['perfex_invoices']:,} invoice(s), "
@@ -98,4 +106,6 @@ def run_reconcile_command(
         except OSError as exc:
             return _fail(f"cannot write the report files to {out_dir}: {exc}")
         click.echo(f"wrote {', '.join(sorted(paths))} to {out_dir}")
-    return EXIT_DISCREPANCIES if report.has_discrepancies else EXIT_OK
+    if report.has_discrepancies or run.unreadable:
+        return EXIT_DISCREPANCIES
+    return EXIT_OK
