@@ -21,6 +21,8 @@ from pxflask.reconcile.service import run_reconciliation, save_report, summary_t
 __all__ = ["EXIT_DISCREPANCIES", "EXIT_ERROR", "EXIT_OK", "run_reconcile_command"]
 
 EXIT_OK, EXIT_DISCREPANCIES, EXIT_ERROR = 0, 1, 2
+MAX_TOLERANCE = Decimal(1_000_000_000)
+"""Larger tolerances are no amount (1e999999 overflowed the cents)."""
 
 
 def parse_tolerance(text: str) -> Decimal:
@@ -31,8 +33,10 @@ def parse_tolerance(text: str) -> Decimal:
         raise ValueError(
             f"tolerance must be an amount such as 0.01, not {text!r}"
         ) from exc
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"tolerance must be a non-negative amount, not {text!r}")
+    if not value.is_finite() or not 0 <= value <= MAX_TOLERANCE:
+        raise ValueError(
+            f"tolerance must be an amount from 0 to {MAX_TOLERANCE:,}, not {text!r}"
+        )
     return value
 
 

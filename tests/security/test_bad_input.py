@@ -13,6 +13,7 @@ from pxflask.cli import main
 from pxflask.extensions import db
 from pxflask.models import SyncLog
 from pxflask.queueing import close_queue, get_queue
+from pxflask.runtime import xero_gateway
 from tests.fixtures.webapp import AuthActions, csrf_token, make_test_app
 
 HUGE = (2**31, 2**63, 2**64, 10**30)
@@ -193,3 +194,48 @@ def test_a_good_key_list_still_works(tmp_path, perfex_copy_url):
         close_queue(app)
         with app.app_context():
             db.engine.dispose()
+
+
+def test_an_enormous_tolerance_is_refused_not_overflowed(
+    tmp_path, perfex_copy_url, xero_sandbox
+):
+    """tolerance=1e999999: the refresh and `pxflask reconcile` say so (no overflow)."""
+    app = make_test_app(
+        tmp_path,
+        perfex_copy_url,
+        XERO_GRANT="client_credentials",
+        **xero_sandbox.config,
+    )
+    try:
+        xero_gateway(app).connect_client_credentials()
+        client = app.test_client()
+        assert AuthActions(client).login().status_code == 302
+        token = csrf_token(client, "/reconcile/")
+        answer = client.post(
+            "/reconcile/refresh",
+            data={"csrf_token": token, "tolerance": "1e999999"},
+            follow_redirects=True,
+        )
+        assert answer.status_code == 200
+        assert "tolerance must be an amount" in answer.get_data(as_text=True)
+        result = app.test_cli_runner().invoke(
+            args=["reconcile", "--tolerance", "1e999999"]
+        )
+        assert result.exit_code == 2 and "tolerance must be an amount" in result.output
+    finally:
+        close_queue(app)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_repost_confirm_with_keys_that_are_no_ids(admin):
+    """POST /sync/repost with odd keys: nothing to re-post, no 500."""
+    token = csrf_token(admin, "/sync/")
+    keys = ["²", str(2**64), "9" * 5000, "abc"]
+    answer = admin.post(
+        "/sync/repost",
+        data={"csrf_token": token, "entity": "payments", "key": keys},
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200
+    assert "Nothing to re-post." in answer.get_data(as_text=True)
