@@ -4,8 +4,8 @@ Pages answer HTML (extending base.html); the machine endpoints answer JSON (path
 ending in .json and /hooks/) or an empty body (/webhooks/, as Xero expects).
 Configuration and database problems answer 503: the detail is shown only to a
 signed-in admin and always written to the server log, with passwords masked.
-Unexpected exceptions are logged with their traceback by Flask and shown as a
-plain 500 page.
+Unexpected exceptions are logged with their traceback by Flask (passwords masked)
+and shown as a plain 500 page.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask_login import current_user
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from pxflask.logfile import mask_passwords
+from pxflask.logfile import mask_logger, mask_passwords
 
 JSON_PREFIXES = ("/hooks/",)
 EMPTY_PREFIXES = ("/webhooks/",)
@@ -146,3 +146,4 @@ def register_error_pages(app: Flask) -> None:
     for error in (PerfexError, ConfigError, XeroConfigError, *DATABASE_ERRORS):
         app.register_error_handler(error, unavailable)
     app.register_error_handler(HTTPException, http_error)
+    mask_logger(app.logger)  # Flask logs unexpected exceptions with tracebacks here

@@ -25,6 +25,27 @@ def mask_passwords(text: str) -> str:
     return _URL_PASSWORD.sub(r"\1***@", text)
 
 
+class MaskingFilter(logging.Filter):
+    """Masks URL passwords in a record's message and traceback, before any handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's text masked; never drops a record."""
+        message = record.getMessage()
+        masked = mask_passwords(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = mask_passwords(text)
+        return True
+
+
+def mask_logger(logger: logging.Logger) -> None:
+    """Add the masking filter to a logger (once)."""
+    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+        logger.addFilter(MaskingFilter())
+
+
 class MaskingFormatter(logging.Formatter):
     """A formatter that masks URL passwords in messages and tracebacks."""
 

@@ -100,6 +100,8 @@ def test_unexpected_error_is_a_plain_500_and_logged_with_traceback(boom, caplog)
         r for r in caplog.records if r.exc_info and "/sync/boom" in r.getMessage()
     ]
     assert logged and logged[0].exc_info[0] is RuntimeError
+    assert "Traceback" in caplog.text and "root:***@db.internal" in caplog.text
+    assert "s3cret" not in caplog.text
     as_json = boom.get("/sync/boom.json")
     assert as_json.status_code == 500
     assert as_json.get_json() == {"error": "something went wrong"}
@@ -202,3 +204,28 @@ def test_perfex_going_down_signs_nobody_in_and_shows_a_generic_503(
         root.dispose()
         with app.app_context():
             db.engine.dispose()
+
+
+def test_log_file_masks_url_passwords(tmp_path):
+    """The CLI's log file masks passwords in messages and tracebacks alike."""
+    from pxflask.logfile import LOGGER, use_log_file
+
+    path = use_log_file(tmp_path / "pxflask.log")
+    logger = logging.getLogger(LOGGER)
+    handler = next(
+        h for h in logger.handlers if getattr(h, "baseFilename", "") == str(path)
+    )
+    try:
+        try:
+            raise ValueError("cannot reach redis://:r3dis-pw@cache:6379/0")
+        except ValueError:
+            logging.getLogger("pxflask.jobs").exception(
+                "job failed on %s", "postgresql+psycopg://app:pg-pw@db/pxflask"
+            )
+        handler.flush()
+        text = path.read_text(encoding="utf-8")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert "app:***@db" in text and ":***@cache" in text
+    assert "pg-pw" not in text and "r3dis-pw" not in text
