@@ -26,6 +26,7 @@ from pxflask.jobs import (
     retry_log_entry,
     retry_record,
 )
+from pxflask.log_filter import InvalidFilter, LogFilter, parse_log_filter
 from pxflask.models import SyncRun
 from pxflask.perfex.db import PerfexError
 from pxflask.perfex.reads import read_taxes
@@ -182,10 +183,10 @@ def log():
     """The sync log with filters and pagination."""
     status = 200
     try:
-        filters = queries.parse_log_filter(request.args.to_dict())
-    except queries.InvalidFilter as exc:
+        filters = parse_log_filter(request.args.to_dict())
+    except InvalidFilter as exc:
         flash(str(exc), "error")
-        filters, status = queries.LogFilter(), 400
+        filters, status = LogFilter(), 400
     page = queries.search_log(db.session, filters)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
