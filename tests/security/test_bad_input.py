@@ -239,3 +239,10 @@ def test_repost_confirm_with_keys_that_are_no_ids(admin):
     )
     assert answer.status_code == 200
     assert "Nothing to re-post." in answer.get_data(as_text=True)
+
+
+def test_sync_log_with_an_over_large_run_is_a_clear_cli_error(runner):
+    """`pxflask sync-log --run 2**64`: a usage error naming --run, no driver error."""
+    result = runner.invoke(args=["sync-log", "--run", str(2**64)])
+    assert result.exit_code == 2
+    assert "--run" in result.output and "Overflow" not in result.output
