@@ -72,25 +72,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
-    """Show configuration and Perfex database problems as a clear 503 page."""
-    from flask import render_template
+    """Error pages: 503 for configuration and database problems (details for admins
+    only), 4xx/500 pages, JSON or empty answers on machine endpoints."""
+    from pxflask.error_pages import register_error_pages
 
-    from pxflask.config import ConfigError
-    from pxflask.perfex.db import PerfexError
-
-    def unavailable(exc: Exception):
-        app.logger.error("service unavailable: %s", exc)
-        heading = (
-            "The Perfex database is not usable"
-            if isinstance(exc, PerfexError)
-            else "pxflask is not configured"
-        )
-        page = render_template("errors/unavailable.html", heading=heading,
-                               message=str(exc))
-        return page, 503
-
-    app.register_error_handler(PerfexError, unavailable)
-    app.register_error_handler(ConfigError, unavailable)
+    register_error_pages(app)
 
 
 NAV = (

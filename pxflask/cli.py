@@ -393,7 +393,7 @@ def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
 
 
 @click.command("sync-log")
-@click.option("--run", "run_id", type=int, default=None,
+@click.option("--run", "run_id", type=click.IntRange(1, 2**31 - 1), default=None,
               help="The run to list (default: the latest run with log rows).")
 @click.option("--entity", default=None, help="Only this entity (e.g. invoices).")
 @click.option("--outcome", "outcomes", multiple=True,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from pxflask.log_filter import LogFilter
 from pxflask.models import Link, Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
 from pxflask.perfex.db import PerfexDB
 
@@ -250,46 +251,6 @@ def failed_link_count(session: Session) -> int:
 # ---------------------------------------------------------------------- log
 
 
-@dataclass(frozen=True)
-class LogFilter:
-    """The sync log filters, as the log page's query string carries them."""
-
-    entity: str = ""
-    outcome: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    text: str = ""
-    page: int = 1
-
-
-class InvalidFilter(ValueError):
-    """A log filter value is malformed."""
-
-
-def parse_log_filter(args: dict[str, str]) -> LogFilter:
-    """Read filters from query arguments; raise InvalidFilter with a clear message."""
-
-    def day(name: str) -> date | None:
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise InvalidFilter(f"{raw!r} is not a date like 2025-01-31") from None
-
-    page_raw = (args.get("page") or "1").strip()
-    page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
-    return LogFilter(
-        entity=(args.get("entity") or "").strip(),
-        outcome=(args.get("outcome") or "").strip(),
-        date_from=day("from"),
-        date_to=day("to"),
-        text=(args.get("q") or "").strip()[:200],
-        page=page,
-    )
-
-
 @dataclass
 class LogPage:
     """One page of log rows and what the pager needs."""
@@ -318,8 +279,8 @@ def search_log(
         conditions.append(
             SyncLog.created_at >= datetime.combine(filters.date_from, time.min)
         )
-    if filters.date_to:
-        end = datetime.combine(filters.date_to, time.min) + timedelta(days=1)
+    if filters.date_to and filters.date_to < date.max:  # date.max: no upper bound
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min)
         conditions.append(SyncLog.created_at < end)
     if filters.text:
         pattern = (

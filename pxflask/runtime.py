@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, current_app
 from sqlalchemy.orm import sessionmaker
 
 from pxflask.config import ConfigError, require_secrets
 from pxflask.extensions import db
 from pxflask.perfex.db import PerfexDB
-from pxflask.xero import XeroGateway
+from pxflask.xero import XeroConfigError, XeroGateway
+from pxflask.xero.crypto import load_cipher
 
 PERFEX_KEY = "pxflask.perfex"
 GATEWAY_KEY = "pxflask.gateway"
@@ -31,9 +35,19 @@ def perfex_db(app: Flask | None = None) -> PerfexDB:
 
 
 def check_startup(app: Flask) -> None:
-    """Fail fast before serving: secrets present and the Perfex schema usable."""
+    """Fail fast before serving: secrets present and usable, the Perfex schema too."""
     require_secrets(app.config)
     perfex_db(app)
+    if app.config.get("PXFLASK_ENCRYPTION_KEY"):
+        check_encryption_key(app.config)
+
+
+def check_encryption_key(settings: Mapping[str, Any]) -> None:
+    """Raise ConfigError (naming the setting) for a malformed PXFLASK_ENCRYPTION_KEY."""
+    try:
+        load_cipher(dict(settings))
+    except XeroConfigError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def xero_gateway(app: Flask | None = None) -> XeroGateway:
@@ -43,8 +57,11 @@ def xero_gateway(app: Flask | None = None) -> XeroGateway:
     if cached is None:
         with app.app_context():
             sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
-        cached = XeroGateway.from_settings(
-            dict(app.config), sessions, instance_path=app.instance_path
-        )
+        try:
+            cached = XeroGateway.from_settings(
+                dict(app.config), sessions, instance_path=app.instance_path
+            )
+        except XeroConfigError as exc:  # e.g. a malformed encryption key
+            raise ConfigError(str(exc)) from exc
         app.extensions[GATEWAY_KEY] = cached
     return cached

@@ -140,9 +140,14 @@ def _refresh_now(
     verdict = (
         "discrepancies found" if run.report.has_discrepancies else "no discrepancy"
     )
+    unread = (
+        f" {len(run.unreadable):,} Perfex record(s) could not be read: see the list."
+        if run.unreadable
+        else ""
+    )
     return (
         f"Report refreshed: {verdict} ({run.xero_calls} Xero call(s), "
-        f"{run.xero_mode} load)."
+        f"{run.xero_mode} load).{unread}"
     )
 
 

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 
+from pxflask.blueprints import ID
 from pxflask.extensions import db
 from pxflask.jobs import InvalidSyncRequest, request_sync
 from pxflask.models import SyncRun
@@ -27,7 +28,7 @@ ROWS_SHOWN = 500
 """Rows shown per entity on the dry-run page (the rest are counted)."""
 
 
-@bp.get("/dry-runs/<int:run_id>")
+@bp.get(f"/dry-runs/<{ID}:run_id>")
 def dry_run(run_id: int):
     """The records a dry run would create, update, delete or skip, with reasons."""
     run = db.session.get(SyncRun, run_id)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 
@@ -27,6 +29,8 @@ from pxflask.maintenance import (
 from pxflask.queueing import DEFAULT_QUEUE, QueueUnavailable, get_queue
 
 bp = Blueprint("reset", __name__, url_prefix="/reset")
+PREVIEW_KEY = "relink_job"
+"""Session key of the re-link preview job this admin started."""
 
 
 def _render(status: int = 200):
@@ -87,11 +91,18 @@ def relink_start():
     except QueueUnavailable as exc:
         flash(f"The job queue is not available: {exc}", "error")
         return redirect(url_for(".index"))
+    session[PREVIEW_KEY] = job_id
     return redirect(url_for(".relink", job=job_id))
 
 
 def _preview(job_id: str) -> tuple[str | None, RelinkPreview | None]:
-    """The preview job's status and, once finished, its result."""
+    """The preview job's status and, once finished, its result.
+
+    Only the preview this admin started is read: another job's id (a sync, a
+    report refresh) or a made-up one answers 404.
+    """
+    if not job_id or job_id != session.get(PREVIEW_KEY):
+        abort(404)
     queue = get_queue()
     with queue.guarded():
         status = queue.job_status(job_id)

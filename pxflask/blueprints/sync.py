@@ -15,6 +15,7 @@ from flask import (
 )
 
 from pxflask import dashboard_queries as queries
+from pxflask.blueprints import ID, MAX_ID
 from pxflask.extensions import db
 from pxflask.jobs import (
     InvalidSyncRequest,
@@ -25,6 +26,7 @@ from pxflask.jobs import (
     retry_log_entry,
     retry_record,
 )
+from pxflask.log_filter import InvalidFilter, LogFilter, parse_log_filter
 from pxflask.models import SyncRun
 from pxflask.perfex.db import PerfexError
 from pxflask.perfex.reads import read_taxes
@@ -160,7 +162,7 @@ def run():
     return _answer(result, "sync")
 
 
-@bp.get("/runs/<int:run_id>.json")
+@bp.get(f"/runs/<{ID}:run_id>.json")
 def run_json(run_id: int):
     """A run's progress, polled by the dashboard."""
     run = db.session.get(SyncRun, run_id)
@@ -179,11 +181,12 @@ def run_json(run_id: int):
 @bp.get("/log")
 def log():
     """The sync log with filters and pagination."""
+    status = 200
     try:
-        filters = queries.parse_log_filter(request.args.to_dict())
-    except queries.InvalidFilter as exc:
+        filters = parse_log_filter(request.args.to_dict())
+    except InvalidFilter as exc:
         flash(str(exc), "error")
-        filters = queries.LogFilter()
+        filters, status = LogFilter(), 400
     page = queries.search_log(db.session, filters)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -194,10 +197,10 @@ def log():
         entities=sorted(set(queries.log_entities(db.session)) | set(ENTITY_NAMES)),
         outcomes=queries.OUTCOMES,
         fix_links=fix_links,
-    )
+    ), status
 
 
-@bp.get("/log/<int:log_id>")
+@bp.get(f"/log/<{ID}:log_id>")
 def log_entry(log_id: int):
     """One log row: the Perfex record, the payload sent, Xero's answer, the error."""
     entry = queries.log_entry(db.session, log_id)
@@ -214,7 +217,7 @@ def log_entry(log_id: int):
     )
 
 
-@bp.post("/retry/<int:log_id>")
+@bp.post(f"/retry/<{ID}:log_id>")
 def retry(log_id: int):
     """Queue a targeted sync of the record of one log row."""
     try:
@@ -231,6 +234,8 @@ def retry(log_id: int):
 @bp.post("/retry/<entity>/<key>")
 def retry_key(entity: str, key: str):
     """Queue a targeted sync of one record by entity and Perfex key."""
+    if entity not in ENTITY_NAMES or not _is_key(key):
+        abort(404)
     try:
         result = retry_record(db.session, entity, key)
     except InvalidSyncRequest as exc:
@@ -238,6 +243,11 @@ def retry_key(entity: str, key: str):
     except QueueUnavailable as exc:
         return _refused(f"The job queue is not available: {exc}", 503)
     return _answer(result, "retry")
+
+
+def _is_key(key: str) -> bool:
+    """True for a Perfex record key: an id of 1 to MAX_ID in ASCII digits."""
+    return key.isascii() and key.isdigit() and len(key) <= 10 and 0 < int(key) <= MAX_ID
 
 
 @bp.post("/retry-failed")

@@ -120,9 +120,8 @@ def _engine_for(url: str | sa.URL) -> sa.Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
-        raise PerfexConnectionError(
-            f"not a database URL: {str(url)!r} "
-            "(expected e.g. mysql+pymysql://user:pw@host/perfex)"
+        raise PerfexConnectionError(  # not echoed: it may hold a password
+            "not a database URL (expected e.g. mysql+pymysql://user:pw@host/perfex)"
         ) from exc
     kwargs: dict[str, object] = {}
     backend = parsed.get_backend_name()

@@ -21,6 +21,8 @@ from pxflask.reconcile.service import run_reconciliation, save_report, summary_t
 __all__ = ["EXIT_DISCREPANCIES", "EXIT_ERROR", "EXIT_OK", "run_reconcile_command"]
 
 EXIT_OK, EXIT_DISCREPANCIES, EXIT_ERROR = 0, 1, 2
+MAX_TOLERANCE = Decimal(1_000_000_000)
+"""Larger tolerances are no amount (1e999999 overflowed the cents)."""
 
 
 def parse_tolerance(text: str) -> Decimal:
@@ -31,8 +33,10 @@ def parse_tolerance(text: str) -> Decimal:
         raise ValueError(
             f"tolerance must be an amount such as 0.01, not {text!r}"
         ) from exc
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"tolerance must be a non-negative amount, not {text!r}")
+    if not value.is_finite() or not 0 <= value <= MAX_TOLERANCE:
+        raise ValueError(
+            f"tolerance must be an amount from 0 to {MAX_TOLERANCE:,}, not {text!r}"
+        )
     return value
 
 
@@ -56,7 +60,8 @@ def run_reconcile_command(
 ) -> int:
     """Build, print, cache and optionally write the report; return the exit status.
 
-    0: Perfex and Xero agree; 1: discrepancies found; 2: an error (not connected,
+    0: Perfex and Xero agree; 1: discrepancies found or Perfex records that could
+    not be read (damaged rows, listed); 2: an error (not connected,
     Perfex unreachable or not Perfex, bad options, unwritable output folder).
     Xero errors propagate (the CLI's ``clear_errors`` turns them into status 2).
     """
@@ -81,6 +86,13 @@ def run_reconcile_command(
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     report = run.report
     click.echo(summary_table(report))
+    if run.unreadable:
+        click.echo(
+            f"could not read {len(run.unreadable):,} Perfex record(s); left out "
+            "of the comparison (fix them in Perfex):"
+        )
+        for u in run.unreadable:
+            click.echo(f"  {u.kind} {u.label} (id {u.perfex_id}): {u.reason}")
     click.echo(
         f"xero: {run.xero_mode} load, {run.xero_calls} call(s); "
         f"perfex: {run.counts['perfex_invoices']:,} invoice(s), "
@@ -98,4 +110,6 @@ def run_reconcile_command(
         except OSError as exc:
             return _fail(f"cannot write the report files to {out_dir}: {exc}")
         click.echo(f"wrote {', '.join(sorted(paths))} to {out_dir}")
-    return EXIT_DISCREPANCIES if report.has_discrepancies else EXIT_OK
+    if report.has_discrepancies or run.unreadable:
+        return EXIT_DISCREPANCIES
+    return EXIT_OK

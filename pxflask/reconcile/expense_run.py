@@ -15,6 +15,7 @@ from pxflask.reconcile.expense_sources import (
     read_expense_snapshot,
 )
 from pxflask.reconcile.expenses import reconcile_expenses, with_expenses
+from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
 from pxflask.settings import enabled_entities, load_settings
 
@@ -35,16 +36,18 @@ def add_expenses(
     tenant_id: str,
     *,
     full: bool = False,
+    unreadable: list[Unreadable] | None = None,
 ) -> tuple[ReconciliationReport, int, dict[str, int]]:
     """The report with expenses, the Xero calls it cost and the input counts.
 
     With a gateway the SPEND snapshot is refreshed; without, it is read as stored.
+    Damaged expenses go to ``unreadable`` (see ``perfex_side``).
     """
     if gateway is not None:
         xero = load_xero_expenses(gateway, instance_path, tenant_id, full=full)
     else:
         xero = read_expense_snapshot(instance_path, tenant_id)
-    p_exp = perfex_expenses(perfex)
+    p_exp = perfex_expenses(perfex, unreadable)
     rows, result = reconcile_expenses(
         p_exp,
         xero.transactions,

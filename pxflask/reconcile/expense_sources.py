@@ -31,6 +31,7 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.loaders import snapshot_dir
+from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.sync.mappers.expenses import expense_reference, expense_total
 
 __all__ = [
@@ -78,9 +79,21 @@ def _frame(records: list[dict[str, Any]], columns: Mapping[str, str]) -> pd.Data
     return pd.DataFrame(out)
 
 
-def perfex_expenses(db: PerfexDB) -> pd.DataFrame:
-    """Every Perfex expense with its total as Perfex computes it (cents)."""
+def perfex_expenses(
+    db: PerfexDB, unreadable: list[Unreadable] | None = None
+) -> pd.DataFrame:
+    """Every readable Perfex expense with its total as Perfex computes it (cents).
+
+    Damaged expenses are left out and appended to ``unreadable`` when given.
+    """
     rates = {t.id: t.rate for t in read_taxes(db)}
+    expenses = read_expenses(db)
+    if unreadable is not None:
+        unreadable.extend(
+            Unreadable("expense", e.id, expense_reference(e), e.damaged)
+            for e in expenses
+            if e.damaged
+        )
     records = [
         {
             "perfex_expense_id": e.id,
@@ -91,7 +104,8 @@ def perfex_expenses(db: PerfexDB) -> pd.DataFrame:
                 expense_total(e.amount, [rates[t] for t in e.tax_ids if t in rates])
             ),
         }
-        for e in read_expenses(db)
+        for e in expenses
+        if not e.damaged
     ]
     return _frame(records, PERFEX_EXPENSE_COLUMNS)
 

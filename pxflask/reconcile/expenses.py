@@ -104,8 +104,8 @@ def _pairs(
 
 def _take(col: pd.Series, pos: np.ndarray) -> pd.Series:
     """Values of ``col`` at ``pos``; -1 gives a missing value."""
-    if len(col) == 0:
-        col = pd.Series([None], dtype=col.dtype)
+    if len(col) == 0:  # an empty side: a missing value of the column's kind
+        col = pd.Series([None], dtype="Int64" if col.dtype == np.int64 else col.dtype)
     taken = col.take(np.where(pos < 0, 0, pos)).reset_index(drop=True)
     if col.dtype == np.int64:
         taken = taken.astype("Int64")

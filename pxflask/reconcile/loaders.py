@@ -1,11 +1,7 @@
 """Load Perfex, Xero and the sync links into the reconciliation frames (no Flask).
 
-Perfex: one query each for invoices (with customer names), payments and applied
-credits; amounts go from ``Decimal`` to integer cents, never through floats.  The
-paid amount of an invoice is its payments plus the credits applied to it.  The
-subtotal compared is Perfex's total minus its tax, as Xero's SubTotal is: the sync
-sends discounts, the adjustment and rounding as lines (Perfex's own ``subtotal``
-column is before all three).
+Perfex: ``perfex_side`` (one query per kind; damaged rows are left out and listed
+as ``Unreadable``, and the Xero rows linked to them are set aside).
 
 Xero: invoices (``summaryOnly``, 1,000 per page) and payments are kept in a local
 snapshot per tenant under ``<instance>/reconcile/xero/`` (Parquet frames plus a JSON
@@ -27,7 +23,6 @@ import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +32,6 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
-from pxflask.perfex.numbering import format_invoice_number
-from pxflask.perfex.reads import number_padding, read_customers
-from pxflask.perfex.records import INVOICE_STATUS_NAMES
 from pxflask.reconcile.frames import (
     LINKS,
     XERO_INVOICES,
@@ -47,19 +39,28 @@ from pxflask.reconcile.frames import (
     FrameError,
     empty_frame,
     links_frame,
-    perfex_invoices_frame,
-    perfex_payments_frame,
-    to_cents,
     validate_frame,
     xero_invoices_frame,
     xero_payments_frame,
 )
+from pxflask.reconcile.perfex_side import (
+    PERFEX_INVOICE_COLUMNS,
+    Unreadable,
+    customer_names,
+    perfex_invoice_count,
+    perfex_invoices,
+    perfex_payments,
+    set_aside,
+)
+from pxflask.reconcile.perfex_side import cents as _cents
 
 __all__ = [
     "PAGE_SIZE",
+    "PERFEX_INVOICE_COLUMNS",
     "SNAPSHOT_VERSION",
     "ReconcileInputs",
     "SnapshotMissing",
+    "Unreadable",
     "XeroLoad",
     "clear_snapshot",
     "contact_numbers",
@@ -88,162 +89,6 @@ _KEYS = {"invoices": "xero_invoice_id", "payments": "xero_payment_id"}
 
 class SnapshotMissing(LookupError):
     """No local Xero snapshot exists for the tenant (load with a gateway first)."""
-
-
-# ----------------------------------------------------------------------- Perfex
-
-
-def _cents(value: Decimal | int | str | None) -> int:
-    """Cents of a Perfex/Xero amount; missing counts as zero."""
-    return 0 if value is None else to_cents(value)
-
-
-def _paid_by_invoice(conn: sa.Connection, db: PerfexDB) -> dict[int, int]:
-    """Cents received per invoice: payments plus applied credits."""
-    pay = db.tables.invoicepaymentrecords
-    paid: dict[int, int] = {}
-    for invoice_id, amount in conn.execute(sa.select(pay.c.invoiceid, pay.c.amount)):
-        paid[invoice_id] = paid.get(invoice_id, 0) + _cents(amount)
-    if db.columns.get("credits"):
-        cr = db.tables.credits
-        for invoice_id, amount in conn.execute(sa.select(cr.c.invoice_id, cr.c.amount)):
-            paid[invoice_id] = paid.get(invoice_id, 0) + _cents(amount)
-    return paid
-
-
-def customer_names(db: PerfexDB) -> dict[int, str]:
-    """Customer id -> the name the sync gives the customer's Xero contact."""
-    from pxflask.sync.mappers.contacts import contact_name
-
-    return {c.id: contact_name(c) for c in read_customers(db)}
-
-
-def perfex_invoice_count(db: PerfexDB) -> int:
-    """How many invoices Perfex holds (to size a refresh)."""
-    inv = db.tables.invoices
-    with db.engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count(inv.c.id))).scalar() or 0)
-
-
-def perfex_invoices(db: PerfexDB) -> pd.DataFrame:
-    """Every Perfex invoice as a validated ``PERFEX_INVOICES`` frame."""
-    inv, cl, cur = db.tables.invoices, db.tables.clients, db.tables.currencies
-    cols: list[Any] = [
-        inv.c.id,
-        inv.c.number,
-        inv.c.prefix,
-        inv.c.number_format,
-        inv.c.clientid,
-        cl.c.company,
-        inv.c.date,
-        inv.c.duedate,
-        cur.c.name,
-        sa.null(),
-        inv.c.total_tax,
-        inv.c.total,
-        inv.c.status,
-    ]
-    has_formatted = db.has_invoice_formatted_number
-    has_deleted_name = db.has_column("invoices", "deleted_customer_name")
-    cols.append(inv.c.formatted_number if has_formatted else sa.null())
-    cols.append(inv.c.deleted_customer_name if has_deleted_name else sa.null())
-    stmt = (
-        sa.select(*cols)
-        .select_from(
-            inv.outerjoin(cl, cl.c.userid == inv.c.clientid).outerjoin(
-                cur, cur.c.id == inv.c.currency
-            )
-        )
-        .order_by(inv.c.id)
-    )
-    with db.engine.connect() as conn:
-        padding = number_padding(conn, db)
-        paid = _paid_by_invoice(conn, db)
-        rows = conn.execute(stmt).all()
-    names = customer_names(db)
-    records = []
-    for r in rows:
-        status = r[12] if r[12] is not None else 1
-        number = (  # as Perfex shows it (and reads.py sends it): current padding
-            format_invoice_number(r[1] or 0, r[2], r[3] or 0, r[6], status, padding)
-            if r[6] is not None
-            else r[13] or str(r[1] or 0)
-        )
-        records.append(
-            {
-                "perfex_id": r[0],
-                "invoice_number": number,
-                "customer_id": r[4] or 0,
-                "customer_name": names.get(r[4]) or r[5] or r[14] or None,
-                "date": r[6],
-                "due_date": r[7],
-                "currency": (r[8] or "").upper(),
-                "subtotal_cents": _cents(r[11]) - _cents(r[10]),
-                "tax_cents": _cents(r[10]),
-                "total_cents": _cents(r[11]),
-                "paid_cents": paid.get(r[0], 0),
-                "status": INVOICE_STATUS_NAMES.get(status, f"status-{status}"),
-            }
-        )
-    if not records:
-        return perfex_invoices_frame(_empty_records(PERFEX_INVOICE_COLUMNS))
-    return perfex_invoices_frame(records)
-
-
-PERFEX_INVOICE_COLUMNS = (
-    "perfex_id",
-    "invoice_number",
-    "customer_id",
-    "customer_name",
-    "date",
-    "due_date",
-    "currency",
-    "subtotal_cents",
-    "tax_cents",
-    "total_cents",
-    "paid_cents",
-    "status",
-)
-
-
-def _empty_records(columns: Iterable[str]) -> pd.DataFrame:
-    """An empty frame with these columns (dtypes come from the schema)."""
-    return pd.DataFrame({c: [] for c in columns})
-
-
-def perfex_payments(db: PerfexDB, invoices: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every Perfex payment as a validated ``PERFEX_PAYMENTS`` frame.
-
-    ``invoices`` (the frame of ``perfex_invoices``) supplies each payment's invoice
-    number and currency; without it they are read again.
-    """
-    if invoices is None:
-        invoices = perfex_invoices(db)
-    pay = db.tables.invoicepaymentrecords
-    stmt = sa.select(
-        pay.c.id, pay.c.invoiceid, pay.c.amount, pay.c.paymentmode, pay.c.date
-    ).order_by(pay.c.id)
-    with db.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    frame = pd.DataFrame(
-        {
-            "perfex_payment_id": pd.Series([r[0] for r in rows], dtype="int64"),
-            "perfex_invoice_id": pd.Series([r[1] or 0 for r in rows], dtype="int64"),
-            "amount_cents": pd.Series([_cents(r[2]) for r in rows], dtype="int64"),
-            "mode": pd.Series(
-                [None if r[3] in (None, "") else str(r[3]) for r in rows], dtype="str"
-            ),
-            "date": pd.Series([r[4] for r in rows], dtype="object"),
-        }
-    )
-    by_id = invoices.set_index("perfex_id")
-    at = by_id.index.get_indexer(frame["perfex_invoice_id"])
-    known = at >= 0
-    numbers = by_id["invoice_number"].array.take(at, allow_fill=True)
-    currency = by_id["currency"].array.take(at, allow_fill=True)
-    frame["invoice_number"] = pd.Series(numbers, dtype="str")
-    frame["currency"] = pd.Series(currency, dtype="str").where(known, "")
-    return perfex_payments_frame(frame)
 
 
 # ------------------------------------------------------------------------ links
@@ -628,6 +473,8 @@ class ReconcileInputs:
     xero_payments: pd.DataFrame
     links: pd.DataFrame
     xero: XeroLoad
+    unreadable: list[Unreadable] = field(default_factory=list)
+    """Damaged Perfex records left out of the frames (see ``perfex_side``)."""
 
     def args(self) -> tuple[pd.DataFrame, ...]:
         """Positional arguments for ``reconcile``."""
@@ -661,13 +508,18 @@ def load_inputs(
         if tenant_id is None and gateway is not None:
             tenant_id = _tenant_of(gateway)
         xero = read_snapshot(instance_path, tenant_id)
-    p_inv = perfex_invoices(perfex)
-    p_pay = perfex_payments(perfex, p_inv)
+    unreadable: list[Unreadable] = []
+    p_inv = perfex_invoices(perfex, unreadable)
+    p_pay = perfex_payments(perfex, p_inv, unreadable)
+    links = load_links(session)
+    x_inv = set_aside(xero.invoices, "invoices", links, unreadable)
+    x_pay = set_aside(xero.payments, "payments", links, unreadable)
     return ReconcileInputs(
         perfex_invoices=p_inv,
-        xero_invoices=_with_contact_numbers(xero.invoices, contact_numbers(session)),
+        xero_invoices=_with_contact_numbers(x_inv, contact_numbers(session)),
         perfex_payments=p_pay,
-        xero_payments=xero.payments,
-        links=load_links(session),
+        xero_payments=x_pay,
+        links=links,
         xero=xero,
+        unreadable=unreadable,
     )

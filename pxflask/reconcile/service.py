@@ -27,6 +27,7 @@ from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.expense_run import add_expenses, expenses_enabled
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
+from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.report import ReconciliationReport, reconcile
 
 __all__ = [
@@ -71,6 +72,8 @@ class ReportRun:
         )
     )
     counts: dict[str, int] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    """Damaged Perfex records the report could not read (fix them in Perfex)."""
 
 
 def run_reconciliation(
@@ -103,6 +106,7 @@ def run_reconciliation(
         "links": len(inputs.links),
     }
     calls = inputs.xero.calls
+    unreadable = list(inputs.unreadable)
     if expenses_enabled(session):
         report, extra, expense_counts = add_expenses(
             report,
@@ -112,6 +116,7 @@ def run_reconciliation(
             instance_path,
             inputs.xero.tenant_id,
             full=full,
+            unreadable=unreadable,
         )
         calls += extra
         counts.update(expense_counts)
@@ -121,6 +126,7 @@ def run_reconciliation(
         xero_mode=inputs.xero.mode,
         xero_calls=calls,
         counts=counts,
+        unreadable=unreadable,
     )
 
 
@@ -197,6 +203,12 @@ class CachedReport:
         """When the report was made (UTC, ISO)."""
         return str(self.meta.get("generated_at") or "")
 
+    @property
+    def unreadable(self) -> list[dict[str, Any]]:
+        """The Perfex records the report could not read (kind, id, label, reason)."""
+        rows = self.meta.get("unreadable")
+        return [r for r in rows if isinstance(r, dict)] if type(rows) is list else []
+
 
 def _iso(value: dt.date | None) -> str | None:
     """A date as ISO text (None stays None)."""
@@ -231,6 +243,7 @@ def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> Cached
         "xero_calls": run.xero_calls,
         "counts": run.counts,
         "has_discrepancies": report.has_discrepancies,
+        "unreadable": [u.to_dict() for u in run.unreadable],
     }
     (target / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     pointer = base / _POINTER

@@ -344,9 +344,15 @@ ID_CHUNK = 500
 """Ids per `IN (...)` when expanding targets."""
 
 
+MAX_ID = 2**31 - 1
+"""The largest Perfex id (INT columns): larger numbers are no record's id."""
+
+
 def numeric_ids(keys: Iterable[str]) -> list[int]:
-    """The numeric Perfex ids among keys."""
-    return sorted({int(k) for k in keys if str(k).isdigit()})
+    """The numeric Perfex ids among keys (ASCII digits, 1 to MAX_ID)."""
+    found = (str(k) for k in keys)
+    digits = (k for k in found if k.isascii() and k.isdigit() and len(k) <= 10)
+    return sorted({n for n in map(int, digits) if 0 < n <= MAX_ID})
 
 
 def _lookup(

@@ -152,8 +152,9 @@ def _why_not(
 
 
 def _numeric(key: str) -> tuple[int, str]:
-    """Sort keys numerically when they are numbers."""
-    return (int(key), "") if key.isdigit() else (0, key)
+    """Sort keys numerically when they are (ASCII, id-sized) numbers."""
+    number = key.isascii() and key.isdigit() and len(key) <= 18
+    return (int(key), "") if number else (0, key)
 
 
 def mark(session: Session, entity: str, keys: Iterable[str]) -> list[str]:

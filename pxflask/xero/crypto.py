@@ -13,6 +13,11 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pxflask.xero.errors import XeroConfigError
 
 KEY_FILE = "encryption.key"
+KEY_HELP = (
+    "PXFLASK_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes, e.g. "
+    "from `python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'`; several keys separated by commas)"
+)
 
 
 class TokenCipher:
@@ -24,11 +29,7 @@ class TokenCipher:
         try:
             self._fernet = MultiFernet([Fernet(key) for key in keys])
         except (ValueError, TypeError) as exc:
-            raise XeroConfigError(
-                "PXFLASK_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 "
-                "bytes, e.g. from `python -c 'from cryptography.fernet import "
-                "Fernet; print(Fernet.generate_key().decode())'`)"
-            ) from exc
+            raise XeroConfigError(KEY_HELP) from exc
 
     def encrypt(self, text: str) -> str:
         """Encrypt text; returns an ASCII token."""
@@ -59,8 +60,11 @@ def load_cipher(
     """Build the cipher from PXFLASK_ENCRYPTION_KEY, or the demo/test key file."""
     configured = settings.get("PXFLASK_ENCRYPTION_KEY")
     if configured:
-        keys = [part.strip().encode("ascii") for part in str(configured).split(",")]
-        return TokenCipher([key for key in keys if key])
+        parts = [part.strip() for part in str(configured).split(",")]
+        keys = [part for part in parts if part]
+        if not keys or not all(key.isascii() for key in keys):
+            raise XeroConfigError(KEY_HELP)  # never echo the key itself
+        return TokenCipher([key.encode("ascii") for key in keys])
     if not (settings.get("PXFLASK_DEMO") or settings.get("TESTING")):
         raise XeroConfigError(
             "PXFLASK_ENCRYPTION_KEY is required to store Xero tokens outside "
