@@ -4,7 +4,7 @@ Every attempt is counted before it is checked (`reserve`), in one UPDATE that
 only succeeds below the limit, so parallel attempts cannot all slip through:
 the database serialises the increments on SQLite, MariaDB and PostgreSQL.
 A failure keeps its count and locks a key that reached its limit; a success
-clears the account; an attempt that was neither (`release`) gives its count back.
+clears the account's keys; an attempt that was neither (`release`) gives its count back.
 """
 
 from __future__ import annotations
@@ -39,23 +39,25 @@ def normalise_email(email: str) -> str:
 class Throttle:
     """The keys one sign-in attempt is counted under, with their limits."""
 
-    account: str
+    accounts: tuple[str, ...]
     address: str
 
     @classmethod
     def of(cls, staff_id: int | None, email: str, address: str | None) -> Throttle:
-        """Key on the staff row found, else on the normalised address typed."""
+        """Key on the staff row found and on the normalised address typed."""
+        accounts = []
         if staff_id is not None:
-            account = f"account:staff:{staff_id}"
-        else:
+            accounts.append(f"account:staff:{staff_id}")
+        if normalise_email(email):
             digest = hashlib.sha256(normalise_email(email).encode()).hexdigest()
-            account = f"account:email:{digest[:40]}"
-        return cls(account, f"address:{(address or '-')[:100]}")
+            accounts.append(f"account:email:{digest[:40]}")
+        return cls(tuple(sorted(accounts)), f"address:{(address or '-')[:100]}")
 
     @property
-    def limits(self) -> tuple[tuple[str, int], tuple[str, int]]:
+    def limits(self) -> tuple[tuple[str, int], ...]:
         """Each key with its limit, in the one order every transaction locks them."""
-        return (self.account, MAX_PER_ACCOUNT), (self.address, MAX_PER_ADDRESS)
+        counted = [(key, MAX_PER_ACCOUNT) for key in self.accounts]
+        return (*counted, (self.address, MAX_PER_ADDRESS))
 
 
 class _Full(Exception):
@@ -112,7 +114,7 @@ def succeed(engine: sa.Engine, throttle: Throttle, now: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(
             sa.update(_counters)
-            .where(_counters.c.key == throttle.account)
+            .where(_counters.c.key.in_(throttle.accounts))
             .values(count=0, first_at=now, locked_until=None)
         )
         _give_back(conn, throttle.address)

@@ -105,6 +105,21 @@ def test_unknown_address_variants_share_one_counter(client):
     assert LOCKED in response.get_data(as_text=True)
 
 
+def test_variants_the_database_does_not_find_still_count_for_the_account(client):
+    """On SQLite `ädmin@…` finds no row; its tries still lock `admin@…`."""
+    for email in (
+        "ädmin@example.com",
+        "ÄDMIN@example.com",
+        "ADMIN@EXAMPLE.COM",
+        " Admin@Example.com ",
+        "àdmin@example.com",
+    ):
+        assert post_login(client, email, "guess").status_code == 401
+    response = post_login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert response.status_code == 401
+    assert LOCKED in response.get_data(as_text=True)
+
+
 def test_normalised_address():
     """NFKD, combining marks dropped, casefolded, trimmed."""
     from pxflask.throttling import normalise_email
