@@ -229,6 +229,11 @@ def _pair(row: dict[str, Any], label: str, name: str, money: bool = False) -> st
     return f"{label}: Perfex {show(p)}{cur}, Xero {show(x)}{cur}"
 
 
+def _upper_first(text: str) -> str:
+    """The text with its first letter upper-case (the rest kept)."""
+    return text[:1].upper() + text[1:]
+
+
 def _what(scope: Scope, row: dict[str, Any], codes: list[str]) -> str:
     """The differences of one row in plain words."""
     number = _text(row.get(scope.number)) if scope.number else ""
@@ -244,18 +249,18 @@ def _what(scope: Scope, row: dict[str, Any], codes: list[str]) -> str:
             deleted = _text(row.get("xero_status")) == "DELETED"
             state = "deleted in Xero" if deleted else "not in Xero"
             parts.append(
-                f"{label.capitalize()} ({_money(row.get(f'perfex_{amount}_cents'))}"
+                f"{_upper_first(label)} ({_money(row.get(f'perfex_{amount}_cents'))}"
                 f" {_text(row.get('currency'))}) is in Perfex, {state}"
             )
         elif code == "only_in_xero":
             parts.append(
-                f"{label.capitalize()} ({_money(row.get(f'xero_{amount}_cents'))}"
+                f"{_upper_first(label)} ({_money(row.get(f'xero_{amount}_cents'))}"
                 f" {_text(row.get('currency'))}) is in Xero, not in Perfex"
             )
         elif code == "duplicate_in_xero":
             parts.append(f"A second live Xero copy of {label}")
         elif code == "deleted_in_xero":
-            parts.append(f"{label.capitalize()} is deleted in Xero, not in Perfex")
+            parts.append(f"{_upper_first(label)} is deleted in Xero, not in Perfex")
         elif code in ("status_differs", "currency_differs", "date_differs"):
             name = code.removesuffix("_differs")
             parts.append(_pair(row, name.capitalize(), name))
