@@ -39,16 +39,14 @@ class Staged:
 
 def _unpaid_without_payments(conn: sa.Connection) -> dict[str, Any]:
     """A linked, unpaid Perfex invoice that has no payments."""
-    return dict(
-        conn.execute(
-            sa.text(
-                "SELECT * FROM tblinvoices WHERE status = 1 AND id NOT IN "
-                "(SELECT invoiceid FROM tblinvoicepaymentrecords) ORDER BY id"
-            )
-        )
-        .mappings()
-        .first()
+    inv = _table(conn, "tblinvoices")
+    paid = _table(conn, "tblinvoicepaymentrecords")
+    query = (
+        sa.select(inv)
+        .where(inv.c.status == 1, inv.c.id.not_in(sa.select(paid.c.invoiceid)))
+        .order_by(inv.c.id)
     )
+    return dict(conn.execute(query).mappings().first())
 
 
 def _table(conn: sa.Connection, name: str) -> sa.Table:
@@ -66,18 +64,20 @@ def _copy_invoice(conn: sa.Connection, source: dict[str, Any], on: date) -> tupl
         "id": new_id,
         "number": number,
         "formatted_number": label,
-        "date": on.isoformat(),
+        "date": on,
         "hash": secrets.token_hex(16),
     }
     conn.execute(_table(conn, "tblinvoices").insert(), row)
+    lines = _table(conn, "tblitemable")
     items = conn.execute(
-        sa.text("SELECT * FROM tblitemable WHERE rel_type = 'invoice' AND rel_id = :i"),
-        {"i": source["id"]},
+        sa.select(lines).where(
+            lines.c.rel_type == "invoice", lines.c.rel_id == source["id"]
+        )
     ).mappings()
     for item in list(items):
         item_id = conn.execute(sa.text("SELECT MAX(id) FROM tblitemable")).scalar() + 1
         copy = {**item, "id": item_id, "rel_id": new_id}
-        conn.execute(_table(conn, "tblitemable").insert(), copy)
+        conn.execute(lines.insert(), copy)
         conn.execute(
             sa.text(
                 "INSERT INTO tblitem_tax (itemid, rel_id, rel_type, taxrate, taxname)"
