@@ -14,6 +14,7 @@ import html
 import io
 import re
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -175,3 +176,25 @@ def test_report_html_rows_carry_reasons_links_and_glossary(flagged):
         assert f"<a href='{want['log_url']}'>log entry</a>" in row
         if want["xero_url"]:
             assert f"<a href='{html.escape(want['xero_url'])}'>Xero</a>" in row
+
+
+def test_xlsx_leads_with_the_reasons_as_plain_text(flagged):
+    """report.xlsx: the same columns first; URLs are plain text cells, no formula."""
+    world, staged, client = flagged
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/reconcile/download/report.xlsx").data)
+    )
+    sheet = book["invoices"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert ",".join(header[:7]) + "," == LEAD
+    rows = {
+        r[header.index("invoice_number")]: dict(zip(header, r, strict=True))
+        for r in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    for number, want in _expected(world, staged).items():
+        assert rows[number]["perfex_url"] == want["perfex_url"]
+        assert rows[number]["log_url"] == want["log_url"]
+        assert (rows[number]["xero_url"] or "") == want["xero_url"]
+    assert not [
+        c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"
+    ]
