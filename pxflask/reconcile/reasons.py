@@ -46,6 +46,8 @@ LOG_PATH = "/sync/log/{id}"
 LOCK_CURSOR = "xero.lock_date"
 """The cursor the sync keeps the lock date it last read in (xero.connection)."""
 KEY_CHUNK = 500
+DETAIL_MAX = 20_000
+"""Flagged rows per scope explained from the sync's records; more get category words."""
 XERO_INVOICE = "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={id}"
 XERO_PAYMENT = "https://go.xero.com/Bank/ViewTransaction.aspx?bankTransactionID={id}"
 XERO_CREDIT_NOTE = (
@@ -198,17 +200,16 @@ def _facts(
 
 def _text(value: Any) -> str:
     """A cell as text ('' for missing)."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return ""
-    try:
-        if pd.isna(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if value != value:  # NaN
             return ""
-    except (TypeError, ValueError):
-        pass
+        return str(int(value)) if value.is_integer() else str(value)
     if isinstance(value, pd.Timestamp | dt.datetime):
         return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     return str(value)
 
 
@@ -372,6 +373,43 @@ def _url(base: str, path: str, value: str) -> str:
     return f"{base.rstrip('/')}{path.format(id=value)}" if base and value else ""
 
 
+def _records(frame: pd.DataFrame, rows: np.ndarray) -> list[dict[str, Any]]:
+    """Some rows as dicts (column by column: faster than ``to_dict``)."""
+    names = list(frame.columns)
+    values = [frame[c].iloc[rows].tolist() for c in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _by_category(frame: pd.DataFrame, rows: np.ndarray, out: dict) -> None:
+    """What and what to do of rows from their categories alone (no sync records)."""
+    codes = frame["discrepancy"].iloc[rows].astype("category")
+    what = {
+        c: "; ".join(GLOSSARY[k].title for k in c.split(";") if k in GLOSSARY)
+        for c in codes.cat.categories
+    }
+    action = {c: _action("", c.split(";")) for c in codes.cat.categories}
+    out["what"][rows] = codes.map(what).astype(object).to_numpy()
+    out["action"][rows] = codes.map(action).astype(object).to_numpy()
+    out["why"][rows] = f"Not looked up: more than {DETAIL_MAX:,} flagged rows"
+
+
+def _links(
+    frame: pd.DataFrame, rows: np.ndarray, spec: Scope, base: str, out: dict
+) -> None:
+    """The Perfex and Xero links of some rows, column-wise."""
+    for col, template, prefix in (
+        ("perfex_url", spec.perfex_path, base.rstrip("/")),
+        ("xero_url", spec.xero_url, ""),
+    ):
+        source = spec.key if col == "perfex_url" else spec.xero_id
+        if (col == "perfex_url" and not base) or source not in frame:
+            continue
+        head, _, tail = template.partition("{id}")
+        ids = frame[source].iloc[rows].astype("string")
+        urls = (prefix + head + ids + tail).fillna("")
+        out[col][rows] = urls.astype(object).to_numpy()
+
+
 def explain(
     scope: str, frame: pd.DataFrame, session: Session, perfex_url: str | None = None
 ) -> pd.DataFrame:
@@ -382,8 +420,12 @@ def explain(
         flagged = np.flatnonzero((frame["discrepancy"].astype("str") != "").to_numpy())
     else:
         flagged = np.empty(0, np.int64)
+    if len(flagged) > DETAIL_MAX:  # the rest: the categories' own words
+        _by_category(frame, flagged[DETAIL_MAX:], out)
+        _links(frame, flagged[DETAIL_MAX:], spec, perfex_url or "", out)
+        flagged = flagged[:DETAIL_MAX]
     if len(flagged):
-        rows = frame.iloc[flagged].to_dict("records")
+        rows = _records(frame, flagged)
         keys = sorted({k for r in rows if (k := _text(r.get(spec.key)))})
         ids = sorted({x for r in rows if (x := _text(r.get(spec.xero_id)))})
         facts = _facts(session, spec.entity, keys, ids)
