@@ -10,6 +10,7 @@ discrepancy column first and the glossary of the categories.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import re
@@ -198,3 +199,51 @@ def test_xlsx_leads_with_the_reasons_as_plain_text(flagged):
     assert not [
         c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"
     ]
+
+
+def test_many_flagged_rows_get_category_words_and_links(monkeypatch):
+    """Past DETAIL_MAX rows: the categories' titles and actions, links column-wise."""
+    from sqlalchemy.orm import Session
+
+    from pxflask.models import Base
+    from pxflask.reconcile import reasons
+    from pxflask.reconcile.report import reconcile
+    from tests.reconcile.helpers import clean_inputs
+
+    inputs = clean_inputs(n=30)
+    report = reconcile(
+        inputs.perfex_invoices, inputs.xero_invoices.iloc[:0], links=inputs.links
+    )
+    flagged_rows = report.discrepancies("invoices")
+    assert len(flagged_rows) > 3
+    monkeypatch.setattr(reasons, "DETAIL_MAX", 2)
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        out = reasons.explain("invoices", report.invoices, session, PERFEX)
+    engine.dispose()
+    shown = out.loc[flagged_rows.index]
+    assert shown["what"].iloc[0].startswith("Invoice ")  # looked up
+    last = shown.iloc[-1]
+    assert last["what"] == "Missing in Xero"
+    assert last["action"] == GLOSSARY["missing_in_xero"].action
+    key = flagged_rows["perfex_id"].iloc[-1]
+    assert last["perfex_url"] == f"{PERFEX}/admin/invoices/list_invoices/{key}"
+    assert (out.loc[report.invoices["discrepancy"] == "", "why"] == "").all()
+
+
+def test_only_http_links_become_anchors(flagged):
+    """A PERFEX_URL that is not http(s) gives no <a> on the page or in report.html."""
+    from pxflask.reconcile.export import render_html
+    from pxflask.reconcile.service import load_report
+
+    world, staged, client = flagged
+    cached = load_report(world.instance_path)
+    frame = cached.report.invoices.copy()
+    frame["perfex_url"] = frame["perfex_url"].str.replace(
+        PERFEX, "javascript:alert(1)//", regex=False
+    )
+    report = dataclasses.replace(cached.report, invoices=frame)
+    page = render_html(report)
+    assert "javascript:alert(1)//" in page  # shown as text
+    assert "href='javascript" not in page
