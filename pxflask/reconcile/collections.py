@@ -2,8 +2,8 @@
 
 Perfex payments name their mode (``tblpayment_modes``; gateways by id) and the Xero
 bank account the sync posts the mode to; Xero payments carry their real account
-(from the month-end extras) and the mode of the Perfex payment they are linked
-to.  Deleted Xero payments are left out; only payments dated in the period count.
+(from the month-end extras), the mode of the Perfex payment they are linked to and
+the name of the Perfex customer their contact is linked to (else the contact's).  Deleted Xero payments are left out; only payments dated in the period count.
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ __all__ = ["COLLECTION_KEYS", "ONLY_XERO_MODE", "collections", "side_by_side"]
 
 COLLECTION_KEYS = ["month", "currency", "customer", "payment_mode", "bank_account"]
 ONLY_XERO_MODE = "(no Perfex payment)"
+NO_ACCOUNT = "(no account)"
+
+
+def _account(accounts: dict[str, str], code: str) -> str:
+    """'code name' of an account code from the chart; NO_ACCOUNT when none."""
+    return accounts.get(code, code) or NO_ACCOUNT
 
 
 def side_by_side(perfex: pd.DataFrame, xero: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -33,6 +39,16 @@ def _in_period(dates: pd.Series, date_from: dt.date | None, as_at: dt.date) -> p
     if date_from is not None:
         ok &= dates >= pd.Timestamp(date_from)
     return ok
+
+
+def _customers(p_inv: pd.DataFrame, x_inv: pd.DataFrame) -> pd.Series:
+    """Xero invoice id -> customer: the linked Perfex customer's name, else the contact's."""
+    names = p_inv.drop_duplicates("customer_id").set_index("customer_id")["customer_name"]
+    names.index = names.index.astype("str")
+    perfex = x_inv["contact_number"].map(names)
+    return pd.Series(
+        perfex.fillna(x_inv["contact_name"]).to_numpy(), index=x_inv["xero_invoice_id"]
+    )
 
 
 def collections(
@@ -63,14 +79,13 @@ def collections(
             "customer": perfex["perfex_invoice_id"].map(customers).fillna(""),
             "payment_mode": [modes.get(str(m), str(m)) for m in perfex["mode"]],
             "bank_account": [
-                accounts.get(mode_account.get(str(m), ""), mode_account.get(str(m), ""))
-                for m in perfex["mode"]
+                _account(accounts, mode_account.get(str(m), "")) for m in perfex["mode"]
             ],
             "amount_cents": perfex["amount_cents"],
         }
     )
     xero = x_pay[(x_pay["status"] != "DELETED") & _in_period(x_pay["date"], date_from, as_at)]
-    contacts = x_inv.set_index("xero_invoice_id")["contact_name"]
+    contacts = _customers(p_inv, x_inv)
     pay_links = links[links["entity"] == "payments"].set_index("xero_id")["perfex_id"]
     perfex_mode = p_pay.set_index("perfex_payment_id")["mode"]
     linked = xero["xero_payment_id"].map(pay_links)
@@ -89,7 +104,7 @@ def collections(
                 ONLY_XERO_MODE if pd.isna(m) else modes.get(str(m), str(m)) for m in mode_ids
             ],
             "bank_account": [
-                "" if pd.isna(c) else accounts.get(str(c), str(c)) for c in codes
+                _account(accounts, "" if pd.isna(c) else str(c)) for c in codes
             ],
             "amount_cents": xero["amount_cents"],
         }

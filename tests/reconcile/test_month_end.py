@@ -158,3 +158,11 @@ def test_tax_rate_changed_in_xero_differs_per_rate(world):
     gone = _row(tax, currency="EUR", tax_type=old_type)
     assert gone["net_difference_cents"] == -moved["net_difference_cents"]
     assert after.differences()["tax"] == 2
+
+
+def test_extras_rerun_costs_two_calls(world):
+    """Unchanged Xero: the extras refresh asks one page of invoices and payments."""
+    from pxflask.reconcile.month_end import refresh_month_end
+
+    assert refresh_month_end(world.gateway, world.instance_path) >= 2
+    assert refresh_month_end(world.gateway, world.instance_path) == 2
