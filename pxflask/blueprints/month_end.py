@@ -6,7 +6,13 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from pxflask.extensions import db
 from pxflask.reconcile.loaders import SnapshotMissing
-from pxflask.reconcile.month_end import VIEWS, build_month_end, csv_of, parse_period, shown
+from pxflask.reconcile.month_end import (
+    VIEWS,
+    build_month_end,
+    csv_of,
+    parse_period,
+    shown,
+)
 from pxflask.runtime import perfex_db
 
 bp = Blueprint("month_end", __name__, url_prefix="/reconcile/month-end")

@@ -20,7 +20,14 @@ __all__ = ["BUCKETS", "aged_receivables", "as_at_invoices", "bucket_of"]
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 _PERFEX_OUT = ("draft", "cancelled")
 _XERO_OUT = ("DRAFT", "VOIDED", "DELETED")
-_SIDE_COLUMNS = ["invoice_number", "customer", "currency", "date", "due_date", "total_cents"]
+_SIDE_COLUMNS = [
+    "invoice_number",
+    "customer",
+    "currency",
+    "date",
+    "due_date",
+    "total_cents",
+]
 
 
 def bucket_of(days_past_due: pd.Series) -> pd.Series:
@@ -53,26 +60,36 @@ def _state(frame: pd.DataFrame, as_at: dt.date) -> pd.DataFrame:
     )
 
 
-def _perfex(p_inv: pd.DataFrame, p_pay: pd.DataFrame, credits: pd.DataFrame, as_at: dt.date) -> pd.DataFrame:
+def _perfex(
+    p_inv: pd.DataFrame, p_pay: pd.DataFrame, credits: pd.DataFrame, as_at: dt.date
+) -> pd.DataFrame:
     """Perfex invoices issued by ``as_at`` with what was paid by then."""
-    inv = p_inv[~p_inv["status"].isin(_PERFEX_OUT) & (p_inv["date"] <= pd.Timestamp(as_at))]
+    inv = p_inv[
+        ~p_inv["status"].isin(_PERFEX_OUT) & (p_inv["date"] <= pd.Timestamp(as_at))
+    ]
     paid = _paid_until(p_pay, "perfex_invoice_id", as_at).add(
         _paid_until(credits, "perfex_invoice_id", as_at), fill_value=0
     )
-    out = inv.rename(columns={"customer_name": "customer"})[["perfex_id", *_SIDE_COLUMNS]]
+    out = inv.rename(columns={"customer_name": "customer"})[
+        ["perfex_id", *_SIDE_COLUMNS]
+    ]
     out = out.assign(paid_cents=out["perfex_id"].map(paid).fillna(0).astype("int64"))
     return _state(out, as_at)
 
 
 def _xero(x_inv: pd.DataFrame, x_pay: pd.DataFrame, as_at: dt.date) -> pd.DataFrame:
     """Xero invoices issued by ``as_at`` with what was paid by then."""
-    inv = x_inv[~x_inv["status"].isin(_XERO_OUT) & (x_inv["date"] <= pd.Timestamp(as_at))]
+    inv = x_inv[
+        ~x_inv["status"].isin(_XERO_OUT) & (x_inv["date"] <= pd.Timestamp(as_at))
+    ]
     live = x_pay[x_pay["status"] != "DELETED"]
     all_paid = live.groupby("xero_invoice_id")["amount_cents"].sum()
     paid = _paid_until(live, "xero_invoice_id", as_at)
     ids = inv["xero_invoice_id"]
     credited = (inv["paid_cents"] - ids.map(all_paid).fillna(0)).clip(lower=0)
-    out = inv.rename(columns={"contact_name": "customer"})[["xero_invoice_id", *_SIDE_COLUMNS]]
+    out = inv.rename(columns={"contact_name": "customer"})[
+        ["xero_invoice_id", *_SIDE_COLUMNS]
+    ]
     out = out.assign(paid_cents=(ids.map(paid).fillna(0) + credited).astype("int64"))
     return _state(out, as_at)
 
@@ -93,7 +110,9 @@ def as_at_invoices(
     perfex["xero_invoice_id"] = perfex["perfex_id"].map(inv_links)
     linked = perfex["xero_invoice_id"].isin(xero["xero_invoice_id"])
     by_number = perfex.loc[~linked, "invoice_number"].map(
-        xero.drop_duplicates("invoice_number").set_index("invoice_number")["xero_invoice_id"]
+        xero.drop_duplicates("invoice_number").set_index("invoice_number")[
+            "xero_invoice_id"
+        ]
     )
     perfex.loc[~linked, "xero_invoice_id"] = by_number
     state = ["status", "paid_cents", "due_cents", "bucket"]
@@ -109,22 +128,34 @@ def as_at_invoices(
         for side in ("perfex", "xero"):
             both[f"{col}_{side}"] = both[f"{col}_{side}"].fillna(0).astype("int64")
     both["differs"] = (
-        (both["status_perfex"].fillna("") != both["status_xero"].fillna(""))
-        | (both["due_cents_perfex"] != both["due_cents_xero"])
-    )
+        both["status_perfex"].fillna("") != both["status_xero"].fillna("")
+    ) | (both["due_cents_perfex"] != both["due_cents_xero"])
     columns = [
-        "invoice_number", "customer", "currency", "date", "due_date",
-        "status_perfex", "status_xero", "paid_cents_perfex", "paid_cents_xero",
-        "due_cents_perfex", "due_cents_xero", "bucket_perfex", "bucket_xero", "differs",
+        "invoice_number",
+        "customer",
+        "currency",
+        "date",
+        "due_date",
+        "status_perfex",
+        "status_xero",
+        "paid_cents_perfex",
+        "paid_cents_xero",
+        "due_cents_perfex",
+        "due_cents_xero",
+        "bucket_perfex",
+        "bucket_xero",
+        "differs",
     ]
     out = both[columns].copy()
     for col in ("status_perfex", "status_xero", "bucket_perfex", "bucket_xero"):
         out[col] = out[col].fillna("").astype("str")
-    return out.sort_values(["currency", "invoice_number"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["currency", "invoice_number"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def aged_receivables(as_at_frame: pd.DataFrame) -> pd.DataFrame:
-    """Amount due per currency and bucket on each side, with a total row per currency."""
+    """Amount due per currency and bucket on each side, and a total per currency."""
     rows = []
     for currency, group in as_at_frame.groupby("currency", sort=True):
         for bucket in (*BUCKETS, "total"):

@@ -3,7 +3,8 @@
 Perfex payments name their mode (``tblpayment_modes``; gateways by id) and the Xero
 bank account the sync posts the mode to; Xero payments carry their real account
 (from the month-end extras), the mode of the Perfex payment they are linked to and
-the name of the Perfex customer their contact is linked to (else the contact's).  Deleted Xero payments are left out; only payments dated in the period count.
+the name of the Perfex customer their contact is linked to (else the contact's).
+Deleted Xero payments are left out; only payments dated in the period count.
 """
 
 from __future__ import annotations
@@ -24,16 +25,22 @@ def _account(accounts: dict[str, str], code: str) -> str:
     return accounts.get(code, code) or NO_ACCOUNT
 
 
-def side_by_side(perfex: pd.DataFrame, xero: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def side_by_side(
+    perfex: pd.DataFrame, xero: pd.DataFrame, keys: list[str]
+) -> pd.DataFrame:
     """Sum ``amount_cents`` of both sides by ``keys``: perfex, xero, difference."""
-    left = perfex.groupby(keys, dropna=False)["amount_cents"].sum().rename("perfex_cents")
+    left = (
+        perfex.groupby(keys, dropna=False)["amount_cents"].sum().rename("perfex_cents")
+    )
     right = xero.groupby(keys, dropna=False)["amount_cents"].sum().rename("xero_cents")
     both = pd.concat([left, right], axis=1).fillna(0).astype("int64").reset_index()
     both["difference_cents"] = both["xero_cents"] - both["perfex_cents"]
     return both.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def _in_period(dates: pd.Series, date_from: dt.date | None, as_at: dt.date) -> pd.Series:
+def _in_period(
+    dates: pd.Series, date_from: dt.date | None, as_at: dt.date
+) -> pd.Series:
     """True for dates from ``date_from`` (if any) up to ``as_at``."""
     ok = dates <= pd.Timestamp(as_at)
     if date_from is not None:
@@ -42,8 +49,10 @@ def _in_period(dates: pd.Series, date_from: dt.date | None, as_at: dt.date) -> p
 
 
 def _customers(p_inv: pd.DataFrame, x_inv: pd.DataFrame) -> pd.Series:
-    """Xero invoice id -> customer: the linked Perfex customer's name, else the contact's."""
-    names = p_inv.drop_duplicates("customer_id").set_index("customer_id")["customer_name"]
+    """Xero invoice id -> the linked Perfex customer's name, else the contact's."""
+    names = p_inv.drop_duplicates("customer_id").set_index("customer_id")[
+        "customer_name"
+    ]
     names.index = names.index.astype("str")
     perfex = x_inv["contact_number"].map(names)
     return pd.Series(
@@ -84,14 +93,18 @@ def collections(
             "amount_cents": perfex["amount_cents"],
         }
     )
-    xero = x_pay[(x_pay["status"] != "DELETED") & _in_period(x_pay["date"], date_from, as_at)]
+    xero = x_pay[
+        (x_pay["status"] != "DELETED") & _in_period(x_pay["date"], date_from, as_at)
+    ]
     contacts = _customers(p_inv, x_inv)
     pay_links = links[links["entity"] == "payments"].set_index("xero_id")["perfex_id"]
     perfex_mode = p_pay.set_index("perfex_payment_id")["mode"]
     linked = xero["xero_payment_id"].map(pay_links)
     mode_ids = linked.map(perfex_mode)
     codes = (
-        xero["xero_payment_id"].map(x_accounts.set_index("xero_payment_id")["account_code"])
+        xero["xero_payment_id"].map(
+            x_accounts.set_index("xero_payment_id")["account_code"]
+        )
         if x_accounts is not None and not x_accounts.empty
         else pd.Series("", index=xero.index)
     )
@@ -101,7 +114,8 @@ def collections(
             "currency": xero["currency"],
             "customer": xero["xero_invoice_id"].map(contacts).fillna(""),
             "payment_mode": [
-                ONLY_XERO_MODE if pd.isna(m) else modes.get(str(m), str(m)) for m in mode_ids
+                ONLY_XERO_MODE if pd.isna(m) else modes.get(str(m), str(m))
+                for m in mode_ids
             ],
             "bank_account": [
                 _account(accounts, "" if pd.isna(c) else str(c)) for c in codes

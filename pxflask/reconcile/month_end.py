@@ -45,7 +45,8 @@ VIEWS = {
     "aging": "Aged receivables",
     "tax": "Tax per rate",
 }
-MAX_DATE = dt.date(9999, 12, 31)
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+"""Dates the views accept (pandas timestamps end in 2262)."""
 
 
 @dataclass
@@ -77,9 +78,12 @@ def _day(text: str | None, name: str) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else _bad(name, text)
+        day = dt.date.fromisoformat(text) if len(text) == 10 else _bad(name, text)
     except ValueError:
         return _bad(name, text)
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"{name}: {day} is not between {MIN_DATE} and {MAX_DATE}")
+    return day
 
 
 def _bad(name: str, text: str) -> dt.date:
@@ -90,7 +94,7 @@ def _bad(name: str, text: str) -> dt.date:
 def parse_period(
     as_at: str | None, date_from: str | None, today: dt.date | None = None
 ) -> tuple[dt.date, dt.date]:
-    """(from, as at); as at defaults to the end of last month, from to its month's 1st."""
+    """(from, as at): by default last month's end and the 1st of the as-at month."""
     today = today or dt.date.today()
     end = _day(as_at, "as_at") or today.replace(day=1) - dt.timedelta(days=1)
     start = _day(date_from, "from") or end.replace(day=1)

@@ -43,7 +43,9 @@ def mode_names(db: PerfexDB) -> dict[str, str]:
     """Payment-mode id (text) -> its name; gateways are not in the table."""
     modes = db.tables.payment_modes
     with db.engine.connect() as conn:
-        return {str(i): str(n) for i, n in conn.execute(sa.select(modes.c.id, modes.c.name))}
+        return {
+            str(i): str(n) for i, n in conn.execute(sa.select(modes.c.id, modes.c.name))
+        }
 
 
 def credits(db: PerfexDB) -> pd.DataFrame:
@@ -78,7 +80,9 @@ def _round(value: Decimal) -> int:
     return cents(value.quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
-def _line_taxes(db: PerfexDB, conn: sa.Connection) -> dict[int, list[tuple[str, Decimal]]]:
+def _line_taxes(
+    db: PerfexDB, conn: sa.Connection
+) -> dict[int, list[tuple[str, Decimal]]]:
     """Line id -> its taxes (name, rate)."""
     tax = db.tables.item_tax
     out: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
@@ -98,7 +102,10 @@ def tax_lines(db: PerfexDB, invoices: pd.DataFrame) -> pd.DataFrame:
     their tax (untaxed lines, an after-tax discount, the adjustment) is 'no tax'.
     """
     inv, items = db.tables.invoices, db.tables.itemable
-    wanted = {int(i): int(t) for i, t in zip(invoices["perfex_id"], invoices["total_cents"], strict=True)}
+    wanted = {
+        int(i): int(t)
+        for i, t in zip(invoices["perfex_id"], invoices["total_cents"], strict=True)
+    }
     cols = [items.c.id, items.c.rel_id, items.c.qty, items.c.rate]
     optional = db.has_optional_lines
     if optional:
@@ -107,17 +114,27 @@ def tax_lines(db: PerfexDB, invoices: pd.DataFrame) -> pd.DataFrame:
         heads = {
             int(r[0]): r[1:]
             for r in conn.execute(
-                sa.select(inv.c.id, inv.c.discount_type, inv.c.discount_percent, inv.c.discount_total, inv.c.subtotal)
+                sa.select(
+                    inv.c.id,
+                    inv.c.discount_type,
+                    inv.c.discount_percent,
+                    inv.c.discount_total,
+                    inv.c.subtotal,
+                )
             )
         }
         taxes = _line_taxes(db, conn)
-        lines = conn.execute(sa.select(*cols).where(items.c.rel_type == "invoice")).all()
+        lines = conn.execute(
+            sa.select(*cols).where(items.c.rel_type == "invoice")
+        ).all()
     per: dict[int, dict[TaxKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in lines:
         rel = int(row[1])
         if rel not in wanted or (optional and row[4] and not row[5]):
             continue
-        net = (Decimal(str(row[2])) * Decimal(str(row[3]))).quantize(_CENT, ROUND_HALF_UP)
+        net = (Decimal(str(row[2])) * Decimal(str(row[3]))).quantize(
+            _CENT, ROUND_HALF_UP
+        )
         key = tuple(sorted({(n, _rate(r)) for n, r in taxes.get(int(row[0]), [])}))
         per[rel][key] += net
     rows = []
@@ -150,7 +167,9 @@ def tax_types(session: Session, db: PerfexDB, keys: set[TaxKey]) -> dict[TaxKey,
     with db.engine.connect() as conn:
         ids = {
             (str(n).strip(), _rate(r)): int(i)
-            for i, n, r in conn.execute(sa.select(taxes.c.id, taxes.c.name, taxes.c.taxrate))
+            for i, n, r in conn.execute(
+                sa.select(taxes.c.id, taxes.c.name, taxes.c.taxrate)
+            )
         }
     links = dict(
         session.execute(
@@ -164,7 +183,11 @@ def tax_types(session: Session, db: PerfexDB, keys: set[TaxKey]) -> dict[TaxKey,
             setting = settings.get("no_tax_type") or ""
         elif len(key) == 1 and key[0] in ids:
             setting = settings.get(f"tax_rate.{ids[key[0]]}") or ""
-        out[key] = setting.strip() or (links.get(key_text(key)) or "") or ("NONE" if not key else "")
+        out[key] = (
+            setting.strip()
+            or (links.get(key_text(key)) or "")
+            or ("NONE" if not key else "")
+        )
     return out
 
 

@@ -126,7 +126,7 @@ def read_extras(
 def refresh_extras(
     gateway: Any, instance_path: str | os.PathLike[str], tenant_id: str
 ) -> XeroExtras:
-    """Read what changed since the last refresh (everything the first time), store it."""
+    """Read what changed since the last refresh (all the first time); store it."""
     folder = _folder(instance_path, tenant_id)
     old = read_extras(instance_path, tenant_id)
     try:
@@ -136,7 +136,10 @@ def refresh_extras(
     since = dict(meta.get("since") or {}) if old is not None else {}
     start = _calls(gateway)
     frames: dict[str, pd.DataFrame] = {}
-    readers = {"lines": ("invoices", line_records), "accounts": ("payments", account_records)}
+    readers = {
+        "lines": ("invoices", line_records),
+        "accounts": ("payments", account_records),
+    }
     for kind, (resource, records) in readers.items():
         stamp = since.get(kind)
         latest = datetime.fromisoformat(stamp) if stamp else None
@@ -144,7 +147,9 @@ def refresh_extras(
         ids: set[str] = set()
         for page in gateway.iter_pages(resource, modified_since=latest):
             rows.extend(records(page))
-            ids.update(_lower(x.get(resource[:-1].capitalize() + "ID")) or "" for x in page)
+            ids.update(
+                _lower(x.get(resource[:-1].capitalize() + "ID")) or "" for x in page
+            )
             latest = _latest(page, latest)
         new = _frame(rows, kind)
         previous = getattr(old, kind) if old is not None else _frame([], kind)

@@ -59,7 +59,10 @@ def test_synced_month_agrees_on_every_view(world):
     """Synced: collections, as at, aging and tax agree; values are the real ones."""
     month_end = _views(world)
     assert month_end.differences() == {
-        "collections": 0, "as_at": 0, "aging": 0, "tax": 0,
+        "collections": 0,
+        "as_at": 0,
+        "aging": 0,
+        "tax": 0,
     }, month_end.frames
     coll = month_end.frames["collections"]
     assert set(coll["month"]) == {"2025-11"}  # October and December are outside

@@ -54,6 +54,8 @@ def test_page_before_any_refresh_says_what_to_do(admin):
         "as_at=2025-11-30&from=2025-12-01",
         "as_at=" + "9" * 300,
         "from=nope",
+        "as_at=9999-12-31",
+        "as_at=2025-11-30&from=0001-01-01",
     ],
 )
 def test_bad_dates_are_400(admin, query):
@@ -69,24 +71,31 @@ def test_page_and_csv_after_refresh(world, admin):
     _store_settings(world)
     with world.perfex.engine.begin() as conn:
         conn.execute(
-            sa.text("UPDATE tblclients SET company = '=1+2 Acme' WHERE company = "
-                    "'Acme Corporation'")
+            sa.text(
+                "UPDATE tblclients SET company = '=1+2 Acme' WHERE company = "
+                "'Acme Corporation'"
+            )
         )
     _refresh(admin)
     reconcile_page = admin.get("/reconcile/").get_data(as_text=True)
     assert 'href="/reconcile/month-end/"' in reconcile_page
     page = admin.get(PAGE + "?as_at=2025-11-30&from=2025-11-01").get_data(as_text=True)
-    for title in ("Collections", "Invoices as at the date", "Aged receivables",
-                  "Tax per rate"):
+    for title in (
+        "Collections",
+        "Invoices as at the date",
+        "Aged receivables",
+        "Tax per rate",
+    ):
         assert title in page
     assert "INV-000008" in page and "90+" in page and "61-90" in page
     assert "090 Business Bank Account" in page
     assert admin.get(PAGE + "nothing.csv").status_code == 404
     response = admin.get(PAGE + "collections.csv?as_at=2025-11-30&from=2025-11-01")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert "month_end_collections_2025-11-30.csv" in response.headers[
-        "Content-Disposition"
-    ]
+    assert (
+        "month_end_collections_2025-11-30.csv"
+        in response.headers["Content-Disposition"]
+    )
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     cheque = [r for r in rows if r["payment_mode"] == "Cheque"]
     assert cheque and cheque[0]["perfex"] == cheque[0]["xero"] == "2997.50"
