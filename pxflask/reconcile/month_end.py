@@ -158,6 +158,11 @@ def build_month_end(
             "Xero's invoice lines and payment accounts were not read yet: refresh "
             "the report (the tax view's Xero side and the bank accounts are empty)."
         )
+    elif (extras.loaded_at or "") < (inputs.xero.loaded_at or ""):
+        notes.append(
+            "Xero's invoice lines and payment accounts are older than its invoices "
+            "and payments: refresh the report (or run pxflask month-end)."
+        )
     return MonthEnd(
         as_at,
         date_from,

@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,7 @@ def refresh_extras(
         tmp = folder / f"{kind}.tmp"
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, folder / f"{kind}.parquet")
-    loaded_at = datetime.now().replace(microsecond=0).isoformat()
+    loaded_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     meta = {"version": VERSION, "since": since, "loaded_at": loaded_at}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return XeroExtras(

@@ -8,6 +8,7 @@ ages and VAT 20%, GST 10%, City Tax 5% and Exempt 0% lines.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pandas as pd
@@ -169,3 +170,19 @@ def test_extras_rerun_costs_two_calls(world):
 
     assert refresh_month_end(world.gateway, world.instance_path) >= 2
     assert refresh_month_end(world.gateway, world.instance_path) == 2
+
+
+def test_stale_lines_are_said_and_cli_reconcile_reads_them(world, world_app):
+    """Lines older than the snapshot: a note; `pxflask reconcile` reads both."""
+    from pxflask.reconcile.loaders import load_xero
+    from pxflask.reconcile.month_end import refresh_month_end
+
+    _store_settings(world)
+    refresh_month_end(world.gateway, world.instance_path)
+    time.sleep(1.1)  # the stamps have whole seconds
+    load_xero(world.gateway, world.instance_path)
+    stale = _views(world, refresh=False)
+    assert any("older than its invoices" in n for n in stale.notes), stale.notes
+    result = world_app.test_cli_runner().invoke(args=["reconcile"])
+    assert result.exit_code == 0, result.output
+    assert _views(world, refresh=False).notes == []
