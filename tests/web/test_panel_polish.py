@@ -13,11 +13,11 @@ from sqlalchemy import select
 from pxflask.extensions import db
 from pxflask.jobs import enqueue_sync
 from pxflask.models import Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
-from pxflask.queueing import SYNC_QUEUE, close_queue, get_queue
+from pxflask.queueing import DEFAULT_QUEUE, SYNC_QUEUE, close_queue, get_queue
 from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.runtime import xero_gateway
 from tests.fixtures.gate import workers_held
-from tests.fixtures.webapp import AuthActions, make_test_app
+from tests.fixtures.webapp import AuthActions, csrf_token, make_test_app
 from tests.web.css_contrast import CSS_FILE, Element, computed, contrast, parse_css
 
 AA_TEXT = 4.5
@@ -250,6 +250,19 @@ def test_panel_pages_show_no_microseconds(connected_app, connected_admin):
         page = connected_admin.get(path).get_data(as_text=True)
         assert "2026-11-30 23:59" in page, path
         assert MICROSECONDS.search(page) is None, (path, MICROSECONDS.search(page))
+
+
+def test_relink_preview_progress_is_a_polite_live_region(
+    connected_app, connected_admin
+):
+    """While the re-link preview reads Xero, its card is a polite live region."""
+    with workers_held(get_queue(connected_app), DEFAULT_QUEUE):
+        token = csrf_token(connected_admin, "/reset/")
+        started = connected_admin.post("/reset/relink", data={"csrf_token": token})
+        page = connected_admin.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Reading contacts and invoices from Xero" in page
+    assert '<section class="card" aria-live="polite">' in page
+    assert 'role="progressbar"' in page
 
 
 def _described(svg: str) -> tuple[str, str]:
