@@ -78,6 +78,42 @@ def test_every_button_and_link_state_has_text_contrast_of_4_5():
     assert low == {}
 
 
+def test_status_text_badges_and_field_errors_have_contrast_of_4_5():
+    """Flashes, badges, hints, muted text and field errors are readable too."""
+    _, rules = parse_css(CSS_FILE.read_text(encoding="utf-8"))
+    elements = {
+        f"flash {kind}": Element("div", frozenset({".flash", f".flash-{kind}"}))
+        for kind in ("error", "info", "message", "success", "warning")
+    }
+    for kind in (
+        "",
+        "ok",
+        "synced",
+        "failed",
+        "bad",
+        "pending",
+        "warn",
+        "skipped",
+        "blocked",
+        "received",
+        "ignored",
+    ):
+        elements[f"badge {kind}"] = Element(
+            "span", frozenset({".badge", f".{kind}"} - {"."})
+        )
+    for name in ("field-error", "hint", "muted"):
+        elements[f"{name} on a card"] = Element("div", frozenset({f".{name}"}))
+        elements[f"{name} on the page"] = Element(
+            "div", frozenset({f".{name}"}), backdrop=PAGE
+        )
+    low = {}
+    for name, element in elements.items():
+        colour, background = computed(rules, element)
+        if contrast(colour, background) < AA_TEXT:
+            low[name] = f"{colour} on {background}"
+    assert low == {}
+
+
 def _nav(page: str) -> str:
     """The main navigation's HTML."""
     match = NAV.search(page)
