@@ -175,8 +175,10 @@ def test_fetching_the_chart_from_settings_returns_to_settings(app, admin):
         answer = admin.post("/sync/run", data=fields)
         assert answer.status_code == 302
         assert answer.headers["Location"].endswith("/settings/")
-        assert "queued (accounts)" in admin.get("/settings/").get_data(as_text=True)
-        fields["back"] = "https://elsewhere.example/"
+        back = admin.get("/settings/").get_data(as_text=True)
+        assert "queued (accounts)" in back
+        assert "Fetching the chart of accounts (run #" in back
+        fields.update(back="https://elsewhere.example/", entity="items")
         other = admin.post("/sync/run", data=fields)
         assert other.headers["Location"].startswith("/sync/")
 
