@@ -66,6 +66,11 @@ def _money(cents: Any) -> str:
     return f"{from_cents(int(cents)):,.2f}"
 
 
+def _gap(cents: int) -> str:
+    """How far the two totals are apart, in words (nothing when they agree)."""
+    return f" (differs by {_money(abs(cents))})" if cents else ""
+
+
 def _monthly_summary(by_month: pd.DataFrame, currencies: list[str]) -> str:
     """The monthly chart in words: each month's Perfex and Xero totals."""
     parts = []
@@ -74,6 +79,7 @@ def _monthly_summary(by_month: pd.DataFrame, currencies: list[str]) -> str:
         months = "; ".join(
             f"{row.month}: Perfex {_money(row.perfex_total_cents)},"
             f" Xero {_money(row.xero_total_cents)}"
+            + _gap(int(row.perfex_total_cents) - int(row.xero_total_cents))
             for row in part.itertuples()
         )
         parts.append(f"{currency}: {months}.")

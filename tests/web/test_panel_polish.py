@@ -328,7 +328,8 @@ def test_charts_have_a_title_and_a_text_alternative():
     title, desc = _described(monthly_chart(by_month))
     assert "per month" in title
     assert "2026-11: Perfex 500.00, Xero 450.00" in desc and "EUR" in desc
-    assert "1,234.50" in desc
+    assert "2026-11: Perfex 500.00, Xero 450.00 (differs by 50.00)" in desc
+    assert "2026-10: Perfex 1,234.50, Xero 1,234.50;" in desc  # equal: no gap
     summary = pd.DataFrame(
         {
             "scope": ["invoices", "payments"],
