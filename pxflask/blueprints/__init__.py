@@ -12,6 +12,7 @@ BLUEPRINTS: list[str] = [
     "hooks",
     "webhooks",
     "reconcile",
+    "month_end",
 ]
 
 MAX_ID = 2**31 - 1

@@ -27,6 +27,7 @@ from pxflask.reconcile.cli_support import parse_tolerance
 from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.glossary import glossary
 from pxflask.reconcile.loaders import perfex_invoice_count
+from pxflask.reconcile.month_end import refresh_month_end
 from pxflask.reconcile.service import load_report, run_reconciliation, save_report
 from pxflask.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import NotConnected, XeroError
@@ -141,6 +142,7 @@ def _refresh_now(
         date_to=date_to,
     )
     save_report(run, current_app.instance_path)
+    run.xero_calls += refresh_month_end(xero_gateway(), current_app.instance_path)
     verdict = (
         "discrepancies found" if run.report.has_discrepancies else "no discrepancy"
     )

@@ -16,6 +16,7 @@ from pxflask.perfex.db import PerfexDB, PerfexError
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.frames import FrameError
 from pxflask.reconcile.loaders import SnapshotMissing
+from pxflask.reconcile.month_end import refresh_month_end
 from pxflask.reconcile.service import run_reconciliation, save_report, summary_table
 
 __all__ = ["EXIT_DISCREPANCIES", "EXIT_ERROR", "EXIT_OK", "run_reconcile_command"]
@@ -82,6 +83,7 @@ def run_reconcile_command(
             date_to=date_to,
             full=full,
         )
+        refresh_month_end(gateway(), instance_path)  # the month-end views' lines
     except (PerfexError, FrameError, SnapshotMissing, sa.exc.SQLAlchemyError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     report = run.report
