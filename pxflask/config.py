@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_DATABASE_URL": None,
     "PERFEX_DATABASE_URL": None,
     "PERFEX_TABLE_PREFIX": "tbl",
+    "PERFEX_URL": None,  # e.g. https://crm.example.com: links to Perfex admin pages
     "REDIS_URL": None,
     "XERO_CLIENT_ID": None,
     "XERO_CLIENT_SECRET": None,

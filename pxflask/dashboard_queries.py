@@ -7,13 +7,13 @@ so the views stay free of SQL. No Flask.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pxflask.log_filter import LogFilter
@@ -284,9 +284,16 @@ class LogPage:
 
 
 def search_log(
-    session: Session, filters: LogFilter, per_page: int = PER_PAGE
+    session: Session,
+    filters: LogFilter,
+    per_page: int = PER_PAGE,
+    perfex_keys: Mapping[str, Collection[str]] | None = None,
 ) -> LogPage:
-    """Log rows matching the filters, newest first, one page."""
+    """Log rows matching the filters, newest first, one page.
+
+    The search text also matches a record's Xero number (its link) and the records
+    ``perfex_keys`` names (entity -> keys: ``log_search.perfex_keys`` of the text).
+    """
     conditions = []
     if filters.entity:
         conditions.append(SyncLog.entity == filters.entity)
@@ -310,6 +317,16 @@ def search_log(
                 SyncLog.perfex_key.like(pattern, escape="\\"),
                 SyncLog.xero_id.like(pattern, escape="\\"),
                 SyncLog.message.like(pattern, escape="\\"),
+                exists().where(
+                    Link.entity == SyncLog.entity,
+                    Link.perfex_key == SyncLog.perfex_key,
+                    Link.xero_number.like(pattern, escape="\\"),
+                ),
+                *(
+                    and_(SyncLog.entity == entity, SyncLog.perfex_key.in_(keys))
+                    for entity, keys in (perfex_keys or {}).items()
+                    if keys
+                ),
             )
         )
     total = (

@@ -25,6 +25,7 @@ from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.reconcile import browse
 from pxflask.reconcile.cli_support import parse_tolerance
 from pxflask.reconcile.export import csv_text, render_html, write_xlsx
+from pxflask.reconcile.glossary import glossary
 from pxflask.reconcile.loaders import perfex_invoice_count
 from pxflask.reconcile.month_end import refresh_month_end
 from pxflask.reconcile.service import load_report, run_reconciliation, save_report
@@ -38,6 +39,7 @@ JOB_FUNC = "pxflask.blueprints.reconcile.refresh_job"
 JOB_KEY = "reconcile:job"
 ERROR_KEY = "reconcile:error"
 ALIVE = ("queued", "scheduled", "started", "deferred")
+LINK_LABELS = {"log_url": "log entry", "perfex_url": "Perfex", "xero_url": "Xero"}
 DOWNLOADS = {
     "summary.csv": "text/csv",
     "invoices.csv": "text/csv",
@@ -107,6 +109,8 @@ def index():
             monthly_svg=cached.monthly_svg,
             category_svg=cached.category_svg,
             expenses=None if report.expenses is None else browse.expense_table(report),
+            terms={t.code: t for t in glossary()},
+            link_labels=LINK_LABELS,
         )
         if report.expenses is None:
             context["downloads"] = [d for d in DOWNLOADS if d != "expenses.csv"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -16,6 +18,7 @@ from flask import (
 
 from pxflask import dashboard_queries as queries
 from pxflask.blueprints import ID, MAX_ID
+from pxflask.config import ConfigError
 from pxflask.extensions import db
 from pxflask.jobs import (
     InvalidSyncRequest,
@@ -27,6 +30,7 @@ from pxflask.jobs import (
     retry_record,
 )
 from pxflask.log_filter import InvalidFilter, LogFilter, parse_log_filter
+from pxflask.log_search import perfex_keys
 from pxflask.models import SyncRun
 from pxflask.perfex.db import PerfexError
 from pxflask.perfex.reads import read_taxes
@@ -195,7 +199,7 @@ def log():
     except InvalidFilter as exc:
         flash(str(exc), "error")
         filters, status = LogFilter(), 400
-    page = queries.search_log(db.session, filters)
+    page = queries.search_log(db.session, filters, perfex_keys=_named(filters.text))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "sync/log.html",
@@ -206,6 +210,16 @@ def log():
         outcomes=queries.OUTCOMES,
         fix_links=fix_links,
     ), status
+
+
+def _named(text: str) -> dict[str, Any] | None:
+    """The Perfex records a log search names (number, customer); None without."""
+    if not text:
+        return None
+    try:
+        return perfex_keys(perfex_db(), text)
+    except (ConfigError, PerfexError):
+        return None  # the log still answers on what it stores itself
 
 
 @bp.get(f"/log/<{ID}:log_id>")

@@ -12,6 +12,7 @@ import pandas as pd
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
 from pxflask.reconcile.report import ReconciliationReport
 
 __all__ = [
@@ -32,6 +33,13 @@ ANY = "any"
 PER_PAGE = 50
 EXPENSE_ROWS = 200
 _EXPENSE_SHOWN = (
+    "discrepancy",
+    "what",
+    "why",
+    "action",
+    "log_url",
+    "perfex_url",
+    "xero_url",
     "perfex_expense_id",
     "xero_bank_transaction_id",
     "reference",
@@ -43,9 +51,10 @@ _EXPENSE_SHOWN = (
     "xero_status",
     "matched_by",
     "money_at_stake_cents",
-    "discrepancy",
 )
 SCOPES = ("invoices", "payments")
+_LEAD = ("discrepancy", *REASON_COLUMNS)
+"""First on the page: the categories, then what, why, what to do and the links."""
 _SEARCH = {
     "invoices": (
         "invoice_number",
@@ -63,6 +72,7 @@ _SEARCH = {
 }
 _SHOWN = {
     "invoices": (
+        *_LEAD,
         "invoice_number",
         "perfex_id",
         "xero_invoice_id",
@@ -79,9 +89,9 @@ _SHOWN = {
         "xero_status",
         "matched_by",
         "money_at_stake_cents",
-        "discrepancy",
     ),
     "payments": (
+        *_LEAD,
         "invoice_number",
         "perfex_payment_id",
         "xero_payment_id",
@@ -93,7 +103,6 @@ _SHOWN = {
         "xero_status",
         "matched_by",
         "money_at_stake_cents",
-        "discrepancy",
     ),
 }
 
@@ -187,6 +196,8 @@ def _display(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, An
             out[name] = series.dt.strftime("%Y-%m-%d").fillna("").tolist()
         else:
             out[name] = ["" if pd.isna(v) else str(v) for v in series.tolist()]
+        if col.endswith("_url"):  # only http(s) and panel paths become links
+            out[name] = [v if is_safe_url(v) else "" for v in out[name]]
     names = list(out)
     return [
         dict(zip(names, values, strict=True))
@@ -202,7 +213,7 @@ def page_of(
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     part = frame.iloc[(page - 1) * per_page : page * per_page]
-    columns = _SHOWN[scope]
+    columns = tuple(c for c in _SHOWN[scope] if c in frame.columns)  # old caches
     names = tuple(c.removesuffix("_cents") for c in columns)
     return Page(names, _display(part, columns), total, page, pages)
 
@@ -261,5 +272,6 @@ def expense_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Pa
     """The expense rows with a discrepancy (at most ``limit``), ready to display."""
     frame = report.discrepancies("expenses")
     shown = frame.head(limit)
-    names = tuple(c.removesuffix("_cents") for c in _EXPENSE_SHOWN)
-    return Page(names, _display(shown, _EXPENSE_SHOWN), len(frame), 1, 1)
+    columns = tuple(c for c in _EXPENSE_SHOWN if c in frame.columns)
+    names = tuple(c.removesuffix("_cents") for c in columns)
+    return Page(names, _display(shown, columns), len(frame), 1, 1)

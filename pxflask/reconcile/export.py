@@ -20,7 +20,12 @@ from openpyxl.utils import get_column_letter
 
 from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.frames import from_cents
-from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.reasons import glossary, is_safe_url
+from pxflask.reconcile.report import (
+    INVOICE_CATEGORIES,
+    PAYMENT_CATEGORIES,
+    ReconciliationReport,
+)
 from pxflask.reconcile.spreadsheet import force_text, safe_frame, write_csv
 
 __all__ = [
@@ -177,14 +182,40 @@ def write_xlsx(report: ReconciliationReport, target: Path | BinaryIO) -> None:
             )
 
 
+def _cell(text: str, is_link: bool = False) -> str:
+    """One escaped cell; a link column's URL (http(s) or a panel path) as an <a>."""
+    if is_link and is_safe_url(text):
+        href = html.escape(text, quote=True)
+        return f"<td><a href='{href}'>{html.escape(_link_label(text))}</a></td>"
+    return f"<td>{html.escape(text)}</td>"
+
+
+def _link_label(url: str) -> str:
+    """The short text of a row's link."""
+    if url.startswith("/sync/log/"):
+        return "log entry"
+    return "Xero" if "xero.com" in url else "Perfex"
+
+
+def _glossary_html(codes: list[str]) -> str:
+    """The glossary of the categories: title, meaning and what to do."""
+    items = "".join(
+        f"<dt><code>{html.escape(t.code)}</code> {html.escape(t.title)}</dt>"
+        f"<dd>{html.escape(t.meaning)} <em>To do:</em> {html.escape(t.action)}</dd>"
+        for t in glossary(codes)
+    )
+    return f"<h2>What the categories mean</h2><dl class='glossary'>{items}</dl>"
+
+
 def _table(frame: pd.DataFrame, limit: int = HTML_TABLE_ROWS) -> str:
     """An escaped HTML table of the first ``limit`` rows."""
     shown = public_frame(frame.head(limit))
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
     body = []
+    links = [str(c).endswith("_url") for c in shown.columns]
     for row in shown.itertuples(index=False):
         cells = []
-        for value in row:
+        for is_link, value in zip(links, row, strict=True):
             if (
                 value is None
                 or value is pd.NaT
@@ -195,7 +226,7 @@ def _table(frame: pd.DataFrame, limit: int = HTML_TABLE_ROWS) -> str:
                 text = value.strftime(_DATE_FORMAT)
             else:
                 text = str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
+            cells.append(_cell(text, is_link))
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = ""
     if len(frame) > limit:
@@ -217,6 +248,7 @@ table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0 1.5rem}
 th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;white-space:nowrap}
 th{background:#f4f4f4}.note{color:#666;font-size:.85rem}
 .chart svg{max-width:100%;height:auto}
+.glossary dt{font-weight:600;margin-top:.4rem}.glossary dd{margin:0 0 0 1.2rem}
 """
 
 
@@ -288,6 +320,7 @@ def render_html(report: ReconciliationReport) -> str:
         f"<div class='chart'>{category_chart(summary)}</div>",
         "<h2>Totals by currency</h2>",
         _table(report.by_currency),
+        _glossary_html([*INVOICE_CATEGORIES, *PAYMENT_CATEGORIES, "deleted_in_xero"]),
         "<h2>Invoice discrepancies</h2>",
         _table(report.discrepancies("invoices")),
         "<h2>Payment discrepancies</h2>",

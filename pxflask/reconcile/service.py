@@ -28,6 +28,7 @@ from pxflask.reconcile.expense_run import add_expenses, expenses_enabled
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.reconcile.perfex_side import Unreadable
+from pxflask.reconcile.reasons import annotate
 from pxflask.reconcile.report import ReconciliationReport, reconcile
 
 __all__ = [
@@ -87,8 +88,13 @@ def run_reconciliation(
     date_to: dt.date | None = None,
     refresh: bool = True,
     full: bool = False,
+    perfex_url: str | None = None,
 ) -> ReportRun:
-    """Load Perfex, Xero (snapshot refreshed unless ``refresh=False``) and reconcile."""
+    """Load Perfex, Xero (snapshot refreshed unless ``refresh=False``) and reconcile.
+
+    Flagged rows get their reasons and links (``reasons.annotate``); ``perfex_url``
+    defaults to the app's PERFEX_URL setting when an app context is active.
+    """
     inputs = load_inputs(
         perfex, session, gateway, instance_path, refresh=refresh, full=full
     )
@@ -120,6 +126,7 @@ def run_reconciliation(
         )
         calls += extra
         counts.update(expense_counts)
+    report = annotate(report, session, perfex_url or _perfex_url())
     return ReportRun(
         report=report,
         tenant_id=inputs.xero.tenant_id,
@@ -128,6 +135,13 @@ def run_reconciliation(
         counts=counts,
         unreadable=unreadable,
     )
+
+
+def _perfex_url() -> str | None:
+    """The PERFEX_URL setting of the current app (None outside one)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("PERFEX_URL") if has_app_context() else None
 
 
 def _period(report: ReconciliationReport) -> str:
