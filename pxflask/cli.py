@@ -309,8 +309,8 @@ def reset_command(yes: bool) -> None:
               type=click.Path(file_okay=False, writable=True),
               help="Write summary.csv, invoices.csv, payments.csv, report.xlsx "
                    "and report.html into this folder.")
-@click.option("--tolerance", default="0.01", show_default=True,
-              help="Amounts differing by at most this much agree.")
+@click.option("--tolerance", default="0", show_default=True,
+              help="Amounts differing by at most this much agree (0: exact).")
 @click.option("--full", is_flag=True,
               help="Reload every Xero record, not only what changed.")
 @with_appcontext
@@ -320,8 +320,9 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
     """Reconcile Perfex against Xero; exit 0 agree, 1 discrepancies, 2 error."""
     from flask import current_app
 
+    from pxflask.dashboard_queries import organisation_name
     from pxflask.extensions import db
-    from pxflask.reconcile.cli_support import run_reconcile_command
+    from pxflask.reconcile.cli_support import cli_user, run_reconcile_command
     from pxflask.runtime import perfex_db, xero_gateway
 
     code = run_reconcile_command(
@@ -334,6 +335,8 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
         out_dir=out_dir,
         tolerance=tolerance,
         full=full,
+        generated_by=cli_user(),
+        organisation=organisation_name(db.session),
     )
     sys.exit(code)
 

@@ -12,6 +12,7 @@ BLUEPRINTS: list[str] = [
     "hooks",
     "webhooks",
     "reconcile",
+    "reconcile_history",
 ]
 
 MAX_ID = 2**31 - 1

@@ -79,7 +79,7 @@ def test_filters_and_downloads(world, admin):
     csv = admin.get("/reconcile/download/invoices.csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     text = csv.get_data(as_text=True)
-    assert text.startswith("invoice_number,") and "status_differs" in text
+    assert text.startswith("\ufeffinvoice_number,") and "status_differs" in text
     xlsx = admin.get("/reconcile/download/report.xlsx")
     assert xlsx.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
