@@ -403,12 +403,28 @@ def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
               type=click.Choice(["failed", "skipped", "blocked", "all"]),
               help="Only these outcomes (default: failed, skipped and blocked; "
                    "all: every row of the run).")
+@click.option("--csv", "csv_file", default=None,
+              type=click.Path(dir_okay=False, writable=True),
+              help="Write the whole sync log (every run) as CSV to this file "
+                   "(e.g. before `pxflask reset`).")
 @with_appcontext
 @clear_errors
 def sync_log_command(run_id: int | None, entity: str | None,
-                     outcomes: tuple[str, ...]) -> None:
+                     outcomes: tuple[str, ...], csv_file: str | None) -> None:
     """List every record a sync run did not sync, with the reason."""
     from pxflask.extensions import db
+
+    if csv_file is not None:
+        from pxflask.log_export import write_log_csv
+
+        try:
+            with open(csv_file, "w", encoding="utf-8", newline="") as target:
+                rows = write_log_csv(db.session, target)
+        except OSError as exc:
+            click.echo(f"error: cannot write {csv_file}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"wrote {rows:,} log row(s) to {csv_file}")
+        return
     from pxflask.runtime import perfex_db
     from pxflask.sync.problems import log_lines
 
