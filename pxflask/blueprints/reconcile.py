@@ -123,10 +123,13 @@ def _history_context() -> dict[str, Any]:
     number = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
     entries, total = history.list_entries(db.session, number, HISTORY_PAGE)
     pages = max(1, -(-total // HISTORY_PAGE))
+    if number > pages:  # past the end: the last page
+        number = pages
+        entries, total = history.list_entries(db.session, number, HISTORY_PAGE)
     return {
         "history": entries,
         "history_total": total,
-        "history_page": min(number, pages),
+        "history_page": number,
         "history_pages": pages,
         "history_money": {e.id: history.money_of(e) for e in entries},
         "history_flagged": {e.id: history.flagged_of(e) for e in entries},

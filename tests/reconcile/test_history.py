@@ -93,6 +93,8 @@ def test_history_pages(world, admin, world_app):
     assert first.count('class="history-row"') == 20 and "Older →" in first
     second = admin.get("/reconcile/?hpage=2").text
     assert second.count('class="history-row"') == 1 and "#1</a>" in second
+    past = admin.get("/reconcile/?hpage=9").text  # past the end: the last page
+    assert past.count('class="history-row"') == 1 and "Page 2 / 2" in past
     gone = admin.get("/reconcile/reports/2")  # files missing: figures still shown
     assert gone.status_code == 200 and "no longer in the instance folder" in gone.text
     assert admin.get("/reconcile/reports/2/download/report.xlsx").status_code == 404
