@@ -287,6 +287,8 @@ def reset_command(yes: bool) -> None:
     from pxflask.queueing import QueueUnavailable, get_queue
 
     if not yes:
+        click.echo("The sync log is deleted too: keep it first with "
+                   "`pxflask sync-log --csv FILE`.")
         click.confirm("Forget every link between Perfex and Xero?", abort=True)
     queue = get_queue()
     try:
