@@ -14,6 +14,7 @@ from flask import Flask
 from pxflask.config import load_settings
 from pxflask.request_limits import init_request_limits
 from pxflask.security_headers import init_security_headers
+from pxflask.timestamps import when
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "active_nav": lambda: _active_nav(app),
     })
     app.add_template_filter(_pretty_json, "pretty_json")
+    app.add_template_filter(when, "when")
     _register_error_pages(app)
     from pxflask.cli import register_cli
 
@@ -85,8 +87,9 @@ NAV = (
     ("settings.index", "Settings"),
     ("sync.log", "Log"),
     ("reconcile.index", "Reconcile"),
-    ("reset.index", "Reset"),
 )
+NAV_PARENTS = {"reset": "settings.index"}
+"""Blueprints outside the everyday nav, shown under the entry that links to them."""
 
 
 def _nav_items(app: Flask) -> list[tuple[str, str]]:
@@ -105,6 +108,9 @@ def _active_nav(app: Flask) -> str | None:
     if prefixed:
         return max(prefixed, key=len)
     blueprint = endpoint.split(".")[0]
+    parent = NAV_PARENTS.get(blueprint)
+    if parent in items:
+        return parent
     return next((item for item in items if item.split(".")[0] == blueprint), None)
 
 

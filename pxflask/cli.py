@@ -343,6 +343,32 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
     sys.exit(code)
 
 
+@click.command("month-end")
+@click.option("--as-at", "as_at", default=None, metavar="YYYY-MM-DD",
+              help="The date of the views (default: the end of last month).")
+@click.option("--from", "date_from", default=None, metavar="YYYY-MM-DD",
+              help="First day of the period (default: the 1st of the as-at month).")
+@click.option("--out", "out_dir", default=None,
+              type=click.Path(file_okay=False, writable=True),
+              help="Write month_end_<view>.csv files into this folder.")
+@click.option("--no-refresh", is_flag=True, help="Use the stored Xero data as it is.")
+@with_appcontext
+@clear_errors
+def month_end_command(as_at: str | None, date_from: str | None, out_dir: str | None,
+                      no_refresh: bool) -> None:
+    """Month-end views (collections, as at, aging, tax); exit 0, 1 differ, 2 error."""
+    from flask import current_app
+
+    from pxflask.extensions import db
+    from pxflask.reconcile.month_end_cli import run_month_end_command
+    from pxflask.runtime import perfex_db, xero_gateway
+
+    sys.exit(run_month_end_command(
+        perfex_db, db.session, xero_gateway, current_app.instance_path,
+        as_at=as_at, date_from=date_from, out_dir=out_dir, refresh=not no_refresh,
+    ))
+
+
 @click.command("sync")
 @click.argument("entities", nargs=-1)
 @click.option("--full", is_flag=True, help="Resend everything, ignoring hashes.")
@@ -443,6 +469,7 @@ COMMANDS: list[click.Command] = [
     worker_command,
     reset_command,
     reconcile_command,
+    month_end_command,
     sync_command,
     sync_log_command,
 ]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pxflask.log_filter import LogFilter
 from pxflask.models import Link, Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
 from pxflask.perfex.db import PerfexDB
+from pxflask.settings import FIXED_KEYS
 
 PER_PAGE = 50
 LINK_STATES = ("synced", "pending", "failed", "skipped")
@@ -139,12 +140,16 @@ class SetupStep:
 def setup_steps(session: Session) -> list[SetupStep]:
     """The set-up steps in order: connect Xero, map a sales account, first sync."""
     connected = quota(session).connected
-    mapped = session.get(Setting, "sales_account") is not None
+    mapped = sales_account_mapped(session)
     synced = (
         session.scalar(
             select(func.count())
             .select_from(SyncRun)
-            .where(SyncRun.status.in_(("done", "partial")))
+            .where(
+                SyncRun.status.in_(("done", "partial")),
+                SyncRun.scope != "accounts",  # fetching the chart sends nothing
+                SyncRun.dry_run.is_(False),
+            )
         )
         or 0
     )
@@ -168,6 +173,18 @@ def setup_steps(session: Session) -> list[SetupStep]:
             synced > 0,
         ),
     ]
+
+
+def sales_account_mapped(session: Session) -> bool:
+    """A sales account is chosen, or the default one (200) is in the cached chart."""
+    if session.get(Setting, "sales_account") is not None:
+        return True
+    default = FIXED_KEYS["sales_account"][1]
+    return session.scalar(
+        select(func.count())
+        .select_from(XeroAccount)
+        .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
+    ) > 0
 
 
 def latest_runs(session: Session, limit: int = 10) -> list[SyncRun]:

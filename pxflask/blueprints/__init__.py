@@ -13,6 +13,7 @@ BLUEPRINTS: list[str] = [
     "webhooks",
     "reconcile",
     "reconcile_history",
+    "month_end",
 ]
 
 MAX_ID = 2**31 - 1

@@ -29,6 +29,7 @@ from pxflask.reconcile.auditor import content_disposition, download_name
 from pxflask.reconcile.cli_support import parse_tolerance
 from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.loaders import perfex_invoice_count
+from pxflask.reconcile.month_end import refresh_month_end
 from pxflask.reconcile.service import CachedReport, load_report, run_reconciliation
 from pxflask.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import NotConnected, XeroError
@@ -172,6 +173,7 @@ def _refresh_now(
         trigger=trigger,
         organisation=organisation_name(db.session),
     )
+    run.xero_calls += refresh_month_end(xero_gateway(), current_app.instance_path)
     verdict = (
         "discrepancies found" if run.report.has_discrepancies else "no discrepancy"
     )

@@ -109,6 +109,9 @@ def _render(
         entities=entity_labels(),
         all_entities=ENTITY_NAMES,
         enabled=set(values.get("entities", "").split(",")),
+        fetching=next(
+            (r for r in queries.active_runs(db.session) if r.scope == "accounts"), None
+        ),
     ), status
 
 

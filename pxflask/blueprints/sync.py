@@ -37,6 +37,8 @@ from pxflask.sync.advice import setting_keys
 from pxflask.tax_setup import TaxSetup, tax_setup
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
+RETURN_PAGES = {"settings": "settings.index"}
+"""Pages a run request may come back to (`back` field); anything else: the dashboard."""
 
 
 def entity_labels() -> list[tuple[str, str]]:
@@ -71,6 +73,12 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
+def _back(**params: int) -> str:
+    """Where a run request returns: the page it came from when known, else here."""
+    page = RETURN_PAGES.get(request.form.get("back", ""))
+    return url_for(page) if page else url_for(".index", **params)
+
+
 def _answer(result: SyncRequest | None, what: str):
     """Redirect (or JSON) after a run request, saying what happened."""
     if result is None:
@@ -78,7 +86,7 @@ def _answer(result: SyncRequest | None, what: str):
         if _wants_json():
             return jsonify(run_id=None, message=message), 200
         flash(message, "info")
-        return redirect(url_for(".index"))
+        return redirect(_back())
     run = result.run
     if result.created:
         message = f"Run #{run.id} queued ({run.scope})."
@@ -94,7 +102,7 @@ def _answer(result: SyncRequest | None, what: str):
             progress_url=url_for(".run_json", run_id=run.id),
         ), 202
     flash(message, "success" if result.created else "info")
-    return redirect(url_for(".index", run=run.id))
+    return redirect(_back(run=run.id))
 
 
 def _refused(message: str, status: int = 400):
@@ -102,7 +110,7 @@ def _refused(message: str, status: int = 400):
     if _wants_json():
         return jsonify(error=message), status
     flash(message, "error")
-    return redirect(url_for(".index"))
+    return redirect(_back())
 
 
 @bp.get("/")

@@ -8,6 +8,7 @@ matplotlib is imported on first use, so importing the package stays cheap.
 from __future__ import annotations
 
 import io
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,12 +19,14 @@ from pxflask.reconcile.frames import from_cents
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["category_chart", "figure_svg", "monthly_chart"]
+__all__ = ["accessible_svg", "category_chart", "figure_svg", "monthly_chart"]
 
 _PERFEX_COLOUR = "#3b6fb6"
 _XERO_COLOUR = "#13b5ea"
 _FLAG_COLOUR = "#d9534f"
 _MAX_CURRENCIES = 3
+MONTHLY_TITLE = "Posted invoice totals per month, Perfex and Xero"
+CATEGORY_TITLE = "Discrepancies by category"
 
 
 def _figure(**kwargs: Any) -> Figure:
@@ -44,6 +47,50 @@ def figure_svg(fig: Figure) -> str:
     return text[text.index("<svg") :]
 
 
+def accessible_svg(svg: str, key: str, title: str, summary: str) -> str:
+    """The SVG as an image with a ``<title>`` and a ``<desc>`` summary, for readers."""
+    start = svg.index("<svg")
+    head_end = svg.index(">", start)
+    ids = f"{key}-title {key}-desc"
+    return (
+        svg[:head_end]
+        + f' role="img" aria-labelledby="{ids}">'
+        + f'<title id="{key}-title">{escape(title)}</title>'
+        + f'<desc id="{key}-desc">{escape(summary)}</desc>'
+        + svg[head_end + 1 :]
+    )
+
+
+def _money(cents: Any) -> str:
+    """Cents as a grouped amount with two decimals (Decimal, never float)."""
+    return f"{from_cents(int(cents)):,.2f}"
+
+
+def _gap(cents: int) -> str:
+    """How far the two totals are apart, in words (nothing when they agree)."""
+    return f" (differs by {_money(abs(cents))})" if cents else ""
+
+
+def _monthly_summary(by_month: pd.DataFrame, currencies: list[str]) -> str:
+    """The monthly chart in words: each month's Perfex and Xero totals."""
+    parts = []
+    for currency in currencies:
+        part = by_month[by_month["currency"] == currency].sort_values("month")
+        months = "; ".join(
+            f"{row.month}: Perfex {_money(row.perfex_total_cents)},"
+            f" Xero {_money(row.xero_total_cents)}"
+            + _gap(int(row.perfex_total_cents) - int(row.xero_total_cents))
+            for row in part.itertuples()
+        )
+        parts.append(f"{currency}: {months}.")
+    left = by_month["currency"].nunique() - len(currencies)
+    if left > 0:
+        parts.append(
+            f"{left} smaller currenc{'y' if left == 1 else 'ies'} not charted."
+        )
+    return "Posted invoice totals per month, Perfex against Xero. " + " ".join(parts)
+
+
 def _units(cents: pd.Series) -> list[float]:
     """Cents as currency units for plotting only (display, not arithmetic)."""
     return [float(from_cents(int(c))) for c in cents]
@@ -54,7 +101,12 @@ def monthly_chart(by_month: pd.DataFrame) -> str:
     if by_month.empty:
         fig = _figure(figsize=(7, 1.2))
         fig.text(0.5, 0.5, "No posted invoices in the period", ha="center")
-        return figure_svg(fig)
+        return accessible_svg(
+            figure_svg(fig),
+            "chart-monthly",
+            MONTHLY_TITLE,
+            "No posted invoices in the period.",
+        )
     volume = by_month.groupby("currency")["perfex_total_cents"].sum()
     currencies = volume.sort_values(ascending=False).index[:_MAX_CURRENCIES].tolist()
     height = 2.8 * len(currencies)
@@ -86,7 +138,12 @@ def monthly_chart(by_month: pd.DataFrame) -> str:
     fig.subplots_adjust(
         left=0.1, right=0.98, bottom=0.75 / height, top=1 - 0.35 / height, hspace=0.55
     )
-    return figure_svg(fig)
+    return accessible_svg(
+        figure_svg(fig),
+        "chart-monthly",
+        MONTHLY_TITLE,
+        _monthly_summary(by_month, currencies),
+    )
 
 
 def category_chart(summary: pd.DataFrame) -> str:
@@ -109,4 +166,13 @@ def category_chart(summary: pd.DataFrame) -> str:
     fig.subplots_adjust(
         left=0.3, right=0.95, bottom=0.55 / height, top=1 - 0.4 / height
     )
-    return figure_svg(fig)
+    flagged = [
+        f"{label}: {count:,} rows" for label, count in zip(labels, counts, strict=True)
+    ]
+    summary = "; ".join(flagged) + "." if flagged else "No categories."
+    return accessible_svg(
+        figure_svg(fig),
+        "chart-categories",
+        CATEGORY_TITLE,
+        f"{CATEGORY_TITLE}: {summary}",
+    )

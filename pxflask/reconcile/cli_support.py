@@ -18,6 +18,7 @@ from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.frames import FrameError
 from pxflask.reconcile.history import cover_of, record_run
 from pxflask.reconcile.loaders import SnapshotMissing
+from pxflask.reconcile.month_end import refresh_month_end
 from pxflask.reconcile.service import run_reconciliation, summary_table
 
 __all__ = [
@@ -101,6 +102,7 @@ def run_reconcile_command(
             date_to=date_to,
             full=full,
         )
+        refresh_month_end(gateway(), instance_path)  # the month-end views' lines
     except (PerfexError, FrameError, SnapshotMissing, sa.exc.SQLAlchemyError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     report = run.report

@@ -8,6 +8,7 @@
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
         .then(function (run) {
           field("bar").style.width = run.percent + "%";
+          field("meter").setAttribute("aria-valuenow", String(run.percent));
           field("status").textContent = run.status;
           var step = run.entity_total ? " · " + run.entity_done + " / " + run.entity_total : "";
           field("text").textContent = (run.current_entity || (run.status === "queued" ? "waiting for the worker" : run.status))

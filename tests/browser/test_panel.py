@@ -2,7 +2,8 @@
 
 Sign in, connect through the sandbox's consent page, fetch the chart, map
 accounts, sync with a live progress bar, open a failed record, fix the mapping,
-retry, and reset. Screenshots land in docs/screenshots/ for the README.
+retry, and reset (from the Settings page's danger zone). Screenshots land in
+docs/screenshots/ for the README.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from pxflask.extensions import db
@@ -22,6 +23,7 @@ from pxflask.models import Link
 from pxflask.queueing import close_queue
 from pxflask.settings import load_settings, set_setting
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
+from tests.web.css_contrast import contrast
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS_ENV = "PXFLASK_SCREENSHOTS_DIR"  # `make screenshots`: docs/screenshots
@@ -76,6 +78,14 @@ def page() -> Iterator[Page]:
         browser.close()
 
 
+def text_contrast(element: Locator) -> float:
+    """WCAG contrast of an element's text on its background, as Chromium draws it."""
+    colour, background = element.evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+    )
+    return contrast(colour, background)
+
+
 def wait_for_idle_sync(page: Page, base: str) -> None:
     """Reload the dashboard until no run is queued or running."""
     page.goto(f"{base}/sync/")
@@ -118,12 +128,22 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
 
     page.goto(f"{base}/settings/")
     page.click("text=Fetch the chart of accounts")
+    expect(page).to_have_url(f"{base}/settings/")  # back where the button was
+    expect(page.locator(".flash")).to_contain_text("queued (accounts)")
+    expect(page.locator("nav.nav a[aria-current=page]")).to_have_text("Settings")
+    expect(page.locator("nav.nav")).not_to_contain_text("Reset")
     wait_for_idle_sync(page, base)
+    mapped = page.locator(".steps li", has_text="Map a sales account")
+    expect(mapped).to_have_class(re.compile(r"\bdone\b"))  # the default 200 exists
     page.goto(f"{base}/settings/")  # the set-up step: Perfex's 'Exempt' 0%
     expect(page.locator("body")).to_contain_text("1 Perfex tax needs a Xero rate")
     page.select_option("#sales_account", "200")
     page.select_option("[id='payment_account.default']", "090")
-    page.click("text=Save settings")
+    save = page.locator("button", has_text="Save settings")
+    assert text_contrast(save) >= 4.5
+    save.hover()
+    assert text_contrast(save) >= 4.5
+    save.click()
     expect(page.locator(".flash")).to_contain_text("saved")
     page.screenshot(path=str(shots / "settings.png"), full_page=True)
 
@@ -170,7 +190,9 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     expect(page.locator("svg").first).to_be_visible()
     page.screenshot(path=str(shots / "reconcile.png"))
 
-    page.goto(f"{base}/reset/")
+    page.goto(f"{base}/settings/")
+    page.click("#danger-zone >> text=Reset sync links")
+    expect(page).to_have_url(f"{base}/reset/")
     page.fill("#confirm", xero_sandbox.state.tenant().name)
     page.click("text=Reset links")
     expect(page.locator(".flash")).to_contain_text("eset")
