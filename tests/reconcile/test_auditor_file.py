@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from openpyxl.utils.cell import range_boundaries
@@ -17,6 +18,7 @@ from pxflask.dashboard_queries import organisation_name
 from pxflask.models import ReconcileReport
 from pxflask.reconcile.auditor import download_name
 from pxflask.reconcile.export import write_outputs, write_xlsx
+from pxflask.reconcile.month_end import csv_of
 from pxflask.reconcile.report import reconcile
 from tests.fixtures.webapp import ADMIN_EMAIL, AuthActions, csrf_token
 from tests.reconcile.helpers import clean_inputs
@@ -137,6 +139,8 @@ def test_csv_files_start_with_a_bom(tmp_path: Path):
     for name in ("summary.csv", "invoices.csv", "payments.csv"):
         data = paths[name].read_bytes()
         assert data.startswith(BOM) and not data.startswith(BOM * 2), name
+    view = csv_of(pd.DataFrame({"customer": ["=x"], "perfex_cents": [1050]}))
+    assert view == '\ufeffcustomer,perfex\n"\'=x","10.50"\n'  # month-end views too
 
 
 def test_panel_downloads_are_named_and_covered(world, admin):
