@@ -287,6 +287,8 @@ def reset_command(yes: bool) -> None:
     from pxflask.queueing import QueueUnavailable, get_queue
 
     if not yes:
+        click.echo("The sync log is deleted too: keep it first with "
+                   "`pxflask sync-log --csv FILE`.")
         click.confirm("Forget every link between Perfex and Xero?", abort=True)
     queue = get_queue()
     try:
@@ -309,8 +311,8 @@ def reset_command(yes: bool) -> None:
               type=click.Path(file_okay=False, writable=True),
               help="Write summary.csv, invoices.csv, payments.csv, report.xlsx "
                    "and report.html into this folder.")
-@click.option("--tolerance", default="0.01", show_default=True,
-              help="Amounts differing by at most this much agree.")
+@click.option("--tolerance", default="0", show_default=True,
+              help="Amounts differing by at most this much agree (0: exact).")
 @click.option("--full", is_flag=True,
               help="Reload every Xero record, not only what changed.")
 @with_appcontext
@@ -320,8 +322,9 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
     """Reconcile Perfex against Xero; exit 0 agree, 1 discrepancies, 2 error."""
     from flask import current_app
 
+    from pxflask.dashboard_queries import organisation_name
     from pxflask.extensions import db
-    from pxflask.reconcile.cli_support import run_reconcile_command
+    from pxflask.reconcile.cli_support import cli_user, run_reconcile_command
     from pxflask.runtime import perfex_db, xero_gateway
 
     code = run_reconcile_command(
@@ -334,6 +337,8 @@ def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
         out_dir=out_dir,
         tolerance=tolerance,
         full=full,
+        generated_by=cli_user(),
+        organisation=organisation_name(db.session),
     )
     sys.exit(code)
 
@@ -426,12 +431,28 @@ def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
               type=click.Choice(["failed", "skipped", "blocked", "all"]),
               help="Only these outcomes (default: failed, skipped and blocked; "
                    "all: every row of the run).")
+@click.option("--csv", "csv_file", default=None,
+              type=click.Path(dir_okay=False, writable=True),
+              help="Write the whole sync log (every run) as CSV to this file "
+                   "(e.g. before `pxflask reset`).")
 @with_appcontext
 @clear_errors
 def sync_log_command(run_id: int | None, entity: str | None,
-                     outcomes: tuple[str, ...]) -> None:
+                     outcomes: tuple[str, ...], csv_file: str | None) -> None:
     """List every record a sync run did not sync, with the reason."""
     from pxflask.extensions import db
+
+    if csv_file is not None:
+        from pxflask.log_export import write_log_csv
+
+        try:
+            with open(csv_file, "w", encoding="utf-8", newline="") as target:
+                rows = write_log_csv(db.session, target)
+        except OSError as exc:
+            click.echo(f"error: cannot write {csv_file}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"wrote {rows:,} log row(s) to {csv_file}")
+        return
     from pxflask.runtime import perfex_db
     from pxflask.sync.problems import log_lines
 

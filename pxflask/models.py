@@ -6,11 +6,12 @@ notebooks use them through any Session; Flask-SQLAlchemy wraps the same Base.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -239,3 +240,26 @@ class TotpStep(Base):
                                           autoincrement=False)
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
     used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReconcileReport(Base):
+    """One reconciliation run kept in the history: period, who, when, figures."""
+
+    __tablename__ = "pxf_reconcile_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date | None] = mapped_column(Date)
+    tolerance: Mapped[str] = mapped_column(String(40), default="0")
+    organisation: Mapped[str | None] = mapped_column(String(255))
+    generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
+                                                   index=True)
+    generated_by: Mapped[str] = mapped_column(String(255), default="")
+    trigger: Mapped[str] = mapped_column(String(20), default="panel")
+    figures: Mapped[str] = mapped_column(Text, default="{}")
+    """Counts per category and money at stake per currency, as JSON."""
+    path: Mapped[str] = mapped_column(String(255), default="")
+    """Folder of the report's files, relative to the instance folder."""
+    signed_off_by: Mapped[str | None] = mapped_column(String(255))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sign_off_comment: Mapped[str | None] = mapped_column(Text)

@@ -12,6 +12,7 @@ BLUEPRINTS: list[str] = [
     "hooks",
     "webhooks",
     "reconcile",
+    "reconcile_history",
     "month_end",
 ]
 

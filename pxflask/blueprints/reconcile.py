@@ -16,24 +16,28 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
+from flask_login import current_user
 
+from pxflask.dashboard_queries import organisation_name
 from pxflask.extensions import db
+from pxflask.models import ReconcileReport
 from pxflask.queueing import QueueUnavailable, get_queue
-from pxflask.reconcile import browse
+from pxflask.reconcile import browse, history
+from pxflask.reconcile.auditor import content_disposition, download_name
 from pxflask.reconcile.cli_support import parse_tolerance
 from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.glossary import glossary
 from pxflask.reconcile.loaders import perfex_invoice_count
 from pxflask.reconcile.month_end import refresh_month_end
-from pxflask.reconcile.service import load_report, run_reconciliation, save_report
+from pxflask.reconcile.service import CachedReport, load_report, run_reconciliation
 from pxflask.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import NotConnected, XeroError
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 
+HISTORY_PAGE = 20  # history entries per page
 INLINE_MAX = 5000  # Perfex invoices up to which a refresh runs inside the request
 JOB_FUNC = "pxflask.blueprints.reconcile.refresh_job"
 JOB_KEY = "reconcile:job"
@@ -86,6 +90,7 @@ def index():
         "job_error": _last_job_error(),
         "downloads": list(DOWNLOADS),
     }
+    context.update(_history_context())
     if cached is not None:
         filters = browse.Filters.parse(request.args)
         if "category" not in request.args and not cached.report.has_discrepancies:
@@ -117,6 +122,25 @@ def index():
     return render_template("reconcile/index.html", **context)
 
 
+def _history_context() -> dict[str, Any]:
+    """The history list's page (``hpage``) for the index page."""
+    page = request.args.get("hpage", "1")
+    number = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
+    entries, total = history.list_entries(db.session, number, HISTORY_PAGE)
+    pages = max(1, -(-total // HISTORY_PAGE))
+    if number > pages:  # past the end: the last page
+        number = pages
+        entries, total = history.list_entries(db.session, number, HISTORY_PAGE)
+    return {
+        "history": entries,
+        "history_total": total,
+        "history_page": number,
+        "history_pages": pages,
+        "history_money": {e.id: history.money_of(e) for e in entries},
+        "history_flagged": {e.id: history.flagged_of(e) for e in entries},
+    }
+
+
 def _date_field(name: str) -> dt.date | None:
     """A YYYY-MM-DD form field (None when empty); ValueError when malformed."""
     text = (request.form.get(name) or "").strip()
@@ -129,9 +153,13 @@ def _date_field(name: str) -> dt.date | None:
 
 
 def _refresh_now(
-    date_from: dt.date | None, date_to: dt.date | None, tolerance: Decimal
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    tolerance: Decimal,
+    by: str = "",
+    trigger: str = "panel",
 ) -> str:
-    """Reconcile inside the request and cache the report; a message for the flash."""
+    """Reconcile, keep the report in the history; a message for the flash."""
     run = run_reconciliation(
         perfex_db(),
         db.session,
@@ -141,7 +169,14 @@ def _refresh_now(
         date_from=date_from,
         date_to=date_to,
     )
-    save_report(run, current_app.instance_path)
+    entry, _ = history.record_run(
+        db.session,
+        run,
+        current_app.instance_path,
+        generated_by=by or _who(),
+        trigger=trigger,
+        organisation=organisation_name(db.session),
+    )
     run.xero_calls += refresh_month_end(xero_gateway(), current_app.instance_path)
     verdict = (
         "discrepancies found" if run.report.has_discrepancies else "no discrepancy"
@@ -153,8 +188,13 @@ def _refresh_now(
     )
     return (
         f"Report refreshed: {verdict} ({run.xero_calls} Xero call(s), "
-        f"{run.xero_mode} load).{unread}"
+        f"{run.xero_mode} load). Kept as report #{entry.id}.{unread}"
     )
+
+
+def _who() -> str:
+    """The signed-in admin's email (what the history records)."""
+    return str(getattr(current_user, "email", "") or "admin")
 
 
 @bp.post("/refresh")
@@ -163,7 +203,7 @@ def refresh():
     try:
         date_from = _date_field("from")
         date_to = _date_field("to")
-        tolerance = parse_tolerance(request.form.get("tolerance") or "0.01")
+        tolerance = parse_tolerance(request.form.get("tolerance") or "0")
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".index"))
@@ -186,6 +226,7 @@ def refresh():
                 date_from.isoformat() if date_from else None,
                 date_to.isoformat() if date_to else None,
                 str(tolerance),
+                _who(),
             )
             queue.set_value(JOB_KEY, job_id)
         except QueueUnavailable as exc:
@@ -202,14 +243,18 @@ def refresh():
     return redirect(url_for(".index"))
 
 
-def refresh_job(date_from: str | None, date_to: str | None, tolerance: str) -> str:
-    """Job: reconcile and cache the report (runs inside an app context)."""
+def refresh_job(
+    date_from: str | None, date_to: str | None, tolerance: str, by: str = "job"
+) -> str:
+    """Job: reconcile and keep the report (runs inside an app context)."""
     queue = get_queue()
     try:
         message = _refresh_now(
             dt.date.fromisoformat(date_from) if date_from else None,
             dt.date.fromisoformat(date_to) if date_to else None,
             Decimal(tolerance),
+            by,
+            "job",
         )
     except Exception as exc:
         queue.set_value(ERROR_KEY, f"{type(exc).__name__}: {exc}")
@@ -220,20 +265,35 @@ def refresh_job(date_from: str | None, date_to: str | None, tolerance: str) -> s
 
 @bp.get("/download/<name>")
 def download(name: str):
-    """The cached report as CSV, XLSX or HTML."""
+    """The current report as CSV, XLSX or HTML."""
+    cached = load_report(current_app.instance_path)
+    if name not in DOWNLOADS or cached is None:
+        abort(404)
+    report_id = cached.meta.get("report_id")
+    entry = (
+        history.get_entry(db.session, report_id)
+        if type(report_id) is int and 0 < report_id < 2**31
+        else None
+    )
+    return send_report_file(cached, entry, name)
+
+
+def send_report_file(
+    cached: CachedReport, entry: ReconcileReport | None, name: str
+) -> Response:
+    """One file of a report, named after the organisation and the period."""
     if name not in DOWNLOADS:
         abort(404)
-    cached = load_report(current_app.instance_path)
-    if cached is None:
-        abort(404)
     report = cached.report
+    organisation = (
+        entry.organisation if entry is not None else cached.meta.get("organisation")
+    )
+    filename = download_name(organisation, report.date_from, report.date_to, name)
+    headers = {"Content-Disposition": content_disposition(filename)}
     if name == "report.xlsx":
         buf = io.BytesIO()
-        write_xlsx(report, buf)
-        buf.seek(0)
-        return send_file(
-            buf, mimetype=DOWNLOADS[name], as_attachment=True, download_name=name
-        )
+        write_xlsx(report, buf, history.cover_of(entry, cached.meta))
+        return Response(buf.getvalue(), mimetype=DOWNLOADS[name], headers=headers)
     if name == "report.html":
         body = render_html(report)
     else:
@@ -241,8 +301,4 @@ def download(name: str):
         if frame is None:
             abort(404)
         body = csv_text(frame)  # text defused against formula injection
-    return Response(
-        body,
-        mimetype=DOWNLOADS[name],
-        headers={"Content-Disposition": f"attachment; filename={name}"},
-    )
+    return Response(body, mimetype=DOWNLOADS[name], headers=headers)

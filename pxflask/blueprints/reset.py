@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -11,12 +12,14 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 
 from pxflask import dashboard_queries as queries
 from pxflask.extensions import db
 from pxflask.jobs import recover_stale_runs
+from pxflask.log_export import log_csv_chunks
 from pxflask.maintenance import (
     RelinkPreview,
     ResetRefused,
@@ -26,7 +29,9 @@ from pxflask.maintenance import (
     reset_counts,
     reset_links,
 )
+from pxflask.models import utcnow
 from pxflask.queueing import DEFAULT_QUEUE, QueueUnavailable, get_queue
+from pxflask.reconcile.auditor import content_disposition
 
 bp = Blueprint("reset", __name__, url_prefix="/reset")
 PREVIEW_KEY = "relink_job"
@@ -49,6 +54,17 @@ def _render(status: int = 200):
 def index():
     """Explain the reset and ask for the organisation's name."""
     return _render()
+
+
+@bp.get("/sync-log.csv")
+def log_csv() -> Response:
+    """The whole sync log as CSV, to keep before the reset wipes it."""
+    stamp = utcnow().strftime("%Y-%m-%d")
+    return Response(
+        stream_with_context(log_csv_chunks(db.session)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": content_disposition(f"sync-log_{stamp}.csv")},
+    )
 
 
 @bp.post("/")

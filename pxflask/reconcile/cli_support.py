@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -15,11 +16,18 @@ from sqlalchemy.orm import Session
 from pxflask.perfex.db import PerfexDB, PerfexError
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.frames import FrameError
+from pxflask.reconcile.history import cover_of, record_run
 from pxflask.reconcile.loaders import SnapshotMissing
 from pxflask.reconcile.month_end import refresh_month_end
-from pxflask.reconcile.service import run_reconciliation, save_report, summary_table
+from pxflask.reconcile.service import run_reconciliation, summary_table
 
-__all__ = ["EXIT_DISCREPANCIES", "EXIT_ERROR", "EXIT_OK", "run_reconcile_command"]
+__all__ = [
+    "EXIT_DISCREPANCIES",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "cli_user",
+    "run_reconcile_command",
+]
 
 EXIT_OK, EXIT_DISCREPANCIES, EXIT_ERROR = 0, 1, 2
 MAX_TOLERANCE = Decimal(1_000_000_000)
@@ -41,6 +49,15 @@ def parse_tolerance(text: str) -> Decimal:
     return value
 
 
+def cli_user() -> str:
+    """``cli:<user>``: who ran the command, as the history records it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = os.environ.get("USER") or "unknown"
+    return f"cli:{user}"
+
+
 def _fail(message: str) -> int:
     """Print one error line and return the error status."""
     click.echo(f"error: {message}", err=True)
@@ -56,8 +73,10 @@ def run_reconcile_command(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     out_dir: str | os.PathLike[str] | None = None,
-    tolerance: str = "0.01",
+    tolerance: str = "0",
     full: bool = False,
+    generated_by: str = "cli",
+    organisation: str | None = None,
 ) -> int:
     """Build, print, cache and optionally write the report; return the exit status.
 
@@ -100,15 +119,23 @@ def run_reconcile_command(
         f"perfex: {run.counts['perfex_invoices']:,} invoice(s), "
         f"{run.counts['perfex_payments']:,} payment(s)"
     )
+    cover = None
     try:
-        save_report(run, instance_path)
-    except OSError as exc:
-        click.echo(
-            f"warning: the report was not cached for the web page: {exc}", err=True
+        entry, _ = record_run(
+            session,
+            run,
+            instance_path,
+            generated_by=generated_by,
+            trigger="cli",
+            organisation=organisation,
         )
+        cover = cover_of(entry, {})
+        click.echo(f"kept as report #{entry.id} in the panel's history")
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        click.echo(f"warning: the report was not kept in the history: {exc}", err=True)
     if out_dir is not None:
         try:
-            paths = write_outputs(report, out_dir)
+            paths = write_outputs(report, out_dir, cover)
         except OSError as exc:
             return _fail(f"cannot write the report files to {out_dir}: {exc}")
         click.echo(f"wrote {', '.join(sorted(paths))} to {out_dir}")

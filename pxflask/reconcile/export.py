@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from pxflask.reconcile.auditor import COVER_SHEET, add_totals, cover_frame, dress_sheet
 from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import glossary, is_safe_url
@@ -29,6 +31,7 @@ from pxflask.reconcile.report import (
 from pxflask.reconcile.spreadsheet import force_text, safe_frame, write_csv
 
 __all__ = [
+    "BOM",
     "HTML_TABLE_ROWS",
     "OUTPUT_FILES",
     "XLSX_MAX_ROWS",
@@ -49,6 +52,8 @@ OUTPUT_FILES = (
     "report.xlsx",
     "report.html",
 )  # plus expenses.csv when the report has expenses
+BOM = "\ufeff"
+"""Byte-order mark first in every CSV, so Excel reads the file as UTF-8."""
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
 HTML_TABLE_ROWS = 500
 _DATE_FORMAT = "%Y-%m-%d"
@@ -92,15 +97,16 @@ def _write_csv(frame: pd.DataFrame, target: TextIO) -> None:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """The CSV of one report frame, as a download serves it."""
+    """The CSV of one report frame, as a download serves it (with a UTF-8 BOM)."""
     out = io.StringIO()
+    out.write(BOM)
     _write_csv(frame, out)
     return out.getvalue()
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     """Write one CSV file."""
-    with path.open("w", encoding="utf-8", newline="") as target:
+    with path.open("w", encoding="utf-8-sig", newline="") as target:
         _write_csv(frame, target)
 
 
@@ -149,10 +155,22 @@ def _format_sheet(sheet: object, frame: pd.DataFrame) -> None:
             cell.number_format = fmt
 
 
-def write_xlsx(report: ReconciliationReport, target: Path | BinaryIO) -> None:
-    """Write the workbook: summary, invoices, payments, by_month and more sheets."""
+def write_xlsx(
+    report: ReconciliationReport,
+    target: Path | BinaryIO,
+    cover: Mapping[str, str] | None = None,
+) -> None:
+    """Write the auditor's workbook: cover, per-currency summary, then the rows.
+
+    ``cover`` gives the cover's fields (organisation, period, tolerance, generated
+    at and by, sign-off); every sheet has a bold frozen header with an auto-filter
+    and every money sheet a totals row per currency.
+    """
     notes = []
-    sheets = {"summary": report.summary}
+    sheets = {
+        "summary_by_currency": report.summary_by_currency,
+        "summary": report.summary,
+    }
     for name in ("invoices", "payments"):
         rows, note = _sheet_rows(getattr(report, name))
         sheets[name] = rows
@@ -167,19 +185,30 @@ def write_xlsx(report: ReconciliationReport, target: Path | BinaryIO) -> None:
             "by_month": report.by_month,
             "by_currency": report.by_currency,
             "by_customer": report.by_customer.head(XLSX_MAX_ROWS),
-            "summary_by_currency": report.summary_by_currency,
         }
     )
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        front = cover_frame(report, cover)
+        safe_frame(front, xlsx=True).to_excel(
+            writer, sheet_name=COVER_SHEET, index=False
+        )
+        cover_sheet = writer.sheets[COVER_SHEET]
+        cover_sheet.column_dimensions["A"].width = 34
+        cover_sheet.column_dimensions["B"].width = 70
+        force_text(c for row in cover_sheet.iter_rows(min_row=2) for c in row)
+        dress_sheet(cover_sheet, 2, len(front))
         for name, frame in sheets.items():
-            safe_frame(public_frame(frame, decimals=True), xlsx=True).to_excel(
-                writer, sheet_name=name, index=False
-            )
-            _format_sheet(writer.sheets[name], frame)
+            shown = public_frame(frame, decimals=True)
+            safe_frame(shown, xlsx=True).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            _format_sheet(sheet, frame)
+            dress_sheet(sheet, len(shown.columns), len(shown))
+            add_totals(sheet, frame, list(shown.columns))
         if notes:
             safe_frame(pd.DataFrame({"note": notes}), xlsx=True).to_excel(
                 writer, sheet_name="notes", index=False
             )
+            dress_sheet(writer.sheets["notes"], 1, len(notes))
 
 
 def _cell(text: str, is_link: bool = False) -> str:
@@ -340,12 +369,16 @@ def write_html(report: ReconciliationReport, path: Path) -> None:
     path.write_text(render_html(report), encoding="utf-8")
 
 
-def write_outputs(report: ReconciliationReport, out_dir: str | Path) -> dict[str, Path]:
+def write_outputs(
+    report: ReconciliationReport,
+    out_dir: str | Path,
+    cover: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
     """Write every output file into ``out_dir``; return their paths by file name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {p.name: p for p in write_csvs(report, out)}
-    write_xlsx(report, out / "report.xlsx")
+    write_xlsx(report, out / "report.xlsx", cover)
     write_html(report, out / "report.html")
     paths["report.xlsx"] = out / "report.xlsx"
     paths["report.html"] = out / "report.html"

@@ -22,7 +22,7 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile import month_end_perfex as px
 from pxflask.reconcile.aging import aged_receivables, as_at_invoices
 from pxflask.reconcile.collections import collections
-from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.export import BOM, format_cents
 from pxflask.reconcile.loaders import _tenant_of, load_inputs, load_xero
 from pxflask.reconcile.month_end_xero import read_extras, refresh_extras
 from pxflask.reconcile.spreadsheet import write_csv
@@ -190,8 +190,9 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_of(frame: pd.DataFrame) -> str:
-    """One view as CSV text (text cells defused against formula injection)."""
+    """One view as CSV text (UTF-8 BOM first, text cells defused)."""
     buf = io.StringIO()
+    buf.write(BOM)
     write_csv(shown(frame), buf, "%Y-%m-%d")
     return buf.getvalue()
 

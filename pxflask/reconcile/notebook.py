@@ -92,7 +92,7 @@ def run_from_parameters(
     sources: Sources,
     date_from: str | dt.date | None = None,
     date_to: str | dt.date | None = None,
-    tolerance: str | Decimal = "0.01",
+    tolerance: str | Decimal = "0",
     refresh: bool = True,
 ) -> ReportRun:
     """Reconcile with notebook parameters (dates as ISO text)."""

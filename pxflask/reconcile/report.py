@@ -681,7 +681,7 @@ def reconcile(
     perfex_payments: pd.DataFrame | None = None,
     xero_payments: pd.DataFrame | None = None,
     links: pd.DataFrame | None = None,
-    tolerance: Decimal | str | int = Decimal("0.01"),
+    tolerance: Decimal | str | int = Decimal(0),
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> ReconciliationReport:

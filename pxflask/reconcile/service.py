@@ -38,10 +38,12 @@ __all__ = [
     "clear_all",
     "clear_report",
     "load_report",
+    "load_report_folder",
     "report_dir",
     "run_reconciliation",
     "save_report",
     "summary_table",
+    "write_report_files",
 ]
 
 REPORT_FRAMES = (
@@ -83,7 +85,7 @@ def run_reconciliation(
     gateway: Any | None,
     instance_path: str | os.PathLike[str],
     *,
-    tolerance: Decimal | str = Decimal("0.01"),
+    tolerance: Decimal | str = Decimal(0),
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     refresh: bool = True,
@@ -229,13 +231,11 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> CachedReport:
-    """Cache a run's report (frames, charts, meta) as the current one."""
-    base = report_dir(instance_path)
-    base.mkdir(parents=True, exist_ok=True)
-    name = f"r-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
-    target = base / name
-    target.mkdir()
+def write_report_files(
+    run: ReportRun, target: Path, extra: dict[str, Any] | None = None
+) -> CachedReport:
+    """Write a run's frames, charts and meta into ``target`` (created)."""
+    target.mkdir(parents=True, exist_ok=True)
     report = run.report
     for frame_name in REPORT_FRAMES:
         getattr(report, frame_name).to_parquet(
@@ -258,15 +258,9 @@ def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> Cached
         "counts": run.counts,
         "has_discrepancies": report.has_discrepancies,
         "unreadable": [u.to_dict() for u in run.unreadable],
+        **(extra or {}),
     }
     (target / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    pointer = base / _POINTER
-    tmp = base / f"{_POINTER}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(json.dumps({"current": name}), encoding="utf-8")
-    os.replace(tmp, pointer)
-    for old in base.iterdir():
-        if old.is_dir() and old.name != name:
-            shutil.rmtree(old, ignore_errors=True)
     cached = CachedReport(report, meta, monthly, categories)
     with _CACHE_LOCK:
         _CACHE.clear()
@@ -274,18 +268,64 @@ def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> Cached
     return cached
 
 
+def save_report(
+    run: ReportRun,
+    instance_path: str | os.PathLike[str],
+    *,
+    folder: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> CachedReport:
+    """Make a run's report the current one shown by the page.
+
+    ``folder`` (relative to ``<instance>/reconcile``, e.g. ``reports/7-ab12``) is
+    where a history entry keeps its files: they stay when the next report comes.
+    Without it the report replaces the previous cached one under ``report/``.
+    """
+    base = report_dir(instance_path)
+    base.mkdir(parents=True, exist_ok=True)
+    if folder is None:
+        name = f"r-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        target, pointer_value = base / name, {"current": name}
+    else:
+        name = ""
+        target, pointer_value = base.parent / folder, {"folder": folder}
+    cached = write_report_files(run, target, extra)
+    pointer = base / _POINTER
+    tmp = base / f"{_POINTER}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.write_text(json.dumps(pointer_value), encoding="utf-8")
+    os.replace(tmp, pointer)
+    for old in base.iterdir():
+        if old.is_dir() and old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return cached
+
+
+def _safe_folder(root: Path, relative: object) -> Path | None:
+    """``root / relative`` when it is a plain relative folder inside ``root``."""
+    if not isinstance(relative, str) or not relative:
+        return None
+    parts = relative.split("/")
+    if any(not p or p.startswith(".") or "\\" in p for p in parts):
+        return None
+    folder = root.joinpath(*parts)
+    return folder if folder.is_dir() else None
+
+
 def _current(instance_path: str | os.PathLike[str]) -> Path | None:
-    """The folder of the current cached report, if any."""
+    """The folder of the current report, if any."""
     base = report_dir(instance_path)
     try:
         pointer = json.loads((base / _POINTER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    name = pointer.get("current") if isinstance(pointer, dict) else None
-    if not name or "/" in name or name.startswith("."):
+    if not isinstance(pointer, dict):
         return None
-    folder = base / name
-    return folder if folder.is_dir() else None
+    if "folder" in pointer:
+        return _safe_folder(base.parent, pointer["folder"])
+    name = pointer.get("current")
+    if not isinstance(name, str) or "/" in name:
+        return None
+    return _safe_folder(base, name)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -294,10 +334,13 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
-    """The cached report, or None when none was made yet (kept in memory once read)."""
+    """The current report, or None when none was made yet (kept in memory once read)."""
     folder = _current(instance_path)
-    if folder is None:
-        return None
+    return None if folder is None else load_report_folder(folder)
+
+
+def load_report_folder(folder: Path) -> CachedReport | None:
+    """The report stored in ``folder``, or None when missing or damaged."""
     key = str(folder)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
@@ -317,7 +360,7 @@ def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
         return None
     report = ReconciliationReport(
         **frames,
-        tolerance=Decimal(meta.get("tolerance") or "0.01"),
+        tolerance=Decimal(meta.get("tolerance") or "0"),
         date_from=_date(meta.get("date_from")),
         date_to=_date(meta.get("date_to")),
     )
@@ -329,7 +372,7 @@ def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
 
 
 def clear_report(instance_path: str | os.PathLike[str]) -> bool:
-    """Forget the cached report; True when there was one."""
+    """Forget the current report (the history's files stay); True when there was one."""
     base = report_dir(instance_path)
     if not base.exists():
         return False

@@ -68,9 +68,12 @@ def safe_frame(frame: pd.DataFrame, xlsx: bool = False) -> pd.DataFrame:
     return pd.DataFrame({col: neutralise_text(frame[col], xlsx) for col in frame})
 
 
-def write_csv(frame: pd.DataFrame, target: TextIO, date_format: str) -> None:
+def write_csv(
+    frame: pd.DataFrame, target: TextIO, date_format: str, header: bool = True
+) -> None:
     """Write a defused CSV: a plain header, text quoted, numbers bare."""
-    csv.writer(target, lineterminator="\n").writerow(frame.columns)
+    if header:
+        csv.writer(target, lineterminator="\n").writerow(frame.columns)
     safe_frame(frame).to_csv(
         target,
         index=False,

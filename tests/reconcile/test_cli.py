@@ -42,13 +42,13 @@ def test_clean_run_exits_0_and_writes_every_file(world_app, tmp_path):
     assert "missing_in_xero" in result.output
     assert "full load, 2 call(s)" in result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
-    with (out / "invoices.csv").open(newline="", encoding="utf-8") as f:
+    with (out / "invoices.csv").open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert CONTRACT_INVOICE_COLUMNS <= set(rows[0])
     assert all(row["discrepancy"] == "" for row in rows)
-    with (out / "payments.csv").open(newline="", encoding="utf-8") as f:
+    with (out / "payments.csv").open(newline="", encoding="utf-8-sig") as f:
         assert CONTRACT_PAYMENT_COLUMNS <= set(next(csv.DictReader(f)))
-    with (out / "summary.csv").open(newline="", encoding="utf-8") as f:
+    with (out / "summary.csv").open(newline="", encoding="utf-8-sig") as f:
         summary = list(csv.DictReader(f))
     assert {r["category"] for r in summary} >= {"total_differs", "amount_differs"}
     again = _invoke(world_app)

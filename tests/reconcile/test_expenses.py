@@ -286,13 +286,13 @@ def test_outputs_and_exit_code(xworld, tmp_path):
         result = app.test_cli_runner().invoke(args=["reconcile", "--out", str(out)])
         assert result.exit_code == 1, result.output
         assert "expenses compared" in result.output
-        with (out / "expenses.csv").open(newline="") as fh:
+        with (out / "expenses.csv").open(newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
         bad = [r for r in rows if r["discrepancy"]]
         assert [(r["perfex_expense_id"], r["discrepancy"]) for r in bad] == [
             (key, "total_differs")
         ]
-        with (out / "summary.csv").open(newline="") as fh:
+        with (out / "summary.csv").open(newline="", encoding="utf-8-sig") as fh:
             scopes = [r for r in csv.DictReader(fh) if r["scope"] == "expenses"]
         assert {r["category"]: r["count"] for r in scopes}["total_differs"] == "1"
         assert "expenses" in load_workbook(out / "report.xlsx").sheetnames

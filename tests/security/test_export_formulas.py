@@ -179,7 +179,9 @@ def test_panel_downloads_are_defused(admin, xero_sandbox) -> None:
     _assert_defused(texts)
     invoices = list(
         csv.DictReader(
-            io.StringIO(admin.get("/reconcile/download/invoices.csv").get_data(True))
+            io.StringIO(
+                admin.get("/reconcile/download/invoices.csv").data.decode("utf-8-sig")
+            )
         )
     )
     totals = {r["invoice_number"]: r["xero_total"] for r in invoices}
@@ -198,7 +200,7 @@ def test_cli_outputs_are_defused(app, tmp_path: Path) -> None:
     _assert_defused(_check_xlsx((out / "report.xlsx").read_bytes()), xml=True)
     texts: set[str] = set()
     for path in sorted(out.glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as f:  # a CR stays a CR
+        with path.open(encoding="utf-8-sig", newline="") as f:  # a CR stays a CR
             rows = _check_csv(path.name, f.read())
         texts.update(v for row in rows for v in row)
     _assert_defused(texts)
