@@ -106,8 +106,9 @@ def _expected(world, staged) -> dict[str, dict[str, str]]:
 def test_csv_rows_say_what_why_and_what_to_do(flagged):
     """invoices.csv: discrepancy and the reason columns first, plain URLs."""
     world, staged, client = flagged
-    text = client.get("/reconcile/download/invoices.csv").get_data(as_text=True)
-    assert text.startswith(LEAD)
+    data = client.get("/reconcile/download/invoices.csv").get_data()
+    text = data.decode("utf-8-sig")
+    assert data.startswith(b"\xef\xbb\xbf") and text.startswith(LEAD)
     rows = {r["invoice_number"]: r for r in csv.DictReader(io.StringIO(text))}
     for number, want in _expected(world, staged).items():
         row = rows[number]
