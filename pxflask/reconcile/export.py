@@ -22,6 +22,12 @@ from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.spreadsheet import force_text, safe_frame, write_csv
+from pxflask.reconcile.stake import (
+    CREDITS_OFF,
+    DEFINITION,
+    TOTAL_SCOPE,
+    stake_by_currency,
+)
 
 __all__ = [
     "HTML_TABLE_ROWS",
@@ -62,7 +68,12 @@ def format_cents(values: pd.Series) -> pd.Series:
 
 
 def public_frame(frame: pd.DataFrame, decimals: bool = False) -> pd.DataFrame:
-    """The frame as exported: ``*_cents`` columns renamed and shown as decimals."""
+    """The frame as exported: ``*_cents`` columns renamed and shown as decimals.
+
+    The frame is carried whole: every column keeps its row (a filtered frame's
+    index is dropped once, for all columns together).
+    """
+    frame = frame.reset_index(drop=True)
     out = {}
     for col in frame.columns:
         if col in _INTERNAL:
@@ -77,8 +88,8 @@ def public_frame(frame: pd.DataFrame, decimals: bool = False) -> pd.DataFrame:
             else:
                 out[col.removesuffix("_cents")] = format_cents(series)
         else:
-            out[col] = frame[col].reset_index(drop=True)
-    return pd.DataFrame(out)
+            out[col] = frame[col]
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _write_csv(frame: pd.DataFrame, target: TextIO) -> None:
@@ -259,17 +270,31 @@ def render_html(report: ReconciliationReport) -> str:
                 "bad" if exp_bad else "ok",
             )
         )
-    for row in summary[summary["count"] > 0].itertuples(index=False):
+    for currency, cents in stake_by_currency(summary):
+        cards.append(
+            _card(
+                f"money at stake in {currency or 'no currency'} (each amount once)",
+                f"{from_cents(cents)} {currency}",
+                "bad",
+            )
+        )
+    flagged = summary[(summary["count"] > 0) & (summary["scope"] != TOTAL_SCOPE)]
+    for row in flagged.itertuples(index=False):
         money = from_cents(row.money_at_stake_cents)
         cards.append(
             _card(
-                f"{row.scope}: {row.category} · {money} at stake",
+                f"{row.scope}: {row.category} · {money} {row.currency} at stake",
                 f"{row.count:,}",
                 "bad",
             )
         )
     status = (
         "Discrepancies found." if report.has_discrepancies else "Perfex and Xero agree."
+    )
+    credits = (
+        ""
+        if report.credits_synced
+        else f"<p class='note' id='credits-off'>{html.escape(CREDITS_OFF)}</p>"
     )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -281,6 +306,8 @@ def render_html(report: ReconciliationReport) -> str:
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}. "
         f"{status}</p>",
         f"<div class='cards'>{''.join(cards)}</div>",
+        f"<p class='note' id='stake-definition'>{html.escape(DEFINITION)}</p>",
+        credits,
         "<h2>Summary</h2>",
         _table(summary),
         "<h2>Charts</h2>",

@@ -24,11 +24,16 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.charts import category_chart, monthly_chart
-from pxflask.reconcile.expense_run import add_expenses, expenses_enabled
+from pxflask.reconcile.expense_run import (
+    add_expenses,
+    credits_synced,
+    expenses_enabled,
+)
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.report import ReconciliationReport, reconcile
+from pxflask.reconcile.stake import CREDITS_OFF, DEFINITION, TOTAL_CATEGORY, TOTAL_SCOPE
 
 __all__ = [
     "REPORT_FRAMES",
@@ -97,6 +102,7 @@ def run_reconciliation(
         tolerance=Decimal(str(tolerance)),
         date_from=date_from,
         date_to=date_to,
+        credits_synced=credits_synced(session),
     )
     counts = {
         "perfex_invoices": len(inputs.perfex_invoices),
@@ -138,16 +144,16 @@ def _period(report: ReconciliationReport) -> str:
 
 
 def summary_table(report: ReconciliationReport) -> str:
-    """The summary as a plain-text table (one row per category) with a verdict."""
+    """The summary as a plain-text table (per category and currency) with a verdict."""
     summary = report.summary
     money = format_cents(summary["money_at_stake_cents"]).fillna("0.00")
-    rows = [("scope", "category", "count", "at stake", "currencies")]
+    rows = [("scope", "category", "currency", "count", "at stake")]
     for i, row in enumerate(summary.itertuples(index=False)):
         rows.append(
-            (row.scope, row.category, f"{row.count:,}", money.iloc[i], row.currencies)
+            (row.scope, row.category, row.currency, f"{row.count:,}", money.iloc[i])
         )
     widths = [max(len(str(r[c])) for r in rows) for c in range(5)]
-    right = {2, 3}
+    right = {3, 4}
     lines = [
         f"Perfex <-> Xero reconciliation · {_period(report)} · "
         f"tolerance {report.tolerance}",
@@ -160,6 +166,9 @@ def summary_table(report: ReconciliationReport) -> str:
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    lines.append(f"{TOTAL_SCOPE} {TOTAL_CATEGORY}: {DEFINITION}")
+    if not report.credits_synced:
+        lines.append(CREDITS_OFF)
     inv_bad = int((report.invoices["discrepancy"] != "").sum())
     pay_bad = int((report.payments["discrepancy"] != "").sum())
     lines.append(
@@ -243,6 +252,7 @@ def save_report(run: ReportRun, instance_path: str | os.PathLike[str]) -> Cached
         "xero_calls": run.xero_calls,
         "counts": run.counts,
         "has_discrepancies": report.has_discrepancies,
+        "credits_synced": report.credits_synced,
         "unreadable": [u.to_dict() for u in run.unreadable],
     }
     (target / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -306,6 +316,7 @@ def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
         tolerance=Decimal(meta.get("tolerance") or "0.01"),
         date_from=_date(meta.get("date_from")),
         date_to=_date(meta.get("date_to")),
+        credits_synced=meta.get("credits_synced") is not False,
     )
     cached = CachedReport(report, meta, monthly, categories)
     with _CACHE_LOCK:
