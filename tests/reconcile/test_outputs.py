@@ -79,11 +79,13 @@ def test_outputs_are_written_and_readable(tmp_path: Path) -> None:
 
     summary = pd.read_csv(paths["summary.csv"], dtype=str, keep_default_na=False)
     assert {"category", "count", "money_at_stake"} <= set(summary.columns)
-    assert len(summary) == 13
+    assert len(summary) == 15  # 10 + 4 categories, then the total per currency
     total = summary[
         (summary["scope"] == "invoices") & (summary["category"] == "total_differs")
     ]
     assert total[["count", "money_at_stake"]].values.tolist() == [["1", "12.34"]]
+    stake = summary[summary["scope"] == "all"]
+    assert stake[["count", "money_at_stake"]].values.tolist() == [["1", "12.34"]]
 
     book = openpyxl.load_workbook(paths["report.xlsx"], read_only=True)
     assert {"summary", "invoices", "payments", "by_month"} <= set(book.sheetnames)
