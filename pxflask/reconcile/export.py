@@ -196,11 +196,9 @@ def _table(frame: pd.DataFrame, limit: int = HTML_TABLE_ROWS) -> str:
     for row in shown.itertuples(index=False):
         cells = []
         for value in row:
-            if (
-                value is None
-                or value is pd.NaT
-                or (isinstance(value, float) and np.isnan(value))
-            ):
+            if value is None or value is pd.NA or value is pd.NaT:
+                text = ""  # a missing id shows empty, as on the page, not '<NA>'
+            elif isinstance(value, float) and np.isnan(value):
                 text = ""
             elif isinstance(value, pd.Timestamp):
                 text = value.strftime(_DATE_FORMAT)
