@@ -32,8 +32,19 @@ from pxflask.reconcile.expense_run import (
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.reconcile.perfex_side import Unreadable
-from pxflask.reconcile.report import ReconciliationReport, reconcile
-from pxflask.reconcile.stake import CREDITS_OFF, DEFINITION, TOTAL_CATEGORY, TOTAL_SCOPE
+from pxflask.reconcile.report import (
+    INVOICE_COLUMNS,
+    PAYMENT_COLUMNS,
+    ReconciliationReport,
+    reconcile,
+)
+from pxflask.reconcile.stake import (
+    CREDITS_OFF,
+    DEFINITION,
+    SUMMARY_COLUMNS,
+    TOTAL_CATEGORY,
+    TOTAL_SCOPE,
+)
 
 __all__ = [
     "REPORT_FRAMES",
@@ -311,6 +322,8 @@ def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
         categories = (folder / "categories.svg").read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
+    if not _current_columns(frames):
+        return None  # cached by an older version: the page asks for a refresh
     report = ReconciliationReport(
         **frames,
         tolerance=Decimal(meta.get("tolerance") or "0.01"),
@@ -323,6 +336,16 @@ def load_report(instance_path: str | os.PathLike[str]) -> CachedReport | None:
         _CACHE.clear()
         _CACHE[key] = cached
     return cached
+
+
+def _current_columns(frames: dict[str, pd.DataFrame]) -> bool:
+    """True when the cached frames have every column this version reads."""
+    needed = {
+        "invoices": INVOICE_COLUMNS,
+        "payments": PAYMENT_COLUMNS,
+        "summary": SUMMARY_COLUMNS,
+    }
+    return all(set(cols) <= set(frames[name].columns) for name, cols in needed.items())
 
 
 def clear_report(instance_path: str | os.PathLike[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -9,6 +10,7 @@ import pandas as pd
 
 from pxflask.reconcile import reconcile, write_outputs
 from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.service import ReportRun, load_report, report_dir, save_report
 from tests.reconcile.helpers import clean_inputs, unpaid_without_payments
 
 INVOICE_CSV = [
@@ -124,3 +126,21 @@ def test_xlsx_formats_each_money_and_date_column(tmp_path: Path) -> None:
     assert formats["perfex_total"] == formats["xero_paid"] == "0.00"
     assert formats["perfex_date"] == formats["xero_date"] == "yyyy-mm-dd"
     assert formats["perfex_status"] == formats["xero_currency"] == "General"
+
+
+def test_report_cached_by_an_older_version_asks_for_a_refresh(tmp_path: Path) -> None:
+    """A cached summary without the per-currency columns is not shown (no 500)."""
+    report, _ = _report_with_one_difference()
+    save_report(ReportRun(report, "t", "snapshot", 0), tmp_path / "new")
+    shutil.copytree(tmp_path / "new", tmp_path / "old")
+    folder = next(p for p in report_dir(tmp_path / "old").iterdir() if p.is_dir())
+    old = report.summary.drop(columns=["currency"]).assign(currencies="GBP")
+    old.to_parquet(folder / "summary.parquet", index=False)
+    assert load_report(tmp_path / "old") is None
+    shutil.copytree(tmp_path / "new", tmp_path / "copy")
+    loaded = load_report(tmp_path / "copy")
+    assert loaded is not None
+    assert (
+        loaded.report.summary["currency"].tolist()
+        == report.summary["currency"].tolist()
+    )
