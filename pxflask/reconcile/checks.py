@@ -116,8 +116,13 @@ class CheckResult:
     def row_money(self) -> np.ndarray:
         """The largest money at stake among each row's categories (cents)."""
         out = np.zeros(len(self.bits), np.int64)
-        for name in self.categories:
-            np.maximum(out, np.where(self.flagged(name), self.money[name], 0), out=out)
+        at = np.flatnonzero(self.bits)  # only flagged rows carry money
+        bits = self.bits[at]
+        best = np.zeros(len(at), np.int64)
+        for i, name in enumerate(self.categories):
+            flag = (bits & (1 << i)) != 0
+            np.maximum(best, np.where(flag, self.money[name][at], 0), out=best)
+        out[at] = best
         return out
 
 
