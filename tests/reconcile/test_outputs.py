@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 
 from pxflask.reconcile import reconcile, write_outputs
-from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.export import format_cents, public_frame
 from pxflask.reconcile.service import ReportRun, load_report, report_dir, save_report
 from tests.reconcile.helpers import clean_inputs, unpaid_without_payments
 
@@ -144,3 +144,15 @@ def test_report_cached_by_an_older_version_asks_for_a_refresh(tmp_path: Path) ->
         loaded.report.summary["currency"].tolist()
         == report.summary["currency"].tolist()
     )
+
+
+def test_public_frame_keeps_each_row_whole() -> None:
+    """A filtered frame (non-default index) keeps every amount on its own row."""
+    report, _ = _report_with_one_difference()
+    picked = report.invoices.iloc[[7, 2, 5]]
+    for decimals in (False, True):
+        out = public_frame(picked, decimals=decimals)
+        assert len(out) == 3
+        assert out["invoice_number"].tolist() == picked["invoice_number"].tolist()
+        totals = [str(v) for v in out["perfex_total"]]
+        assert totals == format_cents(picked["perfex_total_cents"]).tolist()
