@@ -10,10 +10,16 @@ import numpy as np
 import pandas as pd
 
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
-from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.export import public_frame
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.stake import (
+    CREDITS_OFF,
+    DEFINITION,
+    TOTAL_SCOPE,
+    stake_by_currency,
+)
 
 __all__ = [
     "ANY",
@@ -185,18 +191,16 @@ class Page:
 
 
 def _display(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Rows with money as 2-dp text, dates as ISO, missing as ''."""
+    """Rows as exported (``public_frame``), dates as ISO, missing as ''."""
+    shown = public_frame(frame[list(columns)])
     out: dict[str, list[Any]] = {}
-    for col in columns:
-        series = frame[col]
-        name = col.removesuffix("_cents")
-        if col.endswith("_cents"):
-            out[name] = format_cents(series).fillna("").tolist()
-        elif pd.api.types.is_datetime64_any_dtype(series):
+    for name in shown.columns:
+        series = shown[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
             out[name] = series.dt.strftime("%Y-%m-%d").fillna("").tolist()
         else:
             out[name] = ["" if pd.isna(v) else str(v) for v in series.tolist()]
-        if col.endswith("_url"):  # only http(s) and panel paths become links
+        if name.endswith("_url"):  # only http(s) and panel paths become links
             out[name] = [v if is_safe_url(v) else "" for v in out[name]]
     names = list(out)
     return [
@@ -226,45 +230,40 @@ class Cards:
     invoices_bad: int
     payments: int
     payments_bad: int
-    at_stake: list[tuple[str, str]]  # (currency, amount) of flagged rows
+    at_stake: list[tuple[str, str]]  # (currency, amount): each amount once
     categories: list[tuple[str, str, int, str]]  # scope, category, count, money
     expenses: int | None = None  # None when expenses are not reconciled
     expenses_bad: int = 0
+    definition: str = DEFINITION  # what money at stake means
+    credits_note: str = ""  # why Perfex credits are not compared, when they are not
 
 
 def cards(report: ReconciliationReport) -> Cards:
-    """Counts of compared and flagged rows, money at stake per currency."""
-    stake: dict[str, int] = {}
-    frames = [report.invoices, report.payments]
-    if report.expenses is not None:
-        frames.append(report.expenses)
-    for frame in frames:
-        flagged = frame[frame["discrepancy"].astype("str") != ""]
-        sums = flagged.groupby("currency", dropna=False)["money_at_stake_cents"].sum()
-        for currency, cents in sums.items():
-            key = "" if pd.isna(currency) else str(currency)
-            stake[key] = stake.get(key, 0) + int(cents)
+    """Counts of compared and flagged rows, money at stake per currency (once)."""
     summary = report.summary
-    flagged_rows = summary[summary["count"] > 0]
+    flagged_rows = summary[(summary["count"] > 0) & (summary["scope"] != TOTAL_SCOPE)]
+    money: dict[tuple[str, str], list[str]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for r in flagged_rows.itertuples(index=False):
+        key = (str(r.scope), str(r.category))
+        counts[key] = counts.get(key, 0) + int(r.count)
+        amount = f"{from_cents(r.money_at_stake_cents)} {r.currency}".strip()
+        money.setdefault(key, []).append(amount)
     return Cards(
         invoices=len(report.invoices),
         invoices_bad=int((report.invoices["discrepancy"].astype("str") != "").sum()),
         payments=len(report.payments),
         payments_bad=int((report.payments["discrepancy"].astype("str") != "").sum()),
-        at_stake=[(c, str(from_cents(v))) for c, v in sorted(stake.items())],
+        at_stake=[(c, str(from_cents(v))) for c, v in stake_by_currency(summary)],
         categories=[
-            (
-                str(r.scope),
-                str(r.category),
-                int(r.count),
-                str(from_cents(r.money_at_stake_cents)),
-            )
-            for r in flagged_rows.itertuples(index=False)
+            (scope, category, n, " · ".join(money[(scope, category)]))
+            for (scope, category), n in counts.items()
         ],
         expenses=None if report.expenses is None else len(report.expenses),
         expenses_bad=0
         if report.expenses is None
         else int((report.expenses["discrepancy"].astype("str") != "").sum()),
+        credits_note="" if report.credits_synced else CREDITS_OFF,
     )
 
 

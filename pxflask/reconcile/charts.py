@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.stake import category_totals
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -147,7 +148,8 @@ def monthly_chart(by_month: pd.DataFrame) -> str:
 
 
 def category_chart(summary: pd.DataFrame) -> str:
-    """Mismatch counts by category, invoices and payments."""
+    """Mismatch counts by category, invoices and payments (all currencies)."""
+    summary = category_totals(summary)
     labels = (summary["scope"] + ": " + summary["category"]).tolist()
     counts = summary["count"].astype(int).tolist()
     height = 0.35 * len(labels) + 1

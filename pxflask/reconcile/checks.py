@@ -21,15 +21,27 @@ Invoices
 - ``currency_differs``, ``total_differs``, ``subtotal_differs``, ``tax_differs``,
   ``paid_differs``: compared on matched pairs, except "dead" pairs (Perfex draft or
   cancelled against Xero VOIDED/DELETED), whose amounts no longer matter.
+- ``credit_not_synced``: credits applied in Perfex (``tblcredits``) while the
+  credit-notes entity is off (``credits_synced=False``): Xero cannot know them, so
+  the Perfex paid amount is compared without them (and the Xero status expected
+  from what is left) instead of flagging ``paid_differs``/``status_differs``.  The
+  row is flagged when Xero's paid amount does not already include the credit.
 
 Payments
 - ``missing_in_xero``: a Perfex payment with no Xero payment, or with a DELETED one.
 - ``only_in_xero``: a Xero payment (not DELETED) with no Perfex payment.
 - ``amount_differs`` and ``date_differs``: on matched pairs.
 
-Money at stake per category: the invoice total (missing, status, currency), the Xero
-total (only, duplicate), the absolute difference (amount categories); for payments the
-payment amount, or the absolute difference for ``amount_differs``.
+Money at stake per category (the real gap, in the row's currency):
+- invoices: the Perfex total (missing, currency), the Xero total (only, duplicate),
+  the absolute difference (subtotal, tax, total, paid), the credit
+  (``credit_not_synced``); ``status_differs``: the total of the side that posts the
+  invoice when the other does not (e.g. Perfex cancelled, Xero AUTHORISED), else the
+  paid difference;
+- payments: the payment amount (missing, only in Xero, date), the absolute
+  difference (``amount_differs``).
+A row's money at stake is the largest of its categories' (``row_money``), so an
+amount is never added twice within a row; ``stake`` adds rows per currency.
 """
 
 from __future__ import annotations
@@ -63,6 +75,7 @@ INVOICE_CATEGORIES = (
     "status_differs",
     "paid_differs",
     "duplicate_in_xero",
+    "credit_not_synced",
 )
 PAYMENT_CATEGORIES = (
     "missing_in_xero",
@@ -81,6 +94,8 @@ _ALLOWED = {
     "cancelled": {"VOIDED", "DELETED", "DRAFT", "SUBMITTED"},
     "draft": {"DRAFT", "DELETED"},
 }
+_POSTED_PERFEX = 4  # _PERFEX_ORDER[:4] are posted to the ledger
+_POSTED_XERO = (_XERO_ORDER.index("AUTHORISED"), _XERO_ORDER.index("PAID"))
 _STATUS_OK = np.array(
     [[x in _ALLOWED[p] for x in _XERO_ORDER] for p in _PERFEX_ORDER], dtype=bool
 )
@@ -101,8 +116,13 @@ class CheckResult:
     def row_money(self) -> np.ndarray:
         """The largest money at stake among each row's categories (cents)."""
         out = np.zeros(len(self.bits), np.int64)
-        for name in self.categories:
-            np.maximum(out, np.where(self.flagged(name), self.money[name], 0), out=out)
+        at = np.flatnonzero(self.bits)  # only flagged rows carry money
+        bits = self.bits[at]
+        best = np.zeros(len(at), np.int64)
+        for i, name in enumerate(self.categories):
+            flag = (bits & (1 << i)) != 0
+            np.maximum(best, np.where(flag, self.money[name][at], 0), out=best)
+        out[at] = best
         return out
 
 
@@ -142,8 +162,14 @@ def _bits(categories: tuple[str, ...], masks: dict[str, np.ndarray]) -> np.ndarr
     return bits
 
 
-def check_invoices(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
-    """Flag invoice rows (the side-by-side frame of ``report.invoice_rows``)."""
+def check_invoices(
+    rows: pd.DataFrame, tolerance_cents: int = 1, credits_synced: bool = True
+) -> CheckResult:
+    """Flag invoice rows (the side-by-side frame of ``report.invoice_rows``).
+
+    ``credits_synced=False``: credits applied in Perfex (``perfex_credit_cents``)
+    are not expected in Xero (see ``credit_not_synced``).
+    """
     has_p = rows["perfex_id"].notna().to_numpy()
     has_x = rows["xero_invoice_id"].notna().to_numpy()
     extra = rows["extra_copy"].to_numpy(bool)
@@ -154,28 +180,93 @@ def check_invoices(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
     pair = has_p & has_x & ~extra
     status_ok = _STATUS_OK[np.maximum(p_status, 0), np.maximum(x_status, 0)]
     live_pair = pair & ~(x_dead & p_inactive)
+    p_total = _cents(rows["perfex_total_cents"])
+    x_total = _cents(rows["xero_total_cents"])
 
     money = {}
     masks = {}
-    for name in ("subtotal", "tax", "total", "paid"):
+    for name in ("subtotal", "tax", "total"):
         diff = np.abs(
             _cents(rows[f"perfex_{name}_cents"]) - _cents(rows[f"xero_{name}_cents"])
         )
         masks[f"{name}_differs"] = live_pair & (diff > tolerance_cents)
         money[f"{name}_differs"] = diff
+    p_paid = _cents(rows["perfex_paid_cents"])
+    x_paid = _cents(rows["xero_paid_cents"])
+    raw = np.abs(p_paid - x_paid)
+    masks["paid_differs"] = live_pair & (raw > tolerance_cents)
+    money["paid_differs"] = raw
+    unsynced = np.zeros(len(rows), bool)
+    if not credits_synced and "perfex_credit_cents" in rows:
+        credit = _cents(rows["perfex_credit_cents"])
+        unsynced = masks["paid_differs"] & (credit > 0)
+        _unsynced_credits(
+            unsynced, credit, p_paid, p_total, p_status, x_status, status_ok
+        )
+        money["paid_differs"] = np.abs(p_paid - credit - x_paid)
+        masks["paid_differs"] &= money["paid_differs"] > tolerance_cents
+        money["credit_not_synced"] = credit
+    else:
+        money["credit_not_synced"] = np.zeros(len(rows), np.int64)
+    masks["credit_not_synced"] = unsynced
     same_cur = _same_text_upper(rows["perfex_currency"], rows["xero_currency"])
     masks["currency_differs"] = live_pair & ~same_cur
     masks["status_differs"] = pair & ~status_ok
     masks["missing_in_xero"] = has_p & ~has_x & ~p_inactive
     masks["only_in_xero"] = has_x & ~has_p & ~x_dead
     masks["duplicate_in_xero"] = extra & ~x_dead
-    p_total = _cents(rows["perfex_total_cents"])
-    x_total = _cents(rows["xero_total_cents"])
-    for name in ("missing_in_xero", "currency_differs", "status_differs"):
+    money["status_differs"] = _status_money(
+        masks["status_differs"], p_status, x_status, p_total, x_total, money
+    )
+    for name in ("missing_in_xero", "currency_differs"):
         money[name] = p_total
     for name in ("only_in_xero", "duplicate_in_xero"):
         money[name] = x_total
     return CheckResult(INVOICE_CATEGORIES, _bits(INVOICE_CATEGORIES, masks), money)
+
+
+def _unsynced_credits(
+    unsynced: np.ndarray,
+    credit: np.ndarray,
+    p_paid: np.ndarray,
+    p_total: np.ndarray,
+    p_status: np.ndarray,
+    x_status: np.ndarray,
+    status_ok: np.ndarray,
+) -> None:
+    """Accept in ``status_ok`` the Xero status expected without unsynced credits."""
+    at = np.flatnonzero(unsynced)
+    if not len(at):
+        return
+    status = p_status[at]
+    posted = (status >= 0) & (status < _POSTED_PERFEX)
+    fully = p_paid[at] - credit[at] >= p_total[at]
+    expected = np.where(posted, np.where(fully, 1, 0), np.maximum(status, 0))
+    status_ok[at] |= _STATUS_OK[expected, np.maximum(x_status[at], 0)]
+
+
+def _status_money(
+    flagged: np.ndarray,
+    p_status: np.ndarray,
+    x_status: np.ndarray,
+    p_total: np.ndarray,
+    x_total: np.ndarray,
+    money: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Status gap: the total of the side that posts the invoice, else the paid gap."""
+    out = np.zeros(len(flagged), np.int64)
+    at = np.flatnonzero(flagged)
+    if not len(at):
+        return out
+    p, x = p_status[at], x_status[at]
+    posted_p = (p >= 0) & (p < _POSTED_PERFEX)
+    posted_x = (x >= _POSTED_XERO[0]) & (x <= _POSTED_XERO[1])
+    out[at] = np.where(
+        posted_p & ~posted_x,
+        p_total[at],
+        np.where(posted_x & ~posted_p, x_total[at], money["paid_differs"][at]),
+    )
+    return out
 
 
 def check_payments(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:

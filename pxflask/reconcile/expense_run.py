@@ -1,4 +1,7 @@
-"""Add the expense reconciliation to a run when the ``expenses`` entity is enabled."""
+"""Add the expense reconciliation to a run when the ``expenses`` entity is enabled.
+
+Also says whether the ``credit-notes`` entity is on (the comparison of credits).
+"""
 
 from __future__ import annotations
 
@@ -19,12 +22,17 @@ from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
 from pxflask.settings import enabled_entities, load_settings
 
-__all__ = ["add_expenses", "expenses_enabled"]
+__all__ = ["add_expenses", "credits_synced", "expenses_enabled"]
 
 
 def expenses_enabled(session: Session) -> bool:
     """True when the settings' ``entities`` include ``expenses``."""
     return "expenses" in enabled_entities(load_settings(session))
+
+
+def credits_synced(session: Session) -> bool:
+    """True when the ``credit-notes`` entity is on (Perfex credits reach Xero)."""
+    return "credit-notes" in enabled_entities(load_settings(session))
 
 
 def add_expenses(

@@ -25,6 +25,12 @@ import pandas as pd
 
 from pxflask.reconcile.checks import CheckResult, describe
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.stake import (
+    TOTAL_SCOPE,
+    category_rows,
+    summary_frame,
+    total_rows,
+)
 
 __all__ = [
     "EXPENSE_CATEGORIES",
@@ -205,57 +211,22 @@ def reconcile_expenses(
     return rows[list(EXPENSE_COLUMNS)], result
 
 
-def _summary(
-    rows: pd.DataFrame, result: CheckResult
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summary rows and per-currency rows of the ``expenses`` scope."""
-    summary, pieces = [], []
-    currency = rows["currency"].fillna("")
-    for name in EXPENSE_CATEGORIES:
-        flag = result.flagged(name)
-        money = pd.Series(result.money[name][flag], dtype="int64")
-        groups = money.groupby(currency[flag].to_numpy()).agg(["count", "sum"])
-        summary.append(
-            {
-                "scope": "expenses",
-                "category": name,
-                "count": int(flag.sum()),
-                "money_at_stake_cents": int(money.sum()),
-                "currencies": ";".join(c for c in groups.index if c),
-            }
-        )
-        pieces.extend(
-            {
-                "scope": "expenses",
-                "category": name,
-                "currency": c or None,
-                "count": int(g["count"]),
-                "money_at_stake_cents": int(g["sum"]),
-            }
-            for c, g in groups.iterrows()
-        )
-    return pd.DataFrame(summary), pd.DataFrame(pieces)
-
-
 def with_expenses(
     report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
 ) -> ReconciliationReport:
-    """The report with the expense rows and their summary rows added."""
-    summary, pieces = _summary(rows, result)
-    by_currency = report.summary_by_currency
-    if by_currency.empty:
-        by_currency = pieces if len(pieces) else by_currency
-    elif len(pieces):
-        by_currency = pd.concat(
-            [by_currency, pieces.astype(by_currency.dtypes.to_dict())],
-            ignore_index=True,
-        )
+    """The report with the expense rows, their summary rows and the new totals."""
+    summary = report.summary
+    categories = summary[summary["scope"].astype("str") != TOTAL_SCOPE]
+    mine = category_rows("expenses", rows, result)
+    totals = total_rows([report.invoices, report.payments, rows])
     return replace(
         report,
         expenses=rows,
         summary=pd.concat(
-            [report.summary, summary.astype(report.summary.dtypes.to_dict())],
+            [categories, summary_frame(mine + totals)], ignore_index=True
+        ),
+        summary_by_currency=pd.concat(
+            [report.summary_by_currency, summary_frame([r for r in mine if r[3]])],
             ignore_index=True,
         ),
-        summary_by_currency=by_currency,
     )

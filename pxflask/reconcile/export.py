@@ -29,6 +29,12 @@ from pxflask.reconcile.report import (
     ReconciliationReport,
 )
 from pxflask.reconcile.spreadsheet import force_text, safe_frame, write_csv
+from pxflask.reconcile.stake import (
+    CREDITS_OFF,
+    DEFINITION,
+    TOTAL_SCOPE,
+    stake_by_currency,
+)
 
 __all__ = [
     "BOM",
@@ -72,7 +78,12 @@ def format_cents(values: pd.Series) -> pd.Series:
 
 
 def public_frame(frame: pd.DataFrame, decimals: bool = False) -> pd.DataFrame:
-    """The frame as exported: ``*_cents`` columns renamed and shown as decimals."""
+    """The frame as exported: ``*_cents`` columns renamed and shown as decimals.
+
+    The frame is carried whole: every column keeps its row (a filtered frame's
+    index is dropped once, for all columns together).
+    """
+    frame = frame.reset_index(drop=True)
     out = {}
     for col in frame.columns:
         if col in _INTERNAL:
@@ -87,8 +98,8 @@ def public_frame(frame: pd.DataFrame, decimals: bool = False) -> pd.DataFrame:
             else:
                 out[col.removesuffix("_cents")] = format_cents(series)
         else:
-            out[col] = frame[col].reset_index(drop=True)
-    return pd.DataFrame(out)
+            out[col] = frame[col]
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _write_csv(frame: pd.DataFrame, target: TextIO) -> None:
@@ -245,11 +256,9 @@ def _table(frame: pd.DataFrame, limit: int = HTML_TABLE_ROWS) -> str:
     for row in shown.itertuples(index=False):
         cells = []
         for is_link, value in zip(links, row, strict=True):
-            if (
-                value is None
-                or value is pd.NaT
-                or (isinstance(value, float) and np.isnan(value))
-            ):
+            if value is None or value is pd.NA or value is pd.NaT:
+                text = ""  # a missing id shows empty, as on the page, not '<NA>'
+            elif isinstance(value, float) and np.isnan(value):
                 text = ""
             elif isinstance(value, pd.Timestamp):
                 text = value.strftime(_DATE_FORMAT)
@@ -320,17 +329,31 @@ def render_html(report: ReconciliationReport) -> str:
                 "bad" if exp_bad else "ok",
             )
         )
-    for row in summary[summary["count"] > 0].itertuples(index=False):
+    for currency, cents in stake_by_currency(summary):
+        cards.append(
+            _card(
+                f"money at stake in {currency or 'no currency'} (each amount once)",
+                f"{from_cents(cents)} {currency}",
+                "bad",
+            )
+        )
+    flagged = summary[(summary["count"] > 0) & (summary["scope"] != TOTAL_SCOPE)]
+    for row in flagged.itertuples(index=False):
         money = from_cents(row.money_at_stake_cents)
         cards.append(
             _card(
-                f"{row.scope}: {row.category} · {money} at stake",
+                f"{row.scope}: {row.category} · {money} {row.currency} at stake",
                 f"{row.count:,}",
                 "bad",
             )
         )
     status = (
         "Discrepancies found." if report.has_discrepancies else "Perfex and Xero agree."
+    )
+    credits = (
+        ""
+        if report.credits_synced
+        else f"<p class='note' id='credits-off'>{html.escape(CREDITS_OFF)}</p>"
     )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -342,6 +365,8 @@ def render_html(report: ReconciliationReport) -> str:
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}. "
         f"{status}</p>",
         f"<div class='cards'>{''.join(cards)}</div>",
+        f"<p class='note' id='stake-definition'>{html.escape(DEFINITION)}</p>",
+        credits,
         "<h2>Summary</h2>",
         _table(summary),
         "<h2>Charts</h2>",

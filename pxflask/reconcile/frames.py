@@ -10,7 +10,9 @@ Perfex invoices (``PERFEX_INVOICES``)
     ``INV-000012``; drafts carry ``INV-DRAFT``), customer_id int64, customer_name str,
     date, due_date (may be NaT), currency str (ISO 4217), subtotal_cents, tax_cents,
     total_cents, paid_cents (payments plus applied credits), status str (``unpaid``,
-    ``paid``, ``partially_paid``, ``overdue``, ``cancelled``, ``draft``).
+    ``paid``, ``partially_paid``, ``overdue``, ``cancelled``, ``draft``),
+    credit_cents (the credits applied, part of paid_cents; 0 when the column is not
+    given).
 
 Xero invoices (``XERO_INVOICES``)
     xero_invoice_id str (unique), invoice_number str, contact_id str, contact_name str,
@@ -95,6 +97,7 @@ class FrameSchema:
     key: str | None = None
     nullable: frozenset[str] = frozenset()
     allowed: dict[str, frozenset[str]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # filled when absent
 
     @property
     def money_columns(self) -> list[str]:
@@ -117,10 +120,12 @@ PERFEX_INVOICES = FrameSchema(
         "total_cents": "int64",
         "paid_cents": "int64",
         "status": "str",
+        "credit_cents": "int64",
     },
     key="perfex_id",
     nullable=frozenset({"due_date", "customer_name"}),
     allowed={"status": PERFEX_STATUSES},
+    defaults={"credit_cents": 0},
 )
 
 XERO_INVOICES = FrameSchema(
@@ -256,12 +261,17 @@ def validate_frame(
     df: pd.DataFrame, schema: FrameSchema, check_key: bool = True
 ) -> pd.DataFrame:
     """Return ``df`` with exactly the schema's columns in its dtypes, or raise."""
-    missing = [c for c in schema.columns if c not in df.columns]
+    missing = [
+        c for c in schema.columns if c not in df.columns and c not in schema.defaults
+    ]
     if missing:
         raise FrameError(f"{schema.name}: missing columns {missing}")
     out = {}
     for col, dtype in schema.columns.items():
         name = f"{schema.name}.{col}"
+        if col not in df.columns:
+            out[col] = pd.Series(np.full(len(df), schema.defaults[col]), dtype=dtype)
+            continue
         series = _coerce(df[col], dtype, name)
         if col not in schema.nullable and series.hasnans:
             raise FrameError(f"{name}: missing values")

@@ -20,9 +20,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from pxflask.perfex.db import PerfexDB
+from pxflask.reconcile.export import public_frame
+from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.service import ReportRun, run_reconciliation
+from pxflask.reconcile.stake import stake_by_currency
 
-__all__ = ["Sources", "invoice_timeline", "open_sources", "run_from_parameters"]
+__all__ = [
+    "Sources",
+    "flagged_rows",
+    "invoice_timeline",
+    "money_at_stake",
+    "open_sources",
+    "run_from_parameters",
+]
 
 
 @dataclass
@@ -107,6 +118,22 @@ def run_from_parameters(
             date_to=_date(date_to),
             refresh=refresh and sources.gateway is not None,
         )
+
+
+def flagged_rows(report: ReconciliationReport, scope: str = "invoices") -> pd.DataFrame:
+    """The flagged rows of a scope as every output shows them (exact decimals)."""
+    return public_frame(report.discrepancies(scope), decimals=True)
+
+
+def money_at_stake(report: ReconciliationReport) -> pd.DataFrame:
+    """Money at stake per currency, each amount once (see ``stake.DEFINITION``)."""
+    rows = stake_by_currency(report.summary)
+    return pd.DataFrame(
+        {
+            "currency": [c for c, _ in rows],
+            "money_at_stake": [from_cents(v) for _, v in rows],
+        }
+    )
 
 
 def invoice_timeline(run: ReportRun, invoice_number: str) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 One query each for invoices (with customer names), payments and applied credits;
 amounts go from ``Decimal`` to integer cents, never through floats.  The paid amount
-of an invoice is its payments plus the credits applied to it.  The subtotal compared
+of an invoice is its payments plus the credits applied to it (``credit_cents`` says how
+much of it is credits, for a comparison while credit notes are not synced).  The
+subtotal compared
 is Perfex's total minus its tax, as Xero's SubTotal is: the sync sends discounts, the
 adjustment and rounding as lines (Perfex's own ``subtotal`` column is before all
 three).
@@ -58,6 +60,7 @@ PERFEX_INVOICE_COLUMNS = (
     "total_cents",
     "paid_cents",
     "status",
+    "credit_cents",
 )
 
 
@@ -98,10 +101,11 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 def _paid_by_invoice(
     conn: sa.Connection, db: PerfexDB, unreadable: list[Unreadable]
-) -> dict[int, int]:
-    """Cents received per invoice: readable payments plus applied credits."""
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Cents received per invoice (payments plus applied credits), and the credits."""
     pay = db.tables.invoicepaymentrecords
     paid: dict[int, int] = {}
+    credited: dict[int, int] = {}
     stmt = sa.select(pay.c.id, pay.c.invoiceid, pay.c.amount)
     for _, invoice_id, amount in _driver_rows(conn, stmt):
         money = damage.to_money(amount)
@@ -119,7 +123,8 @@ def _paid_by_invoice(
                 )
                 continue
             paid[invoice_id] = paid.get(invoice_id, 0) + to_cents(money)
-    return paid
+            credited[invoice_id] = credited.get(invoice_id, 0) + to_cents(money)
+    return paid, credited
 
 
 def customer_names(db: PerfexDB) -> dict[int, str]:
@@ -185,7 +190,7 @@ def perfex_invoices(
     found: list[Unreadable] = [] if unreadable is None else unreadable
     with db.engine.connect() as conn:
         padding = number_padding(conn, db)
-        paid = _paid_by_invoice(conn, db, found)
+        paid, credited = _paid_by_invoice(conn, db, found)
         rows = _driver_rows(conn, _invoice_select(db))
     cols = _columns(rows, 14)
     ids, bad = cols[0], {}
@@ -217,6 +222,7 @@ def perfex_invoices(
                 "total_cents": to_cents(totals[i]),
                 "paid_cents": paid.get(r[0], 0),
                 "status": INVOICE_STATUS_NAMES.get(status, f"status-{status}"),
+                "credit_cents": credited.get(r[0], 0),
             }
         )
     if not records:

@@ -55,6 +55,12 @@ from pxflask.reconcile.match import (
     payment_invoice_keys,
     xero_ids,
 )
+from pxflask.reconcile.stake import (
+    category_rows,
+    counted_on_invoice,
+    summary_frame,
+    total_rows,
+)
 
 __all__ = [
     "INVOICE_CATEGORIES",
@@ -96,6 +102,7 @@ INVOICE_COLUMNS = (
     "xero_total_cents",
     "perfex_paid_cents",
     "xero_paid_cents",
+    "perfex_credit_cents",
     "money_at_stake_cents",
     "discrepancy",
 )
@@ -114,6 +121,7 @@ PAYMENT_COLUMNS = (
     "perfex_amount_cents",
     "xero_amount_cents",
     "money_at_stake_cents",
+    "counted_on_invoice",
     "discrepancy",
 )
 # Invoices that count in the side-by-side totals (posted to the ledger).
@@ -135,8 +143,8 @@ class ReconciliationReport:
 
     invoices: pd.DataFrame  # INVOICE_COLUMNS, one row per invoice on either side
     payments: pd.DataFrame  # PAYMENT_COLUMNS, one row per payment on either side
-    summary: pd.DataFrame  # scope, category, count, money_at_stake_cents, currencies
-    summary_by_currency: pd.DataFrame  # scope, category, currency, count, money...
+    summary: pd.DataFrame  # stake.SUMMARY_COLUMNS: per currency, then the totals
+    summary_by_currency: pd.DataFrame  # the category rows with a count, no totals
     by_month: pd.DataFrame  # month, currency + _TOTAL_COLUMNS
     by_currency: pd.DataFrame  # currency + _TOTAL_COLUMNS
     by_customer: pd.DataFrame  # customer_key, customer_name, currency + totals
@@ -144,6 +152,7 @@ class ReconciliationReport:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     expenses: pd.DataFrame | None = None  # reconcile.expenses rows, when enabled
+    credits_synced: bool = True  # False: Perfex credits are not expected in Xero
 
     @property
     def has_discrepancies(self) -> bool:
@@ -277,6 +286,7 @@ def _invoice_frame(
             "status": "perfex_status",
             "currency": "perfex_currency",
             **{f"{m}_cents": f"perfex_{m}_cents" for m in money},
+            "credit_cents": "perfex_credit_cents",
         },
         {
             "xero_invoice_id": "xero_invoice_id",
@@ -369,6 +379,7 @@ def _payment_frame(
     )
     n = len(m.perfex_pos)
     cols["money_at_stake_cents"] = np.zeros(n, np.int64)
+    cols["counted_on_invoice"] = np.zeros(n, bool)
     cols["discrepancy"] = _blank(n)
     return pd.DataFrame({c: cols[c] for c in PAYMENT_COLUMNS})
 
@@ -414,63 +425,6 @@ def _ranked(values: pd.Series | pa.Array) -> tuple[np.ndarray, list[str]]:
     rank_of[-1] = -1
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return rank_of[codes.astype(np.int64)], uniq.take(pa.array(order)).to_pylist()
-
-
-def _summary(
-    scope: str, frame: pd.DataFrame, result: CheckResult
-) -> tuple[list[dict[str, object]], list[tuple[object, ...]]]:
-    """Summary rows and per-currency rows of one scope."""
-    rows: list[dict[str, object]] = []
-    pieces: list[tuple[object, ...]] = []
-    rank: np.ndarray | None = None
-    names: list[str] = []
-    for name in result.categories:
-        flag = result.flagged(name)
-        money = result.money[name][flag]
-        count = int(flag.sum())
-        currencies = ""
-        if count:
-            if rank is None:
-                rank, names = _ranked(frame["currency"])
-            k = len(names)
-            slot = rank[flag]
-            slot = np.where(slot >= 0, slot, k)
-            counts = np.bincount(slot, minlength=k + 1)
-            sums = np.zeros(k + 1, np.int64)
-            np.add.at(sums, slot, money)
-            present = np.flatnonzero(counts)
-            currencies = ";".join(names[i] for i in present if i < k)
-            pieces.extend(
-                (scope, name, names[i] if i < k else None, counts[i], sums[i])
-                for i in present
-            )
-        rows.append(
-            {
-                "scope": scope,
-                "category": name,
-                "count": count,
-                "money_at_stake_cents": int(money.sum()),
-                "currencies": currencies,
-            }
-        )
-    return rows, pieces
-
-
-def _pieces_frame(pieces: list[tuple[object, ...]]) -> pd.DataFrame:
-    """The summary by currency from its rows."""
-    columns = ["scope", "category", "currency", "count", "money_at_stake_cents"]
-    if not pieces:
-        return pd.DataFrame({c: [] for c in columns})
-    scope, category, currency, count, money = zip(*pieces, strict=True)
-    return pd.DataFrame(
-        {
-            "scope": pd.array(scope, dtype=STR_DTYPE),
-            "category": pd.array(category, dtype=STR_DTYPE),
-            "currency": pd.array(currency, dtype=STR_DTYPE),
-            "count": np.asarray(count, np.int64),
-            "money_at_stake_cents": np.asarray(money, np.int64),
-        }
-    )
 
 
 def _window(
@@ -684,12 +638,14 @@ def reconcile(
     tolerance: Decimal | str | int = Decimal(0),
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    credits_synced: bool = True,
 ) -> ReconciliationReport:
     """Compare Perfex against Xero and build the report.
 
     Matching runs over everything given; the date window then keeps the rows dated
     (on either side) within ``[date_from, date_to]``, and the totals count the
-    invoices dated within it.
+    invoices dated within it.  ``credits_synced=False`` (the credit-notes entity is
+    off): credits applied in Perfex are not expected in Xero (``credit_not_synced``).
     """
     tol = tolerance_cents(tolerance)
     with array_memory(), ThreadPoolExecutor(1, "pxflask-totals") as pool:
@@ -704,6 +660,7 @@ def reconcile(
             tol,
             date_from,
             date_to,
+            credits_synced,
         )
 
 
@@ -718,6 +675,7 @@ def _reconcile(
     tol: int,
     date_from: dt.date | None,
     date_to: dt.date | None,
+    credits_synced: bool = True,
 ) -> ReconciliationReport:
     """The body of ``reconcile``; totals and payment rows are made on ``pool``."""
     p_inv = validate_frame(perfex_invoices, PERFEX_INVOICES)
@@ -758,15 +716,16 @@ def _reconcile(
         invoices = invoices.reset_index(drop=True)
         payments = payments.reset_index(drop=True)
 
-    inv_result = check_invoices(invoices, tol)
+    inv_result = check_invoices(invoices, tol, credits_synced)
     pay_result = check_payments(payments, tol)
     invoices = _apply_checks(invoices, inv_result)
     payments = _apply_checks(payments, pay_result)
+    payments["counted_on_invoice"] = counted_on_invoice(invoices, inv_result, payments)
 
-    rows_i, pieces_i = _summary("invoices", invoices, inv_result)
-    rows_p, pieces_p = _summary("payments", payments, pay_result)
-    summary = pd.DataFrame(rows_i + rows_p)
-    summary_by_currency = _pieces_frame(pieces_i + pieces_p)
+    rows = category_rows("invoices", invoices, inv_result)
+    rows += category_rows("payments", payments, pay_result)
+    summary_by_currency = summary_frame([r for r in rows if r[3]])
+    summary = summary_frame(rows + total_rows([invoices, payments]))
 
     by_month, by_currency, by_customer = totals.result()
     return ReconciliationReport(
@@ -782,4 +741,5 @@ def _reconcile(
         else tolerance,
         date_from=date_from,
         date_to=date_to,
+        credits_synced=credits_synced,
     )

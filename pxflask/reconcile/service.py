@@ -24,12 +24,28 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.charts import category_chart, monthly_chart
-from pxflask.reconcile.expense_run import add_expenses, expenses_enabled
+from pxflask.reconcile.expense_run import (
+    add_expenses,
+    credits_synced,
+    expenses_enabled,
+)
 from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.reasons import annotate
-from pxflask.reconcile.report import ReconciliationReport, reconcile
+from pxflask.reconcile.report import (
+    INVOICE_COLUMNS,
+    PAYMENT_COLUMNS,
+    ReconciliationReport,
+    reconcile,
+)
+from pxflask.reconcile.stake import (
+    CREDITS_OFF,
+    DEFINITION,
+    SUMMARY_COLUMNS,
+    TOTAL_CATEGORY,
+    TOTAL_SCOPE,
+)
 
 __all__ = [
     "REPORT_FRAMES",
@@ -105,6 +121,7 @@ def run_reconciliation(
         tolerance=Decimal(str(tolerance)),
         date_from=date_from,
         date_to=date_to,
+        credits_synced=credits_synced(session),
     )
     counts = {
         "perfex_invoices": len(inputs.perfex_invoices),
@@ -154,16 +171,16 @@ def _period(report: ReconciliationReport) -> str:
 
 
 def summary_table(report: ReconciliationReport) -> str:
-    """The summary as a plain-text table (one row per category) with a verdict."""
+    """The summary as a plain-text table (per category and currency) with a verdict."""
     summary = report.summary
     money = format_cents(summary["money_at_stake_cents"]).fillna("0.00")
-    rows = [("scope", "category", "count", "at stake", "currencies")]
+    rows = [("scope", "category", "currency", "count", "at stake")]
     for i, row in enumerate(summary.itertuples(index=False)):
         rows.append(
-            (row.scope, row.category, f"{row.count:,}", money.iloc[i], row.currencies)
+            (row.scope, row.category, row.currency, f"{row.count:,}", money.iloc[i])
         )
     widths = [max(len(str(r[c])) for r in rows) for c in range(5)]
-    right = {2, 3}
+    right = {3, 4}
     lines = [
         f"Perfex <-> Xero reconciliation · {_period(report)} · "
         f"tolerance {report.tolerance}",
@@ -176,6 +193,9 @@ def summary_table(report: ReconciliationReport) -> str:
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    lines.append(f"{TOTAL_SCOPE} {TOTAL_CATEGORY}: {DEFINITION}")
+    if not report.credits_synced:
+        lines.append(CREDITS_OFF)
     inv_bad = int((report.invoices["discrepancy"] != "").sum())
     pay_bad = int((report.payments["discrepancy"] != "").sum())
     lines.append(
@@ -257,6 +277,7 @@ def write_report_files(
         "xero_calls": run.xero_calls,
         "counts": run.counts,
         "has_discrepancies": report.has_discrepancies,
+        "credits_synced": report.credits_synced,
         "unreadable": [u.to_dict() for u in run.unreadable],
         **(extra or {}),
     }
@@ -358,17 +379,30 @@ def load_report_folder(folder: Path) -> CachedReport | None:
         categories = (folder / "categories.svg").read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
+    if not _current_columns(frames):
+        return None  # cached by an older version: the page asks for a refresh
     report = ReconciliationReport(
         **frames,
         tolerance=Decimal(meta.get("tolerance") or "0"),
         date_from=_date(meta.get("date_from")),
         date_to=_date(meta.get("date_to")),
+        credits_synced=meta.get("credits_synced") is not False,
     )
     cached = CachedReport(report, meta, monthly, categories)
     with _CACHE_LOCK:
         _CACHE.clear()
         _CACHE[key] = cached
     return cached
+
+
+def _current_columns(frames: dict[str, pd.DataFrame]) -> bool:
+    """True when the cached frames have every column this version reads."""
+    needed = {
+        "invoices": INVOICE_COLUMNS,
+        "payments": PAYMENT_COLUMNS,
+        "summary": SUMMARY_COLUMNS,
+    }
+    return all(set(cols) <= set(frames[name].columns) for name, cols in needed.items())
 
 
 def clear_report(instance_path: str | os.PathLike[str]) -> bool:

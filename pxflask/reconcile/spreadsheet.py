@@ -74,6 +74,9 @@ def write_csv(
     """Write a defused CSV: a plain header, text quoted, numbers bare."""
     if header:
         csv.writer(target, lineterminator="\n").writerow(frame.columns)
+    flags = [c for c in frame if pd.api.types.is_bool_dtype(frame[c])]
+    if flags:  # True/False are words, quoted like text (bool is an int to csv)
+        frame = frame.assign(**{c: frame[c].astype("str") for c in flags})
     safe_frame(frame).to_csv(
         target,
         index=False,

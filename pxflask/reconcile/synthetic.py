@@ -85,7 +85,8 @@ def _dates(days: np.ndarray) -> np.ndarray:
 
 
 def _typed(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Columns in schema order and dtypes."""
+    """Columns in schema order and dtypes (absent ones: 0, e.g. no credits)."""
+    frame = frame.assign(**{c: 0 for c in columns if c not in frame.columns})
     return frame[list(columns)].astype(columns).reset_index(drop=True)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pxflask.reconcile import reconcile
+from pxflask.reconcile.stake import category_totals
 from tests.reconcile.helpers import (
     Inputs,
     clean_inputs,
@@ -34,9 +35,13 @@ def _only(report: object, scope: str, category: str) -> pd.Series:
     assert flagged(getattr(report, other)).empty
     row = bad.iloc[0]
     assert row["discrepancy"] == category
-    counts = report.summary.set_index(["scope", "category"])["count"]
+    counts = category_totals(report.summary).set_index(["scope", "category"])["count"]
     assert counts[(scope, category)] == 1
     assert counts.sum() == 1
+    totals = report.summary[report.summary["scope"] == "all"]
+    assert totals["count"].tolist() == [1]  # one row counted once, in its currency
+    assert totals["currency"].tolist() == [row["currency"]]
+    assert totals["money_at_stake_cents"].tolist() == [row["money_at_stake_cents"]]
     assert report.has_discrepancies
     return row
 
@@ -48,7 +53,7 @@ def test_clean_run_has_no_discrepancy(inputs: Inputs) -> None:
     assert flagged(report.payments).empty
     assert not report.has_discrepancies
     assert (report.summary["count"] == 0).all()
-    assert len(report.summary) == 13
+    assert len(report.summary) == 15  # 10 + 4 categories and the total
     assert len(report.invoices) == len(inputs.perfex_invoices)
     assert len(report.payments) == len(inputs.perfex_payments)
 

@@ -68,7 +68,7 @@ def test_discrepancy_exits_1(world, world_app):
     assert result.exit_code == 1, result.output
     assert "result: discrepancies found" in result.output
     line = next(x for x in result.output.splitlines() if "status_differs" in x)
-    assert line.split()[2] == "1"
+    assert line.split()[3] == "1"  # scope, category, currency, count
 
 
 def test_date_window_and_bad_options(world_app):

@@ -350,4 +350,12 @@ def test_expenses_join_a_report_with_invoice_discrepancies():
     by_cur = full.summary_by_currency.set_index(["scope", "category", "currency"])
     assert by_cur.loc[("expenses", "missing_in_xero", "EUR"), "count"] == 1
     assert by_cur["count"].dtype == "int64"
-    assert len(full.summary) == len(report.summary) + 6
+    assert len(full.summary) == len(report.summary) + 6 + 2  # and the totals
+    totals = full.summary[full.summary["scope"] == "all"].set_index("currency")
+    before = report.summary[report.summary["scope"] == "all"].set_index("currency")
+    assert totals.loc["EUR", "money_at_stake_cents"] == 2500
+    assert totals.loc["USD", "money_at_stake_cents"] == 1
+    assert (
+        totals.loc["GBP", "money_at_stake_cents"]
+        == before.loc["GBP", "money_at_stake_cents"]
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 
 from pxflask.reconcile import reconcile, write_outputs
-from pxflask.reconcile.export import format_cents
+from pxflask.reconcile.export import format_cents, public_frame
+from pxflask.reconcile.service import ReportRun, load_report, report_dir, save_report
 from tests.reconcile.helpers import clean_inputs, unpaid_without_payments
 
 INVOICE_CSV = [
@@ -79,11 +81,13 @@ def test_outputs_are_written_and_readable(tmp_path: Path) -> None:
 
     summary = pd.read_csv(paths["summary.csv"], dtype=str, keep_default_na=False)
     assert {"category", "count", "money_at_stake"} <= set(summary.columns)
-    assert len(summary) == 13
+    assert len(summary) == 15  # 10 + 4 categories, then the total per currency
     total = summary[
         (summary["scope"] == "invoices") & (summary["category"] == "total_differs")
     ]
     assert total[["count", "money_at_stake"]].values.tolist() == [["1", "12.34"]]
+    stake = summary[summary["scope"] == "all"]
+    assert stake[["count", "money_at_stake"]].values.tolist() == [["1", "12.34"]]
 
     book = openpyxl.load_workbook(paths["report.xlsx"], read_only=True)
     assert {"summary", "invoices", "payments", "by_month"} <= set(book.sheetnames)
@@ -124,3 +128,33 @@ def test_xlsx_formats_each_money_and_date_column(tmp_path: Path) -> None:
     assert formats["perfex_total"] == formats["xero_paid"] == "0.00"
     assert formats["perfex_date"] == formats["xero_date"] == "yyyy-mm-dd"
     assert formats["perfex_status"] == formats["xero_currency"] == "General"
+
+
+def test_report_cached_by_an_older_version_asks_for_a_refresh(tmp_path: Path) -> None:
+    """A cached summary without the per-currency columns is not shown (no 500)."""
+    report, _ = _report_with_one_difference()
+    save_report(ReportRun(report, "t", "snapshot", 0), tmp_path / "new")
+    shutil.copytree(tmp_path / "new", tmp_path / "old")
+    folder = next(p for p in report_dir(tmp_path / "old").iterdir() if p.is_dir())
+    old = report.summary.drop(columns=["currency"]).assign(currencies="GBP")
+    old.to_parquet(folder / "summary.parquet", index=False)
+    assert load_report(tmp_path / "old") is None
+    shutil.copytree(tmp_path / "new", tmp_path / "copy")
+    loaded = load_report(tmp_path / "copy")
+    assert loaded is not None
+    assert (
+        loaded.report.summary["currency"].tolist()
+        == report.summary["currency"].tolist()
+    )
+
+
+def test_public_frame_keeps_each_row_whole() -> None:
+    """A filtered frame (non-default index) keeps every amount on its own row."""
+    report, _ = _report_with_one_difference()
+    picked = report.invoices.iloc[[7, 2, 5]]
+    for decimals in (False, True):
+        out = public_frame(picked, decimals=decimals)
+        assert len(out) == 3
+        assert out["invoice_number"].tolist() == picked["invoice_number"].tolist()
+        totals = [str(v) for v in out["perfex_total"]]
+        assert totals == format_cents(picked["perfex_total_cents"]).tolist()
