@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.spreadsheet import neutralise
+from pxflask.reconcile.stake import TOTAL_SCOPE
 
 __all__ = [
     "COVER_SHEET",
@@ -55,8 +56,15 @@ def cover_frame(
         flagged = int((frame["discrepancy"].astype("str") != "").sum())
         rows.append((f"{scope.capitalize()} compared", f"{len(frame):,}"))
         rows.append((f"{scope.capitalize()} with discrepancies", f"{flagged:,}"))
-    for row in report.summary.itertuples(index=False):
-        rows.append((f"{row.scope}: {row.category}", f"{int(row.count):,}"))
+    summary = report.summary
+    listed = summary[summary["scope"] != TOTAL_SCOPE]
+    counts = listed.groupby(["scope", "category"], sort=False)["count"].sum()
+    for (scope, category), count in counts.items():
+        rows.append((f"{scope}: {category}", f"{int(count):,}"))
+    totals = summary[summary["scope"] == TOTAL_SCOPE]
+    for row in totals.itertuples(index=False):
+        at_stake = from_cents(int(row.money_at_stake_cents))
+        rows.append((f"Money at stake ({row.currency})", f"{at_stake:,.2f}"))
     rows.append(
         (
             "Result",

@@ -75,6 +75,14 @@ _TERMS = (
         "Look at the invoice's payments and credits on both sides.",
     ),
     Term(
+        "credit_not_synced",
+        "Credit not synced",
+        "Perfex applied a credit to the invoice, but the credit-notes entity is not"
+        " synced, so Xero cannot know it; the credit is the gap.",
+        "Enable the credit-notes entity in Settings and sync, or record the credit"
+        " in Xero by hand.",
+    ),
+    Term(
         "duplicate_in_xero",
         "Duplicate in Xero",
         "Xero has a second live copy of an invoice that is already matched.",

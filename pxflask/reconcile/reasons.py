@@ -258,6 +258,11 @@ def _what(scope: Scope, row: dict[str, Any], codes: list[str]) -> str:
                 f"{_upper_first(label)} ({_money(row.get(f'xero_{amount}_cents'))}"
                 f" {_text(row.get('currency'))}) is in Xero, not in Perfex"
             )
+        elif code == "credit_not_synced":
+            parts.append(
+                f"{_money(row.get('perfex_credit_cents'))} {_text(row.get('currency'))}"
+                f" of credit applied to {label} in Perfex; credit notes are not synced"
+            )
         elif code == "duplicate_in_xero":
             parts.append(f"A second live Xero copy of {label}")
         elif code == "deleted_in_xero":

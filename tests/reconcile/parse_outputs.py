@@ -158,7 +158,11 @@ def xlsx_rows(data: bytes, sheet: str) -> list[dict[str, Any]]:
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     values = list(book[sheet].iter_rows(values_only=True))
     header = [str(h) for h in values[0]]
-    return [dict(zip(header, r, strict=False)) for r in values[1:]]
+    data = values[1:]
+    blank = next((i for i, r in enumerate(data) if all(v is None for v in r)), None)
+    if blank is not None:  # the totals rows under a blank row are not data
+        data = data[:blank]
+    return [dict(zip(header, r, strict=False)) for r in data]
 
 
 def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
