@@ -189,15 +189,19 @@ def discrepancy_trend(session: Session, limit: int = 100) -> pd.DataFrame:
 
 
 def difference_chart(
-    frame: pd.DataFrame, label: str, difference: str, title: str
+    frame: pd.DataFrame, label: str | list[str], difference: str, title: str
 ) -> str:
-    """Horizontal bars of one difference column (Xero minus Perfex) as SVG."""
+    """Horizontal bars of one difference column (Xero minus Perfex) as SVG.
+
+    Only the rows that differ are drawn, labelled by ``label`` (columns joined).
+    """
     shown = frame[frame[difference] != 0]
     height = 1.2 + 0.3 * max(len(shown), 1)
     fig = Figure(figsize=(8, height))
     ax = fig.subplots()
     if len(shown):
-        names = [str(v) for v in shown[label]]
+        labels = shown[[label] if isinstance(label, str) else label].astype("str")
+        names = [" ".join(v) for v in labels.itertuples(index=False)]
         # floats for plotting only; the tables are exact
         values = [float(from_cents(int(v))) for v in shown[difference]]
         colours = ["#c0392b" if v < 0 else "#2e86c1" for v in values]
