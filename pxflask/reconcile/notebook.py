@@ -137,12 +137,17 @@ def money_at_stake(report: ReconciliationReport) -> pd.DataFrame:
 
 
 def invoice_timeline(run: ReportRun, invoice_number: str) -> pd.DataFrame:
-    """Both sides' payments of one invoice by date, with running totals (cents)."""
+    """Both sides' payments of one invoice by date, with running totals (cents).
+
+    Deleted Xero payments are left out: they no longer pay the invoice (the Perfex
+    payment of the same row stays).
+    """
     pays = run.report.payments
     mine = pays[pays["invoice_number"].astype("str") == invoice_number]
+    deleted = mine["xero_status"].fillna("") == "DELETED"
     rows = []
     for side in ("perfex", "xero"):
-        part = mine[mine[f"{side}_date"].notna()]
+        part = mine[mine[f"{side}_date"].notna() & ~(deleted & (side == "xero"))]
         rows.append(
             pd.DataFrame(
                 {

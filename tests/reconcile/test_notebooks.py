@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,9 +10,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from pxflask.reconcile.history import record_run
+from pxflask.reconcile.service import run_reconciliation
 from tests.xero.helpers import TEST_KEY
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+TODAY = dt.date.today().isoformat()
 NAMES = ("01_reconciliation_overview.ipynb", "02_investigate_mismatches.ipynb")
 
 
@@ -72,6 +76,33 @@ def _text(notebook: nbformat.NotebookNode) -> str:
     return "\n".join(parts)
 
 
+def _keep_a_report(world, folder: Path) -> None:
+    """Keep one report in the history (its files and snapshot in another folder)."""
+    folder.mkdir()
+    with world.sessions() as session:
+        run = run_reconciliation(world.perfex, session, world.make_gateway(), folder)
+        record_run(
+            session,
+            run,
+            folder,
+            generated_by="cli:test",
+            trigger="cli",
+            organisation="Demo",
+        )
+
+
+def _assert_new_sections(overview: str) -> None:
+    """Freshness, reasons, billed vs collected, month end, trend and differences."""
+    assert "Xero snapshot (invoices and payments) loaded" in overview
+    assert "0 day(s) 0 hour(s) ago" in overview and "To refresh:" in overview
+    assert "log_url" in overview and "perfex_url" in overview  # reasons table
+    assert "billed_difference" in overview and "collected_difference" in overview
+    assert f"Month end as at {TODAY}" in overview
+    assert "90+" in overview and "tax_difference" in overview  # aging, tax
+    assert "Reports kept: 1" in overview and "money_at_stake_" in overview
+    assert "Xero minus Perfex" in overview  # the charts plot differences
+
+
 def test_notebooks_run_against_the_sandbox(world, tmp_path, monkeypatch):
     """Both notebooks run: the overview shows the summary, the drill-down the row."""
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
@@ -82,11 +113,13 @@ def test_notebooks_run_against_the_sandbox(world, tmp_path, monkeypatch):
     )
     world.sandbox.inject.void_invoice(unpaid["InvoiceID"])
 
-    overview = _text(_execute(NAMES[0], _parameters(world), tmp_path))
+    _keep_a_report(world, tmp_path / "kept")
+    overview = _text(_execute(NAMES[0], _parameters(world, as_at=TODAY), tmp_path))
     assert "Perfex <-> Xero reconciliation" in overview
     assert "status_differs" in overview and "result: discrepancies found" in overview
     assert "Xero: full load, 2 call(s)" in overview
     assert "<svg" in overview
+    _assert_new_sections(overview)
 
     investigate = _text(
         _execute(
@@ -96,4 +129,7 @@ def test_notebooks_run_against_the_sandbox(world, tmp_path, monkeypatch):
     assert f"Invoice {unpaid['InvoiceNumber']}: 1 row(s)" in investigate
     assert "Xero: incremental load" in investigate
     assert "running total" in investigate or "<svg" in investigate
+    assert "Xero snapshot (invoices and payments) loaded" in investigate
+    assert "why: " in investigate and "action: " in investigate
+    assert "collected_difference" in investigate
     assert json.dumps(investigate)  # outputs are plain text, not errors
