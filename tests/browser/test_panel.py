@@ -9,6 +9,8 @@ page's danger zone). Screenshots land in docs/screenshots/ for the README.
 
 from __future__ import annotations
 
+import html
+import io
 import os
 import re
 import threading
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -140,6 +143,33 @@ def visit_month_end_pages(page: Page, base: str, shots: Path) -> None:
     ):
         expect(cover.locator("th", has_text=field).first).to_be_visible()
     page.locator("#cover").screenshot(path=str(shots / "report-cover.png"))
+    xlsx = page.locator("#figures .downloads a", has_text=".xlsx").first
+    workbook = page.request.get(base + xlsx.get_attribute("href")).body()
+    shoot_xlsx_cover(page, workbook, shots / "xlsx-cover.png")
+
+
+def shoot_xlsx_cover(page: Page, workbook: bytes, path: Path) -> None:
+    """The XLSX's cover sheet drawn as a plain table (no spreadsheet app here)."""
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).worksheets[0]
+    assert sheet.title == "cover"
+    rows = [
+        [html.escape(str(v or "")) for v in r]
+        for r in sheet.iter_rows(values_only=True)
+    ]
+    fields = {r[0] for r in rows}
+    assert {"Organisation", "Period", "Tolerance", "Generated at"} <= fields
+    body = "".join(
+        "<tr>" + "".join(f"<{t}>{v}</{t}>" for v in r) + "</tr>"
+        for t, r in (("th" if i == 0 else "td", r) for i, r in enumerate(rows))
+    )
+    page.set_content(
+        "<style>body{font:14px sans-serif;margin:12px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+        "th{background:#eee}</style>"
+        f"<div id='sheet' style='display:inline-block;padding:4px'><p>report.xlsx, "
+        f"sheet “{sheet.title}” (the first)</p><table>{body}</table></div>"
+    )
+    page.locator("#sheet").screenshot(path=str(path))
 
 
 def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
