@@ -21,7 +21,10 @@ wall and CPU times are shown (the peak memory is the highest of the runs).
   number, like datacompy's join on invoice_number), all checks and summaries;
 - ``datacompy``: datacompy's Compare on the same invoice frames, joined on
   invoice_number, up to ``matches()``;
-- ``ours:full``: ``reconcile`` with payments and the link table.
+- ``ours:full``: ``reconcile`` with payments and the link table;
+- ``ours:month-end``: the same core again, then the steps issue 12 added (reasons and
+  links, money at stake per currency, the month-end views, the auditor's XLSX), each
+  timed with its target (``benchmarks/reconcile_steps.py``): before and after.
 
 ``flagged`` is the number of rows with a discrepancy (for datacompy: rows only on one
 side plus joined rows with any differing column, counted after the clock stops);
@@ -33,12 +36,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from reconcile_steps import print_steps, run_steps, write_module_db
 
 FRAMES = (
     "perfex_invoices",
@@ -68,6 +74,7 @@ def _generate(n: int, rate: float, seed: int, out: Path) -> dict[str, int]:
     }
     (out / "injected.json").write_text(json.dumps(injected))
     counts["injected"] = int(sum(len(v) for v in data.injected.values()))
+    counts["module_db_rows"] = write_module_db(data.links, out / "module.db")
     return counts
 
 
@@ -114,6 +121,8 @@ def _found(report: object, folder: Path, scopes: tuple[str, ...]) -> tuple[int, 
 def _worker(kind: str, folder: Path) -> dict[str, float]:
     """Run one measurement in this process; return seconds, RSS and result counts."""
     frames = _load(folder)
+    if kind == "ours:month-end":
+        return run_steps(frames, folder)
     if kind == "datacompy":
         import datacompy
 
@@ -239,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
         "--xero-n", type=int, default=100_000, help="invoices loaded from the sandbox"
     )
     parser.add_argument("--skip-xero", action="store_true")
+    parser.add_argument(
+        "--skip-steps", action="store_true", help="no month-end steps (issue 12)"
+    )
+    parser.add_argument(
+        "--steps-repeat", type=int, default=1, help="runs of the month-end steps"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -246,23 +261,36 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_worker(args.worker, Path(args.data))))
         return 0
 
+    print(f"load average before: {_load_average()}")
     with tempfile.TemporaryDirectory(prefix="pxflask-bench-") as tmp:
         folder = Path(tmp)
         t = time.perf_counter()
         counts = _generate(args.n, args.rate, args.seed, folder)
         print(f"generated in {time.perf_counter() - t:.1f} s (not timed): {counts}")
         kinds = ["ours:invoices", "ours:full"]
+        if not args.skip_steps:
+            kinds.append("ours:month-end")
         if not args.skip_datacompy:
             kinds.insert(1, "datacompy")
         runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
-        for _ in range(args.repeat):  # interleaved, so load spikes hit all kinds
+        for i in range(args.repeat):  # interleaved, so load spikes hit all kinds
             for kind in kinds:
-                runs[kind].append(_measure(kind, folder))
+                if kind != "ours:month-end" or i < args.steps_repeat:
+                    runs[kind].append(_measure(kind, folder))
     print(f"best of {args.repeat} fresh processes per measurement (peak: highest)")
+    steps = runs.pop("ours:month-end", None)
     ok = _print({kind: _best(r) for kind, r in runs.items()})
+    if steps:
+        ok &= print_steps(steps, args.n)
     if not args.skip_xero:
         ok &= _print_xero(xero_section(args.xero_n), args.xero_n)
+    print(f"load average after: {_load_average()} (other processes share the host)")
     return 0 if ok else 1
+
+
+def _load_average() -> str:
+    """The host's 1, 5 and 15 minute load averages."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _best(runs: list[dict[str, float]]) -> dict[str, float]:
