@@ -152,6 +152,7 @@ class SyncLog(Base):
     __table_args__ = (
         Index("ix_pxf_sync_log_filter", "entity", "outcome", "created_at"),
         Index("ix_pxf_sync_log_record", "entity", "perfex_key"),
+        Index("ix_pxf_sync_log_xero", "entity", "xero_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
