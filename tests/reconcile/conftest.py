@@ -7,6 +7,7 @@ of the Perfex and module databases and the sandbox restored to the synced state.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from tests.fixtures.sandbox import _patch_token_urls, _restore_token_urls
 from tests.fixtures.webapp import ADMIN_PASSWORD, make_test_app
 from tests.sync.conftest import TAX_SETUP
 from tests.xero.helpers import TEST_KEY, settings_for
+
+# The seed dates records back from `today`: pinned, so the world (and the month-end
+# tests' buckets and dates) is the same on every day the suite runs.
+WORLD_TODAY = dt.date(2026, 12, 4)
 
 SYNC_SETTINGS = {
     "sales_account": "200",
@@ -74,7 +79,12 @@ def synced_world(tmp_path_factory, xero_sandbox_server) -> Synced:
     folder = tmp_path_factory.mktemp("reconcile-world")
     perfex_url = f"sqlite:///{folder / 'perfex.db'}"
     seed_demo(
-        perfex_url, customers=6, invoices=24, seed=21, admin_password=ADMIN_PASSWORD
+        perfex_url,
+        customers=6,
+        invoices=24,
+        seed=21,
+        admin_password=ADMIN_PASSWORD,
+        today=WORLD_TODAY,
     )
     _credits_as_payments(perfex_url)
     sandbox = xero_sandbox_server.sandbox
