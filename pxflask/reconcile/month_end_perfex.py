@@ -21,8 +21,10 @@ from pxflask.models import Link, XeroAccount
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.perfex_side import cents
 from pxflask.settings import load_settings
+from pxflask.sync.mappers.tax_match import XeroRate, match, no_tax_choice
 from pxflask.sync.mappers.taxes import TaxKey, _rate, key_rate, tax_rate_name
 from pxflask.sync.steps.taxes import key_text
+from pxflask.sync.taxrates import cached_rates
 
 __all__ = [
     "NO_TAX_LABEL",
@@ -176,6 +178,7 @@ def tax_types(session: Session, db: PerfexDB, keys: set[TaxKey]) -> dict[TaxKey,
             sa.select(Link.perfex_key, Link.xero_number).where(Link.entity == "taxes")
         ).all()
     )
+    rates = cached_rates(session)
     out = {}
     for key in keys:
         setting = ""
@@ -186,9 +189,18 @@ def tax_types(session: Session, db: PerfexDB, keys: set[TaxKey]) -> dict[TaxKey,
         out[key] = (
             setting.strip()
             or (links.get(key_text(key)) or "")
-            or ("NONE" if not key else "")
+            or _matched(key, rates)
+            or ("NONE" if not key and not rates else "")
         )
     return out
+
+
+def _matched(key: TaxKey, rates: list[XeroRate]) -> str:
+    """The rate the sync's matcher picks among the cached Xero rates ('' if none)."""
+    if not rates:
+        return ""
+    choice = match(key, rates) if key else no_tax_choice(rates)
+    return choice.tax_type or ""
 
 
 def key_label(key: TaxKey) -> str:

@@ -186,3 +186,22 @@ def test_stale_lines_are_said_and_cli_reconcile_reads_them(world, world_app):
     result = world_app.test_cli_runner().invoke(args=["reconcile"])
     assert result.exit_code == 0, result.output
     assert _views(world, refresh=False).notes == []
+
+
+def test_tax_view_maps_rates_the_sync_matched_without_a_setting_or_link(world):
+    """Rates matched by the sync (no tax_rate.<id>, no taxes link) map as it maps."""
+    from sqlalchemy import delete, func, select
+
+    from pxflask.models import Link, XeroTaxRate
+
+    refresh_xero(world.gateway, world.instance_path)
+    with world.session() as session:
+        assert session.scalar(select(func.count()).select_from(XeroTaxRate)) > 0
+        session.execute(delete(Link).where(Link.entity == "taxes"))
+        session.commit()
+        month_end = build_month_end(
+            world.perfex, session, world.instance_path, NOV_END, NOV_START
+        )
+    vat = _row(month_end.frames["tax"], currency="USD", perfex_taxes="VAT 20%")
+    assert vat["tax_type"] not in ("", "(not mapped)"), vat
+    assert vat["perfex_tax_cents"] == vat["xero_tax_cents"]
