@@ -272,4 +272,8 @@ def test_retry_of_a_damaged_record_fails_only_that_record(damaged):
     run = damaged.wait_last_run()
     assert run.status == "partial" and run.error is None
     assert run.failed_count >= len(damaged.invoices) + len(damaged.payments)
-    assert _synced(damaged) >= before
+    # The invoice damaged after its first sync may be read again by that run and
+    # then fail like the others (seen in some full runs): every other synced
+    # record stays synced.
+    later = ("invoices", str(damaged.later))
+    assert _synced(damaged) >= before - {later}
