@@ -20,10 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from pxflask.extensions import db
-from pxflask.queueing import close_queue
-from pxflask.runtime import xero_gateway
-from tests.fixtures.webapp import csrf_token, make_test_app
+from tests.fixtures.webapp import csrf_token, serve_connected
 
 EVIL = [
     '=HYPERLINK("http://evil","x")',
@@ -74,17 +71,7 @@ def app(tmp_path, perfex_copy_url, xero_sandbox) -> Iterator[Flask]:
                 }
             ],
         )
-    app = make_test_app(
-        tmp_path,
-        perfex_copy_url,
-        XERO_GRANT="client_credentials",
-        **xero_sandbox.config,
-    )
-    xero_gateway(app).connect_client_credentials()
-    yield app
-    close_queue(app)
-    with app.app_context():
-        db.engine.dispose()
+    yield from serve_connected(tmp_path, perfex_copy_url, xero_sandbox)
 
 
 def _is_number(text: str) -> bool:

@@ -13,11 +13,10 @@ from sqlalchemy import select
 from pxflask.extensions import db
 from pxflask.jobs import enqueue_sync
 from pxflask.models import Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
-from pxflask.queueing import DEFAULT_QUEUE, SYNC_QUEUE, close_queue, get_queue
+from pxflask.queueing import DEFAULT_QUEUE, SYNC_QUEUE, get_queue
 from pxflask.reconcile.charts import category_chart, monthly_chart
-from pxflask.runtime import xero_gateway
 from tests.fixtures.gate import workers_held
-from tests.fixtures.webapp import AuthActions, csrf_token, make_test_app
+from tests.fixtures.webapp import AuthActions, csrf_token, serve_connected
 from tests.web.css_contrast import CSS_FILE, Element, computed, contrast, parse_css
 
 AA_TEXT = 4.5
@@ -192,17 +191,7 @@ def _steps(page: str) -> dict[str, bool]:
 @pytest.fixture
 def connected_app(tmp_path, perfex_copy_url, xero_sandbox):
     """The app connected to the sandbox's demo organisation (Custom Connection)."""
-    app = make_test_app(
-        tmp_path,
-        perfex_copy_url,
-        XERO_GRANT="client_credentials",
-        **xero_sandbox.config,
-    )
-    xero_gateway(app).connect_client_credentials()
-    yield app
-    close_queue(app)
-    with app.app_context():
-        db.engine.dispose()
+    yield from serve_connected(tmp_path, perfex_copy_url, xero_sandbox)
 
 
 @pytest.fixture

@@ -9,26 +9,15 @@ import pytest
 from pxflask.extensions import db
 from pxflask.jobs import enqueue_sync
 from pxflask.models import Link
-from pxflask.queueing import close_queue, get_queue
-from pxflask.runtime import xero_gateway
+from pxflask.queueing import get_queue
 from pxflask.settings import set_setting
-from tests.fixtures.webapp import AuthActions, csrf_token, make_test_app
+from tests.fixtures.webapp import AuthActions, csrf_token, serve_connected
 
 
 @pytest.fixture
 def connected_app(tmp_path, perfex_copy_url, xero_sandbox):
     """An app connected to the sandbox with a Custom Connection."""
-    app = make_test_app(
-        tmp_path,
-        perfex_copy_url,
-        XERO_GRANT="client_credentials",
-        **xero_sandbox.config,
-    )
-    xero_gateway(app).connect_client_credentials()
-    yield app
-    close_queue(app)
-    with app.app_context():
-        db.engine.dispose()
+    yield from serve_connected(tmp_path, perfex_copy_url, xero_sandbox)
 
 
 @pytest.fixture
