@@ -199,3 +199,27 @@ def test_contract_flag_without_the_extra_is_one_clear_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: contract mode needs")
     assert "pip install 'pxflask[contract]'" in lines[0]
     assert result.stdout == ""
+
+
+def test_nothing_points_outside_the_repository():
+    """Code, docs and tests name no file outside the repository (the design notes)."""
+    outside = (
+        "../" + "shared",
+        "/work/" + "shared",
+        "DESIGN" + ".md",
+        "CONTRACT" + ".md",
+    )
+    tops = ("pxflask", "tests", "docs", "benchmarks", "notebooks", "scripts")
+    files = [ROOT / name for name in ("README.md", "Makefile", "pyproject.toml")]
+    files += [p for top in tops for p in (ROOT / top).rglob("*") if p.is_file()]
+    found = []
+    for path in files:
+        if path.suffix in {".png", ".pyc", ".db"} or "spec" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found += [f"{path.relative_to(ROOT)}: {s}" for s in outside if s in text]
+    assert found == []
+    architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert "## Layout" in architecture and "## Data flow" in architecture
+    assert "## Rules" in architecture
+    assert "(docs/ARCHITECTURE.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
