@@ -1,4 +1,4 @@
-"""Settings from the environment and the instance file (see CONTRACT.md)."""
+"""Settings from the environment and the instance file (README: Configuration)."""
 
 from __future__ import annotations
 

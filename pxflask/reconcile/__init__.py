@@ -2,7 +2,7 @@
 
 Loaders turn each side's records into the frames of ``frames``; ``reconcile`` matches
 and checks them and returns a ``ReconciliationReport``; ``write_outputs`` writes the
-CSV, XLSX and HTML files of CONTRACT.md.
+CSV, XLSX and HTML files the README lists.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class Gateway(Protocol):
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """The settings a sync reads (CONTRACT.md keys), parsed once."""
+    """The settings a sync reads (module settings keys), parsed once."""
 
     sales_account: str = "200"
     rounding_account: str = "860"
