@@ -56,3 +56,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 echo "Chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
+
+# The Perfex module's tests run Debian's PHP (with curl, which the module's hooks use).
+if ! command -v php >/dev/null 2>&1 || ! php -m | grep -qi '^curl$'; then
+  echo "PHP: installing Debian's php-cli and php-curl"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq php-cli php-curl >/dev/null
+fi
+echo "PHP: $(php -r 'echo PHP_VERSION;' 2>/dev/null || echo missing)"
