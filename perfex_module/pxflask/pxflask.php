@@ -45,12 +45,18 @@ function pxflask_uninstall()
     }
 }
 
-/** The "Xero" sidebar item, for admins only. */
+/** The "Xero" sidebar item and the settings under Setup, for admins only. */
 function pxflask_add_menu_item()
 {
     if (!is_admin()) {
         return;
     }
+    $menu = get_instance()->app_menu;
+    $menu->add_setup_menu_item('pxflask', [
+        'name'     => 'Xero (pxflask)',
+        'href'     => admin_url('pxflask'),
+        'position' => 65,
+    ]);
     $in_frame = get_option('pxflask_open_in') === 'iframe';
     $item = [
         'name'     => 'Xero',
@@ -61,7 +67,7 @@ function pxflask_add_menu_item()
     if (!$in_frame) {
         $item['href_attributes'] = ['target' => '_blank', 'rel' => 'noopener'];
     }
-    get_instance()->app_menu->add_sidebar_menu_item('pxflask', $item);
+    $menu->add_sidebar_menu_item('pxflask', $item);
 }
 
 /** The panel calls the module's API with a bearer token, not a Perfex form. */

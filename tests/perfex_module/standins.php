@@ -85,6 +85,7 @@ function hooks() { static $hooks; return $hooks ??= new PxfHooks(); }
 class PxfMenu
 {
     public function add_sidebar_menu_item($slug, $item) { $GLOBALS['pxf']['menu'][$slug] = $item; }
+    public function add_setup_menu_item($slug, $item) { $GLOBALS['pxf']['setup_menu'][$slug] = $item; }
 }
 
 /** A query builder over the rows in $GLOBALS['pxf']['tables']. */
