@@ -6,15 +6,38 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import Flask
+from werkzeug.serving import make_server
+
+from pxflask.extensions import db
+from pxflask.queueing import close_queue
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "perfex_module" / "pxflask"
 HERE = Path(__file__).resolve().parent
 PHP = shutil.which("php") or "php"
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """The app served on a loopback port; its queue and database closed after."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        close_queue(app)
+        with app.app_context():
+            db.engine.dispose()
 
 
 def php_files() -> list[Path]:
@@ -54,11 +77,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def php_server(state: Path) -> Iterator[str]:
-    """The module's API (router.php on the stand-ins) under `php -S`; its base URL."""
+def php_server(state: Path, router: str = "router.php") -> Iterator[str]:
+    """A router on the stand-ins under `php -S` (default: the module's API); its URL.
+
+    router.php yields the API's base URL, perfex_site.php the server's origin.
+    """
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own router
-        [PHP, "-S", f"127.0.0.1:{port}", str(HERE / "router.php")],
+        [PHP, "-S", f"127.0.0.1:{port}", str(HERE / router)],
         env={"PXF_STATE": str(state), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -71,7 +97,8 @@ def php_server(state: Path) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/pxflask/pxflask_api"
+        origin = f"http://127.0.0.1:{port}"
+        yield f"{origin}/pxflask/pxflask_api" if router == "router.php" else origin
     finally:
         process.terminate()
         process.wait(timeout=5)

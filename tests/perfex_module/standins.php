@@ -5,7 +5,7 @@ define('BASEPATH', __DIR__);
 
 $GLOBALS['pxf'] = [
     'options' => [], 'tables' => ['tbloptions' => []], 'is_admin' => true, 'staff_id' => 1,
-    'menu' => [], 'hooks' => [], 'filters' => [], 'activation' => [], 'log' => [],
+    'base' => 'https://crm.test/', 'menu' => [], 'hooks' => [], 'filters' => [], 'activation' => [], 'log' => [],
 ];
 
 class PxfRedirect extends Exception {}
@@ -43,8 +43,8 @@ function update_option($name, $value)
 function db_prefix() { return 'tbl'; }
 function is_admin() { return $GLOBALS['pxf']['is_admin']; }
 function get_staff_user_id() { return $GLOBALS['pxf']['staff_id']; }
-function admin_url($path = '') { return 'https://crm.test/admin/' . $path; }
-function site_url($path = '') { return 'https://crm.test/' . $path; }
+function admin_url($path = '') { return $GLOBALS['pxf']['base'] . 'admin/' . $path; }
+function site_url($path = '') { return $GLOBALS['pxf']['base'] . $path; }
 function log_message($level, $message) { $GLOBALS['pxf']['log'][] = "$level: $message"; }
 function redirect($url) { throw new PxfRedirect($url); }
 function set_alert($type, $message) { $GLOBALS['pxf']['alerts'][] = [$type, $message]; }

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from pxflask.extensions import db
 from pxflask.models import SyncRun
-from pxflask.queueing import close_queue
 from tests.fixtures.webapp import make_test_app
-from tests.perfex_module.php import free_port, php_hook
+from tests.perfex_module.php import free_port, php_hook, served
 
 HOOK_TOKEN = "module-hook-token-0123456789"  # noqa: S105 - a test token
 TIMEOUT = 2.0
@@ -25,17 +22,8 @@ TIMEOUT = 2.0
 def panel(tmp_path, perfex_copy_url) -> Iterator[tuple[str, object]]:
     """The panel served on a loopback port, with the hook token set."""
     app = make_test_app(tmp_path, perfex_copy_url, PXFLASK_HOOK_TOKEN=HOOK_TOKEN)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        close_queue(app)
-        with app.app_context():
-            db.engine.dispose()
+    with served(app) as base:
+        yield base, app
 
 
 def _runs(app) -> list[tuple[str, str]]:
