@@ -77,7 +77,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def php_server(state: Path, router: str = "router.php") -> Iterator[str]:
+def php_server(
+    state: Path, router: str = "router.php", perfex_sqlite: Path | None = None
+) -> Iterator[str]:
     """A router on the stand-ins under `php -S` (default: the module's API); its URL.
 
     router.php yields the API's base URL, perfex_site.php the server's origin.
@@ -85,7 +87,11 @@ def php_server(state: Path, router: str = "router.php") -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own router
         [PHP, "-S", f"127.0.0.1:{port}", str(HERE / router)],
-        env={"PXF_STATE": str(state), "PATH": "/usr/bin:/bin"},
+        env={
+            "PXF_STATE": str(state),
+            "PXF_PERFEX_SQLITE": str(perfex_sqlite or ""),
+            "PATH": "/usr/bin:/bin",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

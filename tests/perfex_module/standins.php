@@ -112,6 +112,14 @@ class PxfDb
             public function row() { return $this->rows ? (object) $this->rows[0] : null; }
         };
     }
+    public function insert($table, $row)
+    {
+        $rows = &$GLOBALS['pxf']['tables'][$table];
+        $rows = $rows ?? [];
+        $row = ['id' => count($rows) + 1] + $row;
+        $rows[] = $row;
+        return $row['id'];
+    }
     public function delete($table)
     {
         $GLOBALS['pxf']['tables'][$table] = array_values(array_filter(
@@ -128,19 +136,54 @@ class PxfPaymentsModel
     public $added = [];
     public function add($data)
     {
-        $invoices = array_column($GLOBALS['pxf']['tables']['tblinvoices'] ?? [], 'id');
-        if (!in_array((int) $data['invoiceid'], $invoices, true)) {
+        $db = get_instance()->db;
+        if (!$db->where('id', (int) $data['invoiceid'])->get('tblinvoices')->row()) {
             return false;
         }
         $this->added[] = $data;
-        $rows = &$GLOBALS['pxf']['tables']['tblinvoicepaymentrecords'];
-        $rows = $rows ?? [];
-        $id = count($rows) + 1;
-        $rows[] = ['id' => $id, 'invoiceid' => (int) $data['invoiceid'], 'amount' => $data['amount'],
-            'date' => to_sql_date($data['date']), 'paymentmode' => $data['paymentmode'],
-            'transactionid' => $data['transactionid'], 'note' => $data['note']];
+        $GLOBALS['pxf']['tables']['payments_model_calls'][] = $data;
+        $id = $db->insert('tblinvoicepaymentrecords', [
+            'invoiceid' => (int) $data['invoiceid'], 'amount' => $data['amount'],
+            'date' => to_sql_date($data['date']), 'daterecorded' => date('Y-m-d H:i:s'),
+            'paymentmode' => $data['paymentmode'], 'transactionid' => $data['transactionid'],
+            'note' => $data['note'],
+        ]);
         hooks()->do_action('after_payment_added', $id);
         return $id;
+    }
+}
+
+/** The same query builder on a Perfex SQLite database (PDO). */
+class PxfPdoDb
+{
+    private $pdo;
+    private $wheres = [];
+    public function __construct($path) { $this->pdo = new PDO('sqlite:' . $path); }
+    public function select($columns) { return $this; }
+    public function where($column, $value) { $this->wheres[$column] = $value; return $this; }
+    public function get($table)
+    {
+        $sql = "SELECT * FROM $table" . $this->condition();
+        $query = $this->pdo->prepare($sql);
+        $query->execute(array_values($this->wheres));
+        $this->wheres = [];
+        $row = $query->fetch(PDO::FETCH_OBJ);
+        return new class($row) {
+            public function __construct(private $first) {}
+            public function row() { return $this->first ?: null; }
+        };
+    }
+    public function insert($table, $row)
+    {
+        $columns = implode(', ', array_keys($row));
+        $marks = implode(', ', array_fill(0, count($row), '?'));
+        $this->pdo->prepare("INSERT INTO $table ($columns) VALUES ($marks)")->execute(array_values($row));
+        return (int) $this->pdo->lastInsertId();
+    }
+    private function condition()
+    {
+        $parts = array_map(fn ($column) => "$column = ?", array_keys($this->wheres));
+        return $parts ? ' WHERE ' . implode(' AND ', $parts) : '';
     }
 }
 
