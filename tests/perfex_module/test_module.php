@@ -144,6 +144,19 @@ $CI->input->posted = ['panel_url' => 'javascript:alert(1)'];
 redirected_to(fn () => (new Pxflask())->index());
 check(get_option('pxflask_panel_url') === 'https://panel.test', 'a panel URL that is not http(s) is refused');
 
+// The settings view: the stored values but never the secrets.
+update_option('pxflask_shared_secret', 'very-secret-value');
+$CI->input->posted = [];
+ob_start();
+(new Pxflask())->index();
+render_module_view();
+$html = ob_get_clean();
+check(strpos($html, 'name="panel_url"') !== false && strpos($html, 'value="https://panel.test"') !== false,
+    'the settings page shows the panel URL');
+check(strpos($html, 'very-secret-value') === false && strpos($html, 'new-token') === false,
+    'and never the stored secrets');
+check(strpos($html, 'https://crm.test/pxflask/pxflask_api') !== false, 'it names the API address');
+
 foreach ($failures as $failure) {
     echo "FAIL: $failure\n";
 }
