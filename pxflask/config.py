@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_SECRET_KEY": None,
     "PXFLASK_ENCRYPTION_KEY": None,
     "PXFLASK_HOOK_TOKEN": None,
+    "PXFLASK_SSO_SECRET": None,  # shared with the Perfex module: /sso tokens
+    "PERFEX_MODULE_URL": None,  # the module's API: payments recorded through Perfex
     "PXFLASK_QUEUE_PREFIX": "",
     "PXFLASK_LOG_FILE": None,
     "PXFLASK_DEMO": False,

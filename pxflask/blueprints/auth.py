@@ -40,7 +40,7 @@ from pxflask.signin import (
 bp = Blueprint("auth", __name__)
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "health.healthz", "static"}
-PUBLIC_BLUEPRINTS = {"hooks", "webhooks"}
+PUBLIC_BLUEPRINTS = {"hooks", "webhooks", "sso"}
 SESSION_TOKEN = "pxf_sid"  # noqa: S105 - the session key of the token, not a secret
 PENDING = "pxf_pending_2fa"
 PENDING_SECONDS = 300
