@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from pxflask.config import load_settings
+from pxflask.proxying import init_proxying, secure_cookies
 from pxflask.request_limits import init_request_limits
 from pxflask.security_headers import init_security_headers
 from pxflask.timestamps import when
@@ -33,10 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings["PXFLASK_SECRET_KEY"] or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=not (
-            settings["PXFLASK_DEMO"] or settings.get("TESTING")
-        ),
+        SESSION_COOKIE_SECURE=secure_cookies(settings),
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure_cookies(settings),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=None,
     )
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     _init_extensions(app)
+    init_proxying(app)
     init_request_limits(app)
     init_security_headers(app)
     _register_blueprints(app)

@@ -42,7 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_LOG_FILE": None,
     "PXFLASK_DEMO": False,
     "PXFLASK_FRAME_ANCESTORS": "",
+    "PXFLASK_TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* count
+    "PXFLASK_INSECURE_COOKIES": False,  # session cookie over plain HTTP (trusted LAN)
 }
+MAX_PROXIES = 5
 
 CONFIG_FILE = "pxflask.toml"
 
@@ -61,6 +64,8 @@ def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = 
             settings[key] = os.environ[key]
     settings.update(overrides or {})
     settings["PXFLASK_DEMO"] = _truthy(settings.get("PXFLASK_DEMO"))
+    settings["PXFLASK_INSECURE_COOKIES"] = _truthy(settings.get("PXFLASK_INSECURE_COOKIES"))
+    settings["PXFLASK_TRUSTED_PROXIES"] = _proxies(settings["PXFLASK_TRUSTED_PROXIES"])
     if not settings["PXFLASK_DATABASE_URL"]:
         db_file = Path(instance_path) / "pxflask.db"
         settings["PXFLASK_DATABASE_URL"] = f"sqlite:///{db_file}"
@@ -85,6 +90,17 @@ def _day_limit(value: Any) -> int:
             "(5000, or 1000 for a Xero app on the Starter tier)"
         )
     return limit
+
+
+def _proxies(value: Any) -> int:
+    """How many reverse proxies in front are trusted to set X-Forwarded-* (0: none)."""
+    text = str(value if value is not None else 0).strip()
+    if not text.isdigit() or int(text) > MAX_PROXIES:
+        raise ConfigError(
+            f"PXFLASK_TRUSTED_PROXIES must be the number of reverse proxies in front of "
+            f"pxflask (0 to {MAX_PROXIES}; 1 for one nginx), not {value!r}"
+        )
+    return int(text)
 
 
 def require_secrets(settings: dict[str, Any]) -> None:

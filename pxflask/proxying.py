@@ -1,0 +1,57 @@
+"""Behind a reverse proxy: trusted X-Forwarded-* headers, a path prefix, cookie scope.
+
+With PXFLASK_TRUSTED_PROXIES = n (> 0), Werkzeug's ProxyFix takes the client
+address, scheme, host and path prefix from the last n values of X-Forwarded-For,
+-Proto, -Host, -Port and -Prefix; with 0 (the default) those headers are ignored,
+so nobody can choose the address the sign-in throttle counts them under. The
+session cookie is scoped to the prefix (Path=/xero), not to the whole Perfex site.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+INSECURE_SETTING = "PXFLASK_INSECURE_COOKIES"
+PROXIES_SETTING = "PXFLASK_TRUSTED_PROXIES"
+
+
+class PrefixedSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie's Path set to the path prefix."""
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """SESSION_COOKIE_PATH when set, else the prefix the panel is served under."""
+        configured = app.config.get("SESSION_COOKIE_PATH")
+        if configured:
+            return configured
+        root = request.script_root if request else ""
+        return root or app.config.get("APPLICATION_ROOT") or "/"
+
+
+def secure_cookies(settings: dict) -> bool:
+    """Cookies go over HTTPS only, except in the demo, the tests or on request."""
+    return not (
+        settings.get("PXFLASK_DEMO")
+        or settings.get("TESTING")
+        or settings.get(INSECURE_SETTING)
+    )
+
+
+def cookie_needs_https() -> bool:
+    """True when this plain-HTTP request cannot keep a session: its cookie is Secure."""
+    from flask import current_app
+
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) and not request.is_secure
+
+
+def init_proxying(app: Flask) -> None:
+    """Trust the configured number of proxies; scope the session cookie to the prefix."""
+    count = int(app.config.get(PROXIES_SETTING) or 0)
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count,
+            x_prefix=count,
+        )
+    app.session_interface = PrefixedSessionInterface()
+    app.context_processor(lambda: {"cookie_needs_https": cookie_needs_https})
