@@ -48,10 +48,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_request_limits(app)
     init_security_headers(app)
     _register_blueprints(app)
-    app.context_processor(lambda: {
-        "nav_items": lambda: _nav_items(app),
-        "active_nav": lambda: _active_nav(app),
-    })
+    app.context_processor(
+        lambda: {
+            "nav_items": lambda: _nav_items(app),
+            "active_nav": lambda: _active_nav(app),
+        }
+    )
     app.add_template_filter(_pretty_json, "pretty_json")
     app.add_template_filter(when, "when")
     _register_error_pages(app)
@@ -95,8 +97,9 @@ NAV_PARENTS = {"reset": "settings.index"}
 
 def _nav_items(app: Flask) -> list[tuple[str, str]]:
     """The navigation entries whose pages this app serves."""
-    return [(endpoint, label) for endpoint, label in NAV
-            if endpoint in app.view_functions]
+    return [
+        (endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions
+    ]
 
 
 def _active_nav(app: Flask) -> str | None:

@@ -54,8 +54,9 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which."""
 
 
-def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
+def load_settings(
+    instance_path: str | Path, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Merge defaults, the instance TOML file, the environment and overrides."""
     settings = dict(DEFAULTS)
     settings.update(_read_instance_file(Path(instance_path) / CONFIG_FILE))
@@ -64,7 +65,8 @@ def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = 
             settings[key] = os.environ[key]
     settings.update(overrides or {})
     settings["PXFLASK_DEMO"] = _truthy(settings.get("PXFLASK_DEMO"))
-    settings["PXFLASK_INSECURE_COOKIES"] = _truthy(settings.get("PXFLASK_INSECURE_COOKIES"))
+    insecure = settings.get("PXFLASK_INSECURE_COOKIES")
+    settings["PXFLASK_INSECURE_COOKIES"] = _truthy(insecure)
     settings["PXFLASK_TRUSTED_PROXIES"] = _proxies(settings["PXFLASK_TRUSTED_PROXIES"])
     if not settings["PXFLASK_DATABASE_URL"]:
         db_file = Path(instance_path) / "pxflask.db"
@@ -97,7 +99,7 @@ def _proxies(value: Any) -> int:
     text = str(value if value is not None else 0).strip()
     if not text.isdigit() or int(text) > MAX_PROXIES:
         raise ConfigError(
-            f"PXFLASK_TRUSTED_PROXIES must be the number of reverse proxies in front of "
+            "PXFLASK_TRUSTED_PROXIES must be the number of reverse proxies in front of "
             f"pxflask (0 to {MAX_PROXIES}; 1 for one nginx), not {value!r}"
         )
     return int(text)
@@ -111,7 +113,8 @@ def require_secrets(settings: dict[str, Any]) -> None:
     missing = [key for key in required if not settings.get(key)]
     if missing:
         raise ConfigError(
-            "missing required setting(s): " + ", ".join(missing)
+            "missing required setting(s): "
+            + ", ".join(missing)
             + " (set them in the environment or instance/pxflask.toml)"
         )
 

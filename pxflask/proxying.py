@@ -42,15 +42,20 @@ def cookie_needs_https() -> bool:
     """True when this plain-HTTP request cannot keep a session: its cookie is Secure."""
     from flask import current_app
 
-    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) and not request.is_secure
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    return secure and not request.is_secure
 
 
 def init_proxying(app: Flask) -> None:
-    """Trust the configured number of proxies; scope the session cookie to the prefix."""
+    """Trust the configured number of proxies; scope the cookie to the prefix."""
     count = int(app.config.get(PROXIES_SETTING) or 0)
     if count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count,
+            app.wsgi_app,
+            x_for=count,
+            x_proto=count,
+            x_host=count,
+            x_port=count,
             x_prefix=count,
         )
     app.session_interface = PrefixedSessionInterface()

@@ -56,3 +56,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 echo "Chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
+
+# The deployment browser test runs Debian's nginx as the test user (its own config
+# and prefix in a temporary directory, ports above 1024): only the binary is needed.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "nginx: installing Debian's package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+fi
+echo "nginx: $(/usr/sbin/nginx -v 2>&1 || echo missing)"

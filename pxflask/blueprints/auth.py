@@ -200,7 +200,7 @@ def _pending() -> dict | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """The target when it is a path of this panel (under its prefix), else the dashboard."""
+    """The target when it is a path under this panel's prefix, else the dashboard."""
     if target and _is_local_path(target) and _under_prefix(target):
         return target
     return url_for("dashboard.index")

@@ -47,7 +47,10 @@ def direct_app(tmp_path, perfex_copy_url) -> Iterator[Flask]:
 def proxied_app(tmp_path, perfex_copy_url) -> Iterator[Flask]:
     """One trusted proxy, Secure cookies as in a real deployment."""
     yield from build(
-        tmp_path, perfex_copy_url, PXFLASK_TRUSTED_PROXIES="1", SESSION_COOKIE_SECURE=True
+        tmp_path,
+        perfex_copy_url,
+        PXFLASK_TRUSTED_PROXIES="1",
+        SESSION_COOKIE_SECURE=True,
     )
 
 
@@ -118,10 +121,8 @@ def test_next_outside_the_prefix_goes_to_the_dashboard(proxied_app, target):
     assert answer.headers["Location"] == "/xero/"
 
 
-def test_connection_page_shows_the_https_prefixed_addresses(
-    tmp_path, perfex_copy_url
-):
-    """The OAuth redirect URI and hook URLs carry the proxy's scheme, host and prefix."""
+def test_connection_page_shows_the_https_prefixed_addresses(tmp_path, perfex_copy_url):
+    """The OAuth redirect URI and hook URLs carry the forwarded scheme, host, prefix."""
     for app in build(
         tmp_path, perfex_copy_url, PXFLASK_TRUSTED_PROXIES=1, SESSION_COOKIE_PATH="/"
     ):
@@ -137,13 +138,12 @@ def test_connection_page_shows_the_https_prefixed_addresses(
             headers=PROXY,
         )
         assert started.status_code == 302
-        assert "redirect_uri=https%3A%2F%2Fcrm.example.com%2Fxero%2Fconnection%2Fcallback" in (
-            started.headers["Location"]
-        )
+        quoted = "https%3A%2F%2Fcrm.example.com%2Fxero%2Fconnection%2Fcallback"
+        assert f"redirect_uri={quoted}" in started.headers["Location"]
 
 
 def test_plain_http_sign_in_names_the_settings(direct_app):
-    """Plain HTTP with Secure cookies: the sign-in page explains and names the settings."""
+    """Plain HTTP with Secure cookies: the sign-in page explains and names settings."""
     page = direct_app.test_client().get("/login").get_data(as_text=True)
     assert 'id="plain-http"' in page
     assert "PXFLASK_INSECURE_COOKIES" in page
@@ -152,17 +152,21 @@ def test_plain_http_sign_in_names_the_settings(direct_app):
     assert 'id="plain-http"' not in https.get_data(as_text=True)
 
 
-def test_insecure_cookies_setting_drops_secure_and_the_warning(tmp_path, perfex_copy_url):
+def test_insecure_cookies_setting_drops_secure_and_the_warning(
+    tmp_path, perfex_copy_url
+):
     """PXFLASK_INSECURE_COOKIES=true (trusted LAN): no Secure flag, no warning."""
     from pxflask import create_app
 
-    app = create_app({
-        "INSTANCE_PATH": str(tmp_path),
-        "PXFLASK_SECRET_KEY": "k",
-        "PXFLASK_ENCRYPTION_KEY": "k",
-        "PERFEX_DATABASE_URL": perfex_copy_url,
-        "PXFLASK_INSECURE_COOKIES": "true",
-    })
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "PXFLASK_SECRET_KEY": "k",
+            "PXFLASK_ENCRYPTION_KEY": "k",
+            "PERFEX_DATABASE_URL": perfex_copy_url,
+            "PXFLASK_INSECURE_COOKIES": "true",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is False
     with app.test_request_context("/login"):
         from pxflask.proxying import cookie_needs_https
@@ -193,4 +197,6 @@ def test_trusted_proxies_must_be_a_small_number(tmp_path):
 
     for wrong in ("yes", "-1", "99"):
         with pytest.raises(ConfigError, match="PXFLASK_TRUSTED_PROXIES"):
-            create_app({"INSTANCE_PATH": str(tmp_path), "PXFLASK_TRUSTED_PROXIES": wrong})
+            create_app(
+                {"INSTANCE_PATH": str(tmp_path), "PXFLASK_TRUSTED_PROXIES": wrong}
+            )
