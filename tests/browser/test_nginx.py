@@ -4,7 +4,8 @@ Chromium -> nginx (HTTPS, self-signed certificate made at test time) -> gunicorn
 (wsgi:app, PXFLASK_TRUSTED_PROXIES=1) with a `pxflask worker` on Redis: sign in,
 connect Xero through the sandbox's OAuth consent page (the redirect URI derived
 behind the proxy), fetch the chart of accounts (run by the worker), the settings
-and dashboard pages, sign out. Every URL keeps the prefix, the session cookie is
+and dashboard pages, a Perfex hook and a Xero webhook at the URLs the panel lists,
+sign out. Every URL keeps the prefix, the session cookie is
 Secure and scoped to /xero, and the throttle counts the browser's address taken
 from nginx's X-Forwarded-For, not the spoofed one the browser sends. nginx reaches
 gunicorn from 127.0.0.3, outside gunicorn's forwarded_allow_ips, so the HTTPS scheme,
@@ -24,7 +25,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect, sync_playwright
 
 from pxflask.extensions import db
-from pxflask.models import LoginFailure
+from pxflask.models import LoginFailure, SyncRun
 from pxflask.queueing import close_queue
 from tests.browser.test_panel import CHROMIUM, CHROMIUM_ARGS, wait_for_idle_sync
 from tests.fixtures.deployment import Deployment, deployment
@@ -32,6 +33,7 @@ from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
 from tests.jobs.conftest import REDIS_URL
 
 SPOOFED = "203.0.113.66"
+HOOK_TOKEN = "nginx-test-hook-token-0123456789"
 WAIT_MS = 60_000  # generous: the CI machine has 2 cores
 
 
@@ -61,7 +63,12 @@ def stack(
         )
     }
     env.update(xero_sandbox.config)
-    env.update(PXFLASK_INSTANCE_PATH=app.instance_path, PXFLASK_TRUSTED_PROXIES="1")
+    env.update(
+        PXFLASK_INSTANCE_PATH=app.instance_path,
+        PXFLASK_TRUSTED_PROXIES="1",
+        PXFLASK_HOOK_TOKEN=HOOK_TOKEN,
+        XERO_WEBHOOK_KEY="nginx-test-webhook-key",
+    )
     served = tmp_path / "stack"
     served.mkdir()
     try:
@@ -113,6 +120,21 @@ def assert_links_keep_prefix(page: Page) -> None:
     local = [path for path in paths if path.startswith("/")]
     assert local, "no links on the page"
     assert [path for path in local if not path.startswith("/xero/")] == []
+
+
+def call_machine_endpoints(page: Page, base: str) -> int:
+    """POST the Perfex hook and a Xero webhook through nginx; the hook's run id."""
+    hook = page.request.post(
+        f"{base}/hooks/perfex",
+        data={"entity": "customers", "id": 1},
+        headers={"Authorization": f"Bearer {HOOK_TOKEN}"},
+    )
+    assert hook.status == 202, hook.text()
+    forged = page.request.post(
+        f"{base}/webhooks/xero", data="{}", headers={"x-xero-signature": "forged"}
+    )
+    assert (forged.status, forged.body()) == (401, b"")
+    return int(hook.json()["run_id"])
 
 
 def test_admin_journey_through_nginx_tls_and_prefix(browser_page, stack, xero_sandbox):
@@ -167,6 +189,11 @@ def test_admin_journey_through_nginx_tls_and_prefix(browser_page, stack, xero_sa
     mapped = page.locator(".steps li", has_text="Map a sales account")
     expect(mapped).to_have_class(re.compile(r"\bdone\b"))  # the worker fetched it
     assert_links_keep_prefix(page)
+
+    hook_run = call_machine_endpoints(page, base)  # the URLs the Xero page lists
+    wait_for_idle_sync(page, base)
+    with app.app_context():
+        assert db.session.get(SyncRun, hook_run).status not in ("queued", "running")
 
     page.click("form.signout button")
     expect(page).to_have_url(f"{base}/login")
