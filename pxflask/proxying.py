@@ -9,12 +9,18 @@ session cookie is scoped to the prefix (Path=/xero), not to the whole Perfex sit
 
 from __future__ import annotations
 
-from flask import Flask, request
+import logging
+
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 INSECURE_SETTING = "PXFLASK_INSECURE_COOKIES"
 PROXIES_SETTING = "PXFLASK_TRUSTED_PROXIES"
+FORWARDED = ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Prefix")
+WARNED_KEY = "pxflask.untrusted_proxy_warned"
+
+log = logging.getLogger(__name__)
 
 
 class PrefixedSessionInterface(SecureCookieSessionInterface):
@@ -40,10 +46,28 @@ def secure_cookies(settings: dict) -> bool:
 
 def cookie_needs_https() -> bool:
     """True when this plain-HTTP request cannot keep a session: its cookie is Secure."""
-    from flask import current_app
-
     secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
     return secure and not request.is_secure
+
+
+def untrusted_proxy() -> bool:
+    """True when a proxy sent X-Forwarded-* headers that no setting lets us believe."""
+    trusted = int(current_app.config.get(PROXIES_SETTING) or 0)
+    return not trusted and any(name in request.headers for name in FORWARDED)
+
+
+def warn_untrusted_proxy() -> None:
+    """Log once per process that forwarded headers arrive but none are trusted."""
+    if current_app.extensions.get(WARNED_KEY) or not untrusted_proxy():
+        return
+    current_app.extensions[WARNED_KEY] = True
+    log.warning(
+        "requests carry X-Forwarded-* headers but %s is 0: every visitor shares the "
+        "proxy's address for the sign-in throttle, and the scheme and path prefix "
+        "are not seen; behind one reverse proxy set %s=1",
+        PROXIES_SETTING,
+        PROXIES_SETTING,
+    )
 
 
 def init_proxying(app: Flask) -> None:
@@ -59,4 +83,10 @@ def init_proxying(app: Flask) -> None:
             x_prefix=count,
         )
     app.session_interface = PrefixedSessionInterface()
-    app.context_processor(lambda: {"cookie_needs_https": cookie_needs_https})
+    app.before_request(warn_untrusted_proxy)
+    app.context_processor(
+        lambda: {
+            "cookie_needs_https": cookie_needs_https,
+            "untrusted_proxy": untrusted_proxy,
+        }
+    )

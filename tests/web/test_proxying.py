@@ -152,6 +152,20 @@ def test_plain_http_sign_in_names_the_settings(direct_app):
     assert 'id="plain-http"' not in https.get_data(as_text=True)
 
 
+def test_untrusted_proxy_is_named_on_the_page_and_in_the_log(direct_app, caplog):
+    """Forwarded headers with 0 trusted proxies: the page and one log line say so."""
+    client = direct_app.test_client()
+    assert 'id="untrusted-proxy"' not in client.get("/login").get_data(as_text=True)
+    with caplog.at_level("WARNING", logger="pxflask.proxying"):
+        for _ in range(2):
+            page = client.get("/login", headers=PROXY).get_data(as_text=True)
+            assert 'id="untrusted-proxy"' in page
+    warnings = [
+        r for r in caplog.records if "PXFLASK_TRUSTED_PROXIES is 0" in r.message
+    ]
+    assert len(warnings) == 1
+
+
 def test_insecure_cookies_setting_drops_secure_and_the_warning(
     tmp_path, perfex_copy_url
 ):
