@@ -14,9 +14,11 @@ the host, the prefix and the client address all come from pxflask's ProxyFix.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -27,7 +29,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from pxflask.extensions import db
 from pxflask.models import LoginFailure, SyncRun
 from pxflask.queueing import close_queue
-from tests.browser.test_panel import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.test_panel import CHROMIUM, CHROMIUM_ARGS, SHOTS_ENV
 from tests.fixtures.deployment import Deployment, deployment
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
 from tests.jobs.conftest import REDIS_URL
@@ -144,10 +146,13 @@ def call_machine_endpoints(page: Page, base: str) -> int:
     return int(hook.json()["run_id"])
 
 
-def test_admin_journey_through_nginx_tls_and_prefix(browser_page, stack, xero_sandbox):
+def test_admin_journey_through_nginx_tls_and_prefix(
+    browser_page, stack, xero_sandbox, tmp_path
+):
     """Sign in, connect, a worker's run, settings, sign out: under /xero/, HTTPS."""
     running, app = stack
     page, base = browser_page, running.base
+    shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
 
     page.goto(f"{base}/settings/")  # signed out: to the sign-in page, next kept
     expect(page).to_have_url(f"{base}/login?next=/xero/settings/")
@@ -179,6 +184,7 @@ def test_admin_journey_through_nginx_tls_and_prefix(browser_page, stack, xero_sa
     callback = f"{base}/connection/callback"
     expect(page.locator("#address-redirect code")).to_have_text(callback)
     expect(page.locator("#address-webhooks code")).to_have_text(f"{base}/webhooks/xero")
+    page.locator("#addresses").screenshot(path=str(shots / "addresses.png"))
     page.click("text=Connect to Xero")
     expect(page.locator("h1")).to_have_text("Allow access")  # the sandbox's page
     page.click("button[value=allow]")
