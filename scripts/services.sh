@@ -66,3 +66,12 @@ if ! command -v php >/dev/null 2>&1 || ! php -m | grep -qi '^curl$' \
   apt-get update -qq && apt-get install -y -qq php-cli php-curl php-sqlite3 >/dev/null
 fi
 echo "PHP: $(php -r 'echo PHP_VERSION;' 2>/dev/null || echo missing)"
+
+# The deployment browser test runs Debian's nginx as the test user (its own config
+# and prefix in a temporary directory, ports above 1024): only the binary is needed.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "nginx: installing Debian's package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+fi
+echo "nginx: $(/usr/sbin/nginx -v 2>&1 || echo missing)"
