@@ -49,6 +49,7 @@ DOWNLOADS = {
     "invoices.csv": "text/csv",
     "payments.csv": "text/csv",
     "expenses.csv": "text/csv",
+    "credit_notes.csv": "text/csv",
     "by_month.csv": "text/csv",
     "by_customer.csv": "text/csv",
     "report.xlsx": (
@@ -114,11 +115,18 @@ def index():
             monthly_svg=cached.monthly_svg,
             category_svg=cached.category_svg,
             expenses=None if report.expenses is None else browse.expense_table(report),
+            credit_notes=None
+            if report.credit_notes is None
+            else browse.credit_note_table(report),
             terms={t.code: t for t in glossary()},
             link_labels=LINK_LABELS,
         )
-        if report.expenses is None:
-            context["downloads"] = [d for d in DOWNLOADS if d != "expenses.csv"]
+        absent = {
+            f"{scope}.csv"
+            for scope in ("expenses", "credit_notes")
+            if getattr(report, scope) is None
+        }
+        context["downloads"] = [d for d in DOWNLOADS if d not in absent]
     return render_template("reconcile/index.html", **context)
 
 
