@@ -378,6 +378,11 @@ def test_every_output_shows_the_same_credit_note_rows(cworld, tmp_path):
     report = run.report
     expected = _canonical(frame_rows(flagged_rows(report, "credit_notes")))
     assert len(expected) == 4
+    from pxflask.reconcile.notebook_views import reasons_table
+
+    reasons = reasons_table(report, "credit_notes")
+    assert sorted(reasons["credit_note_number"]) == sorted(expected)
+    assert reasons["xero_url"].str.contains("ViewCreditNote").sum() == 3
     paths = write_outputs(report, tmp_path / "out")
     assert "credit_notes.csv" in paths
     body = paths["credit_notes.csv"].read_text("utf-8-sig")
@@ -483,6 +488,10 @@ def test_entity_off_says_so_and_flags_nothing(world, tmp_path):
         assert 'id="credit-note-rows"' not in page
         assert "credit_notes.csv" not in page
         assert client.get("/reconcile/download/credit_notes.csv").status_code == 404
+        out = tmp_path / "cli"
+        result = app.test_cli_runner().invoke(args=["reconcile", "--out", str(out)])
+        assert "Credit notes: not compared" in result.output, result.output
+        assert not (out / "credit_notes.csv").exists()
     finally:
         close_queue(app)
         with app.app_context():
