@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
-from pxflask.reconcile.credit_notes import credit_notes_note
+from pxflask.reconcile.credit_notes import CREDIT_NOTE_COLUMNS, credit_notes_note
 from pxflask.reconcile.export import public_frame
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
@@ -40,14 +40,11 @@ __all__ = [
 ANY = "any"
 PER_PAGE = 50
 EXPENSE_ROWS = 200
+SCOPES = ("invoices", "payments")
+_LEAD = ("discrepancy", *REASON_COLUMNS)
+"""First on the page: the categories, then what, why, what to do and the links."""
 _EXPENSE_SHOWN = (
-    "discrepancy",
-    "what",
-    "why",
-    "action",
-    "log_url",
-    "perfex_url",
-    "xero_url",
+    *_LEAD,
     "perfex_expense_id",
     "xero_bank_transaction_id",
     "reference",
@@ -60,36 +57,16 @@ _EXPENSE_SHOWN = (
     "matched_by",
     "money_at_stake_cents",
 )
-_CREDIT_NOTE_SHOWN = (
-    "discrepancy",
-    "what",
-    "why",
-    "action",
-    "log_url",
-    "perfex_url",
-    "xero_url",
-    "credit_note_number",
-    "perfex_credit_note_id",
-    "xero_credit_note_id",
-    "perfex_date",
-    "perfex_status",
-    "xero_status",
-    "currency",
-    "perfex_total_cents",
-    "xero_total_cents",
-    "perfex_tax_cents",
-    "xero_tax_cents",
-    "perfex_allocated_cents",
-    "xero_allocated_cents",
-    "perfex_remaining_cents",
-    "xero_remaining_cents",
-    "matched_by",
-    "money_at_stake_cents",
-    "counted_on_invoice",
+_CREDIT_NOTE_HIDDEN = (
+    "xero_date",
+    "perfex_currency",
+    "xero_currency",
+    "xero_invoice_ids",
 )
-SCOPES = ("invoices", "payments")
-_LEAD = ("discrepancy", *REASON_COLUMNS)
-"""First on the page: the categories, then what, why, what to do and the links."""
+_CREDIT_NOTE_SHOWN = (
+    *_LEAD,
+    *(c for c in CREDIT_NOTE_COLUMNS if c not in (*_LEAD, *_CREDIT_NOTE_HIDDEN)),
+)
 _SEARCH = {
     "invoices": (
         "invoice_number",

@@ -29,21 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from pxflask.reconcile.checks import CheckResult, describe
-from pxflask.reconcile.expenses import in_window, take_at
+from pxflask.reconcile.expenses import in_window, take_at, with_scope
 from pxflask.reconcile.report import ReconciliationReport
-from pxflask.reconcile.stake import (
-    COVERING,
-    TOTAL_SCOPE,
-    category_rows,
-    summary_frame,
-    total_rows,
-)
+from pxflask.reconcile.stake import COVERING
 
 __all__ = [
     "CREDIT_NOTES_OFF",
@@ -304,18 +297,4 @@ def with_credit_notes(
     report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
 ) -> ReconciliationReport:
     """The report with the credit note rows, their summary rows and the new totals."""
-    summary = report.summary
-    categories = summary[summary["scope"].astype("str") != TOTAL_SCOPE]
-    mine = category_rows(SCOPE, rows, result)
-    totals = total_rows([report.invoices, report.payments, report.expenses, rows])
-    return replace(
-        report,
-        credit_notes=rows,
-        summary=pd.concat(
-            [categories, summary_frame(mine + totals)], ignore_index=True
-        ),
-        summary_by_currency=pd.concat(
-            [report.summary_by_currency, summary_frame([r for r in mine if r[3]])],
-            ignore_index=True,
-        ),
-    )
+    return with_scope(report, SCOPE, rows, result)

@@ -41,6 +41,7 @@ __all__ = [
     "reconcile_expenses",
     "take_at",
     "with_expenses",
+    "with_scope",
 ]
 
 EXPENSE_CATEGORIES = (
@@ -213,17 +214,19 @@ def reconcile_expenses(
     return rows[list(EXPENSE_COLUMNS)], result
 
 
-def with_expenses(
-    report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
+def with_scope(
+    report: ReconciliationReport, scope: str, rows: pd.DataFrame, result: CheckResult
 ) -> ReconciliationReport:
-    """The report with the expense rows, their summary rows and the new totals."""
+    """The report with an optional scope's rows, summary rows and the new totals."""
     summary = report.summary
     categories = summary[summary["scope"].astype("str") != TOTAL_SCOPE]
-    mine = category_rows("expenses", rows, result)
-    totals = total_rows([report.invoices, report.payments, rows])
+    mine = category_rows(scope, rows, result)
+    report = replace(report, **{scope: rows})
+    totals = total_rows(
+        [report.invoices, report.payments, report.expenses, report.credit_notes]
+    )
     return replace(
         report,
-        expenses=rows,
         summary=pd.concat(
             [categories, summary_frame(mine + totals)], ignore_index=True
         ),
@@ -232,3 +235,10 @@ def with_expenses(
             ignore_index=True,
         ),
     )
+
+
+def with_expenses(
+    report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
+) -> ReconciliationReport:
+    """The report with the expense rows, their summary rows and the new totals."""
+    return with_scope(report, "expenses", rows, result)

@@ -138,33 +138,25 @@ def run_reconciliation(
     }
     calls = inputs.xero.calls
     unreadable = list(inputs.unreadable)
-    if expenses_enabled(session):
-        report, extra, expense_counts = add_expenses(
-            report,
-            perfex,
-            session,
-            gateway if refresh else None,
-            instance_path,
-            inputs.xero.tenant_id,
-            full=full,
-            unreadable=unreadable,
-        )
-        calls += extra
-        counts.update(expense_counts)
-    if report.credits_synced:
-        report, extra, note_counts = add_credit_notes(
-            report,
-            perfex,
-            session,
-            gateway if refresh else None,
-            instance_path,
-            inputs.xero.tenant_id,
-            full=full,
-            unreadable=unreadable,
-        )
-        calls += extra
-        counts.update(note_counts)
-    else:
+    scopes = (
+        (expenses_enabled(session), add_expenses),
+        (report.credits_synced, add_credit_notes),
+    )
+    for enabled, add_scope in scopes:
+        if enabled:
+            report, extra, scope_counts = add_scope(
+                report,
+                perfex,
+                session,
+                gateway if refresh else None,
+                instance_path,
+                inputs.xero.tenant_id,
+                full=full,
+                unreadable=unreadable,
+            )
+            calls += extra
+            counts.update(scope_counts)
+    if not report.credits_synced:
         report = credit_notes_off(report)
     report = annotate(report, session, perfex_url or _perfex_url())
     return ReportRun(

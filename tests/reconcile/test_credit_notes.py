@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
+from flask import Flask
+from openpyxl import load_workbook
 
 from pxflask.extensions import db
-from pxflask.models import Base, Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.queueing import close_queue
 from pxflask.reconcile.credit_notes import CREDIT_NOTES_OFF
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.notebook import flagged_rows
-from pxflask.reconcile.service import run_reconciliation, summary_table
+from pxflask.reconcile.service import run_reconciliation, save_report, summary_table
 from pxflask.sandbox.accounting.documents import CreditNotes
 from pxflask.sandbox.accounting.payments import allocate
-from pxflask.settings import DEFAULT_ENTITIES, set_setting
-from pxflask.sync.engine import run_sync
-from pxflask.xero import XeroGateway
 from tests.fixtures.sandbox import (
     SandboxHandle,
-    _patch_token_urls,
-    _restore_token_urls,
 )
 from tests.fixtures.webapp import AuthActions
-from tests.xero.helpers import settings_for
 
 from .conftest import SYNC_SETTINGS, Synced, World
+from .entity_world import sync_one_more
 from .parse_outputs import (
     categories,
     csv_rows,
@@ -46,7 +40,6 @@ from .parse_outputs import (
     xlsx_rows,
 )
 
-ENABLED = ",".join([*DEFAULT_ENTITIES, "credit-notes"])
 APPLIED = Decimal("10.00")
 """The credit applied in Perfex (and allocated by the sync) per prepared note."""
 GOODWILL = Decimal("25.00")
@@ -58,13 +51,6 @@ AMOUNTS = (
     "xero_allocated",
     "money_at_stake",
 )
-
-
-def _enable(sessions: sessionmaker) -> None:
-    """Switch the credit-notes entity on in the module settings."""
-    with sessions() as session:
-        set_setting(session, "entities", ENABLED)
-        session.commit()
 
 
 def _apply_credits(perfex: PerfexDB) -> int:
@@ -128,52 +114,25 @@ def _apply_credits(perfex: PerfexDB) -> int:
     return min(len(invoices), 4)
 
 
+def _prepare(handle: SandboxHandle, perfex: PerfexDB) -> Mapping[str, str]:
+    """Open credit notes with applied credits to sync; the world's settings."""
+    assert _apply_credits(perfex) >= 3
+    return SYNC_SETTINGS
+
+
 @pytest.fixture(scope="session")
 def credit_synced(synced_world, tmp_path_factory, xero_sandbox_server) -> Synced:
     """The synced world with its credit notes and some applied credits synced too."""
     folder = tmp_path_factory.mktemp("reconcile-credit-notes")
-    for name in ("perfex.db", "module.db"):
-        shutil.copyfile(synced_world.folder / name, folder / name)
-    sandbox = xero_sandbox_server.sandbox
-    with sandbox.lock:
-        sandbox.state = copy.deepcopy(synced_world.state)
-    handle = SandboxHandle(xero_sandbox_server)
-    saved = _patch_token_urls(handle)
-    try:
-        engine = sa.create_engine(f"sqlite:///{folder / 'module.db'}")
-        Base.metadata.create_all(engine)
-        sessions = sessionmaker(engine, expire_on_commit=False)
-        _enable(sessions)
-        gateway = XeroGateway(
-            settings_for(handle.config, XERO_GRANT="client_credentials"), sessions
-        )
-        perfex = PerfexDB.connect(f"sqlite:///{folder / 'perfex.db'}")
-        assert _apply_credits(perfex) >= 3
-        with sessions() as session:
-            result = run_sync(
-                session, perfex, gateway, SYNC_SETTINGS, entities=["credit-notes"]
-            )
-            assert result.ok, result.failed
-            synced = {
-                int(k)
-                for k, x in session.execute(
-                    sa.select(Link.perfex_key, Link.xero_id).where(
-                        Link.entity == "credit-notes"
-                    )
-                )
-                if x
-            }
-        table = perfex.tables.creditnotes
-        with perfex.engine.begin() as conn:  # what the sync skipped is not the point
-            conn.execute(table.delete().where(table.c.id.not_in(synced)))
-        assert len(synced) >= 3, synced
-        perfex.dispose()
-        engine.dispose()
-        with sandbox.lock:
-            state = copy.deepcopy(sandbox.state)
-    finally:
-        _restore_token_urls(saved)
-    return Synced(folder, state, sandbox.tenant_id)
+    return sync_one_more(
+        synced_world,
+        folder,
+        xero_sandbox_server,
+        "credit-notes",
+        "creditnotes",
+        _prepare,
+        at_least=3,
+    )
 
 
 @pytest.fixture
@@ -211,6 +170,22 @@ def _notes(world: World) -> list[tuple[int, str, int]]:
         ((n.id, n.formatted_number, n.status) for n in notes),
         key=lambda n: (n[0] not in applied, n[0]),
     )
+
+
+@contextmanager
+def _panel(world: World, run: Any) -> Iterator[tuple[Flask, Any]]:
+    """The panel showing ``run`` as its current report, and a signed-in client."""
+    app = world.app()
+    try:
+        with app.app_context():
+            save_report(run, app.instance_path)
+        client = app.test_client()
+        assert AuthActions(client).login().status_code == 302
+        yield app, client
+    finally:
+        close_queue(app)
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_clean_run_compares_credit_notes_and_flags_nothing(cworld):
@@ -392,8 +367,6 @@ def test_every_output_shows_the_same_credit_note_rows(cworld, tmp_path):
     html = paths["report.html"].read_text("utf-8")
     table = next(t for t in html_tables(html) if t["heading"].startswith("Credit note"))
     assert _canonical(records(table)) == expected
-    from openpyxl import load_workbook
-
     sheet = load_workbook(paths["report.xlsx"])["credit notes"]
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
     header = [c.value for c in sheet[1]]
@@ -404,14 +377,7 @@ def test_every_output_shows_the_same_credit_note_rows(cworld, tmp_path):
         str(sheet.cell(row=r, column=1).value or "").startswith("total ")
         for r in range(2, sheet.max_row + 1)
     )
-    app = cworld.app()
-    try:
-        with app.app_context():
-            from pxflask.reconcile.service import save_report
-
-            save_report(run, app.instance_path)
-        client = app.test_client()
-        assert AuthActions(client).login().status_code == 302
+    with _panel(cworld, run) as (app, client):
         page = client.get("/reconcile/").get_data(as_text=True)
         table = next(t for t in html_tables(page) if t["id"] == "credit-note-rows")
         assert table["rows"][0][0] == "discrepancy"
@@ -421,10 +387,6 @@ def test_every_output_shows_the_same_credit_note_rows(cworld, tmp_path):
         download = client.get("/reconcile/download/credit_notes.csv")
         assert download.status_code == 200
         assert _canonical(csv_rows(download.get_data(as_text=True))) == expected
-    finally:
-        close_queue(app)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def test_history_counts_credit_notes(cworld):
@@ -471,18 +433,9 @@ def test_entity_off_says_so_and_flags_nothing(world, tmp_path):
     assert cover["credit_notes: not_compared"] == "0"
     summary_sheet = xlsx_rows(book, "summary")
     assert any(r["category"] == "not_compared" for r in summary_sheet)
-    from openpyxl import load_workbook
-
     assert "credit notes" not in load_workbook(paths["report.xlsx"]).sheetnames
     assert flagged_rows(report, "credit_notes").empty
-    app = world.app()
-    try:
-        with app.app_context():
-            from pxflask.reconcile.service import save_report
-
-            save_report(run, app.instance_path)
-        client = app.test_client()
-        assert AuthActions(client).login().status_code == 302
+    with _panel(world, run) as (app, client):
         page = client.get("/reconcile/").get_data(as_text=True)
         assert 'id="credit-notes-off"' in page and "Credit notes: not compared" in page
         assert 'id="credit-note-rows"' not in page
@@ -492,7 +445,3 @@ def test_entity_off_says_so_and_flags_nothing(world, tmp_path):
         result = app.test_cli_runner().invoke(args=["reconcile", "--out", str(out)])
         assert "Credit notes: not compared" in result.output, result.output
         assert not (out / "credit_notes.csv").exists()
-    finally:
-        close_queue(app)
-        with app.app_context():
-            db.engine.dispose()
