@@ -230,9 +230,11 @@ def check_credit_notes(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckRes
 
 def _covered_invoices(invoices: pd.DataFrame) -> tuple[set[str], set[str]]:
     """Perfex ids and Xero ids of invoice rows flagged with a covering category."""
-    codes = invoices["discrepancy"].astype("str")
-    cover = codes.map(lambda c: any(k in COVERING for k in c.split(";"))).to_numpy(bool)
-    flagged = invoices[cover]
+    codes = invoices["discrepancy"].astype("category")
+    names = codes.cat.categories.astype("str")
+    covering = [any(k in COVERING for k in name.split(";")) for name in names]
+    table = np.asarray([*covering, False], bool)  # code -1 (missing): not covered
+    flagged = invoices[table[codes.cat.codes.to_numpy()]]
     p_ids = {str(int(v)) for v in flagged["perfex_id"].dropna().tolist()}
     x_ids = {str(v).lower() for v in flagged["xero_invoice_id"].dropna().tolist()}
     return p_ids, x_ids
@@ -244,19 +246,20 @@ def _on_invoice(
     """Each row's own money at stake and whether its invoice carries all of it."""
     money = result.row_money()
     counted = np.zeros(len(rows), bool)
-    if not len(rows) or not len(invoices):
-        return money, counted
-    p_ids, x_ids = _covered_invoices(invoices)
     gap = np.abs(
         _cents(rows["perfex_allocated_cents"]) - _cents(rows["xero_allocated_cents"])
     )
-    codes = rows["discrepancy"].astype("str").tolist()
+    other = np.zeros(len(rows), bool)
+    for name in result.categories:
+        if name not in _OWN_GAP:
+            other |= result.flagged(name)
+    candidates = np.flatnonzero((result.bits != 0) & ~other & (gap > 0))
+    if not len(candidates) or not len(invoices):
+        return money, counted
+    p_ids, x_ids = _covered_invoices(invoices)
     mine = rows["perfex_invoice_ids"].fillna("").tolist()
     theirs = rows["xero_invoice_ids"].fillna("").tolist()
-    for i, code in enumerate(codes):
-        names = set(code.split(";")) - {""}
-        if not names or not names <= _OWN_GAP or not gap[i]:
-            continue
+    for i in candidates:
         touched = set(mine[i].split(",")) & p_ids or set(theirs[i].split(",")) & x_ids
         if touched:
             own = max(int(money[i]) - int(gap[i]), 0)

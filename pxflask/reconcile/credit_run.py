@@ -56,6 +56,18 @@ def credit_notes_off(report: ReconciliationReport) -> ReconciliationReport:
     )
 
 
+def _set_aside(
+    xero: pd.DataFrame, links: dict[int, str], found: list[Unreadable]
+) -> pd.DataFrame:
+    """Xero credit notes without those of unreadable Perfex ones (listed instead)."""
+    damaged = {u.perfex_id for u in found if u.kind == "credit note"}
+    if not damaged or xero.empty:
+        return xero
+    gone = xero["xero_id"].isin({links[i] for i in damaged if i in links})
+    gone |= xero["reference_id"].isin(damaged).fillna(False)
+    return xero[~gone.to_numpy(bool)].reset_index(drop=True)
+
+
 def add_credit_notes(
     report: ReconciliationReport,
     perfex: PerfexDB,
@@ -76,11 +88,13 @@ def add_credit_notes(
         xero = SNAPSHOT.load(gateway, instance_path, tenant_id, full=full)
     else:
         xero = SNAPSHOT.read(instance_path, tenant_id)
-    p_notes = perfex_credit_notes(perfex, unreadable)
+    listed = unreadable if unreadable is not None else []
+    p_notes = perfex_credit_notes(perfex, listed)
+    links = credit_note_links(session)
     rows, result = reconcile_credit_notes(
         p_notes,
-        xero.frame,
-        credit_note_links(session),
+        _set_aside(xero.frame, links, listed),
+        links,
         report.invoices,
         tolerance_cents(report.tolerance),
         report.date_from,

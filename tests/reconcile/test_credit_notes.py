@@ -445,3 +445,28 @@ def test_entity_off_says_so_and_flags_nothing(world, tmp_path):
         result = app.test_cli_runner().invoke(args=["reconcile", "--out", str(out)])
         assert "Credit notes: not compared" in result.output, result.output
         assert not (out / "credit_notes.csv").exists()
+
+
+def test_damaged_credit_note_is_listed_not_flagged(cworld):
+    """A credit note with an unreadable total is listed; its Xero copy is set aside."""
+    note_id, number, _ = _notes(cworld)[0]
+    t = cworld.perfex.tables
+    with cworld.perfex.engine.begin() as conn:
+        conn.execute(
+            t.creditnotes.update()
+            .where(t.creditnotes.c.id == note_id)
+            .values(total=sa.literal("12,50 EUR"))
+        )
+        first_credit = conn.execute(sa.select(sa.func.min(t.credits.c.id))).scalar()
+        conn.execute(
+            t.credits.update()
+            .where(t.credits.c.id == first_credit)
+            .values(amount=sa.literal("lots"))
+        )
+    run = _run(cworld)
+    listed = {(u.kind, u.perfex_id) for u in run.unreadable}
+    assert ("credit note", note_id) in listed and ("credit", first_credit) in listed
+    assert len([u for u in run.unreadable if u.kind == "credit"]) == 1  # once
+    notes = run.report.credit_notes
+    assert number not in set(notes["credit_note_number"])
+    assert "only_in_xero" not in set(notes["discrepancy"])
