@@ -390,14 +390,31 @@ def test_every_output_shows_the_same_credit_note_rows(cworld, tmp_path):
 
 
 def test_history_counts_credit_notes(cworld):
-    """The history's figures carry the scope's counts and compared rows."""
-    from pxflask.reconcile.history import figures_of
+    """The history's figures carry the scope's counts; its page lists the CSV."""
+    from pxflask.reconcile.history import figures_of, record_run
 
     _break_all(cworld)
-    figures = figures_of(_run(cworld).report)
+    run = _run(cworld)
+    figures = figures_of(run.report)
     assert figures["counts"]["credit_notes/total_differs"] == 1
     assert figures["counts"]["credit_notes/allocated_differs"] == 1
     assert figures["compared"]["credit_notes"] >= 4
+    with cworld.session() as session:
+        entry, _ = record_run(
+            session,
+            run,
+            cworld.instance_path,
+            generated_by="test",
+            trigger="cli",
+            organisation="Demo",
+        )
+        entry_id = entry.id
+    with _panel(cworld, run) as (_, client):
+        page = client.get(f"/reconcile/reports/{entry_id}").get_data(as_text=True)
+        assert "credit_notes.csv" in page
+        got = client.get(f"/reconcile/reports/{entry_id}/download/credit_notes.csv")
+        assert got.status_code == 200
+        assert len(_canonical(csv_rows(got.get_data(as_text=True)))) == 4
 
 
 def test_rerun_refreshes_credit_notes_incrementally(cworld):
