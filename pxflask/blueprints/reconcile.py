@@ -31,6 +31,7 @@ from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.glossary import glossary
 from pxflask.reconcile.loaders import perfex_invoice_count
 from pxflask.reconcile.month_end import refresh_month_end
+from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.service import CachedReport, load_report, run_reconciliation
 from pxflask.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import NotConnected, XeroError
@@ -49,6 +50,7 @@ DOWNLOADS = {
     "invoices.csv": "text/csv",
     "payments.csv": "text/csv",
     "expenses.csv": "text/csv",
+    "credit_notes.csv": "text/csv",
     "by_month.csv": "text/csv",
     "by_customer.csv": "text/csv",
     "report.xlsx": (
@@ -56,6 +58,16 @@ DOWNLOADS = {
     ),
     "report.html": "text/html",
 }
+
+
+def downloads_of(report: ReconciliationReport) -> list[str]:
+    """The files of a report: the optional scopes' CSV only when compared."""
+    absent = {
+        f"{scope}.csv"
+        for scope in ("expenses", "credit_notes")
+        if getattr(report, scope) is None
+    }
+    return [d for d in DOWNLOADS if d not in absent]
 
 
 def _running_job() -> str | None:
@@ -114,11 +126,13 @@ def index():
             monthly_svg=cached.monthly_svg,
             category_svg=cached.category_svg,
             expenses=None if report.expenses is None else browse.expense_table(report),
+            credit_notes=None
+            if report.credit_notes is None
+            else browse.credit_note_table(report),
             terms={t.code: t for t in glossary()},
             link_labels=LINK_LABELS,
         )
-        if report.expenses is None:
-            context["downloads"] = [d for d in DOWNLOADS if d != "expenses.csv"]
+        context["downloads"] = downloads_of(report)
     return render_template("reconcile/index.html", **context)
 
 

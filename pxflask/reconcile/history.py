@@ -84,8 +84,9 @@ def figures_of(report: ReconciliationReport) -> dict[str, Any]:
         key = "" if pd.isna(row.currency) else str(row.currency)
         money[key] = money.get(key, 0) + int(row.money_at_stake_cents)
     compared = {"invoices": len(report.invoices), "payments": len(report.payments)}
-    if report.expenses is not None:
-        compared["expenses"] = len(report.expenses)
+    for scope in ("expenses", "credit_notes"):
+        if getattr(report, scope) is not None:
+            compared[scope] = len(getattr(report, scope))
     return {
         "counts": counts,
         "money_at_stake": {c: str(from_cents(v)) for c, v in sorted(money.items())},

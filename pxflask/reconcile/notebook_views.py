@@ -90,7 +90,8 @@ def reasons_table(
 ) -> pd.DataFrame:
     """The flagged rows of a scope: the category, what, why, what to do and links."""
     flagged = report.discrepancies(scope)
-    key = "invoice_number" if "invoice_number" in flagged else flagged.columns[0]
+    numbers = ("invoice_number", "credit_note_number", "reference")
+    key = next((c for c in numbers if c in flagged), flagged.columns[-1])
     columns = ["discrepancy", key, *[c for c in REASON_COLUMNS if c in flagged]]
     return flagged[columns].reset_index(drop=True)
 

@@ -486,8 +486,8 @@ def annotate(
         "invoices": _annotated("invoices", report.invoices, session, perfex_url),
         "payments": _annotated("payments", report.payments, session, perfex_url),
     }
-    if report.expenses is not None:
-        changes["expenses"] = _annotated(
-            "expenses", report.expenses, session, perfex_url
-        )
+    for scope in ("expenses", "credit_notes"):
+        frame = getattr(report, scope)
+        if frame is not None:
+            changes[scope] = _annotated(scope, frame, session, perfex_url)
     return dataclasses.replace(report, **changes)
