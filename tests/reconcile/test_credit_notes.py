@@ -391,7 +391,9 @@ def test_every_output_shows_the_same_credit_note_rows(cworld, tmp_path):
 
 def test_history_counts_credit_notes(cworld):
     """The history's figures carry the scope's counts; its page lists the CSV."""
+    from pxflask.reconcile.frames import from_cents
     from pxflask.reconcile.history import figures_of, record_run
+    from pxflask.reconcile.stake import stake_by_currency
 
     _break_all(cworld)
     run = _run(cworld)
@@ -399,6 +401,10 @@ def test_history_counts_credit_notes(cworld):
     assert figures["counts"]["credit_notes/total_differs"] == 1
     assert figures["counts"]["credit_notes/allocated_differs"] == 1
     assert figures["compared"]["credit_notes"] >= 4
+    # Money at stake per currency, each amount once: the summary's totals rows (a
+    # row flagged for both total and tax, or counted on its invoice, adds once).
+    totals = {c: str(from_cents(v)) for c, v in stake_by_currency(run.report.summary)}
+    assert figures["money_at_stake"] == totals
     with cworld.session() as session:
         entry, _ = record_run(
             session,
