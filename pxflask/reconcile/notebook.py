@@ -8,6 +8,7 @@ without any call (e.g. the demo's instance after its sandbox has stopped).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "invoice_timeline",
     "money_at_stake",
     "open_sources",
+    "report_scopes",
     "run_from_parameters",
 ]
 
@@ -118,6 +120,16 @@ def run_from_parameters(
             date_to=_date(date_to),
             refresh=refresh and sources.gateway is not None,
         )
+
+
+def report_scopes(report: ReconciliationReport) -> list[str]:
+    """The report's row scopes: its frames with a ``discrepancy`` column, in order."""
+    return [
+        field.name
+        for field in dataclasses.fields(report)
+        if isinstance(frame := getattr(report, field.name), pd.DataFrame)
+        and "discrepancy" in frame.columns
+    ]
 
 
 def flagged_rows(report: ReconciliationReport, scope: str = "invoices") -> pd.DataFrame:

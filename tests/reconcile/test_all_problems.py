@@ -1,0 +1,333 @@
+"""Every staged problem, in one world, found the same way by every output.
+
+One synced world gets every problem issue 12 names, on both sides, through the real
+sync and the sandbox: a payment typed in Xero only, a payment deleted in Xero, an
+invoice edited in Perfex after the sync, credits applied in Perfex while credit
+notes are not synced, an invoice dated inside Xero's lock date (skipped by the
+sync), one whose sales account Xero does not have (refused), one deleted in Xero,
+several currencies, and a wrong bank mapping. The wrong bank mapping is staged as
+finance would make it in Settings: ``payment_account.<mode>`` names account 200
+(Sales) instead of the bank account 090, so Xero refuses the next payment of that
+mode ("Payments can only be made to bank accounts ...") and the sync records the
+failure; a mapping to another real bank account would be accepted by Xero and is a
+month-end collections matter (per bank account), not a flagged row.
+
+The page, report.html, the XLSX, the CSVs and both executed notebooks are read
+back; for every scope of the report each shows the same flagged rows with the same
+amounts, currency, categories, reasons (what, why, action) and links (Perfex, Xero,
+log entry). Each staged problem is then checked for its own category and reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from pxflask.extensions import db
+from pxflask.models import SyncLog
+from pxflask.queueing import close_queue
+from pxflask.reconcile.notebook import report_scopes
+from pxflask.reconcile.reasons import REASON_COLUMNS
+from pxflask.reconcile.service import load_report
+from tests.fixtures.sandbox import (
+    SandboxHandle,
+    _patch_token_urls,
+    _restore_token_urls,
+)
+from tests.fixtures.webapp import AuthActions, csrf_token
+from tests.reconcile import every_output as eo
+from tests.reconcile.conftest import World
+from tests.reconcile.staging import (
+    EDIT,
+    LOCK,
+    LOCKED_DAY,
+    PARTIAL_CREDIT,
+    TYPED_IN_XERO,
+    UNKNOWN_ACCOUNT,
+    WRONG_BANK_AMOUNT,
+    stage_both_sides,
+    stage_reasons,
+    stage_wrong_bank,
+)
+from tests.xero.helpers import TEST_KEY
+
+PERFEX = "https://crm.example.com"
+XERO_REFUSES = "Payments can only be made to bank accounts"
+NAMES = ("01_reconciliation_overview.ipynb", "02_investigate_mismatches.ipynb")
+
+
+@dataclasses.dataclass
+class Found:
+    """The staged world and what every output shows."""
+
+    world: World
+    staged: dict[str, Any]
+    scopes: list[str]
+    outputs: dict[str, eo.Output]
+    reasons: dict[str, eo.Output]  # outputs showing only the reason columns
+    report: Any
+
+
+def _amounts(report: Any, scopes: list[str]) -> set[str]:
+    """The public names of every money column of the scopes."""
+    return {
+        c.removesuffix("_cents")
+        for s in scopes
+        for c in getattr(report, s).columns
+        if c.endswith("_cents")
+    }
+
+
+def _stage(world: World) -> dict[str, Any]:
+    """Every problem on the world; the staged records by role."""
+    reasons = stage_reasons(world)
+    kept = {reasons.locked, reasons.unmapped, reasons.deleted}
+    bank = stage_wrong_bank(world, exclude=kept)
+    both = stage_both_sides(world, exclude=kept | {bank.invoice})
+    return {"reasons": reasons, "bank": bank, **both}
+
+
+def _notebook_parameters(world: World) -> dict[str, Any]:
+    """The notebooks' parameters for the world (same tolerance as the panel)."""
+    return {
+        "perfex_url": world.perfex_url,
+        "module_db_url": world.module_url,
+        "instance_path": str(world.instance_path),
+        "date_from": None,
+        "date_to": None,
+        "tolerance": "0",
+        "xero_settings": {
+            **world.sandbox.config,
+            "XERO_GRANT": "client_credentials",
+            "PXFLASK_ENCRYPTION_KEY": TEST_KEY,
+        },
+        "refresh": True,
+    }
+
+
+def _read(world: World, client: Any, folder: Any) -> Found:
+    """Every output of the refreshed report, and both notebooks run on the world."""
+    report = load_report(world.instance_path).report
+    scopes = report_scopes(report)
+    money = _amounts(report, scopes)
+    get = client.get
+    html = get("/reconcile/download/report.html").get_data(as_text=True)
+    outputs = {
+        "csv": eo.csv_output(client, scopes, money),
+        "page": eo.page_output(client, scopes, money),
+        "report.html": eo.report_html_output(html, scopes, money),
+        "report.xlsx": eo.xlsx_output(
+            get("/reconcile/download/report.xlsx").data, scopes, money
+        ),
+    }
+    params = _notebook_parameters(world)
+    overview = eo.execute(NAMES[0], {**params, "as_at": None}, folder)
+    drill = eo.execute(
+        NAMES[1], {**params, "invoice_number": None, "customer": None}, folder
+    )
+    outputs["notebook 01"] = eo.notebook_output(overview, "Flagged", scopes, money)
+    reasons = {
+        "notebook 01": eo.notebook_output(overview, "Why", scopes, money),
+        "notebook 02": {
+            "payments": eo.notebook_table(
+                drill, 'reasons_table(report, "payments")', money
+            )
+        },
+    }
+    outputs["notebook 02"] = {
+        "payments": eo.notebook_table(drill, 'flagged_rows(report, "payments")', money)
+    }
+    return Found(world, {}, scopes, outputs, reasons, report)
+
+
+@pytest.fixture(scope="module")
+def found(synced_world, xero_sandbox_server, tmp_path_factory) -> Iterator[Found]:
+    """The world with every problem, the panel's report refreshed, outputs read."""
+    handle = SandboxHandle(xero_sandbox_server)
+    handle.reset()
+    saved = _patch_token_urls(handle)
+    folder = tmp_path_factory.mktemp("all-problems")
+    world = World(synced_world, folder, handle)
+    # the operator's config: the panel and the notebooks read the same file
+    (world.instance_path / "pxflask.toml").write_text(f'PERFEX_URL = "{PERFEX}/"\n')
+    app = None
+    try:
+        staged = _stage(world)
+        app = world.app()
+        client = app.test_client()
+        assert AuthActions(client).login().status_code == 302
+        token = csrf_token(client, "/reconcile/")
+        done = client.post(
+            "/reconcile/refresh", data={"csrf_token": token}, follow_redirects=True
+        )
+        assert "discrepancies found" in done.get_data(as_text=True)
+        out = _read(world, client, folder)
+        out.staged = staged
+        yield out
+    finally:
+        if app is not None:
+            close_queue(app)
+            with app.app_context():
+                db.engine.dispose()
+        world.close()
+        _restore_token_urls(saved)
+        leftover = handle.clear_violations()
+        assert not leftover, leftover
+
+
+def test_the_report_has_the_scopes(found):
+    """Invoices and payments at least; every scope has flagged rows in the CSV."""
+    assert {"invoices", "payments"} <= set(found.scopes)
+    for scope in found.scopes:
+        assert found.outputs["csv"][scope] or scope == "expenses", scope
+
+
+@pytest.mark.parametrize(
+    "output", ["page", "report.html", "report.xlsx", "notebook 01", "notebook 02"]
+)
+def test_every_output_shows_the_same_rows(found, output):
+    """Same flagged rows, amounts, currency, categories, reasons and links as the CSV.
+
+    Compared on every column the page shows (the narrowest output), which must
+    include the categories, the reasons, the links, the currency and the amounts.
+    """
+    reference = found.outputs["csv"]
+    shown = found.outputs[output]
+    for scope, rows in shown.items():
+        page = found.outputs["page"][scope]
+        columns = list(page[0]) if page else []
+        lead = ["discrepancy", *REASON_COLUMNS, "currency", "money_at_stake"]
+        assert not page or set(lead) <= set(columns), (scope, columns)
+        lacking = [c for c in columns if rows and c not in rows[0]]
+        assert not lacking, f"{output} {scope}: no column {lacking}"
+        want = eo.projected(reference[scope], columns)
+        got = eo.projected(rows, columns)
+        assert got == want, _diff(output, scope, columns, got, want)
+
+
+def test_notebooks_show_the_same_reasons_and_links(found):
+    """The notebooks' reasons tables: same rows, categories, reasons and links."""
+    for output, scopes in found.reasons.items():
+        for scope, rows in scopes.items():
+            assert rows, (output, scope)
+            columns = [c for c in rows[0] if c in found.outputs["csv"][scope][0]]
+            assert {"discrepancy", *REASON_COLUMNS} <= set(columns), columns
+            assert any(c.endswith("_id") for c in columns), "rows not identified"
+            want = eo.projected(found.outputs["csv"][scope], columns)
+            got = eo.projected(rows, columns)
+            assert got == want, _diff(output, scope, columns, got, want)
+
+
+def _diff(output: str, scope: str, columns: list[str], got: list, want: list) -> str:
+    """What one output shows differently from the CSV."""
+    extra = [dict(zip(columns, r, strict=True)) for r in got if r not in want]
+    missing = [dict(zip(columns, r, strict=True)) for r in want if r not in got]
+    return f"{output} {scope}: shown but not in CSV {extra}; in CSV not shown {missing}"
+
+
+def _rows(found: Found, scope: str, **match: str) -> list[eo.Row]:
+    """The CSV's flagged rows of a scope whose columns have the given values."""
+    rows = found.outputs["csv"][scope]
+    return [r for r in rows if all(r[k] == v for k, v in match.items())]
+
+
+def _one(found: Found, scope: str, **match: str) -> eo.Row:
+    """The one flagged row that matches."""
+    rows = _rows(found, scope, **match)
+    assert len(rows) == 1, (scope, match, rows)
+    return rows[0]
+
+
+def _newest_log(world: World, entity: str, key: int) -> str:
+    """The panel path of the newest sync log entry of a record."""
+    with world.session() as session:
+        found = session.scalar(
+            sa.select(sa.func.max(SyncLog.id)).where(
+                SyncLog.entity == entity, SyncLog.perfex_key == str(key)
+            )
+        )
+    assert found is not None, (entity, key)
+    return f"/sync/log/{found}"
+
+
+def _perfex(kind: str, key: int) -> str:
+    """The Perfex admin URL of a record."""
+    return f"{PERFEX}/admin/{kind}/{key}"
+
+
+def test_sync_reasons_are_found(found):
+    """Lock date, unmapped account, deleted in Xero: the sync's reason, the log link."""
+    staged, world = found.staged["reasons"], found.world
+    locked = _one(found, "invoices", invoice_number=staged.locked_number)
+    assert locked["discrepancy"] == "missing_in_xero"
+    assert f"Xero's period lock date {LOCK}" in locked["why"]
+    assert f"dated {LOCKED_DAY}" in locked["why"]
+    assert locked["log_url"] == _newest_log(world, "invoices", staged.locked)
+    assert locked["perfex_url"] == _perfex("invoices/list_invoices", staged.locked)
+    assert locked["xero_url"] == ""
+    unmapped = _one(found, "invoices", invoice_number=staged.unmapped_number)
+    assert unmapped["discrepancy"] == "missing_in_xero"
+    assert f"Account code '{UNKNOWN_ACCOUNT}'" in unmapped["why"]
+    assert unmapped["log_url"] == _newest_log(world, "invoices", staged.unmapped)
+    gone = _one(found, "invoices", invoice_number=staged.deleted_number)
+    assert gone["discrepancy"] == "status_differs"
+    assert "deleted in Xero" in gone["why"]
+    assert gone["xero_url"].endswith(f"InvoiceID={staged.deleted_xero_id}")
+    assert gone["log_url"] == _newest_log(world, "invoices", staged.deleted)
+
+
+def test_wrong_bank_mapping_is_found(found):
+    """The refused payment: missing in Xero, Xero's error as the why, its log entry."""
+    bank, world = found.staged["bank"], found.world
+    pay = _one(found, "payments", perfex_payment_id=str(bank.payment))
+    assert pay["discrepancy"] == "missing_in_xero"
+    assert pay["perfex_amount"] == f"{WRONG_BANK_AMOUNT:.2f}"
+    assert XERO_REFUSES in pay["why"], pay["why"]
+    assert pay["log_url"] == _newest_log(world, "payments", bank.payment)
+    assert pay["perfex_url"].startswith(PERFEX + "/admin/")
+    invoice = _one(found, "invoices", invoice_number=bank.invoice_number)
+    assert "paid_differs" in invoice["discrepancy"].split(";")
+    assert invoice["money_at_stake"] == f"{WRONG_BANK_AMOUNT:.2f}"
+
+
+def test_both_sides_problems_are_found(found):
+    """Typed and deleted in Xero, edited in Perfex, credits: category and amount."""
+    staged = found.staged
+    roles = ("typed", "credited", "part_credited", "deleted", "edited")
+    number = {r: staged[r]["xero"]["InvoiceNumber"] for r in roles}
+    typed = _one(found, "invoices", invoice_number=number["typed"])
+    assert typed["discrepancy"] == "paid_differs"
+    assert typed["money_at_stake"] == f"{TYPED_IN_XERO:.2f}"
+    only = _one(found, "payments", invoice_number=number["typed"])
+    assert only["discrepancy"] == "only_in_xero" and only["perfex_url"] == ""
+    assert only["xero_amount"] == f"{TYPED_IN_XERO:.2f}" and only["xero_url"]
+    edited = _one(found, "invoices", invoice_number=number["edited"])
+    assert "total_differs" in edited["discrepancy"].split(";")
+    assert edited["money_at_stake"] == f"{EDIT:.2f}"
+    part = _one(found, "invoices", invoice_number=number["part_credited"])
+    assert part["discrepancy"] == "credit_not_synced"
+    assert part["money_at_stake"] == f"{PARTIAL_CREDIT:.2f}"
+    credited = _one(found, "invoices", invoice_number=number["credited"])
+    assert credited["discrepancy"] == "credit_not_synced"
+    deleted = staged["deleted_payment"]["xero"]
+    gone = _one(found, "invoices", invoice_number=number["deleted"])
+    assert "paid_differs" in gone["discrepancy"].split(";")
+    assert gone["money_at_stake"] == f"{Decimal(str(deleted['Amount'])):.2f}"
+    pay = _one(found, "payments", invoice_number=number["deleted"])
+    assert pay["xero_url"].endswith(deleted["PaymentID"]) or pay["xero_url"] == ""
+
+
+def test_every_flagged_row_is_actionable(found):
+    """Each flagged row says what, why (or the category's words) and what to do."""
+    currencies = set()
+    for scope in found.scopes:
+        for row in found.outputs["csv"][scope]:
+            assert row["what"] and row["action"], (scope, row)
+            assert row["perfex_url"] or row["xero_url"], (scope, row)
+            currencies.add(row["currency"])
+    assert len(currencies) >= 3, currencies
