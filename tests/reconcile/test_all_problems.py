@@ -39,7 +39,7 @@ from tests.fixtures.sandbox import (
     _patch_token_urls,
     _restore_token_urls,
 )
-from tests.fixtures.webapp import AuthActions, csrf_token
+from tests.fixtures.webapp import refreshed_report
 from tests.reconcile import every_output as eo
 from tests.reconcile.conftest import World
 from tests.reconcile.staging import (
@@ -159,13 +159,7 @@ def found(synced_world, xero_sandbox_server, tmp_path_factory) -> Iterator[Found
     try:
         staged = _stage(world)
         app = world.app()
-        client = app.test_client()
-        assert AuthActions(client).login().status_code == 302
-        token = csrf_token(client, "/reconcile/")
-        done = client.post(
-            "/reconcile/refresh", data={"csrf_token": token}, follow_redirects=True
-        )
-        assert "discrepancies found" in done.get_data(as_text=True)
+        client = refreshed_report(app)
         out = _read(world, client, folder)
         out.staged = staged
         yield out
