@@ -32,6 +32,7 @@ from pxflask.extensions import db
 from pxflask.models import SyncLog
 from pxflask.queueing import close_queue
 from pxflask.reconcile.notebook import report_scopes
+from pxflask.reconcile.reason_join import CREDITS_WHY
 from pxflask.reconcile.reasons import REASON_COLUMNS
 from pxflask.reconcile.service import load_report
 from tests.fixtures.sandbox import (
@@ -287,6 +288,9 @@ def test_wrong_bank_mapping_is_found(found):
     invoice = _one(found, "invoices", invoice_number=bank.invoice_number)
     assert "paid_differs" in invoice["discrepancy"].split(";")
     assert invoice["money_at_stake"] == f"{WRONG_BANK_AMOUNT:.2f}"
+    # the invoice's row says why: its payment's failure, joined from the payments
+    assert invoice["why"].startswith("Its payments differ: " + pay["what"])
+    assert XERO_REFUSES in invoice["why"] and invoice["action"] == pay["action"]
 
 
 def test_both_sides_problems_are_found(found):
@@ -300,6 +304,10 @@ def test_both_sides_problems_are_found(found):
     only = _one(found, "payments", invoice_number=number["typed"])
     assert only["discrepancy"] == "only_in_xero" and only["perfex_url"] == ""
     assert only["xero_amount"] == f"{TYPED_IN_XERO:.2f}" and only["xero_url"]
+    assert only["why"] == "Entered in Xero directly: the sync has no link to it"
+    assert only["log_url"] == ""  # the sync never saw it
+    assert typed["why"] == f"Its payments differ: {only['what']}: {only['why']}"
+    assert typed["action"] == only["action"]
     edited = _one(found, "invoices", invoice_number=number["edited"])
     assert "total_differs" in edited["discrepancy"].split(";")
     assert edited["money_at_stake"] == f"{EDIT:.2f}"
@@ -308,12 +316,19 @@ def test_both_sides_problems_are_found(found):
     assert part["money_at_stake"] == f"{PARTIAL_CREDIT:.2f}"
     credited = _one(found, "invoices", invoice_number=number["credited"])
     assert credited["discrepancy"] == "credit_not_synced"
+    for row in (part, credited):
+        assert row["why"] == CREDITS_WHY, row["why"]
+        assert "credit-notes entity" in row["action"]
     deleted = staged["deleted_payment"]["xero"]
     gone = _one(found, "invoices", invoice_number=number["deleted"])
     assert "paid_differs" in gone["discrepancy"].split(";")
     assert gone["money_at_stake"] == f"{Decimal(str(deleted['Amount'])):.2f}"
     pay = _one(found, "payments", invoice_number=number["deleted"])
-    assert pay["xero_url"].endswith(deleted["PaymentID"]) or pay["xero_url"] == ""
+    assert pay["discrepancy"] == "missing_in_xero"
+    assert "deleted in Xero" in pay["what"] and "DELETED in Xero" in pay["why"]
+    assert pay["xero_url"].endswith(deleted["PaymentID"])
+    assert gone["why"].startswith("Its payments differ: " + pay["what"])
+    assert "Synced" in edited["why"] and "edited since" in edited["why"]
 
 
 def test_every_flagged_row_is_actionable(found):
