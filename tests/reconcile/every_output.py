@@ -179,12 +179,45 @@ def notebook_output(
     return out
 
 
-def notebook_table(notebook: Any, source: str, amounts: set[str]) -> list[Row]:
-    """The table a cell starting with ``source`` displays."""
+def notebook_records(notebook: Any, source: str) -> list[dict[str, str]]:
+    """The rows of the table a cell starting with ``source`` displays."""
     for title, table in notebook_tables(notebook):
         if title.startswith(source):
-            return flagged(records(table), amounts)
+            return records(table)
     raise AssertionError(f"no table from a cell '{source}'")
+
+
+def notebook_table(notebook: Any, source: str, amounts: set[str]) -> list[Row]:
+    """The flagged rows of the table a cell starting with ``source`` displays."""
+    return flagged(notebook_records(notebook, source), amounts)
+
+
+def page_stake(body: str) -> dict[str, str]:
+    """The page's money-at-stake figures by currency."""
+    part = body[body.index("Money at stake") :]
+    part = (
+        part[: part.index("</div>\n  </div>")] if "</div>\n  </div>" in part else part
+    )
+    found = re.findall(r'class="stat">\s*([-\d.,]+) ([A-Z]{3})\s*</div>', part)
+    return {cur: money(amount) for amount, cur in found}
+
+
+def html_stake(body: str) -> dict[str, str]:
+    """report.html's money-at-stake cards by currency."""
+    found = re.findall(
+        r"<div class='n'>([-\d.,]+) ([A-Z]{3})</div><div class='l'>money at stake in",
+        body,
+    )
+    return {cur: money(amount) for amount, cur in found}
+
+
+def summary_stake(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The summary's (CSV or sheet) money at stake per currency, all scopes."""
+    return {
+        str(r["currency"]): money(r["money_at_stake"])
+        for r in rows
+        if r["scope"] == "all" and r["count"] and int(r["count"])
+    }
 
 
 def projected(rows: list[Row], columns: list[str]) -> list[tuple[str, ...]]:

@@ -72,6 +72,7 @@ class Found:
     outputs: dict[str, eo.Output]
     reasons: dict[str, eo.Output]  # outputs showing only the reason columns
     report: Any
+    stakes: dict[str, dict[str, str]]  # output -> money at stake per currency
 
 
 def _amounts(report: Any, scopes: list[str]) -> set[str]:
@@ -143,7 +144,17 @@ def _read(world: World, client: Any, folder: Any) -> Found:
     outputs["notebook 02"] = {
         "payments": eo.notebook_table(drill, 'flagged_rows(report, "payments")', money)
     }
-    return Found(world, {}, scopes, outputs, reasons, report)
+    xlsx = get("/reconcile/download/report.xlsx").data
+    summary = get("/reconcile/download/summary.csv").get_data(as_text=True)
+    stake = eo.notebook_records(overview, "money_at_stake(report)")
+    stakes = {
+        "summary.csv": eo.summary_stake(eo.csv_rows(summary)),
+        "report.xlsx": eo.summary_stake(eo.xlsx_rows(xlsx, "summary")),
+        "page": eo.page_stake(get("/reconcile/").get_data(as_text=True)),
+        "report.html": eo.html_stake(html),
+        "notebook 01": {r["currency"]: eo.money(r["money_at_stake"]) for r in stake},
+    }
+    return Found(world, {}, scopes, outputs, reasons, report, stakes)
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +351,17 @@ def test_every_flagged_row_is_actionable(found):
             assert row["perfex_url"] or row["xero_url"], (scope, row)
             currencies.add(row["currency"])
     assert len(currencies) >= 3, currencies
+
+
+def test_money_at_stake_is_the_same_everywhere(found):
+    """Per currency, each flagged amount once: the same figure in every output."""
+    expected: dict[str, Decimal] = {}
+    for scope in found.scopes:
+        for row in found.outputs["csv"][scope]:
+            if row.get("counted_on_invoice") != "True":  # not on its invoice's row
+                gap = Decimal(row["money_at_stake"] or 0)
+                expected[row["currency"]] = expected.get(row["currency"], 0) + gap
+    want = {c: f"{v:.2f}" for c, v in expected.items() if v}
+    assert len(want) >= 3, want
+    for output, stake in found.stakes.items():
+        assert stake == want, output

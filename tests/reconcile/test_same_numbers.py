@@ -10,7 +10,6 @@ per currency, once per amount, as the real gap.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +22,7 @@ from pxflask.reconcile.notebook import (
     run_from_parameters,
 )
 from tests.fixtures.webapp import AuthActions, csrf_token
+from tests.reconcile.every_output import page_stake
 from tests.reconcile.parse_outputs import (
     Rows,
     canonical,
@@ -68,16 +68,6 @@ def _html_rows(body: str, heading: str) -> list[dict[str, str]]:
     """The rows of report.html's table under a heading."""
     table = next(t for t in html_tables(body) if t["heading"] == heading)
     return records(table)
-
-
-def _page_stake(body: str) -> dict[str, str]:
-    """The page's money-at-stake figures by currency."""
-    part = body[body.index("Money at stake") :]
-    part = (
-        part[: part.index("</div>\n  </div>")] if "</div>\n  </div>" in part else part
-    )
-    found = re.findall(r'class="stat">\s*([-\d.,]+) ([A-Z]{3})\s*</div>', part)
-    return {cur: money(amount) for amount, cur in found}
 
 
 def _outputs(world, admin) -> dict[str, dict[str, Rows]]:
@@ -203,7 +193,7 @@ def test_every_output_shows_the_same_numbers(world, admin):
     }
     assert totals == expected
     page = admin.get("/reconcile/").get_data(as_text=True)
-    assert _page_stake(page) == expected
+    assert page_stake(page) == expected
     notebook = {k[0]: v[0] for k, v in outputs["notebook"]["stake"].items()}
     assert notebook == expected
     book = xlsx_rows(admin.get("/reconcile/download/report.xlsx").data, "summary")
