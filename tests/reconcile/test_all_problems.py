@@ -187,10 +187,12 @@ def found(synced_world, xero_sandbox_server, tmp_path_factory) -> Iterator[Found
 
 
 def test_the_report_has_the_scopes(found):
-    """Invoices and payments at least; every scope has flagged rows in the CSV."""
+    """Invoices and payments at least, both with flagged rows in every output."""
     assert {"invoices", "payments"} <= set(found.scopes)
-    for scope in found.scopes:
-        assert found.outputs["csv"][scope] or scope == "expenses", scope
+    for output, scopes in found.outputs.items():
+        for scope in ("invoices", "payments"):
+            assert scope not in scopes or scopes[scope], (output, scope)
+        assert set(scopes) == set(found.scopes) or output == "notebook 02", output
 
 
 @pytest.mark.parametrize(
