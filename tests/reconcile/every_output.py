@@ -125,11 +125,16 @@ def xlsx_output(data: bytes, scopes: list[str], amounts: set[str]) -> Output:
     return {s: flagged(xlsx_rows(data, s), amounts) for s in scopes}
 
 
-def csv_output(client: FlaskClient, scopes: list[str], amounts: set[str]) -> Output:
-    """The CSV download of every scope."""
+def csv_output(
+    client: FlaskClient,
+    scopes: list[str],
+    amounts: set[str],
+    prefix: str = "/reconcile",
+) -> Output:
+    """The CSV download of every scope (the kept report's: its page's prefix)."""
     out: Output = {}
     for scope in scopes:
-        body = client.get(f"/reconcile/download/{scope}.csv")
+        body = client.get(f"{prefix}/download/{scope}.csv")
         assert body.status_code == 200, f"no {scope}.csv"
         out[scope] = flagged(csv_rows(body.get_data(as_text=True)), amounts)
     return out

@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.extensions import db
-from pxflask.models import SyncLog
+from pxflask.models import ReconcileReport, SyncLog
 from pxflask.queueing import close_queue
 from pxflask.reconcile.notebook import report_scopes
 from pxflask.reconcile.reason_join import CREDITS_WHY
@@ -127,6 +127,11 @@ def _read(world: World, client: Any, folder: Any) -> Found:
             get("/reconcile/download/report.xlsx").data, scopes, money
         ),
     }
+    with world.session() as session:
+        kept = session.scalar(sa.select(sa.func.max(ReconcileReport.id)))
+    outputs["kept report's csv"] = eo.csv_output(
+        client, scopes, money, f"/reconcile/reports/{kept}"
+    )
     params = _notebook_parameters(world)
     overview = eo.execute(NAMES[0], {**params, "as_at": None}, folder)
     drill = eo.execute(
@@ -196,7 +201,15 @@ def test_the_report_has_the_scopes(found):
 
 
 @pytest.mark.parametrize(
-    "output", ["page", "report.html", "report.xlsx", "notebook 01", "notebook 02"]
+    "output",
+    [
+        "page",
+        "report.html",
+        "report.xlsx",
+        "kept report's csv",
+        "notebook 01",
+        "notebook 02",
+    ],
 )
 def test_every_output_shows_the_same_rows(found, output):
     """Same flagged rows, amounts, currency, categories, reasons and links as the CSV.
