@@ -184,6 +184,14 @@ def notebook_output(
     return out
 
 
+def notebook_text(notebook: Any, source: str) -> str:
+    """What a cell starting with ``source`` printed."""
+    for cell in notebook.cells:
+        if cell.source.startswith(source):
+            return "".join(o.get("text", "") for o in cell.get("outputs", []))
+    raise AssertionError(f"no cell '{source}'")
+
+
 def notebook_records(notebook: Any, source: str) -> list[dict[str, str]]:
     """The rows of the table a cell starting with ``source`` displays."""
     for title, table in notebook_tables(notebook):

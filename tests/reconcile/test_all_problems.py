@@ -73,6 +73,7 @@ class Found:
     reasons: dict[str, eo.Output]  # outputs showing only the reason columns
     report: Any
     stakes: dict[str, dict[str, str]]  # output -> money at stake per currency
+    drilled: str  # what notebook 02 printed of the invoice it drills into
 
 
 def _amounts(report: Any, scopes: list[str]) -> set[str]:
@@ -159,7 +160,8 @@ def _read(world: World, client: Any, folder: Any) -> Found:
         "report.html": eo.html_stake(html),
         "notebook 01": {r["currency"]: eo.money(r["money_at_stake"]) for r in stake},
     }
-    return Found(world, {}, scopes, outputs, reasons, report, stakes)
+    drilled = eo.notebook_text(drill, "if invoice_number is None and len(flagged)")
+    return Found(world, {}, scopes, outputs, reasons, report, stakes, drilled)
 
 
 @pytest.fixture(scope="module")
@@ -380,3 +382,16 @@ def test_money_at_stake_is_the_same_everywhere(found):
     assert len(want) >= 3, want
     for output, stake in found.stakes.items():
         assert stake == want, output
+
+
+def test_drill_down_prints_the_rows_reason_and_links(found):
+    """Notebook 02's invoice (the most at stake): the CSV's what, why, action, links."""
+    rows = found.outputs["csv"]["invoices"]
+    top = max(rows, key=lambda r: Decimal(r["money_at_stake"] or 0))
+    row = _one(found, "invoices", invoice_number=top["invoice_number"])
+    assert f"Invoice {row['invoice_number']}: 1 row(s)" in found.drilled
+    assert f"what: {row['what']}\nwhy: {row['why']}\naction: {row['action']}\n" in (
+        found.drilled
+    )
+    links = f"links: {row['perfex_url']} {row['xero_url']} {row['log_url']}"
+    assert links in found.drilled and row["perfex_url"].startswith(PERFEX)
