@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pxflask.models import Setting
 from pxflask.perfex.numbering import format_number
 from pxflask.sync.engine import run_sync
 from tests.reconcile.conftest import SYNC_SETTINGS
@@ -32,6 +33,8 @@ EDIT = Decimal("200.00")
 PARTIAL_CREDIT = Decimal("508.00")
 WRONG_ACCOUNT = "200"  # Sales: not a bank account, Xero refuses payments to it
 WRONG_BANK_AMOUNT = Decimal("100.00")
+OTHER_BANK = "091"  # Business Savings: a bank account, so Xero takes payments
+CORRECT_BANK = "090"
 
 
 @dataclass(frozen=True)
@@ -236,12 +239,8 @@ class WrongBank:
     account: str
 
 
-def stage_wrong_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
-    """A Perfex payment whose mode is mapped to the sales account; the sync sends it.
-
-    ``payment_account.<mode>`` names account 200 (Sales, picked instead of the bank
-    account 090): Xero refuses the payment, so it fails with Xero's own error.
-    """
+def _pay(world: Any, exclude: Iterable[int], mode_rank: int, on: dt.date) -> tuple:
+    """A Perfex payment on an open invoice, nth-highest mode: (invoice, id, mode)."""
     engine = sa.create_engine(world.perfex_url)
     with engine.begin() as conn:
         inv = _table(conn, "tblinvoices")
@@ -259,10 +258,10 @@ def stage_wrong_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
             .mappings()
             .first()
         )
-        mode = str(
-            conn.execute(sa.text("SELECT MAX(id) FROM tblpayment_modes")).scalar()
+        modes = conn.execute(
+            sa.text("SELECT id FROM tblpayment_modes ORDER BY id DESC")
         )
-        on = dt.date(2026, 12, 1)
+        mode = str(list(modes.scalars())[mode_rank])
         conn.execute(
             paid.insert(),
             {
@@ -270,7 +269,7 @@ def stage_wrong_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
                 "amount": str(WRONG_BANK_AMOUNT),
                 "paymentmode": mode,
                 "date": on,
-                "daterecorded": dt.datetime(2026, 12, 1, 9, 30),
+                "daterecorded": dt.datetime.combine(on, dt.time(9, 30)),
                 "note": "",
                 "transactionid": "",
             },
@@ -278,7 +277,11 @@ def stage_wrong_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
         payment = conn.execute(sa.select(sa.func.max(paid.c.id))).scalar()
         conn.execute(inv.update().where(inv.c.id == source["id"]).values(status=3))
     engine.dispose()
-    settings = {**SYNC_SETTINGS, f"payment_account.{mode}": WRONG_ACCOUNT}
+    return dict(source), payment, mode
+
+
+def _send(world: Any, payment: int, settings: dict[str, str]) -> bool:
+    """Sync one Perfex payment; True when it failed."""
     with world.session() as session:
         result = run_sync(
             session,
@@ -288,8 +291,42 @@ def stage_wrong_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
             ["payments"],
             record_keys={"payments": [payment]},
         )
-    assert [r for r in result.reports if r.failed], "Xero took the payment"
-    number = format_number(
+    return bool([r for r in result.reports if r.failed])
+
+
+def _number(source: dict[str, Any]) -> str:
+    """The formatted number of a Perfex invoice row."""
+    return format_number(
         source["number"], source["prefix"], source["number_format"], _day(source)
     )
-    return WrongBank(source["id"], number, payment, mode, WRONG_ACCOUNT)
+
+
+def stage_wrong_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
+    """A Perfex payment whose mode is mapped to the sales account; the sync sends it.
+
+    ``payment_account.<mode>`` names account 200 (Sales, picked instead of the bank
+    account 090): Xero refuses the payment, so it fails with Xero's own error.
+    """
+    source, payment, mode = _pay(world, exclude, 0, dt.date(2026, 12, 1))
+    settings = {**SYNC_SETTINGS, f"payment_account.{mode}": WRONG_ACCOUNT}
+    assert _send(world, payment, settings), "Xero took the payment"
+    return WrongBank(source["id"], _number(source), payment, mode, WRONG_ACCOUNT)
+
+
+def stage_other_bank(world: Any, exclude: Iterable[int] = ()) -> WrongBank:
+    """A payment sent while its mode was mapped to another bank account, then fixed.
+
+    Sent with ``payment_account.<mode>`` = 091 (Business Savings): Xero takes it
+    there. Finance then corrects the mapping to 090; the settings are stored as the
+    panel keeps them, so the month-end collections expect 090 for the mode.
+    """
+    source, payment, mode = _pay(world, exclude, 1, dt.date(2026, 12, 2))
+    assert not _send(
+        world, payment, {**SYNC_SETTINGS, f"payment_account.{mode}": "091"}
+    )
+    stored = {**SYNC_SETTINGS, f"payment_account.{mode}": CORRECT_BANK}
+    with world.session() as session:
+        for key, value in stored.items():
+            session.merge(Setting(key=key, value=value))
+        session.commit()
+    return WrongBank(source["id"], _number(source), payment, mode, OTHER_BANK)

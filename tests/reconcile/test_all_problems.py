@@ -5,13 +5,14 @@ sync and the sandbox: a payment typed in Xero only, a payment deleted in Xero, a
 invoice edited in Perfex after the sync, credits applied in Perfex while credit
 notes are not synced, an invoice dated inside Xero's lock date (skipped by the
 sync), one whose sales account Xero does not have (refused), one deleted in Xero,
-several currencies, and a wrong bank mapping. The wrong bank mapping is staged as
-finance would make it in Settings: ``payment_account.<mode>`` names account 200
-(Sales) instead of the bank account 090, so Xero refuses the next payment of that
-mode ("Payments can only be made to bank accounts ...") and the sync records the
-failure. (A mapping to another real bank account is accepted by Xero, and the
-month-end collections show the same mapped account on both sides: nothing any
-output could flag, so the refused mapping is the one a reconciliation can find.)
+several currencies, and a wrong bank mapping, staged both ways finance makes it
+in Settings. Refused: ``payment_account.<mode>`` names account 200 (Sales) instead
+of the bank account 090, so Xero refuses the next payment of that mode ("Payments
+can only be made to bank accounts ...") and the sync records the failure: a flagged
+payment row with Xero's error. Accepted: the mode named another bank account (091)
+when its payment was sent, and was corrected to 090 since: the invoice and payment
+agree, and the month-end collections show the amount expected on 090 and landed on
+091 (while the wrong mapping stands, both sides show 091: nothing to find).
 
 The page, report.html, the XLSX, the CSVs and both executed notebooks are read
 back; for every scope of the report each shows the same flagged rows with the same
@@ -43,16 +44,19 @@ from tests.fixtures.sandbox import (
 )
 from tests.fixtures.webapp import refreshed_report
 from tests.reconcile import every_output as eo
-from tests.reconcile.conftest import World
+from tests.reconcile.conftest import WORLD_TODAY, World
 from tests.reconcile.staging import (
+    CORRECT_BANK,
     EDIT,
     LOCK,
     LOCKED_DAY,
+    OTHER_BANK,
     PARTIAL_CREDIT,
     TYPED_IN_XERO,
     UNKNOWN_ACCOUNT,
     WRONG_BANK_AMOUNT,
     stage_both_sides,
+    stage_other_bank,
     stage_reasons,
     stage_wrong_bank,
 )
@@ -60,6 +64,7 @@ from tests.xero.helpers import TEST_KEY
 
 PERFEX = "https://crm.example.com"
 XERO_REFUSES = "Payments can only be made to bank accounts"
+MONTH_END = "/reconcile/month-end/"
 NAMES = ("01_reconciliation_overview.ipynb", "02_investigate_mismatches.ipynb")
 
 
@@ -75,6 +80,7 @@ class Found:
     report: Any
     stakes: dict[str, dict[str, str]]  # output -> money at stake per currency
     drilled: str  # what notebook 02 printed of the invoice it drills into
+    collected: dict[str, list[dict[str, str]]]  # month-end collections, this month
 
 
 def _amounts(report: Any, scopes: list[str]) -> set[str]:
@@ -92,8 +98,9 @@ def _stage(world: World) -> dict[str, Any]:
     reasons = stage_reasons(world)
     kept = {reasons.locked, reasons.unmapped, reasons.deleted}
     bank = stage_wrong_bank(world, exclude=kept)
-    both = stage_both_sides(world, exclude=kept | {bank.invoice})
-    return {"reasons": reasons, "bank": bank, **both}
+    other = stage_other_bank(world, exclude=kept | {bank.invoice})
+    both = stage_both_sides(world, exclude=kept | {bank.invoice, other.invoice})
+    return {"reasons": reasons, "bank": bank, "other_bank": other, **both}
 
 
 def _notebook_parameters(world: World) -> dict[str, Any]:
@@ -161,8 +168,19 @@ def _read(world: World, client: Any, folder: Any) -> Found:
         "report.html": eo.html_stake(html),
         "notebook 01": {r["currency"]: eo.money(r["money_at_stake"]) for r in stake},
     }
+    month = f"{MONTH_END}?as_at={WORLD_TODAY}&from={WORLD_TODAY:%Y-%m}-01"
+    collected = {
+        "page": _month_end_rows(get(month).get_data(as_text=True)),
+        "collections.csv": eo.csv_rows(
+            get(MONTH_END + "collections.csv" + month[len(MONTH_END) :]).get_data(
+                as_text=True
+            )
+        ),
+    }
     drilled = eo.notebook_text(drill, "if invoice_number is None and len(flagged)")
-    return Found(world, {}, scopes, outputs, reasons, report, stakes, drilled)
+    return Found(
+        world, {}, scopes, outputs, reasons, report, stakes, drilled, collected
+    )
 
 
 @pytest.fixture(scope="module")
@@ -399,3 +417,37 @@ def test_drill_down_prints_the_rows_reason_and_links(found):
     )
     links = f"links: {row['perfex_url']} {row['xero_url']} {row['log_url']}"
     assert links in found.drilled and row["perfex_url"].startswith(PERFEX)
+
+
+def _month_end_rows(body: str) -> list[dict[str, str]]:
+    """The month-end page's collections table."""
+    tables = eo.html_tables(body)
+    table = next(
+        t for t in tables if t["id"] == "collections" or "Collections" in t["heading"]
+    )
+    return eo.records(table)
+
+
+def test_payment_on_another_bank_account_shows_in_collections(found):
+    """Sent to 091 under a wrong mapping, expected on 090 since: both rows differ."""
+    other, world = found.staged["other_bank"], found.world
+    with world.perfex.engine.connect() as conn:
+        name = conn.execute(
+            sa.text("SELECT name FROM tblpayment_modes WHERE id = :m"),
+            {"m": other.mode},
+        ).scalar()
+    amount = f"{WRONG_BANK_AMOUNT:.2f}"
+    for output, rows in found.collected.items():
+        mine = {
+            r["bank_account"].split(" ")[0]: r
+            for r in rows
+            if r["payment_mode"] == name
+        }
+        assert set(mine) == {CORRECT_BANK, OTHER_BANK}, (output, mine)
+        expected, landed = mine[CORRECT_BANK], mine[OTHER_BANK]
+        assert eo.money(expected["perfex"]) == amount, (output, expected)
+        assert eo.money(expected["xero"] or 0) == "0.00", (output, expected)
+        assert eo.money(landed["xero"]) == amount, (output, landed)
+        assert eo.money(landed["perfex"] or 0) == "0.00", (output, landed)
+    # the reconciliation itself agrees: the payment is in Xero, with its amount
+    assert not _rows(found, "payments", perfex_payment_id=str(other.payment))
