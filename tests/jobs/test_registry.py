@@ -18,9 +18,7 @@ DOTTED_JOB = re.compile(r"""["']pxflask(\.\w+)+["']""")
 def test_every_task_is_importable_where_rq_looks_for_it():
     """RQ stores module.name: each registered task resolves back to itself."""
     assert {"sync_job", "hook_job", "watch_job", "xero_webhook_job"} <= set(TASKS)
-    assert {"relink_preview_job", "periodic_job", "reconcile_refresh_job"} <= set(
-        TASKS
-    )
+    assert {"relink_preview_job", "periodic_job", "reconcile_refresh_job"} <= set(TASKS)
     for name, registered in TASKS.items():
         module = import_module(registered.func.__module__)
         assert getattr(module, registered.func.__qualname__) is registered.func, name
