@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import SyncRun, utcnow
 from pxflask.queueing import JobQueue
+from pxflask.sync.runs import close_unstarted
 
 LOCK_TTL = 3600
 ACTIVE = ("queued", "running")
@@ -47,14 +48,6 @@ def job_is_alive(queue: JobQueue, run: SyncRun) -> bool:
     return queue.job_status(run.job_id) in ALIVE_JOB_STATES
 
 
-def mark_interrupted(session: Session, run: SyncRun) -> None:
-    """Close a run whose job is gone (worker or app stopped mid-run)."""
-    run.status = "failed"
-    run.error = run.error or "interrupted: its job is no longer queued or running"
-    run.finished_at = utcnow()
-    session.commit()
-
-
 def serves(run: SyncRun, follow_up: bool) -> bool:
     """Whether an active run serves a new request (change-driven: only if queued)."""
     return run.status == "queued" or not follow_up
@@ -71,7 +64,7 @@ def active_run(
     ).all()
     for run in runs:
         if not job_is_alive(queue, run):
-            mark_interrupted(session, run)
+            close_unstarted(session, run)
         elif serves(run, follow_up):
             return run
     return None
@@ -89,7 +82,7 @@ def claim_lock(
     other = session.get(SyncRun, int(holder)) if holder.isdigit() else None
     if other is not None and other.status in ACTIVE:
         if not job_is_alive(queue, other):
-            mark_interrupted(session, other)
+            close_unstarted(session, other)
         elif serves(other, follow_up):
             return other
     queue.force_lock(lock, str(run.id), LOCK_TTL)
@@ -101,5 +94,5 @@ def recover_stale_runs(session: Session, queue: JobQueue) -> int:
     runs = session.scalars(select(SyncRun).where(SyncRun.status.in_(ACTIVE))).all()
     stale = [run for run in runs if not job_is_alive(queue, run)]
     for run in stale:
-        mark_interrupted(session, run)
+        close_unstarted(session, run)
     return len(stale)

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pxflask.extensions import db
-from pxflask.models import Link, SyncLog, SyncRun, utcnow
+from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.settings import ENTITY_NAMES
+from pxflask.sync import runs
 from pxflask.sync.registry import owner_of
 
 from .locks import GUARD, active_run, claim_lock, lock_name, sync_scope
@@ -127,23 +128,20 @@ def request_sync(
             active = active_run(session, queue, scope, follow_up)
             if active is not None:
                 return SyncRequest(active, False)
-        run = SyncRun(
+        run = runs.open_run(
+            session,
             scope=scope,
             trigger=trigger,
-            status="queued",
             dry_run=dry_run,
             full=full,
-            since=since or None,
+            since=since,
             job_id=f"{queue.prefix}sync-{uuid.uuid4().hex}",
         )
-        session.add(run)
-        session.commit()
         try:
             with queue.guarded():
                 other = claim_lock(session, queue, lock, run, follow_up)
                 if other is not None:
-                    session.delete(run)
-                    session.commit()
+                    runs.discard(session, run)
                     return SyncRequest(other, False)
                 submit(
                     queue,
@@ -157,10 +155,7 @@ def request_sync(
                     job_id=run.job_id,
                 )
         except QueueUnavailable as exc:
-            run.status = "failed"
-            run.error = f"could not queue the sync: {exc}"
-            run.finished_at = utcnow()
-            session.commit()
+            runs.close_unstarted(session, run, f"could not queue the sync: {exc}")
             raise
     return SyncRequest(run, True)
 
