@@ -2,7 +2,7 @@
 
 Used when REDIS_URL is unset (`pxflask demo`, a single-process install). Each job
 runs in a worker thread with an app context pushed; syncs have a pool of one.
-Why not RQ on fakeredis: docs/ARCHITECTURE.md, "The embedded queue" (measured).
+Why not RQ on fakeredis: the README, "Deploying" (benchmarks/embedded_queue.py).
 """
 
 from __future__ import annotations
