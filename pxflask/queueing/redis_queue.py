@@ -172,8 +172,7 @@ class RQQueue:
         key = self._key(f"lock:{name}")
         if self.redis.set(key, owner, nx=True, ex=ttl):
             return None
-        holder = self.redis.get(key)
-        return holder.decode() if holder is not None else ""
+        return _text(self.redis.get(key)) or ""
 
     def refresh_lock(self, name: str, owner: str, ttl: int) -> None:
         """Extend the TTL if owner holds the lock."""
@@ -189,8 +188,7 @@ class RQQueue:
 
     def get_value(self, key: str) -> str | None:
         """GET a namespaced key."""
-        value = self.redis.get(self._key(f"kv:{key}"))
-        return value.decode() if value is not None else None
+        return _text(self.redis.get(self._key(f"kv:{key}")))
 
     def set_value(self, key: str, value: str) -> None:
         """SET a namespaced key."""
@@ -223,3 +221,8 @@ class RQQueue:
             yield
         except RedisError as exc:
             raise QueueUnavailable(f"Redis is not reachable: {exc}") from exc
+
+
+def _text(value: bytes | str | None) -> str | None:
+    """A Redis reply as text (RQ's connection answers bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
