@@ -419,13 +419,13 @@ def watcher_latencies(
     interval: int,
 ) -> list[float]:
     """Realtime mode, no hooks: insert, wait for the watcher to bring it to Xero."""
-    from pxflask.jobs import reconcile_periodic
+    from pxflask.jobs import reconcile_periodic, watch_job
 
     queue = get_queue(app)
     with app.app_context():
         set_setting(db.session, "sync_mode", "realtime")
         set_setting(db.session, "watch_interval", str(interval))
-    queue.wait(queue.enqueue("pxflask.jobs.watch_job"))  # first look: the marks
+    queue.wait(queue.enqueue(watch_job))  # first look: the marks
     reconcile_periodic(app)
     rng = random.Random(7)
     latencies = []
