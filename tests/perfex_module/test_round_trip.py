@@ -29,7 +29,8 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.queueing import get_queue
 from pxflask.runtime import perfex_db, xero_gateway
-from pxflask.settings import set_setting
+from pxflask.settings import load_settings, set_setting
+from pxflask.sync.engine import SyncResult, run_sync
 from pxflask.sync.links import LinkRow, LinkStore
 from tests.fixtures.webapp import make_test_app
 from tests.perfex_module.php import php_server, served
@@ -53,6 +54,13 @@ class Stack:
         """Run a full sync through the panel's queue; its finished run."""
         run = enqueue_sync(self.app, None, trigger)
         return self.finish(run.id)
+
+    def sync_in_foreground(self) -> SyncResult:
+        """A full sync in this thread, as `pxflask sync` runs beside the worker."""
+        with self.app.app_context():
+            settings = load_settings(db.session)
+            gateway = xero_gateway(self.app)
+            return run_sync(db.session, self.perfex, gateway, settings)
 
     def finish(self, run_id: int) -> SyncRun:
         """Wait for a queued run; the row once its job ended."""
@@ -185,3 +193,29 @@ def test_a_pulled_payment_s_hook_and_the_next_sync_write_nothing_twice(stack):
     link = stack.links("payments").get(str(row.id))
     assert link is not None and link.state == "synced"
     assert str(link.xero_id).lower() == payment_id
+
+
+def test_the_hook_s_run_beside_a_foreground_pull_writes_nothing_twice(stack):
+    """`pxflask sync` pulls while the panel's queue runs the hook: still once."""
+    assert stack.sync().status == "done"
+    invoice_id, xero_invoice, _ = open_invoice(stack)
+    paid = stack.sandbox.inject.payment(
+        xero_invoice, Decimal("7.00"), on=date(2026, 3, 3)
+    )
+    result = stack.sync_in_foreground()
+    assert result.ok, result.failed
+    assert result.report("payments").pulled == 1
+    [hook] = stack.runs("hook")
+    before = stack.xero_writes()
+    hook = stack.finish(hook.id)
+    assert hook.status == "done", hook.error
+    assert stack.written(hook.id) == []
+    again = stack.sync()
+    assert again.status == "done", again.error
+    assert stack.written(again.id) == []
+    assert stack.xero_writes() == before
+    assert len(stack.model_calls()) == 1
+    [row] = reads.read_payments(stack.perfex, invoice_ids=[invoice_id])
+    assert row.transaction_id == paid["PaymentID"].lower()
+    live = xero_payments_on(stack, xero_invoice)
+    assert [p["PaymentID"] for p in live] == [paid["PaymentID"]]
