@@ -23,7 +23,9 @@ One If-Modified-Since read of Xero Payments (cursor `xero.payments.modified`) fi
 Crash safety: a claim link `xero:<PaymentID>` (pending, no Xero id) is committed
 before the Perfex insert, the insert checks the invoice's rows by transaction id
 in the same transaction, and `settle_claims` runs before every push, so a row
-inserted by a killed worker is linked, never pushed back nor inserted twice.
+inserted by a killed worker is linked, never pushed back nor inserted twice. The
+module's after_payment_added hook may start a run that settles the claim while the
+pull still waits for the module's answer; the pull then adopts that run's link.
 """
 
 from __future__ import annotations
