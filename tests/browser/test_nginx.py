@@ -5,11 +5,13 @@ Chromium -> nginx (HTTPS, self-signed certificate made at test time) -> gunicorn
 connect Xero through the sandbox's OAuth consent page (the redirect URI derived
 behind the proxy), fetch the chart of accounts (run by the worker), the settings
 and dashboard pages, a Perfex hook and a Xero webhook at the URLs the panel lists,
-sign out. Every URL keeps the prefix, the session cookie is
-Secure and scoped to /xero, and the throttle counts the browser's address taken
-from nginx's X-Forwarded-For, not the spoofed one the browser sends. nginx reaches
-gunicorn from 127.0.0.3, outside gunicorn's forwarded_allow_ips, so the HTTPS scheme,
-the host, the prefix and the client address all come from pxflask's ProxyFix.
+sign out; then the Perfex module's "Xero" menu item (a stand-in Perfex under `php -S`
+whose panel URL is the /xero/ address) signs the admin in again by a POSTed token,
+never written to nginx's or gunicorn's access log. Every URL keeps the prefix, the
+session cookie is Secure and scoped to /xero, and the throttle counts the browser's
+address taken from nginx's X-Forwarded-For, not the spoofed one the browser sends.
+nginx reaches gunicorn from 127.0.0.3, outside gunicorn's forwarded_allow_ips, so the
+HTTPS scheme, the host, the prefix and the client address all come from ProxyFix.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ from pxflask.extensions import db
 from pxflask.models import LoginFailure, SyncRun
 from pxflask.queueing import close_queue
 from tests.browser.test_panel import CHROMIUM, CHROMIUM_ARGS, SHOTS_ENV
+from tests.browser.test_perfex_module import write_options
 from tests.fixtures.deployment import Deployment, deployment
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
 from tests.jobs.conftest import REDIS_URL
+from tests.perfex_module.php import php_server
 
 SPOOFED = "203.0.113.66"
 HOOK_TOKEN = "nginx-test-hook-token-0123456789"
+SSO_SECRET = "nginx-test-sso-secret-0123456789"  # noqa: S105 - a test secret
 WAIT_MS = 60_000  # generous: the CI machine has 2 cores
 RUNS_MS = 240_000  # a sync run by the worker, on a loaded machine
 
@@ -70,6 +75,7 @@ def stack(
         PXFLASK_INSTANCE_PATH=app.instance_path,
         PXFLASK_TRUSTED_PROXIES="1",
         PXFLASK_HOOK_TOKEN=HOOK_TOKEN,
+        PXFLASK_SSO_SECRET=SSO_SECRET,
         XERO_WEBHOOK_KEY="nginx-test-webhook-key",
     )
     served = tmp_path / "stack"
@@ -146,6 +152,27 @@ def call_machine_endpoints(page: Page, base: str) -> int:
     return int(hook.json()["run_id"])
 
 
+def open_from_perfex(page: Page, running: Deployment, tmp_path: Path) -> None:
+    """The module's menu item, then a deep link: signed in at /xero/, token unlogged."""
+    base, state = running.base, tmp_path / "perfex-state.json"
+    write_options(state, panel_url=f"{base}/", shared_secret=SSO_SECRET, open_in="tab")
+    with php_server(state, "perfex_site.php") as perfex:
+        page.goto(f"{perfex}/admin")
+        with page.context.expect_page() as opened:
+            page.click("#menu-pxflask")
+        tab = opened.value
+        expect(tab).to_have_url(f"{base}/sync/")  # the dashboard
+        expect(tab.locator("form.signout button")).to_have_text("Sign out")
+        assert_links_keep_prefix(tab)
+        tab.goto(f"{perfex}/admin/pxflask/open?next=/xero/settings/")
+        expect(tab).to_have_url(f"{base}/settings/")
+        tab.close()
+    proxy, app = running.log("nginx-access.log"), running.log("access.log")
+    assert proxy.count("POST /xero/sso HTTP") == 2
+    assert app.count("POST /sso HTTP") == 2
+    assert "/sso?" not in proxy + app  # the token travels in the body
+
+
 def test_admin_journey_through_nginx_tls_and_prefix(
     browser_page, stack, xero_sandbox, tmp_path
 ):
@@ -213,3 +240,5 @@ def test_admin_journey_through_nginx_tls_and_prefix(
     expect(page.locator(".flash")).to_contain_text("Signed out.")
     page.goto(f"{base}/sync/")
     expect(page).to_have_url(f"{base}/login?next=/xero/sync/")
+
+    open_from_perfex(page, running, tmp_path)

@@ -25,7 +25,7 @@ SHOTS_ENV = test_panel.SHOTS_ENV
 SECRET = "browser-sso-secret-0123456789"  # noqa: S105 - a test secret
 
 
-def _options(state: Path, **options: str) -> None:
+def write_options(state: Path, **options: str) -> None:
     """Write the module's options into the stand-in Perfex's state."""
     rows = [
         {"id": n, "name": f"pxflask_{k}", "value": v}
@@ -38,7 +38,7 @@ def _options(state: Path, **options: str) -> None:
 def perfex_and_panel(tmp_path, perfex_copy_url) -> Iterator[tuple[str, str, Path]]:
     """(stand-in Perfex origin, panel origin, the stand-in's state file)."""
     state = tmp_path / "perfex-state.json"
-    _options(state)
+    write_options(state)
     with php_server(state, "perfex_site.php") as perfex:
         app = make_test_app(
             tmp_path,
@@ -58,7 +58,7 @@ def test_the_xero_menu_item_opens_the_panel_signed_in(
     """New tab by default; inside Perfex in a frame when the admin chose it."""
     perfex, panel, state = perfex_and_panel
     shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
-    _options(state, panel_url=panel, shared_secret=SECRET, open_in="tab")
+    write_options(state, panel_url=panel, shared_secret=SECRET, open_in="tab")
     page.goto(f"{perfex}/admin")
     item = page.locator("#menu-pxflask")
     expect(item).to_have_text("Xero")
@@ -72,7 +72,7 @@ def test_the_xero_menu_item_opens_the_panel_signed_in(
     expect(tab.locator("form.signout button")).to_have_text("Sign out")
     tab.screenshot(path=str(shots / "perfex-menu-panel.png"))
 
-    _options(state, panel_url=panel, shared_secret=SECRET, open_in="iframe")
+    write_options(state, panel_url=panel, shared_secret=SECRET, open_in="iframe")
     fresh = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
     framed = fresh.new_page()
     framed.goto(f"{perfex}/admin")

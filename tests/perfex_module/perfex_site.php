@@ -7,6 +7,7 @@ pxf_load_module();
 
 $GLOBALS['pxf']['tables'] = json_decode(file_get_contents(getenv('PXF_STATE')), true);
 $GLOBALS['pxf']['base'] = 'http://' . $_SERVER['HTTP_HOST'] . '/';
+get_instance()->input->query = $_GET;
 
 $path = rtrim(parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH), '/');
 $pages = ['/admin/pxflask' => 'index', '/admin/pxflask/open' => 'open', '/admin/pxflask/frame' => 'frame'];

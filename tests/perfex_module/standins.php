@@ -201,7 +201,9 @@ class PxfInput
     public $raw_input_stream = '';
     public $headers = [];
     public $verb = 'get';
+    public $query = [];
     public function post($name = null) { return $name === null ? $this->posted : ($this->posted[$name] ?? null); }
+    public function get($name = null) { return $name === null ? $this->query : ($this->query[$name] ?? null); }
     public function method() { return $this->verb; }
     public function get_request_header($name) { return $this->headers[$name] ?? null; }
 }

@@ -127,14 +127,37 @@ check($CI->output->status === 201 && json_decode($CI->output->body, true)['creat
 // The staff pages.
 update_option('pxflask_panel_url', 'https://crm.test/xero/');
 update_option('pxflask_shared_secret', 'k');
-$to = redirected_to(fn () => (new Pxflask())->open());
-check(strpos((string) $to, 'https://crm.test/xero/sso?token=') === 0, 'open: to the panel\'s /sso: ' . $to);
+check(redirected_to(fn () => (new Pxflask())->open()) === null, 'open: a page, not a redirect with the token in its URL');
+[$view, $data] = end($CI->load->views);
+check($view === 'pxflask/open' && $data['sso']['action'] === 'https://crm.test/xero/sso', 'open: a form to the panel\'s /sso');
+check(strpos($data['sso']['action'], 'token') === false && strlen($data['sso']['fields']['token']) > 40, 'the token in the body');
+check(!isset($data['sso']['fields']['next']), 'no next unless asked');
+ob_start();
+render_module_view();
+$html = ob_get_clean();
+check(preg_match('#<form id="pxflask-sso" method="post" action="https://crm.test/xero/sso"\s+target="_self">#', $html) === 1,
+    'the page POSTs the form: ' . $html);
+check(strpos($html, 'name="token" value="' . $data['sso']['fields']['token'] . '"') !== false, 'with the token');
+check(strpos($html, "getElementById('pxflask-sso').submit()") !== false, 'submitted at once');
+$CI->input->query = ['next' => '/xero/sync/'];
+(new Pxflask())->open();
+check(end($CI->load->views)[1]['sso']['fields']['next'] === '/xero/sync/', 'a next path is passed on');
+$CI->input->query = ['next' => 'https://evil.test/'];
+(new Pxflask())->open();
+check(!isset(end($CI->load->views)[1]['sso']['fields']['next']), 'a next that is not a path is dropped');
+$CI->input->query = [];
 $GLOBALS['pxf']['is_admin'] = false;
 check(redirected_to(fn () => new Pxflask()) === 'denied:pxflask', 'staff pages are for admins only');
 $GLOBALS['pxf']['is_admin'] = true;
 (new Pxflask())->frame();
 [$view, $data] = end($CI->load->views);
-check($view === 'pxflask/frame' && strpos($data['src'], 'https://crm.test/xero/sso?token=') === 0, 'the frame opens /sso');
+check($view === 'pxflask/frame' && $data['sso']['action'] === 'https://crm.test/xero/sso'
+    && $data['target'] === 'pxflask-panel', 'the frame posts the form into itself');
+ob_start();
+render_module_view();
+$html = ob_get_clean();
+check(strpos($html, '<iframe name="pxflask-panel" src="about:blank"') !== false
+    && strpos($html, 'target="pxflask-panel"') !== false, 'the form aims at the named frame');
 $CI->input->posted = ['panel_url' => 'https://panel.test/', 'shared_secret' => '', 'bearer_token' => 'new-token', 'open_in' => 'tab'];
 redirected_to(fn () => (new Pxflask())->index());
 check(get_option('pxflask_panel_url') === 'https://panel.test' && get_option('pxflask_shared_secret') === 'k'

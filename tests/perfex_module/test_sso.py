@@ -130,3 +130,44 @@ def test_used_nonces_are_pruned_after_expiry(app, client):
     with app.app_context():
         kept = db.session.scalars(select(SsoNonce.nonce)).all()
     assert "a" * 32 not in kept and len(kept) == 1
+
+
+def test_the_module_s_form_post_signs_in_without_a_csrf_token(client):
+    """The token in a POSTed body (out of access logs) is its own authentication."""
+    response = client.post("/sso", data={"token": php_sign(SECRET, ADMIN_ID)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert client.get("/settings/").status_code == 200
+    refused = client.post("/sso", data={"token": "forged.token"})
+    assert refused.status_code == 403
+    assert "not valid" in refused.get_data(as_text=True)
+
+
+def test_next_goes_through_safe_next_under_the_prefix(tmp_path, perfex_copy_url):
+    """Behind a proxy at /xero: a next under the prefix is kept, any other dropped."""
+    app = make_test_app(
+        tmp_path, perfex_copy_url, PXFLASK_SSO_SECRET=SECRET, PXFLASK_TRUSTED_PROXIES=1
+    )
+    proxied = {"X-Forwarded-Prefix": "/xero", "X-Forwarded-Proto": "https"}
+    cases = {
+        "/xero/sync/": "/xero/sync/",
+        "/sync/": "/xero/",
+        "//evil.test/": "/xero/",
+        "https://evil.test/": "/xero/",
+        "": "/xero/",
+    }
+    for given, landed in cases.items():
+        token = php_sign(SECRET, ADMIN_ID)
+        client = app.test_client()
+        posted = client.post(
+            "/sso", data={"token": token, "next": given}, headers=proxied
+        )
+        assert (given, posted.headers.get("Location")) == (given, landed)
+        token = php_sign(SECRET, ADMIN_ID)
+        linked = client.get(
+            "/sso", query_string={"token": token, "next": given}, headers=proxied
+        )
+        assert (given, linked.headers.get("Location")) == (given, landed)
+    with app.app_context():
+        db.engine.dispose()

@@ -43,25 +43,29 @@ class Pxflask extends AdminController
         ]);
     }
 
-    /** Sign the admin in to the panel with a fresh token and go there. */
+    /** Sign the admin in to the panel with a fresh token (a form POSTed at once). */
     public function open()
     {
         if (pxflask_panel_url() === '') {
             set_alert('warning', 'Set the panel URL first.');
             redirect(admin_url('pxflask'));
         }
-        redirect(pxflask_sso_url(get_staff_user_id()));
+        $this->load->view('pxflask/open', [
+            'sso'    => pxflask_sso_form(get_staff_user_id(), $this->input->get('next')),
+            'target' => '_self',
+        ]);
     }
 
-    /** The panel inside Perfex, signed in through the same token. */
+    /** The panel inside Perfex, signed in through the same form aimed at the frame. */
     public function frame()
     {
         if (pxflask_panel_url() === '') {
             redirect(admin_url('pxflask'));
         }
         $this->load->view('pxflask/frame', [
-            'title' => 'Xero',
-            'src'   => pxflask_sso_url(get_staff_user_id()),
+            'title'  => 'Xero',
+            'sso'    => pxflask_sso_form(get_staff_user_id(), $this->input->get('next')),
+            'target' => 'pxflask-panel',
         ]);
     }
 }

@@ -42,11 +42,18 @@ function pxflask_panel_url()
     return rtrim(trim((string) get_option('pxflask_panel_url')), '/');
 }
 
-/** The panel's /sso address carrying a fresh token for the staff member. */
-function pxflask_sso_url($staff_id)
+/**
+ * The sign-in form's fields for the staff member: the panel's /sso address and a fresh
+ * token, POSTed (never in a URL, so never in an access log), and a `next` path if given.
+ */
+function pxflask_sso_form($staff_id, $next = '')
 {
-    $token = pxflask_sign_token($staff_id, (string) get_option('pxflask_shared_secret'));
-    return pxflask_panel_url() . '/sso?token=' . rawurlencode($token);
+    $fields = ['token' => pxflask_sign_token($staff_id, (string) get_option('pxflask_shared_secret'))];
+    $next = (string) $next;
+    if ($next !== '' && $next[0] === '/') {  // the panel checks it again (its _safe_next)
+        $fields['next'] = $next;
+    }
+    return ['action' => pxflask_panel_url() . '/sso', 'fields' => $fields];
 }
 
 /** Perfex hook => [pxflask entity, key of the id when the argument is an array]. */

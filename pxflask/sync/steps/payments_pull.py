@@ -23,7 +23,9 @@ One If-Modified-Since read of Xero Payments (cursor `xero.payments.modified`) fi
 Crash safety: a claim link `xero:<PaymentID>` (pending, no Xero id) is committed
 before the Perfex insert, the insert checks the invoice's rows by transaction id
 in the same transaction, and `settle_claims` runs before every push, so a row
-inserted by a killed worker is linked, never pushed back nor inserted twice.
+inserted by a killed worker is linked, never pushed back nor inserted twice. The
+module's after_payment_added hook may start a run that settles the claim while the
+pull still waits for the module's answer; the pull then adopts that run's link.
 """
 
 from __future__ import annotations
@@ -324,6 +326,8 @@ class _Puller:
         payment = found[0]
         linked = self.invoice_ids.get(payment.invoice_id)
         key = str(perfex_id)
+        if self.linked_meanwhile(key, payment_id):
+            return
         self.store.mark_pending([(key, PULLED)])
         self.store.record(
             [Outcome(key, SYNCED, payment_id, None, self.push_hash(payment, linked))]
@@ -340,6 +344,23 @@ class _Puller:
             )
         )
         self.ctx.session.commit()
+
+    def linked_meanwhile(self, key: str, payment_id: str) -> bool:
+        """True when another run linked the row first (the module's hook): adopt it.
+
+        Perfex's payment model fires after_payment_added before the module answers, so
+        a second worker (or `pxflask sync` beside the worker) may settle the claim of
+        this very row while the pull waits; then its link stands and the claim is gone.
+        """
+        if self.store.get(key) is not None:
+            return False
+        fresh = LinkStore(self.ctx.session, ENTITY, keys=[key]).links.get(key)
+        if fresh is None:
+            return False
+        self.store.links[key] = fresh
+        self.store.links.pop(claim_key(payment_id), None)
+        self.by_xero[payment_id.lower()] = fresh
+        return True
 
     def push_hash(self, payment: Any, invoice_xero_id: str | None) -> str:
         """The payload hash the push side computes for this Perfex payment."""
