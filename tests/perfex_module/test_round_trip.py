@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from pxflask.extensions import db
-from pxflask.jobs import enqueue_sync
+from pxflask.jobs import request_sync
 from pxflask.models import SyncLog, SyncRun
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
@@ -52,7 +52,7 @@ class Stack:
 
     def sync(self, trigger: str = "manual") -> SyncRun:
         """Run a full sync through the panel's queue; its finished run."""
-        run = enqueue_sync(self.app, None, trigger)
+        run = request_sync(self.app, None, trigger).run
         return self.finish(run.id)
 
     def sync_in_foreground(self) -> SyncResult:
