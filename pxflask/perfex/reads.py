@@ -9,12 +9,10 @@ id lists are sent in chunks of ``ID_CHUNK`` ids (one round of queries per chunk)
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
@@ -57,25 +55,6 @@ REL_INVOICE = "invoice"
 REL_CREDIT_NOTE = "credit_note"
 
 RelFilter = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a bulk read builds its records.
-
-    A read of many documents allocates tens of thousands of acyclic records, and
-    each allocation burst makes the collector re-scan the whole heap several times
-    for no garbage. Paused, it scans them once afterwards. Nested or concurrent
-    uses leave the collector enabled as soon as the outermost one ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -555,7 +534,7 @@ def read_invoices(
         db, changed_since, after_id, date_from, statuses, customer_id
     )
     id_list = None if ids is None else sorted(set(ids))
-    with _gc_paused(), db.engine.connect() as conn:
+    with db.engine.connect() as conn:
         currencies = _currency_map(conn, db)
         padding = number_padding(conn, db)
         if db.is_mysql and db.packed_reads:

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 __all__ = [
+    "arrow_data",
     "dense_ids",
     "factorize_text",
     "find_text",
@@ -50,13 +51,9 @@ Text = pd.Series | pd.api.extensions.ExtensionArray | pa.Array | pa.ChunkedArray
 
 def text_array(values: Text) -> pa.Array:
     """The values as one contiguous Arrow ``large_string`` array (no copy if may)."""
-    arr = values.array if isinstance(values, pd.Series) else values
-    data = (
-        arr
-        if isinstance(arr, pa.Array | pa.ChunkedArray)
-        else getattr(arr, "_pa_array", None)
-    )
+    data = arrow_data(values)
     if data is None:
+        arr = values.array if isinstance(values, pd.Series) else values
         data = pa.array(arr, type=pa.large_string(), from_pandas=True)
     elif not pa.types.is_large_string(data.type):
         data = data.cast(pa.large_string())
@@ -74,6 +71,20 @@ def text_array(values: Text) -> pa.Array:
             cache[id(data)] = hit
         return hit[1]
     return data
+
+
+def arrow_data(values: Text) -> pa.Array | pa.ChunkedArray | None:
+    """The Arrow data behind Arrow-backed values (no copy), else None.
+
+    Uses Arrow's public ``__arrow_array__`` protocol through ``pa.array``, which
+    pandas' Arrow-backed arrays answer with their own buffers.
+    """
+    arr = values.array if isinstance(values, pd.Series) else values
+    if isinstance(arr, pa.Array | pa.ChunkedArray):
+        return arr
+    if isinstance(arr, pd.arrays.ArrowExtensionArray):
+        return pa.array(arr)
+    return None
 
 
 @contextmanager
@@ -214,12 +225,7 @@ def dense_ids(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _chunks(values: Text) -> list[pa.Array]:
     """The Arrow ``large_string`` chunks of a text column (no copy)."""
-    arr = values.array if isinstance(values, pd.Series) else values
-    data = (
-        arr
-        if isinstance(arr, pa.Array | pa.ChunkedArray)
-        else getattr(arr, "_pa_array", None)
-    )
+    data = arrow_data(values)
     if data is None or not pa.types.is_large_string(data.type):
         return [text_array(values)]
     if isinstance(data, pa.ChunkedArray):

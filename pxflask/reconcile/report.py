@@ -16,9 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pxflask.reconcile._memory import array_memory
 from pxflask.reconcile._text import (
     STR_DTYPE,
+    arrow_data,
     codes_unique,
     dense_ids,
     first_positions,
@@ -242,7 +242,7 @@ def _coalesce_text(
 
 def _chunked(values: pd.api.extensions.ExtensionArray) -> pa.ChunkedArray:
     """The Arrow data of a text array, chunked, without copying."""
-    data = getattr(values, "_pa_array", None)
+    data = arrow_data(values)
     if data is None:
         data = pa.chunked_array([text_array(values)])
     elif isinstance(data, pa.Array):
@@ -648,7 +648,7 @@ def reconcile(
     off): credits applied in Perfex are not expected in Xero (``credit_not_synced``).
     """
     tol = tolerance_cents(tolerance)
-    with array_memory(), ThreadPoolExecutor(1, "pxflask-totals") as pool:
+    with ThreadPoolExecutor(1, "pxflask-totals") as pool:
         return _reconcile(
             pool,
             perfex_invoices,

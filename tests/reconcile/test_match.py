@@ -147,21 +147,3 @@ def test_payment_found_through_a_perfex_payment_number() -> None:
     for pid in perfex.loc[[first, second], "perfex_payment_id"]:
         assert rows.at[pid, "matched_by"] == "amount_date"
     assert not report.has_discrepancies
-
-
-def test_array_memory_restores_the_process_settings() -> None:
-    """Leaving the outermost block puts numpy's huge-page advice back as it was."""
-    from pxflask.reconcile import _memory
-
-    if _memory._set_hugepage is None:
-        raise AssertionError("numpy no longer has _set_madvise_hugepage")
-    before = _memory._set_hugepage(True)
-    try:
-        with _memory.array_memory():
-            assert _memory._set_hugepage(False) is False  # advice off inside
-            with _memory.array_memory():
-                pass
-            assert _memory._set_hugepage(False) is False  # still off when nested
-        assert _memory._set_hugepage(True) is True  # back on after the block
-    finally:
-        _memory._set_hugepage(before)
