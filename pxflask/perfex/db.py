@@ -172,8 +172,6 @@ class PerfexDB:
     prefix: str
     tables: PerfexTables
     columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # On MySQL/MariaDB read invoices through the packed fast path (see _packed).
-    packed_reads: bool = True
 
     @classmethod
     def connect(cls, url: str | sa.URL, prefix: str = "tbl") -> PerfexDB:
