@@ -114,24 +114,24 @@ def test_empty_inputs() -> None:
     assert not report.has_discrepancies
 
 
-def test_text_codes_stay_exact_when_hashes_collide(monkeypatch) -> None:
-    """Equal strings share a code and different ones never do, even if hashes clash."""
+def test_text_codes_are_exact() -> None:
+    """Equal strings share a code and different ones never do; missing is -1."""
     import numpy as np
 
     from pxflask.reconcile import _text
 
-    left = pd.Series(["a", "bb", None, "a ", "", "x" * 20, "bb", "A"], dtype="str")
-    right = pd.Series(["bb", "zz", "a", None, "x" * 20], dtype="str")
+    long = "x" * 300
+    left = pd.Series(["a", "bb", None, "a ", "", long, "bb", "A", long + "y"])
+    right = pd.Series(["bb", "zz", "a", None, long, "é", "e"], dtype="str")
     expected, _ = pd.factorize(pd.concat([left, right], ignore_index=True))
-    for fake in (
-        lambda words, lengths: np.zeros(len(lengths), np.uint64),
-        lambda words, lengths: lengths.astype(np.uint64) % np.uint64(2),
-    ):
-        monkeypatch.setattr(_text, "_hash", fake)
-        codes = np.concatenate(_text.factorize_text(left, right))
-        assert ((codes == -1) == (expected == -1)).all()
-        same = codes[:, None] == codes[None, :]
-        assert (same == (expected[:, None] == expected[None, :])).all()
+    codes = np.concatenate(_text.factorize_text(left.astype("str"), right))
+    assert ((codes == -1) == (expected == -1)).all()
+    same = codes[:, None] == codes[None, :]
+    assert (same == (expected[:, None] == expected[None, :])).all()
+    found = _text.find_text(pd.Series(["bb", "a", None, "q"], dtype="str"), left)
+    assert found.tolist() == [1, 0, -1, -1]
+    taken = _text.take_text(right, np.array([4, -1, 0]))
+    assert list(pd.Series(taken).fillna("?")) == [long, "?", "bb"]
 
 
 def test_payment_found_through_a_perfex_payment_number() -> None:
