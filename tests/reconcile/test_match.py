@@ -147,3 +147,28 @@ def test_payment_found_through_a_perfex_payment_number() -> None:
     for pid in perfex.loc[[first, second], "perfex_payment_id"]:
         assert rows.at[pid, "matched_by"] == "amount_date"
     assert not report.has_discrepancies
+
+
+def test_pairing_is_a_merge_on_key_and_rank() -> None:
+    """Rows pair like a pandas merge on the keys and the rank within each key."""
+    import numpy as np
+
+    from pxflask.reconcile.match import _pair
+
+    rng = np.random.default_rng(5)
+    left = [rng.integers(0, 40, 500), rng.integers(0, 3, 500)]
+    right = [rng.integers(0, 40, 450), rng.integers(0, 3, 450)]
+    penalty = rng.random(450) < 0.2
+    lf = pd.DataFrame({"a": left[0], "b": left[1]})
+    rf = pd.DataFrame({"a": right[0], "b": right[1]}).iloc[
+        np.argsort(penalty, kind="stable")
+    ]
+    lf["rank"] = lf.groupby(["a", "b"]).cumcount()
+    rf["rank"] = rf.groupby(["a", "b"]).cumcount()
+    merged = lf.reset_index(names="left").merge(
+        rf.reset_index(names="right"), on=["a", "b", "rank"]
+    )
+    li, ri = _pair(left, right, penalty)
+    assert sorted(zip(li.tolist(), ri.tolist(), strict=True)) == sorted(
+        zip(merged["left"], merged["right"], strict=True)
+    )
