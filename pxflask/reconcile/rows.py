@@ -207,17 +207,26 @@ def invoice_frame(
             **{f"{m}_cents": f"xero_{m}_cents" for m in money},
         },
     )
+    _shared_columns(cols, method, INVOICE_METHODS)
+    cols["extra_copy"] = extra
+    cols["money_at_stake_cents"] = np.zeros(len(p_pos), np.int64)
+    cols["discrepancy"] = _blank(len(p_pos))
+    return pd.DataFrame({c: cols[c] for c in INVOICE_COLUMNS})
+
+
+def _shared_columns(
+    cols: dict[str, pd.api.extensions.ExtensionArray],
+    method: np.ndarray,
+    methods: tuple[str, ...],
+) -> None:
+    """The number and currency of either side, and how each row was matched."""
     cols["invoice_number"] = coalesce_text(
         cols["perfex_invoice_number"], cols["xero_invoice_number"]
     )
     cols["currency"] = coalesce_text(cols["perfex_currency"], cols["xero_currency"])
     cols["matched_by"] = pd.Categorical.from_codes(
-        method.astype(np.int8), categories=list(INVOICE_METHODS)
+        method.astype(np.int8), categories=list(methods)
     )
-    cols["extra_copy"] = extra
-    cols["money_at_stake_cents"] = np.zeros(len(p_pos), np.int64)
-    cols["discrepancy"] = _blank(len(p_pos))
-    return pd.DataFrame({c: cols[c] for c in INVOICE_COLUMNS})
 
 
 def _blank(n: int) -> pd.Categorical:
@@ -279,13 +288,7 @@ def payment_frame(
             "amount_cents": "xero_amount_cents",
         },
     )
-    cols["invoice_number"] = coalesce_text(
-        cols["perfex_invoice_number"], cols["xero_invoice_number"]
-    )
-    cols["currency"] = coalesce_text(cols["perfex_currency"], cols["xero_currency"])
-    cols["matched_by"] = pd.Categorical.from_codes(
-        m.method.astype(np.int8), categories=list(PAYMENT_METHODS)
-    )
+    _shared_columns(cols, m.method, PAYMENT_METHODS)
     n = len(m.perfex_pos)
     cols["money_at_stake_cents"] = np.zeros(n, np.int64)
     cols["counted_on_invoice"] = np.zeros(n, bool)
