@@ -1,5 +1,5 @@
 # pxflask: `make demo` runs the whole product on embedded defaults,
-# `make test` installs the project with its test extras and runs the suite.
+# `make test` installs the project with its test and contract extras and runs the suite.
 # Installs take their versions from constraints.txt; `make lock` refreshes it.
 PYTHON ?= python3
 VENV := .venv
@@ -13,18 +13,18 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e '.[test,deploy]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,deploy,contract]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Resolve pyproject's dependencies (with the test and deploy extras) afresh in a
+# Resolve pyproject's dependencies (with the test, deploy and contract extras) afresh in a
 # throw-away venv and pin what was installed, pxflask itself excepted.
 lock:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(PYTHON) -m venv "$$tmp/venv"; \
 	"$$tmp/venv/bin/pip" install -q --upgrade pip; \
-	"$$tmp/venv/bin/pip" install -q -e '.[test,deploy]'; \
+	"$$tmp/venv/bin/pip" install -q -e '.[test,deploy,contract]'; \
 	{ echo "# Pinned versions for 'pip install -c constraints.txt'; made by 'make lock'."; \
 	  "$$tmp/venv/bin/pip" freeze --exclude-editable; } > "$$tmp/constraints.txt"; \
 	mv "$$tmp/constraints.txt" constraints.txt

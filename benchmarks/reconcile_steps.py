@@ -4,6 +4,8 @@ Used by ``benchmarks/reconcile.py`` (measurement ``ours:month-end``): on the sam
 synthetic frames it times, one after the other in one fresh process,
 
 - ``core``: ``reconcile`` with payments and links (the figure from before);
+- ``credit notes``: the credit-notes scope on one credit note per ten invoices,
+  linked, with ``RATE`` of them broken per kind (``reconcile_credit.py``);
 - ``reasons``: ``reasons.annotate`` (what, why, action and the three links) with a
   module SQLite database holding a link and a sync log row per linked record and the
   lock-date cursor (written once with the data, not timed);
@@ -27,14 +29,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+from reconcile_credit import time_credit_notes
 
 XLSX_INVOICES = 10_000
 # Targets (seconds) at 1,000,000 invoices and payments per side, about fifty times
 # a large month, on this 2-core machine: the panel refreshes in a background job, so
 # a whole refresh with reasons and month-end views should stay within a minute; the
 # workbook of a large month (10,000 invoices with their payments) within 20 s.
-TARGETS = {"reasons": 30.0, "stake": 1.0, "month-end": 30.0, "xlsx": 20.0}
-AFTER_TARGET = 60.0  # core + reasons + stake + month-end views
+TARGETS = {
+    "credit-notes": 10.0,
+    "reasons": 30.0,
+    "stake": 1.0,
+    "month-end": 30.0,
+    "xlsx": 20.0,
+}
+AFTER_TARGET = 60.0  # core + credit notes + reasons + stake + month-end views
+RATE = 0.01  # credit notes broken per kind, as the invoices' default rate
 PERFEX_URL = "https://crm.example.com"
 VAT = (("VAT", Decimal("20")),)
 
@@ -184,18 +194,25 @@ def run_steps(frames: dict, folder: Path) -> dict[str, float]:
             frames["links"],
         )
         out["core"] = time.perf_counter() - t
+        credit = time_credit_notes(report, frames["perfex_invoices"], RATE)
+        report = credit["report"]
+        out["credit-notes"] = credit["seconds"]
+        out["credit_rows"] = credit["rows"]
+        out["credit_found"] = credit["found"] - credit["extra"]
+        out["credit_broken"] = credit["broken"]
         t = time.perf_counter()
         annotated = annotate(report, session, PERFEX_URL)
         out["reasons"] = time.perf_counter() - t
         t = time.perf_counter()
-        totals = total_rows([annotated.invoices, annotated.payments])
+        totals = total_rows(
+            [annotated.invoices, annotated.payments, annotated.credit_notes]
+        )
         out["stake"] = time.perf_counter() - t
         t = time.perf_counter()
         out["month_end_rows"] = _month_end(frames, lines, as_at)
         out["month-end"] = time.perf_counter() - t
-        out["explained"] = int((annotated.invoices["why"] != "").sum()) + int(
-            (annotated.payments["why"] != "").sum()
-        )
+        scopes = (annotated.invoices, annotated.payments, annotated.credit_notes)
+        out["explained"] = sum(int((f["why"] != "").sum()) for f in scopes)
         out["currencies"] = len(totals)
         small = _xlsx_report(frames, session)
         t = time.perf_counter()
@@ -211,11 +228,18 @@ def run_steps(frames: dict, folder: Path) -> dict[str, float]:
 def print_steps(runs: list[dict[str, float]], n: int) -> bool:
     """Print before (core) and after (core + added steps) with targets; True if met."""
     best = {k: min(r[k] for r in runs) for k in runs[0]}
-    after = best["core"] + best["reasons"] + best["stake"] + best["month-end"]
+    added = ("credit-notes", "reasons", "stake", "month-end")
+    after = best["core"] + sum(best[k] for k in added)
     print(f"month-end steps on {n:,} invoices per side (best of {len(runs)}):")
-    print(f"{'step':<44}{'wall s':>8}{'target s':>10}")
+    print(f"{'step':<52}{'wall s':>8}{'target s':>10}")
     rows = [
         ("before: core reconcile (invoices+payments)", best["core"], None),
+        (
+            f"+ credit notes ({best['credit_rows']:,.0f} rows, "
+            f"{best['credit_found']:,.0f} of {best['credit_broken']:,.0f} found)",
+            best["credit-notes"],
+            TARGETS["credit-notes"],
+        ),
         (
             f"+ reasons and links ({best['explained']:,} rows explained)",
             best["reasons"],
@@ -231,7 +255,7 @@ def print_steps(runs: list[dict[str, float]], n: int) -> bool:
             best["month-end"],
             TARGETS["month-end"],
         ),
-        ("after: core + reasons + stake + month-end", after, AFTER_TARGET),
+        ("after: core + credit notes, reasons, stake, month-end", after, AFTER_TARGET),
         (
             f"auditor XLSX ({best['xlsx_rows']:,.0f} rows, {best['xlsx_mb']:.1f} MB)",
             best["xlsx"],
@@ -245,5 +269,5 @@ def print_steps(runs: list[dict[str, float]], n: int) -> bool:
             met = seconds < target
             ok &= met
             verdict = f"{target:>10.0f}  {'PASS' if met else 'FAIL'}"
-        print(f"{label:<44}{seconds:>8.2f}{verdict}")
+        print(f"{label:<52}{seconds:>8.2f}{verdict}")
     return ok

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from pxflask.config import load_settings
+from pxflask.proxying import init_proxying, secure_cookies
 from pxflask.request_limits import init_request_limits
 from pxflask.security_headers import init_security_headers
 from pxflask.timestamps import when
@@ -33,10 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings["PXFLASK_SECRET_KEY"] or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=not (
-            settings["PXFLASK_DEMO"] or settings.get("TESTING")
-        ),
+        SESSION_COOKIE_SECURE=secure_cookies(settings),
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure_cookies(settings),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=None,
     )
@@ -44,13 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     _init_extensions(app)
+    init_proxying(app)
     init_request_limits(app)
     init_security_headers(app)
     _register_blueprints(app)
-    app.context_processor(lambda: {
-        "nav_items": lambda: _nav_items(app),
-        "active_nav": lambda: _active_nav(app),
-    })
+    app.context_processor(
+        lambda: {
+            "nav_items": lambda: _nav_items(app),
+            "active_nav": lambda: _active_nav(app),
+        }
+    )
     app.add_template_filter(_pretty_json, "pretty_json")
     app.add_template_filter(when, "when")
     _register_error_pages(app)
@@ -94,8 +97,9 @@ NAV_PARENTS = {"reset": "settings.index"}
 
 def _nav_items(app: Flask) -> list[tuple[str, str]]:
     """The navigation entries whose pages this app serves."""
-    return [(endpoint, label) for endpoint, label in NAV
-            if endpoint in app.view_functions]
+    return [
+        (endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions
+    ]
 
 
 def _active_nav(app: Flask) -> str | None:

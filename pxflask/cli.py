@@ -1,4 +1,4 @@
-"""The `pxflask` command line (CONTRACT.md): a Flask CLI group."""
+"""The `pxflask` command line (README: Command line): a Flask CLI group."""
 
 from __future__ import annotations
 

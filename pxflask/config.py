@@ -1,4 +1,4 @@
-"""Settings from the environment and the instance file (see CONTRACT.md)."""
+"""Settings from the environment and the instance file (README: Configuration)."""
 
 from __future__ import annotations
 
@@ -38,11 +38,16 @@ DEFAULTS: dict[str, Any] = {
     "PXFLASK_SECRET_KEY": None,
     "PXFLASK_ENCRYPTION_KEY": None,
     "PXFLASK_HOOK_TOKEN": None,
+    "PXFLASK_SSO_SECRET": None,  # shared with the Perfex module: /sso tokens
+    "PERFEX_MODULE_URL": None,  # the module's API: payments recorded through Perfex
     "PXFLASK_QUEUE_PREFIX": "",
     "PXFLASK_LOG_FILE": None,
     "PXFLASK_DEMO": False,
     "PXFLASK_FRAME_ANCESTORS": "",
+    "PXFLASK_TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* count
+    "PXFLASK_INSECURE_COOKIES": False,  # session cookie over plain HTTP (trusted LAN)
 }
+MAX_PROXIES = 5
 
 CONFIG_FILE = "pxflask.toml"
 
@@ -51,8 +56,9 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which."""
 
 
-def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
+def load_settings(
+    instance_path: str | Path, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Merge defaults, the instance TOML file, the environment and overrides."""
     settings = dict(DEFAULTS)
     settings.update(_read_instance_file(Path(instance_path) / CONFIG_FILE))
@@ -61,6 +67,9 @@ def load_settings(instance_path: str | Path, overrides: dict[str, Any] | None = 
             settings[key] = os.environ[key]
     settings.update(overrides or {})
     settings["PXFLASK_DEMO"] = _truthy(settings.get("PXFLASK_DEMO"))
+    insecure = settings.get("PXFLASK_INSECURE_COOKIES")
+    settings["PXFLASK_INSECURE_COOKIES"] = _truthy(insecure)
+    settings["PXFLASK_TRUSTED_PROXIES"] = _proxies(settings["PXFLASK_TRUSTED_PROXIES"])
     if not settings["PXFLASK_DATABASE_URL"]:
         db_file = Path(instance_path) / "pxflask.db"
         settings["PXFLASK_DATABASE_URL"] = f"sqlite:///{db_file}"
@@ -87,6 +96,17 @@ def _day_limit(value: Any) -> int:
     return limit
 
 
+def _proxies(value: Any) -> int:
+    """How many reverse proxies in front are trusted to set X-Forwarded-* (0: none)."""
+    text = str(value if value is not None else 0).strip()
+    if not text.isdigit() or int(text) > MAX_PROXIES:
+        raise ConfigError(
+            "PXFLASK_TRUSTED_PROXIES must be the number of reverse proxies in front of "
+            f"pxflask (0 to {MAX_PROXIES}; 1 for one nginx), not {value!r}"
+        )
+    return int(text)
+
+
 def require_secrets(settings: dict[str, Any]) -> None:
     """Refuse to serve a real deployment without its session and encryption keys."""
     if settings.get("TESTING") or settings.get("PXFLASK_DEMO"):
@@ -95,7 +115,8 @@ def require_secrets(settings: dict[str, Any]) -> None:
     missing = [key for key in required if not settings.get(key)]
     if missing:
         raise ConfigError(
-            "missing required setting(s): " + ", ".join(missing)
+            "missing required setting(s): "
+            + ", ".join(missing)
             + " (set them in the environment or instance/pxflask.toml)"
         )
 

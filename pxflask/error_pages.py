@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
@@ -44,6 +45,16 @@ MESSAGES = {
     429: "Too many requests: wait a moment, then try again.",
     500: "pxflask hit an unexpected error. The details are in the server log.",
 }
+CSRF_HEADING = "The form expired"
+CSRF_COOKIE = (
+    "Your browser did not send pxflask's session cookie with the form: the session "
+    "ended (signed out, timed out, or the server restarted with a new key), or the "
+    "browser blocked the cookie. Nothing was changed."
+)
+CSRF_STALE = (
+    "The form belongs to an older session (signed in or out since, perhaps in "
+    "another tab), so pxflask did not act on it. Nothing was changed."
+)
 UNAVAILABLE = (
     "pxflask cannot serve this page right now. The details are in the server log."
 )
@@ -137,6 +148,19 @@ def unavailable(exc: Exception) -> Any:
     )
 
 
+def csrf_failed(exc: CSRFError) -> Any:
+    """400 for a form without a matching CSRF token: what happened and what to do."""
+    reason = str(exc.description or "")
+    cookie_missing = "session token is missing" in reason
+    return answer(
+        400,
+        "errors/csrf.html",
+        heading=CSRF_HEADING,
+        message=CSRF_COOKIE if cookie_missing else CSRF_STALE,
+        reason=reason,
+    )
+
+
 def register_error_pages(app: Flask) -> None:
     """Register the handlers: 503 for config/database errors, pages for the rest."""
     from pxflask.config import ConfigError
@@ -146,4 +170,5 @@ def register_error_pages(app: Flask) -> None:
     for error in (PerfexError, ConfigError, XeroConfigError, *DATABASE_ERRORS):
         app.register_error_handler(error, unavailable)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_failed)
     mask_logger(app.logger)  # Flask logs unexpected exceptions with tracebacks here

@@ -243,6 +243,15 @@ class TotpStep(Base):
     used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class SsoNonce(Base):
+    """A used sign-in token from the Perfex module, kept until it expires."""
+
+    __tablename__ = "pxf_sso_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class ReconcileReport(Base):
     """One reconciliation run kept in the history: period, who, when, figures."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from pxflask.config import ConfigError, require_secrets
 from pxflask.extensions import db
 from pxflask.perfex.db import PerfexDB
+from pxflask.perfex.module_api import PerfexModule, module_from_settings
 from pxflask.xero import XeroConfigError, XeroGateway
 from pxflask.xero.crypto import load_cipher
 
@@ -30,8 +31,19 @@ def perfex_db(app: Flask | None = None) -> PerfexDB:
                 "e.g. mysql+pymysql://user:password@host/perfex"
             )
         cached = PerfexDB.connect(url, app.config.get("PERFEX_TABLE_PREFIX") or "tbl")
+        cached.module = _module(app)
         app.extensions[PERFEX_KEY] = cached
     return cached
+
+
+def _module(app: Flask) -> PerfexModule | None:
+    """The Perfex module's API from PERFEX_MODULE_URL and PXFLASK_HOOK_TOKEN."""
+    try:
+        return module_from_settings(
+            app.config.get("PERFEX_MODULE_URL"), app.config.get("PXFLASK_HOOK_TOKEN")
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def check_startup(app: Flask) -> None:

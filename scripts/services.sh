@@ -56,3 +56,22 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 echo "Chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
+
+# The Perfex module's tests run Debian's PHP: curl for the module's hooks, SQLite for
+# the stand-in of Perfex's payment model writing into a test's Perfex database.
+if ! command -v php >/dev/null 2>&1 || ! php -m | grep -qi '^curl$' \
+    || ! php -m | grep -qi '^pdo_sqlite$'; then
+  echo "PHP: installing Debian's php-cli, php-curl and php-sqlite3"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq php-cli php-curl php-sqlite3 >/dev/null
+fi
+echo "PHP: $(php -r 'echo PHP_VERSION;' 2>/dev/null || echo missing)"
+
+# The deployment browser test runs Debian's nginx as the test user (its own config
+# and prefix in a temporary directory, ports above 1024): only the binary is needed.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "nginx: installing Debian's package"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+fi
+echo "nginx: $(/usr/sbin/nginx -v 2>&1 || echo missing)"

@@ -3,6 +3,7 @@
 BLUEPRINTS: list[str] = [
     "health",
     "auth",
+    "sso",
     "dashboard",
     "connection",
     "sync",

@@ -40,7 +40,7 @@ from pxflask.signin import (
 bp = Blueprint("auth", __name__)
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "health.healthz", "static"}
-PUBLIC_BLUEPRINTS = {"hooks", "webhooks"}
+PUBLIC_BLUEPRINTS = {"hooks", "webhooks", "sso"}
 SESSION_TOKEN = "pxf_sid"  # noqa: S105 - the session key of the token, not a secret
 PENDING = "pxf_pending_2fa"
 PENDING_SECONDS = 300
@@ -100,7 +100,8 @@ def require_admin():
         return None
     if request.method != "GET":
         abort(401)
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    here = request.script_root + request.full_path.rstrip("?")
+    return redirect(url_for("auth.login", next=here))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -199,8 +200,16 @@ def _pending() -> dict | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """The target when it is a path of this site, else the dashboard."""
-    return target if target and _is_local_path(target) else url_for("dashboard.index")
+    """The target when it is a path under this panel's prefix, else the dashboard."""
+    if target and _is_local_path(target) and _under_prefix(target):
+        return target
+    return url_for("dashboard.index")
+
+
+def _under_prefix(target: str) -> bool:
+    """True for a path under the prefix the panel is served at (all, without one)."""
+    root = request.script_root
+    return not root or target == root or target.startswith(root + "/")
 
 
 def _is_local_path(target: str) -> bool:

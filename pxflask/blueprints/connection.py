@@ -43,6 +43,7 @@ def index():
         tenants=tenants,
         grant=current_app.config["XERO_GRANT"],
         has_credentials=bool(current_app.config.get("XERO_CLIENT_ID")),
+        addresses=_addresses(),
     )
 
 
@@ -135,3 +136,26 @@ def _redirect_uri() -> str:
     return current_app.config.get("XERO_REDIRECT_URI") or url_for(
         ".callback", _external=True
     )
+
+
+def _addresses() -> list[tuple[str, str, str]]:
+    """The panel's addresses for Xero and Perfex, as the browser reached it."""
+    callback = url_for(".callback", _external=True)
+    redirect_note = "Xero app → Configuration → Redirect URIs."
+    if _redirect_uri() != callback:
+        redirect_note += f" Set by XERO_REDIRECT_URI; this panel's own is {callback}."
+    return [
+        ("redirect", "OAuth 2.0 redirect URI", _redirect_uri(), redirect_note),
+        (
+            "webhooks",
+            "Webhook delivery URL",
+            url_for("webhooks.xero", _external=True),
+            "Xero app → Webhooks (needs XERO_WEBHOOK_KEY).",
+        ),
+        (
+            "hooks",
+            "Perfex hook URL",
+            url_for("hooks.perfex", _external=True),
+            "The Perfex module's settings (needs PXFLASK_HOOK_TOKEN).",
+        ),
+    ]

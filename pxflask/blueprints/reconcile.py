@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
 from typing import Any
 
 from flask import (
@@ -20,8 +19,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from pxflask.dashboard_queries import organisation_name
 from pxflask.extensions import db
+from pxflask.jobs import submit
+from pxflask.jobs.reports import (
+    ERROR_KEY,
+    JOB_KEY,
+    reconcile_refresh_job,
+    refresh_report,
+)
 from pxflask.models import ReconcileReport
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.reconcile import browse, history
@@ -30,8 +35,8 @@ from pxflask.reconcile.cli_support import parse_tolerance
 from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.glossary import glossary
 from pxflask.reconcile.loaders import perfex_invoice_count
-from pxflask.reconcile.month_end import refresh_month_end
-from pxflask.reconcile.service import CachedReport, load_report, run_reconciliation
+from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.service import CachedReport, load_report
 from pxflask.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import NotConnected, XeroError
 
@@ -39,9 +44,6 @@ bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 
 HISTORY_PAGE = 20  # history entries per page
 INLINE_MAX = 5000  # Perfex invoices up to which a refresh runs inside the request
-JOB_FUNC = "pxflask.blueprints.reconcile.refresh_job"
-JOB_KEY = "reconcile:job"
-ERROR_KEY = "reconcile:error"
 ALIVE = ("queued", "scheduled", "started", "deferred")
 LINK_LABELS = {"log_url": "log entry", "perfex_url": "Perfex", "xero_url": "Xero"}
 DOWNLOADS = {
@@ -49,6 +51,7 @@ DOWNLOADS = {
     "invoices.csv": "text/csv",
     "payments.csv": "text/csv",
     "expenses.csv": "text/csv",
+    "credit_notes.csv": "text/csv",
     "by_month.csv": "text/csv",
     "by_customer.csv": "text/csv",
     "report.xlsx": (
@@ -56,6 +59,16 @@ DOWNLOADS = {
     ),
     "report.html": "text/html",
 }
+
+
+def downloads_of(report: ReconciliationReport) -> list[str]:
+    """The files of a report: the optional scopes' CSV only when compared."""
+    absent = {
+        f"{scope}.csv"
+        for scope in ("expenses", "credit_notes")
+        if getattr(report, scope) is None
+    }
+    return [d for d in DOWNLOADS if d not in absent]
 
 
 def _running_job() -> str | None:
@@ -114,11 +127,13 @@ def index():
             monthly_svg=cached.monthly_svg,
             category_svg=cached.category_svg,
             expenses=None if report.expenses is None else browse.expense_table(report),
+            credit_notes=None
+            if report.credit_notes is None
+            else browse.credit_note_table(report),
             terms={t.code: t for t in glossary()},
             link_labels=LINK_LABELS,
         )
-        if report.expenses is None:
-            context["downloads"] = [d for d in DOWNLOADS if d != "expenses.csv"]
+        context["downloads"] = downloads_of(report)
     return render_template("reconcile/index.html", **context)
 
 
@@ -152,46 +167,6 @@ def _date_field(name: str) -> dt.date | None:
         raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _refresh_now(
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-    tolerance: Decimal,
-    by: str = "",
-    trigger: str = "panel",
-) -> str:
-    """Reconcile, keep the report in the history; a message for the flash."""
-    run = run_reconciliation(
-        perfex_db(),
-        db.session,
-        xero_gateway(),
-        current_app.instance_path,
-        tolerance=tolerance,
-        date_from=date_from,
-        date_to=date_to,
-    )
-    entry, _ = history.record_run(
-        db.session,
-        run,
-        current_app.instance_path,
-        generated_by=by or _who(),
-        trigger=trigger,
-        organisation=organisation_name(db.session),
-    )
-    run.xero_calls += refresh_month_end(xero_gateway(), current_app.instance_path)
-    verdict = (
-        "discrepancies found" if run.report.has_discrepancies else "no discrepancy"
-    )
-    unread = (
-        f" {len(run.unreadable):,} Perfex record(s) could not be read: see the list."
-        if run.unreadable
-        else ""
-    )
-    return (
-        f"Report refreshed: {verdict} ({run.xero_calls} Xero call(s), "
-        f"{run.xero_mode} load). Kept as report #{entry.id}.{unread}"
-    )
-
-
 def _who() -> str:
     """The signed-in admin's email (what the history records)."""
     return str(getattr(current_user, "email", "") or "admin")
@@ -221,8 +196,9 @@ def refresh():
         try:
             queue = get_queue()
             queue.set_value(ERROR_KEY, "")
-            job_id = queue.enqueue(
-                JOB_FUNC,
+            job_id = submit(
+                queue,
+                reconcile_refresh_job,
                 date_from.isoformat() if date_from else None,
                 date_to.isoformat() if date_to else None,
                 str(tolerance),
@@ -235,32 +211,12 @@ def refresh():
         flash("Refresh queued: large organisation, it runs in the background.", "info")
         return redirect(url_for(".index"))
     try:
-        flash(_refresh_now(date_from, date_to, tolerance), "success")
+        flash(refresh_report(date_from, date_to, tolerance, _who()), "success")
     except NotConnected as exc:
         flash(f"Connect Xero first: {exc}", "error")
     except XeroError as exc:
         flash(f"Xero refused the read: {exc}", "error")
     return redirect(url_for(".index"))
-
-
-def refresh_job(
-    date_from: str | None, date_to: str | None, tolerance: str, by: str = "job"
-) -> str:
-    """Job: reconcile and keep the report (runs inside an app context)."""
-    queue = get_queue()
-    try:
-        message = _refresh_now(
-            dt.date.fromisoformat(date_from) if date_from else None,
-            dt.date.fromisoformat(date_to) if date_to else None,
-            Decimal(tolerance),
-            by,
-            "job",
-        )
-    except Exception as exc:
-        queue.set_value(ERROR_KEY, f"{type(exc).__name__}: {exc}")
-        raise
-    queue.set_value(ERROR_KEY, "")
-    return message
 
 
 @bp.get("/download/<name>")

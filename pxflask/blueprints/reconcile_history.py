@@ -15,7 +15,12 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from pxflask.blueprints import ID
-from pxflask.blueprints.reconcile import DOWNLOADS, _who, send_report_file
+from pxflask.blueprints.reconcile import (
+    DOWNLOADS,
+    _who,
+    downloads_of,
+    send_report_file,
+)
 from pxflask.extensions import db
 from pxflask.models import ReconcileReport
 from pxflask.reconcile import browse, history
@@ -40,9 +45,7 @@ def show(report_id: int) -> tuple[str, int]:
 def _render(entry: ReconcileReport, status: int = 200) -> tuple[str, int]:
     """The report's page."""
     cached = history.load_entry(current_app.instance_path, entry)
-    downloads = list(DOWNLOADS)
-    if cached is not None and cached.report.expenses is None:
-        downloads.remove("expenses.csv")
+    downloads = list(DOWNLOADS) if cached is None else downloads_of(cached.report)
     return render_template(
         "reconcile/report.html",
         entry=entry,

@@ -18,7 +18,7 @@ from flask import (
 
 from pxflask import dashboard_queries as queries
 from pxflask.extensions import db
-from pxflask.jobs import recover_stale_runs
+from pxflask.jobs import recover_stale_runs, relink_preview_job, submit
 from pxflask.log_export import log_csv_chunks
 from pxflask.maintenance import (
     RelinkPreview,
@@ -30,7 +30,7 @@ from pxflask.maintenance import (
     reset_links,
 )
 from pxflask.models import utcnow
-from pxflask.queueing import DEFAULT_QUEUE, QueueUnavailable, get_queue
+from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.reconcile.auditor import content_disposition
 
 bp = Blueprint("reset", __name__, url_prefix="/reset")
@@ -101,9 +101,7 @@ def relink_start():
         )
         return redirect(url_for(".index"))
     try:
-        job_id = get_queue().enqueue(
-            "pxflask.jobs.relink_preview_job", queue=DEFAULT_QUEUE
-        )
+        job_id = submit(get_queue(), relink_preview_job)
     except QueueUnavailable as exc:
         flash(f"The job queue is not available: {exc}", "error")
         return redirect(url_for(".index"))

@@ -12,7 +12,8 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pxflask.extensions import csrf
-from pxflask.queueing import DEFAULT_QUEUE, JobQueue, QueueUnavailable, get_queue
+from pxflask.jobs import submit, xero_webhook_job
+from pxflask.queueing import JobQueue, QueueUnavailable, get_queue
 from pxflask.request_limits import max_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -51,7 +52,7 @@ def _queue_new(queue: JobQueue, events: list[Any]) -> None:
                 claimed.append(name)
                 new.append(event)
         if new:
-            queue.enqueue("pxflask.jobs.xero_webhook_job", new, queue=DEFAULT_QUEUE)
+            submit(queue, xero_webhook_job, new)
     except QueueUnavailable:
         for name in claimed:
             queue.forget(name)  # not handled: Xero's retry must get through

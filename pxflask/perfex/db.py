@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -14,6 +15,9 @@ from pxflask.perfex.schema import (
     PerfexTables,
     build_table,
 )
+
+if TYPE_CHECKING:
+    from pxflask.perfex.module_api import PerfexModule
 
 
 class PerfexError(Exception):
@@ -172,6 +176,8 @@ class PerfexDB:
     prefix: str
     tables: PerfexTables
     columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    module: PerfexModule | None = None
+    """The pxflask Perfex module's API, when configured: payments go through it."""
 
     @classmethod
     def connect(cls, url: str | sa.URL, prefix: str = "tbl") -> PerfexDB:

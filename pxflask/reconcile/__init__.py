@@ -2,12 +2,13 @@
 
 Loaders turn each side's records into the frames of ``frames``; ``reconcile`` matches
 and checks them and returns a ``ReconciliationReport``; ``write_outputs`` writes the
-CSV, XLSX and HTML files of CONTRACT.md.
+CSV, XLSX and HTML files the README lists.
 """
 
 from __future__ import annotations
 
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
+from pxflask.reconcile.credit_notes import CREDIT_NOTE_CATEGORIES
 from pxflask.reconcile.expenses import EXPENSE_CATEGORIES
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.frames import (
@@ -40,6 +41,7 @@ from pxflask.reconcile.service import (
 )
 
 __all__ = [
+    "CREDIT_NOTE_CATEGORIES",
     "EXPENSE_CATEGORIES",
     "INVOICE_CATEGORIES",
     "PAYMENT_CATEGORIES",

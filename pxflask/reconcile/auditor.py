@@ -17,6 +17,7 @@ import pandas as pd
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from pxflask.reconcile.credit_notes import credit_notes_note
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.spreadsheet import neutralise
@@ -49,13 +50,16 @@ def cover_frame(
         fields["Period"] = period_label(report.date_from, report.date_to, words=True)
         fields["Tolerance"] = str(report.tolerance)
     rows = list(fields.items())
-    for scope in ("invoices", "payments", "expenses"):
+    for scope in ("invoices", "payments", "expenses", "credit_notes"):
         frame = getattr(report, scope)
         if frame is None:
             continue
         flagged = int((frame["discrepancy"].astype("str") != "").sum())
-        rows.append((f"{scope.capitalize()} compared", f"{len(frame):,}"))
-        rows.append((f"{scope.capitalize()} with discrepancies", f"{flagged:,}"))
+        name = scope.replace("_", " ").capitalize()
+        rows.append((f"{name} compared", f"{len(frame):,}"))
+        rows.append((f"{name} with discrepancies", f"{flagged:,}"))
+    if credit_notes_note(report):
+        rows.append(("Credit notes", credit_notes_note(report)))
     summary = report.summary
     listed = summary[summary["scope"] != TOTAL_SCOPE]
     counts = listed.groupby(["scope", "category"], sort=False)["count"].sum()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
+from pxflask.reconcile.credit_notes import CREDIT_NOTE_COLUMNS, credit_notes_note
 from pxflask.reconcile.export import public_frame
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
@@ -30,6 +31,7 @@ __all__ = [
     "Page",
     "cards",
     "categories_of",
+    "credit_note_table",
     "expense_table",
     "filter_rows",
     "page_of",
@@ -38,14 +40,11 @@ __all__ = [
 ANY = "any"
 PER_PAGE = 50
 EXPENSE_ROWS = 200
+SCOPES = ("invoices", "payments")
+_LEAD = ("discrepancy", *REASON_COLUMNS)
+"""First on the page: the categories, then what, why, what to do and the links."""
 _EXPENSE_SHOWN = (
-    "discrepancy",
-    "what",
-    "why",
-    "action",
-    "log_url",
-    "perfex_url",
-    "xero_url",
+    *_LEAD,
     "perfex_expense_id",
     "xero_bank_transaction_id",
     "reference",
@@ -58,9 +57,16 @@ _EXPENSE_SHOWN = (
     "matched_by",
     "money_at_stake_cents",
 )
-SCOPES = ("invoices", "payments")
-_LEAD = ("discrepancy", *REASON_COLUMNS)
-"""First on the page: the categories, then what, why, what to do and the links."""
+_CREDIT_NOTE_HIDDEN = (
+    "xero_date",
+    "perfex_currency",
+    "xero_currency",
+    "xero_invoice_ids",
+)
+_CREDIT_NOTE_SHOWN = (
+    *_LEAD,
+    *(c for c in CREDIT_NOTE_COLUMNS if c not in (*_LEAD, *_CREDIT_NOTE_HIDDEN)),
+)
 _SEARCH = {
     "invoices": (
         "invoice_number",
@@ -236,6 +242,9 @@ class Cards:
     expenses_bad: int = 0
     definition: str = DEFINITION  # what money at stake means
     credits_note: str = ""  # why Perfex credits are not compared, when they are not
+    credit_notes: int | None = None  # None when credit notes are not compared
+    credit_notes_bad: int = 0
+    credit_notes_note: str = ""  # the scope is off: says so instead of flags
 
 
 def cards(report: ReconciliationReport) -> Cards:
@@ -264,13 +273,28 @@ def cards(report: ReconciliationReport) -> Cards:
         if report.expenses is None
         else int((report.expenses["discrepancy"].astype("str") != "").sum()),
         credits_note="" if report.credits_synced else CREDITS_OFF,
+        credit_notes=None if report.credit_notes is None else len(report.credit_notes),
+        credit_notes_bad=len(report.discrepancies("credit_notes")),
+        credit_notes_note=credit_notes_note(report),
     )
 
 
 def expense_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
     """The expense rows with a discrepancy (at most ``limit``), ready to display."""
-    frame = report.discrepancies("expenses")
+    return _scope_table(report, "expenses", _EXPENSE_SHOWN, limit)
+
+
+def credit_note_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
+    """The flagged credit note rows (at most ``limit``), discrepancy first."""
+    return _scope_table(report, "credit_notes", _CREDIT_NOTE_SHOWN, limit)
+
+
+def _scope_table(
+    report: ReconciliationReport, scope: str, shown_columns: tuple[str, ...], limit: int
+) -> Page:
+    """The flagged rows of an optional scope (at most ``limit``), ready to display."""
+    frame = report.discrepancies(scope)
     shown = frame.head(limit)
-    columns = tuple(c for c in _EXPENSE_SHOWN if c in frame.columns)
+    columns = tuple(c for c in shown_columns if c in frame.columns)
     names = tuple(c.removesuffix("_cents") for c in columns)
     return Page(names, _display(shown, columns), len(frame), 1, 1)

@@ -13,13 +13,11 @@ the Perfex expense id named by the sync's line marker (``(Perfex expense N)``), 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -30,8 +28,8 @@ from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
-from pxflask.reconcile.loaders import snapshot_dir
 from pxflask.reconcile.perfex_side import Unreadable
+from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
 from pxflask.sync.mappers.expenses import expense_reference, expense_total
 
 __all__ = [
@@ -46,7 +44,6 @@ __all__ = [
 ]
 
 KIND = "bank_transactions"
-SNAPSHOT_VERSION = 1
 _MARKER = re.compile(r"\(Perfex expense (\d+)\)")
 PERFEX_EXPENSE_COLUMNS = {
     "perfex_expense_id": "int64",
@@ -64,19 +61,6 @@ XERO_EXPENSE_COLUMNS = {
     "total_cents": "int64",
     "status": "str",
 }
-
-
-def _frame(records: list[dict[str, Any]], columns: Mapping[str, str]) -> pd.DataFrame:
-    """A frame with exactly these columns and dtypes."""
-    data = {c: [r.get(c) for r in records] for c in columns}
-    out = {}
-    for col, dtype in columns.items():
-        values = pd.Series(data[col], dtype=object)
-        if dtype == DATE_DTYPE:
-            out[col] = pd.to_datetime(values).dt.normalize().astype(DATE_DTYPE)
-        else:
-            out[col] = values.astype(dtype)
-    return pd.DataFrame(out)
 
 
 def perfex_expenses(
@@ -107,7 +91,7 @@ def perfex_expenses(
         for e in expenses
         if not e.damaged
     ]
-    return _frame(records, PERFEX_EXPENSE_COLUMNS)
+    return typed_frame(records, PERFEX_EXPENSE_COLUMNS)
 
 
 def expense_links(session: Session) -> dict[int, str]:
@@ -131,20 +115,13 @@ def _marker_id(lines: Iterable[Mapping[str, Any]] | None) -> int | None:
     return None
 
 
-def _stamp(value: Any) -> datetime | None:
-    """A Xero timestamp as naive UTC."""
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
 def xero_expense_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """Records of a page's SPEND transactions, and the page's latest update."""
     records, latest = [], None
     for tx in page:
-        updated = _stamp(tx.get("UpdatedDateUTC"))
+        updated = naive_utc(tx.get("UpdatedDateUTC"))
         if updated is not None and (latest is None or updated > latest):
             latest = updated
         if str(getattr(tx.get("Type"), "value", tx.get("Type"))) != "SPEND":
@@ -173,42 +150,17 @@ class ExpenseLoad:
     calls: int = 0
 
 
-def _paths(instance_path: str | os.PathLike[str], tenant_id: str) -> dict[str, Path]:
-    """The expense snapshot files of a tenant (beside its invoice snapshot)."""
-    clean = "".join(ch for ch in tenant_id.lower() if ch.isalnum() or ch == "-")
-    base = snapshot_dir(instance_path) / clean
-    return {"meta": base / "expenses.json", "frame": base / "expenses.parquet"}
-
-
-def _stored(
-    instance_path: str | os.PathLike[str], tenant_id: str
-) -> tuple[str | None, pd.DataFrame] | None:
-    """(since, frame) of the stored snapshot, or None when there is none usable."""
-    paths = _paths(instance_path, tenant_id)
-    try:
-        meta = json.loads(paths["meta"].read_text(encoding="utf-8"))
-        frame = pd.read_parquet(paths["frame"])
-    except (OSError, ValueError):
-        return None
-    if not isinstance(meta, dict) or meta.get("version") != SNAPSHOT_VERSION:
-        return None
-    if list(frame.columns) != list(XERO_EXPENSE_COLUMNS):
-        return None
-    return meta.get("since"), frame.astype(XERO_EXPENSE_COLUMNS)
+SNAPSHOT = ScopeSnapshot(
+    "expenses", KIND, XERO_EXPENSE_COLUMNS, "xero_id", xero_expense_records
+)
 
 
 def read_expense_snapshot(
     instance_path: str | os.PathLike[str], tenant_id: str
 ) -> ExpenseLoad:
     """The stored SPEND transactions without any call (empty when none stored)."""
-    stored = _stored(instance_path, tenant_id)
-    frame = stored[1] if stored else _frame([], XERO_EXPENSE_COLUMNS)
-    return ExpenseLoad(frame, "snapshot", 0)
-
-
-def _calls(gateway: Any) -> int:
-    """The gateway's API call count so far."""
-    return int(gateway.stats.snapshot().get("total", 0))
+    load = SNAPSHOT.read(instance_path, tenant_id)
+    return ExpenseLoad(load.frame, load.mode, load.calls)
 
 
 def load_xero_expenses(
@@ -219,36 +171,5 @@ def load_xero_expenses(
     full: bool = False,
 ) -> ExpenseLoad:
     """SPEND transactions: the stored snapshot refreshed with what changed."""
-    stored = None if full else _stored(instance_path, tenant_id)
-    since = datetime.fromisoformat(stored[0]) if stored and stored[0] else None
-    start = _calls(gateway)
-    records: list[dict[str, Any]] = []
-    latest = since
-    for page in gateway.iter_pages(KIND, modified_since=since):
-        page_records, page_latest = xero_expense_records(page)
-        records.extend(page_records)
-        if page_latest is not None and (latest is None or page_latest > latest):
-            latest = page_latest
-    new = _frame(records, XERO_EXPENSE_COLUMNS)
-    old = stored[1] if stored else _frame([], XERO_EXPENSE_COLUMNS)
-    frame = (
-        pd.concat([old, new], ignore_index=True)
-        .drop_duplicates("xero_id", keep="last")
-        .reset_index(drop=True)
-        if len(new)
-        else old
-    )
-    paths = _paths(instance_path, tenant_id)
-    paths["frame"].parent.mkdir(parents=True, exist_ok=True)
-    tmp = paths["frame"].with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, paths["frame"])
-    meta = {
-        "version": SNAPSHOT_VERSION,
-        "since": latest.isoformat() if latest else None,
-    }
-    tmp = paths["meta"].with_suffix(".jtmp")
-    tmp.write_text(json.dumps(meta), encoding="utf-8")
-    os.replace(tmp, paths["meta"])
-    mode = "incremental" if stored else "full"
-    return ExpenseLoad(frame, mode, _calls(gateway) - start)
+    load = SNAPSHOT.load(gateway, instance_path, tenant_id, full=full)
+    return ExpenseLoad(load.frame, load.mode, load.calls)

@@ -37,8 +37,11 @@ __all__ = [
     "EXPENSE_COLUMNS",
     "check_expenses",
     "expense_rows",
+    "in_window",
     "reconcile_expenses",
+    "take_at",
     "with_expenses",
+    "with_scope",
 ]
 
 EXPENSE_CATEGORIES = (
@@ -108,7 +111,7 @@ def _pairs(
     return p_at, x_at, method
 
 
-def _take(col: pd.Series, pos: np.ndarray) -> pd.Series:
+def take_at(col: pd.Series, pos: np.ndarray) -> pd.Series:
     """Values of ``col`` at ``pos``; -1 gives a missing value."""
     if len(col) == 0:  # an empty side: a missing value of the column's kind
         col = pd.Series([None], dtype="Int64" if col.dtype == np.int64 else col.dtype)
@@ -124,23 +127,23 @@ def expense_rows(
     """One side-by-side row per expense found on either side (unchecked)."""
     p_at, x_at, method = _pairs(perfex, xero, links)
     p, x = np.asarray(p_at, np.int64), np.asarray(x_at, np.int64)
-    p_cur, x_cur = _take(perfex["currency"], p), _take(xero["currency"], x)
+    p_cur, x_cur = take_at(perfex["currency"], p), take_at(xero["currency"], x)
     rows = pd.DataFrame(
         {
-            "perfex_expense_id": _take(perfex["perfex_expense_id"], p),
-            "xero_bank_transaction_id": _take(xero["xero_id"], x).astype("str"),
+            "perfex_expense_id": take_at(perfex["perfex_expense_id"], p),
+            "xero_bank_transaction_id": take_at(xero["xero_id"], x).astype("str"),
             "matched_by": pd.Series(method, dtype="str"),
-            "reference": _take(perfex["reference"], p)
-            .fillna(_take(xero["reference"], x))
+            "reference": take_at(perfex["reference"], p)
+            .fillna(take_at(xero["reference"], x))
             .astype("str"),
-            "perfex_date": _take(perfex["date"], p),
-            "xero_date": _take(xero["date"], x),
-            "xero_status": _take(xero["status"], x).astype("str"),
+            "perfex_date": take_at(perfex["date"], p),
+            "xero_date": take_at(xero["date"], x),
+            "xero_status": take_at(xero["status"], x).astype("str"),
             "currency": p_cur.fillna(x_cur).astype("str"),
             "perfex_currency": p_cur.astype("str"),
             "xero_currency": x_cur.astype("str"),
-            "perfex_total_cents": _take(perfex["total_cents"], p),
-            "xero_total_cents": _take(xero["total_cents"], x),
+            "perfex_total_cents": take_at(perfex["total_cents"], p),
+            "xero_total_cents": take_at(xero["total_cents"], x),
         }
     )
     return rows.sort_values(
@@ -178,7 +181,7 @@ def check_expenses(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
     return CheckResult(EXPENSE_CATEGORIES, bits, money)
 
 
-def _in_window(
+def in_window(
     rows: pd.DataFrame, date_from: dt.date | None, date_to: dt.date | None
 ) -> pd.DataFrame:
     """Rows dated (on either side) within the window."""
@@ -204,24 +207,26 @@ def reconcile_expenses(
     date_to: dt.date | None = None,
 ) -> tuple[pd.DataFrame, CheckResult]:
     """Matched, windowed and checked expense rows (``EXPENSE_COLUMNS``)."""
-    rows = _in_window(expense_rows(perfex, xero, links), date_from, date_to)
+    rows = in_window(expense_rows(perfex, xero, links), date_from, date_to)
     result = check_expenses(rows, tolerance_cents)
     rows["money_at_stake_cents"] = result.row_money()
     rows["discrepancy"] = describe(result)
     return rows[list(EXPENSE_COLUMNS)], result
 
 
-def with_expenses(
-    report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
+def with_scope(
+    report: ReconciliationReport, scope: str, rows: pd.DataFrame, result: CheckResult
 ) -> ReconciliationReport:
-    """The report with the expense rows, their summary rows and the new totals."""
+    """The report with an optional scope's rows, summary rows and the new totals."""
     summary = report.summary
     categories = summary[summary["scope"].astype("str") != TOTAL_SCOPE]
-    mine = category_rows("expenses", rows, result)
-    totals = total_rows([report.invoices, report.payments, rows])
+    mine = category_rows(scope, rows, result)
+    report = replace(report, **{scope: rows})
+    totals = total_rows(
+        [report.invoices, report.payments, report.expenses, report.credit_notes]
+    )
     return replace(
         report,
-        expenses=rows,
         summary=pd.concat(
             [categories, summary_frame(mine + totals)], ignore_index=True
         ),
@@ -230,3 +235,10 @@ def with_expenses(
             ignore_index=True,
         ),
     )
+
+
+def with_expenses(
+    report: ReconciliationReport, rows: pd.DataFrame, result: CheckResult
+) -> ReconciliationReport:
+    """The report with the expense rows, their summary rows and the new totals."""
+    return with_scope(report, "expenses", rows, result)

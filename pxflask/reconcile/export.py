@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from pxflask.reconcile.auditor import COVER_SHEET, add_totals, cover_frame, dress_sheet
 from pxflask.reconcile.charts import category_chart, monthly_chart
+from pxflask.reconcile.credit_notes import CREDIT_NOTE_CATEGORIES, credit_notes_note
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import glossary, is_safe_url
 from pxflask.reconcile.report import (
@@ -57,7 +58,9 @@ OUTPUT_FILES = (
     "payments.csv",
     "report.xlsx",
     "report.html",
-)  # plus expenses.csv when the report has expenses
+)  # plus expenses.csv and credit_notes.csv when the report has them
+SHEETS = {"expenses": "expenses", "credit_notes": "credit notes"}
+"""The optional scopes' sheet names (their CSV is ``<scope>.csv``)."""
 BOM = "\ufeff"
 """Byte-order mark first in every CSV, so Excel reads the file as UTF-8."""
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
@@ -122,15 +125,16 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_csvs(report: ReconciliationReport, out_dir: Path) -> list[Path]:
-    """Write summary.csv, invoices.csv, payments.csv (and expenses.csv if any)."""
+    """Write summary.csv, invoices.csv, payments.csv (and the optional scopes')."""
     paths = []
     frames = [
         ("summary", report.summary),
         ("invoices", report.invoices),
         ("payments", report.payments),
     ]
-    if report.expenses is not None:
-        frames.append(("expenses", report.expenses))
+    frames += [
+        (n, getattr(report, n)) for n in SHEETS if getattr(report, n) is not None
+    ]
     for name, frame in frames:
         path = out_dir / f"{name}.csv"
         _csv(frame, path)
@@ -187,10 +191,11 @@ def write_xlsx(
         sheets[name] = rows
         if note:
             notes.append(f"{name}: {note}")
-    if report.expenses is not None:
-        sheets["expenses"], note = _sheet_rows(report.expenses)
-        if note:
-            notes.append(f"expenses: {note}")
+    for scope, sheet_name in SHEETS.items():
+        if getattr(report, scope) is not None:
+            sheets[sheet_name], note = _sheet_rows(getattr(report, scope))
+            if note:
+                notes.append(f"{scope}: {note}")
     sheets.update(
         {
             "by_month": report.by_month,
@@ -318,16 +323,15 @@ def render_html(report: ReconciliationReport) -> str:
             "payments with discrepancies", f"{pay_bad:,}", "bad" if pay_bad else "ok"
         ),
     ]
-    expenses = report.expenses
-    if expenses is not None:
-        exp_bad = int((expenses["discrepancy"] != "").sum())
-        cards.append(_card("expenses compared", f"{len(expenses):,}"))
+    for scope in SHEETS:
+        frame = getattr(report, scope)
+        if frame is None:
+            continue
+        bad = int((frame["discrepancy"] != "").sum())
+        name = scope.replace("_", " ")
+        cards.append(_card(f"{name} compared", f"{len(frame):,}"))
         cards.append(
-            _card(
-                "expenses with discrepancies",
-                f"{exp_bad:,}",
-                "bad" if exp_bad else "ok",
-            )
+            _card(f"{name} with discrepancies", f"{bad:,}", "bad" if bad else "ok")
         )
     for currency, cents in stake_by_currency(summary):
         cards.append(
@@ -355,6 +359,15 @@ def render_html(report: ReconciliationReport) -> str:
         if report.credits_synced
         else f"<p class='note' id='credits-off'>{html.escape(CREDITS_OFF)}</p>"
     )
+    extra_terms = ["deleted_in_xero"]
+    if report.credit_notes is not None:
+        extra_terms += CREDIT_NOTE_CATEGORIES
+    if credit_notes_note(report):
+        extra_terms.append("not_compared")
+        credits += (
+            "<p class='note' id='credit-notes-off'>"
+            f"{html.escape(credit_notes_note(report))}</p>"
+        )
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>Perfex ↔ Xero reconciliation</title>",
@@ -374,16 +387,21 @@ def render_html(report: ReconciliationReport) -> str:
         f"<div class='chart'>{category_chart(summary)}</div>",
         "<h2>Totals by currency</h2>",
         _table(report.by_currency),
-        _glossary_html([*INVOICE_CATEGORIES, *PAYMENT_CATEGORIES, "deleted_in_xero"]),
+        _glossary_html([*INVOICE_CATEGORIES, *PAYMENT_CATEGORIES, *extra_terms]),
         "<h2>Invoice discrepancies</h2>",
         _table(report.discrepancies("invoices")),
         "<h2>Payment discrepancies</h2>",
         _table(report.discrepancies("payments")),
     ]
-    if expenses is not None:
+    if report.expenses is not None:
         parts += [
             "<h2>Expense discrepancies</h2>",
             _table(report.discrepancies("expenses")),
+        ]
+    if report.credit_notes is not None:
+        parts += [
+            "<h2 id='credit-notes'>Credit note discrepancies</h2>",
+            _table(report.discrepancies("credit_notes")),
         ]
     parts.append("</body></html>")
     return "\n".join(parts)

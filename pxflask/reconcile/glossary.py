@@ -1,7 +1,9 @@
 """The discrepancy categories in plain language: title, meaning, what to do.
 
 Every code of ``checks.INVOICE_CATEGORIES``, ``checks.PAYMENT_CATEGORIES`` and
-``expenses.EXPENSE_CATEGORIES`` has a term; the page and report.html show them.
+``expenses.EXPENSE_CATEGORIES`` and ``credit_notes.CREDIT_NOTE_CATEGORIES`` has a
+term (``not_compared``: the summary row of a scope that is off); the page and
+report.html show them.
 """
 
 from __future__ import annotations
@@ -105,6 +107,21 @@ _TERMS = (
         "Deleted in Xero",
         "The Xero copy was deleted while the Perfex record is still there.",
         "Delete it in Perfex too, or re-create it in Xero.",
+    ),
+    Term(
+        "allocated_differs",
+        "Credit applied differs",
+        "The credit note's amount applied to invoices differs (so does its remaining"
+        " credit): an allocation is on one side only, or its amount differs.",
+        "Look at the credit note's allocations on both sides; the sync allocates"
+        " Perfex's applied credits (credit-notes entity).",
+    ),
+    Term(
+        "not_compared",
+        "Not compared",
+        "The scope was not compared: its sync entity is off, so Xero is not expected"
+        " to have these records and nothing is flagged for them.",
+        "Enable the entity in Settings and sync to compare it.",
     ),
 )
 GLOSSARY: dict[str, Term] = {t.code: t for t in _TERMS}

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,7 @@ from pxflask.reconcile.service import (
     report_dir,
     save_report,
 )
+from pxflask.reconcile.stake import stake_by_currency
 
 __all__ = [
     "COMMENT_MAX",
@@ -73,19 +73,16 @@ class SignedOffReport(HistoryError):
 
 
 def figures_of(report: ReconciliationReport) -> dict[str, Any]:
-    """Counts per category and money at stake per currency (text, exact)."""
+    """Counts per category and money at stake per currency, each amount once (text)."""
     counts = {
         f"{row.scope}/{row.category}": int(row.count)
         for row in report.summary.itertuples(index=False)
     }
-    money: dict[str, int] = {}
-    by_currency = report.summary_by_currency
-    for row in by_currency.itertuples(index=False):
-        key = "" if pd.isna(row.currency) else str(row.currency)
-        money[key] = money.get(key, 0) + int(row.money_at_stake_cents)
+    money = dict(stake_by_currency(report.summary))
     compared = {"invoices": len(report.invoices), "payments": len(report.payments)}
-    if report.expenses is not None:
-        compared["expenses"] = len(report.expenses)
+    for scope in ("expenses", "credit_notes"):
+        if getattr(report, scope) is not None:
+            compared[scope] = len(getattr(report, scope))
     return {
         "counts": counts,
         "money_at_stake": {c: str(from_cents(v)) for c, v in sorted(money.items())},

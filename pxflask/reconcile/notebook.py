@@ -8,6 +8,7 @@ without any call (e.g. the demo's instance after its sandbox has stopped).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "invoice_timeline",
     "money_at_stake",
     "open_sources",
+    "report_scopes",
     "run_from_parameters",
 ]
 
@@ -45,6 +47,7 @@ class Sources:
     gateway: Any | None
     instance_path: Path
     note: str
+    perfex_url: str | None = None  # PERFEX_URL: links to Perfex admin pages
 
     def close(self) -> None:
         """Dispose of the database engines."""
@@ -61,7 +64,11 @@ def open_sources(
     xero_settings: dict[str, Any] | None = None,
     perfex_prefix: str = "tbl",
 ) -> Sources:
-    """Connect to Perfex and the module DB; build a gateway when Xero is connected."""
+    """Connect to Perfex and the module DB; build a gateway when Xero is connected.
+
+    PERFEX_URL is read as the panel reads it (instance/pxflask.toml, environment),
+    so the notebooks' rows link to the same Perfex pages as the panel's.
+    """
     from pxflask.config import load_settings
     from pxflask.xero import XeroGateway
     from pxflask.xero.errors import XeroError
@@ -89,7 +96,9 @@ def open_sources(
             note = f"Xero: {status.tenant_name or status.tenant_id} (refreshing)."
         else:
             note = f"Xero offline ({status.message}); using the last local snapshot."
-    return Sources(perfex, sessions, gateway, folder, note)
+    return Sources(
+        perfex, sessions, gateway, folder, note, settings.get("PERFEX_URL") or None
+    )
 
 
 def _date(value: str | dt.date | None) -> dt.date | None:
@@ -117,7 +126,18 @@ def run_from_parameters(
             date_from=_date(date_from),
             date_to=_date(date_to),
             refresh=refresh and sources.gateway is not None,
+            perfex_url=sources.perfex_url,
         )
+
+
+def report_scopes(report: ReconciliationReport) -> list[str]:
+    """The report's row scopes: its frames with a ``discrepancy`` column, in order."""
+    return [
+        field.name
+        for field in dataclasses.fields(report)
+        if isinstance(frame := getattr(report, field.name), pd.DataFrame)
+        and "discrepancy" in frame.columns
+    ]
 
 
 def flagged_rows(report: ReconciliationReport, scope: str = "invoices") -> pd.DataFrame:

@@ -48,6 +48,8 @@ HOW_TO_REFRESH = (
 )
 BILLED_KEYS = ["customer", "currency"]
 UNKNOWN_CUSTOMER = "(invoice not in the report)"
+_NOT_IDS = ("customer_id",)
+"""Id columns that do not name the flagged row itself."""
 
 
 def _age(stamp: str | dt.datetime | None, now: dt.datetime) -> str:
@@ -88,10 +90,12 @@ def freshness(
 def reasons_table(
     report: ReconciliationReport, scope: str = "invoices"
 ) -> pd.DataFrame:
-    """The flagged rows of a scope: the category, what, why, what to do and links."""
+    """A scope's flagged rows: category, the row's own ids, what, why, action, links."""
     flagged = report.discrepancies(scope)
-    key = "invoice_number" if "invoice_number" in flagged else flagged.columns[0]
-    columns = ["discrepancy", key, *[c for c in REASON_COLUMNS if c in flagged]]
+    ids = [c for c in flagged.columns if c.endswith("_id") and c not in _NOT_IDS]
+    numbers = ("invoice_number", "credit_note_number", "reference")
+    keys = [c for c in numbers if c in flagged] + ids
+    columns = ["discrepancy", *keys, *[c for c in REASON_COLUMNS if c in flagged]]
     return flagged[columns].reset_index(drop=True)
 
 

@@ -26,6 +26,7 @@ from pxflask.models import Link, SyncCursor, SyncLog
 from pxflask.reconcile._text import STR_DTYPE
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.glossary import GLOSSARY, Term, glossary
+from pxflask.reconcile.reason_join import EDITED, join_payment_reasons
 from pxflask.reconcile.report import ReconciliationReport
 
 __all__ = [
@@ -342,7 +343,7 @@ def _why(
             "lock",
         )
     when = link.synced_at.strftime("%Y-%m-%d %H:%M") if link.synced_at else "once"
-    return f"Synced {when} UTC and edited since on one side", "edited"
+    return f"Synced {when} UTC {EDITED}", "edited"
 
 
 _ACTIONS = {
@@ -486,8 +487,9 @@ def annotate(
         "invoices": _annotated("invoices", report.invoices, session, perfex_url),
         "payments": _annotated("payments", report.payments, session, perfex_url),
     }
-    if report.expenses is not None:
-        changes["expenses"] = _annotated(
-            "expenses", report.expenses, session, perfex_url
-        )
+    changes["invoices"] = join_payment_reasons(changes["invoices"], changes["payments"])
+    for scope in ("expenses", "credit_notes"):
+        frame = getattr(report, scope)
+        if frame is not None:
+            changes[scope] = _annotated(scope, frame, session, perfex_url)
     return dataclasses.replace(report, **changes)

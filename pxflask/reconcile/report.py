@@ -86,6 +86,7 @@ class ReconciliationReport:
     date_to: dt.date | None = None
     expenses: pd.DataFrame | None = None  # reconcile.expenses rows, when enabled
     credits_synced: bool = True  # False: Perfex credits are not expected in Xero
+    credit_notes: pd.DataFrame | None = None  # reconcile.credit_notes, when synced
 
     @property
     def has_discrepancies(self) -> bool:
@@ -93,10 +94,11 @@ class ReconciliationReport:
         return bool(self.summary["count"].sum() > 0)
 
     def discrepancies(self, scope: str = "invoices") -> pd.DataFrame:
-        """The rows of ``scope`` ('invoices', 'payments', 'expenses') with one."""
+        """The rows of ``scope`` (invoices, payments, expenses, ...) with one."""
         frame = self.invoices if scope == "invoices" else self.payments
-        if scope == "expenses":
-            frame = self.expenses if self.expenses is not None else frame[:0]
+        if scope in ("expenses", "credit_notes"):
+            extra = getattr(self, scope)
+            frame = extra if extra is not None else frame[:0]
         return frame[frame["discrepancy"] != ""]
 
 

@@ -24,6 +24,11 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.charts import category_chart, monthly_chart
+from pxflask.reconcile.credit_run import (
+    add_credit_notes,
+    credit_notes_note,
+    credit_notes_off,
+)
 from pxflask.reconcile.expense_run import (
     add_expenses,
     credits_synced,
@@ -72,6 +77,7 @@ REPORT_FRAMES = (
     "by_customer",
 )
 EXPENSES_FRAME = "expenses"  # cached only when the expenses entity is enabled
+OPTIONAL_FRAMES = (EXPENSES_FRAME, "credit_notes")  # cached when compared
 _POINTER = "current.json"
 _CACHE_LOCK = threading.Lock()
 _CACHE: dict[str, CachedReport] = {}
@@ -132,19 +138,26 @@ def run_reconciliation(
     }
     calls = inputs.xero.calls
     unreadable = list(inputs.unreadable)
-    if expenses_enabled(session):
-        report, extra, expense_counts = add_expenses(
-            report,
-            perfex,
-            session,
-            gateway if refresh else None,
-            instance_path,
-            inputs.xero.tenant_id,
-            full=full,
-            unreadable=unreadable,
-        )
-        calls += extra
-        counts.update(expense_counts)
+    scopes = (
+        (expenses_enabled(session), add_expenses),
+        (report.credits_synced, add_credit_notes),
+    )
+    for enabled, add_scope in scopes:
+        if enabled:
+            report, extra, scope_counts = add_scope(
+                report,
+                perfex,
+                session,
+                gateway if refresh else None,
+                instance_path,
+                inputs.xero.tenant_id,
+                full=full,
+                unreadable=unreadable,
+            )
+            calls += extra
+            counts.update(scope_counts)
+    if not report.credits_synced:
+        report = credit_notes_off(report)
     report = annotate(report, session, perfex_url or _perfex_url())
     return ReportRun(
         report=report,
@@ -209,6 +222,14 @@ def summary_table(report: ReconciliationReport) -> str:
             f"expenses compared: {len(report.expenses):,} ({exp_bad:,} with "
             "discrepancies)"
         )
+    if report.credit_notes is not None:
+        cn_bad = int((report.credit_notes["discrepancy"] != "").sum())
+        lines.append(
+            f"credit notes compared: {len(report.credit_notes):,} ({cn_bad:,} with "
+            "discrepancies)"
+        )
+    elif credit_notes_note(report):
+        lines.append(credit_notes_note(report))
     lines.append(
         "result: discrepancies found"
         if report.has_discrepancies
@@ -261,8 +282,9 @@ def write_report_files(
         getattr(report, frame_name).to_parquet(
             target / f"{frame_name}.parquet", index=False
         )
-    if report.expenses is not None:
-        report.expenses.to_parquet(target / f"{EXPENSES_FRAME}.parquet", index=False)
+    for name in OPTIONAL_FRAMES:
+        if getattr(report, name) is not None:
+            getattr(report, name).to_parquet(target / f"{name}.parquet", index=False)
     monthly = monthly_chart(report.by_month)
     categories = category_chart(report.summary)
     (target / "monthly.svg").write_text(monthly, encoding="utf-8")
@@ -372,9 +394,9 @@ def load_report_folder(folder: Path) -> CachedReport | None:
         frames = {
             name: pd.read_parquet(folder / f"{name}.parquet") for name in REPORT_FRAMES
         }
-        expenses = folder / f"{EXPENSES_FRAME}.parquet"
-        if expenses.is_file():
-            frames[EXPENSES_FRAME] = pd.read_parquet(expenses)
+        for name in OPTIONAL_FRAMES:
+            if (folder / f"{name}.parquet").is_file():
+                frames[name] = pd.read_parquet(folder / f"{name}.parquet")
         monthly = (folder / "monthly.svg").read_text(encoding="utf-8")
         categories = (folder / "categories.svg").read_text(encoding="utf-8")
     except (OSError, ValueError):

@@ -13,8 +13,10 @@ the totals (a payment deleted in Xero is counted on its invoice, not twice).
 The summary has one row per scope, category and currency (a category without rows:
 one row, no currency, count 0), then the totals: scope ``all``, category
 ``money_at_stake``, one row per currency: the flagged rows counted and their gaps
-added, invoices, payments not counted on their invoice, and expenses.  Amounts of
-different currencies are never added together.
+added, invoices, payments not counted on their invoice, expenses, and credit notes
+not counted on their invoice (``credit_notes``: a credit allocation missing on one
+side is also its invoice's paid gap).  Amounts of different currencies are never
+added together.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ DEFINITION = (
     "total when one side lacks the invoice or does not post it, the credit when a "
     "Perfex credit is not synced. A flagged payment counts its amount (or the "
     "difference) only when its invoice's row does not already carry it "
-    "(counted_on_invoice)."
+    "(counted_on_invoice). A flagged credit note counts its own gap; a credit "
+    "allocation gap that its invoice's row already carries is not added again."
 )
 CREDITS_OFF = (
     "Credits applied in Perfex are not synced: the credit-notes entity is off. "

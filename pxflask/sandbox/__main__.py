@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 
+from .core import ContractExtraMissing
 from .options import SandboxOptions
 from .regions import REGIONS
 from .server import start_sandbox
@@ -33,22 +35,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contract", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    running = start_sandbox(
-        host=args.host,
-        port=args.port,
-        quiet=not args.verbose,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        access_ttl_s=args.access_ttl,
-        calls_per_window=args.calls_per_window,
-        window_s=args.window,
-        day_limit=args.day_limit,
-        base_currency=args.base_currency,
-        region=args.region,
-        second_tenant=args.second_tenant,
-        auto_approve=args.auto_approve,
-        contract_mode=args.contract,
-    )
+    try:
+        running = start_sandbox(
+            host=args.host,
+            port=args.port,
+            quiet=not args.verbose,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            access_ttl_s=args.access_ttl,
+            calls_per_window=args.calls_per_window,
+            window_s=args.window,
+            day_limit=args.day_limit,
+            base_currency=args.base_currency,
+            region=args.region,
+            second_tenant=args.second_tenant,
+            auto_approve=args.auto_approve,
+            contract_mode=args.contract,
+        )
+    except ContractExtraMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"Xero sandbox listening on {running.url}", flush=True)
     print(f"tenant {running.sandbox.tenant_id}", flush=True)
     stop = threading.Event()

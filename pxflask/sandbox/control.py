@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from .core import current_sandbox, json_response
+from .core import ContractExtraMissing, current_sandbox, json_response
 from .inject import InjectionError
 
 bp = Blueprint("xero_sandbox_control", __name__, url_prefix="/_sandbox")
@@ -34,7 +34,10 @@ def violations() -> Response:
 @bp.post("/reset")
 def reset() -> Response:
     """Fresh state; the JSON body holds SandboxOptions overrides."""
-    current_sandbox().reset(**_body())
+    try:
+        current_sandbox().reset(**_body())
+    except ContractExtraMissing as exc:
+        return json_response({"error": str(exc)}, 400)
     return json_response({"ok": True})
 
 

@@ -19,6 +19,7 @@ from .serialize import dumps, iso_utc
 from .state import Clock, State
 
 if TYPE_CHECKING:
+    from .contract import ContractChecker
     from .inject import Injector
 
 EXTENSION_KEY = "xero_sandbox"
@@ -31,6 +32,25 @@ DEFAULT_SCOPE = [
     "accounting.contacts",
     "accounting.settings",
 ]
+CONTRACT_EXTRA = "pip install 'pxflask[contract]'"
+
+
+class ContractExtraMissing(RuntimeError):
+    """Contract mode was asked for without the `contract` extra installed."""
+
+
+def load_contract_checker() -> ContractChecker:
+    """The spec validator, or ContractExtraMissing naming the extra to install."""
+    try:
+        from .contract import ContractChecker
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "pxflask":
+            raise
+        raise ContractExtraMissing(
+            f"contract mode needs the optional 'contract' extra ({exc.name} is"
+            f" not installed): {CONTRACT_EXTRA}"
+        ) from None
+    return ContractChecker()
 
 
 def current_sandbox() -> Sandbox:
@@ -53,7 +73,7 @@ class Sandbox:
         self.base_options = options or SandboxOptions()
         self.lock = threading.RLock()
         self.clock = Clock()
-        self.contract = None
+        self.contract: ContractChecker | None = None
         self.violations: list[str] = []
         self.reset()
 
@@ -61,8 +81,10 @@ class Sandbox:
     def reset(self, **overrides: Any) -> None:
         """Fresh state, counters and switches; overrides change options."""
         with self.lock:
-            self.options = self.base_options.replace(**overrides)
-            opts = self.options
+            opts = self.base_options.replace(**overrides)
+            if opts.contract_mode and self.contract is None:
+                self.contract = load_contract_checker()
+            self.options = opts
             self.clock.reset()
             self.state = State()
             for seed in opts.tenant_seeds():
@@ -81,10 +103,6 @@ class Sandbox:
             )
             self.idempotency = IdempotencyStore(self.clock.time, opts.idempotency_ttl_s)
             self.violations.clear()
-            if opts.contract_mode and self.contract is None:
-                from .contract import ContractChecker
-
-                self.contract = ContractChecker()
 
     @property
     def tenant_id(self) -> str:

@@ -121,7 +121,7 @@ def run_foreground(
     out: str | None = None,
     record_keys: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
-    """Run a sync with progress and summary; the CONTRACT.md exit status."""
+    """Run a sync with progress and summary; the README's exit status."""
     chosen = check_entities(entities)
     day = parse_since(since)
     bars = ProgressBars()

@@ -10,6 +10,9 @@ A targeted run (`record_keys`, e.g. a Perfex hook about invoice 123) syncs only
 those records and what they need: a payment's invoice, an invoice's customer, and
 an invoice's payments when payments are asked for. It reads those rows by id and
 scans neither the Perfex tables nor Xero's changes.
+
+The engine is the only writer of a run's row (pxflask/sync/runs.py): a job passes
+`run_id` and a `progress` callback for its own progress bar, and reads the row.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pxflask.models import SyncRun, utcnow
 from pxflask.perfex.db import PerfexDB
 
 from .failures import Reach, describe, reach
 from .links import LogEntry, write_log
 from .registry import REGISTRY, Registry, Unit
+from .runs import RunRow
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ class Gateway(Protocol):
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """The settings a sync reads (CONTRACT.md keys), parsed once."""
+    """The settings a sync reads (module settings keys), parsed once."""
 
     sales_account: str = "200"
     rounding_account: str = "860"
@@ -226,19 +229,14 @@ def run_sync(
         wanted |= {n for n in record_keys if n not in TARGETABLE}
         names = sorted(wanted | {n for n, keys in targets.items() if keys})
     units = [u for u in registry.ordered(names) if u.built]
-    run = None
-    if not dry_run:
-        run = session.get(SyncRun, run_id) if run_id is not None else None
-        if run is None:
-            run = SyncRun(
-                scope=",".join(u.name for u in units) or "all",
-                dry_run=False,
-                full=full,
-                since=since.isoformat() if since else None,
-            )
-            session.add(run)
-        run.status, run.started_at = "running", utcnow()
-        session.commit()
+    row = RunRow.start(
+        session,
+        run_id,
+        scope=",".join(u.name for u in units) or "all",
+        full=full,
+        since=since.isoformat() if since else None,
+        dry_run=dry_run,
+    )
     ctx = StepContext(
         session=session,
         perfex=perfex_db,
@@ -247,9 +245,11 @@ def run_sync(
         full=full,
         since=since,
         dry_run=dry_run,
-        run_id=run.id if run else None,
-        run_key=f"run-{run.id}" if run else f"dry-{uuid.uuid4().hex[:8]}",
-        progress=progress,
+        run_id=row.id if row and not dry_run else None,
+        run_key=f"run-{row.id}"
+        if row and not dry_run
+        else f"dry-{uuid.uuid4().hex[:8]}",
+        progress=_reporter(row, progress),
         targets=targets,
     )
     result = SyncResult(run_id=ctx.run_id, dry_run=dry_run)
@@ -258,9 +258,8 @@ def run_sync(
     stopped: str | None = None
     try:
         for unit in units:
-            if run is not None:
-                run.current_entity = unit.name
-                session.commit()
+            if row is not None:
+                row.step(unit.name)
             blocker = stopped or _blocked_by(unit, failed_steps, registry)
             if blocker is not None:
                 report = not_run(unit.name, blocker)
@@ -274,27 +273,29 @@ def run_sync(
                 if report.stops_run and stopped is None:
                     stopped = f"not run: {report.step_error}"
             result.reports.append(report)
-            if run is not None:
-                run.done += report.writes + report.unchanged + report.skipped
-                run.ok_count += report.writes + report.pulled
-                run.failed_count += report.failed
-                run.skipped_count += report.skipped + report.blocked
-                run.api_calls = _calls_made(gateway) - calls_before
-                session.commit()
+            if row is not None:
+                row.step_done(report, _calls_made(gateway) - calls_before)
     except Exception as exc:
-        if run is not None:
-            session.rollback()
-            run.status, run.error, run.finished_at = "failed", str(exc), utcnow()
-            run.api_calls = _calls_made(gateway) - calls_before
-            session.commit()
+        if row is not None:
+            row.fail(exc, _calls_made(gateway) - calls_before)
         raise
-    if run is not None:
-        run.status = "done" if result.ok else "partial"
-        if failed_steps:
-            run.error = "; ".join(f"{k}: {v}" for k, v in failed_steps.items())[:2000]
-        run.current_entity, run.finished_at = None, utcnow()
-        session.commit()
+    if row is not None:
+        row.finish(result, failed_steps)
     return result
+
+
+def _reporter(row: RunRow | None, progress: Progress | None) -> Progress | None:
+    """The step's progress callback: the run's row first, then the caller's."""
+    if row is None:
+        return progress
+
+    def report(entity: str, done: int, total: int) -> None:
+        """Write the row (throttled), then tell the caller (a job's progress bar)."""
+        row.tick(entity, done, total)
+        if progress is not None:
+            progress(entity, done, total)
+
+    return report
 
 
 def _blocked_by(

@@ -205,5 +205,5 @@ def owner_of(link_entity: str) -> str | None:
 
 
 def entity_names() -> list[str]:
-    """The built entity names in dependency order (CONTRACT.md names)."""
+    """The built entity names in dependency order (as the CLI names them)."""
     return REGISTRY.names()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from pxflask.extensions import db
-from pxflask.jobs import enqueue_sync, request_sync
+from pxflask.jobs import hook_job, periodic_job, request_sync
 from pxflask.models import SyncLog, SyncRun, utcnow
 from pxflask.queueing import SYNC_QUEUE, EmbeddedQueue, get_queue
 from pxflask.xero.errors import NotConnected
@@ -23,7 +24,7 @@ def test_without_redis_the_app_gets_the_embedded_queue(embedded_app):
 def test_jobs_run_in_the_background_with_an_app_context(embedded_app):
     """A queued job runs in a worker thread and can use current_app and the DB."""
     queue = get_queue(embedded_app)
-    job_id = queue.enqueue("pxflask.jobs.hook_job", "taxes", "1")
+    job_id = queue.enqueue(hook_job, "taxes", "1")
     result = queue.wait(job_id)
     assert result["created"] is True
     with embedded_app.app_context():
@@ -53,7 +54,7 @@ def test_second_request_for_the_same_scope_returns_the_queued_run(embedded_app):
 
 def test_a_failing_sync_records_its_cause_and_raises(embedded_app):
     """Not connected to Xero: the run is failed, the log says why (no traceback)."""
-    run = enqueue_sync(embedded_app, ["customers"], "manual")
+    run = request_sync(embedded_app, ["customers"], "manual").run
     with pytest.raises(NotConnected):
         get_queue(embedded_app).wait(run.job_id)
     with embedded_app.app_context():
@@ -99,8 +100,8 @@ def test_scheduled_jobs_fire_on_time_and_can_be_cancelled(embedded_app):
     queue = get_queue(embedded_app)
     due = utcnow() + timedelta(seconds=0.3)
     with queue._guard:  # the timer thread releases nothing until both are set up
-        soon = queue.enqueue_at(due, "time.time")
-        later = queue.enqueue_at(due, "time.time")
+        soon = queue.enqueue_at(due, time.time)
+        later = queue.enqueue_at(due, time.time)
         assert queue.scheduled_for(soon) == due
         queue.cancel(later)
     ran_at = queue.wait(soon, timeout=30)
@@ -121,7 +122,7 @@ def test_a_periodic_job_runs_then_schedules_its_next_occurrence(embedded_app):
     assert first is not None
     assert reconcile_periodic(embedded_app)["scheduled-sync"] == first
     queue = get_queue(embedded_app)
-    result = queue.wait(queue.enqueue("pxflask.jobs.periodic_job", "scheduled-sync"))
+    result = queue.wait(queue.enqueue(periodic_job, "scheduled-sync"))
     assert result["created"] is True
     following = next_due(embedded_app)["scheduled-sync"]
     assert following is not None and following >= first

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from pxflask.extensions import db
+from pxflask.jobs import watch_job
 from pxflask.models import SyncRun
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
@@ -63,12 +64,12 @@ def test_watch_job_queues_targeted_syncs_in_realtime_mode(tmp_path, perfex_copy_
     app = make_test_app(tmp_path, perfex_copy_url, **XERO_APP)
     try:
         queue = get_queue(app)
-        assert queue.wait(queue.enqueue("pxflask.jobs.watch_job")) == {
+        assert queue.wait(queue.enqueue(watch_job)) == {
             "skipped": "sync mode is not realtime"
         }
         with app.app_context():
             set_setting(db.session, "sync_mode", "realtime")
-        assert queue.wait(queue.enqueue("pxflask.jobs.watch_job"))["changes"] == 0
+        assert queue.wait(queue.enqueue(watch_job))["changes"] == 0
         engine = sa.create_engine(perfex_copy_url)
         taxes = sa.Table("tbltaxes", sa.MetaData(), autoload_with=engine)
         with engine.begin() as conn:
@@ -76,7 +77,7 @@ def test_watch_job_queues_targeted_syncs_in_realtime_mode(tmp_path, perfex_copy_
                 taxes.insert().values(name="Hooked", taxrate=3)
             ).inserted_primary_key[0]
         engine.dispose()
-        result = queue.wait(queue.enqueue("pxflask.jobs.watch_job"))
+        result = queue.wait(queue.enqueue(watch_job))
         assert result["changes"] == 1
         with app.app_context():
             run = db.session.get(SyncRun, result["runs"][0])
@@ -182,11 +183,11 @@ def test_watch_job_first_look_queues_a_sync_of_entities_synced_before(
             db.session.add(Link(entity="invoices", perfex_key="1", state="synced"))
             db.session.commit()
         queue = get_queue(app)
-        result = queue.wait(queue.enqueue("pxflask.jobs.watch_job"))
+        result = queue.wait(queue.enqueue(watch_job))
         assert result["changes"] == 1
         with app.app_context():
             run = db.session.get(SyncRun, result["runs"][0])
             assert run.scope == "invoices" and run.trigger == "watch"
-        assert queue.wait(queue.enqueue("pxflask.jobs.watch_job"))["changes"] == 0
+        assert queue.wait(queue.enqueue(watch_job))["changes"] == 0
     finally:
         _dispose(app)

@@ -32,7 +32,11 @@ Rows = dict[tuple[str, ...], tuple[Any, ...]]
 
 
 class Tables(HTMLParser):
-    """Every <table> of a page: its id, the <h2> before it, header and cell texts."""
+    """Every <table> of a page: its id, the <h2> before it, header and cell texts.
+
+    A cell with a link reads as the link's URL; a cell showing the start of its
+    ``title`` (the page's shortened Xero ids) reads as the whole title.
+    """
 
     def __init__(self) -> None:
         """Start with no table."""
@@ -43,6 +47,8 @@ class Tables(HTMLParser):
         self._table: dict[str, Any] | None = None
         self._cell: list[str] | None = None
         self._row: list[str] | None = None
+        self._href: str | None = None
+        self._title: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Open headings, tables, rows and cells."""
@@ -59,6 +65,10 @@ class Tables(HTMLParser):
             self._row = []
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
+            self._href = None
+            self._title = found.get("title")
+        elif tag == "a" and self._cell is not None:
+            self._href = found.get("href")
         elif tag == "span" and self._cell is not None:
             self._cell.append(";")  # badges: one category each
 
@@ -69,6 +79,10 @@ class Tables(HTMLParser):
             self._heading = None
         elif tag in ("td", "th") and self._cell is not None and self._row is not None:
             text = "".join(self._cell).strip().strip(";").strip()
+            if self._href is not None:
+                text = self._href  # a link cell: its URL, not its label
+            elif text and self._title and self._title.startswith(text):
+                text = self._title  # a shortened id: the whole id
             self._row.append(text)
             self._cell = None
         elif tag == "tr" and self._row is not None and self._table is not None:

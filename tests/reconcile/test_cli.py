@@ -34,7 +34,7 @@ def _invoke(app, *args):
 
 
 def test_clean_run_exits_0_and_writes_every_file(world_app, tmp_path):
-    """No discrepancy: exit 0, a summary table, the five files of CONTRACT.md."""
+    """No discrepancy: exit 0, a summary table, the five files of the README."""
     out = tmp_path / "out"
     result = _invoke(world_app, "--out", str(out))
     assert result.exit_code == 0, result.output

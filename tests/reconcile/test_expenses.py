@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -13,28 +11,22 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
-from sqlalchemy.orm import sessionmaker
 
 from pxflask.extensions import db
-from pxflask.models import Base, Link
+from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.queueing import close_queue
 from pxflask.reconcile.expense_sources import load_xero_expenses
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.service import run_reconciliation
-from pxflask.settings import DEFAULT_ENTITIES, set_setting
-from pxflask.sync.engine import run_sync
 from pxflask.sync.mappers.expenses import expense_marker
-from pxflask.xero import XeroGateway
 from tests.fixtures.sandbox import (
     SandboxHandle,
-    _patch_token_urls,
-    _restore_token_urls,
 )
 from tests.fixtures.webapp import AuthActions
-from tests.xero.helpers import settings_for
 
 from .conftest import SYNC_SETTINGS, Synced, World
+from .entity_world import sync_one_more
 
 USD_BANK = {
     "Code": "094",
@@ -45,64 +37,22 @@ USD_BANK = {
 }
 """The seeded Perfex is USD-based: its expenses are spent from a USD account."""
 
-ENABLED = ",".join([*DEFAULT_ENTITIES, "expenses"])
 
-
-def _enable(sessions: sessionmaker, value: str = ENABLED) -> None:
-    """Switch the expenses entity on in the module settings."""
-    with sessions() as session:
-        set_setting(session, "entities", value)
-        session.commit()
+def _usd_bank(handle: SandboxHandle, perfex: PerfexDB) -> dict[str, str]:
+    """Spend from a USD bank account (added unless the organisation is USD-based)."""
+    if handle.state.tenant().base_currency == "USD":
+        return SYNC_SETTINGS
+    handle.inject.write("Accounts", USD_BANK)
+    return {**SYNC_SETTINGS, "payment_account.default": "094"}
 
 
 @pytest.fixture(scope="session")
 def expense_synced(synced_world, tmp_path_factory, xero_sandbox_server) -> Synced:
     """The synced world with its Perfex expenses synced too (unsyncable ones gone)."""
     folder = tmp_path_factory.mktemp("reconcile-expenses")
-    for name in ("perfex.db", "module.db"):
-        shutil.copyfile(synced_world.folder / name, folder / name)
-    sandbox = xero_sandbox_server.sandbox
-    with sandbox.lock:
-        sandbox.state = copy.deepcopy(synced_world.state)
-    handle = SandboxHandle(xero_sandbox_server)
-    if handle.state.tenant().base_currency != "USD":
-        handle.inject.write("Accounts", USD_BANK)
-    saved = _patch_token_urls(handle)
-    try:
-        engine = sa.create_engine(f"sqlite:///{folder / 'module.db'}")
-        Base.metadata.create_all(engine)
-        sessions = sessionmaker(engine, expire_on_commit=False)
-        _enable(sessions)
-        gateway = XeroGateway(
-            settings_for(handle.config, XERO_GRANT="client_credentials"), sessions
-        )
-        perfex = PerfexDB.connect(f"sqlite:///{folder / 'perfex.db'}")
-        with sessions() as session:
-            settings = {**SYNC_SETTINGS, "payment_account.default": "094"}
-            if handle.state.tenant().base_currency == "USD":
-                settings = SYNC_SETTINGS
-            result = run_sync(session, perfex, gateway, settings, entities=["expenses"])
-            assert result.ok, result.failed
-            synced = {
-                int(k)
-                for k, x in session.execute(
-                    sa.select(Link.perfex_key, Link.xero_id).where(
-                        Link.entity == "expenses"
-                    )
-                )
-                if x
-            }
-        table = perfex.tables.expenses
-        with perfex.engine.begin() as conn:
-            conn.execute(table.delete().where(table.c.id.not_in(synced)))
-        assert len(synced) >= 2, synced
-        perfex.dispose()
-        engine.dispose()
-        with sandbox.lock:
-            state = copy.deepcopy(sandbox.state)
-    finally:
-        _restore_token_urls(saved)
-    return Synced(folder, state, sandbox.tenant_id)
+    return sync_one_more(
+        synced_world, folder, xero_sandbox_server, "expenses", "expenses", _usd_bank
+    )
 
 
 @pytest.fixture

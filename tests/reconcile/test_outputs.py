@@ -54,7 +54,7 @@ def test_format_cents() -> None:
 
 
 def test_outputs_are_written_and_readable(tmp_path: Path) -> None:
-    """All five files exist; CSV columns follow CONTRACT.md; money has 2 dp."""
+    """All five files exist; CSV columns are the documented ones; money has 2 dp."""
     report, perfex_id = _report_with_one_difference()
     paths = write_outputs(report, tmp_path / "out")
     assert sorted(paths) == sorted(

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pxflask.models import SyncLog
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
 from pxflask.reconcile.glossary import GLOSSARY
-from tests.fixtures.webapp import AuthActions, csrf_token
+from tests.fixtures.webapp import refreshed_report
 from tests.reconcile.staging import LOCK, LOCKED_DAY, UNKNOWN_ACCOUNT, stage_reasons
 
 PERFEX = "https://crm.example.com"
@@ -34,13 +34,7 @@ def flagged(world):
     """The staged world's panel (PERFEX_URL set), signed in, report refreshed."""
     staged = stage_reasons(world)
     app = world.app(PERFEX_URL=PERFEX + "/")
-    client = app.test_client()
-    assert AuthActions(client).login().status_code == 302
-    token = csrf_token(client, "/reconcile/")
-    page = client.post(
-        "/reconcile/refresh", data={"csrf_token": token}, follow_redirects=True
-    )
-    assert "discrepancies found" in page.get_data(as_text=True)
+    client = refreshed_report(app)
     yield world, staged, client
     from pxflask.extensions import db
     from pxflask.queueing import close_queue

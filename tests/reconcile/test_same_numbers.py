@@ -10,13 +10,10 @@ per currency, once per amount, as the real gap.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from pxflask.reconcile.notebook import (
     flagged_rows,
@@ -25,6 +22,7 @@ from pxflask.reconcile.notebook import (
     run_from_parameters,
 )
 from tests.fixtures.webapp import AuthActions, csrf_token
+from tests.reconcile.every_output import page_stake
 from tests.reconcile.parse_outputs import (
     Rows,
     canonical,
@@ -35,11 +33,13 @@ from tests.reconcile.parse_outputs import (
     records,
     xlsx_rows,
 )
+from tests.reconcile.staging import (
+    EDIT,
+    PARTIAL_CREDIT,
+    TYPED_IN_XERO,
+    stage_both_sides,
+)
 from tests.xero.helpers import TEST_KEY
-
-TYPED_IN_XERO = Decimal("50.00")
-EDIT = Decimal("200.00")
-PARTIAL_CREDIT = Decimal("508.00")
 
 
 @pytest.fixture
@@ -48,81 +48,6 @@ def admin(world_app):
     client = world_app.test_client()
     assert AuthActions(client).login().status_code == 302
     return client
-
-
-def _perfex_invoices(world) -> list[dict[str, Any]]:
-    """Perfex invoices (id, total, status) with their Xero copy, when linked."""
-    xero = {i["InvoiceID"].lower(): i for i in world.xero("Invoices")}
-    sql = sa.text("SELECT id, total, status FROM tblinvoices ORDER BY id")
-    with world.perfex.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sql)]
-    for row in rows:
-        link = world.link("invoices", row["id"])
-        row["xero"] = xero.get(link.lower()) if link else None
-    return [r for r in rows if r["xero"] is not None]
-
-
-def _stage(world) -> dict[str, Any]:
-    """Break both sides; return the staged Perfex rows (with Xero copies) by role."""
-    invoices = _perfex_invoices(world)
-    staged: dict[str, Any] = {}
-
-    def pick(role: str, fits: Any) -> dict[str, Any]:
-        """An invoice not used yet that fits, in a currency not used yet if any."""
-        seen = {r["xero"]["CurrencyCode"] for r in staged.values()}
-        options = [r for r in invoices if r not in staged.values() and fits(r)]
-        options.sort(key=lambda r: r["xero"]["CurrencyCode"] in seen)
-        staged[role] = options[0]
-        return options[0]
-
-    def due(row: dict[str, Any]) -> Decimal:
-        """What is still due (both sides agree after the sync)."""
-        return Decimal(str(row["xero"]["AmountDue"]))
-
-    open_ = {1, 3, 4}  # unpaid, partially paid, overdue
-    # a payment typed in Xero only
-    typed = pick("typed", lambda r: r["status"] in open_ and due(r) > TYPED_IN_XERO)
-    xero_id = typed["xero"]["InvoiceID"]
-    world.sandbox.inject.payment(xero_id, TYPED_IN_XERO, on=dt.date.today())
-    # credits applied in Perfex: one settles what is due, one is 508.00
-    credited = pick("credited", lambda r: r["status"] in open_)
-    part = pick("part_credited", lambda r: r["status"] in open_ and due(r) > 600)
-    # a payment deleted in Xero (its invoice goes back to AUTHORISED)
-    gone = pick("deleted", lambda r: r["status"] == 2)
-    payment = next(
-        p
-        for p in world.xero("Payments")
-        if p["Invoice"]["InvoiceID"] == gone["xero"]["InvoiceID"]
-    )
-    world.sandbox.inject.delete_payment(payment["PaymentID"])
-    edited = pick("edited", lambda r: r["status"] == 2)
-    with world.perfex.engine.begin() as conn:
-        # an invoice edited in Perfex after the sync
-        conn.execute(
-            sa.text(
-                "UPDATE tblinvoices SET total = total + :e, subtotal = subtotal + :e "
-                "WHERE id = :i"
-            ),
-            {"e": str(EDIT), "i": edited["id"]},
-        )
-        note = conn.execute(sa.text("SELECT MIN(id) FROM tblcreditnotes")).scalar()
-        for row, amount, status in (
-            (credited, due(credited), 2),  # paid
-            (part, PARTIAL_CREDIT, 3),  # partially paid
-        ):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO tblcredits (invoice_id, credit_id, staff_id, date, "
-                    "date_applied, amount) VALUES (:i, :c, 1, :d, :d, :a)"
-                ),
-                {"i": row["id"], "c": note, "d": dt.date.today(), "a": str(amount)},
-            )
-            conn.execute(
-                sa.text("UPDATE tblinvoices SET status = :s WHERE id = :i"),
-                {"s": status, "i": row["id"]},
-            )
-    staged["deleted_payment"] = {"xero": payment}
-    return staged
 
 
 def _page_rows(admin, scope: str) -> list[dict[str, str]]:
@@ -143,16 +68,6 @@ def _html_rows(body: str, heading: str) -> list[dict[str, str]]:
     """The rows of report.html's table under a heading."""
     table = next(t for t in html_tables(body) if t["heading"] == heading)
     return records(table)
-
-
-def _page_stake(body: str) -> dict[str, str]:
-    """The page's money-at-stake figures by currency."""
-    part = body[body.index("Money at stake") :]
-    part = (
-        part[: part.index("</div>\n  </div>")] if "</div>\n  </div>" in part else part
-    )
-    found = re.findall(r'class="stat">\s*([-\d.,]+) ([A-Z]{3})\s*</div>', part)
-    return {cur: money(amount) for amount, cur in found}
 
 
 def _outputs(world, admin) -> dict[str, dict[str, Rows]]:
@@ -219,7 +134,7 @@ def _expected_stake(invoices: Rows, payments: Rows, counted: set[tuple]) -> dict
 
 def test_every_output_shows_the_same_numbers(world, admin):
     """Page, HTML, XLSX, CSV and notebook frames agree; money at stake is right."""
-    staged = _stage(world)
+    staged = stage_both_sides(world)
     token = csrf_token(admin, "/reconcile/")
     done = admin.post(
         "/reconcile/refresh",
@@ -278,7 +193,7 @@ def test_every_output_shows_the_same_numbers(world, admin):
     }
     assert totals == expected
     page = admin.get("/reconcile/").get_data(as_text=True)
-    assert _page_stake(page) == expected
+    assert page_stake(page) == expected
     notebook = {k[0]: v[0] for k, v in outputs["notebook"]["stake"].items()}
     assert notebook == expected
     book = xlsx_rows(admin.get("/reconcile/download/report.xlsx").data, "summary")

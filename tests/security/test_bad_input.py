@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 
 from pxflask.cli import main
 from pxflask.extensions import db
+from pxflask.jobs import hook_job
 from pxflask.models import SyncLog
 from pxflask.queueing import close_queue, get_queue
 from pxflask.runtime import xero_gateway
@@ -107,7 +108,7 @@ def test_relink_with_another_jobs_id_answers_404(app, admin):
     """A finished job of another kind (here a Perfex hook's) is no preview."""
     with app.app_context():
         queue = get_queue()
-        job_id = queue.enqueue("pxflask.jobs.hook_job", "customers", "1")
+        job_id = queue.enqueue(hook_job, "customers", "1")
         queue.wait(job_id, timeout=60)
         assert queue.job_status(job_id) == "finished"
     for job in (job_id, "made-up", "é", "a:b", "x" * 3000):

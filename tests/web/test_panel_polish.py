@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from pxflask.extensions import db
-from pxflask.jobs import enqueue_sync
+from pxflask.jobs import request_sync
 from pxflask.models import Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
 from pxflask.queueing import DEFAULT_QUEUE, SYNC_QUEUE, get_queue
 from pxflask.reconcile.charts import category_chart, monthly_chart
@@ -212,7 +212,7 @@ def test_the_mapping_step_ticks_when_the_demo_defaults_are_mapped(
         "Map a sales account": False,
         "Run a first sync": False,
     }
-    run = enqueue_sync(connected_app, ["accounts"], "manual")
+    run = request_sync(connected_app, ["accounts"], "manual").run
     get_queue(connected_app).wait(run.job_id, timeout=60)
     with connected_app.app_context():
         assert db.session.get(Setting, "sales_account") is None

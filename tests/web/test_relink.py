@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pxflask.extensions import db
-from pxflask.jobs import enqueue_sync
+from pxflask.jobs import request_sync
 from pxflask.maintenance import reset_links
 from pxflask.models import Link
 from pxflask.perfex.reads import read_invoices
@@ -34,7 +34,7 @@ def test_preview_finds_synced_records_and_apply_links_them(connected_app, xero_s
     """After a reset, customers (ContactNumber) and an invoice (number) re-link."""
     app = connected_app
     queue = get_queue(app)
-    run = enqueue_sync(app, ["customers"], "manual")
+    run = request_sync(app, ["customers"], "manual").run
     queue.wait(run.job_id, timeout=60)
     customers = _links(app)
     assert customers > 0

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pxflask.extensions import db
-from pxflask.jobs import enqueue_sync
+from pxflask.jobs import request_sync
 from pxflask.models import Link
 from pxflask.queueing import get_queue
 from pxflask.settings import set_setting
@@ -37,7 +37,7 @@ def _setting(app, key: str, value: str) -> None:
 def _synced_all(app) -> None:
     """One full sync through the queue, waited for."""
     _setting(app, "payment_account.default", "090")
-    run = enqueue_sync(app, None, "manual")
+    run = request_sync(app, None, "manual").run
     get_queue(app).wait(run.job_id, timeout=120)
 
 

@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.models import Link, SyncRun
-from pxflask.perfex import reads, writes
+from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.settings import FIXED_KEYS
@@ -300,7 +300,7 @@ class _Puller:
         self.store.record([Outcome(key, PENDING)])
         self.ctx.session.commit()
         try:
-            perfex_id, _ = writes.record_payment_once(
+            perfex_id, _ = module_api.record_payment(
                 self.ctx.perfex,
                 invoice_id,
                 amount,

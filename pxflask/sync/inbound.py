@@ -1,0 +1,126 @@
+"""Xero webhooks: record each event in the log, pull what changed, mark voids.
+
+Called by the webhook job (pxflask/jobs/tasks.py) with the verified events; the
+gateway is built only when an event names one of our records' kinds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pxflask.models import Link, SyncLog, XeroConnection
+
+from .failures import describe
+from .links import DELETED, VOIDED
+
+log = logging.getLogger(__name__)
+
+XERO_CATEGORIES = {
+    "INVOICE": ("invoices", "invoices"),
+    "CONTACT": ("customers", "contacts"),
+}
+"""Webhook category -> (entity of our links, gateway read kind)."""
+
+
+def handle_webhook(
+    session: Session, events: list[dict[str, Any]], gateway: Callable[[], Any]
+) -> dict[str, Any]:
+    """Record Xero webhook events and pull the changed invoices and contacts."""
+    connection = session.scalar(select(XeroConnection).limit(1))
+    tenant = connection.tenant_id if connection is not None else None
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        category = str(event.get("eventCategory", "")).upper()
+        resource = str(event.get("resourceId", ""))
+        entity, kind = XERO_CATEGORIES.get(category, ("xero", ""))
+        foreign = tenant is not None and event.get("tenantId") not in (None, tenant)
+        link = _link_by_xero_id(session, entity, resource)
+        session.add(
+            SyncLog(
+                entity=entity,
+                perfex_key=link.perfex_key if link else None,
+                xero_id=resource or None,
+                action="webhook",
+                outcome="ignored" if foreign or not kind else "received",
+                message=(
+                    f"Xero {category} {event.get('eventType', '')} at "
+                    f"{event.get('eventDateUtc', '?')}"
+                    + (" (another organisation)" if foreign else "")
+                ),
+                payload=json.dumps(event, sort_keys=True),
+            )
+        )
+        if kind and resource and not foreign:
+            wanted.setdefault(kind, set()).add(resource)
+    session.commit()
+    pulled = 0
+    if wanted:
+        try:
+            pulled = _pull_changed(session, gateway(), wanted)
+        except Exception as exc:
+            session.rollback()
+            session.add(
+                SyncLog(
+                    entity="xero",
+                    action="inbound",
+                    outcome="failed",
+                    message=f"{type(exc).__name__}: {describe(exc)}",
+                )
+            )
+            session.commit()
+            log.error("pulling Xero changes failed", exc_info=exc)
+            raise
+    return {"events": len(events), "pulled": pulled}
+
+
+def _pull_changed(session: Session, gateway: Any, wanted: dict[str, set[str]]) -> int:
+    """Read the changed invoices and contacts from Xero and log what they say."""
+    pulled = 0
+    for kind, ids in wanted.items():
+        entity = "invoices" if kind == "invoices" else "customers"
+        for record in gateway.read_all(kind, ids=sorted(ids)):
+            pulled += 1
+            xero_id = record.get("InvoiceID") or record.get("ContactID")
+            link = _link_by_xero_id(session, entity, str(xero_id))
+            status = record.get("Status") or record.get("ContactStatus") or ""
+            if link is not None and status in ("VOIDED", "DELETED", "ARCHIVED"):
+                link.state = VOIDED if status == "VOIDED" else DELETED
+            session.add(
+                SyncLog(
+                    entity=entity,
+                    perfex_key=link.perfex_key if link else None,
+                    xero_id=str(xero_id),
+                    action="inbound",
+                    outcome="ok",
+                    message=_inbound_summary(kind, record),
+                    response=json.dumps(record, sort_keys=True, default=str)[:60000],
+                )
+            )
+    session.commit()
+    return pulled
+
+
+def _link_by_xero_id(session: Session, entity: str, xero_id: str) -> Link | None:
+    """The link of a Xero id, if the record is one of ours."""
+    if not xero_id:
+        return None
+    return session.scalar(
+        select(Link).where(Link.entity == entity, Link.xero_id == xero_id).limit(1)
+    )
+
+
+def _inbound_summary(kind: str, record: Mapping[str, Any]) -> str:
+    """One line about a record pulled from Xero."""
+    if kind == "invoices":
+        return (
+            f"Xero invoice {record.get('InvoiceNumber', '?')}: "
+            f"{record.get('Status', '?')}, due {record.get('AmountDue', '?')} "
+            f"of {record.get('Total', '?')}"
+        )
+    return f"Xero contact {record.get('Name', '?')}: {record.get('ContactStatus', '?')}"
