@@ -76,21 +76,16 @@ def count_queries(engine: sa.Engine, call: Callable[[], T]) -> tuple[int, T]:
     return seen, value
 
 
-def measure(
-    url: str, name: str, invoices: int, repeat: int, packed_modes: list[bool]
-) -> list[Result]:
+def measure(url: str, name: str, invoices: int, repeat: int) -> list[Result]:
     """Seed SMALL invoices, count queries, seed the rest, count and time reads."""
-    results = [Result(f"{name} ({'packed' if p else 'plain'})") for p in packed_modes]
-    if len(packed_modes) == 1:
-        results[0].name = name
+    results = [Result(name)]
     engine = sa.create_engine(url)
     try:
         started = time.perf_counter()
         seed_demo(engine, customers=40, invoices=min(SMALL, invoices), today=TODAY)
         seed_seconds = time.perf_counter() - started
         db = PerfexDB.from_engine(engine)
-        for result, packed in zip(results, packed_modes, strict=True):
-            db.packed_reads = packed
+        for result in results:
             result.queries_small, _ = count_queries(
                 engine, lambda: reads.read_invoices(db)
             )
@@ -105,8 +100,7 @@ def measure(
                 today=TODAY,
             )
             seed_seconds += time.perf_counter() - started
-        for result, packed in zip(results, packed_modes, strict=True):
-            db.packed_reads = packed
+        for result in results:
             result.seed_seconds = seed_seconds
             result.queries_full, got = count_queries(
                 engine, lambda: reads.read_invoices(db)
@@ -188,10 +182,10 @@ def main() -> None:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'perfex.db'}"
-        results += measure(url, "SQLite", args.invoices, args.repeat, [False])
+        results += measure(url, "SQLite", args.invoices, args.repeat)
     url = mariadb_database()
     try:
-        results += measure(url, "MariaDB", args.invoices, args.repeat, [True, False])
+        results += measure(url, "MariaDB", args.invoices, args.repeat)
     finally:
         drop_database(url)
     report(results, args.invoices)

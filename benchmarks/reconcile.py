@@ -25,6 +25,9 @@ wall and CPU times are shown (the peak memory is the highest of the runs).
 - ``ours:month-end``: the same core again, then the steps issue 12 added (reasons and
   links, money at stake per currency, the month-end views, the auditor's XLSX), each
   timed with its target (``benchmarks/reconcile_steps.py``): before and after.
+- ``--before DIR``: the same ``ours`` measurements again with the code of another
+  checkout (for example ``git archive main | tar -x -C DIR``), on the same data and
+  interleaved with ours, printed as ``before:*`` rows.
 
 ``flagged`` is the number of rows with a discrepancy (for datacompy: rows only on one
 side plus joined rows with any differing column, counted after the clock stops);
@@ -176,13 +179,20 @@ def _worker(kind: str, folder: Path) -> dict[str, float]:
     }
 
 
-def _measure(kind: str, folder: Path) -> dict[str, float]:
-    """Run a measurement in a fresh interpreter."""
+def _measure(kind: str, folder: Path, before: Path | None = None) -> dict[str, float]:
+    """Run a measurement in a fresh interpreter (``before:*`` with the other tree)."""
+    script, env = Path(__file__), dict(os.environ)
+    if kind.startswith("before:"):
+        assert before is not None
+        script, kind = before / "benchmarks" / "reconcile.py", "ours:" + kind[7:]
+        env["PYTHONPATH"] = str(before)
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, "--data", str(folder)],
+        [sys.executable, str(script), "--worker", kind, "--data", str(folder)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
+        cwd=script.parent.parent,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -213,7 +223,7 @@ def _print(results: dict[str, dict[str, float]]) -> bool:
                 f"{kind}: all injected discrepancies found: "
                 f"{_verdict(r['found'] == r['injected'])}"
             )
-        if kind.startswith("ours"):
+        if kind != "datacompy":
             fits = r["peak_mb"] < TARGET_PEAK_MB
             fast = r["seconds"] < TARGET_SECONDS
             ok &= fits and fast
@@ -222,14 +232,17 @@ def _print(results: dict[str, dict[str, float]]) -> bool:
                 f"{_verdict(fits)}; {r['seconds']:.2f} s < {TARGET_SECONDS:.0f} s: "
                 f"{_verdict(fast)}"
             )
-    if "datacompy" in results:
-        ours, theirs = results["ours:invoices"], results["datacompy"]
+    for side in ("ours", "before"):
+        if "datacompy" not in results or f"{side}:invoices" not in results:
+            continue
+        ours, theirs = results[f"{side}:invoices"], results["datacompy"]
         wall = theirs["seconds"] / ours["seconds"]
         cpu = theirs["cpu_seconds"] / ours["cpu_seconds"]
-        ok &= wall >= TARGET_RATIO
+        ok &= wall >= TARGET_RATIO or side == "before"
         print(
-            f"speed-up vs datacompy (invoices): wall {wall:.1f}x, cpu {cpu:.1f}x "
-            f"(target >= {TARGET_RATIO:.0f}x wall: {_verdict(wall >= TARGET_RATIO)})"
+            f"{side}: speed-up vs datacompy (invoices): wall {wall:.1f}x, "
+            f"cpu {cpu:.1f}x (target >= {TARGET_RATIO:.0f}x wall: "
+            f"{_verdict(wall >= TARGET_RATIO)})"
         )
     return ok
 
@@ -254,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps-repeat", type=int, default=1, help="runs of the month-end steps"
     )
+    parser.add_argument(
+        "--before", type=Path, help="another checkout to measure beside this one"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -272,15 +288,23 @@ def main(argv: list[str] | None = None) -> int:
             kinds.append("ours:month-end")
         if not args.skip_datacompy:
             kinds.insert(1, "datacompy")
+        if args.before is not None:
+            kinds += [k.replace("ours:", "before:") for k in kinds if "ours:" in k]
         runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
         for i in range(args.repeat):  # interleaved, so load spikes hit all kinds
             for kind in kinds:
-                if kind != "ours:month-end" or i < args.steps_repeat:
-                    runs[kind].append(_measure(kind, folder))
+                if not kind.endswith(":month-end") or i < args.steps_repeat:
+                    runs[kind].append(_measure(kind, folder, args.before))
     print(f"best of {args.repeat} fresh processes per measurement (peak: highest)")
     steps = runs.pop("ours:month-end", None)
+    before_steps = runs.pop("before:month-end", None)
     ok = _print({kind: _best(r) for kind, r in runs.items()})
+    if before_steps:
+        print(f"before ({args.before}):")
+        print_steps(before_steps, args.n)
     if steps:
+        if before_steps:
+            print("after (this checkout):")
         ok &= print_steps(steps, args.n)
     if not args.skip_xero:
         ok &= _print_xero(xero_section(args.xero_n), args.xero_n)

@@ -19,6 +19,8 @@ Printed:
   * client: process CPU time (`time.process_time`) minus the sandbox's own CPU
     (its WSGI app is wrapped to sum `time.thread_time` per request). This adds
     the gateway and the xero-python SDK (model building, JSON, HTTP client).
+- The time Xero's real limit (60 calls a minute) alone would take for those calls,
+  and the client CPU as a share of it.
 - The write calls and the wall time of reruns with nothing changed (the first
   rerun reads back, summary only, the invoices the first run changed in Xero; the
   second finds nothing new). Both read Accounts and Invoices with
@@ -315,6 +317,12 @@ def main() -> int:
     print(
         f"client CPU / doc      {client_cpu * 1000 / documents:.3f} ms  "
         "(engine + gateway + SDK + HTTP client)"
+    )
+    xero_floor = max(0, -(-calls // 60) - 1) * 60.0  # Xero: 60 calls a minute
+    print(
+        f"at Xero's real limit  >= {xero_floor:.0f} s of rate-limit windows for "
+        f"{calls} calls; client CPU {client_cpu:.2f} s is "
+        f"{100 * client_cpu / max(xero_floor, 1e-9):.1f}% of that"
     )
     for kind, found in vat.items():
         print(

@@ -176,8 +176,6 @@ class PerfexDB:
     prefix: str
     tables: PerfexTables
     columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # On MySQL/MariaDB read invoices through the packed fast path (see _packed).
-    packed_reads: bool = True
     module: PerfexModule | None = None
     """The pxflask Perfex module's API, when configured: payments go through it."""
 

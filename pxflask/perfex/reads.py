@@ -1,89 +1,73 @@
 """Typed reads of Perfex data, a fixed number of queries per call.
 
-Every function issues a constant number of queries whatever the number of rows: one
-for the documents, one for all their lines, one for all the lines' taxes, plus the
-small look-up tables (currencies, countries, options). Filters travel into the line
-and tax queries as a sub-select, so nothing grows with the row count. Only explicit
-id lists are sent in chunks of ``ID_CHUNK`` ids (one round of queries per chunk).
+Every function issues a constant number of queries whatever the number of rows.
+Documents with lines (invoices, credit notes) are read in ``documents``; the other
+records here. Only explicit id lists are sent in chunks of ``query.ID_CHUNK`` ids.
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
-from itertools import repeat
-from operator import attrgetter, itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.types import NullType
 
-from pxflask.perfex import _packed, damage
+from pxflask.perfex import damage
 from pxflask.perfex.db import PerfexDataError, PerfexDB
-from pxflask.perfex.numbering import (
-    format_credit_note_number,
-    format_invoice_number,
-    parse_padding,
+from pxflask.perfex.documents import (
+    invoice_conditions,
+    read_credit_notes,
+    read_invoices,
 )
+from pxflask.perfex.fingerprints import invoice_fingerprints
+from pxflask.perfex.query import chunks as _chunks
+from pxflask.perfex.query import currency as _currency
+from pxflask.perfex.query import currency_map as _currency_map
+from pxflask.perfex.query import number_padding
+from pxflask.perfex.query import raw_rows as _raw_rows
 from pxflask.perfex.records import (
     Address,
     Contact,
     Country,
     CreditApplication,
-    CreditNote,
     Currency,
     Customer,
     Expense,
     ExpenseCategory,
-    Invoice,
     Item,
-    Line,
-    LineTax,
     Payment,
     PaymentMode,
-    Staff,
     Tax,
-    build_records,
 )
+from pxflask.perfex.staff import find_staff_by_email, get_staff
 
-ID_CHUNK = 2000
+__all__ = [
+    "base_currency",
+    "find_staff_by_email",
+    "get_option",
+    "get_staff",
+    "invoice_conditions",
+    "invoice_fingerprints",
+    "number_padding",
+    "read_contacts",
+    "read_countries",
+    "read_credit_applications",
+    "read_credit_notes",
+    "read_currencies",
+    "read_customers",
+    "read_expense_categories",
+    "read_expenses",
+    "read_invoices",
+    "read_items",
+    "read_options",
+    "read_payment_modes",
+    "read_payments",
+    "read_taxes",
+]
+
 ZERO = Decimal("0.00")
-REL_INVOICE = "invoice"
-REL_CREDIT_NOTE = "credit_note"
-
-RelFilter = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a bulk read builds its records.
-
-    A read of many documents allocates tens of thousands of acyclic records, and
-    each allocation burst makes the collector re-scan the whole heap several times
-    for no garbage. Paused, it scans them once afterwards. Nested or concurrent
-    uses leave the collector enabled as soon as the outermost one ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    """Split ids into sorted, de-duplicated chunks of ID_CHUNK."""
-    size = ID_CHUNK
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]
 
 
 # --------------------------------------------------------------------------- options
@@ -104,40 +88,7 @@ def get_option(db: PerfexDB, name: str, default: str | None = None) -> str | Non
     return read_options(db, [name]).get(name, default)
 
 
-def number_padding(conn: sa.Connection, db: PerfexDB) -> int:
-    """The option number_padding_prefixes (default 6)."""
-    opt = db.tables.options
-    stmt = (
-        sa.select(opt.c.value)
-        .where(opt.c.name == "number_padding_prefixes")
-        .order_by(opt.c.id.desc())
-        .limit(1)
-    )
-    return parse_padding(conn.execute(stmt).scalar())
-
-
 # ------------------------------------------------------------------ reference data
-
-
-def _currency_map(conn: sa.Connection, db: PerfexDB) -> dict[int, Currency]:
-    """All currencies by id."""
-    cur = db.tables.currencies
-    stmt = sa.select(cur.c.id, cur.c.name, cur.c.symbol, cur.c.isdefault).order_by(
-        cur.c.id
-    )
-    return {
-        row[0]: Currency(row[0], row[1], row[2], bool(row[3]))
-        for row in conn.execute(stmt)
-    }
-
-
-def _currency(currencies: dict[int, Currency], currency_id: int) -> Currency:
-    """The currency by id; an unknown id yields a record with an empty code."""
-    found = currencies.get(currency_id)
-    if found is None:
-        found = Currency(currency_id, "", "", False)
-        currencies[currency_id] = found
-    return found
 
 
 def read_currencies(db: PerfexDB) -> list[Currency]:
@@ -373,592 +324,6 @@ def read_customers(
     ]
 
 
-# ---------------------------------------------------------------- lines and taxes
-
-
-def _raw_rows(conn: sa.Connection, stmt: sa.Select) -> Sequence[tuple]:
-    """Execute a statement (events, bind processing) and fetch the driver's tuples.
-
-    Skips SQLAlchemy's Row objects and result processors, so callers convert the
-    column types themselves (only for simple column types: int, text, money, dates).
-    """
-    result = conn.execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
-def _is_sqlite(conn: sa.Connection) -> bool:
-    """True on SQLite, whose driver returns money as float and dates as text."""
-    return conn.dialect.name == "sqlite"
-
-
-def _money_memo(
-    conn: sa.Connection, none: Decimal | None = None
-) -> Callable[[object], Decimal | None]:
-    """Raw driver money value -> Decimal (None -> none), once per distinct value."""
-    if _is_sqlite(conn):
-        return _packed.Memo(damage.to_money, {None: none}).__getitem__
-    if none is None:
-        return _same
-    return lambda value: none if value is None else value
-
-
-def _same(value: object) -> object:
-    """Identity: MySQL drivers already return Decimal for DECIMAL."""
-    return value
-
-
-def _load_lines(
-    conn: sa.Connection,
-    db: PerfexDB,
-    rel_type: str,
-    rel_filter: RelFilter,
-    damaged: damage.Damage | None = None,
-) -> dict[int, tuple[Line, ...]]:
-    """Lines with their taxes, grouped by document id, in item order (2 queries).
-
-    A line whose quantity or price is NULL or unreadable gets None there, and its
-    document's reason goes into `damaged` (document id -> reason).
-    """
-    li = db.tables.itemable
-    tx = db.tables.item_tax
-
-    tax_stmt = (
-        sa.select(tx.c.itemid, tx.c.taxname, tx.c.taxrate)
-        .where(tx.c.rel_type == rel_type)
-        .order_by(tx.c.itemid, tx.c.id)
-    )
-    optional = db.has_optional_lines
-    line_cols = [
-        li.c.rel_id,
-        li.c.id,
-        li.c.description,
-        li.c.long_description,
-        li.c.qty,
-        li.c.rate,
-        li.c.unit,
-        li.c.item_order,
-    ]
-    if optional:
-        line_cols += [li.c.is_optional, li.c.is_selected]
-    line_stmt = (
-        sa.select(*line_cols)
-        .where(li.c.rel_type == rel_type)
-        .order_by(li.c.rel_id, li.c.item_order, li.c.id)
-    )
-    if rel_filter is not None:
-        tax_stmt = tax_stmt.where(rel_filter(tx.c.rel_id))
-        line_stmt = line_stmt.where(rel_filter(li.c.rel_id))
-
-    money = _money_memo(conn)
-    tax_rows = _raw_rows(conn, tax_stmt)
-    line_taxes: dict[int, tuple[LineTax, ...]] = {}
-    if tax_rows:
-        items, names, rates = zip(*tax_rows, strict=True)
-        line_taxes = _packed.group_taxes(items, names, rates, money)
-
-    rows = _raw_rows(conn, line_stmt)
-    if not rows:
-        return {}
-    cols = list(zip(*rows, strict=True))
-    ids = cols[1]
-    amount = damage.memo(damage.to_money) if _is_sqlite(conn) else money
-    qtys = list(map(amount, cols[4]))
-    rates = list(map(amount, cols[5]))
-    if damaged is not None and (None in qtys or None in rates):
-        for index, (qty, rate) in enumerate(zip(qtys, rates, strict=True)):
-            for value, raw, name in ((qty, cols[4], "qty"), (rate, cols[5], "rate")):
-                if value is None:
-                    damaged.setdefault(
-                        int(cols[0][index]),
-                        damage.money_problem(f"line {ids[index]} {name}", raw[index]),
-                    )
-    lines = build_records(
-        Line,
-        len(rows),
-        [
-            ids,
-            [desc or "" for desc in cols[2]],
-            cols[3],
-            qtys,
-            rates,
-            cols[6],
-            [order or 0 for order in cols[7]],
-            map(line_taxes.get, ids, repeat(())),
-            map(bool, cols[8]) if optional else repeat(False),
-            map(bool, cols[9]) if optional else repeat(True),
-        ],
-    )
-    return _packed.group_runs(cols[0], lines)
-
-
-# ------------------------------------------------------------------------- invoices
-
-
-def _changed_since(db: PerfexDB, since: datetime) -> sa.ColumnElement[bool]:
-    """Invoices created, sent, paid or credited since a moment (cheap signals)."""
-    inv = db.tables.invoices
-    pay = db.tables.invoicepaymentrecords
-    cr = db.tables.credits
-    return sa.or_(
-        inv.c.datecreated >= since,
-        inv.c.datesend >= since,
-        inv.c.id.in_(sa.select(pay.c.invoiceid).where(pay.c.daterecorded >= since)),
-        inv.c.id.in_(sa.select(cr.c.invoice_id).where(cr.c.date_applied >= since)),
-    )
-
-
-def invoice_conditions(
-    db: PerfexDB,
-    changed_since: datetime | None = None,
-    after_id: int | None = None,
-    date_from: date | None = None,
-    statuses: Iterable[int] | None = None,
-    customer_id: int | None = None,
-) -> list[sa.ColumnElement[bool]]:
-    """WHERE conditions on tblinvoices for the read filters."""
-    inv = db.tables.invoices
-    conds: list[sa.ColumnElement[bool]] = []
-    if changed_since is not None:
-        conds.append(_changed_since(db, changed_since))
-    if after_id is not None:
-        conds.append(inv.c.id > after_id)
-    if date_from is not None:
-        conds.append(inv.c.date >= date_from)
-    if statuses is not None:
-        conds.append(inv.c.status.in_(sorted(set(statuses))))
-    if customer_id is not None:
-        conds.append(inv.c.clientid == customer_id)
-    return conds
-
-
-def read_invoices(
-    db: PerfexDB,
-    ids: Iterable[int] | None = None,
-    *,
-    changed_since: datetime | None = None,
-    after_id: int | None = None,
-    date_from: date | None = None,
-    statuses: Iterable[int] | None = None,
-    customer_id: int | None = None,
-    limit: int | None = None,
-) -> list[Invoice]:
-    """Invoices with lines and line taxes, ordered by id (filters are ANDed).
-
-    ``changed_since`` selects invoices created, sent, paid or credited since then;
-    Perfex keeps no modification time, so edits are found with invoice_fingerprints.
-    ``after_id`` with ``limit`` pages through all invoices in id order.
-    """
-    conds = invoice_conditions(
-        db, changed_since, after_id, date_from, statuses, customer_id
-    )
-    id_list = None if ids is None else sorted(set(ids))
-    with _gc_paused(), db.engine.connect() as conn:
-        currencies = _currency_map(conn, db)
-        padding = number_padding(conn, db)
-        if db.is_mysql and db.packed_reads:
-            return _invoices_packed(
-                conn, db, id_list, conds, limit, currencies, padding
-            )
-        damaged: damage.Damage = {}
-        rows, lines = _invoice_data_plain(conn, db, id_list, conds, limit, damaged)
-        return _plain_invoices(conn, rows, currencies, padding, lines, damaged)
-
-
-def _invoice_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
-    """The invoice columns _assemble_invoices reads, in its positional order."""
-    inv = db.tables.invoices
-    cols = [
-        inv.c.id,
-        inv.c.number,
-        inv.c.prefix,
-        inv.c.number_format,
-        inv.c.clientid,
-        inv.c.date,
-        inv.c.duedate,
-        inv.c.currency,
-        inv.c.subtotal,
-        inv.c.total_tax,
-        inv.c.total,
-        inv.c.adjustment,
-        inv.c.discount_percent,
-        inv.c.discount_total,
-        inv.c.discount_type,
-        inv.c.status,
-        inv.c.clientnote,
-        inv.c.terms,
-        inv.c.datecreated,
-    ]
-    if db.has_invoice_formatted_number:
-        cols.append(inv.c.formatted_number)
-    return sa.select(*cols).order_by(inv.c.id)
-
-
-InvoiceData = tuple[list[Sequence[object]], dict[int, tuple[Line, ...]]]
-
-
-def _invoice_data_plain(
-    conn: sa.Connection,
-    db: PerfexDB,
-    ids: list[int] | None,
-    conds: list[sa.ColumnElement[bool]],
-    limit: int | None,
-    damaged: damage.Damage,
-) -> InvoiceData:
-    """Raw invoice rows (driver tuples) and their lines, one row per line and tax."""
-    inv = db.tables.invoices
-    stmt = _invoice_select(db).where(*conds)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows: list[Sequence[object]] = []
-    lines: dict[int, tuple[Line, ...]] = {}
-    if ids is None and limit is None:
-        rows = list(_raw_rows(conn, stmt))
-        sub = sa.select(inv.c.id).where(*conds) if conds else None
-        lines = _load_lines(
-            conn,
-            db,
-            REL_INVOICE,
-            None if sub is None else (lambda c: c.in_(sub)),
-            damaged,
-        )
-        return rows, lines
-    if ids is None:
-        rows = list(_raw_rows(conn, stmt))
-        ids = [r[0] for r in rows]
-        fetch_rows = False
-    else:
-        fetch_rows = True
-    for chunk in _chunks(ids):
-        if fetch_rows:
-            rows.extend(_raw_rows(conn, stmt.where(inv.c.id.in_(chunk))))
-        lines.update(
-            _load_lines(conn, db, REL_INVOICE, lambda c, ch=chunk: c.in_(ch), damaged)
-        )
-    rows.sort(key=itemgetter(0))
-    return rows, lines
-
-
-def _plain_invoices(
-    conn: sa.Connection,
-    rows: Sequence[Sequence[object]],
-    currencies: dict[int, Currency],
-    padding: int,
-    lines: dict[int, tuple[Line, ...]],
-    damaged: damage.Damage,
-) -> list[Invoice]:
-    """Invoices from raw rows of _invoice_select, converting the driver's types.
-
-    Values that cannot be used (a zero or unreadable date, a NULL or unreadable
-    amount) become None and the invoice's reason goes into `damaged`.
-    """
-    if not rows:
-        return []
-    cols: list[Sequence[object]] = list(zip(*rows, strict=True))
-    if len(cols) < 20:
-        cols.append([None] * len(rows))
-    ids = cols[0]
-    for index, name in ((1, "number"), (4, "clientid"), (7, "currency")):
-        damage.check_present(ids, cols[index], name, damaged)
-    cols[5] = damage.check_dates(ids, cols[5], "date", damaged)
-    cols[6] = damage.check_dates(ids, cols[6], "duedate", damaged, required=False)
-    cols[18] = list(map(damage.to_datetime, cols[18]))
-    for index, name in ((8, "subtotal"), (9, "total_tax"), (10, "total")):
-        cols[index] = damage.check_money(ids, cols[index], name, damaged)
-    for index, name in (
-        (11, "adjustment"),
-        (12, "discount_percent"),
-        (13, "discount_total"),
-    ):
-        cols[index] = damage.check_money(
-            ids, cols[index], name, damaged, required=False, default=ZERO
-        )
-    cols[2] = [v or "" for v in cols[2]]
-    cols[14] = [v or "" for v in cols[14]]
-    cols[15] = [1 if v is None else v for v in cols[15]]
-    return _assemble_invoices(cols, currencies, padding, lines, damaged)
-
-
-def _invoices_packed(
-    conn: sa.Connection,
-    db: PerfexDB,
-    ids: list[int] | None,
-    conds: list[sa.ColumnElement[bool]],
-    limit: int | None,
-    currencies: dict[int, Currency],
-    padding: int,
-) -> list[Invoice]:
-    """Invoices through the MySQL packed fast path (see _packed)."""
-    inv = db.tables.invoices
-    _packed.prepare(conn)
-    if limit is not None and ids is None:
-        # A page: find its ids, then read them like an explicit id list.
-        stmt = sa.select(inv.c.id).where(*conds).order_by(inv.c.id).limit(limit)
-        ids = [r[0] for r in _raw_rows(conn, stmt)]
-        conds = []
-    rounds: list[tuple[list[sa.ColumnElement[bool]], RelFilter]] = []
-    if ids is None:
-        sub = sa.select(inv.c.id).where(*conds) if conds else None
-        rounds.append((conds, None if sub is None else (lambda c: c.in_(sub))))
-    else:
-        for chunk in _chunks(ids):
-            rounds.append(([inv.c.id.in_(chunk)], lambda c, ch=chunk: c.in_(ch)))
-    invoices: list[Invoice] = []
-    resorted = False
-    for round_conds, rel_filter in rounds:
-        # One connection, one transaction: a second thread sends the queries in
-        # turn while this one parses the answers already in. Headers come first
-        # (quick to pack); their buckets split the lines, the slowest to pack, in
-        # two halves, so Python parses one half while the server packs the other.
-        with ThreadPoolExecutor(1, "pxflask-perfex-fetch") as fetch:
-            header_rows, tax_rows = (
-                fetch.submit(_raw_rows, conn, stmt)
-                for stmt in (
-                    _packed.header_select(db, round_conds),
-                    _packed.tax_select(db, REL_INVOICE, rel_filter),
-                )
-            )
-            head = header_rows.result()
-            line_rows = [
-                fetch.submit(_raw_rows, conn, stmt)
-                for stmt in _packed.line_selects(db, REL_INVOICE, rel_filter, head)
-            ]
-            damaged: damage.Damage = {}
-            cols, unsafe_rows = _packed.parse_headers(head, damaged)
-            taxes: dict[int, tuple[LineTax, ...]] = {}
-            unsafe_lines = _packed.parse_taxes(tax_rows.result(), taxes)
-            lines: dict[int, tuple[Line, ...]] = {}
-            for part in line_rows:
-                lines.update(_packed.parse_lines(part.result(), taxes, unsafe_lines))
-        # Buckets with a separator in some text (or cut short): read them plainly.
-        for bucket in sorted(unsafe_lines):
-            low, high = _packed.bucket_range(bucket)
-            lines.update(
-                _load_lines(
-                    conn,
-                    db,
-                    REL_INVOICE,
-                    lambda c, lo=low, hi=high, f=rel_filter: sa.and_(
-                        c >= lo, c < hi, *(() if f is None else (f(c),))
-                    ),
-                    damaged,
-                )
-            )
-        part = _assemble_invoices(cols, currencies, padding, lines, damaged)
-        for bucket in sorted(unsafe_rows):
-            low, high = _packed.bucket_range(bucket)
-            stmt = _invoice_select(db).where(
-                *round_conds, inv.c.id >= low, inv.c.id < high
-            )
-            part += _plain_invoices(
-                conn, _raw_rows(conn, stmt), currencies, padding, lines, damaged
-            )
-            resorted = True
-        invoices += part
-    if resorted:
-        invoices.sort(key=attrgetter("id"))
-    return invoices
-
-
-def _assemble_invoices(
-    cols: Sequence[Sequence[object]],
-    currencies: dict[int, Currency],
-    padding: int,
-    lines: dict[int, tuple[Line, ...]],
-    damaged: damage.Damage,
-) -> list[Invoice]:
-    """Invoices from columns in _invoice_select's order (formatted_number last).
-
-    The columns hold final values (prefix and discount_type '' for NULL, money
-    ZERO for NULL, status 1 for NULL); the number is formatted with the current
-    padding option (numbering.py), the stored formatted_number only for a damaged
-    row without a date or number. `damaged` (invoice id -> reason) marks the
-    invoices that cannot be used.
-    """
-    ids = cols[0]
-    count = len(ids)
-    formatted = [  # as Perfex shows it now: a stored one may be stale
-        stored
-        if stored and (day is None or number is None)
-        else _invoice_number(number, prefix, number_format, day, status, padding)
-        for stored, number, prefix, number_format, day, status in zip(
-            cols[19], cols[1], cols[2], cols[3], cols[5], cols[15], strict=True
-        )
-    ]
-    for currency_id in set(cols[7]):
-        _currency(currencies, currency_id)  # unknown ids get an empty record
-    return build_records(
-        Invoice,
-        count,
-        [
-            ids,
-            cols[1],
-            cols[2],
-            cols[3],
-            formatted,
-            cols[4],
-            cols[5],
-            cols[6],
-            map(currencies.__getitem__, cols[7]),
-            cols[8],
-            cols[9],
-            cols[10],
-            cols[11],
-            cols[12],
-            cols[13],
-            cols[14],
-            cols[15],
-            cols[16],
-            cols[17],
-            cols[18],
-            map(lines.get, ids, repeat(())),
-            map(damaged.get, ids) if damaged else repeat(None),
-        ],
-    )
-
-
-def _invoice_number(
-    number: int | None,
-    prefix: str,
-    number_format: int | None,
-    day: date | None,
-    status: int,
-    padding: int,
-) -> str:
-    """The formatted number; a damaged row (no date or number) gets a plain one."""
-    if number is None or day is None:
-        return f"{prefix}{'' if number is None else number}"
-    return format_invoice_number(number, prefix, number_format, day, status, padding)
-
-
-def _crc32(value: object) -> int | None:
-    """CRC32 of a text value like MySQL's CRC32() (for SQLite)."""
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return zlib.crc32(value)
-    return zlib.crc32(str(value).encode("utf-8"))
-
-
-def _ensure_crc32(conn: sa.Connection) -> None:
-    """Register crc32() on a SQLite connection (MySQL has it built in)."""
-    if conn.dialect.name == "sqlite":
-        raw = conn.connection.driver_connection
-        raw.create_function("crc32", 1, _crc32, deterministic=True)
-
-
-def invoice_fingerprints(
-    db: PerfexDB, *conds: sa.ColumnElement[bool]
-) -> dict[int, str]:
-    """Invoice id -> checksum of its content (row, lines, taxes), in one query.
-
-    The checksum changes when anything a sync sends changes: header fields, totals,
-    status, notes, and each line's text, quantity, price, unit, order and taxes.
-    Lines and taxes are folded in with order-independent sums of CRC32s, so it is a
-    change detector, not a cryptographic digest. Extra WHERE conditions (see
-    invoice_conditions) narrow the invoices.
-    """
-    inv = db.tables.invoices
-    li = db.tables.itemable
-    tx = db.tables.item_tax
-    f, crc = sa.func, sa.func.crc32
-
-    def text(col: sa.ColumnElement[object]) -> sa.ColumnElement[object]:
-        return crc(f.coalesce(col, ""))
-
-    line_aggs = [
-        f.count(),
-        f.sum(li.c.qty),
-        f.sum(li.c.rate),
-        f.sum(li.c.qty * li.c.rate),
-        f.sum(li.c.id * li.c.rate),
-        f.sum(text(li.c.description)),
-        f.sum(text(li.c.long_description)),
-        f.sum(text(li.c.unit)),
-        f.sum(f.coalesce(li.c.item_order, 0) * text(li.c.description)),
-        f.sum(li.c.id),
-    ]
-    if db.has_optional_lines:
-        line_aggs.append(f.sum(li.c.is_optional + 2 * li.c.is_selected))
-    lines = (
-        sa.select(
-            li.c.rel_id.label("rel_id"),
-            *(
-                sa.type_coerce(a, NullType()).label(f"l{i}")
-                for i, a in enumerate(line_aggs)
-            ),
-        )
-        .where(li.c.rel_type == REL_INVOICE)
-        .group_by(li.c.rel_id)
-        .subquery("l")
-    )
-    tax_aggs = [
-        f.count(),
-        f.sum(tx.c.taxrate),
-        f.sum(tx.c.itemid * tx.c.taxrate),
-        f.sum(text(tx.c.taxname)),
-        f.sum(tx.c.itemid * text(tx.c.taxname)),
-    ]
-    taxes = (
-        sa.select(
-            tx.c.rel_id.label("rel_id"),
-            *(
-                sa.type_coerce(a, NullType()).label(f"t{i}")
-                for i, a in enumerate(tax_aggs)
-            ),
-        )
-        .where(tx.c.rel_type == REL_INVOICE)
-        .group_by(tx.c.rel_id)
-        .subquery("t")
-    )
-    head = [
-        inv.c.number,
-        inv.c.prefix,
-        inv.c.number_format,
-        inv.c.clientid,
-        inv.c.date,
-        inv.c.duedate,
-        inv.c.currency,
-        inv.c.subtotal,
-        inv.c.total_tax,
-        inv.c.total,
-        inv.c.adjustment,
-        inv.c.discount_percent,
-        inv.c.discount_total,
-        inv.c.discount_type,
-        inv.c.status,
-        text(inv.c.clientnote),
-        text(inv.c.terms),
-    ]
-    if db.has_invoice_formatted_number:
-        head.append(inv.c.formatted_number)
-    stmt = (
-        sa.select(
-            inv.c.id,
-            *(sa.type_coerce(c, NullType()) for c in head),
-            *(c for c in lines.c if c.name != "rel_id"),
-            *(c for c in taxes.c if c.name != "rel_id"),
-        )
-        .select_from(
-            inv.outerjoin(lines, lines.c.rel_id == inv.c.id).outerjoin(
-                taxes, taxes.c.rel_id == inv.c.id
-            )
-        )
-        .where(*conds)
-        .order_by(inv.c.id)
-    )
-    with db.engine.connect() as conn:
-        _ensure_crc32(conn)
-        rows = conn.execute(stmt).all()
-    blake = hashlib.blake2b
-    return {
-        row[0]: blake(repr(tuple(row[1:])).encode(), digest_size=12).hexdigest()
-        for row in rows
-    }
-
-
 # ------------------------------------------------------------------------- payments
 
 
@@ -1092,110 +457,6 @@ def read_expenses(
     ]
 
 
-# --------------------------------------------------------------------- credit notes
-
-
-def read_credit_notes(
-    db: PerfexDB, ids: Iterable[int] | None = None, *, after_id: int | None = None
-) -> list[CreditNote]:
-    """Credit notes (tblcreditnotes) with lines and line taxes, ordered by id."""
-    cn = db.tables.creditnotes
-    cols = [
-        cn.c.id,
-        cn.c.number,
-        cn.c.prefix,
-        cn.c.number_format,
-        cn.c.clientid,
-        cn.c.date,
-        cn.c.currency,
-        cn.c.subtotal,
-        cn.c.total_tax,
-        cn.c.total,
-        cn.c.adjustment,
-        cn.c.discount_percent,
-        cn.c.discount_total,
-        cn.c.discount_type,
-        cn.c.status,
-        cn.c.reference_no,
-    ]
-    conds = [] if after_id is None else [cn.c.id > after_id]
-    stmt = sa.select(*cols).where(*conds).order_by(cn.c.id)
-    damaged: damage.Damage = {}
-    with db.engine.connect() as conn:
-        currencies = _currency_map(conn, db)
-        padding = number_padding(conn, db)
-        if ids is None:
-            rows = list(_raw_rows(conn, stmt))
-            sub = sa.select(cn.c.id).where(*conds) if conds else None
-            lines = _load_lines(
-                conn,
-                db,
-                REL_CREDIT_NOTE,
-                None if sub is None else (lambda c: c.in_(sub)),
-                damaged,
-            )
-        else:
-            rows, lines = [], {}
-            for chunk in _chunks(ids):
-                rows.extend(_raw_rows(conn, stmt.where(cn.c.id.in_(chunk))))
-                lines.update(
-                    _load_lines(
-                        conn,
-                        db,
-                        REL_CREDIT_NOTE,
-                        lambda c, ch=chunk: c.in_(ch),
-                        damaged,
-                    )
-                )
-    if not rows:
-        return []
-    cols: list[Sequence[object]] = list(zip(*rows, strict=True))
-    keys = cols[0]
-    for index, name in ((1, "number"), (4, "clientid"), (6, "currency")):
-        damage.check_present(keys, cols[index], name, damaged)
-    cols[5] = damage.check_dates(keys, cols[5], "date", damaged)
-    for index, name in ((7, "subtotal"), (8, "total_tax"), (9, "total")):
-        cols[index] = damage.check_money(keys, cols[index], name, damaged)
-    for index, name in (
-        (10, "adjustment"),
-        (11, "discount_percent"),
-        (12, "discount_total"),
-    ):
-        cols[index] = damage.check_money(
-            keys, cols[index], name, damaged, required=False, default=ZERO
-        )
-    out = []
-    for r in zip(*cols, strict=True):
-        if r[1] is None or r[5] is None:  # damaged: a plain number, no guess
-            formatted = f"{r[2] or ''}{'' if r[1] is None else r[1]}"
-        else:
-            formatted = format_credit_note_number(r[1], r[2], r[3], r[5], padding)
-        out.append(
-            CreditNote(
-                r[0],
-                r[1],
-                r[2] or "",
-                r[3],
-                formatted,
-                r[4],
-                r[5],
-                _currency(currencies, r[6]),
-                r[7],
-                r[8],
-                r[9],
-                r[10],
-                r[11],
-                r[12],
-                r[13] or "",
-                r[14] if r[14] is not None else 1,
-                r[15],
-                tuple(lines.get(r[0], ())),
-                damaged.get(r[0]),
-            )
-        )
-    return out
-
-
 def read_credit_applications(db: PerfexDB) -> list[CreditApplication]:
     """Credit-note amounts applied to invoices (tblcredits), ordered by id."""
     cr = db.tables.credits
@@ -1216,74 +477,3 @@ def read_credit_applications(db: PerfexDB) -> list[CreditApplication]:
         )
         for r, amount, day in zip(rows, amounts, days, strict=True)
     ]
-
-
-# ---------------------------------------------------------------------------- staff
-
-
-def _staff_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
-    """The staff columns a Staff needs (2FA columns as NULL where absent)."""
-    s = db.tables.staff
-    optional = [
-        s.c[name] if db.has_column("staff", name) else sa.null()
-        for name in ("two_factor_auth_enabled", "google_auth_secret")
-    ]
-    return sa.select(
-        s.c.staffid,
-        s.c.email,
-        s.c.firstname,
-        s.c.lastname,
-        s.c.password,
-        s.c.admin,
-        s.c.active,
-        *optional,
-    )
-
-
-def _staff(row: Sequence[object]) -> Staff:
-    """A Staff from a row of _staff_select."""
-    return Staff(
-        row[0],
-        row[1] or "",
-        row[2] or "",
-        row[3] or "",
-        row[4] or "",
-        row[5] == 1,
-        row[6] == 1,
-        int(row[7] or 0),
-        str(row[8] or ""),
-    )
-
-
-def find_staff_by_email(db: PerfexDB, email: str) -> Staff | None:
-    """The staff member with this email (case-insensitive), or None.
-
-    Emails are not unique in Perfex: an active admin wins, then an active member,
-    then anyone; ties go to the lowest staff id.
-    """
-    s = db.tables.staff
-    wanted = (email or "").strip().lower()
-    if not wanted:
-        return None
-    rank = sa.case(
-        (sa.and_(s.c.active == 1, s.c.admin == 1), 0),
-        (s.c.active == 1, 1),
-        else_=2,
-    )
-    stmt = (
-        _staff_select(db)
-        .where(sa.func.lower(sa.func.trim(s.c.email)) == wanted)
-        .order_by(rank, s.c.staffid)
-        .limit(1)
-    )
-    with db.engine.connect() as conn:
-        row = conn.execute(stmt).first()
-    return None if row is None else _staff(row)
-
-
-def get_staff(db: PerfexDB, staff_id: int) -> Staff | None:
-    """The staff member with this id, or None."""
-    s = db.tables.staff
-    with db.engine.connect() as conn:
-        row = conn.execute(_staff_select(db).where(s.c.staffid == staff_id)).first()
-    return None if row is None else _staff(row)

@@ -1,16 +1,12 @@
-"""Fast, exact text and integer keys: factorising, joining and gathering columns.
+"""Exact text and integer keys: factorising, finding and gathering columns.
 
-String hash tables cost ~0.5 s per million distinct strings here, and so do integer
-hash tables (``pd.factorize``) on random keys.  Sorting 64-bit integers is ~20x
-faster, so every key operation here sorts: an integer key is packed with its row
-position into one ``uint64`` (``key << bits | position``) and sorted with
-``np.sort``, which gives the grouping and a stable order at once.
-
-Text is read from the Arrow string buffers as a zero-padded matrix of 64-bit words,
-each row mixed into one 64-bit hash.  After sorting by hash, every row is compared
-word by word with its sorted neighbour, so a hash collision can never merge two
-different strings: the rare groups whose hash is shared by different strings are
-split exactly with a dictionary.
+Text columns travel as Arrow ``large_string`` arrays (pandas' ``str`` dtype holds
+one, reached through Arrow's public ``__arrow_array__`` protocol). Equal strings
+get equal codes through Arrow's own hash kernel (``dictionary_encode``), look-ups
+use ``pyarrow.compute.index_in`` and gathers ``Array.take``. Integer keys are
+sorted instead of hashed: a key is packed with its row position into one
+``uint64`` (``key << bits | position``) and sorted with ``np.sort``, which gives
+the grouping and a stable order at once.
 """
 
 from __future__ import annotations
@@ -22,8 +18,10 @@ from contextvars import ContextVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
+    "arrow_data",
     "dense_ids",
     "factorize_text",
     "find_text",
@@ -36,9 +34,6 @@ __all__ = [
     "text_array",
 ]
 
-_MAX_FAST_BYTES = 256
-_MULT = np.uint64(0x9E3779B97F4A7C15)
-_ROWS_PER_STEP = 1 << 15
 STR_DTYPE = pd.StringDtype(na_value=np.nan)
 _COMBINED: ContextVar[dict[int, tuple[pa.ChunkedArray, pa.Array]] | None] = ContextVar(
     "_COMBINED", default=None
@@ -50,13 +45,9 @@ Text = pd.Series | pd.api.extensions.ExtensionArray | pa.Array | pa.ChunkedArray
 
 def text_array(values: Text) -> pa.Array:
     """The values as one contiguous Arrow ``large_string`` array (no copy if may)."""
-    arr = values.array if isinstance(values, pd.Series) else values
-    data = (
-        arr
-        if isinstance(arr, pa.Array | pa.ChunkedArray)
-        else getattr(arr, "_pa_array", None)
-    )
+    data = arrow_data(values)
     if data is None:
+        arr = values.array if isinstance(values, pd.Series) else values
         data = pa.array(arr, type=pa.large_string(), from_pandas=True)
     elif not pa.types.is_large_string(data.type):
         data = data.cast(pa.large_string())
@@ -76,6 +67,20 @@ def text_array(values: Text) -> pa.Array:
     return data
 
 
+def arrow_data(values: Text) -> pa.Array | pa.ChunkedArray | None:
+    """The Arrow data behind Arrow-backed values (no copy), else None.
+
+    Uses Arrow's public ``__arrow_array__`` protocol through ``pa.array``, which
+    pandas' Arrow-backed arrays answer with their own buffers.
+    """
+    arr = values.array if isinstance(values, pd.Series) else values
+    if isinstance(arr, pa.Array | pa.ChunkedArray):
+        return arr
+    if isinstance(arr, pd.arrays.ArrowExtensionArray):
+        return pa.array(arr)
+    return None
+
+
 @contextmanager
 def run_cache() -> Iterator[None]:
     """Within the block, combine each multi-chunk text column only once."""
@@ -89,86 +94,6 @@ def run_cache() -> Iterator[None]:
 def str_array(data: pa.Array) -> pd.api.extensions.ExtensionArray:
     """An Arrow ``large_string`` array as pandas' ``str`` array (no copy)."""
     return pd.arrays.ArrowStringArray(data, dtype=STR_DTYPE)
-
-
-def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, data bytes) of a large_string array."""
-    n = len(arr)
-    _, off_buf, data_buf = arr.buffers()
-    if off_buf is None:
-        return np.zeros(n + 1, np.int64), np.zeros(0, np.uint8)
-    offsets = np.frombuffer(off_buf, np.int64)[arr.offset : arr.offset + n + 1]
-    data = (
-        np.frombuffer(data_buf, np.uint8)
-        if data_buf is not None
-        else np.zeros(0, np.uint8)
-    )
-    return offsets, data
-
-
-def _padded(data: np.ndarray, n_words: int) -> np.ndarray:
-    """The data bytes zero-padded for ``n_words`` reads, as little-endian uint64."""
-    pad = np.zeros(-(-len(data) // 8) * 8 + 8 * (n_words + 2), np.uint8)
-    pad[: len(data)] = data
-    return pad.view("<u8")
-
-
-def _word_columns(
-    words: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n_words: int
-) -> np.ndarray:
-    """(n_words, n) uint64: word k of each string (bytes 8k..8k+7, zero-padded)."""
-    n = len(starts)
-    out = np.empty((n_words, n), np.uint64)
-    if n == 0:
-        return out
-    base = starts >> 3
-    offset = starts & 7
-    aligned = not offset.any()
-    shift = (offset * 8).astype(np.uint64)
-    back = np.uint64(64) - shift  # numpy shifts by >= 64 give 0
-    shortest = int(lengths.min())
-    for k in range(n_words):
-        w = out[k]
-        np.take(words, base + k, out=w)
-        if not aligned:
-            w >>= shift
-            w |= np.take(words, base + (k + 1)) << back
-        if 8 * (k + 1) > shortest:
-            keep = np.clip(lengths - 8 * k, 0, 8).astype(np.uint64) * np.uint64(8)
-            w &= (np.uint64(1) << keep) - np.uint64(1)  # 1 << 64 == 0: all ones
-    return out
-
-
-def _words(arr: pa.Array, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(w, n) uint64 word columns of the zero-padded UTF-8 bytes, and the lengths."""
-    offsets, data = _buffers(arr)
-    lengths = np.diff(offsets)
-    if width is None:
-        width = int(lengths.max(initial=0))
-    n_words = max(1, -(-width // 8))
-    size = int(lengths[0]) if len(lengths) else 0
-    if size and _fixed(offsets, size):
-        # every string has the same length (ids): one strided copy, no gathers
-        mat = np.zeros((len(lengths), n_words * 8), np.uint8)
-        mat[:, :size] = data[offsets[0] : offsets[-1]].reshape(-1, size)
-        return mat.view("<u8").T, lengths
-    return _word_columns(
-        _padded(data, n_words), offsets[:-1], lengths, n_words
-    ), lengths
-
-
-def _hash(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """One 64-bit hash per string from its word columns."""
-    h = lengths.astype(np.uint64) * _MULT
-    step = _ROWS_PER_STEP
-    for lo in range(0, len(h), step):
-        # a block of rows at a time: its words stay in cache across the columns
-        part, cols = h[lo : lo + step], words[:, lo : lo + step]
-        for j in range(cols.shape[0]):
-            part ^= cols[j]
-            part *= _MULT
-            part ^= part >> np.uint64(29)
-    return h
 
 
 def _bits(n: int) -> int:
@@ -214,12 +139,7 @@ def dense_ids(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _chunks(values: Text) -> list[pa.Array]:
     """The Arrow ``large_string`` chunks of a text column (no copy)."""
-    arr = values.array if isinstance(values, pd.Series) else values
-    data = (
-        arr
-        if isinstance(arr, pa.Array | pa.ChunkedArray)
-        else getattr(arr, "_pa_array", None)
-    )
+    data = arrow_data(values)
     if data is None or not pa.types.is_large_string(data.type):
         return [text_array(values)]
     if isinstance(data, pa.ChunkedArray):
@@ -236,142 +156,22 @@ def factorize_text(*columns: Text) -> list[np.ndarray]:
 
 
 def _codes(arrays: list[pa.Array]) -> np.ndarray:
-    """Joint codes of Arrow string arrays (-1 for missing)."""
+    """Joint codes of Arrow string arrays (-1 for missing), one shared dictionary."""
     arrays = [a for a in arrays if len(a)]
-    n = sum(len(a) for a in arrays)
-    if n == 0:
+    if not arrays:
         return np.empty(0, np.int64)
-    width = max(int(np.diff(_buffers(a)[0]).max()) for a in arrays)
-    if width > _MAX_FAST_BYTES:
-        joined = pd.Series(str_array(pa.concat_arrays(arrays)))
-        codes, _ = pd.factorize(joined)
-        return codes.astype(np.int64)
-    missing = np.zeros(n, bool)
-    row = 0
-    for a in arrays:
-        if a.null_count:
-            missing[row : row + len(a)] = a.is_null().to_numpy(zero_copy_only=False)
-        row += len(a)
-    words, lengths = _text_words(arrays, n, width)
-    return _group_codes(words, lengths, missing)
-
-
-def _text_words(
-    arrays: list[pa.Array], n: int, width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(n, w) uint64 words of the zero-padded bytes of the arrays, and lengths."""
-    n_words = max(1, -(-width // 8))
-    mat = np.zeros((n, n_words * 8), np.uint8)
-    words = mat.view("<u8")  # (n, n_words), row-major
-    lengths = np.empty(n, np.int64)
-    row = 0
-    for a in arrays:
-        offsets, data = _buffers(a)
-        size, m = int(offsets[1] - offsets[0]), len(a)
-        lengths[row : row + m] = np.diff(offsets)
-        if size and _fixed(offsets, size):
-            mat[row : row + m, :size] = data[offsets[0] : offsets[-1]].reshape(m, size)
-        else:
-            cols = _word_columns(
-                _padded(data, n_words), offsets[:-1], lengths[row : row + m], n_words
-            )
-            words[row : row + m] = cols.T
-        row += m
-    return words, lengths
-
-
-def _group_codes(
-    words: np.ndarray, lengths: np.ndarray, missing: np.ndarray
-) -> np.ndarray:
-    """Codes of equal rows of (words, length): hash, sort, check neighbours."""
-    n, n_words = words.shape
-    hashes = _hash(words.T, lengths)
-    n_bits = _bits(n)
-    order, _, start = _sorted_groups(hashes >> np.uint64(n_bits), n_bits)
-    del hashes
-    sl = lengths[order]
-    same = sl[1:] == sl[:-1]
-    for lo in range(0, n - 1, _ROWS_PER_STEP):
-        # whole rows gathered at once: one random access per row, not per word
-        rows = words[order[lo : lo + _ROWS_PER_STEP + 1]]
-        same[lo : lo + len(rows) - 1] &= (rows[1:] == rows[:-1]).all(axis=1)
-    clash = ~start[1:] & ~same
-    if clash.any():
-        _split_clashes(start, clash, order, words.T, lengths)
-    gid = np.cumsum(start) - 1
-    codes = np.empty(n, np.int64)
-    codes[order] = gid
-    if missing.any():
-        codes[missing] = -1
-    return codes
-
-
-def _split_clashes(
-    start: np.ndarray,
-    clash: np.ndarray,
-    order: np.ndarray,
-    words: np.ndarray,
-    lengths: np.ndarray,
-) -> None:
-    """Mark exact group starts (in place) inside hash groups that mix strings."""
-    run = np.cumsum(start) - 1
-    bad_runs = np.unique(run[1:][clash])
-    for r in bad_runs:
-        idx = np.flatnonzero(run == r)
-        seen: dict[bytes, int] = {}
-        keys = [
-            words[:, order[i]].tobytes() + int(lengths[order[i]]).to_bytes(8, "little")
-            for i in idx
-        ]
-        # regroup: rows of the same string become adjacent in a stable order
-        groups = [seen.setdefault(k, len(seen)) for k in keys]
-        new = idx[np.argsort(np.asarray(groups), kind="stable")]
-        order[idx] = order[new]
-        regrouped = np.sort(np.asarray(groups))
-        start[idx] = np.concatenate([[True], regrouped[1:] != regrouped[:-1]])
-
-
-def _width(arr: pa.Array) -> int:
-    """The longest string's byte length (0 when empty)."""
-    return int(np.diff(_buffers(arr)[0]).max(initial=0)) if len(arr) else 0
-
-
-def text_hashes(values: Text, width: int | None = None) -> np.ndarray | None:
-    """A 64-bit hash per row, equal for equal strings hashed with the same width."""
-    arr = text_array(values)
-    width = _width(arr) if width is None else width
-    if width > _MAX_FAST_BYTES:
-        return None
-    if len(arr) == 0:
-        return np.empty(0, np.uint64)
-    words, lengths = _words(arr, width)
-    return _hash(words, lengths)
+    encoded = pa.chunked_array(arrays, pa.large_string()).dictionary_encode()
+    indices = pa.chunked_array([c.indices for c in encoded.chunks], pa.int32())
+    return pc.fill_null(indices, -1).to_numpy().astype(np.int64)
 
 
 def find_text(values: Text, table: Text) -> np.ndarray:
     """Position of each value's first exact occurrence in ``table`` (-1: absent)."""
-    # few values: factorise (exactly) only the table rows sharing a value's hash
     vals, tab = text_array(values), text_array(table)
-    rows = np.arange(len(tab))
     if len(vals) == 0 or len(tab) == 0:
         return np.full(len(vals), -1, np.int64)
-    if 8 * len(vals) < len(tab):
-        width = max(_width(vals), _width(tab))
-        hv, ht = text_hashes(vals, width), text_hashes(tab, width)
-        if hv is not None and ht is not None:
-            wanted = np.sort(hv)
-            at = np.minimum(np.searchsorted(wanted, ht), len(wanted) - 1)
-            rows = np.flatnonzero(wanted[at] == ht)
-            if len(rows) == 0:
-                return np.full(len(vals), -1, np.int64)
-            tab = tab.take(pa.array(rows))
-    codes_t, codes_v = factorize_text(tab, vals)
-    k = int(max(codes_t.max(initial=-1), codes_v.max(initial=-1))) + 1
-    first = first_positions(codes_t, k)
-    if k == 0:
-        return np.full(len(vals), -1, np.int64)
-    at = np.where(codes_v >= 0, first[np.maximum(codes_v, 0)], -1)
-    return np.where(at >= 0, rows[np.maximum(at, 0)], -1)
+    at = pc.index_in(vals, value_set=tab, skip_nulls=True)
+    return pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def first_positions(codes: np.ndarray, n_codes: int) -> np.ndarray:
@@ -408,92 +208,11 @@ def first_of_each(values: np.ndarray) -> np.ndarray:
 def take_text(values: Text, pos: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """Gather a text column at ``pos`` (-1 gives missing) as a ``str`` array."""
     arr = text_array(values)
-    return str_array(_take_arrow(arr, np.asarray(pos, np.int64)))
-
-
-def _take_arrow(arr: pa.Array, pos: np.ndarray) -> pa.Array:
-    """Arrow take with -1 as null, gathering the bytes with numpy."""
-    n = len(pos)
-    if n == 0:
-        return pa.array([], pa.large_string())
+    pos = np.asarray(pos, np.int64)
     if len(arr) == 0:
-        return pa.nulls(n, pa.large_string())
-    valid = pos >= 0
-    if arr.null_count:
-        valid &= arr.is_valid().to_numpy(zero_copy_only=False)[np.maximum(pos, 0)]
-    offsets, data = _buffers(arr)
-    lengths = np.diff(offsets)
-    src = pos[valid]
-    if len(src) == 0:
-        return pa.nulls(n, pa.large_string())
-    take_len = lengths[src]
-    out_len = np.zeros(n, np.int64)
-    out_len[valid] = take_len
-    out_off = np.zeros(n + 1, np.int64)
-    np.cumsum(out_len, out=out_off[1:])
-    width = int(take_len.max())
-    if width > _MAX_FAST_BYTES:
-        taken = arr.take(pa.array(np.where(valid, pos, 0)))
-        return pc_null_where(taken, ~valid)
-    n_words = max(1, -(-width // 8))
-    if len(src) >= max(4096, len(arr) // 4) and _few_distinct(arr):
-        out_data = _gather_by_dictionary(arr, src, width)
-    elif int(take_len.min()) == width and _fixed(offsets, width):
-        out_data = data[offsets[0] : offsets[-1]].reshape(-1, width)[src].reshape(-1)
-    else:
-        cols = _word_columns(
-            _padded(data, n_words), offsets[:-1][src], take_len, n_words
-        )
-        mat = cols.T.copy().view(np.uint8)[:, :width]
-        out_data = mat[np.arange(width) < take_len[:, None]]
-    validity = None
-    if not valid.all():
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.LargeStringArray.from_buffers(
-        n,
-        pa.py_buffer(out_off),
-        pa.py_buffer(out_data),
-        validity,
-        int(n - valid.sum()),
-    )
-
-
-def _few_distinct(arr: pa.Array, sample: int = 1024, most: int = 64) -> bool:
-    """True when a spread-out sample of the text has at most ``most`` values."""
-    if len(arr) < 4 * sample:
-        return False
-    at = np.linspace(0, len(arr) - 1, sample).astype(np.int64)
-    return len(set(arr.take(pa.array(at)).to_pylist())) <= most
-
-
-def _gather_by_dictionary(arr: pa.Array, src: np.ndarray, width: int) -> np.ndarray:
-    """The concatenated bytes of ``arr[src]`` (no nulls), through its dictionary."""
-    encoded = arr.dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)[src]
-    d_off, d_data = _buffers(encoded.dictionary)
-    d_len = np.diff(d_off)
-    n_words = max(1, -(-width // 8))
-    cols = _word_columns(_padded(d_data, n_words), d_off[:-1], d_len, n_words)
-    table = cols.T.copy().view(np.uint8)[:, :width]
-    if (d_len == width).all():
-        return np.ascontiguousarray(table[codes]).reshape(-1)
-    return table[codes][np.arange(width) < d_len[codes][:, None]]
-
-
-def _fixed(offsets: np.ndarray, width: int) -> bool:
-    """True when every string of the buffer is ``width`` bytes long."""
-    return bool(
-        len(offsets) > 1
-        and offsets[-1] - offsets[0] == width * (len(offsets) - 1)
-        and (np.diff(offsets) == width).all()
-    )
-
-
-def pc_null_where(arr: pa.Array, mask: np.ndarray) -> pa.Array:
-    """``arr`` with nulls where ``mask`` is set."""
-    import pyarrow.compute as pc
-
-    return pc.if_else(pa.array(mask), pa.scalar(None, arr.type), arr)
+        return str_array(pa.nulls(len(pos), pa.large_string()))
+    indices = pa.array(pos, mask=pos < 0) if (pos < 0).any() else pa.array(pos)
+    return str_array(arr.take(indices))
 
 
 def is_unique_text(values: pd.Series) -> bool:

@@ -6,7 +6,6 @@ import json
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -61,9 +60,6 @@ ZERO_ID = "00000000-0000-0000-0000-000000000000"
 IDS_PER_REQUEST = 50
 MAX_PAGE_SIZE = 1000
 QUOTA_PERSIST_EVERY_S = 2.0
-PREPARE_AFTER_S = 0.05  # no call finished for this long: calls wait, work ahead
-MAX_PREPARED = 200  # batches converted ahead (while the limiter makes calls wait)
-MAX_UNPARSED = 64  # answers kept unparsed while calls keep finishing
 WRITE_KINDS = (
     "contacts",
     "items",
@@ -556,100 +552,28 @@ class XeroGateway:
         finish: Callable[[Any], dict[int, ElementResult]],
         workers: int,
     ) -> Iterator[dict[int, ElementResult]]:
-        """Post batches on `workers` threads; convert ahead and parse while idle."""
-        # While calls keep finishing, this thread only converts the next batches
-        # (the HTTP calls come first). Answers are parsed when no call finished
-        # for PREPARE_AFTER_S (the limiter makes the calls wait), once every
-        # batch is converted, or when more than MAX_UNPARSED are waiting.
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="xero-write")
+        """Post batches on `workers` threads; yield each batch's results as it ends.
+
+        At most two calls per worker are in flight (the limiter paces them); the
+        next batch is converted while they run. After a failed call no more batches
+        are sent (the rest are still converted, so rejected elements are reported)
+        and the first failure is raised at the end.
+        """
         pending: set[Future[Any]] = set()
-        ready: deque[_Prepared] = deque()
-        unparsed: deque[Any] = deque()
         errors: list[BaseException] = []
-        exhausted = False
-
-        def collect(futures: Iterable[Future[Any]]) -> Iterator[dict[int, Any]]:
-            """Keep finished calls for parsing; the first failure for the end."""
-            for future in futures:
-                pending.discard(future)
-                error = future.exception()
-                if error is None:
-                    unparsed.append(future.result())
-                elif not errors:
-                    errors.append(error)
-            while len(unparsed) > MAX_UNPARSED:
-                yield from parse(1)
-
-        def parse(count: int | None = None) -> Iterator[dict[int, ElementResult]]:
-            """Map up to `count` (default all) posted batches to results."""
-            left = len(unparsed) if count is None else count
-            while unparsed and left > 0:
-                left -= 1
-                try:
-                    results = finish(unparsed.popleft())
-                except Exception as exc:  # like a failed call: raised at the end
-                    if not errors:
-                        errors.append(exc)
-                    continue
-                yield results
-
-        def pull() -> dict[int, ElementResult] | None:
-            """Convert the next batch into `ready`; rejected elements are returned."""
-            nonlocal exhausted
-            item = next(source, None)
-            if item is None:
-                exhausted = True
-            elif isinstance(item, dict):
-                return item
-            elif not errors:
-                ready.append(item)
-            return None
-
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="xero-write")
         try:
-            while True:
-                # Keep the workers fed (plus as many queued): sending comes first.
-                while not errors and len(pending) < 2 * workers:
-                    if not ready and not exhausted:
-                        rejected = pull()
-                        if rejected is not None:
-                            yield rejected
-                        continue
-                    if not ready:
-                        break
-                    pending.add(pool.submit(post, ready.popleft()))
+            for item in source:
+                if isinstance(item, dict):  # elements rejected before sending
+                    yield item
+                    continue
                 if errors:
-                    ready.clear()
-                if not pending:
-                    yield from parse()
-                    if exhausted:
-                        break
-                    rejected = pull()
-                    if rejected is not None:
-                        yield rejected
                     continue
-                converting = not exhausted and len(ready) < MAX_PREPARED
-                if unparsed and not converting:  # nothing left to convert
-                    yield from parse(1)
-                    continue
-                finished, _ = wait(
-                    pending,
-                    timeout=PREPARE_AFTER_S if converting or unparsed else None,
-                    return_when=FIRST_COMPLETED,
-                )
-                if finished:
-                    yield from collect(finished)
-                else:  # calls are waiting (limiter, network): work ahead
-                    while not any(f.done() for f in pending):
-                        if not exhausted and len(ready) < MAX_PREPARED:
-                            rejected = pull()
-                            if rejected is not None:
-                                yield rejected
-                        elif unparsed:
-                            yield from parse(1)
-                        else:
-                            break
-            yield from collect(as_completed(list(pending)))
-            yield from parse()
+                pending.add(pool.submit(post, item))
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    yield from _finished(done, finish, errors)
+            yield from _finished(as_completed(pending), finish, errors)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         if errors:
@@ -929,6 +853,21 @@ class XeroGateway:
         data = self.call("get_organisations")
         orgs = getattr(data, "organisations", None) or []
         return payloads.from_model(orgs[0]) if orgs else {}
+
+
+def _finished(
+    futures: Iterable[Future[Any]],
+    finish: Callable[[Any], dict[int, ElementResult]],
+    errors: list[BaseException],
+) -> Iterator[dict[int, ElementResult]]:
+    """Results of finished calls; failures (of the call or its parsing) go to errors."""
+    for future in futures:
+        try:
+            results = finish(future.result())
+        except Exception as exc:  # raised by the pipeline once the calls end
+            errors.append(exc)
+            continue
+        yield results
 
 
 def _note_minute(ticket: Any, headers: Any) -> None:

@@ -1,4 +1,4 @@
-"""The bulk read machinery: column-wise record building and packed-read fallbacks."""
+"""The bulk read machinery: column-wise record building and awkward stored values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from pxflask.perfex import _packed, reads
+from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import (
     Currency,
@@ -21,7 +21,7 @@ from pxflask.perfex.records import (
 from pxflask.perfex.seed import seed_demo
 from tests.perfex.conftest import TODAY
 
-US = _packed.US
+US = "\x1f"  # a control character in stored text
 
 
 def _sample_lines() -> list[Line]:
@@ -134,26 +134,14 @@ def tricky_db(perfex_url, monkeypatch):
             sa.select(sa.func.min(tx.c.id)).where(tx.c.rel_id == 25)
         ).scalar()
         conn.execute(tx.update().where(tx.c.id == first_tax).values(taxname=f"T{US}X"))
-    # Small buckets: several per read, the tricky rows in different ones.
-    monkeypatch.setattr(_packed, "BUCKET", 8)
     yield db, line_ids
     db.dispose()
-
-
-def _both_ways(db: PerfexDB, **kwargs) -> tuple[list[Invoice], list[Invoice]]:
-    """read_invoices through the packed path (MySQL only) and the plain one."""
-    db.packed_reads = True
-    packed = reads.read_invoices(db, **kwargs)
-    db.packed_reads = False
-    plain = reads.read_invoices(db, **kwargs)
-    return packed, plain
 
 
 def test_tricky_values_read_exactly(tricky_db):
     """Separators in text, NULLs and empty strings come back as stored."""
     db, line_ids = tricky_db
-    packed, plain = _both_ways(db)
-    assert packed == plain
+    plain = reads.read_invoices(db)
     assert [i.id for i in plain] == list(range(1, 41))
     by_id = {i.id: i for i in plain}
     lines = {line.id: line for i in plain for line in i.lines}
@@ -180,39 +168,12 @@ def test_tricky_values_read_exactly(tricky_db):
 
 
 def test_tricky_values_with_ids_filters_and_pages(tricky_db):
-    """Id lists, filters and paging agree between the packed and plain paths."""
+    """Id lists, filters and paging return what the full read returns for them."""
     db, _ = tricky_db
-    ids = [40, 4, 9, 10, 25, 30, 2, 999]
-    packed, plain = _both_ways(db, ids=ids)
-    assert packed == plain
-    assert [i.id for i in plain] == [2, 4, 9, 10, 25, 30, 40]
-    packed, plain = _both_ways(db, after_id=7, limit=20)
-    assert packed == plain
-    assert [i.id for i in plain] == list(range(8, 28))
-    packed, plain = _both_ways(db, statuses=[1, 2, 4])
-    assert packed == plain
-
-
-@pytest.mark.parametrize("perfex_url", ["mariadb"], indirect=True)
-def test_unsafe_buckets_are_reread_plainly(tricky_db, count_queries):
-    """Only the buckets holding separators cost extra queries (MySQL only)."""
-    db, _ = tricky_db
-    assert db.is_mysql
-    with count_queries(db.engine) as counter:
-        reads.read_invoices(db)
-    # currencies, padding, SET, headers, taxes, lines in two halves (split at a
-    # header bucket); then lines for the buckets of lines 4 (invoice 1) and the tax
-    # of invoice 25, headers for 9 and 30.
-    assert counter.count == 7 + 2 * 2 + 2
-
-
-def test_packed_split_detects_cut_and_shifted_buckets():
-    """A bucket is safe only with count * width fields and the right id sum."""
-    good = f"1{US}a{US}2{US}b"
-    assert list(_packed._split([(0, 2, 3, good)], 2)) == [(0, 2, ["1", "a", "2", "b"])]
-    assert list(_packed._split([(0, 2, 3, good.encode())], 2))[0][0] == 0
-    # A separator in a text and a cut tail cancel out in the field count.
-    assert list(_packed._split([(4, 2, 3, f"1{US}x{US}y{US}2")], 2)) == [4]
-    assert list(_packed._split([(5, 2, 3, f"1{US}x{US}5{US}2")], 2)) == [5]
-    assert list(_packed._split([(6, 2, 3, f"1{US}a{US}2")], 2)) == [6]
-    assert list(_packed._split([(7, 2, 3, None)], 2)) == [7]
+    by_id = {i.id: i for i in reads.read_invoices(db)}
+    got = reads.read_invoices(db, [40, 4, 9, 10, 25, 30, 2, 999])
+    assert got == [by_id[i] for i in (2, 4, 9, 10, 25, 30, 40)]
+    page = reads.read_invoices(db, after_id=7, limit=20)
+    assert page == [by_id[i] for i in range(8, 28)]
+    chosen = reads.read_invoices(db, statuses=[1, 2, 4])
+    assert chosen == [i for i in by_id.values() if i.status in (1, 2, 4)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pxflask.perfex import reads
+from pxflask.perfex import query, reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from tests.perfex.conftest import TODAY, QueryCounter
@@ -35,25 +35,19 @@ def test_query_count_does_not_grow_with_invoices(perfex_url):
     seed_demo(perfex_url, customers=4, invoices=10, seed=1, today=TODAY)
     db = PerfexDB.connect(perfex_url)
     try:
-        small, large = {}, {}
-        for packed in (True, False):
-            db.packed_reads = packed
-            small[packed] = _counts(db)
+        small = _counts(db)
         assert len(reads.read_invoices(db)) == 10
         seed_demo(
             db.engine, customers=20, invoices=190, seed=2, force=True, today=TODAY
         )
-        for packed in (True, False):
-            db.packed_reads = packed
-            large[packed] = _counts(db)
+        large = _counts(db)
         assert len(reads.read_invoices(db)) == 200
     finally:
         db.dispose()
     assert small == large
-    for counts in large.values():
-        assert counts["invoices"] <= 6
-        assert counts["fingerprints"] == 1
-        assert counts["customers"] == 3
+    assert large["invoices"] <= 6
+    assert large["fingerprints"] == 1
+    assert large["customers"] == 3
 
 
 def test_id_lists_are_sent_in_chunks(sqlite_url, monkeypatch):
@@ -61,7 +55,7 @@ def test_id_lists_are_sent_in_chunks(sqlite_url, monkeypatch):
     seed_demo(sqlite_url, customers=3, invoices=25, today=TODAY)
     db = PerfexDB.connect(sqlite_url)
     try:
-        monkeypatch.setattr(reads, "ID_CHUNK", 10)
+        monkeypatch.setattr(query, "ID_CHUNK", 10)
         with QueryCounter(db.engine) as counter:
             got = reads.read_invoices(db, range(1, 26))
         assert len(got) == 25

@@ -114,24 +114,24 @@ def test_empty_inputs() -> None:
     assert not report.has_discrepancies
 
 
-def test_text_codes_stay_exact_when_hashes_collide(monkeypatch) -> None:
-    """Equal strings share a code and different ones never do, even if hashes clash."""
+def test_text_codes_are_exact() -> None:
+    """Equal strings share a code and different ones never do; missing is -1."""
     import numpy as np
 
     from pxflask.reconcile import _text
 
-    left = pd.Series(["a", "bb", None, "a ", "", "x" * 20, "bb", "A"], dtype="str")
-    right = pd.Series(["bb", "zz", "a", None, "x" * 20], dtype="str")
+    long = "x" * 300
+    left = pd.Series(["a", "bb", None, "a ", "", long, "bb", "A", long + "y"])
+    right = pd.Series(["bb", "zz", "a", None, long, "é", "e"], dtype="str")
     expected, _ = pd.factorize(pd.concat([left, right], ignore_index=True))
-    for fake in (
-        lambda words, lengths: np.zeros(len(lengths), np.uint64),
-        lambda words, lengths: lengths.astype(np.uint64) % np.uint64(2),
-    ):
-        monkeypatch.setattr(_text, "_hash", fake)
-        codes = np.concatenate(_text.factorize_text(left, right))
-        assert ((codes == -1) == (expected == -1)).all()
-        same = codes[:, None] == codes[None, :]
-        assert (same == (expected[:, None] == expected[None, :])).all()
+    codes = np.concatenate(_text.factorize_text(left.astype("str"), right))
+    assert ((codes == -1) == (expected == -1)).all()
+    same = codes[:, None] == codes[None, :]
+    assert (same == (expected[:, None] == expected[None, :])).all()
+    found = _text.find_text(pd.Series(["bb", "a", None, "q"], dtype="str"), left)
+    assert found.tolist() == [1, 0, -1, -1]
+    taken = _text.take_text(right, np.array([4, -1, 0]))
+    assert list(pd.Series(taken).fillna("?")) == [long, "?", "bb"]
 
 
 def test_payment_found_through_a_perfex_payment_number() -> None:
@@ -149,19 +149,26 @@ def test_payment_found_through_a_perfex_payment_number() -> None:
     assert not report.has_discrepancies
 
 
-def test_array_memory_restores_the_process_settings() -> None:
-    """Leaving the outermost block puts numpy's huge-page advice back as it was."""
-    from pxflask.reconcile import _memory
+def test_pairing_is_a_merge_on_key_and_rank() -> None:
+    """Rows pair like a pandas merge on the keys and the rank within each key."""
+    import numpy as np
 
-    if _memory._set_hugepage is None:
-        raise AssertionError("numpy no longer has _set_madvise_hugepage")
-    before = _memory._set_hugepage(True)
-    try:
-        with _memory.array_memory():
-            assert _memory._set_hugepage(False) is False  # advice off inside
-            with _memory.array_memory():
-                pass
-            assert _memory._set_hugepage(False) is False  # still off when nested
-        assert _memory._set_hugepage(True) is True  # back on after the block
-    finally:
-        _memory._set_hugepage(before)
+    from pxflask.reconcile.match import _pair
+
+    rng = np.random.default_rng(5)
+    left = [rng.integers(0, 40, 500), rng.integers(0, 3, 500)]
+    right = [rng.integers(0, 40, 450), rng.integers(0, 3, 450)]
+    penalty = rng.random(450) < 0.2
+    lf = pd.DataFrame({"a": left[0], "b": left[1]})
+    rf = pd.DataFrame({"a": right[0], "b": right[1]}).iloc[
+        np.argsort(penalty, kind="stable")
+    ]
+    lf["rank"] = lf.groupby(["a", "b"]).cumcount()
+    rf["rank"] = rf.groupby(["a", "b"]).cumcount()
+    merged = lf.reset_index(names="left").merge(
+        rf.reset_index(names="right"), on=["a", "b", "rank"]
+    )
+    li, ri = _pair(left, right, penalty)
+    assert sorted(zip(li.tolist(), ri.tolist(), strict=True)) == sorted(
+        zip(merged["left"], merged["right"], strict=True)
+    )
