@@ -11,7 +11,7 @@ the grouping and a stable order at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -26,6 +26,7 @@ __all__ = [
     "factorize_text",
     "find_text",
     "first_positions",
+    "in_values",
     "is_unique_text",
     "lookup",
     "run_cache",
@@ -65,6 +66,20 @@ def text_array(values: Text) -> pa.Array:
             cache[id(data)] = hit
         return hit[1]
     return data
+
+
+def in_values(values: Text, allowed: Text | Iterable[str]) -> np.ndarray:
+    """A boolean mask: each text is one of ``allowed`` (missing text is not).
+
+    Arrow's ``is_in`` kernel over a hashed value set; pandas' ``isin`` on Arrow
+    strings walks the allowed values in Python first.
+    """
+    if isinstance(allowed, pd.Series | pd.api.extensions.ExtensionArray | pa.Array):
+        value_set = text_array(allowed)
+    else:
+        value_set = pa.array(list(allowed), type=pa.large_string())
+    found = pc.is_in(text_array(values), value_set=value_set, skip_nulls=True)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def arrow_data(values: Text) -> pa.Array | pa.ChunkedArray | None:

@@ -15,6 +15,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from pxflask.reconcile._text import in_values
+
 __all__ = ["BUCKETS", "aged_receivables", "as_at_invoices", "bucket_of"]
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
@@ -64,9 +66,8 @@ def _perfex(
     p_inv: pd.DataFrame, p_pay: pd.DataFrame, credits: pd.DataFrame, as_at: dt.date
 ) -> pd.DataFrame:
     """Perfex invoices issued by ``as_at`` with what was paid by then."""
-    inv = p_inv[
-        ~p_inv["status"].isin(_PERFEX_OUT) & (p_inv["date"] <= pd.Timestamp(as_at))
-    ]
+    issued = p_inv["date"] <= pd.Timestamp(as_at)
+    inv = p_inv[~in_values(p_inv["status"], _PERFEX_OUT) & issued]
     paid = _paid_until(p_pay, "perfex_invoice_id", as_at).add(
         _paid_until(credits, "perfex_invoice_id", as_at), fill_value=0
     )
@@ -80,7 +81,7 @@ def _perfex(
 def _xero(x_inv: pd.DataFrame, x_pay: pd.DataFrame, as_at: dt.date) -> pd.DataFrame:
     """Xero invoices issued by ``as_at`` with what was paid by then."""
     inv = x_inv[
-        ~x_inv["status"].isin(_XERO_OUT) & (x_inv["date"] <= pd.Timestamp(as_at))
+        ~in_values(x_inv["status"], _XERO_OUT) & (x_inv["date"] <= pd.Timestamp(as_at))
     ]
     live = x_pay[x_pay["status"] != "DELETED"]
     all_paid = live.groupby("xero_invoice_id")["amount_cents"].sum()
@@ -108,7 +109,7 @@ def as_at_invoices(
     xero = _xero(x_inv, x_pay, as_at)
     inv_links = links[links["entity"] == "invoices"].set_index("perfex_id")["xero_id"]
     perfex["xero_invoice_id"] = perfex["perfex_id"].map(inv_links)
-    linked = perfex["xero_invoice_id"].isin(xero["xero_invoice_id"])
+    linked = in_values(perfex["xero_invoice_id"], xero["xero_invoice_id"])
     by_number = perfex.loc[~linked, "invoice_number"].map(
         xero.drop_duplicates("invoice_number").set_index("invoice_number")[
             "xero_invoice_id"

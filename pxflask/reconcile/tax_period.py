@@ -12,9 +12,12 @@ import datetime as dt
 
 import pandas as pd
 
+from pxflask.reconcile._text import in_values
 from pxflask.reconcile.month_end_perfex import key_label
 
 __all__ = ["TAX_COLUMNS", "tax_per_rate"]
+
+_XERO_OUT = ("DRAFT", "VOIDED", "DELETED")
 
 TAX_COLUMNS = [
     "currency",
@@ -51,21 +54,21 @@ def tax_per_rate(
 ) -> pd.DataFrame:
     """Net and tax per currency and Xero TaxType on both sides, with differences."""
     inv = _period(
-        p_inv[~p_inv["status"].isin(("draft", "cancelled"))], date_from, as_at
+        p_inv[~in_values(p_inv["status"], ("draft", "cancelled"))], date_from, as_at
     )
     perfex = p_lines.merge(inv[["perfex_id", "currency"]], on="perfex_id")
+    keys = perfex["key"].tolist()
+    labels = {k: key_label(k) for k in set(keys)}  # a few distinct tax keys
     perfex = perfex.assign(
-        tax_type=[types.get(k, "") or "(not mapped)" for k in perfex["key"]],
-        label=[key_label(k) for k in perfex["key"]],
+        tax_type=[types.get(k, "") or "(not mapped)" for k in keys],
+        label=[labels[k] for k in keys],
     )
     left = perfex.groupby(["currency", "tax_type"]).agg(
         perfex_taxes=("label", lambda s: "; ".join(sorted(set(s)))),
         perfex_net_cents=("net_cents", "sum"),
         perfex_tax_cents=("tax_cents", "sum"),
     )
-    xinv = _period(
-        x_inv[~x_inv["status"].isin(("DRAFT", "VOIDED", "DELETED"))], date_from, as_at
-    )
+    xinv = _period(x_inv[~in_values(x_inv["status"], _XERO_OUT)], date_from, as_at)
     lines = (
         x_lines
         if x_lines is not None
