@@ -1,0 +1,1 @@
+"""Perfex CRM's database: schema, reads, writes, numbering, demo data (no Flask)."""
