@@ -225,45 +225,36 @@ def run_steps(frames: dict, folder: Path) -> dict[str, float]:
     return out
 
 
+def _step_rows(best: dict[str, float]) -> list[tuple[str, float, float | None]]:
+    """(label, seconds, target) of each step this run measured (older trees: fewer)."""
+    labels = {
+        "credit-notes": lambda: (
+            f"+ credit notes ({best['credit_rows']:,.0f} rows, "
+            f"{best['credit_found']:,.0f} of {best['credit_broken']:,.0f} found)"
+        ),
+        "reasons": lambda: f"+ reasons and links ({best['explained']:,.0f} explained)",
+        "stake": lambda: f"+ money at stake ({best['currencies']:.0f} currencies)",
+        "month-end": lambda: f"+ month-end views ({best['month_end_rows']:,.0f} rows)",
+    }
+    added = [k for k in labels if k in best]
+    after = best["core"] + sum(best[k] for k in added)
+    rows: list[tuple[str, float, float | None]] = [
+        ("before: core reconcile (invoices+payments)", best["core"], None)
+    ]
+    rows += [(labels[k](), best[k], TARGETS[k]) for k in added]
+    rows.append((f"after: core + {', '.join(added)}", after, AFTER_TARGET))
+    xlsx = f"auditor XLSX ({best['xlsx_rows']:,.0f} rows, {best['xlsx_mb']:.1f} MB)"
+    rows.append((xlsx, best["xlsx"], TARGETS["xlsx"]))
+    return rows
+
+
 def print_steps(runs: list[dict[str, float]], n: int) -> bool:
     """Print before (core) and after (core + added steps) with targets; True if met."""
     best = {k: min(r[k] for r in runs) for k in runs[0]}
-    added = ("credit-notes", "reasons", "stake", "month-end")
-    after = best["core"] + sum(best[k] for k in added)
     print(f"month-end steps on {n:,} invoices per side (best of {len(runs)}):")
     print(f"{'step':<52}{'wall s':>8}{'target s':>10}")
-    rows = [
-        ("before: core reconcile (invoices+payments)", best["core"], None),
-        (
-            f"+ credit notes ({best['credit_rows']:,.0f} rows, "
-            f"{best['credit_found']:,.0f} of {best['credit_broken']:,.0f} found)",
-            best["credit-notes"],
-            TARGETS["credit-notes"],
-        ),
-        (
-            f"+ reasons and links ({best['explained']:,} rows explained)",
-            best["reasons"],
-            TARGETS["reasons"],
-        ),
-        (
-            f"+ money at stake ({best['currencies']} currencies)",
-            best["stake"],
-            TARGETS["stake"],
-        ),
-        (
-            f"+ month-end views ({best['month_end_rows']:,} rows)",
-            best["month-end"],
-            TARGETS["month-end"],
-        ),
-        ("after: core + credit notes, reasons, stake, month-end", after, AFTER_TARGET),
-        (
-            f"auditor XLSX ({best['xlsx_rows']:,.0f} rows, {best['xlsx_mb']:.1f} MB)",
-            best["xlsx"],
-            TARGETS["xlsx"],
-        ),
-    ]
     ok = True
-    for label, seconds, target in rows:
+    for label, seconds, target in _step_rows(best):
         verdict = ""
         if target is not None:
             met = seconds < target
