@@ -5,6 +5,8 @@ only succeeds below the limit, so parallel attempts cannot all slip through:
 the database serialises the increments on SQLite, MariaDB and PostgreSQL.
 A failure keeps its count and locks a key that reached its limit; a success
 clears the account's keys; an attempt that was neither (`release`) gives its count back.
+Counters whose window and lock have passed are deleted by the next attempt, so
+addresses tried once do not pile up.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class _Full(Exception):
 def reserve(engine: sa.Engine, throttle: Throttle, now: datetime) -> int | None:
     """Count one attempt under both keys; None, or the seconds until unlocked."""
     with engine.begin() as conn:  # its own transaction: no lock held into the next
+        _prune(conn, now)
         for key, _ in throttle.limits:
             insert_ignore(conn, _counters, {"key": key, "count": 0, "first_at": now})
     c = _counters.c
@@ -157,6 +160,19 @@ def _expire(conn: sa.Connection, key: str, now: datetime) -> None:
             ),
         )
         .values(count=0, first_at=now, locked_until=None)
+    )
+
+
+def _prune(conn: sa.Connection, now: datetime) -> None:
+    """Delete counters whose window and lock have passed (they count nothing now)."""
+    c = _counters.c
+    conn.execute(
+        sa.delete(_counters).where(
+            sa.or_(
+                c.locked_until <= now,
+                sa.and_(c.locked_until.is_(None), c.first_at <= now - WINDOW),
+            )
+        )
     )
 
 

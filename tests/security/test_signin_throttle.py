@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 import pxflask.signin as signin
@@ -22,6 +23,7 @@ from tests.security.signin_support import post_login
 
 GUESSES = 40
 LOCKED = "Too many failed sign-ins"
+LOCK = timedelta(minutes=5)
 
 
 def _serve(app: Flask) -> Iterator[Flask]:
@@ -190,3 +192,30 @@ def test_lock_ends_after_fifteen_minutes(app):
         with pytest.raises(SignInThrottled):
             attempt(ADMIN_PASSWORD, 14)
         assert attempt(ADMIN_PASSWORD, 16).email == ADMIN_EMAIL
+
+
+def test_passed_counters_are_deleted_and_live_ones_kept(module_db_app):
+    """The next attempt deletes counters whose window and lock passed, nothing else."""
+    from pxflask import throttling
+    from pxflask.models import LoginFailure
+
+    now = utcnow()
+    old = now - throttling.WINDOW - timedelta(seconds=1)
+    rows = {
+        "passed-window": {"count": 3, "first_at": old, "locked_until": None},
+        "lock-ended": {"count": 5, "first_at": old, "locked_until": now},
+        "still-locked": {"count": 5, "first_at": old, "locked_until": now + LOCK},
+        "in-window": {"count": 2, "first_at": now, "locked_until": None},
+    }
+    with module_db_app.app_context():
+        engine = db.engine
+        with engine.begin() as conn:
+            for key, values in rows.items():
+                conn.execute(LoginFailure.__table__.insert(), {"key": key, **values})
+        throttle = throttling.Throttle.of(None, "someone@example.com", "192.0.2.9")
+        assert throttling.reserve(engine, throttle, now) is None
+        with engine.connect() as conn:
+            keys = set(conn.scalars(sa.select(LoginFailure.__table__.c.key)))
+    assert {"still-locked", "in-window"} <= keys
+    assert not keys & {"passed-window", "lock-ended"}
+    assert set(throttle.accounts) | {throttle.address} <= keys
