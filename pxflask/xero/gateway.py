@@ -436,12 +436,6 @@ class XeroGateway:
                 return
         self.tokens.record_quota(minute, day)
 
-    def flush_stats(self) -> None:
-        """Persist the latest quota figures now (end of a run)."""
-        snap = self.stats.snapshot()
-        if snap["quota_seen_at"] is not None:
-            self.tokens.record_quota(snap["minute_remaining"], snap["day_remaining"])
-
     # -- writes ---------------------------------------------------------------
 
     def write(
