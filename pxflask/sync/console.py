@@ -46,13 +46,9 @@ def check_entities(names: Sequence[str]) -> list[str] | None:
         return None
     for name in names:
         try:
-            unit = REGISTRY.get(name)
+            REGISTRY.get(name)
         except RegistryError as exc:
             raise click.BadParameter(str(exc), param_hint="ENTITY") from None
-        if not unit.built:
-            raise click.BadParameter(
-                f"entity {name!r} is not built yet", param_hint="ENTITY"
-            )
     return list(names)
 
 

@@ -1,0 +1,99 @@
+"""Every per-entity fact comes from the sync registry; no parallel list remains."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pxflask import dashboard_queries, settings, watcher
+from pxflask.jobs import XERO_CATEGORIES
+from pxflask.perfex.db import PerfexDB
+from pxflask.sync import engine
+from pxflask.sync.registry import REGISTRY
+from pxflask.xero.gateway import WRITE_KINDS
+
+PACKAGE = Path(__file__).resolve().parents[2] / "pxflask"
+NOT_ENTITY_LISTS = {
+    "log_search.py": "Perfex keys found per entity by a search, not a list of entities",
+    "perfex/db.py": "Perfex tables' required columns",
+    "perfex/schema.py": "Perfex table definitions",
+    "reconcile/auditor.py": "the report's scopes in the cover's order",
+    "reconcile/reasons.py": "the reconciliation report's scopes",
+    "sync/preview.py": "how a dry run reads each numbered document's number",
+    "xero/gateway.py": "what Xero batch-writes (xero imports nothing of sync)",
+}
+
+
+def test_settings_watcher_and_engine_derive_from_the_registry():
+    """Names, defaults, watched tables and targeting are the registry's."""
+    assert settings.ENTITY_NAMES == tuple(REGISTRY.names())
+    assert settings.DEFAULT_ENTITIES == tuple(u.name for u in REGISTRY.ordered(None))
+    assert "credit-notes" not in settings.DEFAULT_ENTITIES
+    assert watcher.WATCHES == REGISTRY.watches()
+    watched = {w.entity for w in watcher.WATCHES}
+    assert watched == {u.name for u in REGISTRY if u.watches}
+    assert {w.table for w in watcher.WATCHES if w.entity == "credit-notes"} == {
+        "creditnotes",
+        "credits",
+    }
+    assert engine.TARGETABLE == ("customers", "items", "invoices", "payments")
+
+
+def test_webhooks_and_write_kinds_match_the_registry():
+    """The webhook categories are the registry's; every write kind is a gateway's."""
+    assert REGISTRY.webhook_categories() == {
+        "CONTACT": ("customers", "contacts"),
+        "INVOICE": ("invoices", "invoices"),
+    }
+    assert XERO_CATEGORIES == REGISTRY.webhook_categories()
+    assert sorted(REGISTRY.write_kinds()) == sorted(WRITE_KINDS)
+
+
+def test_no_module_keeps_its_own_list_of_entities():
+    """No literal naming three entities outside the registry (exceptions aside)."""
+    names = set(REGISTRY.names())
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(PACKAGE).as_posix()
+        if where == "sync/registry.py" or where in NOT_ENTITY_LISTS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            elts = node.keys if isinstance(node, ast.Dict) else None
+            if isinstance(node, ast.Tuple | ast.List | ast.Set):
+                elts = node.elts
+            strings = [
+                e.value
+                for e in elts or ()
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
+            if len(set(strings) & names) >= 3:
+                found.append(f"{where}:{node.lineno}")
+    assert found == []
+
+
+def test_the_log_summary_covers_every_entity_with_a_perfex_record(
+    seeded_sync_perfex,
+):
+    """Each entity's first Perfex record is summarised (credit notes, expenses too)."""
+    perfex = PerfexDB.connect(f"sqlite:///{seeded_sync_perfex}")
+    tables = {"expense-categories": "expenses_categories"}
+    summarised = []
+    for unit in REGISTRY:
+        if unit.record is None:
+            continue
+        name, key = tables.get(unit.name, "id"), "id"
+        if unit.name not in tables:
+            name, key = unit.watches[0].table, unit.watches[0].key
+        table = getattr(perfex.tables, name)
+        with perfex.engine.connect() as conn:
+            first = conn.execute(sa.select(sa.func.min(table.c[key]))).scalar()
+        if first is None:
+            continue
+        summary = dashboard_queries.perfex_summary(perfex, unit.name, str(first))
+        assert summary and summary.get("id") == first, unit.name
+        summarised.append(unit.name)
+    assert {"invoices", "payments", "credit-notes", "expenses"} <= set(summarised)
+    assert dashboard_queries.perfex_summary(perfex, "accounts", "1") is None
+    perfex.engine.dispose()
