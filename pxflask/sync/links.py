@@ -229,12 +229,6 @@ class LinkStore:
             and link.source_hash == source
         )
 
-    def decide_all(
-        self, hashes: Mapping[str, str], *, force: bool = False
-    ) -> list[Decision]:
-        """Decisions for many records (key -> new hash), in the given order."""
-        return [self.decide(k, h, force=force) for k, h in hashes.items()]
-
     def _link(self, key: str) -> LinkRow:
         """The link of a key, created in memory (saved by the next save) if missing."""
         link = self.links.get(key)

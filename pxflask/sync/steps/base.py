@@ -32,7 +32,6 @@ from ..mappers.common import Mapped, failed
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class Pending:
     """A record to write: its decision, mapping and payload hash."""
@@ -180,6 +179,37 @@ class Pusher:
             PlannedAction(self.entity, key, "blocked", None, reason)
         )
         self.logs.append(LogEntry(key, "update", "blocked", reason, payload=payload))
+
+    # -- adopting what a crashed run created ----------------------------------
+
+    def recovering(self) -> list[Pending]:
+        """Creates a crashed run may have sent already (none in a dry run)."""
+        if self.ctx.dry_run:
+            return []
+        return [p for p in self.creates if p.decision.recover]
+
+    def adopt(self, p: Pending, xero_id: str) -> None:
+        """A create found in Xero (sent by a crashed run): update it instead."""
+        self.creates.remove(p)
+        p.xero_id = xero_id
+        p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
+        self.updates.append(p)
+
+    def adopt_by(
+        self, field: str, same: Callable[[Pending, dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """Adopt the creates Xero holds by `field` (and `same`); their records."""
+        maybe = self.recovering()
+        if not maybe:
+            return []
+        found = lookup(self.ctx, self.kind, field, [p.payload[field] for p in maybe])
+        adopted = []
+        for p in maybe:
+            record = found.get(p.payload[field])
+            if record and (same is None or same(p, record)):
+                adopted.append(record)
+                self.adopt(p, str(record[self.id_field]))
+        return adopted
 
     # -- writing ----------------------------------------------------------------
 

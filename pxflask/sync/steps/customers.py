@@ -8,7 +8,6 @@ from pxflask.perfex.records import Customer
 from .. import orphans
 from ..engine import StepContext, StepReport, numeric_ids
 from ..hashing import payload_hash
-from ..links import Action, Decision
 from ..mappers.common import Mapped
 from ..mappers.contacts import (
     contact_name,
@@ -108,16 +107,4 @@ def _separate_same_names(
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates that may already exist (an earlier crash): find them by number."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
-        return
-    found = lookup(
-        ctx, "contacts", "ContactNumber", [p.payload["ContactNumber"] for p in maybe]
-    )
-    for p in maybe:
-        record = found.get(p.payload["ContactNumber"])
-        if record:
-            pusher.creates.remove(p)
-            p.xero_id = str(record["ContactID"])
-            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
-            pusher.updates.append(p)
+    pusher.adopt_by("ContactNumber")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
@@ -33,8 +33,6 @@ from ..links import (
     FROZEN,
     LOCKED,
     VOIDED,
-    Action,
-    Decision,
     LinkStore,
     Outcome,
 )
@@ -48,10 +46,12 @@ from ..mappers.expenses import (
 )
 from ..mappers.tax_match import EXPENSES
 from ..mappers.taxes import key_rate, tax_key
-from . import taxes
 from .accounts import read_accounts
 from .base import Pending, Pusher, damaged_record, map_guarded, quote
-from .payments import account_for
+from .services import account_for, services
+
+if TYPE_CHECKING:
+    from .taxes import TaxResolver
 
 ENTITY = "expenses"
 KIND = "bank_transactions"
@@ -98,13 +98,13 @@ class Targets:
             if a.get("Code") and str(a.get("Status") or "ACTIVE").upper() == "ACTIVE"
         }
         self.contact = contact_by_name(self.raw.get(CONTACT_KEY))
-        self._resolver: taxes.TaxResolver | None = None
+        self._resolver: TaxResolver | None = None
 
     @property
-    def resolve(self) -> taxes.TaxResolver:
+    def resolve(self) -> TaxResolver:
         """The run's tax resolver (the invoices' mapping), built on first need."""
         if self._resolver is None:
-            self._resolver = taxes.resolver(self.ctx)
+            self._resolver = services(self.ctx).taxes()
         return self._resolver
 
     def flush(self) -> None:
@@ -271,8 +271,8 @@ def _current(ctx: StepContext, xero_ids: list[str]) -> dict[str, dict[str, Any]]
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates a crash may have sent: find them by Reference and line marker."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
+    maybe = pusher.recovering()
+    if not maybe:
         return
     by_reference: dict[str, list[dict[str, Any]]] = {}
     references = [p.payload["Reference"] for p in maybe]
@@ -291,10 +291,7 @@ def _recover(ctx: StepContext, pusher: Pusher) -> None:
             ):
                 continue
             taken.add(xero_id.lower())
-            pusher.creates.remove(p)
-            p.xero_id = xero_id
-            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
-            pusher.updates.append(p)
+            pusher.adopt(p, xero_id)
             break
 
 

@@ -60,7 +60,7 @@ from ..links import (
 from ..lockdates import as_date
 from ..mappers.common import dec
 from ..mappers.payments import DEFAULT_KEY, map_payment
-from . import invoices as invoice_step
+from .services import services
 
 ENTITY = "payments"
 SETTING = "payments_from_xero"
@@ -362,7 +362,7 @@ class _Puller:
             None if self.ctx.full else read_cursor(self.ctx.session, CREDITS_CURSOR)
         )
         newest, wanted = cursor, []
-        for xero_id, invoice in invoice_step.known(self.ctx).items():
+        for xero_id, invoice in services(self.ctx).invoices.known.items():
             stamp = invoice.get("UpdatedDateUTC")
             if not isinstance(stamp, datetime) or xero_id.lower() not in self.invoices:
                 continue
