@@ -26,10 +26,9 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import SyncRun, utcnow
 from pxflask.perfex.db import PerfexDB
-
-from .failures import Reach, describe, reach
-from .links import LogEntry, write_log
-from .registry import REGISTRY, Registry, Unit
+from pxflask.sync.failures import Reach, describe, reach
+from pxflask.sync.links import LogEntry, write_log
+from pxflask.sync.registry import REGISTRY, Registry, Unit
 
 log = logging.getLogger(__name__)
 

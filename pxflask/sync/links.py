@@ -21,8 +21,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from pxflask.models import Link, SyncCursor, SyncLog, utcnow
-
-from .hashing import canonical_json
+from pxflask.sync.hashing import canonical_json
 
 SYNCED = "synced"
 PENDING = "pending"

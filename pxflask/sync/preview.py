@@ -16,8 +16,7 @@ from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
-
-from .engine import PlannedAction, SyncResult
+from pxflask.sync.engine import PlannedAction, SyncResult
 
 CAP = 20
 """Rows listed per entity before "… and N more"."""

@@ -15,8 +15,8 @@ from pxflask.perfex.records import (
     Line,
 )
 from pxflask.perfex.totals import compute_totals
-from pxflask.sync.mappers import xero_invoice_total
-from pxflask.sync.mappers.credit_notes import map_credit_note
+from pxflask.sync.entities.credit_notes.mapper import map_credit_note
+from pxflask.sync.entities.invoices.mapper import xero_invoice_total
 from pxflask.sync.registry import REGISTRY
 
 from .conftest import delta

@@ -57,8 +57,9 @@ def test_no_module_keeps_its_own_list_of_entities():
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         where = path.relative_to(PACKAGE).as_posix()
-        if where == "sync/registry.py" or where in NOT_ENTITY_LISTS:
-            continue
+        unit = where.startswith("sync/entities/") and path.name == "__init__.py"
+        if unit or where in NOT_ENTITY_LISTS:
+            continue  # a unit names the entities it depends on
         for node in ast.walk(ast.parse(path.read_text())):
             elts = node.keys if isinstance(node, ast.Dict) else None
             if isinstance(node, ast.Tuple | ast.List | ast.Set):
@@ -97,3 +98,37 @@ def test_the_log_summary_covers_every_entity_with_a_perfex_record(
     assert {"invoices", "payments", "credit-notes", "expenses"} <= set(summarised)
     assert dashboard_queries.perfex_summary(perfex, "accounts", "1") is None
     perfex.engine.dispose()
+
+
+def test_each_entity_is_one_folder_registered_by_the_folder():
+    """Every folder of entities/ holds a unit whose step lives in that folder."""
+    folders = sorted(
+        p.name
+        for p in (PACKAGE / "sync" / "entities").iterdir()
+        if (p / "__init__.py").exists()
+    )
+    assert sorted(u.name.replace("-", "_") for u in REGISTRY) == folders
+    for unit in REGISTRY:
+        folder = unit.name.replace("-", "_")
+        assert unit.step == f"pxflask.sync.entities.{folder}.step"
+        assert (PACKAGE / "sync" / "entities" / folder / "step.py").exists()
+    assert not (PACKAGE / "sync" / "steps" / "invoices.py").exists()
+
+
+def test_steps_do_not_import_each_other():
+    """A step reaches another entity's work through the step services only."""
+    found = []
+    for path in sorted((PACKAGE / "sync" / "entities").rglob("*.py")):
+        mine = path.parent.name
+        for node in ast.walk(ast.parse(path.read_text())):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            names = (
+                [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+            )
+            targets = [f"{module}.{n}" for n in names] + [module or ""]
+            for target in targets:
+                parts = target.split(".")
+                if parts[:3] == ["pxflask", "sync", "entities"] and len(parts) > 4:
+                    if parts[3] != mine and parts[4] != "mapper":
+                        found.append(f"{path.parent.name}/{path.name}: {target}")
+    assert found == []

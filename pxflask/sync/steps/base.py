@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pxflask.perfex import damage
-from pxflask.xero.errors import RetriesExhausted
-from pxflask.xero.gateway import ElementResult
-
-from ..advice import Advisor, tax_setting_finder
-from ..engine import PlannedAction, StepContext, StepReport
-from ..failures import describe, is_fatal
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync.advice import Advisor, tax_setting_finder
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.failures import describe, is_fatal
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     FAILED,
     FROZEN,
     SKIPPED,
@@ -27,7 +24,9 @@ from ..links import (
     Outcome,
     write_log,
 )
-from ..mappers.common import Mapped, failed
+from pxflask.sync.mappers.common import Mapped, failed
+from pxflask.xero.errors import RetriesExhausted
+from pxflask.xero.gateway import ElementResult
 
 log = logging.getLogger(__name__)
 
@@ -338,9 +337,8 @@ class Pusher:
         """`tax_rate.<id>` keys of the Perfex taxes linked to a TaxType."""
         if self._tax_finder is None:
             from pxflask.perfex.reads import read_taxes
-
-            from ..mappers.taxes import tax_key
-            from .taxes import key_text
+            from pxflask.sync.entities.taxes.step import key_text
+            from pxflask.sync.mappers.taxes import tax_key
 
             store = LinkStore(self.ctx.session, "taxes")
             links = {k: v.xero_number for k, v in store.links.items()}

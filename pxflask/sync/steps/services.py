@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ..engine import StepContext, StepReport
-from ..links import LinkRow
-from ..mappers.payments import payment_account_for
-from ..registry import REGISTRY
+from pxflask.sync.engine import StepContext, StepReport
+from pxflask.sync.entities.payments.mapper import payment_account_for
+from pxflask.sync.links import LinkRow
+from pxflask.sync.registry import REGISTRY
 
 if TYPE_CHECKING:
-    from .taxes import TaxResolver
+    from pxflask.sync.entities.taxes.step import TaxResolver
+
+__all__ = ["InvoiceStates", "StepServices", "TaxResolver", "account_for", "services"]
 
 SHARED = "services"
 """ctx.shared key of the run's services."""
@@ -93,6 +95,18 @@ class StepServices:
     def taxes(self) -> TaxResolver:
         """The run's tax resolver (Perfex taxes -> Xero TaxTypes), made once."""
         return _step("taxes").resolver(self.ctx)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """The Xero chart of accounts, read once a run (the accounts step's cache)."""
+        return list(_step("accounts").read_accounts(self.ctx))
+
+    def accounts_changed(self, cursor: str) -> tuple[list[dict[str, Any]], bool]:
+        """Accounts changed since `cursor` was consumed; True: all of them."""
+        return _step("accounts").changed_for(self.ctx, cursor)
+
+    def accounts_consumed(self, cursor: str) -> None:
+        """Mark the accounts read so far as seen by `cursor`'s owner."""
+        _step("accounts").consumed(self.ctx, cursor)
 
     @staticmethod
     def account_for(

@@ -22,11 +22,11 @@ from typing import Any
 
 from pxflask.perfex import damage, reads
 from pxflask.perfex.records import CreditApplication
-
-from .. import lockdates
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync import lockdates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.credit_notes.mapper import map_credit_application
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     DELETED,
     FAILED,
     FROZEN,
@@ -42,10 +42,9 @@ from ..links import (
     Outcome,
     write_log,
 )
-from ..mappers.common import dec
-from ..mappers.credit_notes import map_credit_application
-from .base import single
-from .services import services
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.base import single
+from pxflask.sync.steps.services import services
 
 ENTITY = "credit-allocations"
 DELETED_IN_PERFEX = "removed in Perfex: allocation deleted in Xero"

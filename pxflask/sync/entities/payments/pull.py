@@ -41,10 +41,10 @@ from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.settings import FIXED_KEYS
-
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.payments.mapper import DEFAULT_KEY, map_payment
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     LOCKED,
     PENDING,
     SKIPPED,
@@ -57,10 +57,9 @@ from ..links import (
     write_cursor,
     write_log,
 )
-from ..lockdates import as_date
-from ..mappers.common import dec
-from ..mappers.payments import DEFAULT_KEY, map_payment
-from .services import services
+from pxflask.sync.lockdates import as_date
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.services import services
 
 ENTITY = "payments"
 SETTING = "payments_from_xero"

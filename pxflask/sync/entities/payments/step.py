@@ -19,10 +19,11 @@ from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
-
-from .. import history, lockdates
-from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
-from ..links import (
+from pxflask.sync import history, lockdates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.payments import pull as payments_pull
+from pxflask.sync.entities.payments.mapper import map_payment
+from pxflask.sync.links import (
     DELETED,
     FAILED,
     LOCKED,
@@ -35,12 +36,17 @@ from ..links import (
     LogEntry,
     Outcome,
 )
-from ..mappers.common import dec
-from ..mappers.common import failed as failed_record
-from ..mappers.payments import map_payment
-from . import payments_pull
-from .base import Pending, Pusher, damaged_record, map_guarded, quote, single
-from .services import account_for, services
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.mappers.common import failed as failed_record
+from pxflask.sync.steps.base import (
+    Pending,
+    Pusher,
+    damaged_record,
+    map_guarded,
+    quote,
+    single,
+)
+from pxflask.sync.steps.services import account_for, services
 
 ENTITY = "payments"
 ALREADY_DELETED = "already been deleted"

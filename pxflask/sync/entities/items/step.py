@@ -6,16 +6,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pxflask.perfex import reads
-
-from ..engine import StepContext, StepReport
-from ..links import Action, Decision
-from ..mappers.common import Mapped
-from ..mappers.items import item_names, map_item
-from .base import Pusher, lookup
-from .services import services
+from pxflask.sync.engine import StepContext, StepReport
+from pxflask.sync.entities.items.mapper import item_names, map_item
+from pxflask.sync.links import Action, Decision
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.steps.base import Pusher, lookup
+from pxflask.sync.steps.services import services
 
 if TYPE_CHECKING:
-    from .taxes import TaxResolver
+    from pxflask.sync.steps.services import TaxResolver
 
 ENTITY = "items"
 

@@ -25,10 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
-
-from .. import history, lockdates
-from ..engine import PlannedAction, StepContext, StepReport
-from ..links import (
+from pxflask.sync import history, lockdates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.expenses.mapper import (
+    ExpenseContext,
+    ExpenseTargets,
+    contact_by_name,
+    expense_marker,
+    map_expense,
+)
+from pxflask.sync.links import (
     DELETED,
     FROZEN,
     LOCKED,
@@ -36,22 +42,14 @@ from ..links import (
     LinkStore,
     Outcome,
 )
-from ..mappers.common import ZERO, Mapped
-from ..mappers.expenses import (
-    ExpenseContext,
-    ExpenseTargets,
-    contact_by_name,
-    expense_marker,
-    map_expense,
-)
-from ..mappers.tax_match import EXPENSES
-from ..mappers.taxes import key_rate, tax_key
-from .accounts import read_accounts
-from .base import Pending, Pusher, damaged_record, map_guarded, quote
-from .services import account_for, services
+from pxflask.sync.mappers.common import ZERO, Mapped
+from pxflask.sync.mappers.tax_match import EXPENSES
+from pxflask.sync.mappers.taxes import key_rate, tax_key
+from pxflask.sync.steps.base import Pending, Pusher, damaged_record, map_guarded, quote
+from pxflask.sync.steps.services import account_for, services
 
 if TYPE_CHECKING:
-    from .taxes import TaxResolver
+    from pxflask.sync.steps.services import TaxResolver
 
 ENTITY = "expenses"
 KIND = "bank_transactions"
@@ -94,7 +92,7 @@ class Targets:
         }
         self.accounts = {
             str(a["Code"]): a
-            for a in read_accounts(ctx)
+            for a in services(ctx).accounts()
             if a.get("Code") and str(a.get("Status") or "ACTIVE").upper() == "ACTIVE"
         }
         self.contact = contact_by_name(self.raw.get(CONTACT_KEY))

@@ -24,11 +24,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
-
-from .. import history, lockdates, orphans
-from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync import history, lockdates, orphans
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.invoices.mapper import (
+    REFERENCE_PREFIX,
+    InvoiceContext,
+    invoice_reference,
+    map_invoice,
+    xero_invoice_total,
+)
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     DELETED,
     LOCKED,
     VOIDED,
@@ -38,18 +44,18 @@ from ..links import (
     read_cursor,
     write_cursor,
 )
-from ..mappers.common import Mapped, dec, skipped
-from ..mappers.common import failed as failed_alone
-from ..mappers.invoices import (
-    REFERENCE_PREFIX,
-    InvoiceContext,
-    invoice_reference,
-    map_invoice,
-    xero_invoice_total,
+from pxflask.sync.mappers.common import Mapped, dec, skipped
+from pxflask.sync.mappers.common import failed as failed_alone
+from pxflask.sync.steps import renumber
+from pxflask.sync.steps.base import (
+    Pending,
+    Pusher,
+    damaged_record,
+    lookup,
+    map_guarded,
+    single,
 )
-from . import renumber
-from .base import Pending, Pusher, damaged_record, lookup, map_guarded, single
-from .services import services
+from pxflask.sync.steps.services import services
 
 ENTITY = "invoices"
 NUMBERED = renumber.Numbered(

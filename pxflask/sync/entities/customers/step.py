@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Customer
-
-from .. import orphans
-from ..engine import StepContext, StepReport, numeric_ids
-from ..hashing import payload_hash
-from ..mappers.common import Mapped
-from ..mappers.contacts import (
+from pxflask.sync import orphans
+from pxflask.sync.engine import StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.customers.mapper import (
     contact_name,
     disambiguate_name,
     map_contact,
     same_customer,
 )
-from .base import Pending, Pusher, lookup
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.steps.base import Pending, Pusher, lookup
 
 ENTITY = "customers"
 NAME_CLASH = "already assigned to another contact"

@@ -14,22 +14,24 @@ from datetime import date
 from typing import Any
 
 from pxflask.perfex import reads
-
-from .. import history, lockdates, orphans
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync import history, lockdates, orphans
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.credit_notes.allocations import sync_allocations
+from pxflask.sync.entities.credit_notes.mapper import (
+    credit_note_reference,
+    map_credit_note,
+)
+from pxflask.sync.entities.invoices.mapper import InvoiceContext
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     DELETED,
     VOIDED,
     Outcome,
 )
-from ..mappers.common import Mapped, skipped
-from ..mappers.common import failed as failed_alone
-from ..mappers.credit_notes import credit_note_reference, map_credit_note
-from ..mappers.invoices import InvoiceContext
-from .base import Pusher, damaged_record, map_guarded
-from .credit_allocations import sync_allocations
-from .services import services
+from pxflask.sync.mappers.common import Mapped, skipped
+from pxflask.sync.mappers.common import failed as failed_alone
+from pxflask.sync.steps.base import Pusher, damaged_record, map_guarded
+from pxflask.sync.steps.services import services
 
 ENTITY = "credit-notes"
 KIND = "credit_notes"
