@@ -11,7 +11,7 @@ A step module exposes `run(ctx: StepContext) -> StepReport` (see engine.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -62,14 +62,26 @@ class Record:
     reader: str
     by_ids: bool = True
     """True: reader(db, [id]); False: reader(db) returns them all."""
+    number: str | None = None
+    """How a dry run names a record without a payload (str.format over its fields)."""
+
+    def read_many(self, perfex: Any, ids: Iterable[int]) -> list[Any]:
+        """The records of those ids (in the reader's order)."""
+        reader = getattr(import_module("pxflask.perfex.reads"), self.reader)
+        if self.by_ids:
+            return list(reader(perfex, list(ids)))
+        wanted = set(ids)
+        return [r for r in reader(perfex) if r.id in wanted]
 
     def read(self, perfex: Any, ident: int) -> Any:
         """The record of that id, or None."""
-        reads = import_module("pxflask.perfex.reads")
-        reader = getattr(reads, self.reader)
-        if self.by_ids:
-            return next(iter(reader(perfex, [ident])), None)
-        return next((r for r in reader(perfex) if r.id == ident), None)
+        return next(iter(self.read_many(perfex, [ident])), None)
+
+    def numbered(self, record: Any) -> str:
+        """The record's name in a dry run (its number, or what stands for one)."""
+        return (self.number or "{id}").format_map(
+            {f.name: getattr(record, f.name) for f in fields(record)}
+        )
 
 
 @dataclass(frozen=True, slots=True)

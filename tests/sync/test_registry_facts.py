@@ -9,8 +9,11 @@ import sqlalchemy as sa
 
 from pxflask import dashboard_queries, settings, watcher
 from pxflask.jobs import XERO_CATEGORIES
+from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import engine
+from pxflask.sync.engine import PlannedAction
+from pxflask.sync.preview import perfex_numbers
 from pxflask.sync.registry import REGISTRY
 from pxflask.xero.gateway import WRITE_KINDS
 
@@ -21,7 +24,6 @@ NOT_ENTITY_LISTS = {
     "perfex/schema.py": "Perfex table definitions",
     "reconcile/auditor.py": "the report's scopes in the cover's order",
     "reconcile/reasons.py": "the reconciliation report's scopes",
-    "sync/preview.py": "how a dry run reads each numbered document's number",
     "xero/gateway.py": "what Xero batch-writes (xero imports nothing of sync)",
 }
 
@@ -132,3 +134,24 @@ def test_steps_do_not_import_each_other():
                     if parts[3] != mine and parts[4] != "mapper":
                         found.append(f"{path.parent.name}/{path.name}: {target}")
     assert found == []
+
+
+def test_a_dry_run_names_documents_and_payments_by_number(seeded_sync_perfex):
+    """Records without a payload are named by number (payments: amount on date)."""
+    perfex = PerfexDB.connect(f"sqlite:///{seeded_sync_perfex}")
+    invoice = reads.read_invoices(perfex)[0]
+    payment = reads.read_payments(perfex)[0]
+    note = reads.read_credit_notes(perfex)[0]
+    actions = [
+        PlannedAction("credit-notes", str(note.id), "void"),
+        PlannedAction("invoices", str(invoice.id), "void"),
+        PlannedAction("payments", str(payment.id), "delete"),
+        PlannedAction("customers", "1", "update"),
+        PlannedAction("bananas", "1", "update"),
+    ]
+    assert perfex_numbers(perfex, actions) == {
+        ("invoices", str(invoice.id)): invoice.formatted_number,
+        ("payments", str(payment.id)): f"{payment.amount} on {payment.date}",
+        ("credit-notes", str(note.id)): note.formatted_number,
+    }
+    perfex.engine.dispose()

@@ -19,7 +19,7 @@ UNIT = Unit(
             owner_key="credit_id",
         ),
     ),
-    record=Record("read_credit_notes"),
+    record=Record("read_credit_notes", number="{formatted_number}"),
     write_kind="credit_notes",
     reconcile_scope="credit_notes",
     default=False,

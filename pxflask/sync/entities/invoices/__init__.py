@@ -11,7 +11,7 @@ UNIT = Unit(
     description="tblinvoices -> ACCREC Invoices, totals equal to the cent",
     watches=(Watch("invoices", "id", *DOCUMENT_WATCH),),
     target=Target("invoices", parent="customers", parent_column="clientid"),
-    record=Record("read_invoices"),
+    record=Record("read_invoices", number="{formatted_number}"),
     webhook_category="INVOICE",
     write_kind="invoices",
     reconcile_scope="invoices",

@@ -23,7 +23,7 @@ UNIT = Unit(
         parent_column="invoiceid",
         follows_parent=True,
     ),
-    record=Record("read_payments"),
+    record=Record("read_payments", number="{amount} on {date}"),
     write_kind="payments",
     reconcile_scope="payments",
     order=80,
