@@ -20,6 +20,7 @@ from pxflask.log_filter import LogFilter
 from pxflask.models import Link, Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
 from pxflask.perfex.db import PerfexDB
 from pxflask.settings import FIXED_KEYS
+from pxflask.sync.registry import REGISTRY
 
 PER_PAGE = 50
 LINK_STATES = ("synced", "pending", "failed", "skipped")
@@ -180,11 +181,14 @@ def sales_account_mapped(session: Session) -> bool:
     if session.get(Setting, "sales_account") is not None:
         return True
     default = FIXED_KEYS["sales_account"][1]
-    return session.scalar(
-        select(func.count())
-        .select_from(XeroAccount)
-        .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
-    ) > 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(XeroAccount)
+            .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
+        )
+        > 0
+    )
 
 
 def latest_runs(session: Session, limit: int = 10) -> list[SyncRun]:
@@ -386,26 +390,10 @@ def perfex_summary(
     perfex: PerfexDB, entity: str, key: str | None
 ) -> dict[str, Any] | None:
     """The Perfex record behind a log row, as flat label -> value pairs."""
-    from pxflask.perfex import reads
-
-    if not key or not key.isdigit():
+    if not key or not key.isdigit() or entity not in REGISTRY:
         return None
-    ident = int(key)
-    found: Any = None
-    if entity == "invoices":
-        found = next(iter(reads.read_invoices(perfex, [ident])), None)
-    elif entity == "customers":
-        found = next(iter(reads.read_customers(perfex, [ident])), None)
-    elif entity == "items":
-        found = next(iter(reads.read_items(perfex, [ident])), None)
-    elif entity == "payments":
-        found = next(iter(reads.read_payments(perfex, [ident])), None)
-    elif entity == "taxes":
-        found = next((t for t in reads.read_taxes(perfex) if t.id == ident), None)
-    elif entity == "payment-modes":
-        found = next(
-            (m for m in reads.read_payment_modes(perfex) if m.id == ident), None
-        )
+    record = REGISTRY.get(entity).record
+    found = record.read(perfex, int(key)) if record is not None else None
     if found is None or not dataclasses.is_dataclass(found):
         return None
     return _flatten(found)

@@ -180,8 +180,8 @@ def relink_preview(
 ) -> RelinkPreview:
     """Find Perfex customers and invoices already in Xero (by their numbers)."""
     from pxflask.perfex.reads import read_customers, read_invoices
-    from pxflask.sync.mappers.contacts import customer_id_from_number
-    from pxflask.sync.mappers.invoices import invoice_number
+    from pxflask.sync.entities.customers.mapper import customer_id_from_number
+    from pxflask.sync.entities.invoices.mapper import invoice_number
 
     contacts = gateway.read_all("contacts", summary_only=True)
     invoices = gateway.read_all("invoices", summary_only=True)

@@ -10,20 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.registry import REGISTRY
 
-ENTITY_NAMES = (
-    "accounts",
-    "expense-categories",
-    "taxes",
-    "payment-modes",
-    "customers",
-    "items",
-    "invoices",
-    "payments",
-    "credit-notes",
-    "expenses",
-)
-DEFAULT_ENTITIES = ENTITY_NAMES[:8]
+ENTITY_NAMES = tuple(REGISTRY.names())
+"""Every entity, in dependency order (from the sync registry)."""
+DEFAULT_ENTITIES = tuple(REGISTRY.default_names())
+"""The entities switched on by default (the registry's default units)."""
 ACCOUNT_CODE = re.compile(r"^[A-Za-z0-9._-]{1,10}$")
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CRON_FIELD = re.compile(r"^[\d*/,\-]+$")

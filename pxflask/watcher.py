@@ -25,6 +25,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from pxflask.perfex.db import PerfexDB
+from pxflask.sync.registry import REGISTRY, Watch
 
 MAX_NEW_KEYS = 200
 MARK_VERSION = 2
@@ -34,80 +35,8 @@ LOOK = f"watch:v{MARK_VERSION}:last-look"
 first look, compared with the last sync rather than with stale marks."""
 
 
-@dataclass(frozen=True)
-class Watch:
-    """One Perfex table watched on behalf of an entity."""
-
-    entity: str
-    table: str
-    key: str
-    numbers: tuple[str, ...] = ()
-    texts: tuple[str, ...] = ()
-    owner_key: str | None = None
-
-
-WATCHES: tuple[Watch, ...] = (
-    Watch("taxes", "taxes", "id", ("taxrate",), ("name",)),
-    Watch("payment-modes", "payment_modes", "id", ("active",), ("name",)),
-    Watch(
-        "customers",
-        "clients",
-        "userid",
-        ("active", "country"),
-        ("company", "vat", "phonenumber", "billing_street", "billing_city"),
-    ),
-    Watch(
-        "customers",
-        "contacts",
-        "id",
-        ("is_primary", "active"),
-        ("firstname", "lastname", "email"),
-        owner_key="userid",
-    ),
-    Watch(
-        "items",
-        "items",
-        "id",
-        ("rate", "tax", "tax2"),
-        ("description", "long_description", "unit"),
-    ),
-    Watch(
-        "invoices",
-        "invoices",
-        "id",
-        ("status", "total", "subtotal", "total_tax", "clientid", "currency"),
-        ("clientnote", "terms"),
-    ),
-    Watch(
-        "payments",
-        "invoicepaymentrecords",
-        "id",
-        ("amount", "invoiceid"),
-        ("paymentmode", "transactionid", "note"),
-    ),
-    Watch(
-        "credit-notes",
-        "creditnotes",
-        "id",
-        ("status", "total", "subtotal", "total_tax", "clientid", "currency"),
-        ("clientnote", "terms"),
-    ),
-    Watch(
-        "credit-notes",
-        "credits",
-        "id",
-        ("amount", "invoice_id", "credit_id"),
-        (),
-        owner_key="credit_id",
-    ),
-    Watch(
-        "expenses",
-        "expenses",
-        "id",
-        ("category", "currency", "amount", "tax", "tax2", "clientid"),
-        ("expense_name", "note", "reference_no", "paymentmode"),
-    ),
-)
+WATCHES: tuple[Watch, ...] = REGISTRY.watches()
+"""The watched tables, each with its entity (from the sync registry)."""
 
 
 @dataclass(frozen=True)

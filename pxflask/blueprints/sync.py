@@ -38,6 +38,7 @@ from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.runtime import perfex_db
 from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
 from pxflask.sync.advice import setting_keys
+from pxflask.sync.registry import REGISTRY
 from pxflask.tax_setup import TaxSetup, tax_setup
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -46,12 +47,8 @@ RETURN_PAGES = {"settings": "settings.index"}
 
 
 def entity_labels() -> list[tuple[str, str]]:
-    """(name, label) of the entities to show, from the sync registry when present."""
-    try:
-        from pxflask.sync.registry import REGISTRY
-    except ImportError:
-        return [(name, name.replace("-", " ").capitalize()) for name in ENTITY_NAMES]
-    return [(unit.name, unit.label) for unit in REGISTRY if unit.built]
+    """(name, label) of the entities to show, from the sync registry."""
+    return [(unit.name, unit.label) for unit in REGISTRY]
 
 
 def tax_questions(settings: dict[str, str], taxes: list | None = None) -> TaxSetup:

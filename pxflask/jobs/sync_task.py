@@ -69,7 +69,7 @@ def _planned_steps(entities: list[str]) -> list[str]:
     """The built entities a run will step through, in dependency order."""
     from pxflask.sync.registry import REGISTRY
 
-    return [unit.name for unit in REGISTRY.ordered(entities) if unit.built]
+    return [unit.name for unit in REGISTRY.ordered(entities)]
 
 
 def _keep_preview(app: Flask, run_id: int, result: Any) -> None:

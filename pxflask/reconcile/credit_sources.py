@@ -28,7 +28,7 @@ from pxflask.perfex.records import CREDIT_NOTE_CLOSED, CREDIT_NOTE_OPEN
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
-from pxflask.sync.mappers.credit_notes import REFERENCE_PREFIX
+from pxflask.sync.entities.credit_notes.mapper import REFERENCE_PREFIX
 
 __all__ = [
     "PERFEX_CREDIT_NOTE_COLUMNS",

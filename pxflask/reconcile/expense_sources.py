@@ -30,7 +30,7 @@ from pxflask.perfex.reads import read_expenses, read_taxes
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
-from pxflask.sync.mappers.expenses import expense_reference, expense_total
+from pxflask.sync.entities.expenses.mapper import expense_reference, expense_total
 
 __all__ = [
     "PERFEX_EXPENSE_COLUMNS",

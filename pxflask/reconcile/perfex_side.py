@@ -129,7 +129,7 @@ def _paid_by_invoice(
 
 def customer_names(db: PerfexDB) -> dict[int, str]:
     """Customer id -> the name the sync gives the customer's Xero contact."""
-    from pxflask.sync.mappers.contacts import contact_name
+    from pxflask.sync.entities.customers.mapper import contact_name
 
     return {c.id: contact_name(c) for c in read_customers(db)}
 

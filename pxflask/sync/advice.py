@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from . import lockdates
+from pxflask.sync import lockdates
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,12 @@ import click
 from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
-
-from . import preview
-from .engine import Gateway, SyncResult, run_sync
-from .hashing import canonical_json
-from .problems import Labeller, labeller
-from .problems import summary_lines as problem_lines
-from .registry import REGISTRY, RegistryError
+from pxflask.sync import preview
+from pxflask.sync.engine import Gateway, SyncResult, run_sync
+from pxflask.sync.hashing import canonical_json
+from pxflask.sync.problems import Labeller, labeller
+from pxflask.sync.problems import summary_lines as problem_lines
+from pxflask.sync.registry import REGISTRY, RegistryError
 
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR = 0, 1, 2
 COLUMNS = ("created", "updated", "unchanged", "skipped", "blocked", "failed")
@@ -46,13 +45,9 @@ def check_entities(names: Sequence[str]) -> list[str] | None:
         return None
     for name in names:
         try:
-            unit = REGISTRY.get(name)
+            REGISTRY.get(name)
         except RegistryError as exc:
             raise click.BadParameter(str(exc), param_hint="ENTITY") from None
-        if not unit.built:
-            raise click.BadParameter(
-                f"entity {name!r} is not built yet", param_hint="ENTITY"
-            )
     return list(names)
 
 

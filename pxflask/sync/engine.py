@@ -28,17 +28,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
-
-from .failures import Reach, describe, reach
-from .links import LogEntry, write_log
-from .registry import REGISTRY, Registry, Unit
-from .runs import RunRow
+from pxflask.sync.failures import Reach, describe, reach
+from pxflask.sync.links import LogEntry, write_log
+from pxflask.sync.registry import REGISTRY, Registry, Unit
+from pxflask.sync.runs import RunRow
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """progress(entity, done, total) after each batch of a step."""
-TARGETABLE = ("customers", "items", "invoices", "payments")
+TARGETABLE = REGISTRY.targetable()
 """Entities a targeted run syncs record by record (the others run whole)."""
 
 
@@ -224,11 +223,12 @@ def run_sync(
     names = entities or (list(conf.entities) if conf.entities else None)
     targets = None
     if record_keys:
-        targets = expand_targets(perfex_db, record_keys, entities or ())
-        wanted = {n for n in entities or () if n not in TARGETABLE}
-        wanted |= {n for n in record_keys if n not in TARGETABLE}
+        targets = expand_targets(perfex_db, record_keys, entities or (), registry)
+        by_record = registry.targetable()
+        wanted = {n for n in entities or () if n not in by_record}
+        wanted |= {n for n in record_keys if n not in by_record}
         names = sorted(wanted | {n for n, keys in targets.items() if keys})
-    units = [u for u in registry.ordered(names) if u.built]
+    units = registry.ordered(names)
     row = RunRow.start(
         session,
         run_id,
@@ -374,24 +374,32 @@ def expand_targets(
     perfex: PerfexDB,
     record_keys: Mapping[str, Iterable[str | int]],
     entities: Iterable[str] = (),
+    registry: Registry = REGISTRY,
 ) -> dict[str, frozenset[str]]:
-    """Targeted keys plus dependencies: payment -> invoice -> customer.
+    """Targeted keys plus their parents (payment -> invoice -> customer).
 
-    The payments of a targeted invoice are added when payments are asked for
-    (named in `entities` or in `record_keys`).
+    The children of an asked record (the payments of a targeted invoice) are
+    added when their entity is asked for (named in `entities` or `record_keys`).
     """
     keys = {e: {str(k) for k in ks} for e, ks in record_keys.items()}
-    asked = set(keys.get("invoices", ()))
-    with_payments = "payments" in keys or "payments" in set(entities)
-    pay, inv = perfex.tables.invoicepaymentrecords, perfex.tables.invoices
+    asked = {e: set(ks) for e, ks in keys.items()}
+    named = set(keys) | set(entities)
+    children = [
+        (u.name, u.target, u.target.parent, u.target.parent_column)
+        for u in registry
+        if u.target is not None and u.target.parent and u.target.parent_column
+    ]
     with perfex.engine.connect() as conn:
-        if keys.get("payments"):
-            found = _lookup(conn, pay.c.invoiceid, pay.c.id, keys["payments"])
-            keys.setdefault("invoices", set()).update(found)
-        if keys.get("invoices"):
-            found = _lookup(conn, inv.c.clientid, inv.c.id, keys["invoices"])
-            keys.setdefault("customers", set()).update(found)
-        if with_payments and asked:
-            found = _lookup(conn, pay.c.id, pay.c.invoiceid, asked)
-            keys.setdefault("payments", set()).update(found)
+        for name, target, parent, column in reversed(children):
+            table = getattr(perfex.tables, target.table)
+            if keys.get(name):
+                found = _lookup(conn, table.c[column], table.c[target.key], keys[name])
+                keys.setdefault(parent, set()).update(found)
+        for name, target, parent, column in children:
+            if target.follows_parent and name in named and asked.get(parent):
+                table = getattr(perfex.tables, target.table)
+                found = _lookup(
+                    conn, table.c[target.key], table.c[column], asked[parent]
+                )
+                keys.setdefault(name, set()).update(found)
     return {e: frozenset(ks) for e, ks in keys.items()}

@@ -18,10 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.records import Expense
-
-from .mappers.expenses import ExpenseContext, ExpenseTargets
-from .mappers.invoices import InvoiceContext
-from .mappers.taxes import TaxKey
+from pxflask.sync.entities.expenses.mapper import ExpenseContext, ExpenseTargets
+from pxflask.sync.entities.invoices.mapper import InvoiceContext
+from pxflask.sync.mappers.taxes import TaxKey
 
 REPOST_MARK = "repost"
 """A link's payload hash while a re-post with the current mappings is requested."""

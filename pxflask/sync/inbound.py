@@ -18,14 +18,12 @@ from pxflask.models import Link, SyncLog, XeroConnection
 
 from .failures import describe
 from .links import DELETED, VOIDED
+from .registry import REGISTRY
 
 log = logging.getLogger(__name__)
 
-XERO_CATEGORIES = {
-    "INVOICE": ("invoices", "invoices"),
-    "CONTACT": ("customers", "contacts"),
-}
-"""Webhook category -> (entity of our links, gateway read kind)."""
+XERO_CATEGORIES = REGISTRY.webhook_categories()
+"""Webhook category -> (entity of our links, gateway read kind), from the registry."""
 
 
 def handle_webhook(

@@ -21,8 +21,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from pxflask.models import Link, SyncCursor, SyncLog, utcnow
-
-from .hashing import canonical_json
+from pxflask.sync.hashing import canonical_json
 
 SYNCED = "synced"
 PENDING = "pending"
@@ -228,12 +227,6 @@ class LinkStore:
             and link.state not in (PENDING, FAILED)
             and link.source_hash == source
         )
-
-    def decide_all(
-        self, hashes: Mapping[str, str], *, force: bool = False
-    ) -> list[Decision]:
-        """Decisions for many records (key -> new hash), in the given order."""
-        return [self.decide(k, h, force=force) for k, h in hashes.items()]
 
     def _link(self, key: str) -> LinkRow:
         """The link of a key, created in memory (saved by the next save) if missing."""

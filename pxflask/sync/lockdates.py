@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from pxflask.sync.engine import PlannedAction, StepContext
+from pxflask.sync.links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
+from pxflask.sync.organisation import organisation
 from pxflask.xero.connection import LOCK_SEEN
 
-from .engine import PlannedAction, StepContext
-from .links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
-from .organisation import organisation
-
 if TYPE_CHECKING:
-    from .steps.base import Pending, Pusher
+    from pxflask.sync.steps.base import Pending, Pusher
 
 SHARED = "xero.lock_date"
 """ctx.shared key: the run's effective lock date (None: the books are open)."""

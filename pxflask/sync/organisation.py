@@ -13,9 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pxflask.models import SyncCursor
-
-from .engine import StepContext
-from .links import store_cursor
+from pxflask.sync.engine import StepContext
+from pxflask.sync.links import store_cursor
 
 SHARED = "xero.organisation"
 COUNTRY = "xero.organisation.country"

@@ -22,13 +22,15 @@ import sqlalchemy as sa
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import Address
-
-from .engine import StepContext, StepReport, numeric_ids
-from .hashing import payload_hash
-from .links import FAILED, LinkStore
-from .mappers.common import Mapped
-from .mappers.contacts import deleted_contact_key, map_deleted_customer
-from .steps.base import Pending, Pusher
+from pxflask.sync.engine import StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.customers.mapper import (
+    deleted_contact_key,
+    map_deleted_customer,
+)
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import FAILED, LinkStore
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.steps.base import Pending, Pusher
 
 TABLES = {"invoices": "invoices", "credit-notes": "creditnotes"}
 """Entity -> the Perfex table of its documents."""

@@ -14,17 +14,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
-
-from .engine import PlannedAction, SyncResult
+from pxflask.sync.engine import PlannedAction, SyncResult
+from pxflask.sync.registry import REGISTRY, Record
 
 CAP = 20
 """Rows listed per entity before "… and N more"."""
 KEEP = 20
 """Dry-run previews kept in the instance folder (the newest)."""
 FOLDER = "dry-runs"
-_NUMBERED = ("invoices", "credit-notes", "payments")
 
 _DEFAULT_REASONS = {
     "create": "not in Xero yet",
@@ -86,19 +84,20 @@ def perfex_numbers(
     """Perfex's number of each invoice, credit note and payment without a payload."""
     wanted: dict[str, list[int]] = {}
     for a in actions:
-        if a.payload is None and a.key.isdigit() and a.entity in _NUMBERED:
+        if a.payload is None and a.key.isdigit() and _numbering(a.entity):
             wanted.setdefault(a.entity, []).append(int(a.key))
     found: dict[tuple[str, str], str] = {}
-    if wanted.get("invoices"):
-        for inv in reads.read_invoices(perfex, ids=wanted["invoices"]):
-            found["invoices", str(inv.id)] = inv.formatted_number
-    if wanted.get("credit-notes"):
-        for note in reads.read_credit_notes(perfex, ids=wanted["credit-notes"]):
-            found["credit-notes", str(note.id)] = note.formatted_number
-    if wanted.get("payments"):
-        for pay in reads.read_payments(perfex, ids=wanted["payments"]):
-            found["payments", str(pay.id)] = f"{pay.amount} on {pay.date}"
+    for entity, ids in wanted.items():
+        record = _numbering(entity)
+        for one in record.read_many(perfex, ids) if record else ():
+            found[entity, str(one.id)] = record.numbered(one)
     return found
+
+
+def _numbering(entity: str) -> Record | None:
+    """How a dry run names the entity's records by number (None: it does not)."""
+    record = REGISTRY.get(entity).record if entity in REGISTRY else None
+    return record if record is not None and record.number is not None else None
 
 
 def by_entity(found: Sequence[PreviewRow]) -> dict[str, list[PreviewRow]]:

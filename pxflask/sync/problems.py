@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.perfex.db import PerfexDB
-
-from .engine import SyncResult
+from pxflask.sync.engine import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +135,7 @@ def labeller(perfex: PerfexDB, session: Session) -> Labeller:
         ids = [int(k) for k in keys if k.isdigit() and k not in out]
         if entity == "invoices" and ids:
             from pxflask.perfex.reads import read_invoices
-
-            from .mappers.invoices import invoice_number
+            from pxflask.sync.entities.invoices.mapper import invoice_number
 
             for inv in read_invoices(perfex, ids=ids):
                 out[str(inv.id)] = invoice_number(inv)

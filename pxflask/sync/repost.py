@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
-
-from . import lockdates
-from .engine import Gateway, StepContext, SyncSettings
-from .history import REPOST_MARK
-from .links import FROZEN, SYNCED, LinkStore
-from .steps.payments import account_for, read_payments
+from pxflask.sync import lockdates
+from pxflask.sync.engine import Gateway, StepContext, SyncSettings
+from pxflask.sync.entities.payments.step import account_for, read_payments
+from pxflask.sync.history import REPOST_MARK
+from pxflask.sync.links import FROZEN, SYNCED, LinkStore
 
 REPOSTABLE = ("payments",)
 """Entities the re-post action knows (what a mapping changes in Xero)."""

@@ -11,9 +11,8 @@ import click
 from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
-
-from . import repost
-from .engine import Gateway
+from pxflask.sync import repost
+from pxflask.sync.engine import Gateway
 
 EXIT_OK = 0
 

@@ -17,9 +17,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from pxflask.models import XeroTaxRate
-
-from .engine import StepContext
-from .mappers.tax_match import XeroRate
+from pxflask.sync.engine import StepContext
+from pxflask.sync.mappers.tax_match import XeroRate
 
 SHARED = "xero.tax_rates"
 

@@ -9,7 +9,7 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import INVOICE_DRAFT
 from pxflask.perfex.seed import seed_demo
 from pxflask.reconcile.loaders import perfex_invoices
-from pxflask.sync.mappers.invoices import invoice_number
+from pxflask.sync.entities.invoices.mapper import invoice_number
 from tests.perfex.conftest import TODAY
 
 

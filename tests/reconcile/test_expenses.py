@@ -19,7 +19,7 @@ from pxflask.queueing import close_queue
 from pxflask.reconcile.expense_sources import load_xero_expenses
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.service import run_reconciliation
-from pxflask.sync.mappers.expenses import expense_marker
+from pxflask.sync.entities.expenses.mapper import expense_marker
 from tests.fixtures.sandbox import (
     SandboxHandle,
 )

@@ -13,14 +13,14 @@ from pxflask.perfex import reads
 from pxflask.perfex.balances import invoice_balances
 from pxflask.perfex.records import CreditApplication, Invoice
 from pxflask.perfex.seed import seed_demo
-from pxflask.sync.mappers.credit_notes import map_credit_application
-from pxflask.sync.registry import REGISTRY
-from pxflask.sync.steps.credit_allocations import (
+from pxflask.sync.entities.credit_notes.allocations import (
     DELETED_IN_PERFEX,
     ENTITY,
     Todo,
     _refusal,
 )
+from pxflask.sync.entities.credit_notes.mapper import map_credit_application
+from pxflask.sync.registry import REGISTRY
 
 from .conftest import NO_RETRY, Env, UrlEnv, delta
 from .factories import D

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.perfex.seed import seed_demo
-from pxflask.sync.mappers.contacts import deleted_contact_number
+from pxflask.sync.entities.customers.mapper import deleted_contact_number
 
 from .conftest import NO_RETRY, UrlEnv, duplicates
 

@@ -13,8 +13,8 @@ from pxflask.perfex.seed import seed_demo
 from pxflask.reconcile import reconcile
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.sandbox.regions import REGIONS
+from pxflask.sync.entities.expenses.mapper import expense_total
 from pxflask.sync.mappers.common import round2
-from pxflask.sync.mappers.expenses import expense_total
 from pxflask.sync.registry import REGISTRY
 
 from .conftest import REGION_TAXES, UrlEnv

@@ -7,9 +7,15 @@ from decimal import Decimal
 import pytest
 
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT, INVOICE_PAID
-from pxflask.sync.mappers import InvoiceContext, map_invoice, xero_invoice_total
+from pxflask.sync.entities.invoices.mapper import (
+    InvoiceContext,
+    allocate,
+    invoice_number,
+    map_invoice,
+    xero_invoice_tax,
+    xero_invoice_total,
+)
 from pxflask.sync.mappers.common import round2
-from pxflask.sync.mappers.invoices import allocate, invoice_number, xero_invoice_tax
 from pxflask.sync.mappers.line_tax import rounding_cap
 from pxflask.sync.mappers.taxes import key_rate
 

@@ -9,9 +9,13 @@ from hypothesis import strategies as st
 
 from pxflask.perfex.records import Line, LineTax
 from pxflask.sandbox.totals import compute_document
-from pxflask.sync.mappers import InvoiceContext, map_invoice, xero_invoice_total
-from pxflask.sync.mappers.credit_notes import map_credit_note
-from pxflask.sync.mappers.invoices import xero_invoice_tax
+from pxflask.sync.entities.credit_notes.mapper import map_credit_note
+from pxflask.sync.entities.invoices.mapper import (
+    InvoiceContext,
+    map_invoice,
+    xero_invoice_tax,
+    xero_invoice_total,
+)
 from pxflask.sync.mappers.line_tax import rounding_cap
 from pxflask.sync.mappers.taxes import key_rate
 

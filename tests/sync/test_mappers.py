@@ -5,30 +5,29 @@ from __future__ import annotations
 from datetime import date
 
 from pxflask.perfex.records import Item, Payment, PaymentMode, Tax
-from pxflask.sync.mappers import (
-    account_to_expense_category,
-    account_to_payment_mode,
+from pxflask.sync.entities.customers.mapper import (
     contact_name,
     customer_id_from_number,
     disambiguate_name,
-    item_code,
-    item_names,
     map_contact,
-    map_item,
-    map_payment,
-    map_payment_mode_account,
-    map_tax_rate,
-    payment_account_for,
     same_customer,
-    strip_html,
+)
+from pxflask.sync.entities.items.mapper import item_code, item_names, map_item
+from pxflask.sync.entities.payments.mapper import map_payment, payment_account_for
+from pxflask.sync.mappers.accounts import (
+    account_to_expense_category,
+    account_to_payment_mode,
+    legacy_payment_mode_description,
+    map_payment_mode_account,
+    split_bank_account_number,
+)
+from pxflask.sync.mappers.common import strip_html
+from pxflask.sync.mappers.taxes import (
+    map_tax_rate,
     tax_key,
     tax_rate_name,
     tax_rate_to_perfex,
     xero_rate_key,
-)
-from pxflask.sync.mappers.accounts import (
-    legacy_payment_mode_description,
-    split_bank_account_number,
 )
 
 from .factories import D, customer

@@ -22,12 +22,12 @@ from pxflask.perfex.records import (
 from pxflask.perfex.seed import seed_demo
 from pxflask.settings import InvalidSetting, defaults, validate
 from pxflask.sync.engine import run_sync
-from pxflask.sync.links import LinkStore, Outcome
-from pxflask.sync.steps.payments_pull import (
+from pxflask.sync.entities.payments.pull import (
     DELETED_IN_XERO,
     PULLED,
     claim_key,
 )
+from pxflask.sync.links import LinkStore, Outcome
 
 from .conftest import UrlEnv, delta
 

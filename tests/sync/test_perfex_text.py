@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from pxflask.sync.mappers import map_contact, strip_html
-from pxflask.sync.mappers.invoices import line_description
+from pxflask.sync.entities.customers.mapper import map_contact
+from pxflask.sync.entities.invoices.mapper import line_description
+from pxflask.sync.mappers.common import strip_html
 
 from .factories import address, customer, line
 

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from pxflask.models import SyncLog
 from pxflask.perfex import reads
 from pxflask.sync import repost
+from pxflask.sync.entities.payments.mapper import map_payment
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.history import payment_content
-from pxflask.sync.mappers import map_payment
 
 from .conftest import Env
 

@@ -14,7 +14,7 @@ from pxflask.models import Link
 from pxflask.perfex.reads import read_invoices
 from pxflask.queueing import get_queue
 from pxflask.runtime import perfex_db
-from pxflask.sync.mappers.invoices import invoice_number
+from pxflask.sync.entities.invoices.mapper import invoice_number
 from tests.fixtures.webapp import AuthActions, csrf_token, serve_connected
 
 

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pxflask.perfex.records import PaymentMode
-
-from .common import Mapped, clip, strip_html
+from pxflask.sync.mappers.common import Mapped, clip, strip_html
 
 ACCOUNT_CODE_MAX = 10
 ACCOUNT_NAME_MAX = 150

@@ -56,9 +56,16 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pxflask.perfex.records import CreditNote, Invoice, Line
-
-from .common import CENT, HUNDRED, ZERO, dec, decimals_needed, round2, round_to
-from .taxes import TaxKey, key_rate
+from pxflask.sync.mappers.common import (
+    CENT,
+    HUNDRED,
+    ZERO,
+    dec,
+    decimals_needed,
+    round2,
+    round_to,
+)
+from pxflask.sync.mappers.taxes import TaxKey, key_rate
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .common import dec
-from .taxes import TaxKey, _rate, key_rate, xero_rate_key, xero_rate_of
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.mappers.taxes import (
+    TaxKey,
+    _rate,
+    key_rate,
+    xero_rate_key,
+    xero_rate_of,
+)
 
 SALES = "sales"
 EXPENSES = "expenses"

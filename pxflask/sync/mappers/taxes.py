@@ -8,8 +8,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from pxflask.perfex.records import LineTax
-
-from .common import CENT, ZERO, clip, dec, decimals_needed
+from pxflask.sync.mappers.common import CENT, ZERO, clip, dec, decimals_needed
 
 TaxKey = tuple[tuple[str, Decimal], ...]
 """Sorted, de-duplicated (name, rate) pairs: one Xero tax rate per distinct key."""

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pxflask.perfex import damage
-from pxflask.xero.errors import RetriesExhausted
-from pxflask.xero.gateway import ElementResult
-
-from ..advice import Advisor, tax_setting_finder
-from ..engine import PlannedAction, StepContext, StepReport
-from ..failures import describe, is_fatal
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync.advice import Advisor, tax_setting_finder
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.failures import describe, is_fatal
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     FAILED,
     FROZEN,
     SKIPPED,
@@ -27,10 +24,11 @@ from ..links import (
     Outcome,
     write_log,
 )
-from ..mappers.common import Mapped, failed
+from pxflask.sync.mappers.common import Mapped, failed
+from pxflask.xero.errors import RetriesExhausted
+from pxflask.xero.gateway import ElementResult
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -181,6 +179,37 @@ class Pusher:
         )
         self.logs.append(LogEntry(key, "update", "blocked", reason, payload=payload))
 
+    # -- adopting what a crashed run created ----------------------------------
+
+    def recovering(self) -> list[Pending]:
+        """Creates a crashed run may have sent already (none in a dry run)."""
+        if self.ctx.dry_run:
+            return []
+        return [p for p in self.creates if p.decision.recover]
+
+    def adopt(self, p: Pending, xero_id: str) -> None:
+        """A create found in Xero (sent by a crashed run): update it instead."""
+        self.creates.remove(p)
+        p.xero_id = xero_id
+        p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
+        self.updates.append(p)
+
+    def adopt_by(
+        self, field: str, same: Callable[[Pending, dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """Adopt the creates Xero holds by `field` (and `same`); their records."""
+        maybe = self.recovering()
+        if not maybe:
+            return []
+        found = lookup(self.ctx, self.kind, field, [p.payload[field] for p in maybe])
+        adopted = []
+        for p in maybe:
+            record = found.get(p.payload[field])
+            if record and (same is None or same(p, record)):
+                adopted.append(record)
+                self.adopt(p, str(record[self.id_field]))
+        return adopted
+
     # -- writing ----------------------------------------------------------------
 
     def write_creates(self, unitdp: int | None = None) -> list[Pending]:
@@ -308,9 +337,8 @@ class Pusher:
         """`tax_rate.<id>` keys of the Perfex taxes linked to a TaxType."""
         if self._tax_finder is None:
             from pxflask.perfex.reads import read_taxes
-
-            from ..mappers.taxes import tax_key
-            from .taxes import key_text
+            from pxflask.sync.entities.taxes.step import key_text
+            from pxflask.sync.mappers.taxes import tax_key
 
             store = LinkStore(self.ctx.session, "taxes")
             links = {k: v.xero_number for k, v in store.links.items()}

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..engine import StepContext
-from ..hashing import payload_hash
-from ..links import Action, Decision, LinkStore
-from ..mappers.common import Mapped
-from .base import Pending, lookup
+from pxflask.sync.engine import StepContext
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import Action, Decision, LinkStore
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.steps.base import Pending, lookup
 
 DEAD = ("VOIDED", "DELETED")
 """Statuses of Xero documents whose numbers stay taken."""

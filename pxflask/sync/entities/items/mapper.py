@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.records import Item, Tax
-
-from .common import Mapped, clip, dec, decimals_needed, strip_html
-from .taxes import TaxKey, tax_key
+from pxflask.sync.mappers.common import Mapped, clip, dec, decimals_needed, strip_html
+from pxflask.sync.mappers.taxes import TaxKey, tax_key
 
 CODE_MAX = 30
 NAME_MAX = 50

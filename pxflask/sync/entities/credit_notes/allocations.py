@@ -22,11 +22,11 @@ from typing import Any
 
 from pxflask.perfex import damage, reads
 from pxflask.perfex.records import CreditApplication
-
-from .. import lockdates
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync import lockdates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.credit_notes.mapper import map_credit_application
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     DELETED,
     FAILED,
     FROZEN,
@@ -42,10 +42,9 @@ from ..links import (
     Outcome,
     write_log,
 )
-from ..mappers.common import dec
-from ..mappers.credit_notes import map_credit_application
-from . import invoices as invoice_step
-from .base import single
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.base import single
+from pxflask.sync.steps.services import services
 
 ENTITY = "credit-allocations"
 DELETED_IN_PERFEX = "removed in Perfex: allocation deleted in Xero"
@@ -99,7 +98,7 @@ def sync_allocations(
     run.again = lockdates.released(ctx, run.store)
     run.remove_gone({str(c.id) for c in credits})
     invoices = LinkStore(ctx.session, "invoices").links
-    changed = set(touched) | set(invoice_step.known(ctx))
+    changed = set(touched) | set(services(ctx).invoices.known)
     for credit in credits:
         if selected is None or credit.credit_note_id in selected:
             run.plan(
@@ -267,9 +266,9 @@ class Allocator:
         self.seen.pop(link.xero_number.lower(), None)
         invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
         if invoice:
-            invoice_step.known(self.ctx).pop(str(invoice), None)
+            services(self.ctx).invoices.forget(str(invoice))
         else:
-            invoice_step.known(self.ctx).clear()
+            services(self.ctx).invoices.known.clear()
         if r.ok or r.status == "404":
             return None
         return "; ".join(r.errors) or "Xero refused to delete the allocation"
@@ -357,7 +356,9 @@ class Allocator:
         if not self.creates or self.ctx.dry_run:
             return
         self._read_notes({t.note_id for t in self.creates})
-        invoices = invoice_step.current(self.ctx, {t.invoice_id for t in self.creates})
+        invoices = services(self.ctx).invoices.current(
+            {t.invoice_id for t in self.creates}
+        )
         credit = {k: dec(v.get("RemainingCredit") or 0) for k, v in self.seen.items()}
         due = {k: dec(v.get("AmountDue") or 0) for k, v in invoices.items()}
         keep: list[Todo] = []
@@ -414,7 +415,7 @@ class Allocator:
                 ref=todo.key,
             )
             self.seen.pop(todo.note_id.lower(), None)
-            invoice_step.known(self.ctx).pop(todo.invoice_id, None)
+            services(self.ctx).invoices.forget(todo.invoice_id)
             if not r.ok:
                 error = "; ".join(r.errors) or "Xero refused the allocation"
                 error = lockdates.explain(error)

@@ -20,14 +20,13 @@ from pxflask.perfex.records import (
     CreditApplication,
     CreditNote,
 )
-
-from .common import Mapped, dec, round2, skipped
-from .invoices import (
+from pxflask.sync.entities.invoices.mapper import (
     InvoiceContext,
     discount_problem,
     document_lines,
     finish_document,
 )
+from pxflask.sync.mappers.common import Mapped, dec, round2, skipped
 
 REFERENCE_PREFIX = "PX-CN-"
 

@@ -11,7 +11,7 @@ or deleted in Xero come back afterwards (payments_pull.py, `payments_from_xero`)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -19,10 +19,11 @@ from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
-
-from .. import history, lockdates
-from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
-from ..links import (
+from pxflask.sync import history, lockdates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.payments import pull as payments_pull
+from pxflask.sync.entities.payments.mapper import map_payment
+from pxflask.sync.links import (
     DELETED,
     FAILED,
     LOCKED,
@@ -31,17 +32,21 @@ from ..links import (
     SYNCED,
     Action,
     Decision,
-    LinkRow,
     LinkStore,
     LogEntry,
     Outcome,
 )
-from ..mappers.common import dec
-from ..mappers.common import failed as failed_record
-from ..mappers.payments import DEFAULT_KEY, map_payment
-from . import invoices as invoice_step
-from . import payments_pull
-from .base import Pending, Pusher, damaged_record, map_guarded, quote, single
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.mappers.common import failed as failed_record
+from pxflask.sync.steps.base import (
+    Pending,
+    Pusher,
+    damaged_record,
+    map_guarded,
+    quote,
+    single,
+)
+from pxflask.sync.steps.services import account_for, services
 
 ENTITY = "payments"
 ALREADY_DELETED = "already been deleted"
@@ -52,20 +57,6 @@ REPOSTED = "re-posted with the current mappings (asked for): recreated"
 RECONCILED = "reconciled in Xero"
 NOT_REPOSTED = f"{RECONCILED}: not re-posted"
 UNRECONCILE = "unreconcile it in Xero, then retry it to send the change"
-
-
-def account_for(
-    mode: str | None, settings: Mapping[str, str], modes: Mapping[str, LinkRow]
-) -> str | None:
-    """The Xero account: per mode/gateway setting, the mode's link, the default."""
-    if mode:
-        code = (settings.get(f"payment_account.{mode}") or "").strip()
-        if code:
-            return code
-        link = modes.get(mode)
-        if link is not None and link.xero_number:
-            return link.xero_number
-    return (settings.get(DEFAULT_KEY) or "").strip() or None
 
 
 UNSETTLED_PULL = (
@@ -87,7 +78,7 @@ def run(ctx: StepContext) -> StepReport:
     payments = every
     if ctx.date_from is not None:
         payments = [p for p in every if p.date is None or p.date >= ctx.date_from]
-    touched = set(invoice_step.known(ctx))
+    touched = set(services(ctx).invoices.known)
     mapped = []
     by_key: dict[str, Payment] = {}
     force: set[str] = set(lockdates.released(ctx, pusher.store))
@@ -126,9 +117,8 @@ def run(ctx: StepContext) -> StepReport:
     _check_due(ctx, pusher, by_key)
     failed = pusher.write_creates()
     report = pusher.finish(failed)
-    freed = ctx.shared.pop("freed_invoices", set())
-    if freed and not ctx.dry_run:
-        extra = invoice_step.void_released(ctx, freed)
+    extra = services(ctx).void_released()
+    if extra is not None:
         report.errors.extend((f"invoice {k}", e) for k, e in extra.errors)
         report.failed += extra.failed
     if pusher.uncertain:  # Xero may hold payments of ours it never confirmed
@@ -143,8 +133,7 @@ def _delete(ctx: StepContext, key: str, xero_id: str) -> tuple[bool, str | None]
     r = single(ctx.gateway.delete_payment, xero_id, run_key=ctx.run_key, ref=key)
     invoice = ((r.raw or {}).get("Invoice") or {}).get("InvoiceID")
     if invoice:
-        invoice_step.known(ctx).pop(str(invoice), None)
-        ctx.shared.setdefault("freed_invoices", set()).add(str(invoice))
+        services(ctx).invoices.forget(str(invoice), freed=True)
     if r.ok:
         return True, None
     error = "; ".join(r.errors) or "Xero refused to delete the payment"
@@ -326,12 +315,12 @@ def read_payments(ctx: StepContext, ids: Iterable[str]) -> dict[str, dict[str, A
 
 def _recover(ctx: StepContext, pusher: Pusher, by_key: dict[str, Payment]) -> None:
     """Creates a crash may have sent already: find them on their invoices."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
+    maybe = pusher.recovering()
+    if not maybe:
         return
     ids = sorted({p.payload["Invoice"]["InvoiceID"] for p in maybe})
     records = ctx.gateway.read_all("invoices", ids=ids)
-    invoice_step.remember(ctx, records)
+    services(ctx).invoices.remember(records)
     taken = set(pusher.store.by_xero_id())
     found: dict[str, list[dict[str, Any]]] = {
         str(r["InvoiceID"]): list(r.get("Payments") or []) for r in records
@@ -371,7 +360,7 @@ def _check_due(ctx: StepContext, pusher: Pusher, by_key: dict[str, Payment]) -> 
     if not pusher.creates or ctx.dry_run:
         return
     ids = sorted({p.payload["Invoice"]["InvoiceID"] for p in pusher.creates})
-    current = invoice_step.current(ctx, ids)
+    current = services(ctx).invoices.current(ids)
     due = {k: dec(v.get("AmountDue") or 0) for k, v in current.items()}
     keep, outcomes = [], []
     for p in sorted(pusher.creates, key=lambda p: (by_key[p.key].date, int(p.key))):

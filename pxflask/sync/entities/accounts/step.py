@@ -19,10 +19,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from pxflask.models import XeroAccount, XeroTaxRate
-
-from .. import taxrates
-from ..engine import PlannedAction, StepContext, StepReport
-from ..links import read_cursor, write_cursor
+from pxflask.sync import taxrates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.links import read_cursor, write_cursor
 
 CURSOR = "xero.accounts.modified"
 SHARED = "accounts"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pxflask.perfex import reads
+from pxflask.sync.engine import StepContext, StepReport
+from pxflask.sync.entities.items.mapper import item_names, map_item
+from pxflask.sync.links import Action, Decision
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.steps.base import Pusher, lookup
+from pxflask.sync.steps.services import services
 
-from ..engine import StepContext, StepReport
-from ..links import Action, Decision
-from ..mappers.common import Mapped
-from ..mappers.items import item_names, map_item
-from . import taxes
-from .base import Pusher, lookup
+if TYPE_CHECKING:
+    from pxflask.sync.steps.services import TaxResolver
 
 ENTITY = "items"
 
@@ -25,7 +28,7 @@ def run(ctx: StepContext) -> StepReport:
     if keys is not None:
         items = [item for item in items if str(item.id) in keys]
     perfex_taxes = {t.id: t for t in reads.read_taxes(ctx.perfex)}
-    resolve = taxes.resolver(ctx)
+    resolve = services(ctx).taxes()
     pusher.plan(
         _without_unresolved(
             map_item(
@@ -57,7 +60,7 @@ def run(ctx: StepContext) -> StepReport:
     return pusher.finish(failed)
 
 
-def _without_unresolved(m: Mapped, resolve: taxes.TaxResolver) -> Mapped:
+def _without_unresolved(m: Mapped, resolve: TaxResolver) -> Mapped:
     """An item whose tax has no Xero rate yet is sent without a default TaxType."""
     details = (m.payload or {}).get("SalesDetails") or {}
     reason = resolve.problems.get(str(details.get("TaxType")))

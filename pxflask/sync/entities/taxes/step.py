@@ -29,13 +29,11 @@ from typing import Any
 
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import Tax
-from pxflask.xero.errors import RateLimited, XeroUnavailable
-
-from .. import taxrates
-from ..engine import PlannedAction, StepContext, StepReport
-from ..links import FAILED, SYNCED, LinkStore, LogEntry, Outcome, write_log
-from ..mappers.common import Mapped, failed
-from ..mappers.tax_match import (
+from pxflask.sync import taxrates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.links import FAILED, SYNCED, LinkStore, LogEntry, Outcome, write_log
+from pxflask.sync.mappers.common import Mapped, failed
+from pxflask.sync.mappers.tax_match import (
     EXPENSES,
     SALES,
     Choice,
@@ -44,7 +42,7 @@ from ..mappers.tax_match import (
     no_tax_choice,
     report_tax_type,
 )
-from ..mappers.taxes import (
+from pxflask.sync.mappers.taxes import (
     NO_TAX,
     TaxKey,
     key_rate,
@@ -53,7 +51,8 @@ from ..mappers.taxes import (
     tax_rate_name,
     tax_rate_to_perfex,
 )
-from ..organisation import country
+from pxflask.sync.organisation import country
+from pxflask.xero.errors import RateLimited, XeroUnavailable
 
 ENTITY = "taxes"
 PLACEHOLDER = "(unresolved: "

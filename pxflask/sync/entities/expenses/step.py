@@ -21,37 +21,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
-
-from .. import history, lockdates
-from ..engine import PlannedAction, StepContext, StepReport
-from ..links import (
-    DELETED,
-    FROZEN,
-    LOCKED,
-    VOIDED,
-    Action,
-    Decision,
-    LinkStore,
-    Outcome,
-)
-from ..mappers.common import ZERO, Mapped
-from ..mappers.expenses import (
+from pxflask.sync import history, lockdates
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.expenses.mapper import (
     ExpenseContext,
     ExpenseTargets,
     contact_by_name,
     expense_marker,
     map_expense,
 )
-from ..mappers.tax_match import EXPENSES
-from ..mappers.taxes import key_rate, tax_key
-from . import taxes
-from .accounts import read_accounts
-from .base import Pending, Pusher, damaged_record, map_guarded, quote
-from .payments import account_for
+from pxflask.sync.links import (
+    DELETED,
+    FROZEN,
+    LOCKED,
+    VOIDED,
+    LinkStore,
+    Outcome,
+)
+from pxflask.sync.mappers.common import ZERO, Mapped
+from pxflask.sync.mappers.tax_match import EXPENSES
+from pxflask.sync.mappers.taxes import key_rate, tax_key
+from pxflask.sync.steps.base import Pending, Pusher, damaged_record, map_guarded, quote
+from pxflask.sync.steps.services import account_for, services
+
+if TYPE_CHECKING:
+    from pxflask.sync.steps.services import TaxResolver
 
 ENTITY = "expenses"
 KIND = "bank_transactions"
@@ -94,17 +92,17 @@ class Targets:
         }
         self.accounts = {
             str(a["Code"]): a
-            for a in read_accounts(ctx)
+            for a in services(ctx).accounts()
             if a.get("Code") and str(a.get("Status") or "ACTIVE").upper() == "ACTIVE"
         }
         self.contact = contact_by_name(self.raw.get(CONTACT_KEY))
-        self._resolver: taxes.TaxResolver | None = None
+        self._resolver: TaxResolver | None = None
 
     @property
-    def resolve(self) -> taxes.TaxResolver:
+    def resolve(self) -> TaxResolver:
         """The run's tax resolver (the invoices' mapping), built on first need."""
         if self._resolver is None:
-            self._resolver = taxes.resolver(self.ctx)
+            self._resolver = services(self.ctx).taxes()
         return self._resolver
 
     def flush(self) -> None:
@@ -271,8 +269,8 @@ def _current(ctx: StepContext, xero_ids: list[str]) -> dict[str, dict[str, Any]]
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates a crash may have sent: find them by Reference and line marker."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
+    maybe = pusher.recovering()
+    if not maybe:
         return
     by_reference: dict[str, list[dict[str, Any]]] = {}
     references = [p.payload["Reference"] for p in maybe]
@@ -291,10 +289,7 @@ def _recover(ctx: StepContext, pusher: Pusher) -> None:
             ):
                 continue
             taken.add(xero_id.lower())
-            pusher.creates.remove(p)
-            p.xero_id = xero_id
-            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
-            pusher.updates.append(p)
+            pusher.adopt(p, xero_id)
             break
 
 

@@ -7,8 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.records import Payment
-
-from .common import Mapped, clip, dec, round2, skipped
+from pxflask.sync.mappers.common import Mapped, clip, dec, round2, skipped
 
 DEFAULT_KEY = "payment_account.default"
 

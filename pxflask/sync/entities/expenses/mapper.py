@@ -20,8 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.records import Expense
-
-from .common import (
+from pxflask.sync.entities.invoices.mapper import (
+    DESCRIPTION_MAX,
+    InvoiceContext,
+    finish_document,
+)
+from pxflask.sync.mappers.common import (
     HUNDRED,
     ZERO,
     Mapped,
@@ -32,7 +36,6 @@ from .common import (
     skipped,
     strip_html,
 )
-from .invoices import DESCRIPTION_MAX, InvoiceContext, finish_document
 
 DEFAULT_CONTACT = "Perfex expenses"
 CONTACT_NAME_MAX = 255

@@ -16,7 +16,6 @@ nothing is allocated to them, else locked with the reason.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -25,33 +24,38 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
-
-from .. import history, lockdates, orphans
-from ..engine import PlannedAction, StepContext, StepReport, numeric_ids
-from ..hashing import payload_hash
-from ..links import (
-    DELETED,
-    LOCKED,
-    VOIDED,
-    Action,
-    Decision,
-    LinkStore,
-    LogEntry,
-    Outcome,
-    read_cursor,
-    write_cursor,
-)
-from ..mappers.common import Mapped, dec, skipped
-from ..mappers.common import failed as failed_alone
-from ..mappers.invoices import (
+from pxflask.sync import history, lockdates, orphans
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
     InvoiceContext,
     invoice_reference,
     map_invoice,
     xero_invoice_total,
 )
-from . import renumber, taxes
-from .base import Pending, Pusher, damaged_record, lookup, map_guarded, single
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
+    DELETED,
+    LOCKED,
+    VOIDED,
+    LinkStore,
+    LogEntry,
+    Outcome,
+    read_cursor,
+    write_cursor,
+)
+from pxflask.sync.mappers.common import Mapped, dec, skipped
+from pxflask.sync.mappers.common import failed as failed_alone
+from pxflask.sync.steps import renumber
+from pxflask.sync.steps.base import (
+    Pending,
+    Pusher,
+    damaged_record,
+    lookup,
+    map_guarded,
+    single,
+)
+from pxflask.sync.steps.services import services
 
 ENTITY = "invoices"
 NUMBERED = renumber.Numbered(
@@ -63,8 +67,6 @@ NUMBERED = renumber.Numbered(
 )
 NUMBER_CLASH = "must be unique"
 CURSOR = "xero.invoices.modified"
-SHARED = "xero_invoices"
-"""ctx.shared key: Xero invoice id -> latest known state (Status, AmountDue...)."""
 ALLOCATED = "a payment or credit note is allocated to it in Xero; it cannot be edited"
 CANCELLED_ALLOCATED = "cancelled in Perfex but payments are allocated in Xero"
 DELETED_ALLOCATED = "deleted in Perfex but payments are allocated in Xero"
@@ -75,43 +77,6 @@ SETTING_KEYS = (
     "no_tax_type",
     "drafts",
 )
-
-
-def known(ctx: StepContext) -> dict[str, dict[str, Any]]:
-    """The run's cache of Xero invoice states (filled by reads and writes)."""
-    return ctx.shared.setdefault(SHARED, {})
-
-
-def remember(ctx: StepContext, records: Iterable[dict[str, Any]]) -> None:
-    """Keep what Xero said about invoices (status, amounts) for later steps."""
-    cache = known(ctx)
-    for r in records:
-        if r.get("InvoiceID"):
-            cache[str(r["InvoiceID"])] = {
-                k: r.get(k)
-                for k in (
-                    "InvoiceID",
-                    "InvoiceNumber",
-                    "Status",
-                    "Total",
-                    "AmountDue",
-                    "AmountPaid",
-                    "AmountCredited",
-                    "Contact",
-                    "Date",
-                    "UpdatedDateUTC",
-                )
-            }
-
-
-def current(ctx: StepContext, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Xero invoices by id: from this run's cache, else one read per 50 ids."""
-    cache = known(ctx)
-    wanted = sorted({i for i in ids if i})
-    missing = [i for i in wanted if i not in cache]
-    if missing and not ctx.dry_run:
-        remember(ctx, ctx.gateway.read_all("invoices", ids=missing, summary_only=True))
-    return {i: cache[i] for i in wanted if i in cache}
 
 
 def allocated(invoice: dict[str, Any]) -> Decimal:
@@ -168,7 +133,7 @@ def _perfex_ids(
 def run(ctx: StepContext) -> StepReport:
     """Create, update, void or delete Xero invoices for Perfex invoices."""
     pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
-    pusher.on_written = lambda raw: remember(ctx, [raw])
+    pusher.on_written = lambda raw: services(ctx).invoices.remember([raw])
     if not ctx.targeted:
         _pull_xero_changes(ctx, pusher)
     only = _only(ctx)
@@ -202,7 +167,7 @@ def run(ctx: StepContext) -> StepReport:
     voids: list[tuple[str, str, str | None]] = []
     dated: dict[str, date | None] = {}
     if changed:
-        resolve = taxes.resolver(ctx)
+        resolve = services(ctx).taxes()
         mctx = InvoiceContext(
             sales_account=ctx.settings.sales_account,
             rounding_account=ctx.settings.rounding_account,
@@ -260,7 +225,7 @@ def run(ctx: StepContext) -> StepReport:
 
 def _dates(ctx: StepContext, p: Pending) -> list[date | None]:
     """The dates Xero checks against its lock date: new, and current in Xero."""
-    now = known(ctx).get(p.xero_id or "", {}).get("Date")
+    now = services(ctx).invoices.known.get(p.xero_id or "", {}).get("Date")
     return [lockdates.as_date(p.payload.get("Date")), lockdates.as_date(now)]
 
 
@@ -275,7 +240,7 @@ def _pull_xero_changes(ctx: StepContext, pusher: Pusher) -> None:
     for page in ctx.gateway.iter_pages(
         "invoices", modified_since=cursor, summary_only=True
     ):
-        remember(ctx, page)
+        services(ctx).invoices.remember(page)
         for record in page:
             stamp = record.get("UpdatedDateUTC")
             if isinstance(stamp, datetime):
@@ -314,7 +279,9 @@ def _check_updates(ctx: StepContext, pusher: Pusher) -> None:
     """Keep only updates Xero allows; lock or freeze the others with a reason."""
     if not pusher.updates or ctx.dry_run:
         return
-    found_all = current(ctx, [p.xero_id or "" for p in pusher.updates])
+    found_all = services(ctx).invoices.current(
+        [p.xero_id or "" for p in pusher.updates]
+    )
     keep: list[Pending] = []
     outcomes: list[Outcome] = []
     for p in pusher.updates:
@@ -348,20 +315,11 @@ def _check_updates(ctx: StepContext, pusher: Pusher) -> None:
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates that may already exist in Xero: look them up by InvoiceNumber."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
-        return
-    found = lookup(
-        ctx, "invoices", "InvoiceNumber", [p.payload["InvoiceNumber"] for p in maybe]
+    found = pusher.adopt_by(
+        "InvoiceNumber",
+        lambda p, r: r.get("Reference") == invoice_reference(int(p.key)),
     )
-    for p in maybe:
-        record = found.get(p.payload["InvoiceNumber"])
-        if record and record.get("Reference") == invoice_reference(int(p.key)):
-            remember(ctx, [record])
-            pusher.creates.remove(p)
-            p.xero_id = str(record["InvoiceID"])
-            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
-            pusher.updates.append(p)
+    services(ctx).invoices.remember(found)
 
 
 def _retry_number_clashes(
@@ -383,8 +341,8 @@ def _retry_number_clashes(
     for p in clashes:
         number = p.payload["InvoiceNumber"]
         record = found.get(number)
-        if record and _is_same(record, p, taxes.resolver(ctx).rates):
-            remember(ctx, [record])
+        if record and _is_same(record, p, services(ctx).taxes().rates):
+            services(ctx).invoices.remember([record])
             p.xero_id = str(record["InvoiceID"])
             retry.append(p)
         elif record and record.get("Status") in renumber.DEAD:
@@ -438,7 +396,7 @@ def _void(
     """VOIDED (DELETED for a Xero draft) unless allocated or in a locked period."""
     if not voids:
         return
-    found_all = current(ctx, [xero_id for _, xero_id, _ in voids])
+    found_all = services(ctx).invoices.current([xero_id for _, xero_id, _ in voids])
     lock = lockdates.lock_date(ctx)
     outcomes: list[Outcome] = []
     for key, xero_id, h in voids:
@@ -484,7 +442,7 @@ def _void(
             done = Outcome(key, state, xero_id, r.number, h, source=source)
             outcomes.append(pusher.changed(done, target.lower(), xero_id))
             if r.raw:
-                remember(ctx, [r.raw])
+                services(ctx).invoices.remember([r.raw])
         else:
             error = "; ".join(r.errors) or "Xero refused the status change"
             outcomes.append(pusher.refused(key, target.lower(), error, xero_id))
@@ -526,6 +484,6 @@ def void_released(ctx: StepContext, xero_ids: set[str]) -> StepReport:
         and link.xero_id in xero_ids
     ]
     if waiting:
-        known(ctx).clear()
+        services(ctx).invoices.known.clear()
         _void(ctx, pusher, waiting, DELETED_ALLOCATED)
     return pusher.finish([])

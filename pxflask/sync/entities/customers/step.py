@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Customer
-
-from .. import orphans
-from ..engine import StepContext, StepReport, numeric_ids
-from ..hashing import payload_hash
-from ..links import Action, Decision
-from ..mappers.common import Mapped
-from ..mappers.contacts import (
+from pxflask.sync import orphans
+from pxflask.sync.engine import StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.customers.mapper import (
     contact_name,
     disambiguate_name,
     map_contact,
     same_customer,
 )
-from .base import Pending, Pusher, lookup
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.steps.base import Pending, Pusher, lookup
 
 ENTITY = "customers"
 NAME_CLASH = "already assigned to another contact"
@@ -108,16 +106,4 @@ def _separate_same_names(
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates that may already exist (an earlier crash): find them by number."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
-        return
-    found = lookup(
-        ctx, "contacts", "ContactNumber", [p.payload["ContactNumber"] for p in maybe]
-    )
-    for p in maybe:
-        record = found.get(p.payload["ContactNumber"])
-        if record:
-            pusher.creates.remove(p)
-            p.xero_id = str(record["ContactID"])
-            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
-            pusher.updates.append(p)
+    pusher.adopt_by("ContactNumber")

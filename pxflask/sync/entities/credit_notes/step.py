@@ -14,24 +14,24 @@ from datetime import date
 from typing import Any
 
 from pxflask.perfex import reads
-
-from .. import history, lockdates, orphans
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync import history, lockdates, orphans
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.credit_notes.allocations import sync_allocations
+from pxflask.sync.entities.credit_notes.mapper import (
+    credit_note_reference,
+    map_credit_note,
+)
+from pxflask.sync.entities.invoices.mapper import InvoiceContext
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     DELETED,
     VOIDED,
-    Action,
-    Decision,
     Outcome,
 )
-from ..mappers.common import Mapped, skipped
-from ..mappers.common import failed as failed_alone
-from ..mappers.credit_notes import credit_note_reference, map_credit_note
-from ..mappers.invoices import InvoiceContext
-from . import taxes
-from .base import Pusher, damaged_record, lookup, map_guarded
-from .credit_allocations import sync_allocations
+from pxflask.sync.mappers.common import Mapped, skipped
+from pxflask.sync.mappers.common import failed as failed_alone
+from pxflask.sync.steps.base import Pusher, damaged_record, map_guarded
+from pxflask.sync.steps.services import services
 
 ENTITY = "credit-notes"
 KIND = "credit_notes"
@@ -50,7 +50,7 @@ def run(ctx: StepContext) -> StepReport:
     dated = {str(n.id): n.date for n in notes}
     again = lockdates.released(ctx, pusher.store)
     if notes:
-        resolve = taxes.resolver(ctx)
+        resolve = services(ctx).taxes()
         mctx = InvoiceContext(
             sales_account=ctx.settings.sales_account,
             rounding_account=ctx.settings.rounding_account,
@@ -102,18 +102,10 @@ def run(ctx: StepContext) -> StepReport:
 
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates that may already exist in Xero: look them up by CreditNoteNumber."""
-    maybe = [p for p in pusher.creates if p.decision.recover]
-    if not maybe or ctx.dry_run:
-        return
-    numbers = [p.payload["CreditNoteNumber"] for p in maybe]
-    found = lookup(ctx, KIND, "CreditNoteNumber", numbers)
-    for p in maybe:
-        record = found.get(p.payload["CreditNoteNumber"])
-        if record and record.get("Reference") == credit_note_reference(int(p.key)):
-            pusher.creates.remove(p)
-            p.xero_id = str(record["CreditNoteID"])
-            p.decision = Decision(p.key, Action.UPDATE, p.decision.link)
-            pusher.updates.append(p)
+    pusher.adopt_by(
+        "CreditNoteNumber",
+        lambda p, r: r.get("Reference") == credit_note_reference(int(p.key)),
+    )
 
 
 def _open_voids(

@@ -14,18 +14,17 @@ from typing import Any
 
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import PaymentMode
-
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import SYNCED, LinkStore, LogEntry, Outcome, write_log
-from ..mappers.accounts import (
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import SYNCED, LinkStore, LogEntry, Outcome, write_log
+from pxflask.sync.mappers.accounts import (
     account_to_payment_mode,
     is_payment_account,
     legacy_payment_mode_description,
     map_payment_mode_account,
 )
-from .accounts import read_accounts
-from .base import single
+from pxflask.sync.steps.base import single
+from pxflask.sync.steps.services import services
 
 ENTITY = "payment-modes"
 
@@ -34,7 +33,7 @@ def run(ctx: StepContext) -> StepReport:
     """Link modes to bank accounts; create what is missing on either side."""
     report = StepReport(ENTITY)
     store = LinkStore(ctx.session, ENTITY)
-    accounts = [a for a in read_accounts(ctx) if is_payment_account(a)]
+    accounts = [a for a in services(ctx).accounts() if is_payment_account(a)]
     by_code = {str(a.get("Code")): a for a in accounts if a.get("Code")}
     by_name = {str(a.get("Name") or "").casefold(): a for a in accounts}
     linked_accounts = {link.xero_id for link in store.links.values() if link.xero_id}

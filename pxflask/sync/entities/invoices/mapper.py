@@ -39,8 +39,7 @@ from pxflask.perfex.records import (
     Invoice,
     Line,
 )
-
-from .common import (
+from pxflask.sync.mappers.common import (
     CENT,
     HUNDRED,
     ZERO,
@@ -53,7 +52,7 @@ from .common import (
     skipped,
     strip_html,
 )
-from .line_tax import (
+from pxflask.sync.mappers.line_tax import (
     MIN_CAP,
     PerfexTax,
     own_line_taxes,
@@ -62,10 +61,10 @@ from .line_tax import (
     set_line_taxes,
     xero_totals,
 )
-from .line_tax import (
+from pxflask.sync.mappers.line_tax import (
     xero_line_amount as xero_line_amount,
 )
-from .taxes import TaxKey, key_rate, tax_key
+from pxflask.sync.mappers.taxes import TaxKey, key_rate, tax_key
 
 DESCRIPTION_MAX = 4000
 AUTHORISED_STATUSES = frozenset(

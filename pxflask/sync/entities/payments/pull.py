@@ -43,10 +43,10 @@ from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.settings import FIXED_KEYS
-
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import (
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.payments.mapper import DEFAULT_KEY, map_payment
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import (
     LOCKED,
     PENDING,
     SKIPPED,
@@ -59,10 +59,9 @@ from ..links import (
     write_cursor,
     write_log,
 )
-from ..lockdates import as_date
-from ..mappers.common import dec
-from ..mappers.payments import DEFAULT_KEY, map_payment
-from . import invoices as invoice_step
+from pxflask.sync.lockdates import as_date
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.services import services
 
 ENTITY = "payments"
 SETTING = "payments_from_xero"
@@ -383,7 +382,7 @@ class _Puller:
             None if self.ctx.full else read_cursor(self.ctx.session, CREDITS_CURSOR)
         )
         newest, wanted = cursor, []
-        for xero_id, invoice in invoice_step.known(self.ctx).items():
+        for xero_id, invoice in services(self.ctx).invoices.known.items():
             stamp = invoice.get("UpdatedDateUTC")
             if not isinstance(stamp, datetime) or xero_id.lower() not in self.invoices:
                 continue

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pxflask.perfex.records import Address, Contact, Customer
-
-from .common import Mapped, clip, strip_html
+from pxflask.sync.mappers.common import Mapped, clip, strip_html
 
 CONTACT_NUMBER_PREFIX = "PX-C-"
 """ContactNumber = 'PX-C-<tblclients.userid>': unique, readable, names its source."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pxflask.perfex import writes
-
-from ..engine import PlannedAction, StepContext, StepReport
-from ..hashing import payload_hash
-from ..links import SYNCED, LinkStore, LogEntry, Outcome, write_log
-from ..mappers.accounts import account_to_expense_category
-from . import accounts
+from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.hashing import payload_hash
+from pxflask.sync.links import SYNCED, LinkStore, LogEntry, Outcome, write_log
+from pxflask.sync.mappers.accounts import account_to_expense_category
+from pxflask.sync.steps.services import services
 
 ENTITY = "expense-categories"
 CURSOR = "xero.accounts.expense-categories"
@@ -22,7 +21,7 @@ def run(ctx: StepContext) -> StepReport:
     by_account = store.by_xero_id()
     outcomes: list[Outcome] = []
     logs: list[LogEntry] = []
-    changed, _ = accounts.changed_for(ctx, CURSOR)
+    changed, _ = services(ctx).accounts_changed(CURSOR)
     for account in changed:
         wanted = account_to_expense_category(account)
         if wanted is None or not account.get("AccountID"):
@@ -53,5 +52,5 @@ def run(ctx: StepContext) -> StepReport:
             store.record(outcomes)
         if logs:
             write_log(ctx.session, ENTITY, logs, run_id=ctx.run_id)
-        accounts.consumed(ctx, CURSOR)
+        services(ctx).accounts_consumed(CURSOR)
     return report

@@ -1,0 +1,1 @@
+"""One folder per synced entity: its unit (`__init__.py`), step and mapper."""

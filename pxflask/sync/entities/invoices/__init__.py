@@ -1,0 +1,19 @@
+"""Invoices: the unit (its step and mapper live beside it)."""
+
+from pxflask.sync.units import DOCUMENT_WATCH, PUSH, Record, Target, Unit, Watch
+
+UNIT = Unit(
+    "invoices",
+    "Invoices",
+    PUSH,
+    ("accounts", "taxes", "customers"),
+    "pxflask.sync.entities.invoices.step",
+    description="tblinvoices -> ACCREC Invoices, totals equal to the cent",
+    watches=(Watch("invoices", "id", *DOCUMENT_WATCH),),
+    target=Target("invoices", parent="customers", parent_column="clientid"),
+    record=Record("read_invoices", number="{formatted_number}"),
+    webhook_category="INVOICE",
+    write_kind="invoices",
+    reconcile_scope="invoices",
+    order=70,
+)
