@@ -23,7 +23,11 @@ from pxflask.sync.entities.credit_notes.mapper import (
 )
 from pxflask.sync.entities.invoices.mapper import InvoiceContext
 from pxflask.sync.hashing import payload_hash
-from pxflask.sync.links import DELETED, VOIDED, Outcome
+from pxflask.sync.links import (
+    DELETED,
+    VOIDED,
+    Outcome,
+)
 from pxflask.sync.mappers.common import Mapped, skipped
 from pxflask.sync.mappers.common import failed as failed_alone
 from pxflask.sync.steps.base import Pusher, damaged_record, map_guarded
