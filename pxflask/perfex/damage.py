@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pxflask.perfex.schema import sqlite_decimal
+from pxflask.perfex.schema.column_types import sqlite_decimal
 
 ZERO = Decimal("0.00")
 Damage = dict[int, str]

@@ -23,10 +23,11 @@ from pxflask.reconcile import month_end_perfex as px
 from pxflask.reconcile.aging import aged_receivables, as_at_invoices
 from pxflask.reconcile.collections import collections
 from pxflask.reconcile.export import BOM, format_cents
-from pxflask.reconcile.loaders import _tenant_of, load_inputs, load_xero
+from pxflask.reconcile.loaders import load_inputs, load_xero
 from pxflask.reconcile.month_end_xero import read_extras, refresh_extras
 from pxflask.reconcile.spreadsheet import write_csv
 from pxflask.reconcile.tax_period import tax_per_rate
+from pxflask.reconcile.xero_records import connected_tenant
 from pxflask.settings import load_settings
 
 __all__ = [
@@ -105,7 +106,7 @@ def parse_period(
 
 def refresh_month_end(gateway: Any, instance_path: str | os.PathLike[str]) -> int:
     """Read the month-end extras of the connected tenant; return the Xero calls."""
-    return refresh_extras(gateway, instance_path, _tenant_of(gateway)).calls
+    return refresh_extras(gateway, instance_path, connected_tenant(gateway)).calls
 
 
 def build_month_end(

@@ -21,8 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from pxflask.reconcile.loaders import _calls, _lower, _naive_utc, _safe_tenant, _text
 from pxflask.reconcile.perfex_side import cents
+from pxflask.reconcile.xero_records import api_calls, lower_id, naive_utc, text_or_none
+from pxflask.reconcile.xero_snapshot import safe_tenant
 
 __all__ = [
     "LINE_COLUMNS",
@@ -51,7 +52,7 @@ class XeroExtras:
 
 def _folder(instance_path: str | os.PathLike[str], tenant_id: str) -> Path:
     """The extras folder of one tenant."""
-    return Path(instance_path, "reconcile", "month_end", _safe_tenant(tenant_id))
+    return Path(instance_path, "reconcile", "month_end", safe_tenant(tenant_id))
 
 
 def _frame(rows: list[dict[str, Any]], kind: str) -> pd.DataFrame:
@@ -67,16 +68,16 @@ def line_records(page: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Tax lines of a page's ACCREC invoices (net excludes the tax)."""
     rows = []
     for inv in page:
-        if _text(inv.get("Type")) != "ACCREC":
+        if text_or_none(inv.get("Type")) != "ACCREC":
             continue
-        inclusive = _text(inv.get("LineAmountTypes")) == "Inclusive"
+        inclusive = text_or_none(inv.get("LineAmountTypes")) == "Inclusive"
         for line in inv.get("LineItems") or []:
             tax = cents(line.get("TaxAmount"))
             amount = cents(line.get("LineAmount"))
             rows.append(
                 {
-                    "xero_invoice_id": _lower(inv.get("InvoiceID")),
-                    "tax_type": _text(line.get("TaxType")) or "NONE",
+                    "xero_invoice_id": lower_id(inv.get("InvoiceID")),
+                    "tax_type": text_or_none(line.get("TaxType")) or "NONE",
                     "net_cents": amount - tax if inclusive else amount,
                     "tax_cents": tax,
                 }
@@ -91,9 +92,9 @@ def account_records(page: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         account = pay.get("Account") or {}
         rows.append(
             {
-                "xero_payment_id": _lower(pay.get("PaymentID")),
-                "account_id": _lower(account.get("AccountID")) or "",
-                "account_code": _text(account.get("Code")) or "",
+                "xero_payment_id": lower_id(pay.get("PaymentID")),
+                "account_id": lower_id(account.get("AccountID")) or "",
+                "account_code": text_or_none(account.get("Code")) or "",
             }
         )
     return rows
@@ -102,7 +103,7 @@ def account_records(page: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def _latest(page: Iterable[Mapping[str, Any]], latest: datetime | None) -> Any:
     """The largest UpdatedDateUTC of a page and ``latest``."""
     for item in page:
-        stamp = _naive_utc(item.get("UpdatedDateUTC"))
+        stamp = naive_utc(item.get("UpdatedDateUTC"))
         if stamp is not None and (latest is None or stamp > latest):
             latest = stamp
     return latest
@@ -134,7 +135,7 @@ def refresh_extras(
     except (OSError, ValueError):
         meta = {}
     since = dict(meta.get("since") or {}) if old is not None else {}
-    start = _calls(gateway)
+    start = api_calls(gateway)
     frames: dict[str, pd.DataFrame] = {}
     readers = {
         "lines": ("invoices", line_records),
@@ -148,7 +149,7 @@ def refresh_extras(
         for page in gateway.iter_pages(resource, modified_since=latest):
             rows.extend(records(page))
             ids.update(
-                _lower(x.get(resource[:-1].capitalize() + "ID")) or "" for x in page
+                lower_id(x.get(resource[:-1].capitalize() + "ID")) or "" for x in page
             )
             latest = _latest(page, latest)
         new = _frame(rows, kind)
@@ -165,5 +166,5 @@ def refresh_extras(
     meta = {"version": VERSION, "since": since, "loaded_at": loaded_at}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return XeroExtras(
-        frames["lines"], frames["accounts"], loaded_at, _calls(gateway) - start
+        frames["lines"], frames["accounts"], loaded_at, api_calls(gateway) - start
     )

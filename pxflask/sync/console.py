@@ -1,6 +1,6 @@
 """The foreground `pxflask sync` run: progress bar, summary table, exit status.
 
-Uses click (not Flask): pxflask/cli.py only wires the app's session, Perfex DB
+Uses click (not Flask): pxflask/cli/ only wires the app's session, Perfex DB
 and gateway into `run_foreground`.
 """
 

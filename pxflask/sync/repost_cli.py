@@ -1,6 +1,6 @@
 """`pxflask sync ENTITY --repost [--dry-run] [--yes]`: preview, confirm, re-post.
 
-Uses click (not Flask); pxflask/cli.py wires the session, Perfex DB and gateway.
+Uses click (not Flask); pxflask/cli/ wires the session, Perfex DB and gateway.
 """
 
 from __future__ import annotations

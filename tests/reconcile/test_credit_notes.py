@@ -20,7 +20,7 @@ from pxflask.reconcile.credit_notes import CREDIT_NOTES_OFF
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.notebook import flagged_rows
 from pxflask.reconcile.service import run_reconciliation, save_report, summary_table
-from pxflask.sandbox.accounting.documents import CreditNotes
+from pxflask.sandbox.accounting.credit_notes import CreditNotes
 from pxflask.sandbox.accounting.payments import allocate
 from tests.fixtures.sandbox import (
     SandboxHandle,

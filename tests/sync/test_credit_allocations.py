@@ -13,11 +13,11 @@ from pxflask.perfex import reads
 from pxflask.perfex.balances import invoice_balances
 from pxflask.perfex.records import CreditApplication, Invoice
 from pxflask.perfex.seed import seed_demo
-from pxflask.sync.entities.credit_notes.allocations import (
+from pxflask.sync.entities.credit_notes.allocation_rules import (
     DELETED_IN_PERFEX,
     ENTITY,
     Todo,
-    _refusal,
+    refusal,
 )
 from pxflask.sync.entities.credit_notes.mapper import map_credit_application
 from pxflask.sync.registry import REGISTRY
@@ -197,9 +197,9 @@ def test_refusals_say_why(note, invoice, words):
     todo = Todo(credit, "cn-1", map_credit_application(credit, "inv-1"), "h")
     left = {"cn-1": D(note.pop("Left", "100.00"))}
     due = {"inv-1": D((invoice or {}).pop("Due", "100.00"))}
-    reason = _refusal(todo, note, invoice, left, due)
+    reason = refusal(todo, note, invoice, left, due)
     assert reason is not None and words in reason
-    fine = _refusal(
+    fine = refusal(
         todo,
         {"Status": "AUTHORISED"},
         {"Status": "AUTHORISED"},

@@ -22,7 +22,7 @@ from pxflask.perfex.records import (
 from pxflask.perfex.seed import seed_demo
 from pxflask.settings import InvalidSetting, defaults, validate
 from pxflask.sync.engine import run_sync
-from pxflask.sync.entities.payments.pull import (
+from pxflask.sync.entities.payments.pull_rules import (
     DELETED_IN_XERO,
     PULLED,
     claim_key,

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pxflask"
 NOT_ENTITY_LISTS = {
     "log_search.py": "Perfex keys found per entity by a search, not a list of entities",
     "perfex/db.py": "Perfex tables' required columns",
-    "perfex/schema.py": "Perfex table definitions",
+    "perfex/schema/__init__.py": "Perfex table definitions",
     "reconcile/auditor.py": "the report's scopes in the cover's order",
     "reconcile/reasons.py": "the reconciliation report's scopes",
     "xero/gateway.py": "what Xero batch-writes (xero imports nothing of sync)",

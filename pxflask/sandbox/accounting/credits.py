@@ -24,7 +24,8 @@ from .common import (
     opt_date,
     opt_decimal,
 )
-from .documents import Invoices, default_rate
+from .documents import default_rate
+from .invoices import Invoices
 from .lines import ZERO, line_views
 from .lockdates import check_open
 from .payments import allocated_invoice, release_allocation

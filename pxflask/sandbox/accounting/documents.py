@@ -20,7 +20,7 @@ from .common import (
     text,
 )
 from .contacts import Contacts
-from .lines import ZERO, build_lines, line_views, stored_lines_as_raw
+from .lines import build_lines, line_views, stored_lines_as_raw
 from .lockdates import check_open
 
 EDITABLE = ("DRAFT", "SUBMITTED")
@@ -418,7 +418,7 @@ class Document(Resource):
         return out
 
 
-def _strip_none(data: dict[str, Any]) -> dict[str, Any]:
+def strip_none(data: dict[str, Any]) -> dict[str, Any]:
     """Drop None values (the spec has no nullable strings)."""
     return {k: v for k, v in data.items() if v is not None}
 
@@ -436,149 +436,3 @@ def payment_brief(payment: dict[str, Any]) -> dict[str, Any]:
         out["Reference"] = payment["Reference"]
     out["Date"] = payment["Date"]
     return out
-
-
-class Invoices(Document):
-    """The Invoices collection (ACCREC sales invoices, ACCPAY bills)."""
-
-    name = "Invoices"
-    id_field = "InvoiceID"
-    category = "INVOICE"
-    lines_when_unpaged = False
-    types = ("ACCREC", "ACCPAY")
-    number_field = "InvoiceNumber"
-    numbered_type = "ACCREC"
-    prefix = "INV-"
-    label = "Invoice"
-
-    def new_record(self) -> dict[str, Any]:
-        """Nothing paid or credited yet."""
-        return {
-            "AmountPaid": ZERO,
-            "AmountCredited": ZERO,
-            "PaymentIDs": [],
-            "Credits": [],
-        }
-
-    def outstanding(self, record: dict[str, Any]) -> Decimal:
-        """AmountDue."""
-        return record["Total"] - record["AmountPaid"] - record["AmountCredited"]
-
-    def allocated(self, record: dict[str, Any]) -> bool:
-        """Payments or credit notes applied."""
-        return record["AmountPaid"] > 0 or record["AmountCredited"] > 0
-
-    def list_filter(
-        self, records: list[dict[str, Any]], args: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        """Statuses, ContactIDs and InvoiceNumbers."""
-        from .query import csv_values
-
-        records = super().list_filter(records, args)
-        numbers = set(csv_values(args.get("InvoiceNumbers")))
-        if numbers:
-            records = [r for r in records if r.get("InvoiceNumber") in numbers]
-        return records
-
-    def view(
-        self, ctx: Ctx, record: dict[str, Any], lines: bool = True
-    ) -> dict[str, Any]:
-        """An invoice as Xero returns it."""
-        from .credits import invoice_credits
-
-        out = self.common_view(ctx, record, lines)
-        payments = ctx.tenant.table("Payments")
-        credit_notes = ctx.tenant.table("CreditNotes")
-        out.update(
-            AmountDue=self.outstanding(record),
-            AmountPaid=record["AmountPaid"],
-            AmountCredited=record["AmountCredited"],
-            IsDiscounted=bool(record["TotalDiscount"]),
-            Payments=[
-                payment_brief(payments[pid])
-                for pid in record["PaymentIDs"]
-                if payments[pid]["Status"] != "DELETED"
-            ],
-            CreditNotes=[
-                _strip_none(
-                    {
-                        "CreditNoteID": credit["CreditNoteID"],
-                        "CreditNoteNumber": credit_notes[credit["CreditNoteID"]].get(
-                            "CreditNoteNumber"
-                        ),
-                        "AppliedAmount": credit["Amount"],
-                        "Total": credit_notes[credit["CreditNoteID"]]["Total"],
-                        "Date": credit["Date"],
-                        "HasErrors": False,
-                    }
-                )
-                for credit in record["Credits"]
-            ],
-            Prepayments=invoice_credits(ctx, record, "Prepayments"),
-            Overpayments=invoice_credits(ctx, record, "Overpayments"),
-        )
-        return out
-
-
-class CreditNotes(Document):
-    """The CreditNotes collection (ACCRECCREDIT, ACCPAYCREDIT)."""
-
-    name = "CreditNotes"
-    id_field = "CreditNoteID"
-    category = "CREDITNOTE"
-    types = ("ACCRECCREDIT", "ACCPAYCREDIT")
-    number_field = "CreditNoteNumber"
-    numbered_type = "ACCRECCREDIT"
-    prefix = "CN-"
-    label = "Credit Note"
-
-    def new_record(self) -> dict[str, Any]:
-        """Nothing allocated or refunded yet."""
-        return {
-            "AmountAllocated": ZERO,
-            "AmountPaid": ZERO,
-            "PaymentIDs": [],
-            "Allocations": [],
-        }
-
-    def outstanding(self, record: dict[str, Any]) -> Decimal:
-        """RemainingCredit."""
-        return record["Total"] - record["AmountAllocated"] - record["AmountPaid"]
-
-    def allocated(self, record: dict[str, Any]) -> bool:
-        """Allocated to invoices or refunded."""
-        return record["AmountAllocated"] > 0 or record["AmountPaid"] > 0
-
-    def view(
-        self, ctx: Ctx, record: dict[str, Any], lines: bool = True
-    ) -> dict[str, Any]:
-        """A credit note as Xero returns it."""
-        out = self.common_view(ctx, record, lines)
-        invoices = ctx.tenant.table("Invoices")
-        payments = ctx.tenant.table("Payments")
-        out.update(
-            RemainingCredit=self.outstanding(record),
-            AppliedAmount=record["AmountAllocated"],
-            Allocations=[
-                {
-                    "AllocationID": alloc["AllocationID"],
-                    "Amount": alloc["Amount"],
-                    "Date": alloc["Date"],
-                    "Invoice": _strip_none(
-                        {
-                            "InvoiceID": alloc["InvoiceID"],
-                            "InvoiceNumber": invoices[alloc["InvoiceID"]].get(
-                                "InvoiceNumber"
-                            ),
-                        }
-                    ),
-                }
-                for alloc in record["Allocations"]
-            ],
-            Payments=[
-                payment_brief(payments[pid])
-                for pid in record["PaymentIDs"]
-                if payments[pid]["Status"] != "DELETED"
-            ],
-        )
-        return out

@@ -17,7 +17,8 @@ from .common import (
     opt_date,
     opt_decimal,
 )
-from .documents import CreditNotes, Invoices
+from .credit_notes import CreditNotes
+from .invoices import Invoices
 from .lockdates import check_open
 
 PAYMENT_TYPES = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from .banktransactions import BankTransactions
 from .common import Resource
 from .contacts import Contacts
+from .credit_notes import CreditNotes
 from .credits import Overpayments, Prepayments
-from .documents import CreditNotes, Invoices
+from .invoices import Invoices
 from .items import Items
 from .payments import Payments
 from .settings import Accounts, TaxRates

@@ -15,15 +15,22 @@ allocated again; a removed one is deleted in Xero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex import damage, reads
 from pxflask.perfex.records import CreditApplication
 from pxflask.sync import lockdates
 from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.credit_notes.allocation_rules import (
+    DELETED_IN_PERFEX,
+    ENTITY,
+    GONE_UNCONFIRMED,
+    NOTES_PER_READ,
+    Todo,
+    refusal,
+    same_allocation,
+    unmappable,
+)
 from pxflask.sync.entities.credit_notes.mapper import map_credit_application
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -34,7 +41,6 @@ from pxflask.sync.links import (
     PENDING,
     SKIPPED,
     SYNCED,
-    VOIDED,
     Action,
     LinkRow,
     LinkStore,
@@ -45,40 +51,6 @@ from pxflask.sync.links import (
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.steps.base import single
 from pxflask.sync.steps.services import services
-
-ENTITY = "credit-allocations"
-DELETED_IN_PERFEX = "removed in Perfex: allocation deleted in Xero"
-GONE_UNCONFIRMED = (
-    "removed in Perfex before its allocation was confirmed: check the credit note "
-    "in Xero"
-)
-NOTES_PER_READ = 20
-
-
-@dataclass
-class Todo:
-    """One allocation to send: its Perfex row, Xero credit note and payload."""
-
-    credit: CreditApplication
-    note_id: str
-    payload: dict[str, Any]
-    hash: str
-    recover: bool = False
-
-    @property
-    def key(self) -> str:
-        """The Perfex key (tblcredits.id)."""
-        return str(self.credit.id)
-
-    @property
-    def invoice_id(self) -> str:
-        """The Xero InvoiceID."""
-        return str(self.payload["Invoice"]["InvoiceID"])
-
-    @property
-    def amount(self) -> Decimal:
-        """The amount to allocate."""
-        return dec(self.payload["Amount"])
 
 
 def sync_allocations(
@@ -114,18 +86,6 @@ def sync_allocations(
     run.flush()
 
 
-def _same(found: dict[str, Any], payload: dict[str, Any]) -> bool:
-    """An allocation in Xero is this one: same invoice, amount and date."""
-    invoice = str((found.get("Invoice") or {}).get("InvoiceID") or "")
-    when = found.get("Date")
-    when_text = when.isoformat()[:10] if isinstance(when, date) else str(when)[:10]
-    return (
-        invoice.lower() == str(payload["Invoice"]["InvoiceID"]).lower()
-        and dec(found.get("Amount") or 0) == dec(payload["Amount"])
-        and when_text == payload["Date"]
-    )
-
-
 class Allocator:
     """Plans and writes the allocations of one run."""
 
@@ -158,7 +118,7 @@ class Allocator:
             self.logs.append(LogEntry(key, "allocate", FAILED, error))
             self._fail(key, error)
             return
-        reason = _unmappable(credit, note, invoice)
+        reason = unmappable(credit, note, invoice)
         if reason is not None or note is None or invoice is None:
             self._skip_unmapped(key, reason or "not synced")
             return
@@ -347,7 +307,7 @@ class Allocator:
         for found in self._allocations(todo.note_id):
             allocation_id = str(found.get("AllocationID") or "")
             if allocation_id and allocation_id not in taken:
-                if _same(found, todo.payload):
+                if same_allocation(found, todo.payload):
                     return allocation_id
         return None
 
@@ -364,7 +324,7 @@ class Allocator:
         keep: list[Todo] = []
         for todo in sorted(self.creates, key=lambda t: (t.credit.date, t.credit.id)):
             note = self.seen.get(todo.note_id.lower())
-            reason = self._lock_reason(todo) or _refusal(
+            reason = self._lock_reason(todo) or refusal(
                 todo, note, invoices.get(todo.invoice_id), credit, due
             )
             if reason is None:
@@ -456,55 +416,3 @@ class Allocator:
         if self.logs and not self.ctx.dry_run:
             write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
         self.logs = []
-
-
-def _unmappable(
-    credit: CreditApplication, note: LinkRow | None, invoice: LinkRow | None
-) -> str | None:
-    """Why a credit application cannot be sent yet (None: it can)."""
-    if note is None or not note.xero_id:
-        return f"credit note {credit.credit_note_id} is not synced"
-    if note.state in (VOIDED, DELETED):
-        return f"credit note {credit.credit_note_id} is {note.state} in Xero"
-    if invoice is None or not invoice.xero_id:
-        return f"invoice {credit.invoice_id} is not synced"
-    if invoice.state in (VOIDED, DELETED):
-        return f"invoice {credit.invoice_id} is {invoice.state} in Xero"
-    if dec(credit.amount) <= 0:
-        return f"amount {credit.amount} is not positive"
-    return None
-
-
-def _refusal(
-    todo: Todo,
-    note: dict[str, Any] | None,
-    invoice: dict[str, Any] | None,
-    credit: dict[str, Decimal],
-    due: dict[str, Decimal],
-) -> str | None:
-    """Why Xero would refuse this allocation now (None: it would take it)."""
-    cn, inv = todo.credit.credit_note_id, todo.credit.invoice_id
-    if note is None:
-        return f"credit note {cn} was not found in Xero"
-    if note.get("Status") != "AUTHORISED":
-        return (
-            f"credit note {cn} is {note.get('Status')} in Xero; "
-            f"allocations need it AUTHORISED"
-        )
-    if invoice is None:
-        return f"invoice {inv} was not found in Xero"
-    if invoice.get("Status") != "AUTHORISED":
-        return (
-            f"invoice {inv} is {invoice.get('Status')} in Xero; "
-            f"allocations need it AUTHORISED"
-        )
-    left = credit.get(todo.note_id.lower(), Decimal(0))
-    if todo.amount > left:
-        return (
-            f"amount {todo.amount} is above the remaining credit {left} "
-            f"of credit note {cn} in Xero"
-        )
-    owed = due.get(todo.invoice_id, Decimal(0))
-    if todo.amount > owed:
-        return f"amount {todo.amount} is above the amount due {owed} of invoice {inv}"
-    return None

@@ -4,7 +4,7 @@ Open and closed Perfex credit notes are sent AUTHORISED, void ones are voided in
 Xero once synced (and skipped when never sent). Creates a crash may have sent are
 found again by CreditNoteNumber and our Reference before anything is sent twice.
 Credit applications to invoices (tblcredits) then become allocations of the Xero
-credit notes to the Xero invoices (credit_allocations.py, links `credit-allocations`).
+credit notes to the Xero invoices (allocations.py, links `credit-allocations`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ created again; a payment deleted in Perfex is deleted in Xero (link state
 others are skipped with the reason and looked at again when Xero reports a change
 of their invoice. A create interrupted by a crash is found again on the invoice
 (same amount, date and reference) before anything is sent twice. Payments made
-or deleted in Xero come back afterwards (payments_pull.py, `payments_from_xero`).
+or deleted in Xero come back afterwards (pull.py, `payments_from_xero`).
 """
 
 from __future__ import annotations
