@@ -27,7 +27,7 @@ from pxflask.reconcile.loaders import _tenant_of, load_inputs, load_xero
 from pxflask.reconcile.month_end_xero import read_extras, refresh_extras
 from pxflask.reconcile.spreadsheet import write_csv
 from pxflask.reconcile.tax_period import tax_per_rate
-from pxflask.settings import load_settings
+from pxflask.sync.settings import load_settings
 
 __all__ = [
     "VIEWS",

@@ -31,7 +31,7 @@ SETTING_KEY = re.compile(
     r"|(?:expense_)?tax_rate\.\d+|expense_account\.\d+"
     r"|sales_account|rounding_account|discount_account|no_tax_type|expense_contact)\b"
 )
-"""Settings keys a message may name (pxflask.settings validates the same forms)."""
+"""Settings keys a message may name (pxflask.sync.settings validates the same forms)."""
 SETTINGS_PAGE = "/settings/"
 
 BANK_ONLY = "can only be made to bank accounts"

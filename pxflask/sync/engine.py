@@ -69,7 +69,7 @@ class SyncSettings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> SyncSettings:
-        """Parse the key/value settings (pxflask.settings.load_settings)."""
+        """Parse the key/value settings (pxflask.sync.settings.load_settings)."""
         since = (values.get("sync_from") or "").strip()
         entities = [e.strip() for e in (values.get("entities") or "").split(",")]
         return cls(

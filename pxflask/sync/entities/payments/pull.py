@@ -42,7 +42,6 @@ from pxflask.models import Link, SyncRun
 from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
-from pxflask.settings import FIXED_KEYS
 from pxflask.sync.engine import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.payments.mapper import DEFAULT_KEY, map_payment
 from pxflask.sync.hashing import payload_hash
@@ -61,6 +60,7 @@ from pxflask.sync.links import (
 )
 from pxflask.sync.lockdates import as_date
 from pxflask.sync.mappers.common import dec
+from pxflask.sync.settings import FIXED_KEYS
 from pxflask.sync.steps.services import services
 
 ENTITY = "payments"
