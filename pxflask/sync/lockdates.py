@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from pxflask.sync.engine import PlannedAction, StepContext
+from pxflask.sync.context import PlannedAction, StepContext
 from pxflask.sync.links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
 from pxflask.sync.organisation import organisation
 from pxflask.xero.connection import LOCK_SEEN

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.records import Address
-from pxflask.sync.engine import StepContext, StepReport, numeric_ids
+from pxflask.sync.context import StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.customers.mapper import (
     deleted_contact_key,
     map_deleted_customer,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import lockdates
-from pxflask.sync.engine import Gateway, StepContext, SyncSettings
+from pxflask.sync.context import Gateway, StepContext, SyncSettings
 from pxflask.sync.entities.payments.step import account_for, read_payments
 from pxflask.sync.history import REPOST_MARK
 from pxflask.sync.links import FROZEN, SYNCED, LinkStore

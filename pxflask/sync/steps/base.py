@@ -9,7 +9,7 @@ from typing import Any
 
 from pxflask.perfex import damage
 from pxflask.sync.advice import Advisor, tax_setting_finder
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.failures import describe, is_fatal
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from pxflask.sync.engine import StepContext, StepReport
+from pxflask.sync.context import StepContext, StepReport
 from pxflask.sync.entities.payments.mapper import payment_account_for
 from pxflask.sync.links import LinkRow
 from pxflask.sync.registry import REGISTRY

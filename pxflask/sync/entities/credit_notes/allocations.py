@@ -23,7 +23,7 @@ from typing import Any
 from pxflask.perfex import damage, reads
 from pxflask.perfex.records import CreditApplication
 from pxflask.sync import lockdates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.mapper import map_credit_application
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (

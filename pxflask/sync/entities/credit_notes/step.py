@@ -15,7 +15,7 @@ from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.sync import history, lockdates, orphans
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocations import sync_allocations
 from pxflask.sync.entities.credit_notes.mapper import (
     credit_note_reference,

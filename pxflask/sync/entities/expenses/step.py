@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
 from pxflask.sync import history, lockdates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.expenses.mapper import (
     ExpenseContext,
     ExpenseTargets,

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 from pxflask.sync import history, lockdates, orphans
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
     InvoiceContext,

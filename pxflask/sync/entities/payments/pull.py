@@ -42,7 +42,7 @@ from pxflask.models import Link, SyncRun
 from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.payments.mapper import DEFAULT_KEY, map_payment
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (

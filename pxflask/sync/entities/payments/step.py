@@ -20,7 +20,7 @@ from typing import Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
 from pxflask.sync import history, lockdates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.payments import pull as payments_pull
 from pxflask.sync.entities.payments.mapper import map_payment
 from pxflask.sync.links import (

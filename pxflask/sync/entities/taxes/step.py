@@ -30,7 +30,7 @@ from typing import Any
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import Tax
 from pxflask.sync import taxrates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.links import FAILED, SYNCED, LinkStore, LogEntry, Outcome, write_log
 from pxflask.sync.mappers.common import Mapped, failed
 from pxflask.sync.mappers.tax_match import (
