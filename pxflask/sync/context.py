@@ -146,6 +146,8 @@ class StepContext:
     """Targeted run: entity -> the only Perfex keys to sync (None: everything)."""
     targetable: frozenset[str] = frozenset()
     """Entities a targeted run syncs record by record (the others run whole)."""
+    step_modules: Mapping[str, str] = field(default_factory=dict)
+    """Entity -> its step module (the registry's), for steps/services.py."""
 
     def keys_of(self, entity: str) -> frozenset[str] | None:
         """The Perfex keys to sync of an entity, or None for all of them."""

@@ -117,6 +117,7 @@ def run_sync(
         progress=_reporter(row, progress),
         targets=targets,
         targetable=frozenset(registry.targetable()),
+        step_modules=registry.step_modules(),
     )
     result = SyncResult(run_id=ctx.run_id, dry_run=dry_run)
     calls_before = _calls_made(gateway)

@@ -337,7 +337,7 @@ class Pusher:
         """`tax_rate.<id>` keys of the Perfex taxes linked to a TaxType."""
         if self._tax_finder is None:
             from pxflask.perfex.reads import read_taxes
-            from pxflask.sync.entities.taxes.step import key_text
+            from pxflask.sync.mappers.tax_match import key_text
             from pxflask.sync.mappers.taxes import tax_key
 
             store = LinkStore(self.ctx.session, "taxes")

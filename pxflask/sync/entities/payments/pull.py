@@ -43,6 +43,7 @@ from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
+from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.entities.payments.mapper import DEFAULT_KEY, map_payment
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -60,11 +61,9 @@ from pxflask.sync.links import (
 )
 from pxflask.sync.lockdates import as_date
 from pxflask.sync.mappers.common import dec
-from pxflask.sync.settings import FIXED_KEYS
 from pxflask.sync.steps.services import services
 
 ENTITY = "payments"
-SETTING = "payments_from_xero"
 CURSOR = "xero.payments.modified"
 CLAIM = "xero:"
 """Key prefix of a claim (or skip) link for a Xero payment not yet in Perfex."""
@@ -88,7 +87,7 @@ AccountFor = Callable[[str | None, Mapping[str, str], Mapping[str, LinkRow]], An
 
 def enabled(settings: Mapping[str, str]) -> bool:
     """True when payments made in Xero are pulled into Perfex."""
-    value = (settings.get(SETTING) or FIXED_KEYS[SETTING][1]).strip().lower()
+    value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
     return value in ("yes", "on", "true", "1")
 
 

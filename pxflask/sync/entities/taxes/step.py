@@ -38,6 +38,7 @@ from pxflask.sync.mappers.tax_match import (
     SALES,
     Choice,
     XeroRate,
+    key_text,
     match,
     no_tax_choice,
     report_tax_type,
@@ -58,12 +59,6 @@ ENTITY = "taxes"
 PLACEHOLDER = "(unresolved: "
 WHERE = "Settings → Taxes"
 WHERE_EXPENSES = "Settings → Expenses"
-
-
-def key_text(key: TaxKey, use: str = SALES) -> str:
-    """The link key of a tax key: 'Eco@2.00+VAT@20.00' ('expenses:...' for those)."""
-    text = "+".join(f"{name}@{rate}" for name, rate in key) or "no-tax"
-    return text if use == SALES else f"{use}:{text}"
 
 
 def describe(key: TaxKey) -> str:
