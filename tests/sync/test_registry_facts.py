@@ -24,7 +24,7 @@ NOT_ENTITY_LISTS = {
     "perfex/schema.py": "Perfex table definitions",
     "reconcile/auditor.py": "the report's scopes in the cover's order",
     "reconcile/reasons.py": "the reconciliation report's scopes",
-    "xero/gateway.py": "what Xero batch-writes (xero imports nothing of sync)",
+    "xero/writes.py": "what Xero batch-writes (xero imports nothing of sync)",
 }
 
 

@@ -14,14 +14,13 @@ from datetime import date
 from typing import Any
 
 from pxflask.perfex import reads
-from pxflask.sync import lockdates
+from pxflask.sync import lockdates, orphans
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocations import sync_allocations
 from pxflask.sync.entities.credit_notes.mapper import (
     credit_note_reference,
     map_credit_note,
 )
-from pxflask.sync.entities.customers import orphans
 from pxflask.sync.entities.invoices.mapper import (
     InvoiceContext,
     neutral_invoice_context,

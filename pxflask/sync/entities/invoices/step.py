@@ -24,9 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
-from pxflask.sync import lockdates
+from pxflask.sync import lockdates, orphans
 from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
-from pxflask.sync.entities.customers import orphans
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
     InvoiceContext,
