@@ -25,14 +25,8 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from pxflask.sync.settings import InvalidSetting
     from pxflask.xero.errors import XeroError
 
-    return (
-        ConfigError,
-        PerfexConnectionError,
-        PerfexSchemaError,
-        SeedRefused,
-        InvalidSetting,
-        XeroError,
-    )
+    return (ConfigError, PerfexConnectionError, PerfexSchemaError, SeedRefused,
+            InvalidSetting, XeroError)
 
 
 def clear_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,11 +39,8 @@ def clear_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except known_errors() as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
-        except (
-            click.exceptions.ClickException,
-            click.exceptions.Exit,
-            click.exceptions.Abort,
-        ):
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
             raise
         except Exception as exc:  # never a traceback on the console: the log has it
             unexpected(exc)
@@ -76,25 +67,16 @@ def unexpected(exc: BaseException) -> None:
 @click.option("--customers", default=40, show_default=True, type=click.IntRange(1))
 @click.option("--invoices", default=300, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--admin-password",
-    default=None,
-    help="Password of the demo staff accounts (default: a random one, printed).",
-)
-@click.option(
-    "--force", is_flag=True, help="Seed even if invoices or staff accounts exist."
-)
+@click.option("--admin-password", default=None,
+              help="Password of the demo staff accounts (default: a random one, "
+                   "printed).")
+@click.option("--force", is_flag=True,
+              help="Seed even if invoices or staff accounts exist.")
 @with_appcontext
 @clear_errors
-def seed_demo_command(
-    perfex_url: str,
-    prefix: str | None,
-    customers: int,
-    invoices: int,
-    seed: int,
-    admin_password: str | None,
-    force: bool,
-) -> None:
+def seed_demo_command(perfex_url: str, prefix: str | None, customers: int,
+                      invoices: int, seed: int, admin_password: str | None,
+                      force: bool) -> None:
     """Create the Perfex tables if absent and fill them with demo data."""
     import secrets
 
@@ -177,8 +159,7 @@ def check_command() -> None:
     missing = sorted(set(db.metadata.tables) - tables)
     if missing:
         raise ConfigError(
-            "the module's tables are missing ("
-            + ", ".join(missing)
+            "the module's tables are missing (" + ", ".join(missing)
             + "): run `pxflask db upgrade`"
         )
     click.echo("module database: ok")
@@ -257,13 +238,9 @@ def _or_dash(value: object) -> str:
 
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--region",
-    default="uk",
-    show_default=True,
-    type=click.Choice(["uk", "au", "nz", "us", "global"]),
-    help="The country of the sandbox's Xero organisation.",
-)
+@click.option("--region", default="uk", show_default=True,
+              type=click.Choice(["uk", "au", "nz", "us", "global"]),
+              help="The country of the sandbox's Xero organisation.")
 @with_appcontext
 @clear_errors
 def demo_command(port: int, region: str) -> None:
@@ -277,24 +254,15 @@ def demo_command(port: int, region: str) -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
-@click.option(
-    "--queue",
-    "queues",
-    multiple=True,
-    type=click.Choice(["sync", "default"]),
-    help="Listen only on these queues (default: both; one sync worker).",
-)
-@click.option(
-    "--queue-prefix",
-    default=None,
-    envvar="PXFLASK_QUEUE_PREFIX",
-    help="Prefix of the queue names (separate installs on one Redis).",
-)
+@click.option("--queue", "queues", multiple=True,
+              type=click.Choice(["sync", "default"]),
+              help="Listen only on these queues (default: both; one sync worker).")
+@click.option("--queue-prefix", default=None, envvar="PXFLASK_QUEUE_PREFIX",
+              help="Prefix of the queue names (separate installs on one Redis).")
 @with_appcontext
 @clear_errors
-def worker_command(
-    burst: bool, queues: tuple[str, ...], queue_prefix: str | None
-) -> None:
+def worker_command(burst: bool, queues: tuple[str, ...],
+                   queue_prefix: str | None) -> None:
     """An RQ worker (with scheduler) on the sync and default queues."""
     from flask import current_app
 
@@ -319,10 +287,8 @@ def reset_command(yes: bool) -> None:
     from pxflask.queueing import QueueUnavailable, get_queue
 
     if not yes:
-        click.echo(
-            "The sync log is deleted too: keep it first with "
-            "`pxflask sync-log --csv FILE`."
-        )
+        click.echo("The sync log is deleted too: keep it first with "
+                   "`pxflask sync-log --csv FILE`.")
         click.confirm("Forget every link between Perfex and Xero?", abort=True)
     queue = get_queue()
     try:
@@ -337,42 +303,22 @@ def reset_command(yes: bool) -> None:
 
 
 @click.command("reconcile")
-@click.option(
-    "--from",
-    "date_from",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="First invoice/payment date to report (YYYY-MM-DD).",
-)
-@click.option(
-    "--to",
-    "date_to",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Last invoice/payment date to report (YYYY-MM-DD).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    default=None,
-    type=click.Path(file_okay=False, writable=True),
-    help="Write summary.csv, invoices.csv, payments.csv, report.xlsx "
-    "and report.html into this folder.",
-)
-@click.option(
-    "--tolerance",
-    default="0",
-    show_default=True,
-    help="Amounts differing by at most this much agree (0: exact).",
-)
-@click.option(
-    "--full", is_flag=True, help="Reload every Xero record, not only what changed."
-)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First invoice/payment date to report (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last invoice/payment date to report (YYYY-MM-DD).")
+@click.option("--out", "out_dir", default=None,
+              type=click.Path(file_okay=False, writable=True),
+              help="Write summary.csv, invoices.csv, payments.csv, report.xlsx "
+                   "and report.html into this folder.")
+@click.option("--tolerance", default="0", show_default=True,
+              help="Amounts differing by at most this much agree (0: exact).")
+@click.option("--full", is_flag=True,
+              help="Reload every Xero record, not only what changed.")
 @with_appcontext
 @clear_errors
-def reconcile_command(
-    date_from: Any, date_to: Any, out_dir: str | None, tolerance: str, full: bool
-) -> None:
+def reconcile_command(date_from: Any, date_to: Any, out_dir: str | None,
+                      tolerance: str, full: bool) -> None:
     """Reconcile Perfex against Xero; exit 0 agree, 1 discrepancies, 2 error."""
     from flask import current_app
 
@@ -399,33 +345,18 @@ def reconcile_command(
 
 
 @click.command("month-end")
-@click.option(
-    "--as-at",
-    "as_at",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="The date of the views (default: the end of last month).",
-)
-@click.option(
-    "--from",
-    "date_from",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="First day of the period (default: the 1st of the as-at month).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    default=None,
-    type=click.Path(file_okay=False, writable=True),
-    help="Write month_end_<view>.csv files into this folder.",
-)
+@click.option("--as-at", "as_at", default=None, metavar="YYYY-MM-DD",
+              help="The date of the views (default: the end of last month).")
+@click.option("--from", "date_from", default=None, metavar="YYYY-MM-DD",
+              help="First day of the period (default: the 1st of the as-at month).")
+@click.option("--out", "out_dir", default=None,
+              type=click.Path(file_okay=False, writable=True),
+              help="Write month_end_<view>.csv files into this folder.")
 @click.option("--no-refresh", is_flag=True, help="Use the stored Xero data as it is.")
 @with_appcontext
 @clear_errors
-def month_end_command(
-    as_at: str | None, date_from: str | None, out_dir: str | None, no_refresh: bool
-) -> None:
+def month_end_command(as_at: str | None, date_from: str | None, out_dir: str | None,
+                      no_refresh: bool) -> None:
     """Month-end views (collections, as at, aging, tax); exit 0, 1 differ, 2 error."""
     from flask import current_app
 
@@ -433,60 +364,31 @@ def month_end_command(
     from pxflask.reconcile.month_end_cli import run_month_end_command
     from pxflask.web.runtime import perfex_db, xero_gateway
 
-    sys.exit(
-        run_month_end_command(
-            perfex_db,
-            db.session,
-            xero_gateway,
-            current_app.instance_path,
-            as_at=as_at,
-            date_from=date_from,
-            out_dir=out_dir,
-            refresh=not no_refresh,
-        )
-    )
+    sys.exit(run_month_end_command(
+        perfex_db, db.session, xero_gateway, current_app.instance_path,
+        as_at=as_at, date_from=date_from, out_dir=out_dir, refresh=not no_refresh,
+    ))
 
 
 @click.command("sync")
 @click.argument("entities", nargs=-1)
 @click.option("--full", is_flag=True, help="Resend everything, ignoring hashes.")
-@click.option(
-    "--since",
-    default=None,
-    metavar="YYYY-MM-DD",
-    help="Only documents dated on or after this day.",
-)
+@click.option("--since", default=None, metavar="YYYY-MM-DD",
+              help="Only documents dated on or after this day.")
 @click.option("--dry-run", is_flag=True, help="Print the payloads; write nothing.")
-@click.option(
-    "--out",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="With --dry-run: write the actions as JSON to this file.",
-)
-@click.option(
-    "--retry-failed",
-    is_flag=True,
-    help="Only the records whose last sync failed (of ENTITY, if named).",
-)
-@click.option(
-    "--repost",
-    is_flag=True,
-    help="Re-post records already in Xero with the current mappings "
-    "(payments); lists them first, asks to confirm.",
-)
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="With --dry-run: write the actions as JSON to this file.")
+@click.option("--retry-failed", is_flag=True,
+              help="Only the records whose last sync failed (of ENTITY, if named).")
+@click.option("--repost", is_flag=True,
+              help="Re-post records already in Xero with the current mappings "
+                   "(payments); lists them first, asks to confirm.")
 @click.option("--yes", is_flag=True, help="With --repost: do not ask to confirm.")
 @with_appcontext
 @clear_errors
-def sync_command(
-    entities: tuple[str, ...],
-    full: bool,
-    since: str | None,
-    dry_run: bool,
-    out: str | None,
-    retry_failed: bool,
-    repost: bool,
-    yes: bool,
-) -> None:
+def sync_command(entities: tuple[str, ...], full: bool, since: str | None,
+                 dry_run: bool, out: str | None, retry_failed: bool,
+                 repost: bool, yes: bool) -> None:
     """Run a sync in the foreground (no ENTITY: all enabled entities)."""
     from pxflask.extensions import db
     from pxflask.jobs import failed_part_owners, failed_record_keys
@@ -497,85 +399,47 @@ def sync_command(
 
     if repost:
         settings = load_settings(db.session)
-        sys.exit(
-            run_repost(
-                db.session,
-                perfex_db(),
-                xero_gateway(),
-                settings,
-                entities,
-                dry_run=dry_run,
-                yes=yes,
-                sync=lambda entity, keys: run_foreground(
-                    db.session,
-                    perfex_db(),
-                    xero_gateway(),
-                    settings,
-                    [entity],
-                    record_keys={entity: keys},
-                ),
-            )
-        )
+        sys.exit(run_repost(
+            db.session, perfex_db(), xero_gateway(), settings, entities,
+            dry_run=dry_run, yes=yes,
+            sync=lambda entity, keys: run_foreground(
+                db.session, perfex_db(), xero_gateway(), settings, [entity],
+                record_keys={entity: keys}),
+        ))
     keys = None
     if retry_failed:
         keys = failed_record_keys(db.session, check_entities(entities))
         for owner in failed_part_owners(db.session):
-            click.echo(
-                f"retry: failed records kept by {owner} are retried by "
-                f"`pxflask sync {owner}`"
-            )
+            click.echo(f"retry: failed records kept by {owner} are retried by "
+                       f"`pxflask sync {owner}`")
         if not keys:
             click.echo("retry: no record is in the failed state")
             sys.exit(EXIT_OK)
         entities = tuple(keys)
     status = run_foreground(
-        db.session,
-        perfex_db(),
-        xero_gateway(),
-        load_settings(db.session),
-        entities,
-        full=full,
-        since=since,
-        dry_run=dry_run,
-        out=out,
+        db.session, perfex_db(), xero_gateway(), load_settings(db.session),
+        entities, full=full, since=since, dry_run=dry_run, out=out,
         record_keys=keys,
     )
     sys.exit(status)
 
 
 @click.command("sync-log")
-@click.option(
-    "--run",
-    "run_id",
-    type=click.IntRange(1, 2**31 - 1),
-    default=None,
-    help="The run to list (default: the latest run with log rows).",
-)
+@click.option("--run", "run_id", type=click.IntRange(1, 2**31 - 1), default=None,
+              help="The run to list (default: the latest run with log rows).")
 @click.option("--entity", default=None, help="Only this entity (e.g. invoices).")
-@click.option(
-    "--outcome",
-    "outcomes",
-    multiple=True,
-    type=click.Choice(["failed", "skipped", "blocked", "all"]),
-    help="Only these outcomes (default: failed, skipped and blocked; "
-    "all: every row of the run).",
-)
-@click.option(
-    "--csv",
-    "csv_file",
-    default=None,
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the whole sync log (every run) as CSV to this file "
-    "(e.g. before `pxflask reset`).",
-)
+@click.option("--outcome", "outcomes", multiple=True,
+              type=click.Choice(["failed", "skipped", "blocked", "all"]),
+              help="Only these outcomes (default: failed, skipped and blocked; "
+                   "all: every row of the run).")
+@click.option("--csv", "csv_file", default=None,
+              type=click.Path(dir_okay=False, writable=True),
+              help="Write the whole sync log (every run) as CSV to this file "
+                   "(e.g. before `pxflask reset`).")
 @with_appcontext
 @clear_errors
-def sync_log_command(
-    run_id: int | None,
-    entity: str | None,
-    outcomes: tuple[str, ...],
-    csv_file: str | None,
-) -> None:
+def sync_log_command(run_id: int | None, entity: str | None,
+                     outcomes: tuple[str, ...], csv_file: str | None) -> None:
     """List every record a sync run did not sync, with the reason."""
     from pxflask.extensions import db
 
@@ -632,11 +496,7 @@ def _create_app() -> Flask:
     return app
 
 
-@click.group(
-    cls=FlaskGroup,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-)
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
 def main() -> None:
     """pxflask: the Perfex CRM <-> Xero integration."""
