@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from pxflask.sync import lock_refusal
 from pxflask.sync.context import PlannedAction, StepContext
 from pxflask.sync.links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
 from pxflask.sync.lock_refusal import ADVICE
-from pxflask.sync.lock_refusal import explain as explain  # noqa: F401 - lockdates.explain
 from pxflask.sync.organisation import organisation
 from pxflask.xero.connection import LOCK_SEEN
 
 if TYPE_CHECKING:
     from pxflask.sync.steps.base import Pending, Pusher
 
+explain = lock_refusal.explain
+"""Xero's refusal, made clear when it is about a lock date (steps call it here)."""
 SHARED = "xero.lock_date"
 """ctx.shared key: the run's effective lock date (None: the books are open)."""
 FIELDS = ("PeriodLockDate", "EndOfYearLockDate")
