@@ -38,6 +38,7 @@ services:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: install services lint
 	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)

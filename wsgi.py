@@ -1,7 +1,7 @@
 """WSGI entry point: `gunicorn wsgi:app`."""
 
 from pxflask import create_app
-from pxflask.runtime import check_startup
+from pxflask.web.runtime import check_startup
 
 app = create_app()
 check_startup(app)

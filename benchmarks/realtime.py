@@ -66,12 +66,12 @@ from pxflask.perfex.numbering import format_invoice_number
 from pxflask.perfex.records import DRAFT_NUMBER, INVOICE_UNPAID
 from pxflask.perfex.seed import seed_demo
 from pxflask.queueing import close_queue, get_queue
-from pxflask.runtime import GATEWAY_KEY, perfex_db, xero_gateway
 from pxflask.sandbox.options import SandboxOptions
 from pxflask.sandbox.server import RunningSandbox, start_sandbox
-from pxflask.settings import enabled_entities, load_settings, set_setting
 from pxflask.sync.engine import run_sync
-from pxflask.watcher import detect_changes
+from pxflask.sync.settings import enabled_entities, load_settings, set_setting
+from pxflask.sync.watcher import detect_changes
+from pxflask.web.runtime import GATEWAY_KEY, perfex_db, xero_gateway
 from pxflask.xero import Limits, XeroGateway
 
 MARIADB = os.environ.get("PXFLASK_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
@@ -525,7 +525,7 @@ def watcher_cost(invoices: int, cycles: int) -> dict[str, Any]:
         out["summary"] = summary
         perfex = PerfexDB.connect(url)
         try:
-            from pxflask.settings import defaults
+            from pxflask.sync.settings import defaults
 
             entities = enabled_entities(defaults())
             marks: dict[str, str] = {}

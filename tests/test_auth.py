@@ -104,7 +104,7 @@ def test_unknown_hash_format_is_refused_and_logged(client, auth, perfex_copy_url
                                                    caplog):
     """A staff row with an unknown hash gets the generic message, the log says why."""
     staff_id = add_staff(perfex_copy_url, "odd@example.com", "md5:abcdef")
-    with caplog.at_level(logging.WARNING, logger="pxflask.signin"):
+    with caplog.at_level(logging.WARNING, logger="pxflask.panel.signin"):
         response = auth.login("odd@example.com", "whatever")
     assert response.status_code == 401
     assert f"staff {staff_id} has a password hash in an unknown format" in caplog.text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from pxflask.maintenance import reset_links
 from pxflask.models import Base, Link, SyncCursor
+from pxflask.panel.maintenance import reset_links
 from pxflask.reconcile.loaders import snapshot_dir
 from pxflask.reconcile.service import report_dir
 

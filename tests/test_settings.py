@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from pxflask.models import Base
-from pxflask.settings import (
+from pxflask.sync.settings import (
     InvalidSetting,
     enabled_entities,
     get_setting,

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from pxflask import create_app
 from pxflask.cli import main
 from pxflask.config import ConfigError
-from pxflask.runtime import check_startup
+from pxflask.web.runtime import check_startup
 from tests.fixtures.webapp import make_test_app
 
 
@@ -138,7 +138,7 @@ def test_day_limit_sets_the_limiter_and_a_bad_one_is_refused(
     monkeypatch, tmp_path, perfex_copy_url
 ):
     """XERO_DAY_LIMIT=1000 (Starter tier) reaches the limiter; 'lots' is refused."""
-    from pxflask.runtime import xero_gateway
+    from pxflask.web.runtime import xero_gateway
 
     app = make_test_app(tmp_path, perfex_copy_url, XERO_DAY_LIMIT="1000")
     assert xero_gateway(app).limiter.limits.day_budget == 1000

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-import unicodedata
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -17,44 +15,31 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from pxflask import admin_sessions
 from pxflask.extensions import db, login_manager
 from pxflask.models import utcnow
-from pxflask.perfex.reads import get_staff
-from pxflask.perfex.records import Staff
-from pxflask.runtime import perfex_db
-from pxflask.signin import (
+from pxflask.panel import admin_sessions
+from pxflask.panel.signin import (
     SecondFactorNeeded,
     SignInRefused,
     authenticate,
     is_admin,
     verify_second_factor,
 )
+from pxflask.perfex.reads import get_staff
+from pxflask.web.runtime import perfex_db
+from pxflask.web.sessions import SESSION_TOKEN, AdminUser, open_session, safe_next
 
 bp = Blueprint("auth", __name__)
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.login_code", "health.healthz", "static"}
 PUBLIC_BLUEPRINTS = {"hooks", "webhooks", "sso"}
-SESSION_TOKEN = "pxf_sid"  # noqa: S105 - the session key of the token, not a secret
 PENDING = "pxf_pending_2fa"
 PENDING_SECONDS = 300
-MAX_NEXT_LENGTH = 2000
-
-
-class AdminUser(UserMixin):
-    """The signed-in Perfex admin, as Flask-Login sees it."""
-
-    def __init__(self, staff: Staff) -> None:
-        self.staff = staff
-        self.id = str(staff.id)
-        self.name = staff.full_name or staff.email
-        self.email = staff.email
 
 
 class LoginForm(FlaskForm):
@@ -111,7 +96,7 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        target = _safe_next(request.args.get("next"))
+        target = safe_next(request.args.get("next"))
         try:
             staff = authenticate(
                 db.session,
@@ -131,7 +116,7 @@ def login():
         except SignInRefused as refused:
             flash(refused.message, "error")
             return render_template("auth/login.html", form=form), 401
-        return _sign_in(staff, target)
+        return open_session(staff, target)
     return render_template("auth/login.html", form=form)
 
 
@@ -158,7 +143,7 @@ def login_code():
         except SignInRefused as refused:
             flash(refused.message, "error")
             return render_template("auth/code.html", form=form), 401
-        return _sign_in(staff, pending["next"])
+        return open_session(staff, pending["next"])
     return render_template("auth/code.html", form=form)
 
 
@@ -170,16 +155,6 @@ def logout():
     session.clear()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))
-
-
-def _sign_in(staff: Staff, target: str) -> Response:
-    """Start a fresh server-side session for the admin and go to the target."""
-    session.clear()
-    session[SESSION_TOKEN] = admin_sessions.start(
-        db.session, staff, utcnow(), current_app.permanent_session_lifetime
-    )
-    login_user(AdminUser(staff))
-    return redirect(target)
 
 
 def _pending() -> dict | None:
@@ -195,34 +170,5 @@ def _pending() -> dict | None:
     target = pending.get("next")
     return {
         "staff": staff_id,
-        "next": _safe_next(target if isinstance(target, str) else None),
+        "next": safe_next(target if isinstance(target, str) else None),
     }
-
-
-def _safe_next(target: str | None) -> str:
-    """The target when it is a path under this panel's prefix, else the dashboard."""
-    if target and _is_local_path(target) and _under_prefix(target):
-        return target
-    return url_for("dashboard.index")
-
-
-def _under_prefix(target: str) -> bool:
-    """True for a path under the prefix the panel is served at (all, without one)."""
-    root = request.script_root
-    return not root or target == root or target.startswith(root + "/")
-
-
-def _is_local_path(target: str) -> bool:
-    """A single '/' then a path; nothing a browser could read as another host.
-
-    Browsers drop tabs and newlines, read backslashes as slashes and skip runs
-    of slashes before a host, so those and every control character are refused.
-    """
-    if len(target) > MAX_NEXT_LENGTH or not target.startswith("/"):
-        return False
-    if target[1:2] in ("/", "\\"):
-        return False
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in target):
-        return False
-    parts = urlsplit(target.replace("\\", "/"))
-    return not parts.scheme and not parts.netloc

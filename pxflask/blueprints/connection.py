@@ -16,8 +16,8 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from pxflask.extensions import db
-from pxflask.runtime import xero_gateway
-from pxflask.settings import get_setting
+from pxflask.sync.settings import get_setting
+from pxflask.web.runtime import xero_gateway
 from pxflask.xero.errors import XeroError
 
 bp = Blueprint("connection", __name__, url_prefix="/connection")

@@ -12,8 +12,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pxflask.extensions import csrf, db
 from pxflask.jobs import InvalidSyncRequest, request_sync
 from pxflask.queueing import QueueUnavailable
-from pxflask.request_limits import max_body
-from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.sync.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.web.request_limits import max_body
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 csrf.exempt(bp)

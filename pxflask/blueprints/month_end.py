@@ -13,7 +13,7 @@ from pxflask.reconcile.month_end import (
     parse_period,
     shown,
 )
-from pxflask.runtime import perfex_db
+from pxflask.web.runtime import perfex_db
 
 bp = Blueprint("month_end", __name__, url_prefix="/reconcile/month-end")
 

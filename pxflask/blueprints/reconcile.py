@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -17,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 
 from pxflask.extensions import db
 from pxflask.jobs import submit
@@ -27,17 +24,19 @@ from pxflask.jobs.reports import (
     reconcile_refresh_job,
     refresh_report,
 )
-from pxflask.models import ReconcileReport
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.reconcile import browse, history
-from pxflask.reconcile.auditor import content_disposition, download_name
 from pxflask.reconcile.cli_support import parse_tolerance
-from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.glossary import glossary
 from pxflask.reconcile.loaders import perfex_invoice_count
-from pxflask.reconcile.report import ReconciliationReport
-from pxflask.reconcile.service import CachedReport, load_report
-from pxflask.runtime import perfex_db, xero_gateway
+from pxflask.reconcile.service import load_report
+from pxflask.web.report_files import (
+    DOWNLOADS,
+    admin_email,
+    downloads_of,
+    send_report_file,
+)
+from pxflask.web.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import NotConnected, XeroError
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
@@ -46,29 +45,6 @@ HISTORY_PAGE = 20  # history entries per page
 INLINE_MAX = 5000  # Perfex invoices up to which a refresh runs inside the request
 ALIVE = ("queued", "scheduled", "started", "deferred")
 LINK_LABELS = {"log_url": "log entry", "perfex_url": "Perfex", "xero_url": "Xero"}
-DOWNLOADS = {
-    "summary.csv": "text/csv",
-    "invoices.csv": "text/csv",
-    "payments.csv": "text/csv",
-    "expenses.csv": "text/csv",
-    "credit_notes.csv": "text/csv",
-    "by_month.csv": "text/csv",
-    "by_customer.csv": "text/csv",
-    "report.xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    ),
-    "report.html": "text/html",
-}
-
-
-def downloads_of(report: ReconciliationReport) -> list[str]:
-    """The files of a report: the optional scopes' CSV only when compared."""
-    absent = {
-        f"{scope}.csv"
-        for scope in ("expenses", "credit_notes")
-        if getattr(report, scope) is None
-    }
-    return [d for d in DOWNLOADS if d not in absent]
 
 
 def _running_job() -> str | None:
@@ -167,11 +143,6 @@ def _date_field(name: str) -> dt.date | None:
         raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def _who() -> str:
-    """The signed-in admin's email (what the history records)."""
-    return str(getattr(current_user, "email", "") or "admin")
-
-
 @bp.post("/refresh")
 def refresh():
     """Refresh from Xero: inline for a small organisation, as a job otherwise."""
@@ -202,7 +173,7 @@ def refresh():
                 date_from.isoformat() if date_from else None,
                 date_to.isoformat() if date_to else None,
                 str(tolerance),
-                _who(),
+                admin_email(),
             )
             queue.set_value(JOB_KEY, job_id)
         except QueueUnavailable as exc:
@@ -211,7 +182,7 @@ def refresh():
         flash("Refresh queued: large organisation, it runs in the background.", "info")
         return redirect(url_for(".index"))
     try:
-        flash(refresh_report(date_from, date_to, tolerance, _who()), "success")
+        flash(refresh_report(date_from, date_to, tolerance, admin_email()), "success")
     except NotConnected as exc:
         flash(f"Connect Xero first: {exc}", "error")
     except XeroError as exc:
@@ -232,29 +203,3 @@ def download(name: str):
         else None
     )
     return send_report_file(cached, entry, name)
-
-
-def send_report_file(
-    cached: CachedReport, entry: ReconcileReport | None, name: str
-) -> Response:
-    """One file of a report, named after the organisation and the period."""
-    if name not in DOWNLOADS:
-        abort(404)
-    report = cached.report
-    organisation = (
-        entry.organisation if entry is not None else cached.meta.get("organisation")
-    )
-    filename = download_name(organisation, report.date_from, report.date_to, name)
-    headers = {"Content-Disposition": content_disposition(filename)}
-    if name == "report.xlsx":
-        buf = io.BytesIO()
-        write_xlsx(report, buf, history.cover_of(entry, cached.meta))
-        return Response(buf.getvalue(), mimetype=DOWNLOADS[name], headers=headers)
-    if name == "report.html":
-        body = render_html(report)
-    else:
-        frame = getattr(report, name.removesuffix(".csv"))
-        if frame is None:
-            abort(404)
-        body = csv_text(frame)  # text defused against formula injection
-    return Response(body, mimetype=DOWNLOADS[name], headers=headers)

@@ -14,16 +14,16 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from pxflask.blueprints import ID
-from pxflask.blueprints.reconcile import (
-    DOWNLOADS,
-    _who,
-    downloads_of,
-    send_report_file,
-)
 from pxflask.extensions import db
 from pxflask.models import ReconcileReport
 from pxflask.reconcile import browse, history
+from pxflask.web.ids import ID
+from pxflask.web.report_files import (
+    DOWNLOADS,
+    admin_email,
+    downloads_of,
+    send_report_file,
+)
 
 bp = Blueprint("reconcile_history", __name__, url_prefix="/reconcile/reports")
 
@@ -98,7 +98,7 @@ def sign_off(report_id: int) -> Response | tuple[str, int]:
         flash(f"The comment is longer than {history.COMMENT_MAX} characters.", "error")
         return redirect(url_for(".show", report_id=report_id))
     try:
-        entry = history.sign_off(db.session, report_id, _who(), comment)
+        entry = history.sign_off(db.session, report_id, admin_email(), comment)
     except history.AlreadySignedOff as exc:
         flash(str(exc), "error")
         return _render(_entry(report_id), 409)

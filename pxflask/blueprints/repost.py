@@ -13,14 +13,14 @@ from flask import (
     url_for,
 )
 
-from pxflask.blueprints import ID
 from pxflask.extensions import db
 from pxflask.jobs import InvalidSyncRequest, request_sync
 from pxflask.models import SyncRun
 from pxflask.queueing import QueueUnavailable
-from pxflask.runtime import perfex_db, xero_gateway
-from pxflask.settings import load_settings
 from pxflask.sync import preview, repost
+from pxflask.sync.settings import load_settings
+from pxflask.web.ids import ID
+from pxflask.web.runtime import perfex_db, xero_gateway
 from pxflask.xero.errors import XeroError
 
 bp = Blueprint("repost", __name__, url_prefix="/sync")

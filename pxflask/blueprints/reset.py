@@ -16,11 +16,12 @@ from flask import (
     url_for,
 )
 
-from pxflask import dashboard_queries as queries
 from pxflask.extensions import db
 from pxflask.jobs import recover_stale_runs, relink_preview_job, submit
-from pxflask.log_export import log_csv_chunks
-from pxflask.maintenance import (
+from pxflask.models import utcnow
+from pxflask.panel import dashboard_queries as queries
+from pxflask.panel.log_export import log_csv_chunks
+from pxflask.panel.maintenance import (
     RelinkPreview,
     ResetRefused,
     apply_relink,
@@ -29,7 +30,6 @@ from pxflask.maintenance import (
     reset_counts,
     reset_links,
 )
-from pxflask.models import utcnow
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.reconcile.auditor import content_disposition
 

@@ -8,10 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from pxflask import dashboard_queries as queries
-from pxflask.blueprints.sync import entity_labels, tax_questions
 from pxflask.extensions import db
 from pxflask.jobs import reconcile_periodic
+from pxflask.panel import dashboard_queries as queries
 from pxflask.perfex.db import PerfexError
 from pxflask.perfex.reads import (
     read_expense_categories,
@@ -19,8 +18,7 @@ from pxflask.perfex.reads import (
     read_taxes,
 )
 from pxflask.queueing import QueueUnavailable
-from pxflask.runtime import perfex_db
-from pxflask.settings import (
+from pxflask.sync.settings import (
     ENTITY_NAMES,
     FIXED_KEYS,
     InvalidSetting,
@@ -32,6 +30,8 @@ from pxflask.settings import (
     validate,
     validate_for,
 )
+from pxflask.web.runtime import perfex_db
+from pxflask.web.taxes import entity_labels, tax_questions
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 

@@ -3,7 +3,7 @@
 The module POSTs the token in an auto-submitting form, so it never sits in a URL
 (access logs, history, Referer); GET /sso?token=... still works for links made by
 hand. The POST carries no CSRF token: the signed, single-use, 60-second token is
-its authentication. A `next` path is followed only through auth's _safe_next.
+its authentication. A `next` path is followed only through web.sessions.safe_next.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from pxflask.blueprints.auth import _safe_next, _sign_in
 from pxflask.extensions import csrf, db
-from pxflask.runtime import perfex_db
-from pxflask.signin import SignInRefused
-from pxflask.sso import SsoRefused, sign_in
+from pxflask.panel.signin import SignInRefused
+from pxflask.panel.sso import SsoRefused, sign_in
+from pxflask.web.runtime import perfex_db
+from pxflask.web.sessions import open_session, safe_next
 
 bp = Blueprint("sso", __name__)
 csrf.exempt(bp)
@@ -51,7 +51,7 @@ def sso() -> Response | tuple[str, int]:
         return _refused(refused.message, 403)
     except SignInRefused as refused:  # throttled
         return _refused(refused.message, 429)
-    response = _sign_in(staff, _safe_next(_field("next") or None))
+    response = open_session(staff, safe_next(_field("next") or None))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -16,8 +16,6 @@ from flask import (
     url_for,
 )
 
-from pxflask import dashboard_queries as queries
-from pxflask.blueprints import ID, MAX_ID
 from pxflask.config import ConfigError
 from pxflask.extensions import db
 from pxflask.jobs import (
@@ -29,37 +27,21 @@ from pxflask.jobs import (
     retry_log_entry,
     retry_record,
 )
-from pxflask.log_filter import InvalidFilter, LogFilter, parse_log_filter
-from pxflask.log_search import perfex_keys
 from pxflask.models import SyncRun
+from pxflask.panel import dashboard_queries as queries
+from pxflask.panel.log_filter import InvalidFilter, LogFilter, parse_log_filter
+from pxflask.panel.log_search import perfex_keys
 from pxflask.perfex.db import PerfexError
-from pxflask.perfex.reads import read_taxes
 from pxflask.queueing import QueueUnavailable, get_queue
-from pxflask.runtime import perfex_db
-from pxflask.settings import ENTITY_NAMES, enabled_entities, load_settings
 from pxflask.sync.advice import setting_keys
-from pxflask.sync.registry import REGISTRY
-from pxflask.tax_setup import TaxSetup, tax_setup
+from pxflask.sync.settings import ENTITY_NAMES, enabled_entities, load_settings
+from pxflask.web.ids import ID, MAX_ID
+from pxflask.web.runtime import perfex_db
+from pxflask.web.taxes import entity_labels, tax_questions
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 RETURN_PAGES = {"settings": "settings.index"}
 """Pages a run request may come back to (`back` field); anything else: the dashboard."""
-
-
-def entity_labels() -> list[tuple[str, str]]:
-    """(name, label) of the entities to show, from the sync registry."""
-    return [(unit.name, unit.label) for unit in REGISTRY]
-
-
-def tax_questions(settings: dict[str, str], taxes: list | None = None) -> TaxSetup:
-    """The open tax questions, from the cached rates (no Xero call)."""
-    if taxes is None:
-        try:
-            taxes = read_taxes(perfex_db())
-        except PerfexError:
-            taxes = []
-    expenses = "expenses" in enabled_entities(settings)
-    return tax_setup(db.session, taxes, settings, with_expenses=expenses)
 
 
 def fix_links(message: str | None) -> list[tuple[str, str]]:

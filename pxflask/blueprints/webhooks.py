@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pxflask.extensions import csrf
 from pxflask.jobs import submit, xero_webhook_job
 from pxflask.queueing import JobQueue, QueueUnavailable, get_queue
-from pxflask.request_limits import max_body
+from pxflask.web.request_limits import max_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)

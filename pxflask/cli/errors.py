@@ -20,7 +20,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
     """Domain errors that become one clear line and exit status 2."""
     from pxflask.perfex.db import PerfexConnectionError, PerfexSchemaError
     from pxflask.perfex.seed import SeedRefused
-    from pxflask.settings import InvalidSetting
+    from pxflask.sync.settings import InvalidSetting
     from pxflask.xero.errors import XeroError
 
     return (

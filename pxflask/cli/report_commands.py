@@ -51,10 +51,10 @@ def reconcile_command(
     """Reconcile Perfex against Xero; exit 0 agree, 1 discrepancies, 2 error."""
     from flask import current_app
 
-    from pxflask.dashboard_queries import organisation_name
     from pxflask.extensions import db
+    from pxflask.panel.dashboard_queries import organisation_name
     from pxflask.reconcile.cli_support import cli_user, run_reconcile_command
-    from pxflask.runtime import perfex_db, xero_gateway
+    from pxflask.web.runtime import perfex_db, xero_gateway
 
     code = run_reconcile_command(
         perfex_db,
@@ -68,6 +68,7 @@ def reconcile_command(
         full=full,
         generated_by=cli_user(),
         organisation=organisation_name(db.session),
+        perfex_url=current_app.config.get("PERFEX_URL"),
     )
     sys.exit(code)
 
@@ -105,7 +106,7 @@ def month_end_command(
 
     from pxflask.extensions import db
     from pxflask.reconcile.month_end_cli import run_month_end_command
-    from pxflask.runtime import perfex_db, xero_gateway
+    from pxflask.web.runtime import perfex_db, xero_gateway
 
     sys.exit(
         run_month_end_command(

@@ -76,7 +76,7 @@ def settings_group() -> None:
 def settings_show() -> None:
     """Print every setting as KEY = VALUE."""
     from pxflask.extensions import db
-    from pxflask.settings import load_settings
+    from pxflask.sync.settings import load_settings
 
     for key, value in sorted(load_settings(db.session).items()):
         click.echo(f"{key} = {value}")
@@ -90,7 +90,7 @@ def settings_show() -> None:
 def settings_set(key: str, value: str) -> None:
     """Validate and store one setting."""
     from pxflask.extensions import db
-    from pxflask.settings import chart_warning, set_setting
+    from pxflask.sync.settings import chart_warning, set_setting
 
     clean = set_setting(db.session, key, value)
     click.echo(f"{key} = {clean}")
@@ -109,7 +109,7 @@ def check_command() -> None:
 
     from pxflask.extensions import db
     from pxflask.perfex.db import safe_url
-    from pxflask.runtime import check_startup, perfex_db
+    from pxflask.web.runtime import check_startup, perfex_db
 
     check_startup(current_app)
     perfex = perfex_db()
@@ -135,7 +135,7 @@ def reset_command(yes: bool) -> None:
 
     from pxflask.extensions import db
     from pxflask.jobs import recover_stale_runs
-    from pxflask.maintenance import ResetRefused, reset_links
+    from pxflask.panel.maintenance import ResetRefused, reset_links
     from pxflask.queueing import QueueUnavailable, get_queue
 
     if not yes:

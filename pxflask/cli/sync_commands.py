@@ -53,10 +53,10 @@ def sync_command(
     """Run a sync in the foreground (no ENTITY: all enabled entities)."""
     from pxflask.extensions import db
     from pxflask.jobs import failed_part_owners, failed_record_keys
-    from pxflask.runtime import perfex_db, xero_gateway
-    from pxflask.settings import load_settings
     from pxflask.sync.console import check_entities, run_foreground
     from pxflask.sync.repost_cli import run_repost
+    from pxflask.sync.settings import load_settings
+    from pxflask.web.runtime import perfex_db, xero_gateway
 
     if repost:
         settings = load_settings(db.session)
@@ -143,7 +143,7 @@ def sync_log_command(
     from pxflask.extensions import db
 
     if csv_file is not None:
-        from pxflask.log_export import write_log_csv
+        from pxflask.panel.log_export import write_log_csv
 
         try:
             with open(csv_file, "w", encoding="utf-8", newline="") as target:
@@ -153,8 +153,8 @@ def sync_log_command(
             sys.exit(EXIT_ERROR)
         click.echo(f"wrote {rows:,} log row(s) to {csv_file}")
         return
-    from pxflask.runtime import perfex_db
     from pxflask.sync.problems import log_lines
+    from pxflask.web.runtime import perfex_db
 
     for line in log_lines(db.session, perfex_db, run_id, entity, outcomes):
         click.echo(line)

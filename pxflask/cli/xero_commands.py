@@ -24,7 +24,7 @@ def xero_connect() -> None:
     """Connect a Xero Custom Connection (XERO_GRANT=client_credentials)."""
     from flask import current_app
 
-    from pxflask.runtime import xero_gateway
+    from pxflask.web.runtime import xero_gateway
 
     if current_app.config["XERO_GRANT"] != "client_credentials":
         raise ConfigError(
@@ -40,7 +40,7 @@ def xero_connect() -> None:
 @clear_errors
 def xero_status() -> None:
     """Print connection, tenant, token expiry and quota; exit 2 when not connected."""
-    from pxflask.runtime import xero_gateway
+    from pxflask.web.runtime import xero_gateway
 
     status = xero_gateway().connection_status()
     rows = [

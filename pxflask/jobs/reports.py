@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from flask import current_app
 
-from pxflask.dashboard_queries import organisation_name
 from pxflask.extensions import db
+from pxflask.panel.dashboard_queries import organisation_name
 from pxflask.queueing import get_queue
 from pxflask.reconcile import history
 from pxflask.reconcile.month_end import refresh_month_end
 from pxflask.reconcile.service import run_reconciliation
-from pxflask.runtime import perfex_db, xero_gateway
+from pxflask.web.runtime import perfex_db, xero_gateway
 
 from .registry import task
 
@@ -39,6 +39,7 @@ def refresh_report(
         tolerance=tolerance,
         date_from=date_from,
         date_to=date_to,
+        perfex_url=current_app.config.get("PERFEX_URL"),
     )
     entry, _ = history.record_run(
         db.session,

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from pxflask.extensions import db
 from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.queueing import QueueUnavailable, get_queue
-from pxflask.settings import ENTITY_NAMES
 from pxflask.sync import runs
 from pxflask.sync.registry import owner_of
+from pxflask.sync.settings import ENTITY_NAMES
 
 from .locks import GUARD, active_run, claim_lock, lock_name, sync_scope
 from .registry import submit

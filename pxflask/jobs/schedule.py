@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from pxflask.extensions import db
 from pxflask.models import utcnow
 from pxflask.queueing import JobQueue, current_job_id, get_queue
-from pxflask.settings import load_settings, next_run, schedule_problem
+from pxflask.sync.settings import load_settings, next_run, schedule_problem
 
 from .locks import GUARD
 from .registry import queue_of, task

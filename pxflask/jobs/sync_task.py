@@ -16,8 +16,8 @@ from flask import Flask, current_app
 from pxflask.extensions import db
 from pxflask.models import SyncRun
 from pxflask.queueing import SYNC_QUEUE, JobQueue, get_queue, publish_progress
-from pxflask.settings import enabled_entities, load_settings
 from pxflask.sync import runs
+from pxflask.sync.settings import enabled_entities, load_settings
 
 from .locks import LOCK_TTL, lock_name
 from .registry import task
@@ -74,8 +74,8 @@ def _planned_steps(entities: list[str]) -> list[str]:
 
 def _keep_preview(app: Flask, run_id: int, result: Any) -> None:
     """Keep a dry run's record list for the panel (pxflask/sync/preview.py)."""
-    from pxflask.runtime import perfex_db
     from pxflask.sync import preview
+    from pxflask.web.runtime import perfex_db
 
     numbers = preview.perfex_numbers(perfex_db(app), result.planned)
     preview.save(app.instance_path, run_id, result, numbers)
@@ -91,8 +91,8 @@ def sync_job(
     record_keys: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Run one sync through the engine, which records its outcome on the run."""
-    from pxflask.runtime import perfex_db, xero_gateway
     from pxflask.sync.engine import run_sync
+    from pxflask.web.runtime import perfex_db, xero_gateway
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     queue = get_queue(app)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pxflask.extensions import db
 from pxflask.models import Link
 from pxflask.queueing import get_queue
-from pxflask.settings import (
+from pxflask.sync.settings import (
     InvalidSetting,
     enabled_entities,
     load_settings,
@@ -50,8 +50,8 @@ def watch_seconds(settings: dict[str, str]) -> int:
 @task()
 def watch_job() -> dict[str, Any]:
     """Look for changed Perfex rows and queue targeted syncs for them."""
-    from pxflask.runtime import perfex_db
-    from pxflask.watcher import detect_changes
+    from pxflask.sync.watcher import detect_changes
+    from pxflask.web.runtime import perfex_db
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = load_settings(db.session)
@@ -85,8 +85,8 @@ def _has_links(session: Session, entity: str) -> bool:
 @task()
 def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Hand verified Xero webhook events to the sync layer (pxflask/sync/inbound.py)."""
-    from pxflask.runtime import xero_gateway
     from pxflask.sync.inbound import handle_webhook
+    from pxflask.web.runtime import xero_gateway
 
     return handle_webhook(db.session, events, xero_gateway)
 
@@ -94,8 +94,8 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
 @task()
 def relink_preview_job() -> dict[str, Any]:
     """Match Perfex customers and invoices with records already in Xero."""
-    from pxflask.maintenance import relink_preview
-    from pxflask.runtime import perfex_db, xero_gateway
+    from pxflask.panel.maintenance import relink_preview
+    from pxflask.web.runtime import perfex_db, xero_gateway
 
     preview = relink_preview(db.session, perfex_db(), xero_gateway())
     return preview.to_dict()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -16,8 +18,21 @@ from pxflask.perfex.schema import (
     build_table,
 )
 
-if TYPE_CHECKING:
-    from pxflask.perfex.module_api import PerfexModule
+
+class PaymentChannel(Protocol):
+    """Records payments through Perfex's own model (module_api.PerfexModule)."""
+
+    def record_payment(
+        self,
+        invoice_id: int,
+        amount: Decimal,
+        on: date,
+        mode: str | int | None,
+        *,
+        transaction_id: str,
+        note: str | None = None,
+    ) -> tuple[int, bool]:
+        """Record one payment; (payment id, created)."""
 
 
 class PerfexError(Exception):
@@ -176,7 +191,7 @@ class PerfexDB:
     prefix: str
     tables: PerfexTables
     columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    module: PerfexModule | None = None
+    module: PaymentChannel | None = None
     """The pxflask Perfex module's API, when configured: payments go through it."""
 
     @classmethod

@@ -77,6 +77,7 @@ def run_reconcile_command(
     full: bool = False,
     generated_by: str = "cli",
     organisation: str | None = None,
+    perfex_url: str | None = None,
 ) -> int:
     """Build, print, cache and optionally write the report; return the exit status.
 
@@ -101,6 +102,7 @@ def run_reconcile_command(
             date_from=date_from,
             date_to=date_to,
             full=full,
+            perfex_url=perfex_url,
         )
         refresh_month_end(gateway(), instance_path)  # the month-end views' lines
     except (PerfexError, FrameError, SnapshotMissing, sa.exc.SQLAlchemyError) as exc:

@@ -20,7 +20,7 @@ from pxflask.reconcile.expense_sources import (
 from pxflask.reconcile.expenses import reconcile_expenses, with_expenses
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
-from pxflask.settings import enabled_entities, load_settings
+from pxflask.sync.settings import enabled_entities, load_settings
 
 __all__ = ["add_expenses", "credits_synced", "expenses_enabled"]
 

@@ -28,7 +28,7 @@ from pxflask.reconcile.month_end_xero import read_extras, refresh_extras
 from pxflask.reconcile.spreadsheet import write_csv
 from pxflask.reconcile.tax_period import tax_per_rate
 from pxflask.reconcile.xero_records import connected_tenant
-from pxflask.settings import load_settings
+from pxflask.sync.settings import load_settings
 
 __all__ = [
     "VIEWS",

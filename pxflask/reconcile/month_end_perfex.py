@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 from pxflask.models import Link, XeroAccount
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.perfex_side import cents
-from pxflask.settings import load_settings
-from pxflask.sync.entities.taxes.step import key_text
-from pxflask.sync.mappers.tax_match import XeroRate, match, no_tax_choice
+from pxflask.sync.mappers.tax_match import XeroRate, key_text, match, no_tax_choice
 from pxflask.sync.mappers.taxes import TaxKey, _rate, key_rate, tax_rate_name
+from pxflask.sync.settings import load_settings
 from pxflask.sync.taxrates import cached_rates
 
 __all__ = [

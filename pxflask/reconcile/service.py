@@ -117,7 +117,7 @@ def run_reconciliation(
     """Load Perfex, Xero (snapshot refreshed unless ``refresh=False``) and reconcile.
 
     Flagged rows get their reasons and links (``reasons.annotate``); ``perfex_url``
-    defaults to the app's PERFEX_URL setting when an app context is active.
+    (the PERFEX_URL setting) makes the links to Perfex's admin pages.
     """
     inputs = load_inputs(
         perfex, session, gateway, instance_path, refresh=refresh, full=full
@@ -158,7 +158,7 @@ def run_reconciliation(
             counts.update(scope_counts)
     if not report.credits_synced:
         report = credit_notes_off(report)
-    report = annotate(report, session, perfex_url or _perfex_url())
+    report = annotate(report, session, perfex_url)
     return ReportRun(
         report=report,
         tenant_id=inputs.xero.tenant_id,
@@ -167,13 +167,6 @@ def run_reconciliation(
         counts=counts,
         unreadable=unreadable,
     )
-
-
-def _perfex_url() -> str | None:
-    """The PERFEX_URL setting of the current app (None outside one)."""
-    from flask import current_app, has_app_context
-
-    return current_app.config.get("PERFEX_URL") if has_app_context() else None
 
 
 def _period(report: ReconciliationReport) -> str:

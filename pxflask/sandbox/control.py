@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
-from .core import ContractExtraMissing, current_sandbox, json_response
+from . import control_credits
+from .core import ContractExtraMissing, current_sandbox, json_body, json_response
 from .inject import InjectionError
 
 bp = Blueprint("xero_sandbox_control", __name__, url_prefix="/_sandbox")
-
-
-def _body() -> dict[str, Any]:
-    """The JSON body (empty when absent)."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
 
 
 @bp.get("/counters")
@@ -35,7 +29,7 @@ def violations() -> Response:
 def reset() -> Response:
     """Fresh state; the JSON body holds SandboxOptions overrides."""
     try:
-        current_sandbox().reset(**_body())
+        current_sandbox().reset(**json_body())
     except ContractExtraMissing as exc:
         return json_response({"error": str(exc)}, 400)
     return json_response({"ok": True})
@@ -44,7 +38,7 @@ def reset() -> Response:
 @bp.post("/token")
 def token() -> Response:
     """A consented token set ({"tenant_ids": [...], "scope": [...]} optional)."""
-    body = _body()
+    body = json_body()
     return json_response(
         current_sandbox().issue_token(body.get("tenant_ids"), body.get("scope"))
     )
@@ -53,7 +47,7 @@ def token() -> Response:
 @bp.post("/advance")
 def advance() -> Response:
     """Move the sandbox clock by {"seconds": N}."""
-    current_sandbox().advance_time(float(_body().get("seconds", 0)))
+    current_sandbox().advance_time(float(json_body().get("seconds", 0)))
     return json_response({"ok": True})
 
 
@@ -61,7 +55,7 @@ def advance() -> Response:
 def faults() -> Response:
     """Set fault switches from JSON (see README: Control endpoints)."""
     sb = current_sandbox()
-    body = _body()
+    body = json_body()
     status = int(body.get("status", 503))
     if body.get("clear"):
         sb.faults.clear()
@@ -91,7 +85,7 @@ def faults() -> Response:
 @bp.post("/payments")
 def make_payment() -> Response:
     """A payment "typed into Xero": {"invoice_id", "amount", "account_code", "date"}."""
-    body = _body()
+    body = json_body()
     fields = {"Reference": body["reference"]} if body.get("reference") else {}
     try:
         made = current_sandbox().inject.payment(
@@ -112,7 +106,7 @@ def remove_payment(payment_id: str) -> Response:
     """Delete a payment in Xero as a user would (the invoice is due again)."""
     try:
         gone = current_sandbox().inject.delete_payment(
-            payment_id, _body().get("tenant_id")
+            payment_id, json_body().get("tenant_id")
         )
     except InjectionError as exc:
         return json_response({"error": str(exc)}, 400)
@@ -122,7 +116,7 @@ def remove_payment(payment_id: str) -> Response:
 @bp.post("/lock-dates")
 def lock_dates() -> Response:
     """Set the lock dates: {"period": "YYYY-MM-DD"|null, "end_of_year": ...}."""
-    body = _body()
+    body = json_body()
     try:
         period, end = (
             date.fromisoformat(body[k]) if body.get(k) else None
@@ -134,4 +128,4 @@ def lock_dates() -> Response:
     return json_response({"ok": True})
 
 
-from . import control_credits  # noqa: E402,F401  (overpayment/prepayment endpoints)
+control_credits.register(bp)  # the overpayment and prepayment endpoints

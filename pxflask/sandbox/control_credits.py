@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response
+from flask import Blueprint, Response
 
-from .control import _body, bp
-from .core import current_sandbox, json_response
+from .core import current_sandbox, json_body, json_response
 from .inject import InjectionError
 
 
@@ -17,10 +16,9 @@ def _on(body: dict[str, Any]) -> date | None:
     return date.fromisoformat(body["date"]) if body.get("date") else None
 
 
-@bp.post("/<any(overpayment, prepayment):kind>s")
 def receive_credit(kind: str) -> Response:
     """{"contact_id", "amount", "account_code": "090", "date"}: the credit's view."""
-    body = _body()
+    body = json_body()
     try:
         made = current_sandbox().inject.receive_credit(
             kind,
@@ -35,10 +33,9 @@ def receive_credit(kind: str) -> Response:
     return json_response(made)
 
 
-@bp.post("/<any(overpayment, prepayment):kind>s/<credit_id>/allocations")
 def allocate_credit(kind: str, credit_id: str) -> Response:
     """{"invoice_id", "amount", "date"}: the Allocation view."""
-    body = _body()
+    body = json_body()
     try:
         made = current_sandbox().inject.allocate_credit(
             kind,
@@ -51,3 +48,12 @@ def allocate_credit(kind: str, credit_id: str) -> Response:
     except (InjectionError, ValueError, KeyError) as exc:
         return json_response({"error": str(exc)}, 400)
     return json_response(made)
+
+
+def register(bp: Blueprint) -> None:
+    """Add these endpoints to the control blueprint (/_sandbox/...)."""
+    kinds = "/<any(overpayment, prepayment):kind>s"
+    bp.add_url_rule(kinds, view_func=receive_credit, methods=["POST"])
+    bp.add_url_rule(
+        kinds + "/<credit_id>/allocations", view_func=allocate_credit, methods=["POST"]
+    )

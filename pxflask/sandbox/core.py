@@ -6,7 +6,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from . import tokens
 from .counters import Counters
@@ -63,6 +63,12 @@ def json_response(
 ) -> Response:
     """A JSON response written with the Decimal-aware encoder."""
     return Response(dumps(body), status=status, mimetype=mimetype)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON body (empty when absent)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
 
 
 class Sandbox:

@@ -12,7 +12,7 @@ Xero's messages matched here are the ones its API returns (and the sandbox
 reproduces): "Payments can only be made to bank accounts…", "Account code 'X' is
 not a valid code…", "The TaxType code 'X' does not exist or cannot be used…",
 "The contact X is archived…", "Organisation is not subscribed to currency X",
-"Invoice # must be unique.", and the lock-date refusals (lockdates.explain).
+"Invoice # must be unique.", and the lock-date refusals (lock_refusal.explain).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pxflask.sync import lockdates
+from pxflask.sync.lock_refusal import explain as explain_lock
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ SETTING_KEY = re.compile(
     r"|(?:expense_)?tax_rate\.\d+|expense_account\.\d+"
     r"|sales_account|rounding_account|discount_account|no_tax_type|expense_contact)\b"
 )
-"""Settings keys a message may name (pxflask.settings validates the same forms)."""
+"""Settings keys a message may name (pxflask.sync.settings validates the same forms)."""
 SETTINGS_PAGE = "/settings/"
 
 BANK_ONLY = "can only be made to bank accounts"
@@ -79,7 +79,7 @@ class Advisor:
 
     def explain(self, error: str, hint: Mapping[str, str] | None = None) -> str:
         """Xero's words followed by what to do (unchanged when nothing fits)."""
-        plain = lockdates.explain(error)
+        plain = explain_lock(error)
         if plain != error:
             return plain
         try:

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import preview
-from pxflask.sync.engine import Gateway, SyncResult, run_sync
+from pxflask.sync.context import Gateway, SyncResult
+from pxflask.sync.engine import run_sync
 from pxflask.sync.hashing import canonical_json
 from pxflask.sync.problems import Labeller, labeller
 from pxflask.sync.problems import summary_lines as problem_lines

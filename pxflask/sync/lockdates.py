@@ -17,22 +17,23 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from pxflask.sync.engine import PlannedAction, StepContext
+from pxflask.sync import lock_refusal
+from pxflask.sync.context import PlannedAction, StepContext
 from pxflask.sync.links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
+from pxflask.sync.lock_refusal import ADVICE
 from pxflask.sync.organisation import organisation
 from pxflask.xero.connection import LOCK_SEEN
 
 if TYPE_CHECKING:
     from pxflask.sync.steps.base import Pending, Pusher
 
+explain = lock_refusal.explain
+"""Xero's refusal, made clear when it is about a lock date (steps call it here)."""
 SHARED = "xero.lock_date"
 """ctx.shared key: the run's effective lock date (None: the books are open)."""
 FIELDS = ("PeriodLockDate", "EndOfYearLockDate")
 PHRASE = "on or before Xero's period lock date"
 RECORDED = re.compile(re.escape(PHRASE) + r" (\d{4}-\d{2}-\d{2})")
-ADVICE = "unlock the period in Xero (or change the date in Perfex) and retry"
-LOCKED = "the date is in a period Xero has locked"
-XERO_WORDS = ("lock date",)
 """Words of Xero's own refusal ("...cannot be before the period lock date...")."""
 
 
@@ -167,10 +168,3 @@ def hold_change(pusher: Pusher, key: str, why: str) -> Outcome | None:
         return None
     skip(pusher, key, why)
     return Outcome(key, SKIPPED, error=why)
-
-
-def explain(error: str) -> str:
-    """Xero's refusal, made clear when it is about a lock date."""
-    if error.startswith(LOCKED) or not any(w in error.lower() for w in XERO_WORDS):
-        return error
-    return f"{LOCKED} ({error}): {ADVICE}"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pxflask.models import SyncCursor
-from pxflask.sync.engine import StepContext
+from pxflask.sync.context import StepContext
 from pxflask.sync.links import store_cursor
 
 SHARED = "xero.organisation"

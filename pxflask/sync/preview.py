@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pxflask.perfex.db import PerfexDB
-from pxflask.sync.engine import PlannedAction, SyncResult
+from pxflask.sync.context import PlannedAction, SyncResult
 from pxflask.sync.registry import REGISTRY, Record
 
 CAP = 20

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.perfex.db import PerfexDB
-from pxflask.sync.engine import SyncResult
+from pxflask.sync.context import SyncResult
 
 log = logging.getLogger(__name__)
 

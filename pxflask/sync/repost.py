@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import lockdates
-from pxflask.sync.engine import Gateway, StepContext, SyncSettings
+from pxflask.sync.context import Gateway, StepContext, SyncSettings
 from pxflask.sync.entities.payments.step import account_for, read_payments
 from pxflask.sync.history import REPOST_MARK
 from pxflask.sync.links import FROZEN, SYNCED, LinkStore
+from pxflask.sync.registry import REGISTRY
 
 REPOSTABLE = ("payments",)
 """Entities the re-post action knows (what a mapping changes in Xero)."""
@@ -88,7 +89,12 @@ def preview(
     """The records whose Xero side differs from what the mappings give now."""
     check_entity(entity)
     ctx = StepContext(
-        session, perfex, gateway, SyncSettings.from_mapping(settings), dry_run=True
+        session,
+        perfex,
+        gateway,
+        SyncSettings.from_mapping(settings),
+        dry_run=True,
+        step_modules=REGISTRY.step_modules(),
     )
     return RepostPreview(entity, _payments(ctx))
 

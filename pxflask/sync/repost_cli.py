@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import repost
-from pxflask.sync.engine import Gateway
+from pxflask.sync.context import Gateway
 
 EXIT_OK = 0
 

@@ -19,7 +19,7 @@ from pxflask.models import SyncLog, SyncRun, utcnow
 from .failures import describe
 
 if TYPE_CHECKING:
-    from .engine import StepReport, SyncResult
+    from .context import StepReport, SyncResult
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from pxflask.models import XeroTaxRate
-from pxflask.sync.engine import StepContext
+from pxflask.sync.context import StepContext
 from pxflask.sync.mappers.tax_match import XeroRate
 
 SHARED = "xero.tax_rates"

@@ -171,6 +171,10 @@ class Registry:
         """Entities a targeted run syncs record by record (the others run whole)."""
         return tuple(u.name for u in self if u.target is not None)
 
+    def step_modules(self) -> dict[str, str]:
+        """Entity -> the module of its step (for the run's step services)."""
+        return {unit.name: unit.step for unit in self if unit.step}
+
     def webhook_categories(self) -> dict[str, tuple[str, str]]:
         """Xero webhook category -> (entity of our links, gateway read kind)."""
         return {

@@ -6,17 +6,14 @@ import hmac
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pxflask.config import LEGACY_SCOPES
 from pxflask.models import SyncCursor, utcnow
 from pxflask.xero import oauth
 from pxflask.xero.errors import NotConnected, XeroAuthError, XeroConfigError, XeroError
 from pxflask.xero.oauth import AuthorizationRequest
-from pxflask.xero.tokens import REFRESH_WARNING, refresh_expiry
-
-if TYPE_CHECKING:
-    from pxflask.xero.gateway import XeroGateway
+from pxflask.xero.tokens import REFRESH_WARNING, TokenStore, refresh_expiry
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +57,20 @@ class ConnectionStatus:
     lock_seen_at: datetime | None = None
 
 
+class IdentityClient(Protocol):
+    """What the connection needs of the gateway: settings, tokens, identity calls."""
+
+    settings: dict[str, Any]
+    tokens: TokenStore
+
+    def call_identity(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the identity API (connections) with the gateway's token and retries."""
+
+
 class ConnectionManager:
     """Connect, choose the tenant, report and disconnect (used via the gateway)."""
 
-    def __init__(self, gateway: XeroGateway) -> None:
+    def __init__(self, gateway: IdentityClient) -> None:
         self.gateway = gateway
         self.settings = gateway.settings
         self.tokens = gateway.tokens

@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 from pxflask.extensions import db
 from pxflask.models import Link
 from pxflask.queueing import close_queue
-from pxflask.settings import load_settings, set_setting
+from pxflask.sync.settings import load_settings, set_setting
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, make_test_app
 from tests.web.css_contrast import contrast
 

@@ -113,7 +113,7 @@ def test_scheduled_jobs_fire_on_time_and_can_be_cancelled(embedded_app):
 def test_a_periodic_job_runs_then_schedules_its_next_occurrence(embedded_app):
     """The scheduled sync requests a run and puts itself back on the timer."""
     from pxflask.jobs import next_due, reconcile_periodic
-    from pxflask.settings import set_setting
+    from pxflask.sync.settings import set_setting
 
     with embedded_app.app_context():
         set_setting(db.session, "sync_mode", "scheduled")

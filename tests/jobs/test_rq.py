@@ -10,8 +10,8 @@ from pxflask.extensions import db
 from pxflask.jobs import next_due, reconcile_periodic, request_sync
 from pxflask.models import SyncLog, SyncRun, utcnow
 from pxflask.queueing import RQQueue, get_queue
-from pxflask.runtime import xero_gateway
-from pxflask.settings import set_setting
+from pxflask.sync.settings import set_setting
+from pxflask.web.runtime import xero_gateway
 from tests.fixtures.webapp import make_test_app
 from tests.jobs.conftest import exited_cleanly, run_worker
 

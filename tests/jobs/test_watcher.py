@@ -12,8 +12,8 @@ from pxflask.models import SyncRun
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.queueing import get_queue
-from pxflask.settings import set_setting
-from pxflask.watcher import Change, detect_changes
+from pxflask.sync.settings import set_setting
+from pxflask.sync.watcher import Change, detect_changes
 
 ENTITIES = ["taxes", "payment-modes", "customers", "items", "invoices", "payments"]
 

@@ -14,7 +14,7 @@ from pxflask.perfex import module_api
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.module_api import ModuleUnavailable, PerfexModule
 from pxflask.perfex.writes import PaymentRefused
-from pxflask.runtime import perfex_db
+from pxflask.web.runtime import perfex_db
 from tests.fixtures.webapp import make_test_app
 from tests.perfex_module.php import free_port, php_server
 

@@ -28,10 +28,10 @@ from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.queueing import get_queue
-from pxflask.runtime import perfex_db, xero_gateway
-from pxflask.settings import load_settings, set_setting
 from pxflask.sync.engine import SyncResult, run_sync
 from pxflask.sync.links import LinkRow, LinkStore
+from pxflask.sync.settings import load_settings, set_setting
+from pxflask.web.runtime import perfex_db, xero_gateway
 from tests.fixtures.webapp import make_test_app
 from tests.perfex_module.php import php_server, served
 from tests.sync.conftest import SETTINGS

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from pxflask.extensions import db
 from pxflask.models import SsoNonce, utcnow
+from pxflask.panel.throttling import MAX_PER_ADDRESS
 from pxflask.perfex.passwords import hash_password
-from pxflask.throttling import MAX_PER_ADDRESS
 from tests.fixtures.webapp import make_test_app
 from tests.perfex_module.php import php_sign
 from tests.test_auth import add_staff, set_staff_flag

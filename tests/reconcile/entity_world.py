@@ -13,8 +13,8 @@ from sqlalchemy.orm import sessionmaker
 
 from pxflask.models import Base, Link
 from pxflask.perfex.db import PerfexDB
-from pxflask.settings import DEFAULT_ENTITIES, set_setting
 from pxflask.sync.engine import run_sync
+from pxflask.sync.settings import DEFAULT_ENTITIES, set_setting
 from pxflask.xero import XeroGateway
 from tests.fixtures.sandbox import (
     SandboxHandle,

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl.utils.cell import range_boundaries
 
-from pxflask.dashboard_queries import organisation_name
 from pxflask.models import ReconcileReport
+from pxflask.panel.dashboard_queries import organisation_name
 from pxflask.reconcile.auditor import download_name
 from pxflask.reconcile.export import write_outputs, write_xlsx
 from pxflask.reconcile.month_end import csv_of

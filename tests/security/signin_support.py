@@ -95,7 +95,7 @@ def totp_code(secret: str = TOTP_SECRET, steps_from_now: int = 0) -> str:
     Near the end of a 30-second step it waits for the next one, so that the
     panel checks the code in the step it was made for.
     """
-    from pxflask import totp  # the implementation the RFC 6238 vectors check
+    from pxflask.panel import totp  # the implementation the RFC 6238 vectors check
 
     left = totp.STEP_SECONDS - time.time() % totp.STEP_SECONDS
     if left < STEP_MARGIN_SECONDS:

@@ -14,7 +14,7 @@ from pxflask.extensions import db
 from pxflask.jobs import hook_job
 from pxflask.models import SyncLog
 from pxflask.queueing import close_queue, get_queue
-from pxflask.runtime import xero_gateway
+from pxflask.web.runtime import xero_gateway
 from tests.fixtures.webapp import AuthActions, csrf_token, make_test_app
 
 HUGE = (2**31, 2**63, 2**64, 10**30)

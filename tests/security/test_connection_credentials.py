@@ -9,7 +9,7 @@ from flask import Flask
 from pxflask.extensions import db
 from pxflask.models import XeroConnection
 from pxflask.queueing import close_queue
-from pxflask.runtime import xero_gateway
+from pxflask.web.runtime import xero_gateway
 from pxflask.xero import oauth
 from tests.fixtures.webapp import AuthActions, make_test_app
 

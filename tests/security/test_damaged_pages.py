@@ -26,8 +26,8 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.queueing import close_queue, get_queue
 from pxflask.reconcile.service import load_report
-from pxflask.runtime import xero_gateway
-from pxflask.settings import set_setting
+from pxflask.sync.settings import set_setting
+from pxflask.web.runtime import xero_gateway
 from tests.fixtures.webapp import ADMIN_PASSWORD, AuthActions, csrf_token, make_test_app
 from tests.sync.conftest import SETTINGS
 from tests.xero.helpers import TEST_KEY

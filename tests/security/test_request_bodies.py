@@ -22,8 +22,8 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from pxflask.blueprints import hooks, webhooks
-from pxflask.request_limits import APP_MAX_BODY
 from pxflask.sandbox.webhooks import payload, sign
+from pxflask.web.request_limits import APP_MAX_BODY
 from tests.fixtures.webapp import csrf_token
 from tests.security.conftest import HOOK_TOKEN, WEBHOOK_KEY
 

@@ -10,7 +10,7 @@ import pytest
 from pxflask.extensions import db
 from pxflask.jobs import reconcile_periodic, scheduled_sync, start_background
 from pxflask.models import Setting
-from pxflask.settings import load_settings
+from pxflask.sync.settings import load_settings
 from tests.fixtures.webapp import csrf_token
 from tests.jobs.conftest import exited_cleanly, redis_prefix, rq_app, run_worker
 

@@ -8,7 +8,7 @@ import pytest
 
 from pxflask.extensions import db
 from pxflask.models import XeroAccount
-from pxflask.settings import load_settings
+from pxflask.sync.settings import load_settings
 from tests.fixtures.webapp import csrf_token
 
 FORM = {

@@ -11,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-import pxflask.signin as signin
+import pxflask.panel.signin as signin
 from pxflask.extensions import db
 from pxflask.models import utcnow
 from pxflask.perfex.reads import find_staff_by_email
 from pxflask.perfex.seed import seed_demo
 from pxflask.queueing import close_queue
-from pxflask.runtime import perfex_db
+from pxflask.web.runtime import perfex_db
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, make_test_app
 from tests.security.signin_support import post_login
 
@@ -124,7 +124,7 @@ def test_variants_the_database_does_not_find_still_count_for_the_account(client)
 
 def test_normalised_address():
     """NFKD, combining marks dropped, casefolded, trimmed."""
-    from pxflask.throttling import normalise_email
+    from pxflask.panel.throttling import normalise_email
 
     assert normalise_email("  Ädmin@Exämple.COM ") == "admin@example.com"
     assert normalise_email("ﬁnance@example.com") == "finance@example.com"
@@ -170,7 +170,7 @@ def test_parallel_guesses_get_at_most_five_checks(module_db_app, password_checks
 
 def test_lock_ends_after_fifteen_minutes(app):
     """A locked account signs in again once its lock has run out."""
-    from pxflask.signin import SignInRefused, SignInThrottled, authenticate
+    from pxflask.panel.signin import SignInRefused, SignInThrottled, authenticate
 
     start = utcnow()
     with app.app_context():
@@ -196,8 +196,8 @@ def test_lock_ends_after_fifteen_minutes(app):
 
 def test_passed_counters_are_deleted_and_live_ones_kept(module_db_app):
     """The next attempt deletes counters whose window and lock passed, nothing else."""
-    from pxflask import throttling
     from pxflask.models import LoginFailure
+    from pxflask.panel import throttling
 
     now = utcnow()
     old = now - throttling.WINDOW - timedelta(seconds=1)

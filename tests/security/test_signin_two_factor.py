@@ -34,7 +34,7 @@ def signed_in(client) -> bool:
 
 def test_rfc_6238_vectors():
     """SHA-1 test vectors of RFC 6238 (8 digits there, the last 6 here)."""
-    from pxflask import totp
+    from pxflask.panel import totp
 
     secret = b"12345678901234567890"
     for seconds, expected in [

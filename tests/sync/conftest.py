@@ -15,8 +15,8 @@ from pxflask.extensions import db
 from pxflask.models import Base, Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
-from pxflask.settings import set_setting
 from pxflask.sync.engine import SyncResult, run_sync
+from pxflask.sync.settings import set_setting
 from pxflask.xero import RetryPolicy, XeroGateway
 from tests.fixtures.sandbox import TEST_REGION
 from tests.fixtures.webapp import make_test_app

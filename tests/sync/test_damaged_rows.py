@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 from pxflask.perfex.seed import seed_demo
-from pxflask.settings import set_setting
+from pxflask.sync.settings import set_setting
 from tests.xero.helpers import TEST_KEY
 
 from .conftest import UrlEnv, duplicates

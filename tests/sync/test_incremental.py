@@ -7,8 +7,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from pxflask.maintenance import reset_links
 from pxflask.models import Link, SyncCursor, XeroAccount
+from pxflask.panel.maintenance import reset_links
 from pxflask.perfex import reads
 from pxflask.perfex.records import INVOICE_UNPAID
 from pxflask.sync.registry import entity_names

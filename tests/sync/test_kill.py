@@ -32,7 +32,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from pxflask.maintenance import reset_links
+from pxflask.panel.maintenance import reset_links
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.engine import run_sync

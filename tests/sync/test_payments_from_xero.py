@@ -20,7 +20,6 @@ from pxflask.perfex.records import (
     INVOICE_UNPAID,
 )
 from pxflask.perfex.seed import seed_demo
-from pxflask.settings import InvalidSetting, defaults, validate
 from pxflask.sync.engine import run_sync
 from pxflask.sync.entities.payments.pull_rules import (
     DELETED_IN_XERO,
@@ -28,6 +27,7 @@ from pxflask.sync.entities.payments.pull_rules import (
     claim_key,
 )
 from pxflask.sync.links import LinkStore, Outcome
+from pxflask.sync.settings import InvalidSetting, defaults, validate
 
 from .conftest import UrlEnv, delta
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from pxflask import dashboard_queries, settings, watcher
+from pxflask.panel import dashboard_queries
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
-from pxflask.sync import engine
+from pxflask.sync import engine, settings, watcher
 from pxflask.sync.engine import PlannedAction
 from pxflask.sync.inbound import XERO_CATEGORIES
 from pxflask.sync.preview import perfex_numbers
@@ -19,12 +19,12 @@ from pxflask.xero.gateway import WRITE_KINDS
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pxflask"
 NOT_ENTITY_LISTS = {
-    "log_search.py": "Perfex keys found per entity by a search, not a list of entities",
+    "panel/log_search.py": "Perfex keys found per entity by a search, not a list",
     "perfex/db.py": "Perfex tables' required columns",
     "perfex/schema/__init__.py": "Perfex table definitions",
     "reconcile/auditor.py": "the report's scopes in the cover's order",
     "reconcile/reasons.py": "the reconciliation report's scopes",
-    "xero/gateway.py": "what Xero batch-writes (xero imports nothing of sync)",
+    "xero/writes.py": "what Xero batch-writes (xero imports nothing of sync)",
 }
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pxflask.watcher import detect_changes
+from pxflask.sync.watcher import detect_changes
 
 ENTITIES = ["customers", "items", "invoices", "payments"]
 

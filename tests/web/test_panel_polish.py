@@ -238,7 +238,7 @@ def test_the_mapping_step_waits_when_the_default_account_is_missing(app, admin):
 
 def test_when_shows_minutes_or_seconds_in_utc_without_microseconds():
     """Datetimes (naive is UTC), aware ones and ISO text lose their microseconds."""
-    from pxflask.timestamps import when
+    from pxflask.panel.timestamps import when
 
     moment = datetime(2026, 11, 30, 23, 59, 58, 987654)
     assert when(moment) == "2026-11-30 23:59"

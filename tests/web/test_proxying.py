@@ -156,7 +156,7 @@ def test_untrusted_proxy_is_named_on_the_page_and_in_the_log(direct_app, caplog)
     """Forwarded headers with 0 trusted proxies: the page and one log line say so."""
     client = direct_app.test_client()
     assert 'id="untrusted-proxy"' not in client.get("/login").get_data(as_text=True)
-    with caplog.at_level("WARNING", logger="pxflask.proxying"):
+    with caplog.at_level("WARNING", logger="pxflask.web.proxying"):
         for _ in range(2):
             page = client.get("/login", headers=PROXY).get_data(as_text=True)
             assert 'id="untrusted-proxy"' in page
@@ -183,7 +183,7 @@ def test_insecure_cookies_setting_drops_secure_and_the_warning(
     )
     assert app.config["SESSION_COOKIE_SECURE"] is False
     with app.test_request_context("/login"):
-        from pxflask.proxying import cookie_needs_https
+        from pxflask.web.proxying import cookie_needs_https
 
         assert cookie_needs_https() is False
 

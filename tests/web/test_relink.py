@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from pxflask.extensions import db
 from pxflask.jobs import request_sync
-from pxflask.maintenance import reset_links
 from pxflask.models import Link
+from pxflask.panel.maintenance import reset_links
 from pxflask.perfex.reads import read_invoices
 from pxflask.queueing import get_queue
-from pxflask.runtime import perfex_db
 from pxflask.sync.entities.invoices.mapper import invoice_number
+from pxflask.web.runtime import perfex_db
 from tests.fixtures.webapp import AuthActions, csrf_token, serve_connected
 
 

@@ -10,7 +10,7 @@ from pxflask.extensions import db
 from pxflask.jobs import request_sync
 from pxflask.models import Link
 from pxflask.queueing import get_queue
-from pxflask.settings import set_setting
+from pxflask.sync.settings import set_setting
 from tests.fixtures.webapp import AuthActions, csrf_token, serve_connected
 
 

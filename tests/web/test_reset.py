@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from pxflask.extensions import db
-from pxflask.maintenance import reset_links
 from pxflask.models import (
     Link,
     Setting,
@@ -15,6 +14,7 @@ from pxflask.models import (
     XeroConnection,
     utcnow,
 )
+from pxflask.panel.maintenance import reset_links
 from tests.fixtures.webapp import csrf_token
 
 

@@ -7,7 +7,7 @@ import pytest
 from pxflask.extensions import db
 from pxflask.jobs import next_due
 from pxflask.models import XeroAccount
-from pxflask.settings import ENTITY_NAMES, load_settings
+from pxflask.sync.settings import ENTITY_NAMES, load_settings
 from tests.fixtures.webapp import csrf_token
 
 VALID = {

@@ -6,9 +6,9 @@ import json
 
 from pxflask.extensions import db
 from pxflask.models import XeroTaxRate
-from pxflask.settings import load_settings
 from pxflask.sync.links import store_cursor
 from pxflask.sync.organisation import COUNTRY
+from pxflask.sync.settings import load_settings
 from tests.fixtures.webapp import csrf_token
 
 UK_RATES = [

@@ -11,8 +11,8 @@ from werkzeug.serving import make_server
 from pxflask.extensions import db
 from pxflask.models import Link, SyncLog
 from pxflask.queueing import close_queue
-from pxflask.runtime import xero_gateway
 from pxflask.sandbox.webhooks import deliver_pending, send_intent_to_receive
+from pxflask.web.runtime import xero_gateway
 from tests.fixtures.webapp import make_test_app
 
 

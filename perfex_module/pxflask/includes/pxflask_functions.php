@@ -50,7 +50,7 @@ function pxflask_sso_form($staff_id, $next = '')
 {
     $fields = ['token' => pxflask_sign_token($staff_id, (string) get_option('pxflask_shared_secret'))];
     $next = (string) $next;
-    if ($next !== '' && $next[0] === '/') {  // the panel checks it again (its _safe_next)
+    if ($next !== '' && $next[0] === '/') {  // the panel checks it again (its safe_next)
         $fields['next'] = $next;
     }
     return ['action' => pxflask_panel_url() . '/sso', 'fields' => $fields];

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Blueprint, Response
 
 from .common import Ctx
 from .credits import Credits, allocate_credit, credit_resource, deallocate_credit
 from .pipeline import api_call
-from .routes import (
-    _summarize,
+from .responses import (
     allocations_response,
-    bp,
     list_response,
     one_response,
+    summarize_errors,
     unallocate,
 )
 
 
-def _register(name: str) -> None:
+def _register(bp: Blueprint, name: str) -> None:
     """GET /{name}, GET /{name}/{id}, PUT and DELETE /{name}/{id}/Allocations."""
     resource: Credits = credit_resource(name)
     one = f"/{name}/{{{resource.id_field}}}"
@@ -32,7 +31,7 @@ def _register(name: str) -> None:
 
     def put_allocations(key: str) -> Response:
         """PUT allocations; summarizeErrors as for batches."""
-        summarize = _summarize()
+        summarize = summarize_errors()
 
         def handler(ctx: Ctx) -> Response:
             """Allocate each element."""
@@ -71,5 +70,7 @@ def _register(name: str) -> None:
     )
 
 
-for _name in ("Overpayments", "Prepayments"):
-    _register(_name)
+def register(bp: Blueprint) -> None:
+    """Add the Overpayments and Prepayments routes to the Accounting API blueprint."""
+    for name in ("Overpayments", "Prepayments"):
+        _register(bp, name)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from flask import Blueprint, Response, request
 
 from ..core import json_response
+from . import credit_routes
 from .batch import (
     elements_of,
     envelope,
@@ -21,22 +19,20 @@ from .common import Ctx, Invalid, NotFound
 from .payments import allocate, deallocate
 from .pipeline import api_call, body_args
 from .registry import RESOURCES
+from .responses import (
+    allocations_response,
+    list_response,
+    ok,
+    one_response,
+    summarize_errors,
+    unallocate,
+)
 from .settings import currency_views, organisation_view
 
 bp = Blueprint("xero_accounting", __name__, url_prefix="/api.xro/2.0")
 
 BATCH = ("Contacts", "Items", "Invoices", "CreditNotes", "BankTransactions")
 GENERIC = (*BATCH, "Payments", "Accounts")
-
-
-def _summarize() -> bool:
-    """summarizeErrors (real default: true)."""
-    return request.args.get("summarizeErrors", "true").lower() not in ("false", "0")
-
-
-def _ok(body: dict) -> Response:
-    """200 JSON."""
-    return json_response(body, 200)
 
 
 def _single_write(ctx: Ctx, name: str, raw: object, method: str) -> Response:
@@ -47,7 +43,7 @@ def _single_write(ctx: Ctx, name: str, raw: object, method: str) -> Response:
     except Invalid as exc:
         return json_response(validation_error([failed_echo(resource, raw, exc)]), 400)
     view = resource.view(ctx, record)
-    return _ok(envelope(ctx, name, [view]))
+    return ok(envelope(ctx, name, [view]))
 
 
 # ----------------------------------------------------------------- settings
@@ -56,7 +52,7 @@ def get_organisation() -> Response:
     """GET /Organisation."""
     return api_call(
         "/Organisation",
-        lambda ctx: _ok(envelope(ctx, "Organisations", [organisation_view(ctx)])),
+        lambda ctx: ok(envelope(ctx, "Organisations", [organisation_view(ctx)])),
     )
 
 
@@ -65,7 +61,7 @@ def get_currencies() -> Response:
     """GET /Currencies."""
     return api_call(
         "/Currencies",
-        lambda ctx: _ok(envelope(ctx, "Currencies", currency_views(ctx))),
+        lambda ctx: ok(envelope(ctx, "Currencies", currency_views(ctx))),
     )
 
 
@@ -94,7 +90,7 @@ def put_currency() -> Response:
             )
         if code not in ctx.tenant.currencies:
             ctx.tenant.currencies.append(code)
-        return _ok(
+        return ok(
             envelope(
                 ctx, "Currencies", [c for c in currency_views(ctx) if c["Code"] == code]
             )
@@ -131,7 +127,7 @@ def delete_account(account_id: str) -> Response:
                 ),
                 400,
             )
-        return _ok(envelope(ctx, "Accounts", [resource.view(ctx, record)]))
+        return ok(envelope(ctx, "Accounts", [resource.view(ctx, record)]))
 
     return api_call("/Accounts/{AccountID}", handler)
 
@@ -141,7 +137,7 @@ def get_tax_rates() -> Response:
     """GET /TaxRates."""
     return api_call(
         "/TaxRates",
-        lambda ctx: _ok(list_records(ctx, RESOURCES["TaxRates"], body_args(), None)),
+        lambda ctx: ok(list_records(ctx, RESOURCES["TaxRates"], body_args(), None)),
     )
 
 
@@ -151,7 +147,7 @@ def get_tax_rate(tax_type: str) -> Response:
     resource = RESOURCES["TaxRates"]
     return api_call(
         "/TaxRates/{TaxType}",
-        lambda ctx: _ok(
+        lambda ctx: ok(
             envelope(ctx, "TaxRates", [resource.view(ctx, resource.get(ctx, tax_type))])
         ),
     )
@@ -204,7 +200,9 @@ def _register(name: str) -> None:
                     ctx, name, _one(parse_body(request.get_data()), name), "PUT"
                 ),
             )
-        return api_call(f"/{name}", lambda ctx: _batch(ctx, name, method, _summarize()))
+        return api_call(
+            f"/{name}", lambda ctx: _batch(ctx, name, method, summarize_errors())
+        )
 
     def one_write(key: str) -> Response:
         """POST /{name}/{id}: update one (Payments: delete)."""
@@ -250,7 +248,7 @@ def delete_item(item_id: str) -> Response:
 @bp.put("/CreditNotes/<credit_note_id>/Allocations")
 def put_allocations(credit_note_id: str) -> Response:
     """PUT /CreditNotes/{id}/Allocations."""
-    summarize = _summarize()
+    summarize = summarize_errors()
 
     def handler(ctx: Ctx) -> Response:
         """Allocate each element; summarizeErrors as for batches."""
@@ -274,58 +272,6 @@ def delete_allocation(credit_note_id: str, allocation_id: str) -> Response:
     return api_call("/CreditNotes/{CreditNoteID}/Allocations/{AllocationID}", handler)
 
 
-def list_response(name: str, resource: Any) -> Response:
-    """GET a collection: paging, If-Modified-Since, where and order."""
-    return api_call(
-        f"/{name}",
-        lambda ctx: _ok(
-            list_records(
-                ctx, resource, body_args(), request.headers.get("If-Modified-Since")
-            )
-        ),
-    )
-
-
-def one_response(name: str, resource: Any, key: str) -> Response:
-    """GET one record of a collection by its id."""
-    return api_call(
-        f"/{name}/{{{resource.id_field}}}",
-        lambda ctx: _ok(
-            envelope(ctx, name, [resource.view(ctx, resource.get(ctx, key))])
-        ),
-    )
-
-
-def allocations_response(
-    ctx: Ctx, summarize: bool, allocate_one: Callable[[dict[str, Any]], dict[str, Any]]
-) -> Response:
-    """PUT .../Allocations: each element allocated or echoed with its errors."""
-    items = elements_of(parse_body(request.get_data()), "Allocations")
-    outputs, failures = [], []
-    for raw in items:
-        try:
-            outputs.append(allocate_one(raw if isinstance(raw, dict) else {}))
-        except Invalid as exc:
-            echo = dict(raw) if isinstance(raw, dict) else {}
-            echo["StatusAttributeString"] = "ERROR"
-            echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
-            failures.append(echo)
-            outputs.append(echo)
-    if failures and summarize:
-        return json_response(validation_error(failures), 400)
-    return _ok(envelope(ctx, "Allocations", outputs))
-
-
-def unallocate(allocation_id: str, delete: Callable[[], dict[str, Any]]) -> Response:
-    """Run an allocation delete: the Allocation, or Xero's 400 when it is refused."""
-    try:
-        return _ok(delete())
-    except Invalid as exc:
-        echo = {"AllocationID": allocation_id, "StatusAttributeString": "ERROR"}
-        echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
-        return json_response(validation_error([echo]), 400)
-
-
 __all__ = ["bp", "NotFound"]
 
-from . import credit_routes  # noqa: E402,F401  (Overpayments/Prepayments routes)
+credit_routes.register(bp)  # the Overpayments and Prepayments routes

@@ -247,3 +247,9 @@ def report_tax_type(country: str | None, use: str = SALES) -> str | None:
 def _pct(rate: Decimal) -> str:
     """20, 7.5."""
     return format(dec(rate).normalize(), "f")
+
+
+def key_text(key: TaxKey, use: str = SALES) -> str:
+    """The link key of a tax key: 'Eco@2.00+VAT@20.00' ('expenses:...' for those)."""
+    text = "+".join(f"{name}@{rate}" for name, rate in key) or "no-tax"
+    return text if use == SALES else f"{use}:{text}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from pxflask.perfex import damage
 from pxflask.sync.advice import Advisor, tax_setting_finder
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.failures import describe, is_fatal
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -337,7 +337,7 @@ class Pusher:
         """`tax_rate.<id>` keys of the Perfex taxes linked to a TaxType."""
         if self._tax_finder is None:
             from pxflask.perfex.reads import read_taxes
-            from pxflask.sync.entities.taxes.step import key_text
+            from pxflask.sync.mappers.tax_match import key_text
             from pxflask.sync.mappers.taxes import tax_key
 
             store = LinkStore(self.ctx.session, "taxes")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pxflask.sync.engine import StepContext
+from pxflask.sync.context import StepContext
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import Action, Decision, LinkStore
 from pxflask.sync.mappers.common import Mapped

@@ -10,20 +10,18 @@ through the registry, never imported by another step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from pxflask.sync.engine import StepContext, StepReport
-from pxflask.sync.entities.payments.mapper import payment_account_for
-from pxflask.sync.links import LinkRow
-from pxflask.sync.registry import REGISTRY
+from pxflask.sync.context import StepContext, StepReport
+from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.mappers.tax_match import SALES
+from pxflask.sync.mappers.taxes import TaxKey
 
-if TYPE_CHECKING:
-    from pxflask.sync.entities.taxes.step import TaxResolver
-
-__all__ = ["InvoiceStates", "StepServices", "TaxResolver", "account_for", "services"]
+__all__ = ["InvoiceStates", "StepServices", "TaxResolver", "services"]
 
 SHARED = "services"
 """ctx.shared key of the run's services."""
@@ -42,15 +40,27 @@ INVOICE_FIELDS = (
 """What is kept of a Xero invoice for later steps."""
 
 
-def account_for(
-    mode: str | None, settings: Mapping[str, str], modes: Mapping[str, LinkRow]
-) -> str | None:
-    """The Xero account: per mode/gateway setting, the mode's link, the default."""
-    if mode and not (settings.get(f"payment_account.{mode}") or "").strip():
-        link = modes.get(mode)
-        if link is not None and link.xero_number:
-            return link.xero_number
-    return payment_account_for(mode, settings)
+class TaxResolver(Protocol):
+    """The run's tax resolver (entities/taxes/step.py): Perfex taxes -> TaxTypes."""
+
+    @property
+    def rates(self) -> dict[str, Decimal]:
+        """TaxType -> effective rate."""
+
+    def __call__(self, key: TaxKey) -> str:
+        """The TaxType of a key on sales lines."""
+
+    def for_expenses(self, key: TaxKey) -> str:
+        """The TaxType of a key on expense lines."""
+
+    def no_tax_type(self, use: str = SALES) -> str:
+        """The TaxType of lines without tax."""
+
+    def checked(self, m: Mapped) -> Mapped:
+        """The mapped record, or its failure when a line has no usable TaxType."""
+
+    def flush(self) -> None:
+        """Store the keys' links and write the log rows."""
 
 
 @dataclass
@@ -94,38 +104,31 @@ class StepServices:
 
     def taxes(self) -> TaxResolver:
         """The run's tax resolver (Perfex taxes -> Xero TaxTypes), made once."""
-        return _step("taxes").resolver(self.ctx)
+        return _step(self.ctx, "taxes").resolver(self.ctx)
 
     def accounts(self) -> list[dict[str, Any]]:
         """The Xero chart of accounts, read once a run (the accounts step's cache)."""
-        return list(_step("accounts").read_accounts(self.ctx))
+        return list(_step(self.ctx, "accounts").read_accounts(self.ctx))
 
     def accounts_changed(self, cursor: str) -> tuple[list[dict[str, Any]], bool]:
         """Accounts changed since `cursor` was consumed; True: all of them."""
-        return _step("accounts").changed_for(self.ctx, cursor)
+        return _step(self.ctx, "accounts").changed_for(self.ctx, cursor)
 
     def accounts_consumed(self, cursor: str) -> None:
         """Mark the accounts read so far as seen by `cursor`'s owner."""
-        _step("accounts").consumed(self.ctx, cursor)
-
-    @staticmethod
-    def account_for(
-        mode: str | None, settings: Mapping[str, str], modes: Mapping[str, LinkRow]
-    ) -> str | None:
-        """The Xero account a payment of that mode is paid into."""
-        return account_for(mode, settings, modes)
+        _step(self.ctx, "accounts").consumed(self.ctx, cursor)
 
     def void_released(self) -> StepReport | None:
         """Void the freed invoices Perfex deleted (None when none was freed)."""
         freed, self.invoices.freed = self.invoices.freed, set()
         if not freed or self.ctx.dry_run:
             return None
-        return _step("invoices").void_released(self.ctx, freed)
+        return _step(self.ctx, "invoices").void_released(self.ctx, freed)
 
 
-def _step(entity: str) -> Any:
-    """The step module of an entity, found through the registry."""
-    return import_module(REGISTRY.get(entity).step or "")
+def _step(ctx: StepContext, entity: str) -> Any:
+    """The step module of an entity, as the registry names it (ctx.step_modules)."""
+    return import_module(ctx.step_modules[entity])
 
 
 def services(ctx: StepContext) -> StepServices:

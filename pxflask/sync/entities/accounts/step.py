@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, insert, select
 
 from pxflask.models import XeroAccount, XeroTaxRate
 from pxflask.sync import taxrates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.links import read_cursor, write_cursor
 
 CURSOR = "xero.accounts.modified"

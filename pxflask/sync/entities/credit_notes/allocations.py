@@ -20,7 +20,7 @@ from typing import Any
 from pxflask.perfex import damage, reads
 from pxflask.perfex.records import CreditApplication
 from pxflask.sync import lockdates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocation_rules import (
     DELETED_IN_PERFEX,
     ENTITY,

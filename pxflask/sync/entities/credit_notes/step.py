@@ -14,14 +14,17 @@ from datetime import date
 from typing import Any
 
 from pxflask.perfex import reads
-from pxflask.sync import history, lockdates, orphans
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync import lockdates, orphans
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocations import sync_allocations
 from pxflask.sync.entities.credit_notes.mapper import (
     credit_note_reference,
     map_credit_note,
 )
-from pxflask.sync.entities.invoices.mapper import InvoiceContext
+from pxflask.sync.entities.invoices.mapper import (
+    InvoiceContext,
+    neutral_invoice_context,
+)
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
     DELETED,
@@ -59,7 +62,7 @@ def run(ctx: StepContext) -> StepReport:
             no_tax_type=resolve.no_tax_type(),
             discount_account=ctx.settings.discount_account,
         )
-        neutral = history.neutral_invoice_context(mctx)
+        neutral = neutral_invoice_context(mctx)
         for note in notes:
             key = str(note.id)
             if note.damaged:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pxflask.perfex import reads
 from pxflask.perfex.records import Customer
 from pxflask.sync import orphans
-from pxflask.sync.engine import StepContext, StepReport, numeric_ids
+from pxflask.sync.context import StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.customers.mapper import (
     contact_name,
     disambiguate_name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pxflask.perfex import writes
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import SYNCED, LinkStore, LogEntry, Outcome, write_log
 from pxflask.sync.mappers.accounts import account_to_expense_category

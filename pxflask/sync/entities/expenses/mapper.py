@@ -14,8 +14,8 @@ corrected: the expense fails, naming both rates and both taxes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -193,3 +193,32 @@ def _rate_differs(
 def _no_resolver(key: Any) -> str:
     """Expenses resolve their tax before mapping; never called."""
     raise AssertionError(f"unexpected tax resolution for {key!r}")
+
+
+NEUTRAL_EXPENSE_CONTEXT = ExpenseContext(
+    rounding_account="{rounding_account}", no_tax_type="{no_tax_type}"
+)
+"""The expense mapping context with every setting as its own name."""
+
+
+def neutral_expense_targets(
+    expense: Expense, found: ExpenseTargets, perfex_rates: Sequence[Decimal]
+) -> ExpenseTargets | None:
+    """An expense's targets named by what they map from (None: it is not sent).
+
+    The expense account by the Perfex category, the bank by the payment mode, the
+    tax by the Perfex taxes and their rates; the contact stays (it is the Perfex
+    customer's link, not a setting).
+    """
+    if found.problem or not found.account_code or not found.bank_code:
+        return None
+    ids = "+".join(str(t) for t in expense.tax_ids)
+    taxes = f"{ids}@" + "+".join(str(r) for r in perfex_rates)
+    return replace(
+        found,
+        account_code=f"{{category {expense.category_id}}}",
+        bank_code=f"{{mode {expense.payment_mode or ''}}}",
+        tax_type=f"perfex:{taxes}",
+        tax_rate=sum(perfex_rates, Decimal(0)),
+        bank_currency=None,
+    )

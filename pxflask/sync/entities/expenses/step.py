@@ -25,15 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
-from pxflask.sync import history, lockdates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync import lockdates
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.expenses.mapper import (
+    NEUTRAL_EXPENSE_CONTEXT,
     ExpenseContext,
     ExpenseTargets,
     contact_by_name,
     expense_marker,
     map_expense,
+    neutral_expense_targets,
 )
+from pxflask.sync.entities.payments.mapper import account_for
 from pxflask.sync.links import (
     DELETED,
     FROZEN,
@@ -46,7 +49,7 @@ from pxflask.sync.mappers.common import ZERO, Mapped
 from pxflask.sync.mappers.tax_match import EXPENSES
 from pxflask.sync.mappers.taxes import key_rate, tax_key
 from pxflask.sync.steps.base import Pending, Pusher, damaged_record, map_guarded, quote
-from pxflask.sync.steps.services import account_for, services
+from pxflask.sync.steps.services import services
 
 if TYPE_CHECKING:
     from pxflask.sync.steps.services import TaxResolver
@@ -222,13 +225,13 @@ def run(ctx: StepContext) -> StepReport:
             m = map_guarded(key, map_expense, expense, found, perfex_rates, mctx, name)
             m = targets.resolve.checked(m)
             mapped.append(m)
-            neutral = history.neutral_expense_targets(expense, found, perfex_rates)
+            neutral = neutral_expense_targets(expense, found, perfex_rates)
             if m.payload is not None and neutral is not None:
                 n = map_expense(
                     expense,
                     neutral,
                     perfex_rates,
-                    history.NEUTRAL_EXPENSE_CONTEXT,
+                    NEUTRAL_EXPENSE_CONTEXT,
                     name,
                 )
                 if n.payload is not None:

@@ -24,7 +24,7 @@ gross. The mapping:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ from pxflask.perfex.records import (
     Invoice,
     Line,
 )
+from pxflask.sync.history import neutral_tax
 from pxflask.sync.mappers.common import (
     CENT,
     HUNDRED,
@@ -375,3 +376,20 @@ def xero_invoice_tax(
 ) -> Decimal:
     """The TotalTax Xero computes for a payload: Σ line TaxAmounts (sent or own)."""
     return xero_totals(payload, tax_rates, unitdp)[1]
+
+
+def neutral_invoice_context(mctx: InvoiceContext) -> InvoiceContext:
+    """The invoice/credit-note mapping context with every setting as its own name.
+
+    Mapping a document with it gives a payload that depends on the Perfex rows
+    alone; it is hashed, never sent.
+    """
+    return replace(
+        mctx,
+        sales_account="{sales_account}",
+        rounding_account="{rounding_account}",
+        discount_account="{discount_account}",
+        no_tax_type="{no_tax_type}",
+        resolve_tax=neutral_tax,
+        tax_rates={},
+    )

@@ -24,13 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
-from pxflask.sync import history, lockdates, orphans
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync import lockdates, orphans
+from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
     InvoiceContext,
     invoice_reference,
     map_invoice,
+    neutral_invoice_context,
     xero_invoice_total,
 )
 from pxflask.sync.hashing import payload_hash
@@ -177,7 +178,7 @@ def run(ctx: StepContext) -> StepReport:
             discount_account=ctx.settings.discount_account,
             drafts=ctx.settings.drafts,
         )
-        neutral = history.neutral_invoice_context(mctx)
+        neutral = neutral_invoice_context(mctx)
         for inv in reads.read_invoices(ctx.perfex, ids=changed):
             key = str(inv.id)
             if inv.damaged:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pxflask.perfex import reads
-from pxflask.sync.engine import StepContext, StepReport
+from pxflask.sync.context import StepContext, StepReport
 from pxflask.sync.entities.items.mapper import item_names, map_item
 from pxflask.sync.links import Action, Decision
 from pxflask.sync.mappers.common import Mapped

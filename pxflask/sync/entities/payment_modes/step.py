@@ -14,7 +14,7 @@ from typing import Any
 
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import PaymentMode
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import SYNCED, LinkStore, LogEntry, Outcome, write_log
 from pxflask.sync.mappers.accounts import (

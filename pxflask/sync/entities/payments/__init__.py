@@ -2,6 +2,10 @@
 
 from pxflask.sync.units import BOTH, Record, Target, Unit, Watch
 
+PULL_SETTING = "payments_from_xero"
+"""The setting that pulls payments made in Xero into Perfex (settings.FIXED_KEYS)."""
+PULL_DEFAULT = "yes"
+
 UNIT = Unit(
     "payments",
     "Payments",

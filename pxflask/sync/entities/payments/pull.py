@@ -35,7 +35,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pxflask.models import Link, SyncRun
-from pxflask.sync.engine import StepContext, StepReport
+from pxflask.sync.context import StepContext, StepReport
 from pxflask.sync.entities.payments.pull_rules import (
     CLAIM,
     CURSOR,

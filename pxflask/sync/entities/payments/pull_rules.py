@@ -9,13 +9,12 @@ from typing import Any
 
 from pxflask.perfex.balances import Balance
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
-from pxflask.settings import FIXED_KEYS
+from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.entities.payments.mapper import DEFAULT_KEY
 from pxflask.sync.links import LinkRow
 from pxflask.sync.lockdates import as_date
 
 ENTITY = "payments"
-SETTING = "payments_from_xero"
 CURSOR = "xero.payments.modified"
 CLAIM = "xero:"
 """Key prefix of a claim (or skip) link for a Xero payment not yet in Perfex."""
@@ -39,7 +38,7 @@ AccountFor = Callable[[str | None, Mapping[str, str], Mapping[str, LinkRow]], An
 
 def enabled(settings: Mapping[str, str]) -> bool:
     """True when payments made in Xero are pulled into Perfex."""
-    value = (settings.get(SETTING) or FIXED_KEYS[SETTING][1]).strip().lower()
+    value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
     return value in ("yes", "on", "true", "1")
 
 

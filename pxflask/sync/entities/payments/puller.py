@@ -10,7 +10,7 @@ from typing import Any
 
 from pxflask.perfex import module_api, reads, writes
 from pxflask.perfex.balances import Balance, invoice_balances
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.payments.mapper import map_payment
 from pxflask.sync.entities.payments.pull_rules import (
     CREDIT_KINDS,

@@ -20,9 +20,9 @@ from typing import Any
 from pxflask.perfex import reads
 from pxflask.perfex.records import Payment
 from pxflask.sync import history, lockdates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.payments import pull as payments_pull
-from pxflask.sync.entities.payments.mapper import map_payment
+from pxflask.sync.entities.payments.mapper import account_for, map_payment
 from pxflask.sync.links import (
     DELETED,
     FAILED,
@@ -46,7 +46,7 @@ from pxflask.sync.steps.base import (
     quote,
     single,
 )
-from pxflask.sync.steps.services import account_for, services
+from pxflask.sync.steps.services import services
 
 ENTITY = "payments"
 ALREADY_DELETED = "already been deleted"

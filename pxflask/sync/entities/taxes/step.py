@@ -30,7 +30,7 @@ from typing import Any
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import Tax
 from pxflask.sync import taxrates
-from pxflask.sync.engine import PlannedAction, StepContext, StepReport
+from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.links import FAILED, SYNCED, LinkStore, LogEntry, Outcome, write_log
 from pxflask.sync.mappers.common import Mapped, failed
 from pxflask.sync.mappers.tax_match import (
@@ -38,6 +38,7 @@ from pxflask.sync.mappers.tax_match import (
     SALES,
     Choice,
     XeroRate,
+    key_text,
     match,
     no_tax_choice,
     report_tax_type,
@@ -58,12 +59,6 @@ ENTITY = "taxes"
 PLACEHOLDER = "(unresolved: "
 WHERE = "Settings → Taxes"
 WHERE_EXPENSES = "Settings → Expenses"
-
-
-def key_text(key: TaxKey, use: str = SALES) -> str:
-    """The link key of a tax key: 'Eco@2.00+VAT@20.00' ('expenses:...' for those)."""
-    text = "+".join(f"{name}@{rate}" for name, rate in key) or "no-tax"
-    return text if use == SALES else f"{use}:{text}"
 
 
 def describe(key: TaxKey) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
 ENTITY_NAMES = tuple(REGISTRY.names())
@@ -195,7 +196,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "legacy_scopes": (_choice("no", "yes"), "no"),
     "watch_interval": (_seconds_interval, "30"),
     "expense_contact": (_contact_name, "Perfex expenses"),
-    "payments_from_xero": (_switch, "yes"),
+    PULL_SETTING: (_switch, PULL_DEFAULT),
 }
 
 

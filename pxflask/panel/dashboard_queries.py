@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from pxflask.log_filter import LogFilter
 from pxflask.models import Link, Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
+from pxflask.panel.log_filter import LogFilter
 from pxflask.perfex.db import PerfexDB
-from pxflask.settings import FIXED_KEYS
 from pxflask.sync.registry import REGISTRY
+from pxflask.sync.settings import FIXED_KEYS
 
 PER_PAGE = 50
 LINK_STATES = ("synced", "pending", "failed", "skipped")

@@ -15,8 +15,9 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pxflask import throttling, totp
 from pxflask.models import TotpStep, utcnow
+from pxflask.panel import throttling, totp
+from pxflask.panel.throttling import Throttle
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.passwords import UnknownHashFormat, hash_password, verify_password
 from pxflask.perfex.reads import find_staff_by_email, get_staff
@@ -26,7 +27,6 @@ from pxflask.perfex.records import (
     TWO_FACTOR_OFF,
     Staff,
 )
-from pxflask.throttling import Throttle
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pxflask import throttling
 from pxflask.models import SsoNonce, utcnow
+from pxflask.panel import throttling
+from pxflask.panel.signin import SignInThrottled, _engine, is_admin
+from pxflask.panel.throttling import Throttle
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import get_staff
 from pxflask.perfex.records import Staff
-from pxflask.signin import SignInThrottled, _engine, is_admin
-from pxflask.throttling import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -179,4 +179,3 @@ def sign_in(
         raise refusal or SsoRefused(INVALID)
     throttling.succeed(engine, throttle, now)
     return staff
-

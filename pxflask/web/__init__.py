@@ -1,0 +1,1 @@
+"""Flask glue: Perfex and Xero handles, request limits, headers, error pages."""
