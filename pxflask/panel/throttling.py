@@ -26,6 +26,8 @@ WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 5
 MAX_PER_ADDRESS = 20
+PRUNE_BATCH = 200
+"""Passed counters one attempt deletes at most."""
 
 _counters = LoginFailure.__table__
 
@@ -72,8 +74,12 @@ class _Full(Exception):
 
 def reserve(engine: sa.Engine, throttle: Throttle, now: datetime) -> int | None:
     """Count one attempt under both keys; None, or the seconds until unlocked."""
+    try:
+        with engine.begin() as conn:
+            _prune(conn, now)
+    except sa.exc.OperationalError:
+        pass  # best effort: a lock timeout or deadlock leaves them to the next attempt
     with engine.begin() as conn:  # its own transaction: no lock held into the next
-        _prune(conn, now)
         for key, _ in throttle.limits:
             insert_ignore(conn, _counters, {"key": key, "count": 0, "first_at": now})
     c = _counters.c
@@ -164,16 +170,22 @@ def _expire(conn: sa.Connection, key: str, now: datetime) -> None:
 
 
 def _prune(conn: sa.Connection, now: datetime) -> None:
-    """Delete counters whose window and lock have passed (they count nothing now)."""
+    """Delete counters whose window and lock have passed (they count nothing now).
+
+    The passed keys are read first and deleted by primary key in ascending order,
+    the order ``reserve`` locks its keys in, so a prune and parallel attempts wait
+    for each other instead of deadlocking (a range DELETE locks the whole table).
+    """
     c = _counters.c
-    conn.execute(
-        sa.delete(_counters).where(
-            sa.or_(
-                c.locked_until <= now,
-                sa.and_(c.locked_until.is_(None), c.first_at <= now - WINDOW),
-            )
-        )
+    passed = sa.or_(
+        c.locked_until <= now,
+        sa.and_(c.locked_until.is_(None), c.first_at <= now - WINDOW),
     )
+    keys = conn.scalars(
+        sa.select(c.key).where(passed).order_by(c.key).limit(PRUNE_BATCH)
+    ).all()
+    for key in keys:
+        conn.execute(sa.delete(_counters).where(c.key == key, passed))
 
 
 def _give_back(conn: sa.Connection, key: str) -> None:
