@@ -24,8 +24,13 @@ def demo_perfex_url(instance_path: str | Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / DEMO_PERFEX_FILE}"
     try:
-        seed_demo(url, customers=40, invoices=300, seed=2026,
-                  admin_password=DEMO_ADMIN_PASSWORD)
+        seed_demo(
+            url,
+            customers=40,
+            invoices=300,
+            seed=2026,
+            admin_password=DEMO_ADMIN_PASSWORD,
+        )
     except SeedRefused:
         pass  # seeded on an earlier start: keep the admin's data
     return url
@@ -46,8 +51,9 @@ def sandbox_settings(running: RunningSandbox) -> dict[str, str]:
     }
 
 
-def build_demo_app(instance_path: str | Path, sandbox: RunningSandbox,
-                   port: int) -> Flask:
+def build_demo_app(
+    instance_path: str | Path, sandbox: RunningSandbox, port: int
+) -> Flask:
     """An app wired to the demo Perfex DB and the local sandbox, tables upgraded."""
     from flask_migrate import upgrade
 

@@ -50,8 +50,9 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class XeroConnection(Base):
@@ -78,8 +79,9 @@ class XeroConnection(Base):
     day_remaining: Mapped[int | None] = mapped_column(Integer)
     quota_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     connected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class Link(Base):
@@ -104,8 +106,9 @@ class Link(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class SyncCursor(Base):
@@ -115,8 +118,9 @@ class SyncCursor(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(String(255), default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class SyncRun(Base):
@@ -185,8 +189,9 @@ class XeroAccount(Base):
     currency_code: Mapped[str | None] = mapped_column(String(3))
     bank_account_number: Mapped[str | None] = mapped_column(String(60))
     enable_payments: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class XeroTaxRate(Base):
@@ -204,8 +209,9 @@ class XeroTaxRate(Base):
     status: Mapped[str] = mapped_column(String(20), default="ACTIVE")
     components: Mapped[str] = mapped_column(Text, default="[]")
     """The TaxComponents as JSON: [[name, rate text], ...]."""
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                 onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )
 
 
 class LoginFailure(Base):
@@ -237,8 +243,9 @@ class TotpStep(Base):
 
     __tablename__ = "pxf_totp_steps"
 
-    staff_id: Mapped[int] = mapped_column(Integer, primary_key=True,
-                                          autoincrement=False)
+    staff_id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False
+    )
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
     used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -262,8 +269,7 @@ class ReconcileReport(Base):
     date_to: Mapped[date | None] = mapped_column(Date)
     tolerance: Mapped[str] = mapped_column(String(40), default="0")
     organisation: Mapped[str | None] = mapped_column(String(255))
-    generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow,
-                                                   index=True)
+    generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     generated_by: Mapped[str] = mapped_column(String(255), default="")
     trigger: Mapped[str] = mapped_column(String(20), default="panel")
     figures: Mapped[str] = mapped_column(Text, default="{}")

@@ -14,17 +14,24 @@ from pxflask.perfex.passwords import hash_password
 from tests.fixtures.webapp import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
 
 
-def add_staff(url: str, email: str, password_hash: str, admin: int = 1,
-              active: int = 1) -> int:
+def add_staff(
+    url: str, email: str, password_hash: str, admin: int = 1, active: int = 1
+) -> int:
     """Insert a staff row straight into the Perfex table; return its id."""
     engine = sa.create_engine(url)
     staff = sa.Table("tblstaff", sa.MetaData(), autoload_with=engine)
     with engine.begin() as conn:
-        result = conn.execute(staff.insert().values(
-            email=email, firstname="Test", lastname="Person",
-            password=password_hash, datecreated=datetime(2025, 1, 1),
-            admin=admin, active=active,
-        ))
+        result = conn.execute(
+            staff.insert().values(
+                email=email,
+                firstname="Test",
+                lastname="Person",
+                password=password_hash,
+                datecreated=datetime(2025, 1, 1),
+                admin=admin,
+                active=active,
+            )
+        )
         staff_id = result.inserted_primary_key[0]
     engine.dispose()
     return staff_id
@@ -63,10 +70,13 @@ def test_admin_signs_in_and_sees_the_dashboard(client, auth):
     assert "<h1>Sync</h1>" in page.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("email,password", [
-    (ADMIN_EMAIL, "wrong-password"),
-    ("nobody@example.com", ADMIN_PASSWORD),
-])
+@pytest.mark.parametrize(
+    "email,password",
+    [
+        (ADMIN_EMAIL, "wrong-password"),
+        ("nobody@example.com", ADMIN_PASSWORD),
+    ],
+)
 def test_bad_credentials_get_one_generic_message(client, auth, email, password):
     """Wrong password and unknown email look the same to the visitor."""
     response = auth.login(email, password)
@@ -100,8 +110,9 @@ def test_perfex_hash_shape(perfex_copy_url):
     assert hashed.startswith("$2a$08$") and len(hashed) == 60
 
 
-def test_unknown_hash_format_is_refused_and_logged(client, auth, perfex_copy_url,
-                                                   caplog):
+def test_unknown_hash_format_is_refused_and_logged(
+    client, auth, perfex_copy_url, caplog
+):
     """A staff row with an unknown hash gets the generic message, the log says why."""
     staff_id = add_staff(perfex_copy_url, "odd@example.com", "md5:abcdef")
     with caplog.at_level(logging.WARNING, logger="pxflask.panel.signin"):
@@ -167,21 +178,23 @@ def test_demoted_admin_is_signed_out(client, auth, perfex_copy_url):
     assert client.get("/sync/").status_code == 200
     engine = sa.create_engine(perfex_copy_url)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "UPDATE tblstaff SET admin = 0 WHERE email = 'temp@example.com'"
-        ))
+        conn.execute(
+            sa.text("UPDATE tblstaff SET admin = 0 WHERE email = 'temp@example.com'")
+        )
     engine.dispose()
     assert client.get("/sync/").status_code == 302
 
 
 def test_session_cookie_is_secure_outside_tests(tmp_path):
     """A real deployment sends the session cookie only over HTTPS."""
-    app = create_app({
-        "INSTANCE_PATH": str(tmp_path),
-        "PXFLASK_SECRET_KEY": "k",
-        "PXFLASK_ENCRYPTION_KEY": "k",
-        "PERFEX_DATABASE_URL": "sqlite://",
-    })
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "PXFLASK_SECRET_KEY": "k",
+            "PXFLASK_ENCRYPTION_KEY": "k",
+            "PERFEX_DATABASE_URL": "sqlite://",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

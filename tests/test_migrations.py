@@ -15,12 +15,14 @@ from pxflask.models import Base
 
 def upgraded_app(tmp_path, url: str):
     """An app on `url` with every migration applied."""
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "PXFLASK_DATABASE_URL": url,
-        "PERFEX_DATABASE_URL": "sqlite://",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "PXFLASK_DATABASE_URL": url,
+            "PERFEX_DATABASE_URL": "sqlite://",
+        }
+    )
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         db.engine.dispose()
@@ -67,8 +69,14 @@ def test_downgrade_removes_every_table(tmp_path, module_db_url):
 def test_cli_db_upgrade(tmp_path):
     """The console command `pxflask db upgrade` creates the tables."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path),
-                      "PXFLASK_DATABASE_URL": url, "PERFEX_DATABASE_URL": "sqlite://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "PXFLASK_DATABASE_URL": url,
+            "PERFEX_DATABASE_URL": "sqlite://",
+        }
+    )
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     engine = sa.create_engine(url)

@@ -20,10 +20,12 @@ def test_reset_clears_links_cursors_and_the_reconciliation_snapshot(tmp_path):
     (tenant_folder / "invoices.parquet").write_bytes(b"old organisation")
     report_dir(tmp_path).mkdir(parents=True)
     with Session(engine) as session:
-        session.add_all([
-            Link(entity="invoices", perfex_key="1", xero_id="x", state="synced"),
-            SyncCursor(name="accounts", value="2026-01-01T00:00:00"),
-        ])
+        session.add_all(
+            [
+                Link(entity="invoices", perfex_key="1", xero_id="x", state="synced"),
+                SyncCursor(name="accounts", value="2026-01-01T00:00:00"),
+            ]
+        )
         session.commit()
         summary = reset_links(session, instance_path=tmp_path)
         assert summary.links == 1

@@ -27,38 +27,44 @@ def session(tmp_path):
     engine.dispose()
 
 
-@pytest.mark.parametrize("key,value", [
-    ("sales_account", "200"),
-    ("rounding_account", "860"),
-    ("payment_account.default", "090"),
-    ("payment_account.3", "091"),
-    ("payment_account.stripe", "092"),
-    ("tax_rate.4", "TAX001"),
-    ("drafts", "draft"),
-    ("sync_mode", "scheduled"),
-    ("schedule", "15"),
-    ("schedule", "0 2 * * *"),
-    ("sync_from", "2025-01-01"),
-    ("entities", "customers,invoices"),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("sales_account", "200"),
+        ("rounding_account", "860"),
+        ("payment_account.default", "090"),
+        ("payment_account.3", "091"),
+        ("payment_account.stripe", "092"),
+        ("tax_rate.4", "TAX001"),
+        ("drafts", "draft"),
+        ("sync_mode", "scheduled"),
+        ("schedule", "15"),
+        ("schedule", "0 2 * * *"),
+        ("sync_from", "2025-01-01"),
+        ("entities", "customers,invoices"),
+    ],
+)
 def test_valid_values_are_accepted(key, value):
     """Every documented key takes a well-formed value unchanged."""
     assert validate(key, value) == value
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("sales_account", "a code far too long", "not a Xero account code"),
-    ("drafts", "publish", "not one of: skip, draft"),
-    ("sync_mode", "sometimes", "not one of"),
-    ("schedule", "0", "between 1 and 10080"),
-    ("schedule", "every day", "neither minutes nor a cron expression"),
-    ("sync_from", "31/01/2025", "not a date"),
-    ("entities", "customers,unicorns", "unknown entity: unicorns"),
-    ("tax_rate.4", "vat 20%", "not a Xero tax type"),
-    ("colour", "blue", "unknown setting 'colour'"),
-    ("payment_account.Not A Key", "090", "unknown setting"),
-    ("watch_interval", "1", "at least 5"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("sales_account", "a code far too long", "not a Xero account code"),
+        ("drafts", "publish", "not one of: skip, draft"),
+        ("sync_mode", "sometimes", "not one of"),
+        ("schedule", "0", "between 1 and 10080"),
+        ("schedule", "every day", "neither minutes nor a cron expression"),
+        ("sync_from", "31/01/2025", "not a date"),
+        ("entities", "customers,unicorns", "unknown entity: unicorns"),
+        ("tax_rate.4", "vat 20%", "not a Xero tax type"),
+        ("colour", "blue", "unknown setting 'colour'"),
+        ("payment_account.Not A Key", "090", "unknown setting"),
+        ("watch_interval", "1", "at least 5"),
+    ],
+)
 def test_bad_values_get_clear_messages(key, value, fragment):
     """A bad key or value is refused with a message naming the problem."""
     with pytest.raises(InvalidSetting, match=fragment):
@@ -80,7 +86,9 @@ def test_enabled_entities_keep_dependency_order(session):
     """Entities come back in the canonical order whatever order they were typed."""
     set_setting(session, "entities", "payments, customers,invoices")
     assert enabled_entities(load_settings(session)) == [
-        "customers", "invoices", "payments",
+        "customers",
+        "invoices",
+        "payments",
     ]
 
 
@@ -101,12 +109,26 @@ def test_a_tax_type_is_checked_against_the_cached_rates(session):
     from pxflask.models import XeroTaxRate
 
     assert set_setting(session, "tax_rate.4", "ANYTHING") == "ANYTHING"  # no cache yet
-    session.add_all([
-        XeroTaxRate(tax_type="OUTPUT2", name="20% (VAT on Income)", rate="20.00",
-                    can_revenue=True, can_expenses=False, status="ACTIVE"),
-        XeroTaxRate(tax_type="INPUT2", name="20% (VAT on Expenses)", rate="20.00",
-                    can_revenue=False, can_expenses=True, status="ACTIVE"),
-    ])
+    session.add_all(
+        [
+            XeroTaxRate(
+                tax_type="OUTPUT2",
+                name="20% (VAT on Income)",
+                rate="20.00",
+                can_revenue=True,
+                can_expenses=False,
+                status="ACTIVE",
+            ),
+            XeroTaxRate(
+                tax_type="INPUT2",
+                name="20% (VAT on Expenses)",
+                rate="20.00",
+                can_revenue=False,
+                can_expenses=True,
+                status="ACTIVE",
+            ),
+        ]
+    )
     session.commit()
     assert set_setting(session, "tax_rate.1", "OUTPUT2") == "OUTPUT2"
     assert set_setting(session, "expense_tax_rate.1", "INPUT2") == "INPUT2"

@@ -43,20 +43,27 @@ def test_check_passes_on_a_good_setup(monkeypatch, tmp_path, perfex_copy_url):
 def test_unknown_mariadb_database(monkeypatch, tmp_path):
     """A URL naming a database that does not exist."""
     result = run_cli(
-        monkeypatch, tmp_path, "check",
+        monkeypatch,
+        tmp_path,
+        "check",
         PERFEX_DATABASE_URL="mysql+pymysql://root@127.0.0.1:3306/pxf_no_such_db",
-        PXFLASK_SECRET_KEY="s", PXFLASK_ENCRYPTION_KEY="k",
+        PXFLASK_SECRET_KEY="s",
+        PXFLASK_ENCRYPTION_KEY="k",
     )
-    assert_one_clear_line(result, "cannot connect to the Perfex database",
-                          "pxf_no_such_db")
+    assert_one_clear_line(
+        result, "cannot connect to the Perfex database", "pxf_no_such_db"
+    )
 
 
 def test_unreachable_server(monkeypatch, tmp_path):
     """A URL pointing at a port where nothing listens."""
     result = run_cli(
-        monkeypatch, tmp_path, "check",
+        monkeypatch,
+        tmp_path,
+        "check",
         PERFEX_DATABASE_URL="mysql+pymysql://root:secret@127.0.0.1:1/perfex",
-        PXFLASK_SECRET_KEY="s", PXFLASK_ENCRYPTION_KEY="k",
+        PXFLASK_SECRET_KEY="s",
+        PXFLASK_ENCRYPTION_KEY="k",
     )
     assert_one_clear_line(result, "cannot connect to the Perfex database")
     assert "secret" not in result.output
@@ -72,8 +79,12 @@ def test_missing_table_is_named(monkeypatch, tmp_path, mariadb_url):
         conn.exec_driver_sql("DROP TABLE tblitemable")
     engine.dispose()
     result = run_cli(
-        monkeypatch, tmp_path, "check", PERFEX_DATABASE_URL=mariadb_url,
-        PXFLASK_SECRET_KEY="s", PXFLASK_ENCRYPTION_KEY="k",
+        monkeypatch,
+        tmp_path,
+        "check",
+        PERFEX_DATABASE_URL=mariadb_url,
+        PXFLASK_SECRET_KEY="s",
+        PXFLASK_ENCRYPTION_KEY="k",
     )
     assert_one_clear_line(result, "tblitemable")
 
@@ -88,8 +99,12 @@ def test_missing_required_column_is_named(monkeypatch, tmp_path, sqlite_url):
         conn.exec_driver_sql("ALTER TABLE tblinvoices DROP COLUMN subtotal")
     engine.dispose()
     result = run_cli(
-        monkeypatch, tmp_path, "check", PERFEX_DATABASE_URL=sqlite_url,
-        PXFLASK_SECRET_KEY="s", PXFLASK_ENCRYPTION_KEY="k",
+        monkeypatch,
+        tmp_path,
+        "check",
+        PERFEX_DATABASE_URL=sqlite_url,
+        PXFLASK_SECRET_KEY="s",
+        PXFLASK_ENCRYPTION_KEY="k",
     )
     assert_one_clear_line(result, "tblinvoices", "subtotal")
 
@@ -97,8 +112,12 @@ def test_missing_required_column_is_named(monkeypatch, tmp_path, sqlite_url):
 def test_wrong_prefix_is_explained(monkeypatch, tmp_path, perfex_copy_url):
     """A prefix that matches no table says so."""
     result = run_cli(
-        monkeypatch, tmp_path, "check", PERFEX_DATABASE_URL=perfex_copy_url,
-        PERFEX_TABLE_PREFIX="crm_", PXFLASK_SECRET_KEY="s",
+        monkeypatch,
+        tmp_path,
+        "check",
+        PERFEX_DATABASE_URL=perfex_copy_url,
+        PERFEX_TABLE_PREFIX="crm_",
+        PXFLASK_SECRET_KEY="s",
         PXFLASK_ENCRYPTION_KEY="k",
     )
     assert_one_clear_line(result, "crm_")
@@ -106,17 +125,18 @@ def test_wrong_prefix_is_explained(monkeypatch, tmp_path, perfex_copy_url):
 
 def test_missing_secrets_stop_start_up(tmp_path, perfex_copy_url):
     """Outside demo/test mode the session and encryption keys are required."""
-    app = create_app({"INSTANCE_PATH": str(tmp_path),
-                      "PERFEX_DATABASE_URL": perfex_copy_url})
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "PERFEX_DATABASE_URL": perfex_copy_url}
+    )
     with pytest.raises(ConfigError, match="PXFLASK_SECRET_KEY, PXFLASK_ENCRYPTION_KEY"):
         check_startup(app)
 
 
-def test_seed_refuses_a_database_with_invoices(monkeypatch, tmp_path,
-                                               perfex_copy_url):
+def test_seed_refuses_a_database_with_invoices(monkeypatch, tmp_path, perfex_copy_url):
     """seed-demo never overwrites a Perfex DB that has invoices."""
-    result = run_cli(monkeypatch, tmp_path, "seed-demo", "--perfex-url",
-                     perfex_copy_url)
+    result = run_cli(
+        monkeypatch, tmp_path, "seed-demo", "--perfex-url", perfex_copy_url
+    )
     assert_one_clear_line(result, "--force")
 
 

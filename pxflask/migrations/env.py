@@ -19,8 +19,9 @@ def _engine():
 def run_offline() -> None:
     """Emit SQL for the configured URL without connecting."""
     url = _engine().url.render_as_string(hide_password=False)
-    context.configure(url=url, target_metadata=TARGET, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=url, target_metadata=TARGET, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -28,8 +29,12 @@ def run_offline() -> None:
 def run_online() -> None:
     """Apply the migrations on a live connection."""
     with _engine().connect() as connection:
-        context.configure(connection=connection, target_metadata=TARGET,
-                          render_as_batch=True, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=TARGET,
+            render_as_batch=True,
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
 
