@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_credit_applications, read_credit_notes
@@ -118,7 +118,7 @@ def perfex_credit_notes(
     return typed_frame(records, PERFEX_CREDIT_NOTE_COLUMNS)
 
 
-def credit_note_links(session: Session) -> dict[int, str]:
+def credit_note_links(session: SessionLike) -> dict[int, str]:
     """Perfex credit note id -> linked CreditNoteID (lower case), from the sync."""
     stmt = sa.select(Link.perfex_key, Link.xero_id).where(
         Link.entity == "credit-notes", Link.xero_id.is_not(None)

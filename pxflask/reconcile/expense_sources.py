@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
@@ -94,7 +94,7 @@ def perfex_expenses(
     return typed_frame(records, PERFEX_EXPENSE_COLUMNS)
 
 
-def expense_links(session: Session) -> dict[int, str]:
+def expense_links(session: SessionLike) -> dict[int, str]:
     """Perfex expense id -> linked BankTransactionID (lower case), from the sync."""
     stmt = sa.select(Link.perfex_key, Link.xero_id).where(
         Link.entity == "expenses", Link.xero_id.is_not(None)

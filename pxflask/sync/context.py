@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 
 Progress = Callable[[str, int, int], None]
@@ -131,7 +130,7 @@ class SyncResult:
 class StepContext:
     """Everything a step needs; `shared` carries caches between steps of a run."""
 
-    session: Session
+    session: SessionLike
     perfex: PerfexDB
     gateway: Gateway
     settings: SyncSettings
