@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 
-from pxflask.dbtypes import SessionLike
+from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import (
     Link,
     SyncCursor,
@@ -91,10 +91,10 @@ def reset_links(
             "before resetting"
         )
     try:
-        log = session.execute(delete(SyncLog)).rowcount
-        runs = session.execute(delete(SyncRun)).rowcount
-        links = session.execute(delete(Link)).rowcount
-        accounts = session.execute(delete(XeroAccount)).rowcount
+        log = rowcount(session.execute(delete(SyncLog)))
+        runs = rowcount(session.execute(delete(SyncRun)))
+        links = rowcount(session.execute(delete(Link)))
+        accounts = rowcount(session.execute(delete(XeroAccount)))
         session.execute(delete(XeroTaxRate))  # the next organisation has its own
         session.execute(delete(SyncCursor))
         session.commit()
@@ -210,15 +210,15 @@ def relink_preview(
             continue
         if invoice.get("Status") in ("DELETED", "VOIDED"):
             continue
-        key = numbers.get(str(invoice.get("InvoiceNumber") or ""))
-        if key is not None:
+        invoice_key = numbers.get(str(invoice.get("InvoiceNumber") or ""))
+        if invoice_key is not None:
             matches.append(
                 RelinkMatch(
                     "invoices",
-                    key,
+                    invoice_key,
                     str(invoice["InvoiceID"]),
                     invoice["InvoiceNumber"],
-                    linked.get(key),
+                    linked.get(invoice_key),
                 )
             )
     return RelinkPreview(

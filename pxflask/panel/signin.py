@@ -14,7 +14,7 @@ from functools import cache
 
 import sqlalchemy as sa
 
-from pxflask.dbtypes import SessionLike
+from pxflask.dbtypes import SessionLike, table_of
 from pxflask.models import TotpStep, utcnow
 from pxflask.panel import throttling, totp
 from pxflask.panel.throttling import Throttle
@@ -189,7 +189,7 @@ def _authenticator_key(staff: Staff | None) -> bytes | None:
 
 def _claim_step(engine: sa.Engine, staff_id: int, step: int, now: datetime) -> bool:
     """Record the step as used unless it (or a later one) already was."""
-    steps = TotpStep.__table__
+    steps = table_of(TotpStep)
     with engine.begin() as conn:
         throttling.insert_ignore(
             conn, steps, {"staff_id": staff_id, "last_step": 0, "used_at": now}

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pxflask.dbtypes import SessionLike
+from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import ReconcileReport, utcnow
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
@@ -219,7 +219,7 @@ def sign_off(
     if entry is None:
         raise HistoryError(f"report {report_id} does not exist")
     session.refresh(entry)
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         raise AlreadySignedOff(
             f"Report {report_id} was already signed off by {entry.signed_off_by} "
             f"on {entry.signed_off_at:%Y-%m-%d %H:%M} UTC."
@@ -245,7 +245,7 @@ def delete_report(
         )
     )
     session.commit()
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         raise SignedOffReport(f"Report {report_id} was signed off meanwhile: kept.")
     parts = (path or "").split("/")
     if len(parts) == 2 and parts[0] == _ROOT and not parts[1].startswith("."):
@@ -279,8 +279,9 @@ def compare(current: ReconcileReport, previous: ReconcileReport) -> Comparison:
     now_money, old_money = money_of(current), money_of(previous)
     money = []
     for cur in sorted(set(now_money) | set(old_money)):
-        a, b = old_money.get(cur, Decimal("0.00")), now_money.get(cur, Decimal("0.00"))
-        money.append((cur, a, b, b - a))
+        was = old_money.get(cur, Decimal("0.00"))
+        is_ = now_money.get(cur, Decimal("0.00"))
+        money.append((cur, was, is_, is_ - was))
     return Comparison(current, previous, counts, money)
 
 

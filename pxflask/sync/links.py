@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from pxflask.dbtypes import SessionLike
+from pxflask.dbtypes import SessionLike, rowcount, table_of
 from pxflask.models import Link, SyncCursor, SyncLog, utcnow
 from pxflask.sync.hashing import canonical_json
 
@@ -38,7 +38,7 @@ LOG_TEXT_MAX = 60_000
 KEY_CHUNK = 500
 """Perfex keys per `IN (...)` when loading the links of some keys only."""
 
-_LINKS = Link.__table__
+_LINKS = table_of(Link)
 FIELDS = (
     "state",
     "xero_id",
@@ -397,7 +397,7 @@ def store_cursor(session: SessionLike, name: str, text: str, *, commit: bool) ->
         .values(value=text, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if not done.rowcount:
+    if not rowcount(done):
         session.execute(
             insert(SyncCursor).values(name=name, value=text, updated_at=utcnow())
         )

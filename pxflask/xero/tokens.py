@@ -15,7 +15,7 @@ from redis.exceptions import LockError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pxflask.dbtypes import SessionLike
+from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import XeroConnection, utcnow
 from pxflask.xero import oauth
 from pxflask.xero.crypto import TokenCipher
@@ -384,7 +384,7 @@ class TokenStore:
                 )
             )
             session.commit()
-            return result.rowcount == 1
+            return rowcount(result) == 1
 
     def _release(self, conn_id: int) -> None:
         """Give the lease back after a failed refresh."""
