@@ -230,7 +230,9 @@ class ReconcileInputs:
     unreadable: list[Unreadable] = field(default_factory=list)
     """Damaged Perfex records left out of the frames (see ``perfex_side``)."""
 
-    def args(self) -> tuple[pd.DataFrame, ...]:
+    def args(
+        self,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Positional arguments for ``reconcile``."""
         return (
             self.perfex_invoices,

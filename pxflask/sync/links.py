@@ -179,7 +179,7 @@ class LinkStore:
                 rows += self.session.execute(
                     stmt.where(_LINKS.c.perfex_key.in_(part))
                 ).all()
-        self._links = {r[0]: LinkRow(*r, stored=True) for r in rows}
+        self._links = {r[0]: LinkRow(**r._mapping, stored=True) for r in rows}
         return self._links
 
     def get(self, key: str | int) -> LinkRow | None:
