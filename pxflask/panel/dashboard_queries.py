@@ -181,14 +181,12 @@ def sales_account_mapped(session: SessionLike) -> bool:
     if session.get(Setting, "sales_account") is not None:
         return True
     default = FIXED_KEYS["sales_account"][1]
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(XeroAccount)
-            .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
-        )
-        > 0
+    count = session.scalar(
+        select(func.count())
+        .select_from(XeroAccount)
+        .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
     )
+    return (count or 0) > 0
 
 
 def latest_runs(session: SessionLike, limit: int = 10) -> list[SyncRun]:
