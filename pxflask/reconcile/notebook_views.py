@@ -78,7 +78,10 @@ def freshness(
     kept = entries[0] if entries else None
     rows = [
         ("Xero snapshot (invoices and payments) loaded", _age(loaded, now)),
-        ("Panel's current report generated", _age(cached and cached.generated_at, now)),
+        (
+            "Panel's current report generated",
+            _age(cached.generated_at if cached else None, now),
+        ),
         (
             "Last report kept in the history (pxf_reconcile_reports)",
             f"#{kept.id}, " + _age(kept.generated_at, now) if kept else "none",

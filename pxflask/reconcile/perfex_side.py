@@ -193,7 +193,7 @@ def perfex_invoices(
         paid, credited = _paid_by_invoice(conn, db, found)
         rows = _driver_rows(conn, _invoice_select(db))
     cols = _columns(rows, 14)
-    ids, bad = cols[0], {}
+    ids, bad = cols[0], damage.Damage()
     for index, name in ((1, "number"), (4, "clientid")):
         damage.check_present(ids, cols[index], name, bad)
     days = damage.check_dates(ids, cols[6], "date", bad)
