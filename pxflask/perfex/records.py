@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -176,7 +177,7 @@ class Invoice:
     formatted_number: str
     customer_id: int
     date: date
-    duedate: date | None
+    duedate: dt.date | None
     currency: Currency
     subtotal: Decimal
     total_tax: Decimal

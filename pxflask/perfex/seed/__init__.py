@@ -99,7 +99,11 @@ def seed_demo(
     if invoices < 0:
         raise ValueError("invoices must not be negative")
     own_engine = isinstance(engine_or_url, str)
-    engine = sa.create_engine(engine_or_url) if own_engine else engine_or_url
+    engine = (
+        sa.create_engine(engine_or_url)
+        if isinstance(engine_or_url, str)
+        else engine_or_url
+    )
     try:
         return _seed(
             engine,
