@@ -9,9 +9,12 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 # tblinvoices.status
 INVOICE_UNPAID = 1
@@ -324,7 +327,7 @@ class Staff:
 # fields, equality, hash) column by column with each slot's setter, in C loops.
 
 _new = object.__new__
-_consume = deque(maxlen=0).extend
+_consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 _SETTERS: dict[type, tuple[Callable[[object, object], None], ...]] = {}
 
 

@@ -156,10 +156,10 @@ def _seed(
             sa.select(sa.func.coalesce(sa.func.max(inv.c.number), 0)).where(
                 inv.c.number < DRAFT_NUMBER
             )
-        ).scalar()
+        ).scalar_one()
         max_cn = conn.execute(
             sa.select(sa.func.coalesce(sa.func.max(t.creditnotes.c.number), 0))
-        ).scalar()
+        ).scalar_one()
         ids = Ids(
             invoice=next_free_id(conn, t.invoices),
             line=next_free_id(conn, t.itemable),
