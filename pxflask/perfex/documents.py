@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -152,6 +153,11 @@ CREDIT_NOTES = DocumentSpec(
 # ---------------------------------------------------------------- lines and taxes
 
 
+def _id_in(ids: list[int], column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """The rows whose id column is one of ids."""
+    return column.in_(ids)
+
+
 def load_lines(
     conn: sa.Connection,
     db: PerfexDB,
@@ -189,8 +195,8 @@ def load_lines(
     tax_rows = query.raw_rows(conn, tax_stmt)
     line_taxes: dict[int, tuple[LineTax, ...]] = {}
     if tax_rows:
-        items, tax_names, rates = zip(*tax_rows, strict=True)
-        line_taxes = query.group_taxes(items, tax_names, rates, money)
+        items, tax_names, tax_rates = zip(*tax_rows, strict=True)
+        line_taxes = query.group_taxes(items, tax_names, tax_rates, money)
 
     rows = query.raw_rows(conn, line_stmt)
     if not rows:
@@ -279,7 +285,7 @@ def read_documents(
                         conn,
                         db,
                         spec.rel_type,
-                        lambda c, ch=chunk: c.in_(ch),
+                        partial(_id_in, chunk),
                         damaged,
                     )
                 )

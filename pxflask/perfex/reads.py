@@ -292,8 +292,8 @@ def read_customers(
                     conn.execute(contacts_stmt.where(ct.c.userid.in_(chunk)))
                 )
     primary: dict[int, Contact] = {}
-    for row in contact_rows:
-        primary.setdefault(row[1], _contact(row))
+    for contact_row in contact_rows:
+        primary.setdefault(contact_row[1], _contact(contact_row))
 
     def address(
         street: str | None,
