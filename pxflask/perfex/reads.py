@@ -283,7 +283,7 @@ def read_customers(
         countries = _country_map(conn, db)
         if ids is None:
             rows = list(conn.execute(stmt))
-            contact_rows = list(conn.execute(contacts_stmt))
+            contact_rows: list[Sequence[Any]] = list(conn.execute(contacts_stmt))
         else:
             rows, contact_rows = [], []
             for chunk in _chunks(ids):
