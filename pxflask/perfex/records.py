@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 R = TypeVar("R", bound="DataclassInstance")
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """A field of an undamaged record: only a damaged one holds None there."""
+    if value is None:
+        raise ValueError("a damaged record's field was used; it should be left out")
+    return value
+
 
 # tblinvoices.status
 INVOICE_UNPAID = 1
@@ -209,10 +218,10 @@ class Payment:
 
     id: int
     invoice_id: int
-    amount: Decimal
+    amount: Decimal | None
     mode: str | None
     method: str | None
-    date: date
+    date: dt.date | None
     daterecorded: datetime | None
     note: str | None
     transaction_id: str | None
@@ -241,14 +250,14 @@ class Expense:
     id: int
     category_id: int
     currency: Currency
-    amount: Decimal
+    amount: Decimal | None
     tax_ids: tuple[int, ...]
     name: str | None
     note: str | None
     reference_no: str | None
     customer_id: int
     payment_mode: str | None
-    date: date
+    date: dt.date | None
     dateadded: datetime | None
     damaged: str | None = None
     """Why the record cannot be used as stored (column and value), else None."""
@@ -287,8 +296,8 @@ class CreditApplication:
     id: int
     credit_note_id: int
     invoice_id: int
-    amount: Decimal
-    date: date
+    amount: Decimal | None
+    date: dt.date | None
     damaged: str | None = None
     """Why the record cannot be used as stored (column and value), else None."""
 

@@ -27,6 +27,7 @@ from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
+from pxflask.perfex.records import present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
@@ -85,7 +86,9 @@ def perfex_expenses(
             "date": e.date,
             "currency": (e.currency.code or "").upper(),
             "total_cents": to_cents(
-                expense_total(e.amount, [rates[t] for t in e.tax_ids if t in rates])
+                expense_total(
+                    present(e.amount), [rates[t] for t in e.tax_ids if t in rates]
+                )
             ),
         }
         for e in expenses
