@@ -130,13 +130,8 @@ def group_runs(keys: Iterable[Any], values: Iterable[V]) -> dict[int, tuple[V, .
 
 
 def group_taxes(
-    items: Sequence[object],
-    names: Sequence[str],
-    rates: Sequence[object],
-    to_money: Callable[[object], Decimal | None],
+    items: Sequence[object], names: Sequence[str], rates: Sequence[Decimal]
 ) -> dict[int, tuple[LineTax, ...]]:
     """Line id -> its LineTax tuple, from tax rows sorted by line id then tax id."""
-    taxes = [
-        LineTax(name, to_money(rate)) for name, rate in zip(names, rates, strict=True)
-    ]
+    taxes = [LineTax(name, rate) for name, rate in zip(names, rates, strict=True)]
     return group_runs(items, taxes)
