@@ -40,6 +40,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 test: install services lint
 	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)

@@ -138,7 +138,7 @@ def _redirect_uri() -> str:
     )
 
 
-def _addresses() -> list[tuple[str, str, str]]:
+def _addresses() -> list[tuple[str, str, str, str]]:
     """The panel's addresses for Xero and Perfex, as the browser reached it."""
     callback = url_for(".callback", _external=True)
     redirect_note = "Xero app → Configuration → Redirect URIs."

@@ -56,7 +56,7 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
-def _back(**params: int) -> str:
+def _back(**params: Any) -> str:
     """Where a run request returns: the page it came from when known, else here."""
     page = RETURN_PAGES.get(request.form.get("back", ""))
     return url_for(page) if page else url_for(".index", **params)

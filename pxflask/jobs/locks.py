@@ -7,8 +7,8 @@ import threading
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import SyncRun, utcnow
 from pxflask.queueing import JobQueue
 from pxflask.sync.runs import close_unstarted
@@ -54,7 +54,7 @@ def serves(run: SyncRun, follow_up: bool) -> bool:
 
 
 def active_run(
-    session: Session, queue: JobQueue, scope: str, follow_up: bool
+    session: SessionLike, queue: JobQueue, scope: str, follow_up: bool
 ) -> SyncRun | None:
     """The live run of this scope that serves the request, if any."""
     runs = session.scalars(
@@ -71,7 +71,7 @@ def active_run(
 
 
 def claim_lock(
-    session: Session, queue: JobQueue, lock: str, run: SyncRun, follow_up: bool
+    session: SessionLike, queue: JobQueue, lock: str, run: SyncRun, follow_up: bool
 ) -> SyncRun | None:
     """RQ mode: SET NX the scope's lock for run; return the live holder's run."""
     if queue.mode != "rq":
@@ -89,7 +89,7 @@ def claim_lock(
     return None
 
 
-def recover_stale_runs(session: Session, queue: JobQueue) -> int:
+def recover_stale_runs(session: SessionLike, queue: JobQueue) -> int:
     """Close runs left queued or running by a stopped worker; return how many."""
     runs = session.scalars(select(SyncRun).where(SyncRun.status.in_(ACTIVE))).all()
     stale = [run for run in runs if not job_is_alive(queue, run)]

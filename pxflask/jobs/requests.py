@@ -16,8 +16,8 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.extensions import db
 from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.queueing import QueueUnavailable, get_queue
@@ -46,7 +46,9 @@ class SyncRequest:
     created: bool
 
 
-def _app_and_session(app_or_session: Flask | Session | None) -> tuple[Flask, Session]:
+def _app_and_session(
+    app_or_session: Flask | SessionLike | None,
+) -> tuple[Flask, SessionLike]:
     """The app and the session to use for a request."""
     if isinstance(app_or_session, Flask):
         return app_or_session, db.session
@@ -81,7 +83,7 @@ def _normalise_keys(
 
 
 def request_sync(
-    app_or_session: Flask | Session | None,
+    app_or_session: Flask | SessionLike | None,
     entities: Iterable[str] | None,
     trigger: str,
     *,
@@ -160,12 +162,12 @@ def request_sync(
     return SyncRequest(run, True)
 
 
-def retry_record(session: Session, entity: str, perfex_key: str) -> SyncRequest:
+def retry_record(session: SessionLike, entity: str, perfex_key: str) -> SyncRequest:
     """Queue a targeted sync of one record."""
     return request_sync(session, [entity], "retry", record_keys={entity: [perfex_key]})
 
 
-def retry_log_entry(session: Session, log_id: int) -> SyncRequest:
+def retry_log_entry(session: SessionLike, log_id: int) -> SyncRequest:
     """Queue a targeted sync of the record of one log row."""
     entry = session.get(SyncLog, log_id)
     if entry is None:
@@ -181,7 +183,7 @@ def retry_log_entry(session: Session, log_id: int) -> SyncRequest:
 
 
 def failed_record_keys(
-    session: Session, entities: Iterable[str] | None = None
+    session: SessionLike, entities: Iterable[str] | None = None
 ) -> dict[str, list[str]]:
     """Perfex keys of the records whose link is failed, per entity (or these only)."""
     wanted = set(entities or ENTITY_NAMES) & set(ENTITY_NAMES)
@@ -195,7 +197,7 @@ def failed_record_keys(
     return keys
 
 
-def retry_failed(session: Session) -> SyncRequest | None:
+def retry_failed(session: SessionLike) -> SyncRequest | None:
     """Queue one targeted sync of every record whose link is failed.
 
     Failed links another unit's step keeps (credit allocations) are retried by a
@@ -211,7 +213,7 @@ def retry_failed(session: Session) -> SyncRequest | None:
     return result
 
 
-def failed_part_owners(session: Session) -> list[str]:
+def failed_part_owners(session: SessionLike) -> list[str]:
     """Units whose step keeps a failed link of another entity (see Unit.parts)."""
     rows = session.scalars(
         select(Link.entity).where(Link.state == "failed").distinct()

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.extensions import db
 from pxflask.models import Link
 from pxflask.queueing import get_queue
@@ -76,7 +76,7 @@ def watch_job() -> dict[str, Any]:
     return {"changes": len(changes), "runs": runs}
 
 
-def _has_links(session: Session, entity: str) -> bool:
+def _has_links(session: SessionLike, entity: str) -> bool:
     """True when an entity has been synced before (it has a link)."""
     found = session.scalar(select(Link.id).where(Link.entity == entity).limit(1))
     return found is not None

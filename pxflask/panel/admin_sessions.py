@@ -12,8 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import AdminSession
 from pxflask.perfex.records import Staff
 
@@ -21,7 +21,9 @@ SEEN_EVERY = timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 100
 
 
-def start(session: Session, staff: Staff, now: datetime, lifetime: timedelta) -> str:
+def start(
+    session: SessionLike, staff: Staff, now: datetime, lifetime: timedelta
+) -> str:
     """Record a new session for the staff member; return the cookie's token."""
     session.execute(
         sa.delete(AdminSession).where(AdminSession.created_at < now - lifetime)
@@ -41,7 +43,11 @@ def start(session: Session, staff: Staff, now: datetime, lifetime: timedelta) ->
 
 
 def is_valid(
-    session: Session, token: object, staff: Staff, now: datetime, lifetime: timedelta
+    session: SessionLike,
+    token: object,
+    staff: Staff,
+    now: datetime,
+    lifetime: timedelta,
 ) -> bool:
     """True for a live session of this staff member; a changed password revokes it."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
@@ -61,7 +67,7 @@ def is_valid(
     return True
 
 
-def revoke(session: Session, token: object, now: datetime) -> None:
+def revoke(session: SessionLike, token: object, now: datetime) -> None:
     """End the session of this token (nothing when it is unknown)."""
     if isinstance(token, str) and token and len(token) <= MAX_TOKEN_LENGTH:
         session.execute(

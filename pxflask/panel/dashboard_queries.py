@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
 from pxflask.panel.log_filter import LogFilter
 from pxflask.perfex.db import PerfexDB
@@ -64,7 +64,7 @@ class EntityStats:
 
 
 def entity_stats(
-    session: Session, entities: Iterable[tuple[str, str]]
+    session: SessionLike, entities: Iterable[tuple[str, str]]
 ) -> list[EntityStats]:
     """Counts per (name, label) entity, from the link states, in the given order."""
     stats = {name: EntityStats(name, label) for name, label in entities}
@@ -103,12 +103,12 @@ class Quota:
     seen_at: datetime | None = None
 
 
-def connection(session: Session) -> XeroConnection | None:
+def connection(session: SessionLike) -> XeroConnection | None:
     """The stored Xero connection row, if any."""
     return session.scalar(select(XeroConnection).order_by(XeroConnection.id).limit(1))
 
 
-def quota(session: Session) -> Quota:
+def quota(session: SessionLike) -> Quota:
     """The connection's remaining minute/day quota."""
     row = connection(session)
     if row is None or not row.tenant_id:
@@ -122,7 +122,7 @@ def quota(session: Session) -> Quota:
     )
 
 
-def organisation_name(session: Session) -> str | None:
+def organisation_name(session: SessionLike) -> str | None:
     """The connected organisation's name, or None when not connected."""
     row = connection(session)
     return row.tenant_name if row is not None and row.tenant_id else None
@@ -138,7 +138,7 @@ class SetupStep:
     done: bool
 
 
-def setup_steps(session: Session) -> list[SetupStep]:
+def setup_steps(session: SessionLike) -> list[SetupStep]:
     """The set-up steps in order: connect Xero, map a sales account, first sync."""
     connected = quota(session).connected
     mapped = sales_account_mapped(session)
@@ -176,29 +176,27 @@ def setup_steps(session: Session) -> list[SetupStep]:
     ]
 
 
-def sales_account_mapped(session: Session) -> bool:
+def sales_account_mapped(session: SessionLike) -> bool:
     """A sales account is chosen, or the default one (200) is in the cached chart."""
     if session.get(Setting, "sales_account") is not None:
         return True
     default = FIXED_KEYS["sales_account"][1]
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(XeroAccount)
-            .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
-        )
-        > 0
+    count = session.scalar(
+        select(func.count())
+        .select_from(XeroAccount)
+        .where(XeroAccount.code == default, XeroAccount.status == "ACTIVE")
     )
+    return (count or 0) > 0
 
 
-def latest_runs(session: Session, limit: int = 10) -> list[SyncRun]:
+def latest_runs(session: SessionLike, limit: int = 10) -> list[SyncRun]:
     """The most recent runs, newest first."""
     return list(
         session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit))
     )
 
 
-def last_finished_run(session: Session) -> SyncRun | None:
+def last_finished_run(session: SessionLike) -> SyncRun | None:
     """The newest run that has ended."""
     return session.scalar(
         select(SyncRun)
@@ -208,7 +206,7 @@ def last_finished_run(session: Session) -> SyncRun | None:
     )
 
 
-def active_runs(session: Session) -> list[SyncRun]:
+def active_runs(session: SessionLike) -> list[SyncRun]:
     """Runs queued or running, oldest first."""
     return list(
         session.scalars(
@@ -259,7 +257,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
 
 
-def failed_link_count(session: Session) -> int:
+def failed_link_count(session: SessionLike) -> int:
     """How many records are in the failed state."""
     return (
         session.scalar(
@@ -288,7 +286,7 @@ class LogPage:
 
 
 def search_log(
-    session: Session,
+    session: SessionLike,
     filters: LogFilter,
     per_page: int = PER_PAGE,
     perfex_keys: Mapping[str, Collection[str]] | None = None,
@@ -351,18 +349,18 @@ def search_log(
     return LogPage(rows, total, page, per_page)
 
 
-def log_entities(session: Session) -> list[str]:
+def log_entities(session: SessionLike) -> list[str]:
     """Entity names present in the log (for the filter)."""
     return sorted(session.scalars(select(SyncLog.entity).distinct()))
 
 
-def log_entry(session: Session, log_id: int) -> SyncLog | None:
+def log_entry(session: SessionLike, log_id: int) -> SyncLog | None:
     """One log row."""
     return session.get(SyncLog, log_id)
 
 
 def record_history(
-    session: Session, entity: str, perfex_key: str | None, limit: int = 20
+    session: SessionLike, entity: str, perfex_key: str | None, limit: int = 20
 ) -> list[SyncLog]:
     """Recent log rows of the same record."""
     if not perfex_key:
@@ -377,7 +375,9 @@ def record_history(
     )
 
 
-def record_link(session: Session, entity: str, perfex_key: str | None) -> Link | None:
+def record_link(
+    session: SessionLike, entity: str, perfex_key: str | None
+) -> Link | None:
     """The link of a record."""
     if not perfex_key:
         return None
@@ -422,7 +422,7 @@ def _flatten(record: Any) -> dict[str, Any]:
 
 
 def accounts_of(
-    session: Session,
+    session: SessionLike,
     *,
     types: tuple[str, ...] = (),
     classes: tuple[str, ...] = (),
@@ -442,7 +442,7 @@ def accounts_of(
     return list(session.scalars(query.order_by(XeroAccount.code, XeroAccount.name)))
 
 
-def account_choices(session: Session) -> dict[str, list[XeroAccount]]:
+def account_choices(session: SessionLike) -> dict[str, list[XeroAccount]]:
     """Cached accounts for each mapping: sales, rounding, payments, expenses."""
     return {
         "sales": accounts_of(session, types=SALES_TYPES, classes=("REVENUE",)),
@@ -452,14 +452,14 @@ def account_choices(session: Session) -> dict[str, list[XeroAccount]]:
     }
 
 
-def known_tax_types(session: Session) -> list[str]:
+def known_tax_types(session: SessionLike) -> list[str]:
     """Xero tax types seen in the cached chart (suggestions for tax mappings)."""
     return sorted(
         t for t in session.scalars(select(XeroAccount.tax_type).distinct()) if t
     )
 
 
-def stored_gateway_keys(session: Session) -> list[str]:
+def stored_gateway_keys(session: SessionLike) -> list[str]:
     """Gateway ids with a stored payment_account.<gateway> setting."""
     keys = session.scalars(
         select(Setting.key).where(Setting.key.like("payment\\_account.%", escape="\\"))
@@ -472,6 +472,6 @@ def stored_gateway_keys(session: Session) -> list[str]:
     return sorted(out)
 
 
-def gateway_ids(session: Session) -> list[str]:
+def gateway_ids(session: SessionLike) -> list[str]:
     """The gateway ids offered for payment mappings."""
     return sorted(set(KNOWN_GATEWAYS) | set(stored_gateway_keys(session)))

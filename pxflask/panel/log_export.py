@@ -8,8 +8,8 @@ from typing import TextIO
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import SyncLog
 from pxflask.reconcile.export import BOM
 from pxflask.reconcile.spreadsheet import write_csv
@@ -42,7 +42,7 @@ def _frame(rows: list[SyncLog]) -> pd.DataFrame:
     return frame
 
 
-def log_csv_chunks(session: Session) -> Iterator[str]:
+def log_csv_chunks(session: SessionLike) -> Iterator[str]:
     """The whole sync log as CSV text, a chunk at a time (BOM and header first)."""
     last = 0
     first = True
@@ -68,7 +68,7 @@ def log_csv_chunks(session: Session) -> Iterator[str]:
         session.expunge_all()
 
 
-def write_log_csv(session: Session, target: TextIO) -> int:
+def write_log_csv(session: SessionLike, target: TextIO) -> int:
     """Write the whole sync log to ``target``; return the number of rows."""
     for chunk in log_csv_chunks(session):
         target.write(chunk)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import (
     Link,
     SyncCursor,
@@ -49,7 +49,7 @@ class ResetSummary:
         )
 
 
-def reset_counts(session: Session) -> ResetSummary:
+def reset_counts(session: SessionLike) -> ResetSummary:
     """What a reset would remove now."""
 
     def count(model: type) -> int:
@@ -71,7 +71,7 @@ def is_confirmed(typed: str, organisation: str | None) -> bool:
 
 
 def reset_links(
-    session: Session,
+    session: SessionLike,
     *,
     force: bool = False,
     instance_path: str | os.PathLike[str] | None = None,
@@ -91,10 +91,10 @@ def reset_links(
             "before resetting"
         )
     try:
-        log = session.execute(delete(SyncLog)).rowcount
-        runs = session.execute(delete(SyncRun)).rowcount
-        links = session.execute(delete(Link)).rowcount
-        accounts = session.execute(delete(XeroAccount)).rowcount
+        log = rowcount(session.execute(delete(SyncLog)))
+        runs = rowcount(session.execute(delete(SyncRun)))
+        links = rowcount(session.execute(delete(Link)))
+        accounts = rowcount(session.execute(delete(XeroAccount)))
         session.execute(delete(XeroTaxRate))  # the next organisation has its own
         session.execute(delete(SyncCursor))
         session.commit()
@@ -159,7 +159,7 @@ class RelinkPreview:
         )
 
 
-def _linked(session: Session, entity: str) -> dict[str, str | None]:
+def _linked(session: SessionLike, entity: str) -> dict[str, str | None]:
     """Perfex key -> linked Xero id of one entity."""
     rows = session.execute(
         select(Link.perfex_key, Link.xero_id).where(Link.entity == entity)
@@ -176,7 +176,7 @@ class XeroReader(Protocol):
 
 
 def relink_preview(
-    session: Session, perfex: PerfexDB, gateway: XeroReader
+    session: SessionLike, perfex: PerfexDB, gateway: XeroReader
 ) -> RelinkPreview:
     """Find Perfex customers and invoices already in Xero (by their numbers)."""
     from pxflask.perfex.reads import read_customers, read_invoices
@@ -210,15 +210,15 @@ def relink_preview(
             continue
         if invoice.get("Status") in ("DELETED", "VOIDED"):
             continue
-        key = numbers.get(str(invoice.get("InvoiceNumber") or ""))
-        if key is not None:
+        invoice_key = numbers.get(str(invoice.get("InvoiceNumber") or ""))
+        if invoice_key is not None:
             matches.append(
                 RelinkMatch(
                     "invoices",
-                    key,
+                    invoice_key,
                     str(invoice["InvoiceID"]),
                     invoice["InvoiceNumber"],
-                    linked.get(key),
+                    linked.get(invoice_key),
                 )
             )
     return RelinkPreview(
@@ -228,7 +228,7 @@ def relink_preview(
     )
 
 
-def apply_relink(session: Session, preview: RelinkPreview) -> int:
+def apply_relink(session: SessionLike, preview: RelinkPreview) -> int:
     """Link every match not linked yet; the next sync brings them in line."""
     created = 0
     for match in preview.new_links():

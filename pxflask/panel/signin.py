@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike, table_of
 from pxflask.models import TotpStep, utcnow
 from pxflask.panel import throttling, totp
 from pxflask.panel.throttling import Throttle
@@ -68,7 +68,7 @@ class SecondFactorNeeded(Exception):
 
 
 def authenticate(
-    session: Session,
+    session: SessionLike,
     perfex: PerfexDB,
     email: str,
     password: str,
@@ -103,7 +103,7 @@ def authenticate(
 
 
 def verify_second_factor(
-    session: Session,
+    session: SessionLike,
     perfex: PerfexDB,
     staff_id: int,
     code: str,
@@ -140,7 +140,7 @@ def is_admin(staff: Staff | None) -> bool:
     return bool(staff and staff.admin and staff.active)
 
 
-def _engine(session: Session) -> sa.Engine:
+def _engine(session: SessionLike) -> sa.Engine:
     """The engine behind the module's session (counters use their own transactions)."""
     bind = session.get_bind()
     return bind if isinstance(bind, sa.Engine) else bind.engine
@@ -189,7 +189,7 @@ def _authenticator_key(staff: Staff | None) -> bytes | None:
 
 def _claim_step(engine: sa.Engine, staff_id: int, step: int, now: datetime) -> bool:
     """Record the step as used unless it (or a later one) already was."""
-    steps = TotpStep.__table__
+    steps = table_of(TotpStep)
     with engine.begin() as conn:
         throttling.insert_ignore(
             conn, steps, {"staff_id": staff_id, "last_step": 0, "used_at": now}

@@ -23,8 +23,8 @@ from typing import TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import SsoNonce, utcnow
 from pxflask.panel import throttling
 from pxflask.panel.signin import SignInThrottled, _engine, is_admin
@@ -129,7 +129,7 @@ def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def claim_nonce(session: Session, claims: Claims, now: datetime) -> bool:
+def claim_nonce(session: SessionLike, claims: Claims, now: datetime) -> bool:
     """Record the nonce as used; False when it already was (a replay)."""
     session.execute(sa.delete(SsoNonce).where(SsoNonce.expires_at < now))
     session.commit()
@@ -144,7 +144,7 @@ def claim_nonce(session: Session, claims: Claims, now: datetime) -> bool:
 
 
 def sign_in(
-    session: Session,
+    session: SessionLike,
     perfex: PerfexDB,
     secret: str,
     token: str,

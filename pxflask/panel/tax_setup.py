@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.records import Tax
 from pxflask.sync.mappers.tax_match import (
     EXPENSES,
@@ -116,7 +115,7 @@ def _ask(
 
 
 def tax_setup(
-    session: Session,
+    session: SessionLike,
     perfex_taxes: Iterable[Tax],
     settings: Mapping[str, str],
     with_expenses: bool = False,

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pxflask.dbtypes import table_of
 from pxflask.models import LoginFailure
 
 WINDOW = timedelta(minutes=15)
@@ -29,7 +30,7 @@ MAX_PER_ADDRESS = 20
 PRUNE_BATCH = 200
 """Passed counters one attempt deletes at most."""
 
-_counters = LoginFailure.__table__
+_counters = table_of(LoginFailure)
 
 
 def normalise_email(email: str) -> str:

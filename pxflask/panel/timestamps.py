@@ -26,10 +26,11 @@ def when(
     if value is None or value == "":
         return empty
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = datetime.fromisoformat(text.strip())
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     if not isinstance(value, datetime):

@@ -126,7 +126,7 @@ def safe_url(url: sa.URL | str) -> str:
 def _reason(exc: BaseException) -> str:
     """A one-line reason from a DBAPI or SQLAlchemy error."""
     orig = getattr(exc, "orig", None) or exc
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):
         text = str(args[1])
     else:
@@ -234,9 +234,7 @@ class PerfexDB:
             if missing and cols:
                 problems.append(f"table {full} lacks column(s) {', '.join(missing)}")
             columns[name] = frozenset(cols)
-            tables[name] = build_table(
-                metadata, prefix, name, keep=lambda col, cols=cols: col in cols
-            )
+            tables[name] = build_table(metadata, prefix, name, keep=cols.__contains__)
         if problems:
             raise PerfexSchemaError(
                 f"the database {safe_url(engine.url)} is not a usable Perfex CRM "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -152,6 +153,37 @@ CREDIT_NOTES = DocumentSpec(
 # ---------------------------------------------------------------- lines and taxes
 
 
+def _id_in(ids: list[int], column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """The rows whose id column is one of ids."""
+    return column.in_(ids)
+
+
+def _tax_rates(
+    stored: Sequence[object],
+    items: Sequence[object],
+    documents: Sequence[object],
+    money: Callable[[object], Decimal | None],
+    damaged: damage.Damage | None,
+) -> list[Decimal]:
+    """Line tax rates as Decimals; an unreadable one marks its document damaged.
+
+    The damaged document is left out of the sync, so its rate stands in as 0; with
+    no damage record to write to, an unreadable rate is an error (MySQL's column is
+    NOT NULL DECIMAL, so only a hand-edited SQLite copy can hold one).
+    """
+    rates: list[Decimal] = []
+    for value, item, document in zip(stored, items, documents, strict=True):
+        rate = money(value)
+        if rate is None:
+            problem = damage.money_problem(f"line {item} tax rate", value)
+            if damaged is None:
+                raise ValueError(f"line tax: {problem}")
+            damaged.setdefault(int(str(document)), problem)
+            rate = Decimal(0)
+        rates.append(rate)
+    return rates
+
+
 def load_lines(
     conn: sa.Connection,
     db: PerfexDB,
@@ -167,7 +199,7 @@ def load_lines(
     li = db.tables.itemable
     tx = db.tables.item_tax
     tax_stmt = (
-        sa.select(tx.c.itemid, tx.c.taxname, tx.c.taxrate)
+        sa.select(tx.c.itemid, tx.c.taxname, tx.c.taxrate, tx.c.rel_id)
         .where(tx.c.rel_type == rel_type)
         .order_by(tx.c.itemid, tx.c.id)
     )
@@ -189,8 +221,9 @@ def load_lines(
     tax_rows = query.raw_rows(conn, tax_stmt)
     line_taxes: dict[int, tuple[LineTax, ...]] = {}
     if tax_rows:
-        items, tax_names, rates = zip(*tax_rows, strict=True)
-        line_taxes = query.group_taxes(items, tax_names, rates, money)
+        items, tax_names, stored, tax_docs = zip(*tax_rows, strict=True)
+        tax_rates = _tax_rates(stored, items, tax_docs, money, damaged)
+        line_taxes = query.group_taxes(items, tax_names, tax_rates)
 
     rows = query.raw_rows(conn, line_stmt)
     if not rows:
@@ -279,7 +312,7 @@ def read_documents(
                         conn,
                         db,
                         spec.rel_type,
-                        lambda c, ch=chunk: c.in_(ch),
+                        partial(_id_in, chunk),
                         damaged,
                     )
                 )

@@ -26,6 +26,8 @@ def _ensure_crc32(conn: sa.Connection) -> None:
     """Register crc32() on a SQLite connection (MySQL has it built in)."""
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
+        if raw is None:
+            raise RuntimeError("the SQLite connection is closed")
         raw.create_function("crc32", 1, _crc32, deterministic=True)
 
 

@@ -39,7 +39,7 @@ def parse_padding(value: object, default: int = DEFAULT_PADDING) -> int:
 def format_number(
     number: int,
     prefix: str | None,
-    number_format: int,
+    number_format: int | None,
     on: date,
     padding: int = DEFAULT_PADDING,
 ) -> str:
@@ -54,14 +54,14 @@ def format_number(
         return f"{prefix}{padded}-{on.year % 100:02d}"
     if number_format == FORMAT_NUMBER_MM_YYYY:
         return f"{prefix}{padded}/{on.month:02d}/{on.year:04d}"
-    # 0 (legacy, before Perfex 1.2.7) and unknown formats: the raw number.
+    # 0 (legacy, before Perfex 1.2.7), NULL and unknown formats: the raw number.
     return str(number)
 
 
 def format_invoice_number(
     number: int,
     prefix: str | None,
-    number_format: int,
+    number_format: int | None,
     on: date,
     status: int,
     padding: int = DEFAULT_PADDING,
@@ -75,7 +75,7 @@ def format_invoice_number(
 def format_credit_note_number(
     number: int,
     prefix: str | None,
-    number_format: int,
+    number_format: int | None,
     on: date,
     padding: int = DEFAULT_PADDING,
 ) -> str:

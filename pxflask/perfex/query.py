@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import partial
 from itertools import islice, repeat
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -45,7 +46,7 @@ def is_sqlite(conn: sa.Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-class Memo(dict):
+class Memo(dict[object, Any]):
     """text -> convert(text), computed once per distinct text."""
 
     __slots__ = ("convert",)
@@ -55,7 +56,7 @@ class Memo(dict):
         super().__init__(seed)
         self.convert = convert
 
-    def __missing__(self, key: object) -> object:
+    def __missing__(self, key: object) -> Any:
         """Convert an unseen value and remember it."""
         value = self[key] = self.convert(key)
         return value
@@ -69,10 +70,15 @@ def money_memo(
         return Memo(damage.to_money, {None: none}).__getitem__
     if none is None:
         return _same
-    return lambda value: none if value is None else value
+    return partial(_none_as, none)
 
 
-def _same(value: object) -> object:
+def _none_as(none: Decimal, value: Any) -> Any:
+    """The driver's Decimal, or `none` for NULL."""
+    return none if value is None else value
+
+
+def _same(value: Any) -> Any:
     """Identity: MySQL drivers already return Decimal for DECIMAL."""
     return value
 
@@ -110,7 +116,7 @@ def currency(currencies: dict[int, Currency], currency_id: int) -> Currency:
     return found
 
 
-def group_runs(keys: Iterable[object], values: Iterable[V]) -> dict[int, tuple[V, ...]]:
+def group_runs(keys: Iterable[Any], values: Iterable[V]) -> dict[int, tuple[V, ...]]:
     """int(key) -> tuple of its values, for keys that come in contiguous runs."""
     counts = Counter(keys)
     rest = iter(values)
@@ -124,13 +130,8 @@ def group_runs(keys: Iterable[object], values: Iterable[V]) -> dict[int, tuple[V
 
 
 def group_taxes(
-    items: Sequence[object],
-    names: Sequence[str],
-    rates: Sequence[object],
-    to_money: Callable[[object], Decimal | None],
+    items: Sequence[object], names: Sequence[str], rates: Sequence[Decimal]
 ) -> dict[int, tuple[LineTax, ...]]:
     """Line id -> its LineTax tuple, from tax rows sorted by line id then tax id."""
-    taxes = [
-        LineTax(name, to_money(rate)) for name, rate in zip(names, rates, strict=True)
-    ]
+    taxes = [LineTax(name, rate) for name, rate in zip(names, rates, strict=True)]
     return group_runs(items, taxes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import NullType
@@ -202,7 +203,7 @@ def _contact_columns(db: PerfexDB) -> list[sa.ColumnElement[object]]:
     ]
 
 
-def _contact(row: Sequence[object]) -> Contact:
+def _contact(row: Sequence[Any]) -> Contact:
     """A Contact from a row of _contact_columns."""
     return Contact(
         row[0],
@@ -282,7 +283,7 @@ def read_customers(
         countries = _country_map(conn, db)
         if ids is None:
             rows = list(conn.execute(stmt))
-            contact_rows = list(conn.execute(contacts_stmt))
+            contact_rows: list[Sequence[Any]] = list(conn.execute(contacts_stmt))
         else:
             rows, contact_rows = [], []
             for chunk in _chunks(ids):
@@ -291,8 +292,8 @@ def read_customers(
                     conn.execute(contacts_stmt.where(ct.c.userid.in_(chunk)))
                 )
     primary: dict[int, Contact] = {}
-    for row in contact_rows:
-        primary.setdefault(row[1], _contact(row))
+    for contact_row in contact_rows:
+        primary.setdefault(contact_row[1], _contact(contact_row))
 
     def address(
         street: str | None,
@@ -374,7 +375,7 @@ def read_payments(
     if not rows:
         return []
     cols = list(zip(*rows, strict=True))
-    keys, damaged = cols[0], {}
+    keys, damaged = cols[0], damage.Damage()
     amounts = damage.check_money(keys, cols[2], "amount", damaged)
     days = damage.check_dates(keys, cols[5], "date", damaged)
     recorded = list(map(damage.to_datetime, cols[6]))
@@ -433,7 +434,7 @@ def read_expenses(
     if not rows:
         return []
     cols = list(zip(*rows, strict=True))
-    keys, damaged = cols[0], {}
+    keys, damaged = cols[0], damage.Damage()
     amounts = damage.check_money(keys, cols[3], "amount", damaged)
     days = damage.check_dates(keys, cols[11], "date", damaged)
     added = list(map(damage.to_datetime, cols[12]))
@@ -468,7 +469,7 @@ def read_credit_applications(db: PerfexDB) -> list[CreditApplication]:
     if not rows:
         return []
     cols = list(zip(*rows, strict=True))
-    keys, damaged = cols[0], {}
+    keys, damaged = cols[0], damage.Damage()
     amounts = damage.check_money(keys, cols[3], "amount", damaged, default=ZERO)
     days = damage.check_dates(keys, cols[4], "date", damaged)
     return [

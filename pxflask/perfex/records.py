@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """A field of an undamaged record: only a damaged one holds None there."""
+    if value is None:
+        raise ValueError("a damaged record's field was used; it should be left out")
+    return value
+
 
 # tblinvoices.status
 INVOICE_UNPAID = 1
@@ -176,7 +189,7 @@ class Invoice:
     formatted_number: str
     customer_id: int
     date: date
-    duedate: date | None
+    duedate: dt.date | None
     currency: Currency
     subtotal: Decimal
     total_tax: Decimal
@@ -205,10 +218,10 @@ class Payment:
 
     id: int
     invoice_id: int
-    amount: Decimal
+    amount: Decimal | None
     mode: str | None
     method: str | None
-    date: date
+    date: dt.date | None
     daterecorded: datetime | None
     note: str | None
     transaction_id: str | None
@@ -237,14 +250,14 @@ class Expense:
     id: int
     category_id: int
     currency: Currency
-    amount: Decimal
+    amount: Decimal | None
     tax_ids: tuple[int, ...]
     name: str | None
     note: str | None
     reference_no: str | None
     customer_id: int
     payment_mode: str | None
-    date: date
+    date: dt.date | None
     dateadded: datetime | None
     damaged: str | None = None
     """Why the record cannot be used as stored (column and value), else None."""
@@ -283,8 +296,8 @@ class CreditApplication:
     id: int
     credit_note_id: int
     invoice_id: int
-    amount: Decimal
-    date: date
+    amount: Decimal | None
+    date: dt.date | None
     damaged: str | None = None
     """Why the record cannot be used as stored (column and value), else None."""
 
@@ -323,7 +336,7 @@ class Staff:
 # fields, equality, hash) column by column with each slot's setter, in C loops.
 
 _new = object.__new__
-_consume = deque(maxlen=0).extend
+_consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 _SETTERS: dict[type, tuple[Callable[[object, object], None], ...]] = {}
 
 

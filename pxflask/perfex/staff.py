@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -29,7 +30,7 @@ def _staff_select(db: PerfexDB) -> sa.Select[tuple[object, ...]]:
     )
 
 
-def _staff(row: Sequence[object]) -> Staff:
+def _staff(row: Sequence[Any]) -> Staff:
     """A Staff from a row of _staff_select."""
     return Staff(
         row[0],

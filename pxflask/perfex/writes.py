@@ -21,6 +21,14 @@ from pxflask.perfex.totals import round_money
 ZERO = Decimal("0")
 
 
+def _inserted_id(result: sa.CursorResult) -> int:
+    """The primary key of the row an INSERT added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise TypeError("the INSERT reported no primary key")
+    return int(key[0])
+
+
 def _same_name(column: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
     """Case- and blank-insensitive name match."""
     return sa.func.lower(sa.func.trim(column)) == name.strip().lower()
@@ -68,7 +76,7 @@ def upsert_tax(db: PerfexDB, name: str, rate: Decimal) -> int:
         if found is not None:
             return int(found)
         result = conn.execute(t.insert().values(name=name, taxrate=rate))
-        return int(result.inserted_primary_key[0])
+        return _inserted_id(result)
 
 
 def upsert_payment_mode(
@@ -106,7 +114,7 @@ def upsert_payment_mode(
             if db.has_column("payment_modes", column):
                 values[column] = default
         result = conn.execute(pm.insert().values(**values))
-        return int(result.inserted_primary_key[0])
+        return _inserted_id(result)
 
 
 def correct_payment_mode(
@@ -141,7 +149,7 @@ def upsert_expense_category(
         if found is not None:
             return found
         result = conn.execute(ec.insert().values(name=name, description=description))
-        return int(result.inserted_primary_key[0])
+        return _inserted_id(result)
 
 
 def invoice_status_for(
@@ -240,7 +248,7 @@ def insert_payment(
                 transactionid=transaction_id,
             )
         )
-        payment_id = int(result.inserted_primary_key[0])
+        payment_id = _inserted_id(result)
         if update_status:
             _refresh_status(conn, db, invoice_id, today or date.today())
     return payment_id
@@ -330,7 +338,7 @@ def record_payment_once(
                 transactionid=transaction_id,
             )
         )
-        payment_id = int(result.inserted_primary_key[0])
+        payment_id = _inserted_id(result)
         _refresh_status(conn, db, invoice_id, today or date.today())
     return payment_id, True
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,9 @@ _COMBINED: ContextVar[dict[int, tuple[pa.ChunkedArray, pa.Array]] | None] = Cont
 )
 
 
-Text = pd.Series | pd.api.extensions.ExtensionArray | pa.Array | pa.ChunkedArray
+Text: TypeAlias = (
+    pd.Series | pd.api.extensions.ExtensionArray | pa.Array | pa.ChunkedArray
+)
 
 
 def text_array(values: Text) -> pa.Array:

@@ -163,7 +163,7 @@ def category_chart(summary: pd.DataFrame) -> str:
     ax.set_xlabel("rows")
     ax.set_title("Discrepancies by category", loc="left")
     for yi, count in zip(y, counts, strict=True):
-        ax.text(count, yi, f" {count:,}", va="center", fontsize=8)
+        ax.text(count, float(yi), f" {count:,}", va="center", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.subplots_adjust(
         left=0.3, right=0.95, bottom=0.55 / height, top=1 - 0.4 / height

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB, PerfexError
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.frames import FrameError
@@ -66,7 +66,7 @@ def _fail(message: str) -> int:
 
 def run_reconcile_command(
     perfex: Callable[[], PerfexDB],
-    session: Session,
+    session: SessionLike,
     gateway: Callable[[], Any],
     instance_path: str | os.PathLike[str],
     *,

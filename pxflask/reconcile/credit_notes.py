@@ -139,13 +139,13 @@ def _pairs(
                 found[p] = (at, method)
     p_at = list(range(len(keys)))
     x_at = [found.get(p, (-1, ""))[0] for p in p_at]
-    method = [found.get(p, (-1, ""))[1] for p in p_at]
+    methods = [found.get(p, (-1, ""))[1] for p in p_at]
     for i in range(len(xero)):
         if i not in used:
             p_at.append(-1)
             x_at.append(i)
-            method.append("")
-    return p_at, x_at, method
+            methods.append("")
+    return p_at, x_at, methods
 
 
 def credit_note_rows(

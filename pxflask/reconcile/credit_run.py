@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.credit_notes import (
     CREDIT_NOTES_OFF,
@@ -71,7 +71,7 @@ def _set_aside(
 def add_credit_notes(
     report: ReconciliationReport,
     perfex: PerfexDB,
-    session: Session,
+    session: SessionLike,
     gateway: Any | None,
     instance_path: str | os.PathLike[str],
     tenant_id: str,

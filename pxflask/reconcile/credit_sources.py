@@ -19,12 +19,12 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_credit_applications, read_credit_notes
-from pxflask.perfex.records import CREDIT_NOTE_CLOSED, CREDIT_NOTE_OPEN
+from pxflask.perfex.records import CREDIT_NOTE_CLOSED, CREDIT_NOTE_OPEN, present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
@@ -98,7 +98,7 @@ def perfex_credit_notes(
                 out.append(Unreadable("credit", a.id, f"credit {a.id}", a.damaged))
             continue
         key = a.credit_note_id
-        allocated[key] = allocated.get(key, 0) + to_cents(a.amount)
+        allocated[key] = allocated.get(key, 0) + to_cents(present(a.amount))
         invoices.setdefault(key, []).append(str(a.invoice_id))
     records = [
         {
@@ -118,7 +118,7 @@ def perfex_credit_notes(
     return typed_frame(records, PERFEX_CREDIT_NOTE_COLUMNS)
 
 
-def credit_note_links(session: Session) -> dict[int, str]:
+def credit_note_links(session: SessionLike) -> dict[int, str]:
     """Perfex credit note id -> linked CreditNoteID (lower case), from the sync."""
     stmt = sa.select(Link.perfex_key, Link.xero_id).where(
         Link.entity == "credit-notes", Link.xero_id.is_not(None)

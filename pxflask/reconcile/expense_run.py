@@ -8,8 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.expense_sources import (
     expense_links,
@@ -25,12 +24,12 @@ from pxflask.sync.settings import enabled_entities, load_settings
 __all__ = ["add_expenses", "credits_synced", "expenses_enabled"]
 
 
-def expenses_enabled(session: Session) -> bool:
+def expenses_enabled(session: SessionLike) -> bool:
     """True when the settings' ``entities`` include ``expenses``."""
     return "expenses" in enabled_entities(load_settings(session))
 
 
-def credits_synced(session: Session) -> bool:
+def credits_synced(session: SessionLike) -> bool:
     """True when the ``credit-notes`` entity is on (Perfex credits reach Xero)."""
     return "credit-notes" in enabled_entities(load_settings(session))
 
@@ -38,7 +37,7 @@ def credits_synced(session: Session) -> bool:
 def add_expenses(
     report: ReconciliationReport,
     perfex: PerfexDB,
-    session: Session,
+    session: SessionLike,
     gateway: Any | None,
     instance_path: str | os.PathLike[str],
     tenant_id: str,

@@ -22,11 +22,12 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
+from pxflask.perfex.records import present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
@@ -85,7 +86,9 @@ def perfex_expenses(
             "date": e.date,
             "currency": (e.currency.code or "").upper(),
             "total_cents": to_cents(
-                expense_total(e.amount, [rates[t] for t in e.tax_ids if t in rates])
+                expense_total(
+                    present(e.amount), [rates[t] for t in e.tax_ids if t in rates]
+                )
             ),
         }
         for e in expenses
@@ -94,7 +97,7 @@ def perfex_expenses(
     return typed_frame(records, PERFEX_EXPENSE_COLUMNS)
 
 
-def expense_links(session: Session) -> dict[int, str]:
+def expense_links(session: SessionLike) -> dict[int, str]:
     """Perfex expense id -> linked BankTransactionID (lower case), from the sync."""
     stmt = sa.select(Link.perfex_key, Link.xero_id).where(
         Link.entity == "expenses", Link.xero_id.is_not(None)

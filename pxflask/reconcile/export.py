@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,7 @@ def _sheet_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     return flagged, f"{len(frame):,} rows: only discrepancies are listed"
 
 
-def _format_sheet(sheet: object, frame: pd.DataFrame) -> None:
+def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
     """Money as 0.00, dates as yyyy-mm-dd, no text cell a formula, a frozen header."""
     sheet.freeze_panes = "A2"
     columns = [c for c in frame.columns if c not in _INTERNAL]  # as written
@@ -414,7 +415,7 @@ def write_html(report: ReconciliationReport, path: Path) -> None:
 
 def write_outputs(
     report: ReconciliationReport,
-    out_dir: str | Path,
+    out_dir: str | os.PathLike[str],
     cover: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write every output file into ``out_dir``; return their paths by file name."""

@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import ReconcileReport, utcnow
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
@@ -113,7 +113,7 @@ def flagged_of(entry: ReconcileReport) -> int:
 
 
 def record_run(
-    session: Session,
+    session: SessionLike,
     run: ReportRun,
     instance_path: str | os.PathLike[str],
     *,
@@ -153,7 +153,7 @@ def record_run(
 
 
 def list_entries(
-    session: Session, page: int = 1, per_page: int = 20
+    session: SessionLike, page: int = 1, per_page: int = 20
 ) -> tuple[list[ReconcileReport], int]:
     """One page of the history, newest first, and the number of entries."""
     total = session.scalar(sa.select(sa.func.count(ReconcileReport.id))) or 0
@@ -166,19 +166,19 @@ def list_entries(
     return list(rows), int(total)
 
 
-def get_entry(session: Session, report_id: int) -> ReconcileReport | None:
+def get_entry(session: SessionLike, report_id: int) -> ReconcileReport | None:
     """The history entry with this id."""
     return session.get(ReconcileReport, report_id)
 
 
-def latest_entry(session: Session) -> ReconcileReport | None:
+def latest_entry(session: SessionLike) -> ReconcileReport | None:
     """The newest history entry."""
     return session.scalars(
         sa.select(ReconcileReport).order_by(ReconcileReport.id.desc()).limit(1)
     ).first()
 
 
-def previous_of(session: Session, entry: ReconcileReport) -> ReconcileReport | None:
+def previous_of(session: SessionLike, entry: ReconcileReport) -> ReconcileReport | None:
     """The entry made just before this one."""
     return session.scalars(
         sa.select(ReconcileReport)
@@ -201,7 +201,7 @@ def load_entry(
 
 
 def sign_off(
-    session: Session, report_id: int, who: str, comment: str = ""
+    session: SessionLike, report_id: int, who: str, comment: str = ""
 ) -> ReconcileReport:
     """Record who approved the report, when; refuse a second sign-off."""
     comment = comment.strip()[:COMMENT_MAX]
@@ -219,7 +219,7 @@ def sign_off(
     if entry is None:
         raise HistoryError(f"report {report_id} does not exist")
     session.refresh(entry)
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         raise AlreadySignedOff(
             f"Report {report_id} was already signed off by {entry.signed_off_by} "
             f"on {entry.signed_off_at:%Y-%m-%d %H:%M} UTC."
@@ -228,7 +228,7 @@ def sign_off(
 
 
 def delete_report(
-    session: Session, report_id: int, instance_path: str | os.PathLike[str]
+    session: SessionLike, report_id: int, instance_path: str | os.PathLike[str]
 ) -> None:
     """Delete an entry and its files; a signed-off report is refused."""
     entry = session.get(ReconcileReport, report_id)
@@ -245,7 +245,7 @@ def delete_report(
         )
     )
     session.commit()
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         raise SignedOffReport(f"Report {report_id} was signed off meanwhile: kept.")
     parts = (path or "").split("/")
     if len(parts) == 2 and parts[0] == _ROOT and not parts[1].startswith("."):
@@ -279,8 +279,9 @@ def compare(current: ReconcileReport, previous: ReconcileReport) -> Comparison:
     now_money, old_money = money_of(current), money_of(previous)
     money = []
     for cur in sorted(set(now_money) | set(old_money)):
-        a, b = old_money.get(cur, Decimal("0.00")), now_money.get(cur, Decimal("0.00"))
-        money.append((cur, a, b, b - a))
+        was = old_money.get(cur, Decimal("0.00"))
+        is_ = now_money.get(cur, Decimal("0.00"))
+        money.append((cur, was, is_, is_ - was))
     return Comparison(current, previous, counts, money)
 
 

@@ -42,4 +42,5 @@ def xero_ids(
     ]
     codes = factorize_text(*cols)
     n_codes = max((int(c.max(initial=-1)) for c in codes), default=-1) + 1
-    return XeroIds(*codes, n_codes=n_codes)
+    invoice, payment, payment_invoice, link = codes
+    return XeroIds(invoice, payment, payment_invoice, link, n_codes=n_codes)

@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.frames import (
@@ -98,7 +98,7 @@ CONTACT_NUMBER_PREFIX = "PX-C-"  # the sync's ContactNumber of a Perfex customer
 # ------------------------------------------------------------------------ links
 
 
-def load_links(session: Session) -> pd.DataFrame:
+def load_links(session: SessionLike) -> pd.DataFrame:
     """The invoice and payment links of the sync as a ``LINKS`` frame."""
     stmt = sa.select(Link.entity, Link.perfex_key, Link.xero_id).where(
         Link.entity.in_(("invoices", "payments")), Link.xero_id.is_not(None)
@@ -113,7 +113,7 @@ def load_links(session: Session) -> pd.DataFrame:
     return links_frame(rows)
 
 
-def contact_numbers(session: Session) -> dict[str, str]:
+def contact_numbers(session: SessionLike) -> dict[str, str]:
     """Xero contact id (lower case) -> Perfex customer id, from the customer links."""
     stmt = sa.select(Link.perfex_key, Link.xero_id).where(
         Link.entity == "customers", Link.xero_id.is_not(None)
@@ -230,7 +230,9 @@ class ReconcileInputs:
     unreadable: list[Unreadable] = field(default_factory=list)
     """Damaged Perfex records left out of the frames (see ``perfex_side``)."""
 
-    def args(self) -> tuple[pd.DataFrame, ...]:
+    def args(
+        self,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Positional arguments for ``reconcile``."""
         return (
             self.perfex_invoices,
@@ -243,7 +245,7 @@ class ReconcileInputs:
 
 def load_inputs(
     perfex: PerfexDB,
-    session: Session,
+    session: SessionLike,
     gateway: Any | None,
     instance_path: str | os.PathLike[str],
     *,

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile import month_end_perfex as px
 from pxflask.reconcile.aging import aged_receivables, as_at_invoices
@@ -111,7 +111,7 @@ def refresh_month_end(gateway: Any, instance_path: str | os.PathLike[str]) -> in
 
 def build_month_end(
     perfex: PerfexDB,
-    session: Session,
+    session: SessionLike,
     instance_path: str | os.PathLike[str],
     as_at: dt.date,
     date_from: dt.date | None = None,

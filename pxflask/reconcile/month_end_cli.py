@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB, PerfexError
 from pxflask.reconcile.cli_support import EXIT_DISCREPANCIES, EXIT_ERROR, EXIT_OK
 from pxflask.reconcile.frames import FrameError
@@ -27,7 +27,7 @@ __all__ = ["run_month_end_command"]
 
 def run_month_end_command(
     perfex: Callable[[], PerfexDB],
-    session: Session,
+    session: SessionLike,
     gateway: Callable[[], Any],
     instance_path: str | os.PathLike[str],
     *,

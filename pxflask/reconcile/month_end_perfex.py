@@ -15,8 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, XeroAccount
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.perfex_side import cents
@@ -64,7 +64,7 @@ def credits(db: PerfexDB) -> pd.DataFrame:
     )
 
 
-def account_names(session: Session) -> dict[str, str]:
+def account_names(session: SessionLike) -> dict[str, str]:
     """Account code -> 'code name' from the cached chart of accounts."""
     rows = session.execute(sa.select(XeroAccount.code, XeroAccount.name)).all()
     return {str(c): f"{c} {n}" for c, n in rows if c}
@@ -161,7 +161,9 @@ def tax_lines(db: PerfexDB, invoices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["perfex_id", "key", "net_cents", "tax_cents"])
 
 
-def tax_types(session: Session, db: PerfexDB, keys: set[TaxKey]) -> dict[TaxKey, str]:
+def tax_types(
+    session: SessionLike, db: PerfexDB, keys: set[TaxKey]
+) -> dict[TaxKey, str]:
     """Each Perfex tax key's Xero TaxType as the sync chose it ('' when unknown)."""
     settings = load_settings(session)
     taxes = db.tables.taxes

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import ReconcileReport
 from pxflask.reconcile.charts import figure_svg
 from pxflask.reconcile.frames import from_cents
@@ -64,7 +64,7 @@ def _age(stamp: str | dt.datetime | None, now: dt.datetime) -> str:
 
 def freshness(
     instance_path: str | os.PathLike[str],
-    session: Session,
+    session: SessionLike,
     now: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """How old the Xero snapshot, the panel's current report and the last kept are."""
@@ -78,7 +78,10 @@ def freshness(
     kept = entries[0] if entries else None
     rows = [
         ("Xero snapshot (invoices and payments) loaded", _age(loaded, now)),
-        ("Panel's current report generated", _age(cached and cached.generated_at, now)),
+        (
+            "Panel's current report generated",
+            _age(cached.generated_at if cached else None, now),
+        ),
         (
             "Last report kept in the history (pxf_reconcile_reports)",
             f"#{kept.id}, " + _age(kept.generated_at, now) if kept else "none",
@@ -180,7 +183,7 @@ def _trend_row(entry: ReconcileReport) -> dict[str, Any]:
     return row
 
 
-def discrepancy_trend(session: Session, limit: int = 100) -> pd.DataFrame:
+def discrepancy_trend(session: SessionLike, limit: int = 100) -> pd.DataFrame:
     """One row per kept report, oldest first: flagged rows and money per currency."""
     entries, _ = list_entries(session, 1, limit)
     rows = [_trend_row(e) for e in reversed(entries)]

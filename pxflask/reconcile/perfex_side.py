@@ -29,7 +29,7 @@ from pxflask.perfex import damage
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.numbering import format_invoice_number
 from pxflask.perfex.reads import number_padding, read_customers
-from pxflask.perfex.records import INVOICE_STATUS_NAMES
+from pxflask.perfex.records import INVOICE_STATUS_NAMES, present
 from pxflask.reconcile.frames import (
     perfex_invoices_frame,
     perfex_payments_frame,
@@ -193,7 +193,7 @@ def perfex_invoices(
         paid, credited = _paid_by_invoice(conn, db, found)
         rows = _driver_rows(conn, _invoice_select(db))
     cols = _columns(rows, 14)
-    ids, bad = cols[0], {}
+    ids, bad = cols[0], damage.Damage()
     for index, name in ((1, "number"), (4, "clientid")):
         damage.check_present(ids, cols[index], name, bad)
     days = damage.check_dates(ids, cols[6], "date", bad)
@@ -217,9 +217,10 @@ def perfex_invoices(
                 "date": days[i],
                 "due_date": dues[i],
                 "currency": (r[8] or "").upper(),
-                "subtotal_cents": to_cents(totals[i]) - to_cents(taxes[i]),
-                "tax_cents": to_cents(taxes[i]),
-                "total_cents": to_cents(totals[i]),
+                "subtotal_cents": to_cents(present(totals[i]))
+                - to_cents(present(taxes[i])),
+                "tax_cents": to_cents(present(taxes[i])),
+                "total_cents": to_cents(present(totals[i])),
                 "paid_cents": paid.get(r[0], 0),
                 "status": INVOICE_STATUS_NAMES.get(status, f"status-{status}"),
                 "credit_cents": credited.get(r[0], 0),
@@ -272,7 +273,7 @@ def perfex_payments(
                 [cols[1][i] or 0 for i in keep], dtype="int64"
             ),
             "amount_cents": pd.Series(
-                [to_cents(amounts[i]) for i in keep], dtype="int64"
+                [to_cents(present(amounts[i])) for i in keep], dtype="int64"
             ),
             "mode": pd.Series(
                 [None if cols[3][i] in (None, "") else str(cols[3][i]) for i in keep],

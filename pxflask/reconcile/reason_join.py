@@ -62,8 +62,8 @@ def _payments_by_invoice(payments: pd.DataFrame) -> dict[tuple[str, str], list]:
     out: dict[tuple[str, str], list] = {}
     rows = _flagged(payments)
     for index, row in zip(rows.index, rows.to_dict("records"), strict=True):
-        reason = (index, _text(row.get("what")), _text(row.get("why")))
-        reason += (_text(row.get("action")),)
+        what, why = _text(row.get("what")), _text(row.get("why"))
+        reason = (index, what, why, _text(row.get("action")))
         for key in _payment_keys(row):
             out.setdefault(key, []).append(reason)
     return out

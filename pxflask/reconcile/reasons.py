@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncCursor, SyncLog
 from pxflask.reconcile._text import STR_DTYPE
 from pxflask.reconcile.frames import from_cents
@@ -127,7 +127,7 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
         yield values[i : i + KEY_CHUNK]
 
 
-def _lock_date(session: Session) -> dt.date | None:
+def _lock_date(session: SessionLike) -> dt.date | None:
     """The lock date the last sync run read (None: open, or never read)."""
     value = session.scalar(
         sa.select(SyncCursor.value).where(SyncCursor.name == LOCK_CURSOR)
@@ -138,7 +138,9 @@ def _lock_date(session: Session) -> dt.date | None:
         return None
 
 
-def _newest_logs(session: Session, entity: str, column: Any, values: list[str]) -> dict:
+def _newest_logs(
+    session: SessionLike, entity: str, column: Any, values: list[str]
+) -> dict:
     """The newest log row per value of ``column`` (perfex_key or xero_id)."""
     out: dict[str, Any] = {}
     for part in _chunks(values):
@@ -169,7 +171,7 @@ def _newest_logs(session: Session, entity: str, column: Any, values: list[str]) 
 
 
 def _facts(
-    session: Session, entity: str, keys: list[str], xero_ids: list[str]
+    session: SessionLike, entity: str, keys: list[str], xero_ids: list[str]
 ) -> _Facts:
     """Links and newest log rows of the given keys and Xero ids (chunked IN-lists)."""
     cols = (
@@ -417,7 +419,7 @@ def _links(
 
 
 def explain(
-    scope: str, frame: pd.DataFrame, session: Session, perfex_url: str | None = None
+    scope: str, frame: pd.DataFrame, session: SessionLike, perfex_url: str | None = None
 ) -> pd.DataFrame:
     """The REASON_COLUMNS of ``frame`` (same index; '' on clean rows)."""
     spec = SCOPES[scope]
@@ -471,7 +473,7 @@ def lead_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _annotated(
-    scope: str, frame: pd.DataFrame, session: Session, perfex_url: str | None
+    scope: str, frame: pd.DataFrame, session: SessionLike, perfex_url: str | None
 ) -> pd.DataFrame:
     """One frame with its reason columns, discrepancy first."""
     reasons = explain(scope, frame, session, perfex_url)
@@ -480,7 +482,7 @@ def _annotated(
 
 
 def annotate(
-    report: ReconciliationReport, session: Session, perfex_url: str | None = None
+    report: ReconciliationReport, session: SessionLike, perfex_url: str | None = None
 ) -> ReconciliationReport:
     """The report with the reasons and links of every flagged row added."""
     changes: dict[str, pd.DataFrame] = {

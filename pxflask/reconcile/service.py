@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.credit_run import (
@@ -103,7 +103,7 @@ class ReportRun:
 
 def run_reconciliation(
     perfex: PerfexDB,
-    session: Session,
+    session: SessionLike,
     gateway: Any | None,
     instance_path: str | os.PathLike[str],
     *,

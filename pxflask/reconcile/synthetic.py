@@ -298,7 +298,7 @@ def _inject(
 
     # payments
     n_pay = max(1, round(rate * len(perfex_pay)))
-    kinds = INJECTABLE["payments"]
+    kinds = list(INJECTABLE["payments"])
     # payments on invoices that are not broken, one payment per invoice
     broken = np.concatenate(list(chunks.values()) + [cancelled])
     ok_inv = ~np.isin(perfex_pay["perfex_invoice_id"].to_numpy(), pid[broken])

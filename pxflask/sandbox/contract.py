@@ -90,7 +90,8 @@ class _Memoised:
 def _speed_up(api: OpenAPI) -> None:
     """Cache path finding, schema validators and parameter deserializers."""
     for validator in (api.request_validator, api.response_validator):
-        finder = validator.path_finder
+        # openapi-core's typing: the validator classes do not declare path_finder
+        finder = validator.path_finder  # type: ignore[union-attr]
         finder.find = lru_cache(maxsize=2048)(finder.find)  # type: ignore[method-assign]
         for name in ("schema_validators_factory", "style_deserializers_factory"):
             setattr(validator, name, _Memoised(getattr(validator, name)))

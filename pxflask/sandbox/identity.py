@@ -7,6 +7,7 @@ import binascii
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template_string, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from . import tokens
 from .core import current_sandbox, json_response
@@ -42,7 +43,7 @@ AUTH_PARAMS = (
 )
 
 
-def _error_redirect(redirect_uri: str, error: str, state: str | None) -> Response:
+def _error_redirect(redirect_uri: str, error: str, state: str | None) -> BaseResponse:
     """Redirect back to the app with an OAuth error."""
     query = {"error": error}
     if state:
@@ -56,7 +57,7 @@ def _join(uri: str, query: dict[str, str]) -> str:
 
 
 @bp.route("/identity/connect/authorize", methods=["GET", "POST"])
-def authorize() -> Response | str:
+def authorize() -> BaseResponse | str:
     """Show the consent page (GET) or approve/deny it (POST)."""
     sb = current_sandbox()
     values = request.values

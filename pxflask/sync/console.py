@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import preview
 from pxflask.sync.context import Gateway, SyncResult
@@ -105,7 +105,7 @@ def planned_actions(result: SyncResult) -> list[dict[str, Any]]:
 
 
 def run_foreground(
-    session: Session,
+    session: SessionLike,
     perfex: PerfexDB,
     gateway: Gateway,
     settings: Mapping[str, str],

@@ -2,28 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
+from pxflask.xero.writes import ElementResult
 
 Progress = Callable[[str, int, int], None]
 """progress(entity, done, total) after each batch of a step."""
 
 
 class Gateway(Protocol):
-    """What the engine uses of pxflask.xero.XeroGateway."""
+    """What the engine uses of pxflask.xero.XeroGateway (its signatures)."""
 
-    def iter_write(self, kind: str, elements: Any, **kw: Any) -> Any: ...  # noqa: D102
+    def iter_write(  # noqa: D102
+        self,
+        kind: str,
+        elements: Iterable[tuple[Hashable, dict[str, Any]]],
+        *,
+        run_key: str,
+        mode: str = "create",
+        unitdp: int | None = None,
+        concurrency: int | None = None,
+    ) -> Iterator[list[ElementResult]]: ...
+    def iter_pages(  # noqa: D102
+        self,
+        kind: str,
+        *,
+        modified_since: datetime | date | None = None,
+        where: str | None = None,
+        order: str | None = None,
+        ids: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+        summary_only: bool = False,
+        page_size: int = ...,
+        unitdp: int | None = None,
+        include_archived: bool = False,
+    ) -> Iterator[list[dict[str, Any]]]: ...
     def read_all(self, kind: str, **query: Any) -> list[dict[str, Any]]: ...  # noqa: D102
-    def create_tax_rate(self, tax_rate: dict, **kw: Any) -> Any: ...  # noqa: D102
-    def create_account(self, account: dict, **kw: Any) -> Any: ...  # noqa: D102
-    def update_invoice_status(self, invoice_id: str, status: str, **kw: Any) -> Any: ...  # noqa: D102,E501
     def get_organisation(self) -> dict[str, Any]: ...  # noqa: D102
+    def create_tax_rate(  # noqa: D102
+        self, tax_rate: dict[str, Any], *, run_key: str, ref: Hashable = None
+    ) -> ElementResult: ...
+    def create_account(  # noqa: D102
+        self, account: dict[str, Any], *, run_key: str, ref: Hashable = None
+    ) -> ElementResult: ...
+    def update_invoice_status(  # noqa: D102
+        self, invoice_id: str, status: str, *, run_key: str, ref: Hashable = None
+    ) -> ElementResult: ...
+    def delete_payment(  # noqa: D102
+        self, payment_id: str, *, run_key: str, ref: Hashable = None
+    ) -> ElementResult: ...
+    def allocate_credit_note(  # noqa: D102
+        self,
+        credit_note_id: str,
+        allocation: dict[str, Any],
+        *,
+        run_key: str,
+        ref: Hashable = None,
+    ) -> ElementResult: ...
+    def delete_credit_note_allocation(  # noqa: D102
+        self, credit_note_id: str, allocation_id: str, *, ref: Hashable = None
+    ) -> ElementResult: ...
 
 
 @dataclass(frozen=True)
@@ -131,7 +174,7 @@ class SyncResult:
 class StepContext:
     """Everything a step needs; `shared` carries caches between steps of a run."""
 
-    session: Session
+    session: SessionLike
     perfex: PerfexDB
     gateway: Gateway
     settings: SyncSettings

@@ -24,8 +24,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync.context import (
     Gateway,
@@ -61,7 +61,7 @@ TARGETABLE = REGISTRY.targetable()
 
 
 def run_sync(
-    session: Session,
+    session: SessionLike,
     perfex_db: PerfexDB,
     gateway: Gateway,
     settings: Mapping[str, str] | SyncSettings,

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncLog, XeroConnection
 
 from .failures import describe
@@ -27,7 +27,7 @@ XERO_CATEGORIES = REGISTRY.webhook_categories()
 
 
 def handle_webhook(
-    session: Session, events: list[dict[str, Any]], gateway: Callable[[], Any]
+    session: SessionLike, events: list[dict[str, Any]], gateway: Callable[[], Any]
 ) -> dict[str, Any]:
     """Record Xero webhook events and pull the changed invoices and contacts."""
     connection = session.scalar(select(XeroConnection).limit(1))
@@ -77,7 +77,9 @@ def handle_webhook(
     return {"events": len(events), "pulled": pulled}
 
 
-def _pull_changed(session: Session, gateway: Any, wanted: dict[str, set[str]]) -> int:
+def _pull_changed(
+    session: SessionLike, gateway: Any, wanted: dict[str, set[str]]
+) -> int:
     """Read the changed invoices and contacts from Xero and log what they say."""
     pulled = 0
     for kind, ids in wanted.items():
@@ -104,7 +106,7 @@ def _pull_changed(session: Session, gateway: Any, wanted: dict[str, set[str]]) -
     return pulled
 
 
-def _link_by_xero_id(session: Session, entity: str, xero_id: str) -> Link | None:
+def _link_by_xero_id(session: SessionLike, entity: str, xero_id: str) -> Link | None:
     """The link of a Xero id, if the record is one of ours."""
     if not xero_id:
         return None

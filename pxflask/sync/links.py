@@ -18,8 +18,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike, rowcount, table_of
 from pxflask.models import Link, SyncCursor, SyncLog, utcnow
 from pxflask.sync.hashing import canonical_json
 
@@ -38,7 +38,7 @@ LOG_TEXT_MAX = 60_000
 KEY_CHUNK = 500
 """Perfex keys per `IN (...)` when loading the links of some keys only."""
 
-_LINKS = Link.__table__
+_LINKS = table_of(Link)
 FIELDS = (
     "state",
     "xero_id",
@@ -146,7 +146,7 @@ class LinkStore:
 
     def __init__(
         self,
-        session: Session,
+        session: SessionLike,
         entity: str,
         *,
         autocommit: bool = True,
@@ -179,7 +179,7 @@ class LinkStore:
                 rows += self.session.execute(
                     stmt.where(_LINKS.c.perfex_key.in_(part))
                 ).all()
-        self._links = {r[0]: LinkRow(*r, stored=True) for r in rows}
+        self._links = {r[0]: LinkRow(**r._mapping, stored=True) for r in rows}
         return self._links
 
     def get(self, key: str | int) -> LinkRow | None:
@@ -374,14 +374,14 @@ class LinkStore:
             self.session.flush()
 
 
-def read_cursor(session: Session, name: str) -> datetime | None:
+def read_cursor(session: SessionLike, name: str) -> datetime | None:
     """A stored cursor (e.g. the newest Xero UpdatedDateUTC seen), or None."""
     value = session.scalar(select(SyncCursor.value).where(SyncCursor.name == name))
     return datetime.fromisoformat(value) if value else None
 
 
 def write_cursor(
-    session: Session, name: str, value: datetime, *, commit: bool = True
+    session: SessionLike, name: str, value: datetime, *, commit: bool = True
 ) -> None:
     """Store a cursor (as naive UTC ISO text), then commit."""
     if value.tzinfo is not None:
@@ -389,7 +389,7 @@ def write_cursor(
     store_cursor(session, name, value.isoformat(), commit=commit)
 
 
-def store_cursor(session: Session, name: str, text: str, *, commit: bool) -> None:
+def store_cursor(session: SessionLike, name: str, text: str, *, commit: bool) -> None:
     """Insert or update a cursor's text (and its updated_at)."""
     done = session.execute(
         update(SyncCursor)
@@ -397,7 +397,7 @@ def store_cursor(session: Session, name: str, text: str, *, commit: bool) -> Non
         .values(value=text, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if not done.rowcount:
+    if not rowcount(done):
         session.execute(
             insert(SyncCursor).values(name=name, value=text, updated_at=utcnow())
         )
@@ -406,7 +406,7 @@ def store_cursor(session: Session, name: str, text: str, *, commit: bool) -> Non
 
 
 def write_log(
-    session: Session,
+    session: SessionLike,
     entity: str,
     entries: Iterable[LogEntry],
     *,

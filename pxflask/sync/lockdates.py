@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.sync import lock_refusal
 from pxflask.sync.context import PlannedAction, StepContext
 from pxflask.sync.links import SKIPPED, LinkStore, LogEntry, Outcome, store_cursor
@@ -67,7 +66,7 @@ def lock_date(ctx: StepContext) -> date | None:
     return ctx.shared[SHARED]
 
 
-def remember_lock(session: Session, lock: date | None) -> None:
+def remember_lock(session: SessionLike, lock: date | None) -> None:
     """Note the lock date a run read (cursor LOCK_SEEN, '' for none) for the panel."""
     # Committed at once: an open write would hold SQLite's write lock across the
     # Xero calls that follow, and the gateway's own quota write would then fail

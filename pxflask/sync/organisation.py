@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import SyncCursor
 from pxflask.sync.context import StepContext
 from pxflask.sync.links import store_cursor
@@ -38,7 +38,7 @@ def country(ctx: StepContext) -> str | None:
     return str(code).upper() if code else None
 
 
-def cached_country(session: Session) -> str | None:
+def cached_country(session: SessionLike) -> str | None:
     """The CountryCode the last run read (for the panel), or None."""
     value = session.scalar(select(SyncCursor.value).where(SyncCursor.name == COUNTRY))
     return value or None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -80,7 +81,7 @@ def read_orphans(
         conds.append(c.clientid.in_(list(customers)))
     if sendable:
         conds.append(sa.func.coalesce(c.status, 1).not_in(SKIP_STATUSES[entity]))
-    columns = [c.id, c.clientid, c.deleted_customer_name]
+    columns: list[sa.ColumnElement[Any]] = [c.id, c.clientid, c.deleted_customer_name]
     parts = ("billing_street", "billing_city", "billing_state", "billing_zip")
     columns += [c[p] if p in c else sa.null() for p in parts]
     columns.append(c.billing_country if "billing_country" in c else sa.null())

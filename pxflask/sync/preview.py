@@ -89,7 +89,9 @@ def perfex_numbers(
     found: dict[tuple[str, str], str] = {}
     for entity, ids in wanted.items():
         record = _numbering(entity)
-        for one in record.read_many(perfex, ids) if record else ():
+        if record is None:
+            continue
+        for one in record.read_many(perfex, ids):
             found[entity, str(one.id)] = record.numbered(one)
     return found
 

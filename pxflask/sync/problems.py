@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync.context import SyncResult
@@ -118,7 +118,7 @@ def _labels(labels: Labeller | None, entity: str, keys: list[str]) -> dict[str, 
         return {}
 
 
-def labeller(perfex: PerfexDB, session: Session) -> Labeller:
+def labeller(perfex: PerfexDB, session: SessionLike) -> Labeller:
     """Invoices and credit notes by their Perfex number, others by kind and id."""
 
     def label(entity: str, keys: Sequence[str]) -> dict[str, str]:
@@ -151,13 +151,13 @@ def labeller(perfex: PerfexDB, session: Session) -> Labeller:
 # -------------------------------------------------------------- sync-log
 
 
-def last_run_id(session: Session) -> int | None:
+def last_run_id(session: SessionLike) -> int | None:
     """The newest run that wrote log rows (None: the log is empty)."""
     return session.scalar(select(func.max(SyncLog.run_id)))
 
 
 def log_rows(
-    session: Session,
+    session: SessionLike,
     run_id: int,
     entity: str | None = None,
     outcomes: Iterable[str] | None = NOT_SENT,
@@ -171,7 +171,7 @@ def log_rows(
     return list(session.scalars(query.order_by(SyncLog.id)))
 
 
-def run_title(session: Session, run_id: int) -> str:
+def run_title(session: SessionLike, run_id: int) -> str:
     """One line about a run: id, scope, status, when."""
     run = session.get(SyncRun, run_id)
     if run is None:
@@ -181,7 +181,7 @@ def run_title(session: Session, run_id: int) -> str:
 
 
 def log_lines(
-    session: Session,
+    session: SessionLike,
     perfex: Callable[[], PerfexDB],
     run_id: int | None = None,
     entity: str | None = None,

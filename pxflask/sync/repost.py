@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import lockdates
@@ -80,7 +79,7 @@ def check_entity(entity: str) -> str:
 
 
 def preview(
-    session: Session,
+    session: SessionLike,
     perfex: PerfexDB,
     gateway: Gateway,
     settings: Mapping[str, str],
@@ -162,7 +161,7 @@ def _numeric(key: str) -> tuple[int, str]:
     return (int(key), "") if number else (0, key)
 
 
-def mark(session: Session, entity: str, keys: Iterable[str]) -> list[str]:
+def mark(session: SessionLike, entity: str, keys: Iterable[str]) -> list[str]:
     """Flag confirmed keys for re-posting; returns those flagged (synced links)."""
     check_entity(entity)
     wanted = sorted({str(k) for k in keys}, key=_numeric)

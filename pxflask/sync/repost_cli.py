@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import click
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import repost
 from pxflask.sync.context import Gateway
@@ -44,7 +44,7 @@ def chosen_entity(entities: Sequence[str]) -> str:
 
 
 def run_repost(
-    session: Session,
+    session: SessionLike,
     perfex: PerfexDB,
     gateway: Gateway,
     settings: Mapping[str, str],

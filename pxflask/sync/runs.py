@@ -12,8 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
+from pxflask.dbtypes import SessionLike
 from pxflask.models import SyncLog, SyncRun, utcnow
 
 from .failures import describe
@@ -29,7 +28,7 @@ INTERRUPTED = "interrupted: its job is no longer queued or running"
 
 
 def open_run(
-    session: Session,
+    session: SessionLike,
     *,
     scope: str,
     trigger: str,
@@ -53,13 +52,15 @@ def open_run(
     return run
 
 
-def discard(session: Session, run: SyncRun) -> None:
+def discard(session: SessionLike, run: SyncRun) -> None:
     """Delete a queued run that another live run of its scope serves instead."""
     session.delete(run)
     session.commit()
 
 
-def close_unstarted(session: Session, run: SyncRun, reason: str = INTERRUPTED) -> None:
+def close_unstarted(
+    session: SessionLike, run: SyncRun, reason: str = INTERRUPTED
+) -> None:
     """Close a run whose job never ran or is gone (an earlier error is kept)."""
     run.status = "failed"
     run.error = run.error or reason
@@ -67,7 +68,7 @@ def close_unstarted(session: Session, run: SyncRun, reason: str = INTERRUPTED) -
     session.commit()
 
 
-def fail(session: Session, run_id: int, exc: BaseException) -> str:
+def fail(session: SessionLike, run_id: int, exc: BaseException) -> str:
     """Close a run as failed with a one-line cause and a log row; return the cause.
 
     The traceback goes to the log file, never to the row. A run already closed
@@ -99,7 +100,7 @@ def fail(session: Session, run_id: int, exc: BaseException) -> str:
 class RunRow:
     """The engine's handle on its run's row: start, progress, counts, outcome."""
 
-    def __init__(self, session: Session, run: SyncRun) -> None:
+    def __init__(self, session: SessionLike, run: SyncRun) -> None:
         self.session = session
         self.run = run
         self.step_totals: dict[str, int] = {}
@@ -108,7 +109,7 @@ class RunRow:
     @classmethod
     def start(
         cls,
-        session: Session,
+        session: SessionLike,
         run_id: int | None,
         *,
         scope: str,

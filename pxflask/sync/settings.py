@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
@@ -238,18 +238,18 @@ def is_account_key(key: str) -> bool:
     )
 
 
-def chart_cached(session: Session) -> bool:
+def chart_cached(session: SessionLike) -> bool:
     """True once a sync has cached the organisation's chart of accounts."""
     return session.scalar(select(XeroAccount.account_id).limit(1)) is not None
 
 
-def chart_warning(session: Session, values: dict[str, str]) -> str | None:
+def chart_warning(session: SessionLike, values: dict[str, str]) -> str | None:
     """CHART_NOT_CACHED when account codes are given but cannot be checked yet."""
     given = any(value and is_account_key(key) for key, value in values.items())
     return CHART_NOT_CACHED if given and not chart_cached(session) else None
 
 
-def _check_account(session: Session, code: str) -> None:
+def _check_account(session: SessionLike, code: str) -> None:
     """An account code must be an active account of the cached chart (if cached)."""
     rows = [
         (known, status)
@@ -267,7 +267,7 @@ def _check_account(session: Session, code: str) -> None:
     )
 
 
-def validate_for(session: Session, key: str, value: str) -> str:
+def validate_for(session: SessionLike, key: str, value: str) -> str:
     """validate, and codes must exist in the organisation's cached chart and rates.
 
     Only when the chart or the rates are cached (a sync read them): an account
@@ -310,14 +310,14 @@ def defaults() -> dict[str, str]:
     return {key: default for key, (_, default) in FIXED_KEYS.items()}
 
 
-def load_settings(session: Session) -> dict[str, str]:
+def load_settings(session: SessionLike) -> dict[str, str]:
     """All settings: defaults overlaid with the stored values."""
     values = defaults()
     values.update(dict(session.execute(select(Setting.key, Setting.value)).all()))
     return values
 
 
-def get_setting(session: Session, key: str) -> str:
+def get_setting(session: SessionLike, key: str) -> str:
     """One setting's value (its default when unset)."""
     row = session.get(Setting, key)
     if row is not None:
@@ -325,7 +325,7 @@ def get_setting(session: Session, key: str) -> str:
     return defaults().get(key, "")
 
 
-def set_setting(session: Session, key: str, value: str) -> str:
+def set_setting(session: SessionLike, key: str, value: str) -> str:
     """Validate and store one setting; return the stored value."""
     clean = validate_for(session, key, value)
     row = session.get(Setting, key)

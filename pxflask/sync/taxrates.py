@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
 
+from pxflask.dbtypes import SessionLike
 from pxflask.models import XeroTaxRate
 from pxflask.sync.context import StepContext
 from pxflask.sync.mappers.tax_match import XeroRate
@@ -68,7 +68,7 @@ def _rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def store(session: Session, records: Iterable[dict[str, Any]]) -> None:
+def store(session: SessionLike, records: Iterable[dict[str, Any]]) -> None:
     """Replace the cache with these rates (committed with the run's next commit)."""
     session.execute(delete(XeroTaxRate))
     rows = _rows(records)
@@ -76,7 +76,7 @@ def store(session: Session, records: Iterable[dict[str, Any]]) -> None:
         session.execute(insert(XeroTaxRate), rows)
 
 
-def cached_rates(session: Session) -> list[XeroRate]:
+def cached_rates(session: SessionLike) -> list[XeroRate]:
     """The cached rates of the organisation, by name."""
     found = []
     for row in session.scalars(select(XeroTaxRate).order_by(XeroTaxRate.name)):

@@ -52,7 +52,7 @@ def plain_from_json(model_name: str, data: Any) -> Any:
         return from_model(sdk_deserialize(model_name, data, ModelFinder(models)))
 
 
-def _plain_model(cls: type, data: Any) -> dict[str, Any]:
+def _plain_model(cls: type[Any], data: Any) -> dict[str, Any]:
     """One model's JSON object in from_model's shape."""
     if not isinstance(data, dict):
         raise _Irregular
@@ -71,7 +71,7 @@ def _plain_model(cls: type, data: Any) -> dict[str, Any]:
 _DEFAULTS: dict[type, dict[str, Any]] = {}
 
 
-def _defaults(cls: type) -> dict[str, Any]:
+def _defaults(cls: type[Any]) -> dict[str, Any]:
     """The non-None defaults of a model's constructor (e.g. HasErrors=False)."""
     defaults = _DEFAULTS.get(cls)
     if defaults is None:

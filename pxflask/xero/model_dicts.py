@@ -21,7 +21,7 @@ def to_model(model_name: str, data: Mapping[str, Any]) -> BaseModel:
     return _to_model(getattr(models, model_name), data, model_name)
 
 
-def _to_model(cls: type, data: Any, path: str) -> BaseModel:
+def _to_model(cls: type[Any], data: Any, path: str) -> BaseModel:
     """Recursive part of to_model()."""
     if isinstance(data, BaseModel):
         return data
@@ -43,7 +43,7 @@ def _to_model(cls: type, data: Any, path: str) -> BaseModel:
 _REVERSE: dict[type, dict[str, str]] = {}
 
 
-def _reverse_map(cls: type) -> dict[str, str]:
+def _reverse_map(cls: type[Any]) -> dict[str, str]:
     """JSON key -> attribute name of a model class (cached)."""
     reverse = _REVERSE.get(cls)
     if reverse is None:

@@ -15,6 +15,7 @@ from redis.exceptions import LockError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import XeroConnection, utcnow
 from pxflask.xero import oauth
 from pxflask.xero.crypto import TokenCipher
@@ -132,7 +133,7 @@ class TokenStore:
         """A session on the module database (use it as a context manager)."""
         return self._sessions()
 
-    def _row(self, session: Session) -> XeroConnection | None:
+    def _row(self, session: SessionLike) -> XeroConnection | None:
         """The one connection row (None while the credentials are unset)."""
         if not self.configured:
             return None  # never judge a connection while the settings are unset
@@ -140,7 +141,7 @@ class TokenStore:
             select(XeroConnection).order_by(XeroConnection.id)
         ).first()
 
-    def _usable_row(self, session: Session) -> XeroConnection | None:
+    def _usable_row(self, session: SessionLike) -> XeroConnection | None:
         """The row if made with the configured credentials; NeedsReconnect if not.
 
         A changed client id or secret (a typo, a rotated secret not yet in place)
@@ -383,7 +384,7 @@ class TokenStore:
                 )
             )
             session.commit()
-            return result.rowcount == 1
+            return rowcount(result) == 1
 
     def _release(self, conn_id: int) -> None:
         """Give the lease back after a failed refresh."""

@@ -35,7 +35,7 @@ _PASS_THROUGH = frozenset({"str", "bool", "int", "bytes"})
 _FIELDS: dict[type, tuple[tuple[str, str, str], ...]] = {}
 
 
-def model_fields(cls: type) -> tuple[tuple[str, str, str], ...]:
+def model_fields(cls: type[Any]) -> tuple[tuple[str, str, str], ...]:
     """(attribute, JSON key, type) of a model class, in the SDK's order (cached)."""
     fields = _FIELDS.get(cls)
     if fields is None:

@@ -110,3 +110,29 @@ def test_other_documents_are_marked_not_raised(damaged):
     assert credits[bad["credit"]].damaged == "date is the zero date '0000-00-00'"
     customers = {c.id: c for c in reads.read_customers(db)}
     assert customers[bad["customer"]].datecreated is None
+
+
+def test_unreadable_line_tax_rate_marks_its_invoice(perfex_url):
+    """An unreadable line tax rate marks its invoice damaged; no read raises."""
+    seed_demo(perfex_url, customers=3, invoices=20, seed=12)
+    db = PerfexDB.connect(perfex_url)
+    try:
+        invoices = reads.read_invoices(db)
+        taxed = next(i for i in invoices if any(line.taxes for line in i.lines))
+        line = next(line for line in taxed.lines if line.taxes)
+        table = db.tables.item_tax
+        raw: object = "twelve"
+        with db.engine.begin() as conn:
+            if db.is_mysql:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {table.name} MODIFY taxrate DECIMAL(15,2) NULL"
+                )
+                raw = None
+            store(conn, table, "itemid", line.id, "taxrate", raw)
+        by_id = {i.id: i for i in reads.read_invoices(db)}
+        reason = by_id[taxed.id].damaged
+        assert reason is not None and reason.startswith(f"line {line.id} tax rate")
+        others = [i for i in by_id.values() if i.id != taxed.id]
+        assert others and all(i.damaged is None for i in others)
+    finally:
+        db.dispose()

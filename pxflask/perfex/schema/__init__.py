@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,7 +76,7 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "itemable": frozenset({"is_optional", "is_selected"}),
 }
 
-MYSQL_TABLE_OPTIONS = {
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_unicode_ci",
@@ -142,6 +144,11 @@ def build_table(
     )
 
 
+def _kept(dropped: frozenset[str], table: str, column: str) -> bool:
+    """False for a column `without` drops."""
+    return f"{table}.{column}" not in dropped
+
+
 def build_metadata(prefix: str = "tbl", without: Iterable[str] = ()) -> PerfexTables:
     """Build all table definitions for a prefix; `without` drops 'table.column's."""
     dropped = frozenset(without)
@@ -151,7 +158,7 @@ def build_metadata(prefix: str = "tbl", without: Iterable[str] = ()) -> PerfexTa
             metadata,
             prefix,
             name,
-            keep=lambda col, name=name: f"{name}.{col}" not in dropped,
+            keep=partial(_kept, dropped, name),
         )
         for name in TABLE_SPECS
     }

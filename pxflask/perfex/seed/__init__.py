@@ -99,7 +99,11 @@ def seed_demo(
     if invoices < 0:
         raise ValueError("invoices must not be negative")
     own_engine = isinstance(engine_or_url, str)
-    engine = sa.create_engine(engine_or_url) if own_engine else engine_or_url
+    engine = (
+        sa.create_engine(engine_or_url)
+        if isinstance(engine_or_url, str)
+        else engine_or_url
+    )
     try:
         return _seed(
             engine,
@@ -152,10 +156,10 @@ def _seed(
             sa.select(sa.func.coalesce(sa.func.max(inv.c.number), 0)).where(
                 inv.c.number < DRAFT_NUMBER
             )
-        ).scalar()
+        ).scalar_one()
         max_cn = conn.execute(
             sa.select(sa.func.coalesce(sa.func.max(t.creditnotes.c.number), 0))
-        ).scalar()
+        ).scalar_one()
         ids = Ids(
             invoice=next_free_id(conn, t.invoices),
             line=next_free_id(conn, t.itemable),

@@ -42,7 +42,8 @@ def next_free_id(conn: sa.Connection, table: sa.Table) -> int:
     """max(pk) + 1 for a table."""
     pk = next(iter(table.primary_key.columns))
     return (
-        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(pk), 0))).scalar()) + 1
+        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(pk), 0))).scalar_one())
+        + 1
     )
 
 
@@ -69,8 +70,8 @@ def ensure_rows(
     pk = next(iter(table.primary_key.columns))
     cols = [table.c[c] for c in key_cols]
     existing: dict[tuple, int] = {}
-    for row in conn.execute(sa.select(pk, *cols).order_by(pk)):
-        existing.setdefault(tuple(row[1:]), row[0])
+    for stored in conn.execute(sa.select(pk, *cols).order_by(pk)):
+        existing.setdefault(tuple(stored[1:]), stored[0])
     missing = [r for r in rows if tuple(r[c] for c in key_cols) not in existing]
     next_id = next_free_id(conn, table)
     for offset, row in enumerate(missing):

@@ -81,7 +81,7 @@ class BankTransactions(Resource):
         """A new AUTHORISED bank transaction."""
         if raw.get("Status") not in (None, "AUTHORISED"):
             raise Invalid("New bank transactions must be AUTHORISED.")
-        record = {"BankTransactionID": new_id(), "Status": "AUTHORISED"}
+        record: dict[str, Any] = {"BankTransactionID": new_id(), "Status": "AUTHORISED"}
         record.update(self._build(ctx, raw))
         check_open(ctx, record["Date"])
         record["UpdatedDateUTC"] = ctx.stamp()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..serialize import date_string, parse_date, to_decimal
-from ..state import Tenant
+from ..state import Table, Tenant
 
 if TYPE_CHECKING:
     from ..core import Sandbox
@@ -158,7 +158,7 @@ class Resource:
     lines_when_unpaged: ClassVar[bool] = True
     keyed_by_lower_id: ClassVar[bool] = True
 
-    def table(self, ctx: Ctx) -> dict[str, dict[str, Any]]:
+    def table(self, ctx: Ctx) -> Table:
         """The tenant's records of this resource."""
         return ctx.tenant.table(self.name)
 

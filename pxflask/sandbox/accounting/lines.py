@@ -59,10 +59,11 @@ def _prepare(ctx: Ctx, raw: Any, doc_type: str, strict: bool) -> dict[str, Any]:
         )
     if account is not None:
         klass = account.get("Class")
-        allowed = {
+        by_class: dict[str | None, bool] = {
             "REVENUE": rate["CanApplyToRevenue"],
             "EXPENSE": rate["CanApplyToExpenses"],
-        }.get(klass, True)
+        }
+        allowed = by_class.get(klass, True)
         if not allowed:
             raise Invalid(
                 f"The TaxType code '{tax_type}' cannot be used with account code "

@@ -94,11 +94,11 @@ def _with_idempotency(
             10,
         )
     if outcome == "replay" and stored is not None:
-        response = Response(stored.body, status=stored.status)
+        replayed = Response(stored.body, status=stored.status)
         for name, value in stored.headers.items():
-            response.headers[name] = value
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
+            replayed.headers[name] = value
+        replayed.headers["Idempotent-Replayed"] = "true"
+        return replayed
     response: Response | None = None
     try:
         response = _run(sb, ctx, handler)

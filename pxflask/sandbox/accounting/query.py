@@ -101,7 +101,9 @@ def _compare(left: Any, op: str, right: Any) -> bool:
 
 def _split(text: str, words: tuple[str, ...]) -> list[str]:
     """Split on logical operators outside quotes."""
-    parts, buf, i, quoted = [], [], 0, False
+    parts: list[str] = []
+    buf: list[str] = []
+    i, quoted = 0, False
     while i < len(text):
         char = text[i]
         if char == '"':

@@ -70,6 +70,9 @@ def unallocate(allocation_id: str, delete: Callable[[], dict[str, Any]]) -> Resp
     try:
         return ok(delete())
     except Invalid as exc:
-        echo = {"AllocationID": allocation_id, "StatusAttributeString": "ERROR"}
+        echo: dict[str, Any] = {
+            "AllocationID": allocation_id,
+            "StatusAttributeString": "ERROR",
+        }
         echo["ValidationErrors"] = [{"Message": m} for m in exc.messages]
         return json_response(validation_error([echo]), 400)

@@ -18,8 +18,10 @@ TAX_RATE_NAME_MAX = 50
 
 
 class _NamedRate(Protocol):
-    name: str
-    rate: Decimal
+    @property
+    def name(self) -> str: ...
+    @property
+    def rate(self) -> Decimal: ...
 
 
 def _rate(value: object) -> Decimal:

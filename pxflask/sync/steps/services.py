@@ -47,6 +47,9 @@ class TaxResolver(Protocol):
     def rates(self) -> dict[str, Decimal]:
         """TaxType -> effective rate."""
 
+    problems: dict[str, str]
+    """Placeholder TaxType -> why it has no Xero rate yet."""
+
     def __call__(self, key: TaxKey) -> str:
         """The TaxType of a key on sales lines."""
 

@@ -151,9 +151,9 @@ def read_accounts(ctx: StepContext) -> list[dict[str, Any]]:
             "BankAccountNumber": a.bank_account_number,
             "EnablePaymentsToAccount": a.enable_payments,
         }
-    for a in chart.changed:
-        if a.get("AccountID"):
-            by_id[str(a["AccountID"])] = a
+    for changed in chart.changed:
+        if changed.get("AccountID"):
+            by_id[str(changed["AccountID"])] = changed
     return list(by_id.values())
 
 

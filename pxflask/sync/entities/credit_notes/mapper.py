@@ -19,6 +19,7 @@ from pxflask.perfex.records import (
     CREDIT_NOTE_VOID,
     CreditApplication,
     CreditNote,
+    present,
 )
 from pxflask.sync.entities.invoices.mapper import (
     InvoiceContext,
@@ -52,7 +53,7 @@ def map_credit_application(
     return {
         "Invoice": {"InvoiceID": invoice_xero_id},
         "Amount": round2(dec(credit.amount)),
-        "Date": credit.date.isoformat(),
+        "Date": present(credit.date).isoformat(),
     }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from pxflask.perfex.records import Expense
+from pxflask.perfex.records import Expense, present
 from pxflask.sync.entities.invoices.mapper import (
     DESCRIPTION_MAX,
     InvoiceContext,
@@ -141,7 +141,7 @@ def map_expense(
         "Type": "SPEND",
         "Contact": dict(targets.contact),
         "BankAccount": {"Code": targets.bank_code},
-        "Date": expense.date.isoformat(),
+        "Date": present(expense.date).isoformat(),
         "Reference": expense_reference(expense),
         "CurrencyCode": currency,
         "Status": "AUTHORISED",

@@ -399,8 +399,8 @@ def _delete(
             for r in batch:
                 key = str(r.ref)
                 if r.ok:
-                    gone = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
-                    outcomes.append(pusher.changed(gone, "delete", r.xero_id))
+                    deleted = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
+                    outcomes.append(pusher.changed(deleted, "delete", r.xero_id))
                 else:
                     error = "; ".join(r.errors) or "Xero refused to delete it"
                     outcomes.append(pusher.refused(key, "delete", error))

@@ -477,7 +477,7 @@ def _void_deleted(ctx: StepContext, pusher: Pusher, perfex_ids: set[int]) -> Non
 def void_released(ctx: StepContext, xero_ids: set[str]) -> StepReport:
     """Retry voiding invoices deleted in Perfex once their payments are deleted."""
     pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
-    waiting = [
+    waiting: list[tuple[str, str, str | None]] = [
         (key, link.xero_id, None)
         for key, link in pusher.store.links.items()
         if link.state == LOCKED

@@ -122,7 +122,9 @@ def _correct_pulled(
     by_id = {str(a.get("AccountID")): a for a in accounts}
     for mode in modes:
         link = store.get(str(mode.id))
-        account = by_id.get(str(link.xero_id)) if link is not None else None
+        if link is None:
+            continue
+        account = by_id.get(str(link.xero_id))
         if account is None:
             continue
         written = legacy_payment_mode_description(account)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pxflask.perfex.records import Payment
+from pxflask.perfex.records import Payment, present
 from pxflask.sync.links import LinkRow
 from pxflask.sync.mappers.common import Mapped, clip, dec, round2, skipped
 
@@ -57,7 +57,7 @@ def map_payment(
         "Invoice": {"InvoiceID": invoice_xero_id},
         "Account": {"Code": account_code},
         "Amount": amount,
-        "Date": payment.date.isoformat(),
+        "Date": present(payment.date).isoformat(),
     }
     reference = (payment.transaction_id or "").strip()
     if reference:

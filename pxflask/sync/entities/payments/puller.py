@@ -135,13 +135,14 @@ class PaymentPuller:
         mode = self.mode_for(record.get("Account") or {})
         on = xero_day(record.get("Date"))
         assert on is not None  # noqa: S101 - page() checked it
+        note = pulled_note(record)
         row = {
             "invoiceid": invoice_id,
             "amount": amount,
             "paymentmode": mode,
             "date": on.isoformat(),
             "transactionid": payment_id.lower(),
-            "note": pulled_note(record),
+            "note": note,
         }
         self.report.planned.append(
             PlannedAction(ENTITY, claim_key(payment_id), "pull", row)
@@ -160,7 +161,7 @@ class PaymentPuller:
                 on,
                 mode,
                 transaction_id=payment_id.lower(),
-                note=row["note"],
+                note=note,
             )
         except writes.PaymentRefused as exc:
             self.report.planned.pop()

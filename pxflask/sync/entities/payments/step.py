@@ -167,8 +167,8 @@ def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: set[str]) -> Non
             continue
         done, error = _delete(ctx, key, xero_id)
         if done:
-            gone = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
-            outcomes.append(pusher.changed(gone, "delete", xero_id))
+            deleted = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
+            outcomes.append(pusher.changed(deleted, "delete", xero_id))
         else:
             outcomes.append(pusher.refused(key, "delete", error or "failed", xero_id))
     if outcomes:
