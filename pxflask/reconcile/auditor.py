@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from pxflask.reconcile.credit_notes import credit_notes_note
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.scopes import ALL_SCOPES
 from pxflask.reconcile.spreadsheet import neutralise
 from pxflask.reconcile.stake import TOTAL_SCOPE
 
@@ -50,7 +51,7 @@ def cover_frame(
         fields["Period"] = period_label(report.date_from, report.date_to, words=True)
         fields["Tolerance"] = str(report.tolerance)
     rows = list(fields.items())
-    for scope in ("invoices", "payments", "expenses", "credit_notes"):
+    for scope in ALL_SCOPES:
         frame = getattr(report, scope)
         if frame is None:
             continue

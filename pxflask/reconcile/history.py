@@ -23,6 +23,7 @@ from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import ReconcileReport, utcnow
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 from pxflask.reconcile.service import (
     CachedReport,
     ReportRun,
@@ -80,7 +81,7 @@ def figures_of(report: ReconciliationReport) -> dict[str, Any]:
     }
     money = dict(stake_by_currency(report.summary))
     compared = {"invoices": len(report.invoices), "payments": len(report.payments)}
-    for scope in ("expenses", "credit_notes"):
+    for scope in OPTIONAL_SCOPES:
         if getattr(report, scope) is not None:
             compared[scope] = len(getattr(report, scope))
     return {

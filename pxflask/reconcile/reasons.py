@@ -28,6 +28,7 @@ from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.glossary import GLOSSARY, Term, glossary
 from pxflask.reconcile.reason_join import EDITED, join_payment_reasons
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 
 __all__ = [
     "GLOSSARY",
@@ -490,7 +491,7 @@ def annotate(
         "payments": _annotated("payments", report.payments, session, perfex_url),
     }
     changes["invoices"] = join_payment_reasons(changes["invoices"], changes["payments"])
-    for scope in ("expenses", "credit_notes"):
+    for scope in OPTIONAL_SCOPES:
         frame = getattr(report, scope)
         if frame is not None:
             changes[scope] = _annotated(scope, frame, session, perfex_url)

@@ -43,6 +43,7 @@ from pxflask.reconcile.rows import (
     payment_frame,
     payment_rows,
 )
+from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 from pxflask.reconcile.stake import (
     category_rows,
     counted_on_invoice,
@@ -96,7 +97,7 @@ class ReconciliationReport:
     def discrepancies(self, scope: str = "invoices") -> pd.DataFrame:
         """The rows of ``scope`` (invoices, payments, expenses, ...) with one."""
         frame = self.invoices if scope == "invoices" else self.payments
-        if scope in ("expenses", "credit_notes"):
+        if scope in OPTIONAL_SCOPES:
             extra = getattr(self, scope)
             frame = extra if extra is not None else frame[:0]
         return frame[frame["discrepancy"] != ""]

@@ -12,6 +12,7 @@ from pxflask.reconcile import history
 from pxflask.reconcile.auditor import content_disposition, download_name
 from pxflask.reconcile.export import csv_text, render_html, write_xlsx
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 from pxflask.reconcile.service import CachedReport
 
 DOWNLOADS = {
@@ -32,9 +33,7 @@ DOWNLOADS = {
 def downloads_of(report: ReconciliationReport) -> list[str]:
     """The files of a report: the optional scopes' CSV only when compared."""
     absent = {
-        f"{scope}.csv"
-        for scope in ("expenses", "credit_notes")
-        if getattr(report, scope) is None
+        f"{scope}.csv" for scope in OPTIONAL_SCOPES if getattr(report, scope) is None
     }
     return [d for d in DOWNLOADS if d not in absent]
 
