@@ -74,15 +74,12 @@ def text_array(values: Text) -> pa.Array:
 def in_values(values: Text, allowed: Text | Iterable[str]) -> np.ndarray:
     """A boolean mask: each text is one of ``allowed`` (missing text is not).
 
-    Arrow's ``is_in`` kernel over a hashed value set; pandas' ``isin`` on Arrow
-    strings walks the allowed values in Python first.
+    ``find_text`` (Arrow's hashed ``index_in``); pandas' ``isin`` on Arrow strings
+    walks the allowed values in Python first.
     """
-    if isinstance(allowed, pd.Series | pd.api.extensions.ExtensionArray | pa.Array):
-        value_set = text_array(allowed)
-    else:
-        value_set = pa.array(list(allowed), type=pa.large_string())
-    found = pc.is_in(text_array(values), value_set=value_set, skip_nulls=True)
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    if not isinstance(allowed, pd.Series | pd.api.extensions.ExtensionArray | pa.Array):
+        allowed = pa.array(list(allowed), type=pa.large_string())
+    return find_text(values, allowed) >= 0
 
 
 def arrow_data(values: Text) -> pa.Array | pa.ChunkedArray | None:

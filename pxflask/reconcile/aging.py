@@ -17,11 +17,20 @@ import pandas as pd
 
 from pxflask.reconcile._text import in_values
 
-__all__ = ["BUCKETS", "aged_receivables", "as_at_invoices", "bucket_of"]
+__all__ = [
+    "BUCKETS",
+    "NOT_POSTED_PERFEX",
+    "NOT_POSTED_XERO",
+    "aged_receivables",
+    "as_at_invoices",
+    "bucket_of",
+]
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
-_PERFEX_OUT = ("draft", "cancelled")
-_XERO_OUT = ("DRAFT", "VOIDED", "DELETED")
+NOT_POSTED_PERFEX = ("draft", "cancelled")
+"""Perfex invoice statuses that post nothing (no receivable, no tax)."""
+NOT_POSTED_XERO = ("DRAFT", "VOIDED", "DELETED")
+"""Xero invoice statuses that post nothing (no receivable, no tax)."""
 _SIDE_COLUMNS = [
     "invoice_number",
     "customer",
@@ -67,7 +76,7 @@ def _perfex(
 ) -> pd.DataFrame:
     """Perfex invoices issued by ``as_at`` with what was paid by then."""
     issued = p_inv["date"] <= pd.Timestamp(as_at)
-    inv = p_inv[~in_values(p_inv["status"], _PERFEX_OUT) & issued]
+    inv = p_inv[~in_values(p_inv["status"], NOT_POSTED_PERFEX) & issued]
     paid = _paid_until(p_pay, "perfex_invoice_id", as_at).add(
         _paid_until(credits, "perfex_invoice_id", as_at), fill_value=0
     )
@@ -80,9 +89,8 @@ def _perfex(
 
 def _xero(x_inv: pd.DataFrame, x_pay: pd.DataFrame, as_at: dt.date) -> pd.DataFrame:
     """Xero invoices issued by ``as_at`` with what was paid by then."""
-    inv = x_inv[
-        ~in_values(x_inv["status"], _XERO_OUT) & (x_inv["date"] <= pd.Timestamp(as_at))
-    ]
+    issued = x_inv["date"] <= pd.Timestamp(as_at)
+    inv = x_inv[~in_values(x_inv["status"], NOT_POSTED_XERO) & issued]
     live = x_pay[x_pay["status"] != "DELETED"]
     all_paid = live.groupby("xero_invoice_id")["amount_cents"].sum()
     paid = _paid_until(live, "xero_invoice_id", as_at)

@@ -13,11 +13,10 @@ import datetime as dt
 import pandas as pd
 
 from pxflask.reconcile._text import in_values
+from pxflask.reconcile.aging import NOT_POSTED_PERFEX, NOT_POSTED_XERO
 from pxflask.reconcile.month_end_perfex import key_label
 
 __all__ = ["TAX_COLUMNS", "tax_per_rate"]
-
-_XERO_OUT = ("DRAFT", "VOIDED", "DELETED")
 
 TAX_COLUMNS = [
     "currency",
@@ -54,7 +53,7 @@ def tax_per_rate(
 ) -> pd.DataFrame:
     """Net and tax per currency and Xero TaxType on both sides, with differences."""
     inv = _period(
-        p_inv[~in_values(p_inv["status"], ("draft", "cancelled"))], date_from, as_at
+        p_inv[~in_values(p_inv["status"], NOT_POSTED_PERFEX)], date_from, as_at
     )
     perfex = p_lines.merge(inv[["perfex_id", "currency"]], on="perfex_id")
     keys = perfex["key"].tolist()
@@ -68,7 +67,8 @@ def tax_per_rate(
         perfex_net_cents=("net_cents", "sum"),
         perfex_tax_cents=("tax_cents", "sum"),
     )
-    xinv = _period(x_inv[~in_values(x_inv["status"], _XERO_OUT)], date_from, as_at)
+    posted = ~in_values(x_inv["status"], NOT_POSTED_XERO)
+    xinv = _period(x_inv[posted], date_from, as_at)
     lines = (
         x_lines
         if x_lines is not None
