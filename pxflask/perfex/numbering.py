@@ -81,3 +81,14 @@ def format_credit_note_number(
 ) -> str:
     """Format a credit-note number (same rules as invoices, no draft case)."""
     return format_number(number, prefix, number_format, on, padding)
+
+
+def format_estimate_number(
+    number: int,
+    prefix: str | None,
+    number_format: int | None,
+    on: date,
+    padding: int = DEFAULT_PADDING,
+) -> str:
+    """Format an estimate number like format_estimate_number() (drafts numbered)."""
+    return format_number(number, prefix, number_format, on, padding)

@@ -47,6 +47,13 @@ CREDIT_NOTE_OPEN = 1
 CREDIT_NOTE_CLOSED = 2
 CREDIT_NOTE_VOID = 3
 
+# tblestimates.status (converted: invoiceid set, whatever the status)
+ESTIMATE_DRAFT = 1
+ESTIMATE_SENT = 2
+ESTIMATE_DECLINED = 3
+ESTIMATE_ACCEPTED = 4
+ESTIMATE_EXPIRED = 5
+
 
 @dataclass(frozen=True, slots=True)
 class Country:
@@ -284,6 +291,35 @@ class CreditNote:
     discount_type: str
     status: int
     reference_no: str | None
+    lines: tuple[Line, ...] = field(default=())
+    damaged: str | None = None
+    """Why the record cannot be used as stored (column and value), else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """An estimate (tblestimates) with lines; `invoice_id` once converted."""
+
+    id: int
+    number: int
+    prefix: str
+    number_format: int
+    formatted_number: str
+    customer_id: int
+    date: date
+    expirydate: dt.date | None
+    currency: Currency
+    subtotal: Decimal
+    total_tax: Decimal
+    total: Decimal
+    adjustment: Decimal
+    discount_percent: Decimal
+    discount_total: Decimal
+    discount_type: str
+    status: int
+    terms: str | None
+    reference_no: str | None
+    invoice_id: int | None
     lines: tuple[Line, ...] = field(default=())
     damaged: str | None = None
     """Why the record cannot be used as stored (column and value), else None."""
