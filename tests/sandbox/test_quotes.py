@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 from xero_python.accounting import models as sdk
 
+from tests.fixtures.sandbox import TEST_REGION
+
 from .conftest import raw_call
+
+NO_TAX = "EXEMPTOUTPUT" if TEST_REGION == "au" else "NONE"
+"""A 0% sales rate in the test region (an AU organisation has no NONE)."""
 
 LINE = {
     "Description": "Design work",
@@ -60,7 +65,7 @@ def test_sdk_creates_a_numbered_draft_with_totals_from_its_lines(
                 quantity=Decimal("2"),
                 unit_amount=Decimal("10.05"),
                 account_code="200",
-                tax_type="NONE",
+                tax_type=NO_TAX,
             )
         ],
         reference="PX-EST-1",

@@ -24,7 +24,7 @@ from pxflask.sync.entities.invoices.mapper import (
     InvoiceContext,
     neutral_invoice_context,
 )
-from pxflask.sync.links import DELETED, FROZEN, SYNCED, LinkStore, Outcome
+from pxflask.sync.links import DELETED, FROZEN, SYNCED, LinkRow, LinkStore, Outcome
 from pxflask.sync.mappers.common import Mapped, dec, failed, skipped
 from pxflask.sync.steps.base import Pending, Pusher, damaged_record, map_guarded
 from pxflask.sync.steps.services import services
@@ -198,7 +198,7 @@ def _walk(ctx: StepContext, pusher: Pusher, walks: dict[str, list[str]]) -> None
         todo = [
             (key, path[step])
             for key, path in walks.items()
-            if len(path) > step and links.get(key) and links[key].state == SYNCED
+            if len(path) > step and (ctx.dry_run or _written(links.get(key)))
         ]
         if not todo:
             return
@@ -208,6 +208,11 @@ def _walk(ctx: StepContext, pusher: Pusher, walks: dict[str, list[str]]) -> None
         if not ctx.dry_run:
             _send_moves(ctx, pusher, walks, todo)
         step += 1
+
+
+def _written(link: LinkRow | None) -> bool:
+    """The first write (or the last move) of this quote went through."""
+    return link is not None and link.state == SYNCED and bool(link.xero_id)
 
 
 def _send_moves(
