@@ -83,12 +83,5 @@ def format_credit_note_number(
     return format_number(number, prefix, number_format, on, padding)
 
 
-def format_estimate_number(
-    number: int,
-    prefix: str | None,
-    number_format: int | None,
-    on: date,
-    padding: int = DEFAULT_PADDING,
-) -> str:
-    """Format an estimate number like format_estimate_number() (drafts numbered)."""
-    return format_number(number, prefix, number_format, on, padding)
+format_estimate_number = format_credit_note_number
+"""Estimate numbers follow the same rules (no draft case: drafts have numbers)."""

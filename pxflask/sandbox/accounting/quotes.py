@@ -118,15 +118,13 @@ class Quotes(Document):
 
     def _as_raw(self, record: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         """The stored quote in input form, overlaid with the request."""
-        base = super()._as_raw(record, {})
-        base.update(LineAmountTypes=record["LineAmountTypes"])
-        base["ExpiryDate"] = record.get("ExpiryDate")
+        merged = super()._as_raw(record, raw)
+        if raw.get("ExpiryDate") is None:
+            merged["ExpiryDate"] = record.get("ExpiryDate")
         for key in CLEARED_WHEN_LEFT_OUT:
-            base.pop(key, None)
-        overlay = {k: v for k, v in raw.items() if v is not None}
-        if overlay.get("CurrencyCode", base["CurrencyCode"]) != base["CurrencyCode"]:
-            base.pop("CurrencyRate")
-        return {**base, **overlay}
+            if raw.get(key) is None:
+                merged.pop(key, None)
+        return merged
 
     def update(
         self, ctx: Ctx, record: dict[str, Any], raw: dict[str, Any]
