@@ -186,8 +186,12 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
-class Invoice:
-    """An invoice (tblinvoices) with lines and the fields a sync needs."""
+class SalesDocument:
+    """What every Perfex sales document has: number, customer, totals, lines, damage.
+
+    Invoices, credit notes and estimates extend it; a document type's table and
+    columns are its ``DocumentSpec`` (documents.py).
+    """
 
     id: int
     number: int
@@ -196,7 +200,6 @@ class Invoice:
     formatted_number: str
     customer_id: int
     date: date
-    duedate: dt.date | None
     currency: Currency
     subtotal: Decimal
     total_tax: Decimal
@@ -206,12 +209,19 @@ class Invoice:
     discount_total: Decimal
     discount_type: str
     status: int
+    lines: tuple[Line, ...] = field(default=(), kw_only=True)
+    damaged: str | None = field(default=None, kw_only=True)
+    """Why the record cannot be used as stored (column and value), else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice(SalesDocument):
+    """An invoice (tblinvoices) with lines and the fields a sync needs."""
+
+    duedate: dt.date | None
     clientnote: str | None
     terms: str | None
     datecreated: datetime | None
-    lines: tuple[Line, ...] = field(default=())
-    damaged: str | None = None
-    """Why the record cannot be used as stored (column and value), else None."""
 
     @property
     def status_name(self) -> str:
@@ -271,58 +281,20 @@ class Expense:
 
 
 @dataclass(frozen=True, slots=True)
-class CreditNote:
+class CreditNote(SalesDocument):
     """A credit note (tblcreditnotes) with lines."""
 
-    id: int
-    number: int
-    prefix: str
-    number_format: int
-    formatted_number: str
-    customer_id: int
-    date: date
-    currency: Currency
-    subtotal: Decimal
-    total_tax: Decimal
-    total: Decimal
-    adjustment: Decimal
-    discount_percent: Decimal
-    discount_total: Decimal
-    discount_type: str
-    status: int
     reference_no: str | None
-    lines: tuple[Line, ...] = field(default=())
-    damaged: str | None = None
-    """Why the record cannot be used as stored (column and value), else None."""
 
 
 @dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(SalesDocument):
     """An estimate (tblestimates) with lines; `invoice_id` once converted."""
 
-    id: int
-    number: int
-    prefix: str
-    number_format: int
-    formatted_number: str
-    customer_id: int
-    date: date
     expirydate: dt.date | None
-    currency: Currency
-    subtotal: Decimal
-    total_tax: Decimal
-    total: Decimal
-    adjustment: Decimal
-    discount_percent: Decimal
-    discount_total: Decimal
-    discount_type: str
-    status: int
     terms: str | None
     reference_no: str | None
     invoice_id: int | None
-    lines: tuple[Line, ...] = field(default=())
-    damaged: str | None = None
-    """Why the record cannot be used as stored (column and value), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +352,7 @@ def _slot_setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
     """The slot setters of a frozen slotted dataclass, in field order (cached)."""
     found = _SETTERS.get(cls)
     if found is None:
-        found = _SETTERS[cls] = tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+        found = _SETTERS[cls] = tuple(getattr(cls, f.name).__set__ for f in fields(cls))
     return found
 
 

@@ -8,22 +8,15 @@ instead of its Xero account, a line's Perfex taxes instead of the Xero TaxType,
 the setting's name instead of its account code. A mapping change applies to what
 is sent after it; re-posting records with the current mappings is the explicit
 `--repost` action (repost.py). Each entity's neutral mapping context lives beside
-its mapper (invoices/mapper.py, expenses/mapper.py).
+its mapper (mappers/documents.py, expenses/mapper.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pxflask.sync.mappers.taxes import TaxKey
-
 REPOST_MARK = "repost"
 """A link's payload hash while a re-post with the current mappings is requested."""
-
-
-def neutral_tax(key: TaxKey) -> str:
-    """A stand-in TaxType naming the Perfex taxes of a line (name and rate)."""
-    return "perfex:" + "+".join(f"{name}@{rate}" for name, rate in key)
 
 
 def payment_content(payload: dict[str, Any], mode: str | None) -> dict[str, Any]:

@@ -23,9 +23,10 @@ from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.sync import lockdates
 from pxflask.sync.context import Gateway, StepContext, SyncSettings
-from pxflask.sync.entities.payments.step import account_for, read_payments
+from pxflask.sync.entities.payments.step import read_payments
 from pxflask.sync.history import REPOST_MARK
 from pxflask.sync.links import FROZEN, SYNCED, LinkStore
+from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.registry import REGISTRY
 
 REPOSTABLE = ("payments",)

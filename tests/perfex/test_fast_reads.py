@@ -77,7 +77,7 @@ def test_build_records_invoice_matches_constructor():
         damaged="date is the zero date '0000-00-00'",
     )
     names = [f.name for f in dataclasses.fields(Invoice)]
-    assert names == list(values)
+    assert sorted(names) == sorted(values)
     (built,) = build_records(Invoice, 1, [[values[n]] for n in names])
     assert built == Invoice(**values)
     for name in names:

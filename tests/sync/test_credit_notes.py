@@ -16,7 +16,7 @@ from pxflask.perfex.records import (
 )
 from pxflask.perfex.totals import compute_totals
 from pxflask.sync.entities.credit_notes.mapper import map_credit_note
-from pxflask.sync.entities.invoices.mapper import xero_invoice_total
+from pxflask.sync.mappers.documents import xero_document_total
 from pxflask.sync.registry import REGISTRY
 
 from .conftest import delta
@@ -111,7 +111,7 @@ def test_credit_note_total_equals_perfex_and_no_discount_amount(
     assert payload["CreditNoteNumber"] == "CN-000004"
     assert "DueDate" not in payload and "InvoiceNumber" not in payload
     assert all("DiscountAmount" not in i for i in payload["LineItems"])
-    assert xero_invoice_total(payload, rates_for(payload)) == note.total
+    assert xero_document_total(payload, rates_for(payload)) == note.total
     if kind == "before_tax" and fixed != "0":
         discounts = [i for i in payload["LineItems"] if i["Description"] == "Discount"]
         taxed = {i["TaxType"] for i in payload["LineItems"][: len(lines)]}

@@ -20,7 +20,7 @@ from pxflask.perfex.records import (
 from pxflask.perfex.totals import compute_totals
 from pxflask.sync.entities.estimates.mapper import map_estimate
 from pxflask.sync.entities.estimates.walk import route
-from pxflask.sync.entities.invoices.mapper import xero_invoice_total
+from pxflask.sync.mappers.documents import xero_document_total
 from pxflask.sync.registry import REGISTRY
 
 from .conftest import NO_RETRY, delta
@@ -108,7 +108,7 @@ def test_unknown_status_is_skipped_and_discounts_hit_the_cent():
     m = map_estimate(as_estimate(inv), "c", CTX)
     assert m.payload is not None
     assert all("DiscountAmount" not in i for i in m.payload["LineItems"])
-    assert xero_invoice_total(m.payload, rates_for(m.payload)) == inv.total
+    assert xero_document_total(m.payload, rates_for(m.payload)) == inv.total
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from pxflask.sync.entities.expenses.mapper import (
     map_expense,
 )
 from pxflask.sync.entities.expenses.step import DELETED_IN_PERFEX, RECONCILED
-from pxflask.sync.entities.invoices.mapper import xero_invoice_total
+from pxflask.sync.mappers.documents import xero_document_total
 from pxflask.sync.registry import REGISTRY
 
 from .conftest import UrlEnv, delta
@@ -106,7 +106,7 @@ def test_xero_total_equals_perfex_total_to_the_cent(rates):
             assert m.payload is not None, m.skip
             payload = m.payload
             assert len(payload["LineItems"]) == 1
-            xero = xero_invoice_total(payload, {"TAX9": combined, "NONE": D(0)})
+            xero = xero_document_total(payload, {"TAX9": combined, "NONE": D(0)})
             perfex = net + sum((net * D(r) / 100 for r in rates), D(0))
             assert xero == expense_total(net, map(D, rates))
             assert xero == perfex.quantize(D("0.01"), rounding=ROUND_HALF_UP)

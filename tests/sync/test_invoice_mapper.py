@@ -7,15 +7,14 @@ from decimal import Decimal
 import pytest
 
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT, INVOICE_PAID
-from pxflask.sync.entities.invoices.mapper import (
-    InvoiceContext,
-    allocate,
-    invoice_number,
-    map_invoice,
-    xero_invoice_tax,
-    xero_invoice_total,
-)
+from pxflask.sync.entities.invoices.mapper import invoice_number, map_invoice
 from pxflask.sync.mappers.common import round2
+from pxflask.sync.mappers.documents import (
+    DocumentContext,
+    allocate,
+    xero_document_tax,
+    xero_document_total,
+)
 from pxflask.sync.mappers.line_tax import rounding_cap
 from pxflask.sync.mappers.taxes import key_rate
 
@@ -41,14 +40,14 @@ def rates_for(payload) -> dict[str, Decimal]:
     return out
 
 
-CTX = InvoiceContext(sales_account="200", rounding_account="860", resolve_tax=resolve)
+CTX = DocumentContext(sales_account="200", rounding_account="860", resolve_tax=resolve)
 
 
 def mapped_total(inv) -> tuple[Decimal, dict]:
     """Map an invoice and return Xero's predicted total and the payload."""
     m = map_invoice(inv, "contact-1", CTX)
     assert m.payload is not None, m.skip
-    return xero_invoice_total(m.payload, rates_for(m.payload)), m.payload
+    return xero_document_total(m.payload, rates_for(m.payload)), m.payload
 
 
 def descriptions(payload) -> list[str]:
@@ -77,7 +76,7 @@ def test_plain_invoice_maps_fields():
             "TaxType": "PX:VAT@20.00",
         }
     ]
-    assert xero_invoice_total(p, rates_for(p)) == inv.total == D("120.00")
+    assert xero_document_total(p, rates_for(p)) == inv.total == D("120.00")
     assert not m.unitdp4
 
 
@@ -88,7 +87,7 @@ def test_per_line_tax_rounding_moves_a_cent_onto_one_line_tax():
     assert (inv.total, inv.total_tax) == (D("1.09"), D("0.10"))
     total, payload = mapped_total(inv)
     assert total == D("1.09")
-    assert xero_invoice_tax(payload, rates_for(payload)) == D("0.10")
+    assert xero_document_tax(payload, rates_for(payload)) == D("0.10")
     assert descriptions(payload) == ["Work"] * 3
     assert [i.get("TaxAmount") for i in payload["LineItems"]] == [D("0.04"), None, None]
 
@@ -104,7 +103,7 @@ def test_the_cent_goes_to_the_line_nearest_the_rounding_boundary():
     total, payload = mapped_total(inv)
     assert [i.get("TaxAmount") for i in payload["LineItems"]] == [None, None, D("3.85")]
     assert total == inv.total == D("87.75")
-    assert xero_invoice_tax(payload, rates_for(payload)) == D("11.45")
+    assert xero_document_tax(payload, rates_for(payload)) == D("11.45")
 
 
 def test_each_tax_type_carries_its_own_perfex_tax():
@@ -236,7 +235,7 @@ def test_statuses():
     )
     draft = invoice([line()], status=INVOICE_DRAFT)
     assert map_invoice(draft, "c", CTX).skip == "draft (setting drafts=skip)"
-    ctx = InvoiceContext("200", "860", resolve, drafts="draft")
+    ctx = DocumentContext("200", "860", resolve, drafts="draft")
     m = map_invoice(draft, "c", ctx)
     assert m.payload["Status"] == "DRAFT"
     assert m.payload["InvoiceNumber"] == "INV-DRAFT-7" == invoice_number(draft)
@@ -272,7 +271,7 @@ def test_a_gap_within_the_cap_is_a_rounding_line():
     rounding = m.payload["LineItems"][-1]
     assert (rounding["Description"], rounding["UnitAmount"]) == ("Rounding", D("0.02"))
     assert rounding["TaxType"] == "NONE"
-    assert xero_invoice_tax(m.payload, rates_for(m.payload)) == D("2.00")
+    assert xero_document_tax(m.payload, rates_for(m.payload)) == D("2.00")
     assert map_invoice(invoice([line("1", "10")], total=D("10.03")), "c", CTX).error
 
 
@@ -287,7 +286,7 @@ def test_rounding_cap_grows_with_lines_xero_rounds():
 
 def test_xero_rate_unlike_the_perfex_rate_fails():
     """GST 10% mapped to a 15% Xero rate: the invoice fails naming both."""
-    ctx = InvoiceContext(
+    ctx = DocumentContext(
         "200", "860", lambda key: "OUTPUT2", tax_rates={"OUTPUT2": D("15")}
     )
     inv = invoice([line("1", "100", (("GST", "10"),))])
@@ -299,14 +298,14 @@ def test_xero_rate_unlike_the_perfex_rate_fails():
 
 def test_known_xero_rate_equal_to_perfex_is_used():
     """A key mapped to an existing Xero rate of the same percentage syncs exactly."""
-    ctx = InvoiceContext(
+    ctx = DocumentContext(
         "200", "860", lambda key: "OUTPUT2", tax_rates={"OUTPUT2": D("10")}
     )
     inv = invoice([line("1", "100", (("GST", "10"),))])
     m = map_invoice(inv, "c", ctx)
     rates = {"OUTPUT2": D("10"), "NONE": D(0)}
-    assert xero_invoice_total(m.payload, rates) == D("110.00")
-    assert xero_invoice_tax(m.payload, rates) == D("10.00")
+    assert xero_document_total(m.payload, rates) == D("110.00")
+    assert xero_document_tax(m.payload, rates) == D("10.00")
 
 
 @pytest.mark.parametrize(

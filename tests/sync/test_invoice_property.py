@@ -11,11 +11,11 @@ from pxflask.perfex.records import Line, LineTax
 from pxflask.sandbox.totals import compute_document
 from pxflask.sync.entities.credit_notes.mapper import map_credit_note
 from pxflask.sync.entities.estimates.mapper import map_estimate
-from pxflask.sync.entities.invoices.mapper import (
-    InvoiceContext,
-    map_invoice,
-    xero_invoice_tax,
-    xero_invoice_total,
+from pxflask.sync.entities.invoices.mapper import map_invoice
+from pxflask.sync.mappers.documents import (
+    DocumentContext,
+    xero_document_tax,
+    xero_document_total,
 )
 from pxflask.sync.mappers.line_tax import rounding_cap
 from pxflask.sync.mappers.taxes import key_rate
@@ -42,7 +42,7 @@ def resolve(key) -> str:
     return name
 
 
-CTX = InvoiceContext(sales_account="200", rounding_account="860", resolve_tax=resolve)
+CTX = DocumentContext(sales_account="200", rounding_account="860", resolve_tax=resolve)
 
 
 def money(low: str, high: str, places: int = 2) -> st.SearchStrategy[Decimal]:
@@ -99,8 +99,8 @@ def assert_exact(m, total: Decimal, total_tax: Decimal) -> None:
     assert m.payload is not None, m.skip or m.error
     rates = {**TYPES, "NONE": Decimal(0)}
     unitdp = 4 if m.unitdp4 else 2
-    assert xero_invoice_total(m.payload, rates, unitdp) == total
-    assert xero_invoice_tax(m.payload, rates, unitdp) == total_tax
+    assert xero_document_total(m.payload, rates, unitdp) == total
+    assert xero_document_tax(m.payload, rates, unitdp) == total_tax
     assert sandbox_totals(m.payload, unitdp) == (total, total_tax)
     items = m.payload["LineItems"]
     rounding = [i for i in items if i["Description"] == "Rounding"]

@@ -13,7 +13,7 @@ from pxflask.sync.entities.customers.mapper import (
     same_customer,
 )
 from pxflask.sync.entities.items.mapper import item_code, item_names, map_item
-from pxflask.sync.entities.payments.mapper import map_payment, payment_account_for
+from pxflask.sync.entities.payments.mapper import map_payment
 from pxflask.sync.mappers.accounts import (
     account_to_expense_category,
     account_to_payment_mode,
@@ -22,6 +22,7 @@ from pxflask.sync.mappers.accounts import (
     split_bank_account_number,
 )
 from pxflask.sync.mappers.common import strip_html
+from pxflask.sync.mappers.payment_accounts import payment_account_for
 from pxflask.sync.mappers.taxes import (
     map_tax_rate,
     tax_key,

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from pxflask.sync.entities.customers.mapper import map_contact
-from pxflask.sync.entities.invoices.mapper import line_description
 from pxflask.sync.mappers.common import strip_html
+from pxflask.sync.mappers.documents import line_description
 
 from .factories import address, customer, line
 

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pxflask.perfex.records import CreditNote, Invoice, Line
+from pxflask.perfex.records import Line, SalesDocument
 from pxflask.sync.mappers.common import (
     CENT,
     HUNDRED,
@@ -81,7 +81,7 @@ class PerfexTax:
 
 
 def perfex_tax(
-    doc: Invoice | CreditNote,
+    doc: SalesDocument,
     counted: Sequence[Line],
     tax_types: Sequence[str],
     keys: Sequence[TaxKey],

@@ -1,12 +1,13 @@
 """Perfex credit notes -> Xero ACCRECCREDIT credit notes, totals equal to the cent.
 
-The lines follow the invoice rules (mappers/invoices.py) with one difference: Xero
-accepts DiscountRate but not DiscountAmount on credit note lines. A before-tax
-fixed discount is therefore shared over the positive lines as for invoices (to the
-cent), and the shares of each TaxType become one negative "Discount" line with
-that TaxType, so Xero takes the discount off the taxable amounts as Perfex does.
-Line TaxAmounts make Xero's TotalTax Perfex's total_tax, and the capped "Rounding"
-line takes the cents left, as for invoices; a larger gap fails the credit note.
+The lines follow the shared document rules (sync/mappers/documents.py) with one
+difference: Xero accepts DiscountRate but not DiscountAmount on credit note lines.
+A before-tax fixed discount is therefore shared over the positive lines as for
+invoices (to the cent), and the shares of each TaxType become one negative
+"Discount" line with that TaxType, so Xero takes the discount off the taxable
+amounts as Perfex does. Line TaxAmounts make Xero's TotalTax Perfex's total_tax,
+and the capped "Rounding" line takes the cents left, as for invoices; a larger
+gap fails the credit note.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from pxflask.perfex.records import (
     CreditNote,
     present,
 )
-from pxflask.sync.entities.invoices.mapper import (
-    InvoiceContext,
+from pxflask.sync.mappers.common import Mapped, dec, round2, skipped
+from pxflask.sync.mappers.documents import (
+    DocumentContext,
     discount_problem,
     document_lines,
     finish_document,
 )
-from pxflask.sync.mappers.common import Mapped, dec, round2, skipped
 
 REFERENCE_PREFIX = "PX-CN-"
 
@@ -57,7 +58,7 @@ def map_credit_application(
     }
 
 
-def map_credit_note(note: CreditNote, contact_id: str, ctx: InvoiceContext) -> Mapped:
+def map_credit_note(note: CreditNote, contact_id: str, ctx: DocumentContext) -> Mapped:
     """Map a Perfex credit note to a Xero ACCRECCREDIT payload (or a skip reason)."""
     key = str(note.id)
     status = credit_note_status(note.status)

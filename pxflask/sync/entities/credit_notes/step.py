@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.sync import lockdates, orphans
@@ -21,23 +20,18 @@ from pxflask.sync.entities.credit_notes.mapper import (
     credit_note_reference,
     map_credit_note,
 )
-from pxflask.sync.entities.invoices.mapper import (
-    InvoiceContext,
-    neutral_invoice_context,
+from pxflask.sync.links import VOIDED, Outcome
+from pxflask.sync.steps.base import Pusher
+from pxflask.sync.steps.documents import (
+    DocumentKind,
+    MappedDocuments,
+    map_documents,
+    mapping_context,
 )
-from pxflask.sync.hashing import payload_hash
-from pxflask.sync.links import (
-    DELETED,
-    VOIDED,
-    Outcome,
-)
-from pxflask.sync.mappers.common import Mapped, skipped
-from pxflask.sync.mappers.common import failed as failed_alone
-from pxflask.sync.steps.base import Pusher, damaged_record, map_guarded
-from pxflask.sync.steps.services import services
 
 ENTITY = "credit-notes"
 KIND = "credit_notes"
+CREDIT_NOTE = DocumentKind("credit note", map_credit_note)
 
 
 def run(ctx: StepContext) -> StepReport:
@@ -47,59 +41,22 @@ def run(ctx: StepContext) -> StepReport:
     notes = reads.read_credit_notes(ctx.perfex)
     if ctx.date_from is not None:
         notes = [n for n in notes if n.date is None or n.date >= ctx.date_from]
-    mapped: list[Mapped] = []
-    content: dict[str, Any] = {}
-    voids: list[tuple[str, str, str]] = []
-    dated = {str(n.id): n.date for n in notes}
+    docs = MappedDocuments()
     again = lockdates.released(ctx, pusher.store)
     if notes:
-        resolve = services(ctx).taxes()
-        mctx = InvoiceContext(
-            sales_account=ctx.settings.sales_account,
-            rounding_account=ctx.settings.rounding_account,
-            resolve_tax=resolve,
-            tax_rates=resolve.rates,
-            no_tax_type=resolve.no_tax_type(),
-            discount_account=ctx.settings.discount_account,
+        docs = map_documents(
+            ctx, pusher, contacts, notes, CREDIT_NOTE, mapping_context(ctx)
         )
-        neutral = neutral_invoice_context(mctx)
-        for note in notes:
-            key = str(note.id)
-            if note.damaged:
-                label = note.formatted_number
-                mapped.append(damaged_record("credit note", label, key, note.damaged))
-                continue
-            contact = contacts.contact(note.id, note.customer_id)
-            if contact is None:
-                why, fails = contacts.why_not(note.id, note.customer_id)
-                mapped.append(failed_alone(key, why) if fails else skipped(key, why))
-                continue
-            m = map_guarded(key, map_credit_note, note, contact, mctx)
-            if m.payload is not None and m.payload["Status"] == "VOIDED":
-                link = pusher.store.get(key)
-                if link is None or not link.xero_id:
-                    mapped.append(skipped(key, "voided before it was synced"))
-                elif link.state not in (VOIDED, DELETED):
-                    voids.append((key, link.xero_id, payload_hash(m.payload)))
-                else:
-                    pusher.report.unchanged += 1
-                continue
-            m = resolve.checked(m)
-            mapped.append(m)
-            n = map_credit_note(note, contact, neutral)
-            if m.payload is not None and n.payload is not None:
-                content[key] = n.payload
-        resolve.flush()
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
-    pusher.plan(mapped, again, content)
+    pusher.plan(docs.mapped, again, docs.content)
     _recover(ctx, pusher)
     lockdates.hold(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     pusher.flush_logs()
     selected = None if ctx.date_from is None else {n.id for n in notes}
     sync_allocations(ctx, pusher.report, pusher.store, selected, touched)
-    _void(ctx, pusher, _open_voids(ctx, pusher, voids, dated))
+    _void(ctx, pusher, _open_voids(ctx, pusher, docs.removals, docs.dated))
     return pusher.finish(failed)
 
 
@@ -115,7 +72,7 @@ def _open_voids(
     ctx: StepContext,
     pusher: Pusher,
     voids: list[tuple[str, str, str]],
-    dated: dict[str, date],
+    dated: dict[str, date | None],
 ) -> list[tuple[str, str, str]]:
     """The voids Xero allows; those in a locked period are skipped with the reason."""
     if not voids:

@@ -1,6 +1,6 @@
 """Perfex estimates -> Xero quotes whose Total and TotalTax equal Perfex's.
 
-The lines follow the invoice rules (document_lines, finish_document): a before-tax
+The lines follow the shared document rules (mappers/documents.py): a before-tax
 percent discount as DiscountRate, a fixed one shared over the lines and sent as
 one negative "Discount" line per TaxType (as for credit notes: the quote lines'
 DiscountAmount is not relied on), an after-tax discount and the adjustment as
@@ -26,13 +26,13 @@ from pxflask.perfex.records import (
     ESTIMATE_SENT,
     Estimate,
 )
-from pxflask.sync.entities.invoices.mapper import (
-    InvoiceContext,
+from pxflask.sync.mappers.common import Mapped, clip, dec, failed, skipped, strip_html
+from pxflask.sync.mappers.documents import (
+    DocumentContext,
     discount_problem,
     document_lines,
     finish_document,
 )
-from pxflask.sync.mappers.common import Mapped, clip, dec, failed, skipped, strip_html
 
 REFERENCE_PREFIX = "PX-EST-"
 STATUSES = {
@@ -58,7 +58,7 @@ def quote_status(estimate: Estimate) -> str | None:
     return STATUSES.get(estimate.status)
 
 
-def map_estimate(estimate: Estimate, contact_id: str, ctx: InvoiceContext) -> Mapped:
+def map_estimate(estimate: Estimate, contact_id: str, ctx: DocumentContext) -> Mapped:
     """Map a Perfex estimate to a Xero quote payload (or a skip or failure)."""
     key = str(estimate.id)
     status = quote_status(estimate)
@@ -67,9 +67,9 @@ def map_estimate(estimate: Estimate, contact_id: str, ctx: InvoiceContext) -> Ma
     target = dec(estimate.total)
     if target < 0:
         return skipped(key, f"negative total {target}: Xero quotes cannot be")
-    built = document_lines(estimate, ctx, per_line_amounts=False)  # type: ignore[arg-type]
+    built = document_lines(estimate, ctx, per_line_amounts=False)
     if built is None:
-        return skipped(key, discount_problem(estimate))  # type: ignore[arg-type]
+        return skipped(key, discount_problem(estimate))
     items, rates, tax, notes = built
     payload: dict[str, Any] = {
         "Contact": {"ContactID": contact_id},

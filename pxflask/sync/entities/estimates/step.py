@@ -20,18 +20,20 @@ from pxflask.perfex.records import Estimate
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.estimates.mapper import estimate_reference, map_estimate
 from pxflask.sync.entities.estimates.walk import EDITABLE, move, route
-from pxflask.sync.entities.invoices.mapper import (
-    InvoiceContext,
-    neutral_invoice_context,
-)
 from pxflask.sync.links import DELETED, FROZEN, SYNCED, LinkRow, LinkStore, Outcome
-from pxflask.sync.mappers.common import Mapped, dec, failed, skipped
-from pxflask.sync.steps.base import Pending, Pusher, damaged_record, map_guarded
-from pxflask.sync.steps.services import services
+from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.base import Pending, Pusher
+from pxflask.sync.steps.documents import (
+    DocumentKind,
+    MappedDocuments,
+    map_documents,
+    mapping_context,
+)
 
 ENTITY = "estimates"
 KIND = "quotes"
 ID_FIELD = "QuoteID"
+ESTIMATE = DocumentKind("estimate", map_estimate)
 DELETED_IN_PERFEX = "deleted in Perfex: the quote is DELETED in Xero"
 
 
@@ -44,8 +46,12 @@ def run(ctx: StepContext) -> StepReport:
         for e in every
         if ctx.date_from is None or e.date is None or e.date >= ctx.date_from
     ]
-    mapped, content = _map(ctx, estimates)
-    pusher.plan(mapped, frozenset(), content)
+    docs = MappedDocuments()
+    if estimates:
+        contacts = CustomerContacts(ctx)
+        mctx = mapping_context(ctx)
+        docs = map_documents(ctx, pusher, contacts, estimates, ESTIMATE, mctx)
+    pusher.plan(docs.mapped, frozenset(), docs.content)
     quotes = Quotes(ctx)
     _recover(pusher, quotes)
     walks = _plan_walks(pusher, quotes, {str(e.id): e for e in estimates})
@@ -56,48 +62,25 @@ def run(ctx: StepContext) -> StepReport:
     return pusher.finish(failed_writes)
 
 
-def _map(
-    ctx: StepContext, estimates: list[Estimate]
-) -> tuple[list[Mapped], dict[str, Any]]:
-    """Each estimate mapped (or skipped/failed), and its settings-free content."""
-    mapped: list[Mapped] = []
-    content: dict[str, Any] = {}
-    if not estimates:
-        return mapped, content
-    resolve = services(ctx).taxes()
-    mctx = InvoiceContext(
-        sales_account=ctx.settings.sales_account,
-        rounding_account=ctx.settings.rounding_account,
-        resolve_tax=resolve,
-        tax_rates=resolve.rates,
-        no_tax_type=resolve.no_tax_type(),
-        discount_account=ctx.settings.discount_account,
-    )
-    neutral = neutral_invoice_context(mctx)
-    customers = LinkStore(ctx.session, "customers")
-    contacts = customers.synced_ids()
-    for est in estimates:
-        key = str(est.id)
-        if est.damaged:
-            label = est.formatted_number
-            mapped.append(damaged_record("estimate", label, key, est.damaged))
-            continue
-        contact = contacts.get(str(est.customer_id))
-        if contact is None:
-            link = customers.get(str(est.customer_id))
-            why = f"customer {est.customer_id} is not synced"
-            if link is not None and link.last_error and not link.xero_id:
-                mapped.append(failed(key, f"{why}: {link.last_error}"))
-            else:
-                mapped.append(skipped(key, why))
-            continue
-        m = resolve.checked(map_guarded(key, map_estimate, est, contact, mctx))
-        mapped.append(m)
-        n = map_estimate(est, contact, neutral)
-        if m.payload is not None and n.payload is not None:
-            content[key] = n.payload
-    resolve.flush()
-    return mapped, content
+class CustomerContacts:
+    """The Xero contact of an estimate's customer (its customer link)."""
+
+    def __init__(self, ctx: StepContext) -> None:
+        """Load the customer links."""
+        self.store = LinkStore(ctx.session, "customers")
+        self.synced = self.store.synced_ids()
+
+    def contact(self, document_id: int, customer_id: int | None) -> str | None:
+        """The customer's ContactID, or None while it has none."""
+        return self.synced.get(str(customer_id))
+
+    def why_not(self, document_id: int, customer_id: int | None) -> tuple[str, bool]:
+        """Not synced yet (a skip), or its sync failed (a failure, with why)."""
+        why = f"customer {customer_id} is not synced"
+        link = self.store.get(str(customer_id))
+        if link is not None and link.last_error and not link.xero_id:
+            return f"{why}: {link.last_error}", True
+        return why, False
 
 
 class Quotes:

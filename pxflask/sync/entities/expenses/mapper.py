@@ -20,11 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.records import Expense, present
-from pxflask.sync.entities.invoices.mapper import (
-    DESCRIPTION_MAX,
-    InvoiceContext,
-    finish_document,
-)
 from pxflask.sync.mappers.common import (
     HUNDRED,
     ZERO,
@@ -35,6 +30,11 @@ from pxflask.sync.mappers.common import (
     round2,
     skipped,
     strip_html,
+)
+from pxflask.sync.mappers.documents import (
+    DESCRIPTION_MAX,
+    DocumentContext,
+    finish_document,
 )
 
 DEFAULT_CONTACT = "Perfex expenses"
@@ -162,7 +162,7 @@ def map_expense(
     if xero_rate != sum(taxes, ZERO):
         return failed(key, _rate_differs(expense, targets, taxes, target - amount))
     rates = {targets.tax_type: xero_rate, ctx.no_tax_type: ZERO}
-    finish = InvoiceContext(
+    finish = DocumentContext(
         sales_account=targets.account_code,
         rounding_account=ctx.rounding_account,
         resolve_tax=_no_resolver,

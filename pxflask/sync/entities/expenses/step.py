@@ -36,7 +36,6 @@ from pxflask.sync.entities.expenses.mapper import (
     map_expense,
     neutral_expense_targets,
 )
-from pxflask.sync.entities.payments.mapper import account_for
 from pxflask.sync.links import (
     DELETED,
     FROZEN,
@@ -46,6 +45,7 @@ from pxflask.sync.links import (
     Outcome,
 )
 from pxflask.sync.mappers.common import ZERO, Mapped
+from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.mappers.tax_match import EXPENSES
 from pxflask.sync.mappers.taxes import key_rate, tax_key
 from pxflask.sync.steps.base import Pending, Pusher, damaged_record, map_guarded, quote

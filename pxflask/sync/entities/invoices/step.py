@@ -28,11 +28,8 @@ from pxflask.sync import lockdates, orphans
 from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
-    InvoiceContext,
     invoice_reference,
     map_invoice,
-    neutral_invoice_context,
-    xero_invoice_total,
 )
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -45,16 +42,15 @@ from pxflask.sync.links import (
     read_cursor,
     write_cursor,
 )
-from pxflask.sync.mappers.common import Mapped, dec, skipped
-from pxflask.sync.mappers.common import failed as failed_alone
+from pxflask.sync.mappers.common import Mapped, dec
+from pxflask.sync.mappers.documents import xero_document_total
 from pxflask.sync.steps import renumber
-from pxflask.sync.steps.base import (
-    Pending,
-    Pusher,
-    damaged_record,
-    lookup,
-    map_guarded,
-    single,
+from pxflask.sync.steps.base import Pending, Pusher, lookup, single
+from pxflask.sync.steps.documents import (
+    DocumentKind,
+    MappedDocuments,
+    map_documents,
+    mapping_context,
 )
 from pxflask.sync.steps.services import services
 
@@ -65,6 +61,9 @@ NUMBERED = renumber.Numbered(
     "InvoiceID",
     "invoice",
     lambda key: invoice_reference(int(key)),
+)
+INVOICE = DocumentKind(
+    "invoice", map_invoice, never_sent="cancelled before it was synced"
 )
 NUMBER_CLASH = "must be unique"
 CURSOR = "xero.invoices.modified"
@@ -163,55 +162,13 @@ def run(ctx: StepContext) -> StepReport:
             pusher.report.unchanged += 1
             continue
         changed.append(invoice_id)
-    mapped: list[Mapped] = []
-    content: dict[str, Any] = {}
-    voids: list[tuple[str, str, str | None]] = []
-    dated: dict[str, date | None] = {}
+    docs = MappedDocuments()
     if changed:
-        resolve = services(ctx).taxes()
-        mctx = InvoiceContext(
-            sales_account=ctx.settings.sales_account,
-            rounding_account=ctx.settings.rounding_account,
-            resolve_tax=resolve,
-            tax_rates=resolve.rates,
-            no_tax_type=resolve.no_tax_type(),
-            discount_account=ctx.settings.discount_account,
-            drafts=ctx.settings.drafts,
-        )
-        neutral = neutral_invoice_context(mctx)
-        for inv in reads.read_invoices(ctx.perfex, ids=changed):
-            key = str(inv.id)
-            if inv.damaged:
-                mapped.append(
-                    damaged_record("invoice", inv.formatted_number, key, inv.damaged)
-                )
-                continue
-            contact = contacts.contact(inv.id, inv.customer_id)
-            if contact is None:
-                why, fails = contacts.why_not(inv.id, inv.customer_id)
-                mapped.append(failed_alone(key, why) if fails else skipped(key, why))
-                continue
-            m = map_guarded(key, map_invoice, inv, contact, mctx)
-            if m.payload is not None and m.payload["Status"] == "VOIDED":
-                link = pusher.store.get(key)
-                if link is None or not link.xero_id:
-                    mapped.append(skipped(m.key, "cancelled before it was synced"))
-                elif link.state not in (VOIDED, DELETED):
-                    voids.append((m.key, link.xero_id, payload_hash(m.payload)))
-                    dated[m.key] = inv.date
-                else:
-                    pusher.report.unchanged += 1
-                    if not ctx.dry_run:
-                        pusher.store.set_sources({key: pusher.sources[key]})
-                continue
-            m = resolve.checked(m)
-            mapped.append(m)
-            n = map_invoice(inv, contact, neutral)
-            if m.payload is not None and n.payload is not None:
-                content[key] = n.payload
-        resolve.flush()
-    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "InvoiceNumber")
-    pusher.plan(mapped, again, content)
+        mctx = mapping_context(ctx, drafts=ctx.settings.drafts)
+        invoices = reads.read_invoices(ctx.perfex, ids=changed)
+        docs = map_documents(ctx, pusher, contacts, invoices, INVOICE, mctx)
+    mapped = renumber.keep_sent_numbers(pusher.store, docs.mapped, "InvoiceNumber")
+    pusher.plan(mapped, again, docs.content)
     _recover(ctx, pusher)
     _check_updates(ctx, pusher)
     lockdates.hold(ctx, pusher, lambda p: _dates(ctx, p))
@@ -220,7 +177,7 @@ def run(ctx: StepContext) -> StepReport:
     _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
-    _void(ctx, pusher, voids, CANCELLED_ALLOCATED, dated)
+    _void(ctx, pusher, list(docs.removals), CANCELLED_ALLOCATED, docs.dated)
     return pusher.finish(final)
 
 
@@ -381,7 +338,7 @@ def _is_same(record: dict[str, Any], p: Pending, rates: dict[str, Decimal]) -> b
         return False
     total = record.get("Total")
     try:
-        expected = xero_invoice_total(p.payload, rates)
+        expected = xero_document_total(p.payload, rates)
     except KeyError:
         return False
     return total is not None and dec(total) == expected

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.records import Payment, present
-from pxflask.sync.links import LinkRow
 from pxflask.sync.mappers.common import Mapped, clip, dec, round2, skipped
-
-DEFAULT_KEY = "payment_account.default"
-
-
-def payment_account_for(mode: str | None, settings: Mapping[str, str]) -> str | None:
-    """The Xero account code for a mode id or gateway id, else the default one."""
-    if mode:
-        code = (settings.get(f"payment_account.{mode}") or "").strip()
-        if code:
-            return code
-    return (settings.get(DEFAULT_KEY) or "").strip() or None
 
 
 def map_payment(
@@ -63,14 +50,3 @@ def map_payment(
     if reference:
         payload["Reference"] = clip(reference, 255)
     return Mapped(key=key, payload=payload)
-
-
-def account_for(
-    mode: str | None, settings: Mapping[str, str], modes: Mapping[str, LinkRow]
-) -> str | None:
-    """The Xero account: per mode/gateway setting, the mode's link, the default."""
-    if mode and not (settings.get(f"payment_account.{mode}") or "").strip():
-        link = modes.get(mode)
-        if link is not None and link.xero_number:
-            return link.xero_number
-    return payment_account_for(mode, settings)

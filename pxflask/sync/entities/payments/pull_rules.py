@@ -10,9 +10,9 @@ from typing import Any
 from pxflask.perfex.balances import Balance
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
-from pxflask.sync.entities.payments.mapper import DEFAULT_KEY
 from pxflask.sync.links import LinkRow
 from pxflask.sync.lockdates import as_date
+from pxflask.sync.mappers.payment_accounts import DEFAULT_KEY
 
 ENTITY = "payments"
 CURSOR = "xero.payments.modified"

@@ -22,7 +22,7 @@ from pxflask.perfex.records import Payment
 from pxflask.sync import history, lockdates
 from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.payments import pull as payments_pull
-from pxflask.sync.entities.payments.mapper import account_for, map_payment
+from pxflask.sync.entities.payments.mapper import map_payment
 from pxflask.sync.links import (
     DELETED,
     FAILED,
@@ -38,6 +38,7 @@ from pxflask.sync.links import (
 )
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.mappers.common import failed as failed_record
+from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.steps.base import (
     Pending,
     Pusher,
