@@ -265,3 +265,33 @@ def test_a_customer_not_synced_skips_its_estimates(env):
     assert report.skipped == len(reads.read_estimates(env.perfex))
     assert all("is not synced" in a.reason for a in report.planned)
     assert replace  # dataclasses.replace kept for the factories' users
+
+
+def test_a_run_stopped_between_moves_finishes_them_next_time(env, monkeypatch):
+    """Created SENT, stopped before the moves: not unchanged, moved next run."""
+    from pxflask.sync.entities.estimates import step
+
+    assert env.sync().ok
+
+    def died(*args):
+        raise SystemExit("the worker was killed between the create and the moves")
+
+    monkeypatch.setattr(step, "_walk", died)
+    with pytest.raises(SystemExit):
+        env.sync(entities=ENTITY)
+    moving = [
+        e
+        for e in reads.read_estimates(env.perfex)
+        if expected_status(e) in ("ACCEPTED", "DECLINED", "INVOICED")
+    ]
+    stuck = [q for q in env.xero("Quotes") if q["Status"] == "SENT"]
+    assert len(stuck) >= len(moving) > 0
+    monkeypatch.undo()
+    result = env.sync(entities=ENTITY)
+    assert result.ok, result.failed
+    assert_quotes_match(env)
+    before = env.calls()
+    assert env.sync(entities=ENTITY).report("estimates").unchanged == len(
+        reads.read_estimates(env.perfex)
+    )
+    assert not [k for k in delta(before, env.calls()) if k.split()[0] != "GET"]

@@ -20,6 +20,7 @@ from pxflask.perfex.records import Estimate
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.estimates.mapper import estimate_reference, map_estimate
 from pxflask.sync.entities.estimates.walk import EDITABLE, move, route
+from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import DELETED, FROZEN, SYNCED, LinkRow, LinkStore, Outcome
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.steps.base import Pending, Pusher
@@ -54,10 +55,13 @@ def run(ctx: StepContext) -> StepReport:
     pusher.plan(docs.mapped, frozenset(), docs.content)
     quotes = Quotes(ctx)
     _recover(pusher, quotes)
+    finals = {p.key: p.hash for p in (*pusher.creates, *pusher.updates)}
     walks = _plan_walks(pusher, quotes, {str(e.id): e for e in estimates})
     failed_writes = pusher.write_creates() + pusher.write_updates()
     done = {p.key for p in failed_writes}
-    _walk(ctx, pusher, {k: w for k, w in walks.items() if k not in done})
+    walks = {k: w for k, w in walks.items() if k not in done and w}
+    _walk(ctx, pusher, walks)
+    _settle(ctx, pusher, walks, finals)
     _delete_gone(ctx, pusher, {str(e.id) for e in every})
     return pusher.finish(failed_writes)
 
@@ -133,13 +137,8 @@ def _plan_walks(
     for p in list(pusher.updates):
         quote = current.get(str(p.xero_id).lower())
         status = None if quote is None else str(quote.get("Status"))
-        if quote is None or status not in (
-            *EDITABLE,
-            "ACCEPTED",
-            "DECLINED",
-            "INVOICED",
-        ):
-            continue  # Xero answers for it (not found, DELETED)
+        if quote is None or status == "DELETED":
+            continue  # sent as it is: Xero's answer says why not
         path = route(status, p.payload["Status"])
         if status in EDITABLE:
             _first(p, p.payload, path[0])
@@ -147,8 +146,7 @@ def _plan_walks(
             problem = _amounts_differ(quote, estimates[p.key])
             if problem is not None:
                 pusher.updates.remove(p)
-                pusher.fail(p, problem)
-                pusher.store.record([Outcome(p.key, "failed", error=problem)])
+                pusher.store.record([pusher.refused(p.key, "update", problem)])
                 continue
             _first(p, move(p.payload, str(p.xero_id), path[0]), path[0])
         walks[p.key] = path[1:]
@@ -156,7 +154,13 @@ def _plan_walks(
 
 
 def _first(p: Pending, payload: dict[str, Any], status: str) -> None:
-    """Send `payload` with `status` as the record's first write (hash unchanged)."""
+    """Send `payload` with `status` as the record's first write.
+
+    While moves remain, the link keeps a hash of its own (see `_settle`): a run
+    that stops between the moves leaves the estimate to update, never unchanged.
+    """
+    if status != p.payload["Status"]:
+        p.hash = payload_hash({"moving": p.hash})
     p.mapped = replace(p.mapped, payload={**payload, "Status": status})
 
 
@@ -191,6 +195,19 @@ def _walk(ctx: StepContext, pusher: Pusher, walks: dict[str, list[str]]) -> None
         if not ctx.dry_run:
             _send_moves(ctx, pusher, walks, todo)
         step += 1
+
+
+def _settle(
+    ctx: StepContext,
+    pusher: Pusher,
+    walks: dict[str, list[str]],
+    finals: dict[str, str],
+) -> None:
+    """Quotes whose every move went through: their links take the final hash."""
+    links = pusher.store.links
+    arrived = {k: finals[k] for k in walks if _written(links.get(k))}
+    if arrived and not ctx.dry_run:
+        pusher.store.set_hashes(arrived)
 
 
 def _written(link: LinkRow | None) -> bool:
