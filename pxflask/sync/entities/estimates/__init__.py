@@ -15,5 +15,5 @@ UNIT = Unit(
     record=Record("read_estimates", number="{formatted_number}"),
     write_kind="quotes",
     default=False,
-    order=95,
+    order=110,
 )
