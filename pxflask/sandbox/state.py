@@ -16,6 +16,7 @@ RESOURCES = (
     "Items",
     "Invoices",
     "CreditNotes",
+    "Quotes",
     "Payments",
     "BankTransactions",
     "Overpayments",

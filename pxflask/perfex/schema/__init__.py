@@ -33,6 +33,7 @@ from pxflask.perfex.schema.sales_tables import (
     creditnote_refunds_table,
     creditnotes_table,
     credits_table,
+    estimates_table,
     invoicepaymentrecords_table,
     invoices_table,
     item_tax_table,
@@ -64,6 +65,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
     "creditnotes": creditnotes_table,
     "creditnote_refunds": creditnote_refunds_table,
     "credits": credits_table,
+    "estimates": estimates_table,
     "options": options_table,
     "staff": staff_table,
     "migrations": migrations_table,
@@ -73,6 +75,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
 OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "invoices": frozenset({"formatted_number"}),
     "creditnotes": frozenset({"formatted_number"}),
+    "estimates": frozenset({"formatted_number"}),
     "itemable": frozenset({"is_optional", "is_selected"}),
 }
 
@@ -109,6 +112,7 @@ class PerfexTables:
     creditnotes: sa.Table
     creditnote_refunds: sa.Table
     credits: sa.Table
+    estimates: sa.Table
     options: sa.Table
     staff: sa.Table
     migrations: sa.Table

@@ -20,7 +20,7 @@ from .common import (
     text,
 )
 from .contacts import Contacts
-from .lines import build_lines, line_views, stored_lines_as_raw
+from .lines import SALES_TYPES, build_lines, line_views, stored_lines_as_raw
 from .lockdates import check_open
 
 EDITABLE = ("DRAFT", "SUBMITTED")
@@ -97,6 +97,8 @@ class Document(Resource):
     prefix: ClassVar[str] = ""
     label: ClassVar[str] = ""
     create_statuses: ClassVar[tuple[str, ...]] = ("DRAFT", "SUBMITTED", "AUTHORISED")
+    posts: ClassVar[bool] = True
+    """Posted to the ledger, so lock dates apply (quotes: False)."""
 
     def number_of(self, record: dict[str, Any]) -> Any:
         """Index key: the document number (None when empty)."""
@@ -169,9 +171,7 @@ class Document(Resource):
         if doc_type not in self.types:
             raise Invalid(f"{self.label} Type must be one of {', '.join(self.types)}.")
         status = raw.get("Status") or "DRAFT"
-        contact = resolve_contact(
-            ctx, raw.get("Contact"), doc_type in ("ACCREC", "ACCRECCREDIT")
-        )
+        contact = resolve_contact(ctx, raw.get("Contact"), doc_type in SALES_TYPES)
         currency = raw.get("CurrencyCode") or ctx.tenant.base_currency
         if currency not in ctx.tenant.currencies:
             raise Invalid(f"Organisation is not subscribed to currency {currency}")
@@ -227,7 +227,8 @@ class Document(Resource):
             raise Invalid(f"Status '{status}' is not valid for a new {self.label}.")
         record = {self.id_field: new_id(), **self.new_record()}
         record.update(self._build(ctx, raw, None))
-        check_open(ctx, record["Date"])
+        if self.posts:
+            check_open(ctx, record["Date"])
         record["UpdatedDateUTC"] = ctx.stamp()
         self.settle(ctx, record)
         self.table(ctx)[record[self.id_field]] = record

@@ -11,7 +11,7 @@ from .common import Ctx, Invalid, find_account, find_tax_rate
 from .items import Items
 
 NOT_ON_LINES = ("DEBTORS", "CREDITORS", "GST")
-SALES_TYPES = ("ACCREC", "ACCRECCREDIT", "RECEIVE")
+SALES_TYPES = ("ACCREC", "ACCRECCREDIT", "RECEIVE", "QUOTE")
 
 
 def _prepare(ctx: Ctx, raw: Any, doc_type: str, strict: bool) -> dict[str, Any]:

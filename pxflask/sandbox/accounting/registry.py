@@ -10,6 +10,7 @@ from .credits import Overpayments, Prepayments
 from .invoices import Invoices
 from .items import Items
 from .payments import Payments
+from .quotes import Quotes
 from .settings import Accounts, TaxRates
 
 RESOURCES: dict[str, Resource] = {
@@ -21,6 +22,7 @@ RESOURCES: dict[str, Resource] = {
         Items(),
         Invoices(),
         CreditNotes(),
+        Quotes(),
         Payments(),
         BankTransactions(),
         Overpayments(),

@@ -31,7 +31,7 @@ from .settings import currency_views, organisation_view
 
 bp = Blueprint("xero_accounting", __name__, url_prefix="/api.xro/2.0")
 
-BATCH = ("Contacts", "Items", "Invoices", "CreditNotes", "BankTransactions")
+BATCH = ("Contacts", "Items", "Invoices", "CreditNotes", "Quotes", "BankTransactions")
 GENERIC = (*BATCH, "Payments", "Accounts")
 
 
