@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
-from pxflask.perfex.records import Invoice
 from pxflask.perfex.refunds import CreditRefund, read_credit_refunds
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.entities.credit_refunds.mapper import map_refund
@@ -21,9 +20,9 @@ from pxflask.sync.registry import REGISTRY
 
 from .conftest import NO_RETRY, Env, UrlEnv, delta
 from .factories import D
+from .test_credit_allocations import ON, _credit_note
 
 WRITES = ("PUT", "POST", "DELETE")
-ON = date(2025, 6, 10)
 TOTAL = D("50.00")
 ONLY = ["credit-refunds"]
 
@@ -50,51 +49,6 @@ def renv(perfex_url, tmp_path, xero_sandbox):
 def _writes(made: dict[str, int]) -> dict[str, int]:
     """The write calls among some calls."""
     return {k: n for k, n in made.items() if k.split()[0] in WRITES}
-
-
-def _credit_note(env: Env, invoice: Invoice, amount: Decimal) -> int:
-    """An open goodwill credit note of `amount` for the invoice's customer."""
-    cn = env.perfex.tables.creditnotes
-    with env.perfex.engine.connect() as conn:
-        row = dict(
-            conn.execute(sa.select(cn).order_by(cn.c.id).limit(1)).one()._mapping
-        )
-        number = conn.execute(sa.select(sa.func.max(cn.c.number))).scalar() + 1
-    row.pop("id")
-    row.update(
-        clientid=invoice.customer_id,
-        currency=invoice.currency.id,
-        number=number,
-        date=ON,
-        datecreated=datetime.combine(ON, time(9, 0)),
-        subtotal=amount,
-        total_tax=D("0.00"),
-        total=amount,
-        adjustment=D("0.00"),
-        discount_percent=D("0.00"),
-        discount_total=D("0.00"),
-        discount_type="",
-        status=1,
-        reference_no=None,
-    )
-    if "formatted_number" in row:
-        row["formatted_number"] = f"CN-{number:06d}"
-    note_id = int(env.execute(cn.insert().values(**row)).inserted_primary_key[0])
-    env.execute(
-        env.perfex.tables.itemable.insert().values(
-            rel_id=note_id,
-            rel_type="credit_note",
-            description="Goodwill credit",
-            long_description=None,
-            qty=D("1"),
-            rate=amount,
-            unit=None,
-            item_order=1,
-            is_optional=0,
-            is_selected=1,
-        )
-    )
-    return note_id
 
 
 def _refund(

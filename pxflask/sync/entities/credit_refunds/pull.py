@@ -26,13 +26,11 @@ transaction, and `settle_claims` runs before every push.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from pxflask.models import Link
-from pxflask.perfex import reads
 from pxflask.perfex.refunds import (
     RefundRefused,
     delete_refund,
@@ -45,32 +43,21 @@ from pxflask.sync.entities.credit_refunds.mapper import map_refund
 from pxflask.sync.entities.payments.mapper import account_for
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
-    LOCKED,
     PENDING,
-    SKIPPED,
-    SYNCED,
-    LinkRow,
     LinkStore,
-    LogEntry,
     Outcome,
-    read_cursor,
-    write_cursor,
-    write_log,
 )
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.mappers.pulled import (
     CLAIM,
-    PULLED,
     claim_key,
-    mode_for_account,
-    naive_utc,
     xero_day,
 )
+from pxflask.sync.steps.pulls import Puller, pull_pages
 
 ENTITY = "credit-refunds"
 CURSOR = "xero.credit-refunds.modified"
 REFUND_TYPE = "ARCREDITPAYMENT"
-DELETED_IN_XERO = "deleted in Xero; Perfex still has it (retry the record to resend)"
 
 
 def enabled(settings: Mapping[str, str]) -> bool:
@@ -133,29 +120,15 @@ def pull(ctx: StepContext, report: StepReport) -> None:
     puller = RefundPuller(ctx, report)
     if not puller.notes:
         return
-    cursor = None if ctx.full else read_cursor(ctx.session, CURSOR)
-    newest = cursor
-    for page in ctx.gateway.iter_pages("payments", modified_since=cursor):
-        for record in page:
-            stamp = record.get("UpdatedDateUTC")
-            if isinstance(stamp, datetime):
-                naive = naive_utc(stamp)
-                newest = naive if newest is None or naive > newest else newest
-        puller.page(page)
-        puller.flush()
-    if not ctx.dry_run and newest is not None and newest != cursor:
-        write_cursor(ctx.session, CURSOR, newest)
+    pull_pages(ctx, puller, CURSOR)
 
 
-class RefundPuller:
-    """The refunds pull of one run: links, the buffered log."""
+class RefundPuller(Puller):
+    """The refunds pull of one run: links, the linked credit notes, the log."""
 
     def __init__(self, ctx: StepContext, report: StepReport) -> None:
         """Load the refund links and the linked credit notes."""
-        self.ctx = ctx
-        self.report = report
-        self.logs: list[LogEntry] = []
-        self.store = LinkStore(ctx.session, ENTITY, autocommit=False)
+        super().__init__(ctx, report, ENTITY)
         self.note_links = LinkStore(ctx.session, "credit-notes").links
         self.notes: dict[str, int] = {
             str(link.xero_id).lower(): int(key)
@@ -163,13 +136,6 @@ class RefundPuller:
             if link.xero_id and key.isdigit()
         }
         """Xero CreditNoteID (lower case) -> Perfex credit note id."""
-        self.by_xero = {
-            str(link.xero_id).lower(): link
-            for link in self.store.links.values()
-            if link.xero_id
-        }
-        self._modes: list[Any] | None = None
-        self._mode_links: dict[str, LinkRow] | None = None
 
     def page(self, records: Iterable[dict[str, Any]]) -> None:
         """Decide every refund of one page, in date order."""
@@ -256,107 +222,12 @@ class RefundPuller:
             ),
         )
         h = payload_hash(m.payload if m.payload is not None else {"skip": m.skip})
-        self.store.mark_pending([(key, PULLED)])
-        self.store.record([Outcome(key, SYNCED, payment_id, None, h)])
-        self.store.forget([claim_key(payment_id)])
-        self.by_xero[payment_id.lower()] = self.store.links[key]
-        self.logs.append(
-            LogEntry(
-                key,
-                "pull",
-                SYNCED,
-                note or f"recorded in Perfex from Xero refund {payment_id}",
-                payment_id,
-            )
-        )
-        self.ctx.session.commit()
+        self.link_pulled(key, payment_id, h, note, "refund")
 
-    def deleted(self, link: LinkRow, record: dict[str, Any]) -> None:
-        """A linked refund deleted in Xero: remove it in Perfex, or lock the link."""
-        if link.state == LOCKED and link.last_error == DELETED_IN_XERO:
-            self.report.unchanged += 1
-            return
-        if link.state not in (SYNCED, SKIPPED):
-            return
-        key, payment_id = link.perfex_key, str(record["PaymentID"])
-        if link.idempotency_key == PULLED and key.isdigit():
-            self.report.planned.append(
-                PlannedAction(ENTITY, key, "delete-in-perfex", {"id": int(key)})
-            )
-            if self.ctx.dry_run:
-                self.report.pulled += 1
-                return
-            try:
-                delete_refund(self.ctx.perfex, int(key), marker=marker(payment_id))
-            except RefundRefused:
-                pass  # no longer the pulled row: keep it, lock below
-            else:
-                self.store.forget([key])
-                self.by_xero.pop(payment_id.lower(), None)
-                self.logs.append(
-                    LogEntry(
-                        key,
-                        "pull-delete",
-                        "deleted",
-                        "deleted in Xero: removed from Perfex",
-                        payment_id,
-                    )
-                )
-                self.report.pulled += 1
-                self.ctx.session.commit()
-                return
-        self.report.blocked += 1
-        self.report.planned.append(
-            PlannedAction(ENTITY, key, "blocked", None, DELETED_IN_XERO)
-        )
-        if self.ctx.dry_run:
-            return
-        self.store.record([Outcome(key, LOCKED, error=DELETED_IN_XERO)])
-        self.logs.append(LogEntry(key, "inbound", LOCKED, DELETED_IN_XERO, payment_id))
-
-    def drop_claim(self, payment_id: str) -> None:
-        """A Xero refund deleted before its pull finished: forget its claim."""
-        link = self.store.get(claim_key(payment_id))
-        if link is None or self.ctx.dry_run:
-            return
-        self.store.forget([link.perfex_key])
-        self.ctx.session.commit()
-
-    def skip(self, record: dict[str, Any], reason: str) -> None:
-        """Remember and log why a Xero refund is not recorded (once per reason)."""
-        payment_id = str(record["PaymentID"])
-        key = claim_key(payment_id)
-        h = payload_hash({"skip": reason})
-        link = self.store.get(key)
-        if link is not None and link.state == SKIPPED and link.payload_hash == h:
-            self.report.unchanged += 1
-            return
-        self.report.skipped += 1
-        self.report.planned.append(PlannedAction(ENTITY, key, "skip", None, reason))
-        if self.ctx.dry_run:
-            return
-        self.store.record([Outcome(key, SKIPPED, payload_hash=h, error=reason)])
-        self.logs.append(LogEntry(key, "pull", SKIPPED, reason, payment_id))
-
-    @property
-    def mode_links(self) -> dict[str, LinkRow]:
-        """Payment-mode links by Perfex mode id."""
-        if self._mode_links is None:
-            self._mode_links = dict(LinkStore(self.ctx.session, "payment-modes").links)
-        return self._mode_links
-
-    def mode_for(self, account: Mapping[str, Any]) -> str | None:
-        """The Perfex payment mode of a Xero bank account (as payments pull it)."""
-        if self._modes is None:
-            self._modes = reads.read_payment_modes(self.ctx.perfex, active_only=True)
-        return mode_for_account(
-            account, self.ctx.settings.raw, self.mode_links, self._modes
-        )
-
-    def flush(self) -> None:
-        """Commit the links and write the buffered log (not in a dry run)."""
-        if self.ctx.dry_run:
-            self.logs = []
-            return
-        write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
-        self.logs = []
+    def remove_pulled(self, perfex_id: int, payment_id: str) -> bool:
+        """Delete the Perfex refund pulled from this Xero payment."""
+        try:
+            delete_refund(self.ctx.perfex, perfex_id, marker=marker(payment_id))
+        except RefundRefused:
+            return False  # the row is no longer the pulled one: keep it
+        return True

@@ -40,9 +40,9 @@ from pxflask.sync.mappers.common import dec
 from pxflask.sync.steps.base import (
     Pending,
     Pusher,
+    by_guid,
     damaged_record,
     map_guarded,
-    quote,
     single,
 )
 
@@ -59,7 +59,6 @@ UNSETTLED_PULL = (
     "refunds made in Xero are pulled by the next run: some refunds sent in this "
     "run got no answer, and Xero may hold them"
 )
-NOTES_PER_READ = 20
 
 
 def run(ctx: StepContext) -> StepReport:
@@ -189,12 +188,9 @@ class Refunds:
 
     def read_notes(self, ids: set[str]) -> None:
         """Read the Xero credit notes not read yet (with their Payments)."""
-        missing = sorted({i.lower() for i in ids} - set(self.seen))
-        for start in range(0, len(missing), NOTES_PER_READ):
-            part = missing[start : start + NOTES_PER_READ]
-            where = " OR ".join(f"CreditNoteID==Guid({quote(i)})" for i in part)
-            for record in self.ctx.gateway.read_all("credit_notes", where=where):
-                self.seen[str(record.get("CreditNoteID")).lower()] = record
+        missing = {i.lower() for i in ids} - set(self.seen)
+        if missing:
+            self.seen.update(by_guid(self.ctx, "credit_notes", "CreditNoteID", missing))
 
     def recover(self) -> None:
         """Creates a crash may have sent already: find them on their credit notes."""
@@ -241,21 +237,9 @@ class Refunds:
                 left[note_id] -= dec(p.payload["Amount"])
                 keep.append(p)
                 continue
-            link = pusher.store.get(p.key)
-            if (
-                link is not None
-                and link.state == SKIPPED
-                and link.payload_hash == p.hash
-                and link.last_error == reason
-            ):
-                pusher.report.unchanged += 1
-                continue
-            pusher.report.skipped += 1
-            pusher.report.planned.append(
-                PlannedAction(ENTITY, p.key, "skip", None, reason)
-            )
-            outcomes.append(Outcome(p.key, SKIPPED, payload_hash=p.hash, error=reason))
-            pusher.logs.append(LogEntry(p.key, "skip", SKIPPED, reason))
+            skipped = pusher.refuse(p, reason)
+            if skipped is not None:
+                outcomes.append(skipped)
         pusher.creates = keep
         if outcomes:
             pusher.store.record(outcomes)

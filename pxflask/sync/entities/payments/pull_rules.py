@@ -19,10 +19,10 @@ from pxflask.sync.mappers.pulled import (  # noqa: F401 - the payments pull's na
     naive_utc,
     xero_day,
 )
+from pxflask.sync.steps.pulls import DELETED_IN_XERO  # noqa: F401 - one text
 
 ENTITY = "payments"
 CURSOR = "xero.payments.modified"
-DELETED_IN_XERO = "deleted in Xero; Perfex still has it (retry the record to resend)"
 OUT_OF_SCOPE = {
     "AROVERPAYMENTPAYMENT": "overpayment refund",
     "ARPREPAYMENTPAYMENT": "prepayment refund",
