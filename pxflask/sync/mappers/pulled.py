@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pxflask.sync.links import LinkRow
-from pxflask.sync.lockdates import as_date
 
 CLAIM = "xero:"
 """Key prefix of a claim (or skip) link for a Xero payment not yet in Perfex."""
@@ -38,7 +37,12 @@ def xero_day(value: Any) -> date | None:
     """A Xero date (date, datetime or ISO text) as a date."""
     if isinstance(value, datetime):
         return naive_utc(value).date()
-    return as_date(value)
+    if isinstance(value, date) or not value:
+        return value or None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def mode_for_account(
