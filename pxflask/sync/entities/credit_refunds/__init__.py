@@ -25,6 +25,7 @@ UNIT = Unit(
         ),
     ),
     record=Record("read_credit_refunds", number="{amount} on {date}"),
+    reconcile_scope="refunds",
     default=False,
     order=95,
 )
