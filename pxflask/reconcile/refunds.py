@@ -26,20 +26,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from pxflask.dbtypes import SessionLike
-from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_credit_notes
 from pxflask.perfex.refunds import has_refunds, read_credit_refunds
 from pxflask.reconcile.checks import CheckResult, describe
-from pxflask.reconcile.credit_sources import credit_note_links
+from pxflask.reconcile.credit_notes import pair_positions
+from pxflask.reconcile.credit_sources import credit_note_links, linked_ids
 from pxflask.reconcile.expenses import in_window, take_at, with_scope
 from pxflask.reconcile.frames import DATE_DTYPE
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
+from pxflask.reconcile.xero_records import text_or_none
 from pxflask.sync.settings import enabled_entities, load_settings
 
 SCOPE = "refunds"
@@ -122,19 +122,7 @@ def perfex_refunds(
 
 def refund_links(session: SessionLike) -> dict[int, str]:
     """Perfex refund id -> linked PaymentID (lower case), from the sync."""
-    stmt = sa.select(Link.perfex_key, Link.xero_id).where(
-        Link.entity == ENTITY, Link.xero_id.is_not(None)
-    )
-    return {
-        int(k): str(x).lower()
-        for k, x in session.execute(stmt)
-        if k and str(k).isdigit() and x
-    }
-
-
-def _text(value: Any) -> str:
-    """An enum or value as text ('' for missing)."""
-    return str(getattr(value, "value", value) or "")
+    return linked_ids(session, ENTITY)
 
 
 def xero_refund_records(
@@ -146,7 +134,7 @@ def xero_refund_records(
         updated = naive_utc(pay.get("UpdatedDateUTC"))
         if updated is not None and (latest is None or updated > latest):
             latest = updated
-        if _text(pay.get("PaymentType")) != REFUND_TYPE:
+        if (text_or_none(pay.get("PaymentType")) or "") != REFUND_TYPE:
             continue
         doc = pay.get("CreditNote") or pay.get("Invoice") or {}
         found = _REFERENCE.match(str(pay.get("Reference") or ""))
@@ -158,8 +146,8 @@ def xero_refund_records(
                 ).lower(),
                 "reference_id": int(found.group(1)) if found else None,
                 "date": pay.get("Date"),
-                "status": _text(pay.get("Status")),
-                "currency": _text(doc.get("CurrencyCode")).upper(),
+                "status": text_or_none(pay.get("Status")) or "",
+                "currency": (text_or_none(doc.get("CurrencyCode")) or "").upper(),
                 "amount_cents": cents(pay.get("Amount")),
             }
         )
@@ -172,43 +160,12 @@ SNAPSHOT = ScopeSnapshot(
 """The Xero credit-note refunds of a tenant, kept beside its invoice snapshot."""
 
 
-def _pairs(
-    perfex: pd.DataFrame, xero: pd.DataFrame, links: Mapping[int, str]
-) -> tuple[list[int], list[int], list[str]]:
-    """Positions of matched (perfex, xero) rows (-1 for none) and the method."""
-    x_pos = {x: i for i, x in enumerate(xero["xero_id"].tolist())}
-    by_ref: dict[int, int] = {}
-    for i, ref in enumerate(xero["reference_id"].tolist()):
-        if not pd.isna(ref):
-            by_ref.setdefault(int(ref), i)
-    used: set[int] = set()
-    found: dict[int, tuple[int, str]] = {}
-    keys = [int(k) for k in perfex["perfex_refund_id"].tolist()]
-    for method, look in (
-        ("link", lambda k: x_pos.get(links.get(k, ""), -1)),
-        ("reference", lambda k: by_ref.get(k, -1)),
-    ):
-        for p, key in enumerate(keys):
-            at = -1 if p in found else look(key)
-            if at >= 0 and at not in used:
-                used.add(at)
-                found[p] = (at, method)
-    p_at = list(range(len(keys)))
-    x_at = [found.get(p, (-1, ""))[0] for p in p_at]
-    methods = [found.get(p, (-1, ""))[1] for p in p_at]
-    for i in range(len(xero)):
-        if i not in used:
-            p_at.append(-1)
-            x_at.append(i)
-            methods.append("")
-    return p_at, x_at, methods
-
-
 def refund_rows(
     perfex: pd.DataFrame, xero: pd.DataFrame, links: Mapping[int, str]
 ) -> pd.DataFrame:
     """One side-by-side row per refund found on either side (unchecked)."""
-    p_at, x_at, method = _pairs(perfex, xero, links)
+    keys = [int(k) for k in perfex["perfex_refund_id"].tolist()]
+    p_at, x_at, method = pair_positions(keys, None, xero, links)
     p, x = np.asarray(p_at, np.int64), np.asarray(x_at, np.int64)
     rows = pd.DataFrame(
         {
