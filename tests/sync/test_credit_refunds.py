@@ -146,6 +146,18 @@ def test_refund_becomes_a_payment_and_a_rerun_writes_nothing(renv):
     assert _writes(delta(before, env.calls())) == {}
 
 
+def test_a_new_bank_mapping_alone_resends_nothing(renv):
+    """Changing the mode's account re-posts nothing Xero already has."""
+    env = renv
+    _refund(env, env.notes[0], D("20.00"))
+    assert env.sync(entities=ONLY).ok
+    env.settings["payment_account.1"] = "091"
+    before = env.calls()
+    result = env.sync(entities=ONLY)
+    assert result.ok and result.report(ENTITY).writes == 0
+    assert _writes(delta(before, env.calls())) == {}
+
+
 def test_edited_refund_is_deleted_and_created_again(renv):
     """Xero payments cannot be edited: DELETED, then a new payment of the new amount."""
     env = renv

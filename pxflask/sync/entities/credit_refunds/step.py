@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from pxflask.perfex.refunds import CreditRefund, has_refunds, read_credit_refunds
-from pxflask.sync import lockdates
+from pxflask.sync import history, lockdates
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_refunds import pull as refunds_pull
 from pxflask.sync.entities.credit_refunds.mapper import map_refund
@@ -78,6 +78,7 @@ def run(ctx: StepContext) -> StepReport:
     force = set(lockdates.released(ctx, pusher.store))
     force |= {k for k, link in pusher.store.links.items() if link.state == SKIPPED}
     mapped = []
+    content: dict[str, Any] = {}
     by_key: dict[str, CreditRefund] = {}
     for refund in refunds:
         key = str(refund.id)
@@ -89,8 +90,10 @@ def run(ctx: StepContext) -> StepReport:
         m = map_guarded(key, map_refund, refund, note=note, account_code=account)
         pusher.hints[key] = {"mode": refund.mode or "", "account": account or ""}
         mapped.append(m)
+        if m.payload is not None:  # a mapping change alone re-sends nothing
+            content[key] = history.payment_content(m.payload, refund.mode)
         by_key[key] = refund
-    pusher.plan(mapped, frozenset(force))
+    pusher.plan(mapped, frozenset(force), content)
     lockdates.hold(ctx, pusher)
     extra = Refunds(ctx, pusher)
     extra.delete_gone({str(r.id) for r in every})
