@@ -13,6 +13,7 @@ from pxflask.perfex import reads
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.refunds import CreditRefund, read_credit_refunds
 from pxflask.perfex.seed import seed_demo
+from pxflask.sync import watcher
 from pxflask.sync.entities.credit_refunds.mapper import map_refund
 from pxflask.sync.entities.credit_refunds.step import ENTITY, NO_TABLE
 from pxflask.sync.links import LinkRow
@@ -356,3 +357,6 @@ def test_database_without_the_refunds_table_says_so(env):
     assert report.skipped == 1 and report.writes == 0
     assert [a.reason for a in result.planned if a.entity == ENTITY] == [NO_TABLE]
     assert _writes(delta(before, env.calls())) == {}
+    marks: dict[str, str] = {}
+    found = watcher.detect_changes(env.perfex, [ENTITY], marks.get, marks.__setitem__)
+    assert found == [] and not [k for k in marks if "creditnote_refunds" in k]
