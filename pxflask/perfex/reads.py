@@ -44,6 +44,7 @@ from pxflask.perfex.records import (
     PaymentMode,
     Tax,
 )
+from pxflask.perfex.refunds import read_credit_refunds
 from pxflask.perfex.staff import find_staff_by_email, get_staff
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "read_countries",
     "read_credit_applications",
     "read_credit_notes",
+    "read_credit_refunds",
     "read_currencies",
     "read_customers",
     "read_estimates",

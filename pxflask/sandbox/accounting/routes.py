@@ -42,7 +42,7 @@ def _single_write(ctx: Ctx, name: str, raw: object, method: str) -> Response:
         record = resource.write(ctx, raw, method)  # type: ignore[arg-type]
     except Invalid as exc:
         return json_response(validation_error([failed_echo(resource, raw, exc)]), 400)
-    view = resource.view(ctx, record)
+    view = resource.written_view(ctx, record)
     return ok(envelope(ctx, name, [view]))
 
 
