@@ -104,7 +104,15 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 # Tables pxflask can do without.
-OPTIONAL_TABLES = frozenset({"creditnote_refunds", "migrations"})
+OPTIONAL_TABLES = frozenset(
+    {
+        "creditnote_refunds",
+        "migrations",
+        "projects",
+        "customfields",
+        "customfieldsvalues",
+    }
+)
 
 # Names of tables before Perfex 2.3.1 renamed them, for a helpful error.
 OLD_TABLE_NAMES = {

@@ -20,6 +20,7 @@ RESOURCES = (
     "BankTransactions",
     "Overpayments",
     "Prepayments",
+    "TrackingCategories",
 )
 
 

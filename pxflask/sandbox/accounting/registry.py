@@ -11,6 +11,7 @@ from .invoices import Invoices
 from .items import Items
 from .payments import Payments
 from .settings import Accounts, TaxRates
+from .tracking import TrackingCategories
 
 RESOURCES: dict[str, Resource] = {
     r.name: r
@@ -25,5 +26,6 @@ RESOURCES: dict[str, Resource] = {
         BankTransactions(),
         Overpayments(),
         Prepayments(),
+        TrackingCategories(),
     )
 }
