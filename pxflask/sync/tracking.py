@@ -14,6 +14,11 @@ custom:<Perfex custom field name>) and `tracking_category` the Xero category (em
   steps), the category created when missing, and one PUT of all new options of the
   step. Nothing is written in a dry run; a run with nothing to write calls nothing.
 
+Quotes (estimates) hook in the same way: `Tracker(ctx, "estimates").tag(...)` before
+planning and `ensure(ctx, pusher)` before writing (perfex.dimensions knows their
+custom fields, `fieldto` estimate, and reads project_id / sale_agent when the table
+has them).
+
 Xero's limits: 2 active categories per organisation, names of at most 100
 characters, 100 active options per category, archived options cannot be used.
 A document whose option cannot be used fails alone with the reason.
