@@ -297,3 +297,22 @@ def test_archived_option_fails_the_document(env):
     errors = dict(result.report("invoices").errors)
     assert "archived in Xero" in errors[str(invoices[0])]
     assert env.link("invoices", invoices[1]).state == "synced"
+
+
+def test_renamed_project_resends_its_documents_once(env):
+    """A project renamed in Perfex: its documents get the new option, once."""
+    invoices = _invoice_ids(env)
+    _add_project(env, 1, "Apollo")
+    _set(env, "invoices", invoices[:1], project_id=1)
+    env.settings["tracking"] = "project"
+    assert env.sync().ok
+    _set(env, "projects", [1], name="Artemis")
+    before = env.calls()
+    renamed = env.sync()
+    assert renamed.ok and renamed.report("invoices").updated == 1
+    assert _writes(before, env).get(OPTIONS_PUT) == 1
+    inv = env.link("invoices", invoices[0]).xero_id
+    assert _tracking(env, "Invoices", inv)[0][0]["Option"] == "Artemis"
+    before = env.calls()
+    assert env.sync().ok
+    assert _writes(before, env) == {}
