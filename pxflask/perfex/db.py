@@ -109,7 +109,16 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 # Tables pxflask can do without.
-OPTIONAL_TABLES = frozenset({"creditnote_refunds", "estimates", "migrations"})
+OPTIONAL_TABLES = frozenset(
+    {
+        "creditnote_refunds",
+        "estimates",
+        "migrations",
+        "projects",
+        "customfields",
+        "customfieldsvalues",
+    }
+)
 
 # Names of tables before Perfex 2.3.1 renamed them, for a helpful error.
 OLD_TABLE_NAMES = {

@@ -21,6 +21,7 @@ RESOURCES = (
     "BankTransactions",
     "Overpayments",
     "Prepayments",
+    "TrackingCategories",
 )
 
 

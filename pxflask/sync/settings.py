@@ -182,6 +182,34 @@ def _tax_type(value: str) -> str:
     return value
 
 
+TRACKING_DIMENSIONS = ("none", "project", "sale_agent")
+CUSTOM_PREFIX = "custom:"
+TRACKING_NAME_MAX = 100
+"""Xero's limit on tracking category and option names."""
+
+
+def _tracking(value: str) -> str:
+    """none, project, sale_agent or custom:<Perfex custom field name>."""
+    if value in TRACKING_DIMENSIONS:
+        return value
+    if value.startswith(CUSTOM_PREFIX):
+        name = value[len(CUSTOM_PREFIX) :].strip()
+        if 0 < len(name) <= 150:
+            return CUSTOM_PREFIX + name
+    raise InvalidSetting(
+        f"{value!r} is not one of: none, project, sale_agent, custom:<field name>"
+    )
+
+
+def _tracking_category(value: str) -> str:
+    """A Xero tracking category name (≤ 100 characters), empty for the default."""
+    if len(value) > TRACKING_NAME_MAX:
+        raise InvalidSetting(
+            f"a Xero tracking category name has at most {TRACKING_NAME_MAX} characters"
+        )
+    return value
+
+
 FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "sales_account": (_account_code, "200"),
     "rounding_account": (_account_code, "860"),
@@ -200,6 +228,8 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "expense_contact": (_contact_name, "Perfex expenses"),
     PULL_SETTING: (_switch, PULL_DEFAULT),
     REFUNDS_PULL: (_switch, REFUNDS_PULL_DEFAULT),
+    "tracking": (_tracking, "none"),
+    "tracking_category": (_tracking_category, ""),
 }
 
 

@@ -41,6 +41,7 @@ from pxflask.xero.retry import (
 )
 from pxflask.xero.stats import CallStats
 from pxflask.xero.tokens import StoredConnection, TokenStore
+from pxflask.xero.tracking_calls import GatewayTracking
 from pxflask.xero.writes import (
     WRITE_KINDS,
     ElementResult,
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 QUOTA_PERSIST_EVERY_S = 2.0
 
 
-class XeroGateway(GatewayWrites, GatewayReads):
+class XeroGateway(GatewayWrites, GatewayReads, GatewayTracking):
     """The Xero gateway: tokens, tenant, limiter, retries, batching, paging, stats."""
 
     def __init__(

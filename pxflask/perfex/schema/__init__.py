@@ -29,6 +29,11 @@ from pxflask.perfex.schema.customer_tables import (
     countries_table,
     currencies_table,
 )
+from pxflask.perfex.schema.project_tables import (
+    customfields_table,
+    customfieldsvalues_table,
+    projects_table,
+)
 from pxflask.perfex.schema.sales_tables import (
     creditnote_refunds_table,
     creditnotes_table,
@@ -69,6 +74,9 @@ TABLE_SPECS: dict[str, TableSpec] = {
     "options": options_table,
     "staff": staff_table,
     "migrations": migrations_table,
+    "projects": projects_table,
+    "customfields": customfields_table,
+    "customfieldsvalues": customfieldsvalues_table,
 }
 
 # Columns that older installs lack; reads adapt to their absence.
@@ -116,6 +124,9 @@ class PerfexTables:
     options: sa.Table
     staff: sa.Table
     migrations: sa.Table
+    projects: sa.Table
+    customfields: sa.Table
+    customfieldsvalues: sa.Table
 
     @property
     def payments(self) -> sa.Table:

@@ -12,6 +12,7 @@ from .items import Items
 from .payments import Payments
 from .quotes import Quotes
 from .settings import Accounts, TaxRates
+from .tracking import TrackingCategories
 
 RESOURCES: dict[str, Resource] = {
     r.name: r
@@ -27,5 +28,6 @@ RESOURCES: dict[str, Resource] = {
         BankTransactions(),
         Overpayments(),
         Prepayments(),
+        TrackingCategories(),
     )
 }

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from pxflask.perfex import reads
-from pxflask.sync import lockdates, orphans
+from pxflask.sync import lockdates, orphans, tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocations import sync_allocations
 from pxflask.sync.entities.credit_notes.mapper import (
@@ -49,9 +49,11 @@ def run(ctx: StepContext) -> StepReport:
         )
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
-    pusher.plan(docs.mapped, again, docs.content)
+    mapped = tracking.Tracker(ctx, "creditnotes").tag(docs.mapped, docs.content)
+    pusher.plan(mapped, again, docs.content)
     _recover(ctx, pusher)
     lockdates.hold(ctx, pusher)
+    tracking.ensure(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     pusher.flush_logs()
     selected = None if ctx.date_from is None else {n.id for n in notes}

@@ -40,7 +40,6 @@ from pxflask.perfex.refunds import (
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_refunds import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.entities.credit_refunds.mapper import map_refund
-from pxflask.sync.entities.payments.mapper import account_for
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
     PENDING,
@@ -48,6 +47,7 @@ from pxflask.sync.links import (
     Outcome,
 )
 from pxflask.sync.mappers.common import dec
+from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.mappers.pulled import (
     CLAIM,
     claim_key,

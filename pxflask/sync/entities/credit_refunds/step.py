@@ -23,7 +23,6 @@ from pxflask.sync import history, lockdates
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_refunds import pull as refunds_pull
 from pxflask.sync.entities.credit_refunds.mapper import map_refund
-from pxflask.sync.entities.payments.mapper import account_for
 from pxflask.sync.links import (
     DELETED,
     FAILED,
@@ -37,6 +36,7 @@ from pxflask.sync.links import (
     Outcome,
 )
 from pxflask.sync.mappers.common import dec
+from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.steps.base import (
     Pending,
     Pusher,

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
-from pxflask.sync import lockdates, orphans
+from pxflask.sync import lockdates, orphans, tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
@@ -147,12 +147,13 @@ def run(ctx: StepContext) -> StepReport:
         list(clients) if only else None,
     )
     context = _context_hash(ctx)
+    tracker = tracking.Tracker(ctx, "invoices")
     again = lockdates.released(ctx, pusher.store)
     changed: list[int] = []
     for invoice_id, fingerprint in fingerprints.items():
         key = str(invoice_id)
         contact = contacts.contact(invoice_id, clients.get(invoice_id))
-        source = _source(fingerprint, contact, context)
+        source = _source(fingerprint + tracker.mark(invoice_id), contact, context)
         pusher.sources[key] = source
         if (
             key not in again
@@ -167,7 +168,8 @@ def run(ctx: StepContext) -> StepReport:
         mctx = mapping_context(ctx, drafts=ctx.settings.drafts)
         invoices = reads.read_invoices(ctx.perfex, ids=changed)
         docs = map_documents(ctx, pusher, contacts, invoices, INVOICE, mctx)
-    mapped = renumber.keep_sent_numbers(pusher.store, docs.mapped, "InvoiceNumber")
+    mapped = tracker.tag(docs.mapped, docs.content)
+    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "InvoiceNumber")
     pusher.plan(mapped, again, docs.content)
     _recover(ctx, pusher)
     _check_updates(ctx, pusher)
@@ -175,6 +177,7 @@ def run(ctx: StepContext) -> StepReport:
     # invoices deleted in Perfex first: Perfex may have given one's number to a
     # new invoice, which Xero then sees held by a voided one (renumber.py)
     _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
+    tracking.ensure(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
     _void(ctx, pusher, list(docs.removals), CANCELLED_ALLOCATED, docs.dated)
