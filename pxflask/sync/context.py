@@ -67,6 +67,9 @@ class Gateway(Protocol):
     def delete_credit_note_allocation(  # noqa: D102
         self, credit_note_id: str, allocation_id: str, *, ref: Hashable = None
     ) -> ElementResult: ...
+    def get_online_invoice(self, invoice_id: str) -> str | None: ...  # noqa: D102
+    def email_invoice(self, invoice_id: str) -> None: ...  # noqa: D102
+    def day_calls_left(self) -> int | None: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from ..core import json_response
-from . import credit_routes
+from . import credit_routes, online
 from .batch import (
     elements_of,
     envelope,
@@ -275,3 +275,4 @@ def delete_allocation(credit_note_id: str, allocation_id: str) -> Response:
 __all__ = ["bp", "NotFound"]
 
 credit_routes.register(bp)  # the Overpayments and Prepayments routes
+online.register(bp)  # OnlineInvoice and Email of invoices
