@@ -285,8 +285,8 @@ class XeroDocumentLink(Base):
     """What pxflask keeps of one linked Xero document beyond its id.
 
     The customer-facing online invoice URL (read once from Xero) and whether
-    pxflask asked Xero to e-mail it (`email_state`: sending, sent, refused,
-    unknown), keyed by the Xero id so a document Xero re-creates starts afresh.
+    pxflask asked Xero to e-mail it (`email_state`: queued, sending, sent,
+    refused, unknown), keyed by the Xero id so a re-created document starts afresh.
     """
 
     __tablename__ = "pxf_xero_documents"
@@ -298,6 +298,8 @@ class XeroDocumentLink(Base):
     entity: Mapped[str] = mapped_column(String(40))
     xero_id: Mapped[str] = mapped_column(String(64))
     online_url: Mapped[str | None] = mapped_column(String(500))
+    online_state: Mapped[str | None] = mapped_column(String(20))
+    """wanted (approved, URL to read), read, none (Xero gave none), seen."""
     online_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     email_state: Mapped[str | None] = mapped_column(String(20))
     email_message: Mapped[str | None] = mapped_column(Text)

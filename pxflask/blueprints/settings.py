@@ -41,6 +41,7 @@ FORM_KEYS = (
     "payment_account.default",
     "drafts",
     "payments_from_xero",
+    "xero_emails_invoices",
     "sync_mode",
     "schedule",
     "watch_interval",

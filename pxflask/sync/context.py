@@ -70,6 +70,7 @@ class Gateway(Protocol):
     def get_online_invoice(self, invoice_id: str) -> str | None: ...  # noqa: D102
     def email_invoice(self, invoice_id: str) -> None: ...  # noqa: D102
     def day_calls_left(self) -> int | None: ...  # noqa: D102
+    def day_budget(self) -> int: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,12 @@ XERO_HOSTS = frozenset({"go.xero.com", "in.xero.com"})
 SHORT_CODE = re.compile(r"^![A-Za-z0-9_-]{1,20}$")
 XERO_ID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
 
+WANTED = "wanted"
+READ = "read"
+NONE = "none"
+SEEN = "seen"
+"""Online URL states: WANTED (approved, to read), READ, NONE (Xero gave none),
+SEEN (looked at while not approved; WANTED once a run sees it approved)."""
 QUEUED = "queued"
 SENDING = "sending"
 SENT = "sent"
@@ -141,4 +147,30 @@ def save(session: SessionLike, entity: str, xero_id: str, **values: object) -> N
         session.execute(
             insert(XeroDocumentLink).values(entity=entity, xero_id=xero_id, **values)
         )
+    session.commit()
+
+
+def mark(
+    session: SessionLike, xero_ids: Iterable[str], online_state: str, entity: str = ""
+) -> None:
+    """Set the online URL state of many invoices in one transaction."""
+    entity = entity or "invoices"
+    ids = sorted(set(xero_ids))
+    if not ids:
+        return
+    rows = stored(session, entity, ids)
+    now = utcnow()
+    for xero_id in ids:
+        if xero_id in rows:
+            rows[xero_id].online_state = online_state
+            rows[xero_id].updated_at = now
+        else:
+            session.add(
+                XeroDocumentLink(
+                    entity=entity,
+                    xero_id=xero_id,
+                    online_state=online_state,
+                    updated_at=now,
+                )
+            )
     session.commit()

@@ -50,6 +50,10 @@ class GatewayInvoiceLinks:
             idempotency_key=f"{EMAIL_KEY_PREFIX}{invoice_id}",
         )
 
+    def day_budget(self) -> int:
+        """The calls a day the limiter allows the tenant (XERO_DAY_LIMIT)."""
+        return self.limiter.limits.day_budget
+
     def day_calls_left(self) -> int | None:
         """Calls of today's budget left for the tenant: the limiter's count and
         what Xero last said (X-DayLimit-Remaining), the lower; None if unknown."""

@@ -9,14 +9,21 @@ import sqlalchemy as sa
 
 from pxflask.models import SyncLog, XeroDocumentLink
 from pxflask.sync.entities.invoices import EMAIL_SETTING
-from pxflask.sync.entities.invoices.online import DAY_RESERVE, ONLINE_PER_RUN
+from pxflask.sync.entities.invoices.online import DAY_RESERVE
+from pxflask.sync.entities.invoices.online_urls import (
+    OnlineReport,
+    fetch_online_urls,
+    pending,
+)
 from pxflask.sync.organisation import cached_short_code
 from pxflask.sync.settings import InvalidSetting, defaults, validate
 from pxflask.sync.xero_documents import (
     QUEUED,
+    READ,
     SENDING,
     SENT,
     UNKNOWN,
+    WANTED,
     deep_link,
     links_for,
     safe_xero_url,
@@ -63,43 +70,80 @@ def email_logs(env: Env) -> list[SyncLog]:
         )
 
 
-def test_online_url_is_read_once_per_approved_invoice(env):
-    """Each approved invoice gets Xero's URL in one call; a rerun makes none."""
+def fetch(env: Env, gateway: XeroGateway | None = None, **kw) -> OnlineReport:
+    """Run the online-links job's work once."""
+    with env.sessions() as session:
+        return fetch_online_urls(session, gateway or env.gateway, **kw)
+
+
+def test_the_sync_only_marks_urls_wanted_and_the_job_reads_them_once(env):
+    """No URL call in the sync; the job reads each approved one once, never again."""
     assert env.sync().ok
     expected = approved(env)
-    assert 0 < len(expected) <= ONLINE_PER_RUN
+    assert expected and ONLINE not in env.calls()
+    assert {documents(env)[x].online_state for x in expected} == {WANTED}
+    with env.sessions() as session:
+        assert pending(session)
+    report = fetch(env)
+    assert report.read == len(expected) and report.stopped is None
     assert env.calls()[ONLINE] == len(expected)
     rows = documents(env)
     for xero_id in expected:
         url = rows[xero_id].online_url
         assert url and url.startswith("https://in.xero.com/"), xero_id
-        assert safe_xero_url(url) == url
+        assert rows[xero_id].online_state == READ
+        assert isinstance(rows[xero_id].online_checked_at, datetime)
+    with env.sessions() as session:
+        assert not pending(session)
     before = env.calls()
-    assert env.sync().ok
+    assert env.sync(full=True).ok
+    assert fetch(env).read == 0
     assert ONLINE not in delta(before, env.calls())
-    assert {x: r.online_url for x, r in documents(env).items()} == {
-        x: r.online_url for x, r in rows.items()
-    }
 
 
-def test_a_backfill_is_capped_per_run_and_reads_status_in_bulk(env):
-    """Links made before the feature: statuses read 50 a call, URLs capped."""
+def test_the_job_is_capped_and_goes_on_next_time(env):
+    """At most `limit` URLs a job; the next job reads the rest."""
+    assert env.sync().ok
+    total = len(approved(env))
+    assert total > 3
+    assert fetch(env, limit=3).read == 3
+    assert env.calls()[ONLINE] == 3
+    assert fetch(env).read == total - 3
+    assert env.calls()[ONLINE] == total
+
+
+def test_invoices_linked_before_the_feature_are_looked_up_in_bulk(env):
+    """No row at all: statuses read 50 a call (summary), then the URLs."""
     assert env.sync().ok
     with env.sessions() as session:
         session.execute(sa.delete(XeroDocumentLink))
         session.commit()
     before = env.calls()
-    assert env.sync().ok
+    report = fetch(env)
     made = delta(before, env.calls())
-    assert made.get(ONLINE) == len(approved(env))
-    reads = made.get("GET /Invoices", 0)
-    assert reads <= 2, made  # the run's own read and at most one status read
-    assert set(documents(env)) >= set(approved(env))
+    assert made.get("GET /Invoices") == 1, made
+    assert report.looked_up == len(env.links("invoices"))
+    assert made[ONLINE] == report.read == len(approved(env))
+
+
+def test_the_job_keeps_half_the_day_budget_for_syncing(env):
+    """Below half of the day budget left, the job reads nothing and says why."""
+    assert env.sync().ok
+    settings = settings_for(env.sandbox.config, XERO_GRANT="client_credentials")
+    tight = XeroGateway(
+        settings, env.sessions, None, retry=FAST_RETRY, limits=Limits(day_budget=60)
+    )
+    for _ in range(31):
+        tight.get_organisation()
+    report = fetch(env, tight)
+    assert report.read == 0 and "kept for syncing" in (report.stopped or "")
+    assert ONLINE not in env.calls()
 
 
 def test_the_organisation_short_code_is_kept_for_deep_links(env):
     """The run keeps the ShortCode; the panel builds deep links without a call."""
     assert env.sync().ok
+    fetch(env)
     with env.sessions() as session:
         short = cached_short_code(session)
         xero_id = next(iter(approved(env)))
@@ -296,11 +340,3 @@ def test_the_email_state_is_committed_before_the_call(env, monkeypatch):
     env.settings[EMAIL_SETTING] = "yes"
     assert env.sync().ok
     assert seen and set(seen) == {SENDING}
-
-
-def test_online_urls_are_stamped(env):
-    """The row of a read URL carries when it was read."""
-    assert env.sync().ok
-    for row in documents(env).values():
-        if row.online_url:
-            assert isinstance(row.online_checked_at, datetime)

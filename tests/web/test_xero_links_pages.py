@@ -95,3 +95,16 @@ def test_no_short_code_no_deep_link(app, admin):
         db.session.commit()
     page = admin.get(f"/sync/log/{log_id}").get_data(as_text=True)
     assert "View in Xero" not in page and f'href="{ONLINE}"' in page
+
+
+def test_the_email_switch_is_on_the_settings_page_off_by_default(app, admin):
+    """The opt-in shows 'No' until the admin chooses 'Yes'; then it is stored."""
+    from pxflask.sync.settings import load_settings
+    from tests.web.test_settings_page import _post
+
+    page = admin.get("/settings/").get_data(as_text=True)
+    assert 'name="xero_emails_invoices"' in page
+    assert '<option value="no" selected' in page.split('id="xero_emails_invoices"')[1]
+    assert _post(admin, xero_emails_invoices="yes").status_code == 302
+    with app.app_context():
+        assert load_settings(db.session)["xero_emails_invoices"] == "yes"

@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('entity', sa.String(length=40), nullable=False),
     sa.Column('xero_id', sa.String(length=64), nullable=False),
     sa.Column('online_url', sa.String(length=500), nullable=True),
+    sa.Column('online_state', sa.String(length=20), nullable=True),
     sa.Column('online_checked_at', sa.DateTime(), nullable=True),
     sa.Column('email_state', sa.String(length=20), nullable=True),
     sa.Column('email_message', sa.Text(), nullable=True),

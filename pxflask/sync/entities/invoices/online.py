@@ -1,20 +1,19 @@
-"""After the invoices: online invoice URLs, and (opt-in) Xero e-mails the invoice.
+"""After the invoices: online invoice URLs wanted, and (opt-in) Xero e-mails them.
 
 Runs at the end of the invoice step, over what the run already knows of Xero's
-invoices (the If-Modified-Since read and the write answers), so it makes no read
-of its own:
+invoices (the If-Modified-Since read and the write answers):
 
-- Online URL: one GET /Invoices/{id}/OnlineInvoice per approved (AUTHORISED or
-  PAID) invoice that has none stored, at most ONLINE_PER_RUN a run; kept in
-  pxf_xero_documents and never read again (a refusal is remembered too).
+- Online URL: an approved (AUTHORISED or PAID) invoice without one is marked
+  "wanted" in pxf_xero_documents, with no call; the online-links job reads the
+  URLs later, outside the sync (online_urls.py), so the sync's calls stay as
+  they were.
 - E-mail (setting `xero_emails_invoices`, off by default): an invoice that Xero
   answered AUTHORISED to a write of this run is queued; queued invoices are
   e-mailed (POST /Invoices/{id}/Email, one call each). The state is committed
   before the call (sending) and after it (sent / refused), so a crash never
   leads to a second e-mail: a row left "sending" becomes "unknown", not resent.
-
-Both stop while fewer than DAY_RESERVE calls of the day budget are left (the
-sync itself needs them), and say so; a dry run calls nothing and only plans.
+  Sending stops while fewer than DAY_RESERVE calls of the day budget are left
+  (the sync itself needs them), and says so; a dry run calls nothing, only plans.
 """
 
 from __future__ import annotations
@@ -30,17 +29,18 @@ from pxflask.sync.steps.services import services
 from pxflask.sync.xero_documents import (
     QUEUED,
     REFUSED,
+    SEEN,
     SENDING,
     SENT,
     UNKNOWN,
+    WANTED,
+    mark,
     save,
     stored,
 )
 from pxflask.xero.errors import QuotaExhausted, RetriesExhausted, XeroRequestError
 
 ENTITY = "invoices"
-ONLINE_PER_RUN = 50
-"""Online URLs read per run at most (a backfill spreads over several runs)."""
 DAY_RESERVE = 25
 """Calls of the day budget kept for the sync itself: below this, nothing extra."""
 APPROVED = ("AUTHORISED", "PAID")
@@ -69,7 +69,7 @@ def emails_on(ctx: StepContext) -> bool:
 
 
 def after_invoices(ctx: StepContext, pusher: Pusher) -> None:
-    """Fetch missing online URLs, then send the queued e-mails (opt-in)."""
+    """Mark the online URLs wanted, then send the queued e-mails (opt-in)."""
     keys = {
         link.xero_id: key
         for key, link in pusher.store.links.items()
@@ -77,7 +77,7 @@ def after_invoices(ctx: StepContext, pusher: Pusher) -> None:
     }
     if not keys:
         return
-    _online_urls(ctx, pusher, keys)
+    _want_online_urls(ctx, keys)
     if emails_on(ctx):
         _emails(ctx, pusher, keys)
 
@@ -88,57 +88,17 @@ def _budget_low(ctx: StepContext) -> int | None:
     return left if left is not None and left < DAY_RESERVE else None
 
 
-def _to_fetch(ctx: StepContext, keys: dict[str, str]) -> list[str]:
-    """Approved invoices without a URL read yet, at most ONLINE_PER_RUN.
-
-    The run's known states come first; links never looked at (made before this
-    feature) get their status read, 50 per call, within the same cap; those not
-    approved are marked seen, and fetched once a later run sees them approved.
-    """
-    states = services(ctx).invoices
-    rows = stored(ctx.session, ENTITY, keys)
-
-    def status(xero_id: str) -> Any:
-        return (states.known.get(xero_id) or {}).get("Status")
-
-    wanted = [
-        x
-        for x in keys
-        if status(x) in APPROVED and (x not in rows or not rows[x].online_checked_at)
-    ][:ONLINE_PER_RUN]
-    room = ONLINE_PER_RUN - len(wanted)
-    unseen = [x for x in keys if x not in rows and status(x) is None][:room]
-    if unseen and not ctx.dry_run and _budget_low(ctx) is None:
-        try:
-            states.current(unseen)
-        except (RetriesExhausted, QuotaExhausted):
-            return wanted
-        for xero_id in unseen:
-            if status(xero_id) in APPROVED:
-                wanted.append(xero_id)
-            else:
-                save(ctx.session, ENTITY, xero_id, online_checked_at=None)
-    return wanted
-
-
-def _online_urls(ctx: StepContext, pusher: Pusher, keys: dict[str, str]) -> None:
-    """One read per approved invoice without a stored URL (capped per run)."""
-    for xero_id in _to_fetch(ctx, keys):
-        key = keys[xero_id]
-        if ctx.dry_run:
-            pusher.report.planned.append(PlannedAction(ENTITY, key, "online-url"))
-            continue
-        if _budget_low(ctx) is not None:
-            return
-        try:
-            url = ctx.gateway.get_online_invoice(xero_id)
-        except XeroRequestError as exc:
-            url = None
-            message = f"Xero gave no online invoice link: {exc.message}"
-            pusher.logs.append(LogEntry(key, "online-url", "skipped", message, xero_id))
-        except (RetriesExhausted, QuotaExhausted):
-            return  # the next run reads it
-        save(ctx.session, ENTITY, xero_id, online_url=url, online_checked_at=utcnow())
+def _want_online_urls(ctx: StepContext, keys: dict[str, str]) -> None:
+    """Approved invoices this run saw without a URL: wanted (no call)."""
+    known = services(ctx).invoices.known
+    approved = [x for x in keys if (known.get(x) or {}).get("Status") in APPROVED]
+    if ctx.dry_run or not approved:
+        return
+    rows = stored(ctx.session, ENTITY, approved)
+    fresh = [
+        x for x in approved if x not in rows or rows[x].online_state in (None, SEEN)
+    ]
+    mark(ctx.session, fresh, WANTED)
 
 
 def _emails(ctx: StepContext, pusher: Pusher, keys: dict[str, str]) -> None:
