@@ -18,7 +18,9 @@ from pxflask.sandbox.accounting.online import (
     NOT_EMAILED,
     NOT_ONLINE,
 )
+from pxflask.sandbox.regions import profile
 from pxflask.xero import Limits, QuotaExhausted, XeroRequestError
+from tests.fixtures.sandbox import TEST_REGION
 from tests.xero.helpers import make_gateway, settings_for
 
 from .test_accounting import _error_messages, _invoice, _line
@@ -35,7 +37,8 @@ def _contact(api, tenant, **fields):
 
 def _one(api, tenant, contact_id, status="AUTHORISED", kind="ACCREC"):
     """Create one invoice; its id."""
-    invoice = _invoice(contact_id, [_line("1", "10", tax="NONE")], status=status)
+    line = _line("1", "10", tax=profile(TEST_REGION).no_tax)
+    invoice = _invoice(contact_id, [line], status=status)
     invoice.type = kind
     if kind == "ACCPAY":
         invoice.invoice_number = "BILL-1"
