@@ -340,3 +340,28 @@ def test_the_email_state_is_committed_before_the_call(env, monkeypatch):
     env.settings[EMAIL_SETTING] = "yes"
     assert env.sync().ok
     assert seen and set(seen) == {SENDING}
+
+
+def test_editing_an_approved_invoice_after_opting_in_sends_nothing(env):
+    """Only an approval made by pxflask counts, not an update of an approved one."""
+    from datetime import date
+
+    assert env.sync().ok
+    xero = {i["InvoiceID"]: i for i in env.xero("Invoices")}
+    key, link = next(
+        (k, v)
+        for k, v in env.links("invoices").items()
+        if xero.get(v.xero_id, {}).get("Status") == "AUTHORISED"
+        and not xero[v.xero_id].get("AmountPaid")
+    )
+    invoices = env.perfex.tables.invoices
+    env.execute(
+        invoices.update()
+        .where(invoices.c.id == int(key))
+        .values(duedate=date(2026, 12, 31))
+    )
+    env.settings[EMAIL_SETTING] = "yes"
+    result = env.sync()
+    assert result.ok and result.report("invoices").updated >= 1
+    assert env.link("invoices", key).payload_hash != link.payload_hash
+    assert sent(env) == [] and EMAIL not in env.calls()

@@ -49,16 +49,18 @@ SHARED = "invoices.approved"
 
 
 def watch(ctx: StepContext, pusher: Pusher) -> None:
-    """Note the invoices Xero answered AUTHORISED to this run's writes."""
+    """Note the invoices this run's writes made AUTHORISED (they were not before)."""
     approved: set[str] = ctx.shared.setdefault(SHARED, set())
     before = pusher.on_written
 
     def written(raw: dict[str, Any]) -> None:
-        """Chain the step's callback, then note an approval."""
+        """Note an approval (not an edit of an approved one), then chain."""
+        xero_id = str(raw.get("InvoiceID") or "")
+        was = (services(ctx).invoices.known.get(xero_id) or {}).get("Status")
+        if xero_id and raw.get("Status") == "AUTHORISED" and was not in APPROVED:
+            approved.add(xero_id)
         if before is not None:
             before(raw)
-        if raw.get("Status") == "AUTHORISED" and raw.get("InvoiceID"):
-            approved.add(str(raw["InvoiceID"]))
 
     pusher.on_written = written
 
