@@ -43,6 +43,7 @@ FORM_KEYS = (
     "drafts",
     "payments_from_xero",
     "refunds_from_xero",
+    "xero_emails_invoices",
     "sync_mode",
     "schedule",
     "watch_interval",

@@ -82,6 +82,10 @@ class Gateway(Protocol):
     def create_tracking_options(  # noqa: D102
         self, category_id: str, names: Sequence[str], *, run_key: str
     ) -> TrackingAnswer: ...
+    def get_online_invoice(self, invoice_id: str) -> str | None: ...  # noqa: D102
+    def email_invoice(self, invoice_id: str) -> None: ...  # noqa: D102
+    def day_calls_left(self) -> int | None: ...  # noqa: D102
+    def day_budget(self) -> int: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
 from pxflask.sync.entities.credit_refunds import PULL_DEFAULT as REFUNDS_PULL_DEFAULT
 from pxflask.sync.entities.credit_refunds import PULL_SETTING as REFUNDS_PULL
+from pxflask.sync.entities.invoices import EMAIL_DEFAULT, EMAIL_SETTING
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
@@ -230,6 +231,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     REFUNDS_PULL: (_switch, REFUNDS_PULL_DEFAULT),
     "tracking": (_tracking, "none"),
     "tracking_category": (_tracking_category, ""),
+    EMAIL_SETTING: (_switch, EMAIL_DEFAULT),
 }
 
 

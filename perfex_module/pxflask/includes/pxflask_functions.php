@@ -239,3 +239,86 @@ function pxflask_record_payment($body)
     }
     return [201, ['id' => (int) $id, 'created' => true]];
 }
+
+/** The https URL when its host is one of Xero's (go.xero.com, in.xero.com), else null. */
+function pxflask_safe_xero_url($url)
+{
+    $url = trim((string) $url);
+    $parts = parse_url($url);
+    if ($url === '' || !is_array($parts) || ($parts['scheme'] ?? '') !== 'https'
+        || isset($parts['user']) || isset($parts['pass']) || isset($parts['port'])
+        || !in_array(strtolower($parts['host'] ?? ''), ['go.xero.com', 'in.xero.com'], true)) {
+        return null;
+    }
+    return $url;
+}
+
+/** GET JSON with a bearer token and the hook's short timeout: [status, decoded body or null]. */
+function pxflask_get_json($url, $token)
+{
+    $curl = curl_init($url);
+    curl_setopt_array($curl, [
+        CURLOPT_HTTPHEADER     => ['Accept: application/json', 'Authorization: Bearer ' . $token],
+        CURLOPT_RETURNTRANSFER => true,
+        CURLOPT_CONNECTTIMEOUT => PXFLASK_HOOK_TIMEOUT,
+        CURLOPT_TIMEOUT        => PXFLASK_HOOK_TIMEOUT,
+        CURLOPT_NOSIGNAL       => true,
+    ]);
+    $body = curl_exec($curl);
+    $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
+    curl_close($curl);
+    $decoded = is_string($body) ? json_decode($body, true) : null;
+    return [$status, is_array($decoded) ? $decoded : null];
+}
+
+/** The links to Xero the panel keeps for a Perfex record; null when none (or unreachable). */
+function pxflask_xero_links($entity, $id)
+{
+    $url = pxflask_panel_url();
+    $token = (string) get_option('pxflask_bearer_token');
+    $id = pxflask_record_id($id);
+    if ($url === '' || $token === '' || $id === null) {
+        return null;
+    }
+    [$status, $body] = pxflask_get_json($url . '/hooks/perfex/xero-links/' . rawurlencode($entity) . '/' . $id, $token);
+    if ($status !== 200 || $body === null || empty($body['linked'])) {
+        if ($status !== 200) {
+            log_message('error', 'pxflask: links of ' . $entity . ' ' . $id . ' not read (HTTP ' . $status . ')');
+        }
+        return null;
+    }
+    return [
+        'deep_link'  => pxflask_safe_xero_url($body['deep_link'] ?? ''),
+        'online_url' => pxflask_safe_xero_url($body['online_url'] ?? ''),
+    ];
+}
+
+/** "View in Xero" and "Online invoice" for an invoice, as HTML ('' when there is nothing). */
+function pxflask_invoice_links_html($invoice)
+{
+    $id = is_object($invoice) ? ($invoice->id ?? null) : (is_array($invoice) ? ($invoice['id'] ?? null) : $invoice);
+    $links = pxflask_xero_links('invoices', $id);
+    if ($links === null) {
+        return '';
+    }
+    $anchors = [];
+    foreach (['deep_link' => 'View in Xero', 'online_url' => 'Online invoice'] as $key => $label) {
+        if ($links[$key] !== null) {
+            $anchors[] = '<a class="btn btn-default btn-sm" href="' . htmlspecialchars($links[$key], ENT_QUOTES)
+                . '" target="_blank" rel="noopener noreferrer">' . $label . '</a>';
+        }
+    }
+    return $anchors ? '<div class="pxflask-xero-links mtop10">' . implode(' ', $anchors) . '</div>' : '';
+}
+
+/** Print the invoice's links to Xero under the admin invoice preview (admins only); never throws. */
+function pxflask_show_invoice_links($invoice = null)
+{
+    try {
+        if (is_admin()) {
+            echo pxflask_invoice_links_html($invoice);
+        }
+    } catch (Throwable $e) {
+        log_message('error', 'pxflask: links to Xero not shown: ' . $e->getMessage());
+    }
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from ..core import json_response
-from . import credit_routes, tracking_routes
+from . import credit_routes, online, tracking_routes
 from .batch import (
     elements_of,
     envelope,
@@ -276,3 +276,4 @@ __all__ = ["bp", "NotFound"]
 
 credit_routes.register(bp)  # the Overpayments and Prepayments routes
 tracking_routes.register(bp)  # TrackingCategories and their Options
+online.register(bp)  # OnlineInvoice and Email of invoices

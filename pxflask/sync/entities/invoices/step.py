@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from pxflask.perfex import reads
 from pxflask.sync import lockdates, orphans, tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.invoices import online
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
     invoice_reference,
@@ -134,6 +135,7 @@ def run(ctx: StepContext) -> StepReport:
     """Create, update, void or delete Xero invoices for Perfex invoices."""
     pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
     pusher.on_written = lambda raw: services(ctx).invoices.remember([raw])
+    online.watch(ctx, pusher)
     if not ctx.targeted:
         _pull_xero_changes(ctx, pusher)
     only = _only(ctx)
@@ -181,6 +183,7 @@ def run(ctx: StepContext) -> StepReport:
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
     _void(ctx, pusher, list(docs.removals), CANCELLED_ALLOCATED, docs.dated)
+    online.after_invoices(ctx, pusher)
     return pusher.finish(final)
 
 
