@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.entities.customers import PULL_DEFAULT as CONTACTS_PULL_DEFAULT
+from pxflask.sync.entities.customers import PULL_SETTING as CONTACTS_PULL_SETTING
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
@@ -197,6 +199,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "watch_interval": (_seconds_interval, "30"),
     "expense_contact": (_contact_name, "Perfex expenses"),
     PULL_SETTING: (_switch, PULL_DEFAULT),
+    CONTACTS_PULL_SETTING: (_switch, CONTACTS_PULL_DEFAULT),
 }
 
 
