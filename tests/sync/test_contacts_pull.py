@@ -10,9 +10,21 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.models import SyncLog
+from pxflask.panel.dashboard_queries import entity_stats
 from pxflask.perfex import reads
 from pxflask.perfex.seed import seed_demo
-from pxflask.sync.entities.customers.pull_rules import ARCHIVED, BASES, CURSOR
+from pxflask.sync.entities.customers.pull_rules import (
+    ARCHIVED,
+    BASES,
+    CONFLICT,
+    CURSOR,
+    FIELDS,
+    PERFEX,
+    SAME,
+    XERO,
+    fingerprint,
+    verdict,
+)
 from pxflask.sync.inbound import handle_webhook
 from pxflask.sync.links import read_cursor
 from pxflask.sync.settings import defaults, set_setting
@@ -308,6 +320,44 @@ def test_a_bad_value_fails_that_field_with_a_clear_message_and_the_rest_goes_on(
     assert c.company != "N" * 200 and c.billing.city != "Nowhere"
     assert world.customer(second).vat == "SECOND-OK"
     assert world.link(BASES, first).state == "failed"
+    with world.sessions() as session:
+        stats = {s.name: s for s in entity_stats(session, [("customers", "C")])}
+    assert stats["customers"].failed == 1  # shown on the dashboard's customers row
+    # fixed in Xero: the next pass writes it and the failure is over
+    world.edit_xero(
+        first,
+        Name="Short Enough Ltd",
+        Addresses=[{"AddressType": "POBOX", "City": "Perth", "Country": "Australia"}],
+    )
+    again = world.push()
+    assert again.ok and again.report("customers").pulled == 1
+    c = world.customer(first)
+    assert c.company == "Short Enough Ltd" and c.billing.country.iso2 == "AU"
+    link = world.link(BASES, first)
+    assert link.state == "synced" and link.last_error is None
+
+
+@pytest.mark.parametrize(
+    ("xero", "perfex", "unsent", "expected"),
+    [
+        ("a", "a", True, SAME),
+        ("new", "old", False, XERO),  # only Xero changed it
+        ("new", "old", True, XERO),  # Perfex changed another field
+        ("new", "mine", True, CONFLICT),  # both changed it: Perfex wins
+        ("old", "mine", True, PERFEX),  # only Perfex changed it: the push sends it
+        ("old", "mine", False, PERFEX),
+    ],
+)
+def test_which_side_wins(xero, perfex, unsent, expected):
+    """The per-field rule, from the bases of the last agreement ('old')."""
+    base = {name: fingerprint("old") for name in FIELDS}
+    assert verdict("Name", xero, perfex, base, base, unsent) == expected
+
+
+def test_without_a_base_an_unsent_perfex_change_wins():
+    """No base yet: Xero wins unless the customer has an unsent change."""
+    assert verdict("Name", "x", "p", None, None, unsent=False) == XERO
+    assert verdict("Name", "x", "p", None, None, unsent=True) == CONFLICT
 
 
 def test_an_archived_contact_is_logged_and_the_customer_kept(world):

@@ -148,7 +148,7 @@ class ContactPuller:
         if not writes and not conflicts:
             self.report.unchanged += 1
             if not self.ctx.dry_run:
-                self.keep_bases(key, contact_id, verdicts, xero, perfex, base)
+                self.keep_bases(key, contact_id, verdicts, xero, perfex, base, True)
             return
         changes = {
             name: {"perfex": shown(name, perfex[name]), "xero": shown(name, xero[name])}
@@ -210,8 +210,12 @@ class ContactPuller:
         xero: Mapping[str, str],
         perfex: Mapping[str, str],
         base: LinkRow | None,
+        settled: bool = False,
     ) -> None:
-        """New bases: agreed and written fields move on, the others keep theirs."""
+        """New bases: agreed and written fields move on, the others keep theirs.
+
+        `settled`: nothing is left to do, so an earlier failure or skip is over.
+        """
         old_x = parse(base.payload_hash) if base else None
         old_p = parse(base.source_hash) if base else None
         new_x, new_p = [], []
@@ -228,37 +232,43 @@ class ContactPuller:
             else:
                 new_x.append(fingerprint(perfex[name]))  # Xero's value: tried again
                 new_p.append(fingerprint(perfex[name]))
-        self.record_bases(key, contact_id, "".join(new_x), "".join(new_p))
+        self.record_bases(key, contact_id, "".join(new_x), "".join(new_p), settled)
 
     def pushed(self, written: Iterable[tuple[str, dict[str, Any], Any]]) -> None:
         """After the push: Xero's answer and the payload sent are the new bases."""
-        outcomes = [
-            self.base_outcome(
-                key,
-                str(raw.get("ContactID")),
-                fingerprints(contact_fields(raw)),
-                fingerprints(contact_fields(payload)),
-            )
-            for key, raw, payload in written
-        ]
-        self.bases.record(o for o in outcomes if o is not None)
+        fresh: list[Outcome] = []
+        xero: dict[str, str] = {}
+        perfex: dict[str, str] = {}
+        for key, raw, payload in written:
+            xero[key] = fingerprints(contact_fields(raw))
+            perfex[key] = fingerprints(contact_fields(payload))
+            if self.bases.get(key) is None:
+                contact_id = str(raw.get("ContactID"))
+                fresh.append(
+                    Outcome(
+                        key, SYNCED, contact_id, None, xero[key], source=perfex[key]
+                    )
+                )
+        if fresh:
+            self.bases.record(fresh)
+        self.bases.set_hashes(xero)
+        self.bases.set_sources(perfex)
 
-    def base_outcome(
-        self, key: str, contact_id: str, xero: str, perfex: str
-    ) -> Outcome | None:
-        """The outcome storing one customer's bases, or None when they are stored."""
+    def record_bases(
+        self, key: str, contact_id: str, xero: str, perfex: str, settled: bool = False
+    ) -> None:
+        """Store one customer's bases (its `customers-pull` link).
+
+        A known link keeps its state unless `settled` (then synced, error cleared).
+        """
         link = self.bases.get(key)
-        if link is not None and (link.payload_hash, link.source_hash) == (xero, perfex):
-            return None
-        state = link.state if link is not None else SYNCED
-        error = link.last_error if link is not None else None
-        return Outcome(key, state, contact_id, None, xero, error, source=perfex)
-
-    def record_bases(self, key: str, contact_id: str, xero: str, perfex: str) -> None:
-        """Store one customer's bases (its `customers-pull` link)."""
-        outcome = self.base_outcome(key, contact_id, xero, perfex)
-        if outcome is not None:
-            self.bases.record([outcome])
+        if link is None or (settled and link.state != SYNCED):
+            self.bases.record(
+                [Outcome(key, SYNCED, contact_id, None, xero, source=perfex)]
+            )
+            return
+        self.bases.set_hashes({key: xero})
+        self.bases.set_sources({key: perfex})
 
     def settle(
         self,
