@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pxflask.models import SyncLog
+from pxflask.extensions import db
+from pxflask.jobs import xero_webhook_job
+from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.panel.dashboard_queries import entity_stats
 from pxflask.perfex import reads
 from pxflask.perfex.seed import seed_demo
@@ -28,6 +31,7 @@ from pxflask.sync.entities.customers.pull_rules import (
 from pxflask.sync.inbound import handle_webhook
 from pxflask.sync.links import read_cursor
 from pxflask.sync.settings import defaults, set_setting
+from pxflask.web.runtime import xero_gateway
 
 from .conftest import UrlEnv, delta
 
@@ -369,3 +373,32 @@ def test_an_archived_contact_is_logged_and_the_customer_kept(world):
     assert world.customer(cid).active
     [entry] = world.pull_logs()
     assert entry.outcome == "skipped" and entry.message == ARCHIVED
+
+
+def test_the_webhook_job_queues_a_targeted_customers_run(sync_app, xero_sandbox):
+    """The job turns a CONTACT webhook of a linked customer into a customers run."""
+    with sync_app.app_context():
+        xero_gateway(sync_app).connect_client_credentials()
+        set_setting(db.session, "contacts_from_xero", "yes")
+        contact = xero_sandbox.inject.contact("Hooked Ltd")
+        db.session.add(
+            Link(
+                entity="customers",
+                perfex_key="1",
+                xero_id=contact["ContactID"],
+                state="synced",
+            )
+        )
+        db.session.commit()
+        xero_sandbox.sandbox.take_events()
+        xero_sandbox.inject.update("Contacts", contact["ContactID"], {"TaxNumber": "H"})
+        result = xero_webhook_job(xero_sandbox.sandbox.take_events())
+        assert result["customers"] == ["1"]
+        run = db.session.get(SyncRun, result["run_id"])
+        assert run is not None and run.trigger == "webhook"
+        assert "customers" in run.scope
+        deadline = time.monotonic() + 30
+        while run.status in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            db.session.refresh(run)
+        assert run.status not in ("queued", "running")

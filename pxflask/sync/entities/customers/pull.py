@@ -65,6 +65,9 @@ from pxflask.sync.links import (
 )
 from pxflask.sync.mappers.common import Mapped
 
+BAD = "bad"
+"""The verdict of a field whose Xero value did not fit Perfex (not written)."""
+
 
 def push_mapping(
     customer: Customer, currencies: Mapping[int, str], sent: str | None, name: str = ""
@@ -172,7 +175,7 @@ class ContactPuller:
         except CustomerGone:
             return
         for name in problems:
-            verdicts[name] = CONFLICT  # not written: keep its old base
+            verdicts[name] = BAD  # not written: tried again when Xero changes it
         fresh = next(iter(reads.read_customers(self.ctx.perfex, ids=[c.id])), c)
         after = push_mapping(fresh, self.currencies, None, xero["Name"])
         assert after.payload is not None  # noqa: S101 - customers always map
