@@ -16,6 +16,7 @@ from pxflask.models import Link, SyncLog, SyncRun
 from pxflask.panel.dashboard_queries import entity_stats
 from pxflask.perfex import reads
 from pxflask.perfex.seed import seed_demo
+from pxflask.sync import preview
 from pxflask.sync.entities.customers.pull_rules import (
     ARCHIVED,
     BASES,
@@ -190,10 +191,12 @@ def test_a_dry_run_shows_the_changes_and_writes_nothing(world):
     result = world.push(dry_run=True)
     [planned] = [a for a in result.planned if a.action == "pull"]
     assert planned.key == str(cid)
-    assert planned.payload["EmailAddress"] == {
+    assert planned.payload["fields"]["EmailAddress"] == {
         "perfex": before.primary_contact.email,
         "xero": "dry@run.example",
     }
+    [row] = [r for r in preview.rows(result.planned) if r.action == "pull"]
+    assert "EmailAddress" in row.reason and "'dry@run.example'" in row.reason
     assert world.customer(cid) == before
     assert read_cursor(world.sessions(), CURSOR) == cursor
     assert world.pull_logs() == []

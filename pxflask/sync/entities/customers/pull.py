@@ -163,8 +163,12 @@ class ContactPuller:
             if conflicts
             else None
         )
+        said = _said(changes, writes)
+        why = " | ".join(t for t in (f"from Xero: {said}" if said else "", kept) if t)
         self.report.planned.append(
-            PlannedAction(ENTITY, key, "pull" if writes else "skip", changes, kept)
+            PlannedAction(
+                ENTITY, key, "pull" if writes else "skip", {"fields": changes}, why
+            )
         )
         if self.ctx.dry_run:
             self.report.pulled += 1 if writes else 0
@@ -184,13 +188,7 @@ class ContactPuller:
         done = [n for n in writes if n not in problems]
         parts = []
         if done:
-            parts.append(
-                "updated from Xero: "
-                + "; ".join(
-                    f"{n} {changes[n]['perfex']!r} -> {changes[n]['xero']!r}"
-                    for n in done
-                )
-            )
+            parts.append(f"updated from Xero: {_said(changes, done)}")
         if kept:
             parts.append(kept)
         parts += problems.values()
@@ -303,6 +301,13 @@ class ContactPuller:
         if self.logs and not self.ctx.dry_run:
             write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
         self.logs = []
+
+
+def _said(changes: Mapping[str, Mapping[str, str]], names: Iterable[str]) -> str:
+    """Fields' changes as the log and a dry run say them: "Name 'a' -> 'b'; ..."."""
+    return "; ".join(
+        f"{n} {changes[n]['perfex']!r} -> {changes[n]['xero']!r}" for n in names
+    )
 
 
 def naive_utc(stamp: datetime) -> datetime:
