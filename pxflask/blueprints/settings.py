@@ -44,6 +44,7 @@ FORM_KEYS = (
     "payments_from_xero",
     "refunds_from_xero",
     "xero_emails_invoices",
+    "contacts_from_xero",
     "sync_mode",
     "schedule",
     "watch_interval",

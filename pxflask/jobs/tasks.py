@@ -88,7 +88,12 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
     from pxflask.sync.inbound import handle_webhook
     from pxflask.web.runtime import xero_gateway
 
-    return handle_webhook(db.session, events, xero_gateway)
+    result = handle_webhook(db.session, events, xero_gateway)
+    if result.get("customers"):
+        keys = {"customers": result["customers"]}
+        run = request_sync(db.session, ["customers"], "webhook", record_keys=keys)
+        result["run_id"] = run.run.id
+    return result
 
 
 @task()

@@ -1,7 +1,10 @@
 """Xero webhooks: record each event in the log, pull what changed, mark voids.
 
 Called by the webhook job (pxflask/jobs/tasks.py) with the verified events; the
-gateway is built only when an event names one of our records' kinds.
+gateway is built only when an event names one of our records' kinds. With
+`contacts_from_xero` on, the answer names the linked customers whose contacts
+changed (`customers`): the job queues a targeted customers run for them, whose
+pull brings the changes into Perfex (entities/customers/pull.py).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from sqlalchemy import select
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncLog, XeroConnection
 
+from .entities.customers.pull_rules import enabled as contacts_pull_enabled
 from .failures import describe
 from .links import DELETED, VOIDED
 from .registry import REGISTRY
+from .settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +63,10 @@ def handle_webhook(
             wanted.setdefault(kind, set()).add(resource)
     session.commit()
     pulled = 0
+    changed: list[str] = []
     if wanted:
         try:
-            pulled = _pull_changed(session, gateway(), wanted)
+            pulled = _pull_changed(session, gateway(), wanted, changed)
         except Exception as exc:
             session.rollback()
             session.add(
@@ -74,13 +80,18 @@ def handle_webhook(
             session.commit()
             log.error("pulling Xero changes failed", exc_info=exc)
             raise
-    return {"events": len(events), "pulled": pulled}
+    if changed and not contacts_pull_enabled(load_settings(session)):
+        changed = []
+    return {"events": len(events), "pulled": pulled, "customers": sorted(changed)}
 
 
 def _pull_changed(
-    session: SessionLike, gateway: Any, wanted: dict[str, set[str]]
+    session: SessionLike, gateway: Any, wanted: dict[str, set[str]], changed: list[str]
 ) -> int:
-    """Read the changed invoices and contacts from Xero and log what they say."""
+    """Read the changed invoices and contacts from Xero and log what they say.
+
+    `changed` gets the Perfex keys of the linked customers among the contacts.
+    """
     pulled = 0
     for kind, ids in wanted.items():
         entity = "invoices" if kind == "invoices" else "customers"
@@ -91,6 +102,8 @@ def _pull_changed(
             status = record.get("Status") or record.get("ContactStatus") or ""
             if link is not None and status in ("VOIDED", "DELETED", "ARCHIVED"):
                 link.state = VOIDED if status == "VOIDED" else DELETED
+            if link is not None and entity == "customers":
+                changed.append(link.perfex_key)
             session.add(
                 SyncLog(
                     entity=entity,

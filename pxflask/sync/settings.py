@@ -12,6 +12,8 @@ from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
 from pxflask.sync.entities.credit_refunds import PULL_DEFAULT as REFUNDS_PULL_DEFAULT
 from pxflask.sync.entities.credit_refunds import PULL_SETTING as REFUNDS_PULL
+from pxflask.sync.entities.customers import PULL_DEFAULT as CONTACTS_PULL_DEFAULT
+from pxflask.sync.entities.customers import PULL_SETTING as CONTACTS_PULL_SETTING
 from pxflask.sync.entities.invoices import EMAIL_DEFAULT, EMAIL_SETTING
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
@@ -232,6 +234,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "tracking": (_tracking, "none"),
     "tracking_category": (_tracking_category, ""),
     EMAIL_SETTING: (_switch, EMAIL_DEFAULT),
+    CONTACTS_PULL_SETTING: (_switch, CONTACTS_PULL_DEFAULT),
 }
 
 
