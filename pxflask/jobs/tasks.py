@@ -88,7 +88,12 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
     from pxflask.sync.inbound import handle_webhook
     from pxflask.web.runtime import xero_gateway
 
-    return handle_webhook(db.session, events, xero_gateway)
+    result = handle_webhook(db.session, events, xero_gateway)
+    if result.get("documents"):
+        from pxflask.sync.entities.documents_pull import ENTITY
+
+        result["run_id"] = request_sync(db.session, [ENTITY], "webhook").run.id
+    return result
 
 
 @task()

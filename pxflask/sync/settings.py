@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.entities import documents_pull
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
@@ -197,6 +198,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "watch_interval": (_seconds_interval, "30"),
     "expense_contact": (_contact_name, "Perfex expenses"),
     PULL_SETTING: (_switch, PULL_DEFAULT),
+    documents_pull.PULL_SETTING: (_switch, documents_pull.PULL_DEFAULT),
 }
 
 

@@ -33,6 +33,7 @@ from pxflask.sync.links import (
 )
 from pxflask.sync.mappers.common import Mapped, skipped
 from pxflask.sync.mappers.common import failed as failed_alone
+from pxflask.sync.steps import renumber
 from pxflask.sync.steps.base import Pusher, damaged_record, map_guarded
 from pxflask.sync.steps.services import services
 
@@ -92,6 +93,7 @@ def run(ctx: StepContext) -> StepReport:
         resolve.flush()
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
+    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "CreditNoteNumber")
     pusher.plan(mapped, again, content)
     _recover(ctx, pusher)
     lockdates.hold(ctx, pusher)
