@@ -2,7 +2,7 @@
 
 from pxflask.sync.units import PULL, Unit
 
-ENTITY = "xero-documents"
+ENTITY = "documents-pull"
 PULL_SETTING = "documents_from_xero"
 """The setting that pulls documents made in Xero into Perfex (settings.FIXED_KEYS)."""
 PULL_DEFAULT = "no"
