@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pxflask.dbtypes import SessionLike
@@ -34,6 +34,20 @@ FIELDS = ("PeriodLockDate", "EndOfYearLockDate")
 PHRASE = "on or before Xero's period lock date"
 RECORDED = re.compile(re.escape(PHRASE) + r" (\d{4}-\d{2}-\d{2})")
 """Words of Xero's own refusal ("...cannot be before the period lock date...")."""
+
+
+def naive_utc(stamp: datetime) -> datetime:
+    """A naive UTC datetime."""
+    if stamp.tzinfo is None:
+        return stamp
+    return stamp.astimezone(UTC).replace(tzinfo=None)
+
+
+def xero_day(value: Any) -> date | None:
+    """A Xero date (date, datetime or ISO text) as a date (UTC for a datetime)."""
+    if isinstance(value, datetime):
+        return naive_utc(value).date()
+    return as_date(value)
 
 
 def as_date(value: Any) -> date | None:

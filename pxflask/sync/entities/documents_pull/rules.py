@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +12,6 @@ from pxflask.perfex.document_writes import CREDIT_NOTE, INVOICE, NewLine
 from pxflask.perfex.records import Line, LineTax
 from pxflask.perfex.totals import compute_totals
 from pxflask.sync.entities.documents_pull import PULL_DEFAULT, PULL_SETTING
-from pxflask.sync.lockdates import as_date
 from pxflask.sync.mappers.common import ZERO, clip, dec, decimals_needed, round2
 from pxflask.sync.mappers.taxes import TaxKey, key_rate
 
@@ -70,20 +68,6 @@ def enabled(settings: Mapping[str, str]) -> bool:
 def doc_key(kind: Kind, xero_id: str) -> str:
     """The key of a Xero document in this entity's own links (claims, failures)."""
     return f"{kind.name}:{xero_id.lower()}"
-
-
-def naive_utc(stamp: datetime) -> datetime:
-    """A naive UTC datetime."""
-    if stamp.tzinfo is None:
-        return stamp
-    return stamp.astimezone(UTC).replace(tzinfo=None)
-
-
-def xero_day(value: Any) -> date | None:
-    """A Xero date (date, datetime or ISO text) as a date."""
-    if isinstance(value, datetime):
-        return naive_utc(value).date()
-    return as_date(value)
 
 
 def is_ours(record: Mapping[str, Any]) -> bool:

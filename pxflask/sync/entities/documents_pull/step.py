@@ -38,9 +38,7 @@ from pxflask.sync.entities.documents_pull.rules import (
     doc_key,
     enabled,
     is_ours,
-    naive_utc,
     reverse_taxes,
-    xero_day,
 )
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -54,6 +52,7 @@ from pxflask.sync.links import (
     write_cursor,
     write_log,
 )
+from pxflask.sync.lockdates import naive_utc, xero_day
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.steps.renumber import PULLED
 from pxflask.sync.taxrates import cached_rates

@@ -43,10 +43,10 @@ from pxflask.sync.entities.payments.pull_rules import (
     ENTITY,
     AccountFor,
     enabled,
-    naive_utc,
 )
 from pxflask.sync.entities.payments.puller import PaymentPuller
 from pxflask.sync.links import LOCKED, PENDING, LinkStore, read_cursor, write_cursor
+from pxflask.sync.lockdates import naive_utc
 
 # -------------------------------------------------------------- before the push
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +11,6 @@ from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.entities.payments.mapper import DEFAULT_KEY
 from pxflask.sync.links import LinkRow
-from pxflask.sync.lockdates import as_date
 
 ENTITY = "payments"
 CURSOR = "xero.payments.modified"
@@ -45,20 +43,6 @@ def enabled(settings: Mapping[str, str]) -> bool:
 def claim_key(payment_id: str) -> str:
     """The link key of a Xero payment that has no Perfex row yet."""
     return CLAIM + payment_id.lower()
-
-
-def naive_utc(stamp: datetime) -> datetime:
-    """A naive UTC datetime."""
-    if stamp.tzinfo is None:
-        return stamp
-    return stamp.astimezone(UTC).replace(tzinfo=None)
-
-
-def xero_day(value: Any) -> date | None:
-    """A Xero date (date, datetime or ISO text) as a date."""
-    if isinstance(value, datetime):
-        return naive_utc(value).date()
-    return as_date(value)
 
 
 def pulled_note(record: Mapping[str, Any]) -> str:

@@ -22,10 +22,8 @@ from pxflask.sync.entities.payments.pull_rules import (
     AccountFor,
     claim_key,
     mode_for_account,
-    naive_utc,
     pulled_note,
     refusal,
-    xero_day,
 )
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -41,6 +39,7 @@ from pxflask.sync.links import (
     write_cursor,
     write_log,
 )
+from pxflask.sync.lockdates import naive_utc, xero_day
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.steps.services import services
 
