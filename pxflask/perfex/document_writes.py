@@ -62,6 +62,15 @@ class NewLine:
     taxes: tuple[tuple[str, Decimal], ...] = ()
     long_description: str = ""
 
+    def as_posted(self) -> dict[str, object]:
+        """The line as Perfex's form posts it (taxes as 'NAME|RATE')."""
+        return {
+            "description": self.description,
+            "qty": str(self.qty),
+            "rate": str(self.rate),
+            "taxes": [f"{name}|{rate}" for name, rate in self.taxes],
+        }
+
 
 @dataclass(frozen=True)
 class NewDocument:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pxflask.perfex import document_writes, reads
+from pxflask.perfex import document_writes, module_api, reads
 from pxflask.perfex.document_writes import NewCustomer, NewDocument
 from pxflask.perfex.writes import invoice_status_for
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
@@ -197,15 +197,7 @@ class DocumentPuller:
             "subtotal": str(converted.subtotal),
             "total_tax": str(converted.total_tax),
             "total": str(converted.total),
-            "lines": [
-                {
-                    "description": line.description,
-                    "qty": str(line.qty),
-                    "rate": str(line.rate),
-                    "taxes": [f"{n}|{r}" for n, r in line.taxes],
-                }
-                for line in converted.lines
-            ],
+            "lines": [line.as_posted() for line in converted.lines],
         }
         self.report.planned.append(PlannedAction(ENTITY, key, "pull", plan))
         self.report.pulled += 1
@@ -284,7 +276,15 @@ class DocumentPuller:
             adminnote=f"Made in Xero: {marker}",
             reference_no=number[:100] or None,
         )
-        doc_id, formatted = document_writes.create_document(self.ctx.perfex, doc)
+        perfex = self.ctx.perfex
+        try:
+            doc_id, formatted = module_api.create_document(perfex, doc, xero_id)
+        except ValueError as exc:  # Perfex's model refused it
+            self.store.forget([key])
+            self.report.pulled -= 1
+            self.report.planned = [p for p in self.report.planned if p.key != key]
+            self.fail(key, xero_id, f"{kind.label} {number}: {exc}")
+            return
         self.finish(kind, key, doc_id, xero_id, number, formatted, converted)
 
     def finish(
