@@ -10,11 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.models import Setting, SyncCursor
-from pxflask.perfex import reads
+from pxflask.perfex import document_writes, reads
+from pxflask.perfex.document_writes import INVOICE, NewDocument
 from pxflask.perfex.totals import compute_totals
 from pxflask.sync.entities.documents_pull import ENTITY
-from pxflask.sync.entities.documents_pull.rules import reverse_taxes
+from pxflask.sync.entities.documents_pull.rules import KINDS, doc_key, reverse_taxes
 from pxflask.sync.inbound import handle_webhook
+from pxflask.sync.links import LinkStore, Outcome
 from pxflask.sync.settings import defaults, enabled_entities, validate
 from pxflask.sync.taxrates import cached_rates
 
@@ -407,3 +409,34 @@ def test_scheduled_pass_includes_the_pull_and_reads_since_the_cursor(synced):
     assert date.fromisoformat(str(rows(env, "invoices")[-1]["date"])) == date(
         2026, 3, 5
     )
+
+
+def test_a_claim_left_by_a_killed_worker_is_linked_not_written_twice(synced):
+    """The Perfex write done, the link not: the next run links that document."""
+    env = synced
+    customer, contact = linked_contact(env)
+    tax_type, _, _ = mapped_tax(env)
+    inv = xero_invoice(env, contact, lines(tax_type, ("1", "20.00")))
+    written, _ = document_writes.create_document(
+        env.perfex,
+        NewDocument(
+            INVOICE,
+            customer,
+            date(2026, 3, 2),
+            int(rows(env, "currencies", name="USD")[0]["id"]),
+            inv["SubTotal"],
+            inv["TotalTax"],
+            inv["Total"],
+            adminnote=f"Made in Xero: Xero invoice x ({inv['InvoiceID']})",
+        ),
+    )
+    with env.sessions() as session:
+        LinkStore(session, ENTITY).record(
+            [Outcome(doc_key(KINDS[0], inv["InvoiceID"]), "pending", inv["InvoiceID"])]
+        )
+    invoices = count(env, "invoices")
+    result = env.sync(entities=[ENTITY])
+    assert result.ok and result.report(ENTITY).pulled == 0
+    assert count(env, "invoices") == invoices
+    assert pulled_doc(env, "invoices", inv["InvoiceID"]) == written
+    assert env.links(ENTITY) == {}

@@ -203,7 +203,7 @@ class DocumentPuller:
         self.report.pulled += 1
         if self.ctx.dry_run:
             return
-        self.store.record([Outcome(key, PENDING)])
+        self.store.record([Outcome(key, PENDING, xero_id)])
         self.ctx.session.commit()
         if customer is None:
             assert contact is not None  # noqa: S101 - checked above
@@ -328,7 +328,8 @@ class DocumentPuller:
         for key, link in list(self.store.links.items()):
             if link.state != PENDING:
                 continue
-            name, _, xero_id = key.partition(":")
+            name, _, lower = key.partition(":")
+            xero_id = link.xero_id or lower
             kind = next((k for k in KINDS if k.name == name), None)
             found = (
                 document_writes.find_document(self.ctx.perfex, name, xero_id)
