@@ -45,6 +45,7 @@ FORM_KEYS = (
     "refunds_from_xero",
     "xero_emails_invoices",
     "contacts_from_xero",
+    "documents_from_xero",
     "sync_mode",
     "schedule",
     "watch_interval",

@@ -93,6 +93,10 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
         keys = {"customers": result["customers"]}
         run = request_sync(db.session, ["customers"], "webhook", record_keys=keys)
         result["run_id"] = run.run.id
+    if result.get("documents"):
+        from pxflask.sync.entities.documents_pull import ENTITY
+
+        result["run_id"] = request_sync(db.session, [ENTITY], "webhook").run.id
     return result
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.entities import documents_pull
 from pxflask.sync.entities.credit_refunds import PULL_DEFAULT as REFUNDS_PULL_DEFAULT
 from pxflask.sync.entities.credit_refunds import PULL_SETTING as REFUNDS_PULL
 from pxflask.sync.entities.customers import PULL_DEFAULT as CONTACTS_PULL_DEFAULT
@@ -235,6 +236,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "tracking_category": (_tracking_category, ""),
     EMAIL_SETTING: (_switch, EMAIL_DEFAULT),
     CONTACTS_PULL_SETTING: (_switch, CONTACTS_PULL_DEFAULT),
+    documents_pull.PULL_SETTING: (_switch, documents_pull.PULL_DEFAULT),
 }
 
 

@@ -137,8 +137,8 @@ function pxflask_on_hook($hook, $arg)
 {
     try {
         $map = pxflask_hook_map();
-        if (!isset($map[$hook])) {
-            return false;
+        if (!isset($map[$hook]) || !empty($GLOBALS['pxflask_adding_from_xero'])) {
+            return false;  // a document the panel is adding from Xero: it links it itself
         }
         [$entity, $key] = $map[$hook];
         $id = pxflask_record_id($arg, $key);
@@ -321,4 +321,88 @@ function pxflask_show_invoice_links($invoice = null)
     } catch (Throwable $e) {
         log_message('error', 'pxflask: links to Xero not shown: ' . $e->getMessage());
     }
+}
+
+/** Perfex's options and models of a document kind: [table, next number, prefix, format, model]. */
+function pxflask_document_kind($kind)
+{
+    $kinds = [
+        'invoice'     => ['invoices', 'next_invoice_number', 'invoice_prefix', 'invoice_number_format', 'invoices_model'],
+        'credit_note' => ['creditnotes', 'next_credit_note_number', 'credit_note_prefix', 'credit_note_number_format', 'credit_notes_model'],
+    ];
+    return $kinds[$kind] ?? null;
+}
+
+/** Add an invoice or credit note made in Xero through Perfex's own model, once per Xero id. */
+function pxflask_create_document($body)
+{
+    $kind = pxflask_document_kind((string) ($body['kind'] ?? ''));
+    $xero_id = trim((string) ($body['xero_id'] ?? ''));
+    $client = pxflask_record_id($body['clientid'] ?? null);
+    $date = (string) ($body['date'] ?? '');
+    $items = $body['items'] ?? null;
+    if ($kind === null || !preg_match('/^[0-9A-Fa-f-]{8,64}$/', $xero_id) || $client === null
+        || !preg_match('/^\d{4}-\d{2}-\d{2}$/', $date) || !is_array($items) || !$items) {
+        return [400, ['error' => 'send kind, xero_id, clientid, date (YYYY-MM-DD) and items']];
+    }
+    [$table, $next, $prefix, $format, $model] = $kind;
+    $CI = &get_instance();
+    $existing = $CI->db->like('adminnote', $xero_id)->get(db_prefix() . $table)->row();
+    if ($existing) {
+        return [200, ['id' => (int) $existing->id, 'created' => false, 'number' => pxflask_document_number($body['kind'], $existing->id)]];
+    }
+    $newitems = [];
+    foreach (array_values($items) as $order => $item) {
+        $newitems[] = [
+            'description'      => (string) ($item['description'] ?? ''),
+            'long_description' => '',
+            'qty'              => (string) ($item['qty'] ?? '1'),
+            'unit'             => '',
+            'rate'             => (string) ($item['rate'] ?? '0'),
+            'order'            => $order + 1,
+            'taxname'          => array_map('strval', (array) ($item['taxes'] ?? [])),
+        ];
+    }
+    $data = [
+        'clientid'         => $client,
+        'number'           => get_option($next),
+        'prefix'           => get_option($prefix),
+        'number_format'    => get_option($format),
+        'date'             => _d($date),
+        'currency'         => (int) ($body['currency'] ?? 0),
+        'subtotal'         => (string) ($body['subtotal'] ?? '0'),
+        'total'            => (string) ($body['total'] ?? '0'),
+        'discount_type'    => '',
+        'discount_percent' => 0,
+        'discount_total'   => 0,
+        'adjustment'       => 0,
+        'adminnote'        => (string) ($body['adminnote'] ?? ''),
+        'clientnote'       => '',
+        'terms'            => '',
+        'show_quantity_as' => 1,
+        'newitems'         => $newitems,
+    ];
+    if ($body['kind'] === 'invoice') {
+        $due = (string) ($body['duedate'] ?? '');
+        $data['duedate'] = preg_match('/^\d{4}-\d{2}-\d{2}$/', $due) ? _d($due) : '';
+    } else {
+        $data['reference_no'] = (string) ($body['reference_no'] ?? '');
+    }
+    $CI->load->model($model);
+    $GLOBALS['pxflask_adding_from_xero'] = true;
+    try {
+        $id = $CI->$model->add($data);
+    } finally {
+        $GLOBALS['pxflask_adding_from_xero'] = false;
+    }
+    if (!$id) {
+        return [422, ['error' => 'Perfex refused the ' . str_replace('_', ' ', $body['kind'])]];
+    }
+    return [201, ['id' => (int) $id, 'created' => true, 'number' => pxflask_document_number($body['kind'], $id)]];
+}
+
+/** The number Perfex shows for a document. */
+function pxflask_document_number($kind, $id)
+{
+    return $kind === 'invoice' ? format_invoice_number($id) : format_credit_note_number($id);
 }

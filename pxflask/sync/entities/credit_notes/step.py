@@ -21,10 +21,12 @@ from pxflask.sync.entities.credit_notes.mapper import (
     map_credit_note,
 )
 from pxflask.sync.links import VOIDED, Outcome
+from pxflask.sync.steps import renumber
 from pxflask.sync.steps.base import Pusher
 from pxflask.sync.steps.documents import (
     DocumentKind,
     MappedDocuments,
+    document_hash,
     map_documents,
     mapping_context,
 )
@@ -50,6 +52,7 @@ def run(ctx: StepContext) -> StepReport:
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
     mapped = tracking.Tracker(ctx, "creditnotes").tag(docs.mapped, docs.content)
+    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "CreditNoteNumber")
     pusher.plan(mapped, again, docs.content)
     _recover(ctx, pusher)
     lockdates.hold(ctx, pusher)
@@ -120,3 +123,9 @@ def _void(ctx: StepContext, pusher: Pusher, voids: list[tuple[str, str, str]]) -
                 error = "; ".join(r.errors) or "Xero refused to void it"
                 outcomes.append(pusher.refused(key, "voided", error))
     pusher.store.record(outcomes)
+
+
+def content_hash(ctx: StepContext, perfex_id: int) -> str | None:
+    """The content hash this step compares for one Perfex credit note."""
+    found = reads.read_credit_notes(ctx.perfex, ids=[perfex_id])
+    return document_hash(ctx, found, map_credit_note)

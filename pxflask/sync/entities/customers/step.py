@@ -141,3 +141,11 @@ def _separate_same_names(
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates that may already exist (an earlier crash): find them by number."""
     pusher.adopt_by("ContactNumber")
+
+
+def content_hash(ctx: StepContext, perfex_id: int) -> str | None:
+    """The content hash this step compares for one Perfex customer."""
+    currencies = {c.id: c.code for c in reads.read_currencies(ctx.perfex)}
+    found = reads.read_customers(ctx.perfex, ids=[perfex_id])
+    m = map_contact(found[0], currencies) if found else None
+    return None if m is None or m.payload is None else payload_hash(m.payload)

@@ -50,6 +50,7 @@ from pxflask.sync.steps.base import Pending, Pusher, lookup, single
 from pxflask.sync.steps.documents import (
     DocumentKind,
     MappedDocuments,
+    document_hash,
     map_documents,
     mapping_context,
 )
@@ -451,3 +452,9 @@ def void_released(ctx: StepContext, xero_ids: set[str]) -> StepReport:
         services(ctx).invoices.known.clear()
         _void(ctx, pusher, waiting, DELETED_ALLOCATED)
     return pusher.finish([])
+
+
+def content_hash(ctx: StepContext, perfex_id: int) -> str | None:
+    """The content hash this step compares for one Perfex invoice."""
+    found = reads.read_invoices(ctx.perfex, ids=[perfex_id])
+    return document_hash(ctx, found, map_invoice, drafts=ctx.settings.drafts)
