@@ -41,6 +41,7 @@ FORM_KEYS = (
     "payment_account.default",
     "drafts",
     "payments_from_xero",
+    "expenses_from_xero",
     "sync_mode",
     "schedule",
     "watch_interval",

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.entities.expenses_pull import DEFAULT as EXPENSES_PULL_DEFAULT
+from pxflask.sync.entities.expenses_pull import SETTING as EXPENSES_PULL_SETTING
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
@@ -197,6 +199,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "watch_interval": (_seconds_interval, "30"),
     "expense_contact": (_contact_name, "Perfex expenses"),
     PULL_SETTING: (_switch, PULL_DEFAULT),
+    EXPENSES_PULL_SETTING: (_switch, EXPENSES_PULL_DEFAULT),
 }
 
 

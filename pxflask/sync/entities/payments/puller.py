@@ -42,6 +42,7 @@ from pxflask.sync.links import (
     write_log,
 )
 from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.pull_skips import skip_once
 from pxflask.sync.steps.services import services
 
 
@@ -337,17 +338,7 @@ class PaymentPuller:
         """Remember and log why a Xero payment is not recorded (once per reason)."""
         payment_id = str(record["PaymentID"])
         key = key or claim_key(payment_id)
-        h = payload_hash({"skip": reason})
-        link = self.store.get(key)
-        if link is not None and link.state == SKIPPED and link.payload_hash == h:
-            self.report.unchanged += 1
-            return
-        self.report.skipped += 1
-        self.report.planned.append(PlannedAction(ENTITY, key, "skip", None, reason))
-        if self.ctx.dry_run:
-            return
-        self.store.record([Outcome(key, SKIPPED, payload_hash=h, error=reason)])
-        self.logs.append(LogEntry(key, "pull", SKIPPED, reason, payment_id))
+        skip_once(self.ctx, self.store, self.report, self.logs, key, reason, payment_id)
 
     @property
     def mode_links(self) -> dict[str, LinkRow]:
