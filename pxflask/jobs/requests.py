@@ -29,7 +29,7 @@ from .locks import GUARD, active_run, claim_lock, lock_name, sync_scope
 from .registry import submit
 from .sync_task import sync_job
 
-CHANGE_TRIGGERS = frozenset({"hook", "watch"})
+CHANGE_TRIGGERS = frozenset({"hook", "watch", "webhook"})
 """Triggers about a change: a running run may have read past it, so they join
 only a queued run of their scope and otherwise queue a follow-up."""
 

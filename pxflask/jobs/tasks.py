@@ -85,10 +85,16 @@ def _has_links(session: SessionLike, entity: str) -> bool:
 @task()
 def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Hand verified Xero webhook events to the sync layer (pxflask/sync/inbound.py)."""
+    from pxflask.sync.entities.expenses_pull import UNIT as EXPENSES_PULL
+    from pxflask.sync.entities.expenses_pull.webhooks import pull_wanted
     from pxflask.sync.inbound import handle_webhook
     from pxflask.web.runtime import xero_gateway
 
-    return handle_webhook(db.session, events, xero_gateway)
+    result = handle_webhook(db.session, events, xero_gateway)
+    if pull_wanted(events, load_settings(db.session)):  # bills made in Xero
+        run = request_sync(db.session, [EXPENSES_PULL.name], "webhook").run
+        result["expenses_pull_run"] = run.id
+    return result
 
 
 @task()

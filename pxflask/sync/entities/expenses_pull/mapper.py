@@ -152,8 +152,8 @@ def map_document(
     day = xero_day(doc.get("Date"))
     if day is None:
         return Pulled(fail=f"the {LABEL[kind]} has no date")
-    number = str(doc.get("InvoiceNumber") or "").strip() if kind == BILL else ""
-    reference = number or str(doc.get("Reference") or "").strip()
+    field = "InvoiceNumber" if kind == BILL else "Reference"
+    reference = str(doc.get(field) or "").strip()  # a bill's Reference is ignored
     contact = str((doc.get("Contact") or {}).get("Name") or "").strip()
     ids = (*taxes.ids, 0, 0)
     return Pulled(
@@ -165,7 +165,7 @@ def map_document(
             tax2=ids[1],
             date=day,
             reference_no=clip(reference, 100),
-            note=_note(kind, doc, xero_id, number or reference),
+            note=_note(kind, doc, xero_id, reference),
             expense_name=clip(contact or f"Xero {LABEL[kind]}", 191),
             paymentmode=mode,
         )
