@@ -211,6 +211,10 @@ def test_dry_run_lists_the_expenses_and_writes_nothing(world):
     assert action.action == "pull" and action.payload is not None
     assert action.payload["amount"] == D("80.00")
     assert action.payload["tax"] == world.tax
+    assert action.reason == (
+        f"expense (SUP-1): net 80.00, tax {world.tax}, category {world.category},"
+        " on 2026-03-02"
+    )
     assert world.expenses() == []
     assert world.env.links(ENTITY) == {} and logs(world) == []
     with world.env.sessions() as session:

@@ -50,6 +50,7 @@ class Lookups:
             c.code.strip().upper(): c.id for c in reads.read_currencies(ctx.perfex)
         }
         self._resolver: TaxResolver | None = None
+        self._taxes: dict[str, tuple[Taxes | None, str | None]] = {}
 
     @property
     def resolver(self) -> TaxResolver:
@@ -100,6 +101,12 @@ class Lookups:
         """The Perfex taxes mapped to a TaxType on expenses, or why there are none."""
         if tax_type is None:
             return Taxes(), None
+        if tax_type not in self._taxes:
+            self._taxes[tax_type] = self._find_taxes(tax_type)
+        return self._taxes[tax_type]
+
+    def _find_taxes(self, tax_type: str) -> tuple[Taxes | None, str | None]:
+        """taxes(), uncached."""
         resolver = self.resolver
         if tax_type == resolver.no_tax_type(EXPENSES):
             return Taxes(), None

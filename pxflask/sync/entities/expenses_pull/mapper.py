@@ -186,3 +186,14 @@ def expense_fields(expense: NewExpense) -> dict[str, Any]:
         "expense_name": expense.expense_name,
         "paymentmode": expense.paymentmode,
     }
+
+
+def describe(expense: NewExpense) -> str:
+    """What a dry run says it would write: 'net 80.00 + tax 7 on 2026-03-02, ...'."""
+    taxes = "+".join(str(t) for t in (expense.tax, expense.tax2) if t) or "none"
+    mode = f", mode {expense.paymentmode}" if expense.paymentmode else ""
+    reference = f" ({expense.reference_no})" if expense.reference_no else ""
+    return (
+        f"expense{reference}: net {expense.amount}, tax {taxes}, category"
+        f" {expense.category}{mode}, on {expense.date.isoformat()}"
+    )

@@ -31,6 +31,7 @@ from pxflask.sync.entities.expenses_pull.mapper import (
     LABEL,
     LIVE,
     SPEND,
+    describe,
     expense_fields,
     map_document,
     xero_day,
@@ -231,7 +232,9 @@ class ExpensePuller:
                 self.report.unchanged += 1
                 return
         action = "pull" if perfex_id is None else "pull-update"
-        self.report.planned.append(PlannedAction(ENTITY, key, action, fields))
+        self.report.planned.append(
+            PlannedAction(ENTITY, key, action, fields, describe(expense))
+        )
         self.report.pulled += 1
         if self.ctx.dry_run:
             return
