@@ -334,3 +334,32 @@ def test_bill_edited_in_xero_rewrites_its_expense(world):
     assert result.report(ENTITY).pulled == 1
     [after] = world.expenses()
     assert after.id == before.id and after.amount == D("90.00")
+
+
+def test_a_pull_killed_after_the_insert_never_makes_a_second_expense(world):
+    """Insert done, links not: the push leaves it alone, the next pull links it."""
+    bill = world.bill(("80.00", "429", TAX_TYPE))
+    assert world.pull().report(ENTITY).pulled == 1
+    [row] = world.expenses()
+    key = link_key("bill", bill["InvoiceID"])
+    with world.env.sessions() as session:  # as a worker killed after the INSERT
+        session.execute(sa.delete(Link).where(Link.entity == "expenses"))
+        session.execute(
+            sa.update(Link)
+            .where(Link.entity == ENTITY, Link.perfex_key == key)
+            .values(state="pending", xero_number=None, payload_hash=None)
+        )
+        session.commit()
+    writes = world.env.writes()
+    pushed = world.env.sync(entities=["expenses"])
+    assert pushed.ok and pushed.report("expenses").writes == 0
+    assert world.env.writes() == writes
+    world.pull(full=True)
+    assert world.expenses() == [row]
+    link = world.env.link(ENTITY, key)
+    assert (link.state, link.xero_number) == ("synced", str(row.id))
+    assert world.env.link("expenses", row.id).idempotency_key == PULLED_FROM_XERO
+    messages = [e.message or "" for e in logs(world, perfex_key=key)]
+    assert any(m.startswith("found after a crash") for m in messages), messages
+    again = world.pull(full=True)
+    assert again.report(ENTITY).pulled == 0 and world.expenses() == [row]

@@ -12,6 +12,8 @@ PULLED_FROM_XERO = "pulled-from-xero"
 """idempotency_key of an `expenses` link whose Perfex expense came from Xero:
 the expenses push never sends that expense (nor deletes its Xero document)."""
 _MARKER = re.compile(r"\(Perfex expense (\d+)\)")
+_XERO_TAG = re.compile(r"\[xero:[0-9a-f-]{8,}\]")
+"""The tag perfex.expense_writes.xero_tag puts in the note of a pulled expense."""
 
 
 def expense_total(amount: Decimal, rates: Iterable[Decimal]) -> Decimal:
@@ -29,3 +31,8 @@ def marked_expense(text: object) -> int | None:
     """The Perfex expense id a Xero line's text names (the push's marker), or None."""
     found = _MARKER.search(str(text or ""))
     return int(found.group(1)) if found else None
+
+
+def has_xero_tag(note: object) -> bool:
+    """True when an expense's note names the Xero document it was pulled from."""
+    return bool(_XERO_TAG.search(str(note or "")))

@@ -47,7 +47,7 @@ from pxflask.sync.links import (
     Outcome,
 )
 from pxflask.sync.mappers.common import ZERO, Mapped
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO
+from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO, has_xero_tag
 from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.mappers.tax_match import EXPENSES
 from pxflask.sync.mappers.taxes import key_rate, tax_key
@@ -213,6 +213,7 @@ def run(ctx: StepContext) -> StepReport:
         for e in every
         if (ctx.date_from is None or e.date is None or e.date >= ctx.date_from)
         and str(e.id) not in pulled
+        and not has_xero_tag(e.note)  # pulled, its link not written yet (a crash)
     ]
     mapped: list[Mapped] = []
     content: dict[str, Any] = {}

@@ -256,13 +256,13 @@ class ExpensePuller:
     def settle(
         self, kind: str, key: str, xero_id: str, perfex_id: int, h: str, text: str
     ) -> None:
-        """Link the document and its expense both ways (the push skips it)."""
-        self.store.record([Outcome(key, SYNCED, xero_id, str(perfex_id), h)])
+        """Link the expense (the push skips it), then the document (claim settled)."""
         expense_key = str(perfex_id)
         self.pushed.mark_pending([(expense_key, PULLED_FROM_XERO)])
         self.pushed.record(
             [Outcome(expense_key, SYNCED, xero_id if kind == SPEND else None)]
         )
+        self.store.record([Outcome(key, SYNCED, xero_id, str(perfex_id), h)])
         message = f"{text}: Xero {LABEL[kind]} {xero_id} -> Perfex expense {perfex_id}"
         self.logs.append(LogEntry(key, "pull", SYNCED, message, xero_id))
 
