@@ -363,3 +363,24 @@ def test_a_pull_killed_after_the_insert_never_makes_a_second_expense(world):
     assert any(m.startswith("found after a crash") for m in messages), messages
     again = world.pull(full=True)
     assert again.report(ENTITY).pulled == 0 and world.expenses() == [row]
+
+
+def test_retry_of_a_failed_document_runs_the_pull(world):
+    """A retry targeted at the failed link's key reads it again and pulls it."""
+    other = OTHER_TAX[TEST_REGION]
+    bill = world.bill(("20.00", "429", other), InvoiceNumber="TAX")
+    assert world.pull().report(ENTITY).failed == 1
+    [rate] = [
+        r for r in world.env.sandbox.inject.all("TaxRates") if r["TaxType"] == other
+    ]
+    taxes = world.env.perfex.tables.taxes
+    added = world.env.execute(
+        taxes.insert().values(name="Other", taxrate=D(str(rate["EffectiveRate"])))
+    ).inserted_primary_key[0]
+    world.env.settings[f"expense_tax_rate.{added}"] = other
+    key = link_key("bill", bill["InvoiceID"])
+    retried = world.env.sync(record_keys={ENTITY: [key]})
+    assert retried.ok, retried.failed
+    assert retried.report(ENTITY).pulled == 1
+    [row] = world.expenses()
+    assert row.tax_ids == (added,) and perfex_total(world, row) == bill["Total"]

@@ -88,8 +88,8 @@ def naive_utc(stamp: datetime) -> datetime:
 def run(ctx: StepContext) -> StepReport:
     """Pull the bills and spend money made in Xero into Perfex expenses."""
     report = StepReport(ENTITY)
-    if ctx.targeted or not enabled(ctx.settings.raw):
-        return report
+    if not enabled(ctx.settings.raw):
+        return report  # not targetable: a targeted run includes it only when asked
     puller = ExpensePuller(ctx, report)
     puller.settle_claims()
     for kind in (BILL, SPEND):
