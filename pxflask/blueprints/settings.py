@@ -46,6 +46,7 @@ FORM_KEYS = (
     "xero_emails_invoices",
     "contacts_from_xero",
     "documents_from_xero",
+    "expenses_from_xero",
     "sync_mode",
     "schedule",
     "watch_interval",

@@ -85,6 +85,8 @@ def _has_links(session: SessionLike, entity: str) -> bool:
 @task()
 def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Hand verified Xero webhook events to the sync layer (pxflask/sync/inbound.py)."""
+    from pxflask.sync.entities.expenses_pull import UNIT as EXPENSES_PULL
+    from pxflask.sync.entities.expenses_pull.webhooks import pull_wanted
     from pxflask.sync.inbound import handle_webhook
     from pxflask.web.runtime import xero_gateway
 
@@ -97,6 +99,9 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
         from pxflask.sync.entities.documents_pull import ENTITY
 
         result["run_id"] = request_sync(db.session, [ENTITY], "webhook").run.id
+    if pull_wanted(events, load_settings(db.session)):  # bills made in Xero
+        pull = request_sync(db.session, [EXPENSES_PULL.name], "webhook")
+        result["expenses_pull_run"] = pull.run.id
     return result
 
 

@@ -15,6 +15,8 @@ from pxflask.sync.entities.credit_refunds import PULL_DEFAULT as REFUNDS_PULL_DE
 from pxflask.sync.entities.credit_refunds import PULL_SETTING as REFUNDS_PULL
 from pxflask.sync.entities.customers import PULL_DEFAULT as CONTACTS_PULL_DEFAULT
 from pxflask.sync.entities.customers import PULL_SETTING as CONTACTS_PULL_SETTING
+from pxflask.sync.entities.expenses_pull import DEFAULT as EXPENSES_PULL_DEFAULT
+from pxflask.sync.entities.expenses_pull import SETTING as EXPENSES_PULL_SETTING
 from pxflask.sync.entities.invoices import EMAIL_DEFAULT, EMAIL_SETTING
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
@@ -237,6 +239,7 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     EMAIL_SETTING: (_switch, EMAIL_DEFAULT),
     CONTACTS_PULL_SETTING: (_switch, CONTACTS_PULL_DEFAULT),
     documents_pull.PULL_SETTING: (_switch, documents_pull.PULL_DEFAULT),
+    EXPENSES_PULL_SETTING: (_switch, EXPENSES_PULL_DEFAULT),
 }
 
 

@@ -6,38 +6,19 @@ import json
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask
-from werkzeug.serving import make_server
+from tests.fixtures.webapp import served
 
-from pxflask.extensions import db
-from pxflask.queueing import close_queue
+__all__ = ["served"]  # re-exported: the tests of the module serve the panel with it
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "perfex_module" / "pxflask"
 HERE = Path(__file__).resolve().parent
 PHP = shutil.which("php") or "php"
-
-
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    """The app served on a loopback port; its queue and database closed after."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        close_queue(app)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def php_files() -> list[Path]:

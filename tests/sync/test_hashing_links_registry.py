@@ -183,6 +183,7 @@ def test_registry_order_and_dependencies():
         "credit-refunds",
         "documents-pull",
         "expenses",
+        "expenses-pull",
         "estimates",
     ]
     defaults = [*entity_names()[:8], "documents-pull"]

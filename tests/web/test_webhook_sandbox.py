@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from pxflask.extensions import db
 from pxflask.models import Link, SyncLog
-from pxflask.queueing import close_queue
 from pxflask.sandbox.webhooks import deliver_pending, send_intent_to_receive
-from pxflask.web.runtime import xero_gateway
-from tests.fixtures.webapp import make_test_app
+from tests.fixtures.webapp import serving_webhooks
 
 
 def test_sandbox_webhooks_are_verified_queued_and_pulled(
@@ -21,19 +17,7 @@ def test_sandbox_webhooks_are_verified_queued_and_pulled(
 ):
     """Intent-to-receive passes; a voided invoice is pulled and its link frozen."""
     key = xero_sandbox.sandbox.options.webhook_key
-    app = make_test_app(
-        tmp_path,
-        perfex_copy_url,
-        XERO_GRANT="client_credentials",
-        XERO_WEBHOOK_KEY=key,
-        **xero_sandbox.config,
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/webhooks/xero"
-    try:
-        xero_gateway(app).connect_client_credentials()
+    with serving_webhooks(tmp_path, perfex_copy_url, xero_sandbox) as (app, url):
         assert send_intent_to_receive(url, key) == (200, 401)
 
         xero_sandbox.sandbox.take_events()
@@ -72,9 +56,3 @@ def test_sandbox_webhooks_are_verified_queued_and_pulled(
             assert "VOIDED" in entry.message
             link = db.session.scalar(select(Link).where(Link.perfex_key == "9"))
             assert link.state == "voided"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        close_queue(app)
-        with app.app_context():
-            db.engine.dispose()

@@ -24,6 +24,8 @@ from .lines import SALES_TYPES, build_lines, line_views, stored_lines_as_raw
 from .lockdates import check_open
 
 EDITABLE = ("DRAFT", "SUBMITTED")
+REFERENCE_TYPES = ("ACCREC", "ACCRECCREDIT")
+"""Types whose `Reference` Xero keeps ("ACCREC only"; a bill's is its InvoiceNumber)."""
 SAFE_WHEN_ALLOCATED = (
     "Reference",
     "DueDate",
@@ -199,7 +201,11 @@ class Document(Resource):
             self.number_field: self._number(
                 ctx, raw, doc_type, own[self.id_field] if own else None
             ),
-            "Reference": text(raw, "Reference", 255, "Reference"),
+            "Reference": (
+                text(raw, "Reference", 255, "Reference")
+                if doc_type in REFERENCE_TYPES
+                else None  # ACCREC/ACCRECCREDIT only: ignored on bills (no error)
+            ),
             "CurrencyCode": currency,
             "CurrencyRate": quantize(rate, 6),
             "Status": status,

@@ -15,7 +15,6 @@ from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
-from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
     LOCKED,
     SKIPPED,
@@ -34,6 +33,7 @@ from pxflask.sync.mappers.pulled import (
     mode_for_account,
     naive_utc,
 )
+from pxflask.sync.steps.pull_skips import skip_once
 
 DELETED_IN_XERO = "deleted in Xero; Perfex still has it (retry the record to resend)"
 
@@ -134,19 +134,7 @@ class Puller:
         """Remember and log why a Xero payment is not recorded (once per reason)."""
         payment_id = str(record["PaymentID"])
         key = key or claim_key(payment_id)
-        h = payload_hash({"skip": reason})
-        link = self.store.get(key)
-        if link is not None and link.state == SKIPPED and link.payload_hash == h:
-            self.report.unchanged += 1
-            return
-        self.report.skipped += 1
-        self.report.planned.append(
-            PlannedAction(self.entity, key, "skip", None, reason)
-        )
-        if self.ctx.dry_run:
-            return
-        self.store.record([Outcome(key, SKIPPED, payload_hash=h, error=reason)])
-        self.logs.append(LogEntry(key, "pull", SKIPPED, reason, payment_id))
+        skip_once(self.ctx, self.store, self.report, self.logs, key, reason, payment_id)
 
     @property
     def mode_links(self) -> dict[str, LinkRow]:

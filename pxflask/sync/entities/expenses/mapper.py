@@ -36,6 +36,7 @@ from pxflask.sync.mappers.documents import (
     DocumentContext,
     finish_document,
 )
+from pxflask.sync.mappers.expense_marks import expense_marker, expense_total
 
 DEFAULT_CONTACT = "Perfex expenses"
 CONTACT_NAME_MAX = 255
@@ -63,17 +64,6 @@ class ExpenseContext:
 
     rounding_account: str = "860"
     no_tax_type: str = "NONE"
-
-
-def expense_total(amount: Decimal, rates: Iterable[Decimal]) -> Decimal:
-    """Perfex's expense total: net plus each tax on the net, rounded once."""
-    net = dec(amount)
-    return round2(net + sum((net * dec(r) / HUNDRED for r in rates), ZERO))
-
-
-def expense_marker(expense_id: int) -> str:
-    """The text on the Xero line that names the Perfex expense (a look-up key)."""
-    return f"(Perfex expense {expense_id})"
 
 
 def expense_reference(expense: Expense) -> str:

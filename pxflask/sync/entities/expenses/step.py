@@ -13,7 +13,9 @@ a customer-linked (billable) expense, else one contact named by `expense_contact
 An edited expense updates its bank transaction, a deleted one sets it DELETED;
 a transaction reconciled in Xero is never touched: its link is locked with the
 reason. A create interrupted by a crash is found again by Reference and the
-Perfex marker on its line before anything is sent twice.
+Perfex marker on its line before anything is sent twice. An expense pulled from
+Xero (a bill or spend money made there, see entities/expenses_pull) is never
+sent back nor deleted in Xero: its link carries PULLED_FROM_XERO.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from pxflask.sync.links import (
     Outcome,
 )
 from pxflask.sync.mappers.common import ZERO, Mapped
+from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO, has_xero_tag
 from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.mappers.tax_match import EXPENSES
 from pxflask.sync.mappers.taxes import key_rate, tax_key
@@ -199,11 +202,18 @@ class Targets:
 def run(ctx: StepContext) -> StepReport:
     """Create, update or delete a Xero spend-money transaction per Perfex expense."""
     pusher = Pusher(ctx, ENTITY, KIND, ID_FIELD)
+    pulled = {
+        key
+        for key, link in pusher.store.links.items()
+        if link.idempotency_key == PULLED_FROM_XERO
+    }
     every = reads.read_expenses(ctx.perfex)
     expenses = [
         e
         for e in every
-        if ctx.date_from is None or e.date is None or e.date >= ctx.date_from
+        if (ctx.date_from is None or e.date is None or e.date >= ctx.date_from)
+        and str(e.id) not in pulled
+        and not has_xero_tag(e.note)  # pulled, its link not written yet (a crash)
     ]
     mapped: list[Mapped] = []
     content: dict[str, Any] = {}
@@ -240,7 +250,7 @@ def run(ctx: StepContext) -> StepReport:
     mapped = tracking.Tracker(ctx, "expenses").tag(mapped, content)
     pusher.plan(mapped, lockdates.released(ctx, pusher.store), content)
     _recover(ctx, pusher)
-    gone = _gone(pusher.store, {str(e.id) for e in every})
+    gone = _gone(pusher.store, {str(e.id) for e in every} | pulled)
     xero_ids = [p.xero_id or "" for p in pusher.updates] + [x for _, x in gone]
     current = _current(ctx, xero_ids)
     _check_updates(pusher, current)
