@@ -12,18 +12,18 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from pxflask.perfex.db import PerfexDB
+from pxflask.perfex.documents import CREDIT_NOTES, ESTIMATES, INVOICES
 from pxflask.perfex.query import chunks
 
 PROJECT = "project"
 SALE_AGENT = "sale_agent"
 CUSTOM = "custom"
 FIELD_TO = {
-    "invoices": "invoice",
-    "creditnotes": "credit_note",
+    **{spec.table: spec.rel_type for spec in (INVOICES, CREDIT_NOTES, ESTIMATES)},
     "expenses": "expenses",
-    "estimates": "estimate",
 }
-"""Document table -> Perfex's `fieldto` of its custom fields."""
+"""Document table -> Perfex's `fieldto` of its custom fields (a document's is the
+`rel_type` of its lines)."""
 
 
 def dimension_values(

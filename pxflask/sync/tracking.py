@@ -14,7 +14,7 @@ custom:<Perfex custom field name>) and `tracking_category` the Xero category (em
   steps), the category created when missing, and one PUT of all new options of the
   step. Nothing is written in a dry run; a run with nothing to write calls nothing.
 
-Quotes (estimates) hook in the same way: `Tracker(ctx, "estimates").tag(...)` before
+Quotes (estimates) do the same: `Tracker(ctx, "estimates").tag(...)` before
 planning and `ensure(ctx, pusher)` before writing (perfex.dimensions knows their
 custom fields, `fieldto` estimate, and reads project_id / sale_agent when the table
 has them).

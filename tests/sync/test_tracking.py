@@ -316,3 +316,30 @@ def test_renamed_project_resends_its_documents_once(env):
     before = env.calls()
     assert env.sync().ok
     assert _writes(before, env) == {}
+
+
+def test_project_tracks_quote_lines(env):
+    """Estimates sent as Xero quotes carry their project on every line."""
+    assert env.sync().ok
+    assert env.sync(entities=["estimates"]).ok
+    linked = sorted(int(k) for k, v in env.links("estimates").items() if v.xero_id)
+    draft = next(
+        e.id
+        for e in reads.read_estimates(env.perfex)
+        if e.id in linked and e.status == 1
+    )
+    _add_project(env, 1, "Apollo")
+    _set(env, "estimates", [draft], project_id=1)
+    env.settings["tracking"] = "project"
+    result = env.sync(entities=["estimates"])
+    assert result.ok, result.failed
+    assert result.report("estimates").updated >= 1
+    quote = env.link("estimates", draft).xero_id
+    lines = _tracking(env, "Quotes", quote)
+    assert lines and all(
+        [(t["Name"], t["Option"]) for t in tracking] == [("Project", "Apollo")]
+        for tracking in lines
+    )
+    before = env.calls()
+    assert env.sync(entities=["estimates"]).ok
+    assert _writes(before, env) == {}

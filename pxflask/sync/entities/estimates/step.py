@@ -17,6 +17,7 @@ from typing import Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Estimate
+from pxflask.sync import tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.estimates.mapper import estimate_reference, map_estimate
 from pxflask.sync.entities.estimates.walk import EDITABLE, move, route
@@ -52,11 +53,13 @@ def run(ctx: StepContext) -> StepReport:
         contacts = CustomerContacts(ctx)
         mctx = mapping_context(ctx)
         docs = map_documents(ctx, pusher, contacts, estimates, ESTIMATE, mctx)
-    pusher.plan(docs.mapped, frozenset(), docs.content)
+    mapped = tracking.Tracker(ctx, "estimates").tag(docs.mapped, docs.content)
+    pusher.plan(mapped, frozenset(), docs.content)
     quotes = Quotes(ctx)
     _recover(pusher, quotes)
     finals = {p.key: p.hash for p in (*pusher.creates, *pusher.updates)}
     walks = _plan_walks(pusher, quotes, {str(e.id): e for e in estimates})
+    tracking.ensure(ctx, pusher)
     failed_writes = pusher.write_creates() + pusher.write_updates()
     done = {p.key for p in failed_writes}
     walks = {k: w for k, w in walks.items() if k not in done and w}
