@@ -98,6 +98,11 @@ class DocumentPuller:
             k.name: LinkStore(ctx.session, k.link_entity, autocommit=False)
             for k in KINDS
         }
+        self.linked_ids = {
+            name: {str(x).lower() for x in store.synced_ids().values()}
+            for name, store in self.pushed.items()
+        }
+        """Kind -> the Xero ids (lower case) its push-side links name."""
         self.customers = LinkStore(ctx.session, "customers", autocommit=False)
         self.contacts = {
             str(link.xero_id).lower(): int(key)
@@ -119,12 +124,7 @@ class DocumentPuller:
 
     def linked(self, kind: Kind, xero_id: str) -> bool:
         """True when the push side links this Xero document (sent or pulled)."""
-        wanted = xero_id.lower()
-        return any(
-            str(link.xero_id).lower() == wanted
-            for link in self.pushed[kind.name].links.values()
-            if link.xero_id
-        )
+        return xero_id.lower() in self.linked_ids[kind.name]
 
     def page(self, kind: Kind, records: list[dict[str, Any]]) -> None:
         """Pull every new document of one page (its new contacts read at once)."""
@@ -303,6 +303,7 @@ class DocumentPuller:
         h = services(self.ctx).content_hash(kind.link_entity, doc_id)
         store.mark_pending([(perfex_key, PULLED)])
         store.record([Outcome(perfex_key, SYNCED, xero_id, number, h)])
+        self.linked_ids[kind.name].add(xero_id.lower())
         self.store.forget([key])
         notes = "; ".join(converted.notes) if converted and converted.notes else ""
         message = f"{kind.label} {formatted} created in Perfex from Xero {number}"
