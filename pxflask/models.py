@@ -279,3 +279,31 @@ class ReconcileReport(Base):
     signed_off_by: Mapped[str | None] = mapped_column(String(255))
     signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
     sign_off_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class XeroDocumentLink(Base):
+    """What pxflask keeps of one linked Xero document beyond its id.
+
+    The customer-facing online invoice URL (read once from Xero) and whether
+    pxflask asked Xero to e-mail it (`email_state`: queued, sending, sent,
+    refused, unknown), keyed by the Xero id so a re-created document starts afresh.
+    """
+
+    __tablename__ = "pxf_xero_documents"
+    __table_args__ = (
+        UniqueConstraint("entity", "xero_id", name="uq_pxf_xero_documents_entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    xero_id: Mapped[str] = mapped_column(String(64))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    online_state: Mapped[str | None] = mapped_column(String(20))
+    """wanted (approved, URL to read), read, none (Xero gave none), seen."""
+    online_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_state: Mapped[str | None] = mapped_column(String(20))
+    email_message: Mapped[str | None] = mapped_column(Text)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow
+    )

@@ -20,6 +20,8 @@ register_uninstall_hook(PXFLASK_MODULE_NAME, 'pxflask_uninstall');
 
 hooks()->add_action('admin_init', 'pxflask_add_menu_item');
 hooks()->add_filter('csrf_exclude_uris', 'pxflask_csrf_exclude');
+// The admin invoice page: "View in Xero" / "Online invoice" under the preview.
+hooks()->add_action('after_invoice_preview_template_rendered', 'pxflask_show_invoice_links');
 pxflask_register_hooks();
 
 /** Create the module's options (kept as they are on a re-activation). */

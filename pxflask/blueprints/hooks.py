@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from pxflask.extensions import csrf, db
 from pxflask.jobs import InvalidSyncRequest, request_sync
+from pxflask.panel import xero_links
 from pxflask.queueing import QueueUnavailable
 from pxflask.sync.settings import ENTITY_NAMES, enabled_entities, load_settings
 from pxflask.web.request_limits import max_body
@@ -81,3 +82,26 @@ def perfex():
     return jsonify(
         run_id=result.run.id, created=result.created, status=result.run.status
     ), 202
+
+
+@bp.get("/perfex/xero-links/<entity>/<key>")
+def xero_links_of(entity: str, key: str):
+    """The links to Xero of one Perfex record, for the module's invoice page."""
+    if not current_app.config.get("PXFLASK_HOOK_TOKEN"):
+        abort(404)
+    if not _authorised():
+        return jsonify(error="invalid or missing bearer token"), 401
+    record = record_id(key)
+    if entity not in ENTITY_NAMES or record is None:
+        return jsonify(error="unknown entity or record id"), 404
+    found = xero_links.for_perfex_record(db.session, entity, str(record))
+    body: dict[str, Any] = {"entity": entity, "id": record, "linked": found is not None}
+    if found is not None:
+        body.update(
+            deep_link=found.deep_link,
+            online_url=found.online_url,
+            email_state=found.email_state,
+        )
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -106,6 +106,7 @@ def index():
             credit_notes=None
             if report.credit_notes is None
             else browse.credit_note_table(report),
+            refunds=None if report.refunds is None else browse.refund_table(report),
             terms={t.code: t for t in glossary()},
             link_labels=LINK_LABELS,
         )

@@ -12,6 +12,7 @@ from pxflask.extensions import db
 from pxflask.jobs import reconcile_periodic
 from pxflask.panel import dashboard_queries as queries
 from pxflask.perfex.db import PerfexError
+from pxflask.perfex.dimensions import custom_field_names
 from pxflask.perfex.reads import (
     read_expense_categories,
     read_payment_modes,
@@ -41,6 +42,10 @@ FORM_KEYS = (
     "payment_account.default",
     "drafts",
     "payments_from_xero",
+    "refunds_from_xero",
+    "xero_emails_invoices",
+    "contacts_from_xero",
+    "documents_from_xero",
     "expenses_from_xero",
     "sync_mode",
     "schedule",
@@ -49,6 +54,8 @@ FORM_KEYS = (
     "expense_contact",
     "no_tax_type",
     "expense_no_tax_type",
+    "tracking",
+    "tracking_category",
 )
 IMPORT_TAXES = "import_xero_taxes"
 SCHEDULE_KEYS = ("sync_mode", "schedule", "watch_interval")
@@ -63,6 +70,8 @@ class Sources:
     gateways: list[str]
     categories: list = field(default_factory=list)
     error: str | None = None
+    custom_fields: list[str] = field(default_factory=list)
+    """Perfex custom fields of documents (tracking may use one)."""
 
 
 def _sources() -> Sources:
@@ -75,6 +84,7 @@ def _sources() -> Sources:
             read_taxes(database),
             gateways,
             read_expense_categories(database),
+            custom_fields=custom_field_names(database),
         )
     except PerfexError as exc:
         return Sources([], [], gateways, error=f"Perfex is not reachable: {exc}")

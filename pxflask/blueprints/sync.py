@@ -29,6 +29,7 @@ from pxflask.jobs import (
 )
 from pxflask.models import SyncRun
 from pxflask.panel import dashboard_queries as queries
+from pxflask.panel import xero_links
 from pxflask.panel.log_filter import InvalidFilter, LogFilter, parse_log_filter
 from pxflask.panel.log_search import perfex_keys
 from pxflask.perfex.db import PerfexError
@@ -188,6 +189,7 @@ def log():
         entities=sorted(set(queries.log_entities(db.session)) | set(ENTITY_NAMES)),
         outcomes=queries.OUTCOMES,
         fix_links=fix_links,
+        xero_links=xero_links.for_log(db.session, page.rows),
     ), status
 
 
@@ -207,11 +209,14 @@ def log_entry(log_id: int):
     entry = queries.log_entry(db.session, log_id)
     if entry is None:
         abort(404)
+    link = queries.record_link(db.session, entry.entity, entry.perfex_key)
+    xero_id = (link.xero_id if link else None) or entry.xero_id
     return render_template(
         "sync/entry.html",
         entry=entry,
         summary=queries.perfex_summary(perfex_db(), entry.entity, entry.perfex_key),
-        link=queries.record_link(db.session, entry.entity, entry.perfex_key),
+        link=link,
+        xero=xero_links.for_record(db.session, entry.entity, xero_id),
         history=queries.record_history(db.session, entry.entity, entry.perfex_key),
         retryable=bool(entry.perfex_key) and entry.entity in ENTITY_NAMES,
         fix_links=fix_links,

@@ -13,6 +13,7 @@ worker.py    `pxflask worker` (RQ) and the embedded queue's start-up
 from __future__ import annotations
 
 from .locks import recover_stale_runs, sync_scope
+from .online_links import online_links_job
 from .registry import TASKS, queue_of, submit, task
 from .reports import reconcile_refresh_job, refresh_report
 from .requests import (
@@ -46,6 +47,7 @@ __all__ = [
     "failed_record_keys",
     "hook_job",
     "next_due",
+    "online_links_job",
     "periodic_job",
     "queue_of",
     "reconcile_periodic",

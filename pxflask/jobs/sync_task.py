@@ -15,12 +15,19 @@ from flask import Flask, current_app
 
 from pxflask.extensions import db
 from pxflask.models import SyncRun
-from pxflask.queueing import SYNC_QUEUE, JobQueue, get_queue, publish_progress
+from pxflask.queueing import (
+    SYNC_QUEUE,
+    JobQueue,
+    QueueUnavailable,
+    get_queue,
+    publish_progress,
+)
 from pxflask.sync import runs
 from pxflask.sync.settings import enabled_entities, load_settings
 
 from .locks import LOCK_TTL, lock_name
-from .registry import task
+from .online_links import online_links_job
+from .registry import submit, task
 
 PROGRESS_EVERY_S = 1.0
 
@@ -81,6 +88,17 @@ def _keep_preview(app: Flask, run_id: int, result: Any) -> None:
     preview.save(app.instance_path, run_id, result, numbers)
 
 
+def _online_links_after(queue: JobQueue, session: Any) -> None:
+    """Queue the online-links job when a URL is wanted (no Xero call here)."""
+    from pxflask.sync.entities.invoices.online_urls import pending
+
+    if pending(session):
+        try:
+            submit(queue, online_links_job)
+        except QueueUnavailable:  # the sync is done; the next one queues it again
+            return
+
+
 @task(queue=SYNC_QUEUE)
 def sync_job(
     run_id: int,
@@ -121,6 +139,8 @@ def sync_job(
         )
         if dry_run:
             _keep_preview(app, run_id, result)
+        elif "invoices" in chosen:
+            _online_links_after(queue, session)
     except Exception as exc:
         cause = runs.fail(session, run_id, exc)
         publish_progress(status="failed", error=cause)

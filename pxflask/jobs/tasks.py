@@ -91,9 +91,17 @@ def xero_webhook_job(events: list[dict[str, Any]]) -> dict[str, Any]:
     from pxflask.web.runtime import xero_gateway
 
     result = handle_webhook(db.session, events, xero_gateway)
+    if result.get("customers"):
+        keys = {"customers": result["customers"]}
+        run = request_sync(db.session, ["customers"], "webhook", record_keys=keys)
+        result["run_id"] = run.run.id
+    if result.get("documents"):
+        from pxflask.sync.entities.documents_pull import ENTITY
+
+        result["run_id"] = request_sync(db.session, [ENTITY], "webhook").run.id
     if pull_wanted(events, load_settings(db.session)):  # bills made in Xero
-        run = request_sync(db.session, [EXPENSES_PULL.name], "webhook").run
-        result["expenses_pull_run"] = run.id
+        pull = request_sync(db.session, [EXPENSES_PULL.name], "webhook")
+        result["expenses_pull_run"] = pull.run.id
     return result
 
 

@@ -19,7 +19,7 @@ from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, Setting, SyncLog, SyncRun, XeroAccount, XeroConnection
 from pxflask.panel.log_filter import LogFilter
 from pxflask.perfex.db import PerfexDB
-from pxflask.sync.registry import REGISTRY
+from pxflask.sync.registry import REGISTRY, owner_of
 from pxflask.sync.settings import FIXED_KEYS
 
 PER_PAGE = 50
@@ -76,6 +76,9 @@ def entity_stats(
     for entity, state, count, last in rows:
         item = stats.get(entity)
         if item is None:
+            owner = stats.get(owner_of(entity) or "")
+            if owner is not None and state == "failed":
+                owner.failed += count  # a part's failure is retried with its owner
             continue
         if state in LINK_STATES:
             setattr(item, state, getattr(item, state) + count)

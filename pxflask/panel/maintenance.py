@@ -20,6 +20,7 @@ from pxflask.models import (
     SyncLog,
     SyncRun,
     XeroAccount,
+    XeroDocumentLink,
     XeroTaxRate,
 )
 from pxflask.perfex.db import PerfexDB
@@ -97,6 +98,7 @@ def reset_links(
         accounts = rowcount(session.execute(delete(XeroAccount)))
         session.execute(delete(XeroTaxRate))  # the next organisation has its own
         session.execute(delete(SyncCursor))
+        session.execute(delete(XeroDocumentLink))  # online URLs, e-mails sent
         session.commit()
     except BaseException:
         session.rollback()

@@ -97,6 +97,11 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
         "discount_total discount_type reference_no".split()
     ),
     "credits": frozenset("id invoice_id credit_id date date_applied amount".split()),
+    "estimates": frozenset(
+        "id clientid number prefix number_format datecreated date expirydate "
+        "currency subtotal total_tax total adjustment status discount_percent "
+        "discount_total discount_type invoiceid terms reference_no".split()
+    ),
     "options": frozenset({"id", "name", "value"}),
     "staff": frozenset(
         "staffid email firstname lastname password admin active".split()
@@ -104,7 +109,16 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 # Tables pxflask can do without.
-OPTIONAL_TABLES = frozenset({"creditnote_refunds", "migrations"})
+OPTIONAL_TABLES = frozenset(
+    {
+        "creditnote_refunds",
+        "estimates",
+        "migrations",
+        "projects",
+        "customfields",
+        "customfieldsvalues",
+    }
+)
 
 # Names of tables before Perfex 2.3.1 renamed them, for a helpful error.
 OLD_TABLE_NAMES = {

@@ -1,4 +1,4 @@
-"""Perfex documents (invoices, credit notes): one plain read over named columns.
+"""Perfex documents (invoices, credit notes, estimates): one read over named columns.
 
 A document type is a ``DocumentSpec``: its table, its line type in ``tblitemable``,
 the header columns read (by name) and how each one is checked. ``read_documents``
@@ -22,12 +22,24 @@ import sqlalchemy as sa
 
 from pxflask.perfex import damage, query
 from pxflask.perfex.db import PerfexDB
-from pxflask.perfex.numbering import format_credit_note_number, format_invoice_number
-from pxflask.perfex.records import CreditNote, Invoice, Line, LineTax, build_records
+from pxflask.perfex.numbering import (
+    format_credit_note_number,
+    format_estimate_number,
+    format_invoice_number,
+)
+from pxflask.perfex.records import (
+    CreditNote,
+    Estimate,
+    Invoice,
+    Line,
+    LineTax,
+    build_records,
+)
 
 ZERO = Decimal("0.00")
 REL_INVOICE = "invoice"
 REL_CREDIT_NOTE = "credit_note"
+REL_ESTIMATE = "estimate"
 
 RelFilter = Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None
 Columns = dict[str, list[Any]]
@@ -85,12 +97,14 @@ def _invoice_number(
     return format_invoice_number(number, prefix, number_format, day, status, padding)
 
 
-def _credit_note_numbers(cols: Columns, padding: int) -> list[str]:
-    """Credit-note numbers; a damaged row (no date or number) gets a plain one."""
+def _plain_numbers(
+    formatter: Callable[..., str], cols: Columns, padding: int
+) -> list[str]:
+    """Numbers by `formatter`; a damaged row (no date or number) gets a plain one."""
     return [
         f"{prefix}{'' if number is None else number}"
         if number is None or day is None
-        else format_credit_note_number(number, prefix, number_format, day, padding)
+        else formatter(number, prefix, number_format, day, padding)
         for number, prefix, number_format, day in zip(
             cols["number"],
             cols["prefix"],
@@ -145,8 +159,17 @@ CREDIT_NOTES = DocumentSpec(
     table="creditnotes",
     rel_type=REL_CREDIT_NOTE,
     columns=(*_HEADER, *_TOTALS, "reference_no"),
-    numbered=_credit_note_numbers,
+    numbered=partial(_plain_numbers, format_credit_note_number),
     **_CHECKS,
+)
+ESTIMATES = DocumentSpec(
+    record=Estimate,
+    table="estimates",
+    rel_type=REL_ESTIMATE,
+    columns=(*_HEADER, "expirydate", *_TOTALS, "terms", "reference_no", "invoiceid"),
+    optional_dates=("expirydate",),
+    numbered=partial(_plain_numbers, format_estimate_number),
+    **{**_CHECKS, "renamed": {"customer_id": "clientid", "invoice_id": "invoiceid"}},
 )
 
 
@@ -438,3 +461,12 @@ def read_credit_notes(
     cn = db.tables.creditnotes
     conds = [] if after_id is None else [cn.c.id > after_id]
     return read_documents(db, CREDIT_NOTES, ids, conds)
+
+
+def read_estimates(
+    db: PerfexDB, ids: Iterable[int] | None = None, *, after_id: int | None = None
+) -> list[Estimate]:
+    """Estimates (tblestimates) with lines and line taxes, ordered by id."""
+    est = db.tables.estimates
+    conds = [] if after_id is None else [est.c.id > after_id]
+    return read_documents(db, ESTIMATES, ids, conds)

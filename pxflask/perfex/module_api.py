@@ -4,6 +4,8 @@ A payment recorded through the module's API goes through Perfex's payment model:
 its hooks, activity log, receipt e-mail and invoice status refresh all happen.
 Without the module (or while it cannot be reached) the direct write of
 writes.record_payment_once is the fallback; both are idempotent per transaction id.
+Documents made in Xero go through Perfex's invoice / credit-note model the same
+way (document_writes.create_document is their fallback).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from pxflask.perfex import writes
+from pxflask.perfex import document_writes, writes
 from pxflask.perfex.db import PerfexDB
+from pxflask.perfex.document_writes import NewDocument
 from pxflask.perfex.totals import round_money
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,19 @@ class PerfexModule:
             return answer["id"], bool(answer.get("created"))
         if status in (400, 422):
             raise writes.PaymentRefused(str(answer.get("error") or "refused by Perfex"))
+        raise ModuleUnavailable(f"the Perfex module answered HTTP {status}")
+
+    def create_document(self, doc: NewDocument, xero_id: str) -> tuple[int, str]:
+        """Add an invoice or credit note through Perfex's model; (id, its number).
+
+        Raises ValueError when Perfex refuses it, ModuleUnavailable when the module
+        cannot be asked (or is too old to have the call).
+        """
+        status, answer = self._post("/documents", _document_body(doc, xero_id))
+        if status in (200, 201) and isinstance(answer.get("id"), int):
+            return answer["id"], str(answer.get("number") or answer["id"])
+        if status in (400, 422):
+            raise ValueError(str(answer.get("error") or "refused by Perfex"))
         raise ModuleUnavailable(f"the Perfex module answered HTTP {status}")
 
     def _post(self, path: str, body: dict[str, object]) -> tuple[int, dict]:
@@ -127,3 +143,35 @@ def record_payment(
     return writes.record_payment_once(
         db, invoice_id, amount, on, mode, transaction_id=transaction_id, note=note
     )
+
+
+def _document_body(doc: NewDocument, xero_id: str) -> dict[str, object]:
+    """The module's documents call: the document as Perfex's form would post it."""
+    return {
+        "kind": doc.kind,
+        "xero_id": xero_id,
+        "clientid": doc.clientid,
+        "date": doc.on.isoformat(),
+        "duedate": doc.duedate.isoformat() if doc.duedate else "",
+        "currency": doc.currency_id,
+        "subtotal": str(doc.subtotal),
+        "total": str(doc.total),
+        "adminnote": doc.adminnote or "",
+        "reference_no": doc.reference_no or "",
+        "items": [line.as_posted() for line in doc.lines],
+    }
+
+
+def create_document(db: PerfexDB, doc: NewDocument, xero_id: str) -> tuple[int, str]:
+    """Add a document from Xero: through the module if set and up, else directly.
+
+    The module's endpoint finds a document already carrying the Xero id (in its admin
+    note) instead of adding it twice; (id, the number Perfex shows).
+    """
+    module = db.module
+    if isinstance(module, PerfexModule):
+        try:
+            return module.create_document(doc, xero_id)
+        except ModuleUnavailable as exc:
+            log.warning("%s; writing the document directly instead", exc)
+    return document_writes.create_document(db, doc)

@@ -81,3 +81,7 @@ def format_credit_note_number(
 ) -> str:
     """Format a credit-note number (same rules as invoices, no draft case)."""
     return format_number(number, prefix, number_format, on, padding)
+
+
+format_estimate_number = format_credit_note_number
+"""Estimate numbers follow the same rules (no draft case: drafts have numbers)."""

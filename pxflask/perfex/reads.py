@@ -1,8 +1,9 @@
 """Typed reads of Perfex data, a fixed number of queries per call.
 
 Every function issues a constant number of queries whatever the number of rows.
-Documents with lines (invoices, credit notes) are read in ``documents``; the other
-records here. Only explicit id lists are sent in chunks of ``query.ID_CHUNK`` ids.
+Documents with lines (invoices, credit notes, estimates) are read in
+``documents``; the other records here. Only explicit id lists are sent in chunks
+of ``query.ID_CHUNK`` ids.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pxflask.perfex.db import PerfexDataError, PerfexDB
 from pxflask.perfex.documents import (
     invoice_conditions,
     read_credit_notes,
+    read_estimates,
     read_invoices,
 )
 from pxflask.perfex.fingerprints import invoice_fingerprints
@@ -42,6 +44,7 @@ from pxflask.perfex.records import (
     PaymentMode,
     Tax,
 )
+from pxflask.perfex.refunds import read_credit_refunds
 from pxflask.perfex.staff import find_staff_by_email, get_staff
 
 __all__ = [
@@ -56,8 +59,10 @@ __all__ = [
     "read_countries",
     "read_credit_applications",
     "read_credit_notes",
+    "read_credit_refunds",
     "read_currencies",
     "read_customers",
+    "read_estimates",
     "read_expense_categories",
     "read_expenses",
     "read_invoices",

@@ -47,6 +47,13 @@ CREDIT_NOTE_OPEN = 1
 CREDIT_NOTE_CLOSED = 2
 CREDIT_NOTE_VOID = 3
 
+# tblestimates.status (converted: invoiceid set, whatever the status)
+ESTIMATE_DRAFT = 1
+ESTIMATE_SENT = 2
+ESTIMATE_DECLINED = 3
+ESTIMATE_ACCEPTED = 4
+ESTIMATE_EXPIRED = 5
+
 
 @dataclass(frozen=True, slots=True)
 class Country:
@@ -278,6 +285,16 @@ class CreditNote(SalesDocument):
     """A credit note (tblcreditnotes) with lines."""
 
     reference_no: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate(SalesDocument):
+    """An estimate (tblestimates) with lines; `invoice_id` once converted."""
+
+    expirydate: dt.date | None
+    terms: str | None
+    reference_no: str | None
+    invoice_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

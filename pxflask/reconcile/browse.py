@@ -14,6 +14,7 @@ from pxflask.reconcile.credit_notes import CREDIT_NOTE_COLUMNS, credit_notes_not
 from pxflask.reconcile.export import public_frame
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
+from pxflask.reconcile.refunds import REFUND_COLUMNS
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.stake import (
     CREDITS_OFF,
@@ -33,6 +34,7 @@ __all__ = [
     "categories_of",
     "credit_note_table",
     "expense_table",
+    "refund_table",
     "filter_rows",
     "page_of",
 ]
@@ -66,6 +68,10 @@ _CREDIT_NOTE_HIDDEN = (
 _CREDIT_NOTE_SHOWN = (
     *_LEAD,
     *(c for c in CREDIT_NOTE_COLUMNS if c not in (*_LEAD, *_CREDIT_NOTE_HIDDEN)),
+)
+_REFUND_SHOWN = (
+    *_LEAD,
+    *(c for c in REFUND_COLUMNS if c not in (*_LEAD, "xero_credit_note_id")),
 )
 _SEARCH = {
     "invoices": (
@@ -245,6 +251,8 @@ class Cards:
     credit_notes: int | None = None  # None when credit notes are not compared
     credit_notes_bad: int = 0
     credit_notes_note: str = ""  # the scope is off: says so instead of flags
+    refunds: int | None = None  # None when refunds are not compared
+    refunds_bad: int = 0
 
 
 def cards(report: ReconciliationReport) -> Cards:
@@ -276,6 +284,8 @@ def cards(report: ReconciliationReport) -> Cards:
         credit_notes=None if report.credit_notes is None else len(report.credit_notes),
         credit_notes_bad=len(report.discrepancies("credit_notes")),
         credit_notes_note=credit_notes_note(report),
+        refunds=None if report.refunds is None else len(report.refunds),
+        refunds_bad=len(report.discrepancies("refunds")),
     )
 
 
@@ -287,6 +297,11 @@ def expense_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Pa
 def credit_note_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
     """The flagged credit note rows (at most ``limit``), discrepancy first."""
     return _scope_table(report, "credit_notes", _CREDIT_NOTE_SHOWN, limit)
+
+
+def refund_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
+    """The flagged refund rows (at most ``limit``), discrepancy first."""
+    return _scope_table(report, "refunds", _REFUND_SHOWN, limit)
 
 
 def _scope_table(

@@ -47,6 +47,7 @@ __all__ = [
     "credit_notes_note",
     "check_credit_notes",
     "credit_note_rows",
+    "pair_positions",
     "reconcile_credit_notes",
     "with_credit_notes",
 ]
@@ -112,25 +113,41 @@ def _pairs(
     perfex: pd.DataFrame, xero: pd.DataFrame, links: Mapping[int, str]
 ) -> tuple[list[int], list[int], list[str]]:
     """Positions of matched (perfex, xero) rows (-1 for none) and the method."""
+    keys = [int(k) for k in perfex["perfex_credit_note_id"].tolist()]
+    return pair_positions(keys, perfex["number"].tolist(), xero, links)
+
+
+def pair_positions(
+    keys: list[int],
+    numbers: list[object] | None,
+    xero: pd.DataFrame,
+    links: Mapping[int, str],
+) -> tuple[list[int], list[int], list[str]]:
+    """Perfex and Xero positions of each row (-1 for none) and how they matched.
+
+    By the sync's link (Perfex id -> ``xero_id``), then by the Perfex id the Xero
+    Reference carries (``reference_id``), then, when ``numbers`` are given, by the
+    Xero ``number``; each Xero row matches once, the rest stand alone.
+    """
     x_pos = {x: i for i, x in enumerate(xero["xero_id"].tolist())}
     by_ref: dict[int, int] = {}
     for i, ref in enumerate(xero["reference_id"].tolist()):
         if not pd.isna(ref):
             by_ref.setdefault(int(ref), i)
-    by_number: dict[str, int] = {}
-    for i, number in enumerate(xero["number"].tolist()):
-        if isinstance(number, str) and number:
-            by_number.setdefault(number, i)
+    by_number: dict[object, int] = {}
+    if numbers is not None:
+        for i, number in enumerate(xero["number"].tolist()):
+            if isinstance(number, str) and number:
+                by_number.setdefault(number, i)
     used: set[int] = set()
     found: dict[int, tuple[int, str]] = {}
-    keys = [int(k) for k in perfex["perfex_credit_note_id"].tolist()]
-    numbers = perfex["number"].tolist()
+    named = numbers if numbers is not None else [None] * len(keys)
     for method, look in (
         ("link", lambda k, _n: x_pos.get(links.get(k, ""), -1)),
         ("reference", lambda k, _n: by_ref.get(k, -1)),
         ("number", lambda _k, n: by_number.get(n, -1)),
     ):
-        for p, (key, number) in enumerate(zip(keys, numbers, strict=True)):
+        for p, (key, number) in enumerate(zip(keys, named, strict=True)):
             if p in found:
                 continue
             at = look(key, number)

@@ -120,8 +120,13 @@ def perfex_credit_notes(
 
 def credit_note_links(session: SessionLike) -> dict[int, str]:
     """Perfex credit note id -> linked CreditNoteID (lower case), from the sync."""
+    return linked_ids(session, "credit-notes")
+
+
+def linked_ids(session: SessionLike, entity: str) -> dict[int, str]:
+    """Perfex id -> linked Xero id (lower case) of one entity's sync links."""
     stmt = sa.select(Link.perfex_key, Link.xero_id).where(
-        Link.entity == "credit-notes", Link.xero_id.is_not(None)
+        Link.entity == entity, Link.xero_id.is_not(None)
     )
     return {
         int(k): str(x).lower()

@@ -25,6 +25,7 @@ import pandas as pd
 
 from pxflask.reconcile.checks import CheckResult, describe
 from pxflask.reconcile.report import ReconciliationReport
+from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 from pxflask.reconcile.stake import (
     TOTAL_SCOPE,
     category_rows,
@@ -223,7 +224,8 @@ def with_scope(
     mine = category_rows(scope, rows, result)
     report = replace(report, **{scope: rows})
     totals = total_rows(
-        [report.invoices, report.payments, report.expenses, report.credit_notes]
+        [report.invoices, report.payments]
+        + [getattr(report, name) for name in OPTIONAL_SCOPES]
     )
     return replace(
         report,

@@ -60,7 +60,11 @@ OUTPUT_FILES = (
     "report.xlsx",
     "report.html",
 )  # plus expenses.csv and credit_notes.csv when the report has them
-SHEETS = {"expenses": "expenses", "credit_notes": "credit notes"}
+SHEETS = {
+    "expenses": "expenses",
+    "credit_notes": "credit notes",
+    "refunds": "refunds",
+}
 """The optional scopes' sheet names (their CSV is ``<scope>.csv``)."""
 BOM = "\ufeff"
 """Byte-order mark first in every CSV, so Excel reads the file as UTF-8."""

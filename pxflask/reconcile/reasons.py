@@ -108,6 +108,14 @@ SCOPES = {
         XERO_CREDIT_NOTE,
         "credit_note_number",
     ),
+    "refunds": Scope(
+        "credit-refunds",
+        "refund",
+        "perfex_refund_id",
+        "xero_payment_id",
+        "/admin/credit_notes",
+        XERO_PAYMENT,
+    ),
 }
 
 

@@ -88,6 +88,7 @@ class ReconciliationReport:
     expenses: pd.DataFrame | None = None  # reconcile.expenses rows, when enabled
     credits_synced: bool = True  # False: Perfex credits are not expected in Xero
     credit_notes: pd.DataFrame | None = None  # reconcile.credit_notes, when synced
+    refunds: pd.DataFrame | None = None  # reconcile.refunds, when synced
 
     @property
     def has_discrepancies(self) -> bool:

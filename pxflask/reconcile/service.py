@@ -38,12 +38,14 @@ from pxflask.reconcile.export import format_cents
 from pxflask.reconcile.loaders import load_inputs
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.reasons import annotate
+from pxflask.reconcile.refunds import add_refunds, refunds_enabled
 from pxflask.reconcile.report import (
     INVOICE_COLUMNS,
     PAYMENT_COLUMNS,
     ReconciliationReport,
     reconcile,
 )
+from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 from pxflask.reconcile.stake import (
     CREDITS_OFF,
     DEFINITION,
@@ -76,8 +78,7 @@ REPORT_FRAMES = (
     "by_currency",
     "by_customer",
 )
-EXPENSES_FRAME = "expenses"  # cached only when the expenses entity is enabled
-OPTIONAL_FRAMES = (EXPENSES_FRAME, "credit_notes")  # cached when compared
+OPTIONAL_FRAMES = OPTIONAL_SCOPES  # cached when compared
 _POINTER = "current.json"
 _CACHE_LOCK = threading.Lock()
 _CACHE: dict[str, CachedReport] = {}
@@ -141,6 +142,7 @@ def run_reconciliation(
     scopes = (
         (expenses_enabled(session), add_expenses),
         (report.credits_synced, add_credit_notes),
+        (refunds_enabled(session), add_refunds),
     )
     for enabled, add_scope in scopes:
         if enabled:

@@ -25,6 +25,16 @@ def violations() -> Response:
     return json_response(list(current_sandbox().violations))
 
 
+@bp.get("/emails")
+def emails() -> Response:
+    """Invoices Xero e-mailed, per tenant ({tenant id: [e-mail, ...]})."""
+    sb = current_sandbox()
+    with sb.lock:
+        return json_response(
+            {tid: list(t.emails) for tid, t in sb.state.tenants.items()}
+        )
+
+
 @bp.post("/reset")
 def reset() -> Response:
     """Fresh state; the JSON body holds SandboxOptions overrides."""

@@ -42,6 +42,8 @@ class SandboxOptions:
     day_window_s: float = 86400.0
     app_calls_per_window: int = 10000
     idempotency_ttl_s: float = 360.0
+    email_day_limit: int = 1000
+    """Invoice e-mails an organisation may send per day (Xero's figure unverified)."""
     contract_mode: bool = False
     tenants: list[TenantSeed] | None = None
     region: str = DEFAULT_REGION

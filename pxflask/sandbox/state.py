@@ -16,10 +16,12 @@ RESOURCES = (
     "Items",
     "Invoices",
     "CreditNotes",
+    "Quotes",
     "Payments",
     "BankTransactions",
     "Overpayments",
     "Prepayments",
+    "TrackingCategories",
 )
 
 
@@ -229,6 +231,8 @@ class Tenant:
         default_factory=lambda: {name: Table() for name in RESOURCES}
     )
     sequences: dict[str, int] = field(default_factory=dict)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    """Invoices Xero e-mailed (POST /Invoices/{id}/Email), oldest first."""
 
     def table(self, resource: str) -> Table:
         """The records of one resource type."""

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import (
+    Callable,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
+from pxflask.xero.tracking_calls import TrackingAnswer
 from pxflask.xero.writes import ElementResult
 
 Progress = Callable[[str, int, int], None]
@@ -67,6 +75,17 @@ class Gateway(Protocol):
     def delete_credit_note_allocation(  # noqa: D102
         self, credit_note_id: str, allocation_id: str, *, ref: Hashable = None
     ) -> ElementResult: ...
+    def read_tracking_categories(self) -> list[dict[str, Any]]: ...  # noqa: D102
+    def create_tracking_category(  # noqa: D102
+        self, name: str, *, run_key: str
+    ) -> TrackingAnswer: ...
+    def create_tracking_options(  # noqa: D102
+        self, category_id: str, names: Sequence[str], *, run_key: str
+    ) -> TrackingAnswer: ...
+    def get_online_invoice(self, invoice_id: str) -> str | None: ...  # noqa: D102
+    def email_invoice(self, invoice_id: str) -> None: ...  # noqa: D102
+    def day_calls_left(self) -> int | None: ...  # noqa: D102
+    def day_budget(self) -> int: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

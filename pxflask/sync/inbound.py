@@ -1,7 +1,10 @@
 """Xero webhooks: record each event in the log, pull what changed, mark voids.
 
 Called by the webhook job (pxflask/jobs/tasks.py) with the verified events; the
-gateway is built only when an event names one of our records' kinds.
+gateway is built only when an event names one of our records' kinds. With
+`contacts_from_xero` on, the answer names the linked customers whose contacts
+changed (`customers`): the job queues a targeted customers run for them, whose
+pull brings the changes into Perfex (entities/customers/pull.py).
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from sqlalchemy import select
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncLog, XeroConnection
 
+from .entities import documents_pull
+from .entities.customers.pull_rules import enabled as contacts_pull_enabled
 from .failures import describe
 from .links import DELETED, VOIDED
 from .registry import REGISTRY
+from .settings import get_setting, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +35,31 @@ XERO_CATEGORIES = REGISTRY.webhook_categories()
 def handle_webhook(
     session: SessionLike, events: list[dict[str, Any]], gateway: Callable[[], Any]
 ) -> dict[str, Any]:
-    """Record Xero webhook events and pull the changed invoices and contacts."""
+    """Record Xero webhook events and pull the changed invoices and contacts.
+
+    With `documents_from_xero` on, an INVOICE or CREDITNOTE event about a document
+    no link names sets "documents": the job then queues a pass of that entity.
+    """
     connection = session.scalar(select(XeroConnection).limit(1))
     tenant = connection.tenant_id if connection is not None else None
     wanted: dict[str, set[str]] = {}
+    pull_documents = _documents_on(session)
+    documents = False
     for event in events:
         category = str(event.get("eventCategory", "")).upper()
         resource = str(event.get("resourceId", ""))
         entity, kind = XERO_CATEGORIES.get(category, ("xero", ""))
         foreign = tenant is not None and event.get("tenantId") not in (None, tenant)
         link = _link_by_xero_id(session, entity, resource)
+        if (
+            pull_documents
+            and category in documents_pull.WEBHOOK_CATEGORIES
+            and not foreign
+            and link is None
+        ):
+            documents = True
+            if not kind:
+                entity, kind = documents_pull.ENTITY, "documents"
         session.add(
             SyncLog(
                 entity=entity,
@@ -54,13 +75,14 @@ def handle_webhook(
                 payload=json.dumps(event, sort_keys=True),
             )
         )
-        if kind and resource and not foreign:
+        if kind and kind != "documents" and resource and not foreign:
             wanted.setdefault(kind, set()).add(resource)
     session.commit()
     pulled = 0
+    changed: list[str] = []
     if wanted:
         try:
-            pulled = _pull_changed(session, gateway(), wanted)
+            pulled = _pull_changed(session, gateway(), wanted, changed)
         except Exception as exc:
             session.rollback()
             session.add(
@@ -74,13 +96,29 @@ def handle_webhook(
             session.commit()
             log.error("pulling Xero changes failed", exc_info=exc)
             raise
-    return {"events": len(events), "pulled": pulled}
+    if changed and not contacts_pull_enabled(load_settings(session)):
+        changed = []
+    return {
+        "events": len(events),
+        "pulled": pulled,
+        "customers": sorted(changed),
+        "documents": documents,
+    }
+
+
+def _documents_on(session: SessionLike) -> bool:
+    """True when documents made in Xero are pulled (documents_from_xero)."""
+    value = get_setting(session, documents_pull.PULL_SETTING).strip().lower()
+    return value in ("yes", "on", "true", "1")
 
 
 def _pull_changed(
-    session: SessionLike, gateway: Any, wanted: dict[str, set[str]]
+    session: SessionLike, gateway: Any, wanted: dict[str, set[str]], changed: list[str]
 ) -> int:
-    """Read the changed invoices and contacts from Xero and log what they say."""
+    """Read the changed invoices and contacts from Xero and log what they say.
+
+    `changed` gets the Perfex keys of the linked customers among the contacts.
+    """
     pulled = 0
     for kind, ids in wanted.items():
         entity = "invoices" if kind == "invoices" else "customers"
@@ -91,6 +129,8 @@ def _pull_changed(
             status = record.get("Status") or record.get("ContactStatus") or ""
             if link is not None and status in ("VOIDED", "DELETED", "ARCHIVED"):
                 link.state = VOIDED if status == "VOIDED" else DELETED
+            if link is not None and entity == "customers":
+                changed.append(link.perfex_key)
             session.add(
                 SyncLog(
                     entity=entity,

@@ -19,6 +19,8 @@ from pxflask.sync.links import store_cursor
 SHARED = "xero.organisation"
 COUNTRY = "xero.organisation.country"
 """Cursor row: the organisation's CountryCode as last read (GB, AU, NZ, US...)."""
+SHORT_CODE = "xero.organisation.shortcode"
+"""Cursor row: the organisation's ShortCode (deep links into Xero), as last read."""
 
 
 def organisation(ctx: StepContext) -> dict[str, Any]:
@@ -29,6 +31,9 @@ def organisation(ctx: StepContext) -> dict[str, Any]:
         code = str(record.get("CountryCode") or "").upper()
         if code and not ctx.dry_run:
             store_cursor(ctx.session, COUNTRY, code, commit=True)
+        short = str(record.get("ShortCode") or "")
+        if short and not ctx.dry_run:
+            store_cursor(ctx.session, SHORT_CODE, short, commit=True)
     return ctx.shared[SHARED]
 
 
@@ -41,4 +46,12 @@ def country(ctx: StepContext) -> str | None:
 def cached_country(session: SessionLike) -> str | None:
     """The CountryCode the last run read (for the panel), or None."""
     value = session.scalar(select(SyncCursor.value).where(SyncCursor.name == COUNTRY))
+    return value or None
+
+
+def cached_short_code(session: SessionLike) -> str | None:
+    """The ShortCode the last run read (deep links without a call), or None."""
+    value = session.scalar(
+        select(SyncCursor.value).where(SyncCursor.name == SHORT_CODE)
+    )
     return value or None

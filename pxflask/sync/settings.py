@@ -10,8 +10,14 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
+from pxflask.sync.entities import documents_pull
+from pxflask.sync.entities.credit_refunds import PULL_DEFAULT as REFUNDS_PULL_DEFAULT
+from pxflask.sync.entities.credit_refunds import PULL_SETTING as REFUNDS_PULL
+from pxflask.sync.entities.customers import PULL_DEFAULT as CONTACTS_PULL_DEFAULT
+from pxflask.sync.entities.customers import PULL_SETTING as CONTACTS_PULL_SETTING
 from pxflask.sync.entities.expenses_pull import DEFAULT as EXPENSES_PULL_DEFAULT
 from pxflask.sync.entities.expenses_pull import SETTING as EXPENSES_PULL_SETTING
+from pxflask.sync.entities.invoices import EMAIL_DEFAULT, EMAIL_SETTING
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
@@ -182,6 +188,34 @@ def _tax_type(value: str) -> str:
     return value
 
 
+TRACKING_DIMENSIONS = ("none", "project", "sale_agent")
+CUSTOM_PREFIX = "custom:"
+TRACKING_NAME_MAX = 100
+"""Xero's limit on tracking category and option names."""
+
+
+def _tracking(value: str) -> str:
+    """none, project, sale_agent or custom:<Perfex custom field name>."""
+    if value in TRACKING_DIMENSIONS:
+        return value
+    if value.startswith(CUSTOM_PREFIX):
+        name = value[len(CUSTOM_PREFIX) :].strip()
+        if 0 < len(name) <= 150:
+            return CUSTOM_PREFIX + name
+    raise InvalidSetting(
+        f"{value!r} is not one of: none, project, sale_agent, custom:<field name>"
+    )
+
+
+def _tracking_category(value: str) -> str:
+    """A Xero tracking category name (≤ 100 characters), empty for the default."""
+    if len(value) > TRACKING_NAME_MAX:
+        raise InvalidSetting(
+            f"a Xero tracking category name has at most {TRACKING_NAME_MAX} characters"
+        )
+    return value
+
+
 FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "sales_account": (_account_code, "200"),
     "rounding_account": (_account_code, "860"),
@@ -199,6 +233,12 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "watch_interval": (_seconds_interval, "30"),
     "expense_contact": (_contact_name, "Perfex expenses"),
     PULL_SETTING: (_switch, PULL_DEFAULT),
+    REFUNDS_PULL: (_switch, REFUNDS_PULL_DEFAULT),
+    "tracking": (_tracking, "none"),
+    "tracking_category": (_tracking_category, ""),
+    EMAIL_SETTING: (_switch, EMAIL_DEFAULT),
+    CONTACTS_PULL_SETTING: (_switch, CONTACTS_PULL_DEFAULT),
+    documents_pull.PULL_SETTING: (_switch, documents_pull.PULL_DEFAULT),
     EXPENSES_PULL_SETTING: (_switch, EXPENSES_PULL_DEFAULT),
 }
 

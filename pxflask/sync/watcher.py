@@ -162,8 +162,8 @@ def detect_changes(
     write_mark(LOOK, repr(moment))
     found: dict[str, Change] = {}
     for watch in WATCHES:
-        if watch.entity not in entities:
-            continue
+        if watch.entity not in entities or not perfex.columns.get(watch.table, True):
+            continue  # not synced, or an optional table this database lacks
         name = f"watch:v{MARK_VERSION}:{watch.table}"
         stored = read_mark(name)
         previous = json.loads(stored) if stored else None

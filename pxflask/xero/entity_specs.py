@@ -25,6 +25,8 @@ class EntitySpec:
     unitdp: bool = False
     statuses: bool = False
     modified_since: bool = True
+    sized: bool = True
+    """Pages take a pageSize (Quotes: fixed pages of 100)."""
 
 
 ENTITIES: dict[str, EntitySpec] = {
@@ -101,6 +103,21 @@ ENTITIES: dict[str, EntitySpec] = {
             "get_credit_notes",
             paged=True,
             unitdp=True,
+        ),
+        EntitySpec(
+            "quotes",
+            "Quote",
+            "Quotes",
+            "quotes",
+            "QuoteID",
+            "QuoteNumber",
+            "Status",
+            "create_quotes",
+            "update_or_create_quotes",
+            "get_quotes",
+            paged=True,
+            unitdp=False,
+            sized=False,
         ),
         EntitySpec(
             "bank_transactions",

@@ -26,6 +26,7 @@ from pxflask.xero.errors import (
     XeroRequestError,
     XeroUnavailable,
 )
+from pxflask.xero.invoice_links import GatewayInvoiceLinks
 from pxflask.xero.limiter import Limits, RateLimiter, make_limiter
 from pxflask.xero.oauth import AuthorizationRequest
 from pxflask.xero.reads import GatewayReads
@@ -41,6 +42,7 @@ from pxflask.xero.retry import (
 )
 from pxflask.xero.stats import CallStats
 from pxflask.xero.tokens import StoredConnection, TokenStore
+from pxflask.xero.tracking_calls import GatewayTracking
 from pxflask.xero.writes import (
     WRITE_KINDS,
     ElementResult,
@@ -56,7 +58,7 @@ log = logging.getLogger(__name__)
 QUOTA_PERSIST_EVERY_S = 2.0
 
 
-class XeroGateway(GatewayWrites, GatewayReads):
+class XeroGateway(GatewayWrites, GatewayReads, GatewayTracking, GatewayInvoiceLinks):
     """The Xero gateway: tokens, tenant, limiter, retries, batching, paging, stats."""
 
     def __init__(

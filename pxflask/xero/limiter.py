@@ -68,6 +68,9 @@ class RateLimiter(Protocol):
     def exhaust_day(self, tenant: str, resume_at: datetime) -> None:
         """Mark the day budget spent until resume_at (naive UTC)."""
 
+    def day_left(self, tenant: str) -> int:
+        """Calls of today's budget still free for this tenant (0 when spent)."""
+
 
 def _utcnow() -> datetime:
     """Naive UTC now."""
@@ -203,6 +206,15 @@ class LocalRateLimiter:
         with self._cond:
             self._state(tenant).exhausted_until = resume_at
             self._cond.notify_all()
+
+    def day_left(self, tenant: str) -> int:
+        """Calls of today's budget still free for this tenant (0 when spent)."""
+        with self._cond:
+            state = self._state(tenant)
+            self._roll_day(state)
+            if state.exhausted_until and _utcnow() < state.exhausted_until:
+                return 0
+            return max(0, self.limits.day_budget - state.day_count)
 
 
 _ACQUIRE = """
@@ -407,6 +419,14 @@ class RedisRateLimiter:
         stamp = int(resume_at.replace(tzinfo=UTC).timestamp())
         ttl = max(1, stamp - int(time.time()))
         self._redis.set(self._keys(tenant)["exhausted"], stamp, ex=ttl)
+
+    def day_left(self, tenant: str) -> int:
+        """Calls of today's budget still free for this tenant (0 when spent)."""
+        keys = self._keys(tenant)
+        used, exhausted = self._redis.mget(keys["day"], keys["exhausted"])
+        if exhausted is not None and int(exhausted) > time.time():
+            return 0
+        return max(0, self.limits.day_budget - int(used or 0))
 
 
 def make_limiter(

@@ -10,6 +10,8 @@ from pxflask.xero import payloads
 
 IDS_PER_REQUEST = 50
 MAX_PAGE_SIZE = 1000
+FIXED_PAGE_SIZE = 100
+"""Records per page of the collections that take no pageSize (Quotes)."""
 
 
 class GatewayReads:
@@ -71,9 +73,12 @@ class GatewayReads:
                 yield items
             return
         page_size = max(1, min(MAX_PAGE_SIZE, page_size))
+        sizing = {"page_size": page_size}
+        if not spec.sized:
+            page_size, sizing = FIXED_PAGE_SIZE, {}
         page = 1
         while True:
-            data = self.call(spec.get, page=page, page_size=page_size, **query)
+            data = self.call(spec.get, page=page, **sizing, **query)
             raw = getattr(data, spec.attr) or []
             if raw:
                 yield [payloads.from_model(x) for x in raw]

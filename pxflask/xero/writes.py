@@ -28,6 +28,7 @@ WRITE_KINDS = (
     "invoices",
     "payments",
     "credit_notes",
+    "quotes",
     "bank_transactions",
 )
 

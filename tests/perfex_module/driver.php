@@ -2,6 +2,7 @@
 // Drive the module from the Python tests:
 //   php driver.php sign SECRET STAFF_ID [NOW]          prints a token the module signs
 //   php driver.php hook PANEL_URL TOKEN HOOK JSON_ARG  fires the hook; prints {"sent", "seconds", "log"}
+//   php driver.php invoice PANEL_URL TOKEN ID [ADMIN]  renders the invoice page hook; prints {"html", "seconds", "log"}
 
 require __DIR__ . '/standins.php';
 pxf_load_module();
@@ -21,5 +22,17 @@ if ($command === 'hook') {
     echo json_encode(['seconds' => $seconds, 'log' => $GLOBALS['pxf']['log']]), "\n";
     exit(0);
 }
-fwrite(STDERR, "usage: driver.php sign|hook ...\n");
+if ($command === 'invoice') {
+    update_option('pxflask_panel_url', $argv[2]);
+    update_option('pxflask_bearer_token', $argv[3]);
+    $GLOBALS['pxf']['is_admin'] = ($argv[5] ?? '1') === '1';
+    $start = microtime(true);
+    ob_start();
+    hooks()->do_action('after_invoice_preview_template_rendered', (object) ['id' => $argv[4]]);
+    $html = ob_get_clean();
+    $seconds = microtime(true) - $start;
+    echo json_encode(['html' => $html, 'seconds' => $seconds, 'log' => $GLOBALS['pxf']['log']]), "\n";
+    exit(0);
+}
+fwrite(STDERR, "usage: driver.php sign|hook|invoice ...\n");
 exit(2);

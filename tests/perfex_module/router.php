@@ -14,11 +14,13 @@ if (getenv('PXF_PERFEX_SQLITE')) {  // payments go into this Perfex database
 $CI->input->verb = strtolower($_SERVER['REQUEST_METHOD']);
 $CI->input->headers = ['Authorization' => $_SERVER['HTTP_AUTHORIZATION'] ?? null];
 $CI->input->raw_input_stream = file_get_contents('php://input');
-if (parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH) !== '/pxflask/pxflask_api/payments') {
+$path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+$calls = ['/pxflask/pxflask_api/payments' => 'payments', '/pxflask/pxflask_api/documents' => 'documents'];
+if (!isset($calls[$path])) {
     http_response_code(404);
     return true;
 }
-(new Pxflask_api())->payments();
+(new Pxflask_api())->{$calls[$path]}();
 file_put_contents($state, json_encode($GLOBALS['pxf']['tables']));
 http_response_code($CI->output->status);
 header('Content-Type: ' . $CI->output->type);

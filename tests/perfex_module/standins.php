@@ -92,12 +92,19 @@ class PxfMenu
 class PxfDb
 {
     private $wheres = [];
+    private $likes = [];
     public function select($columns) { return $this; }
     public function where($column, $value) { $this->wheres[$column] = $value; return $this; }
+    public function like($column, $value) { $this->likes[$column] = $value; return $this; }
     private function matches($row)
     {
         foreach ($this->wheres as $column => $value) {
             if ((string) ($row[$column] ?? '') !== (string) $value) {
+                return false;
+            }
+        }
+        foreach ($this->likes as $column => $value) {
+            if (strpos((string) ($row[$column] ?? ''), (string) $value) === false) {
                 return false;
             }
         }
@@ -106,7 +113,7 @@ class PxfDb
     public function get($table)
     {
         $rows = array_values(array_filter($GLOBALS['pxf']['tables'][$table] ?? [], [$this, 'matches']));
-        $this->wheres = [];
+        $this->wheres = $this->likes = [];
         return new class($rows) {
             public function __construct(private $rows) {}
             public function row() { return $this->rows ? (object) $this->rows[0] : null; }
@@ -152,6 +159,38 @@ class PxfPaymentsModel
         return $id;
     }
 }
+
+/** Adds invoices or credit notes like Perfex's models: the row, its items and their taxes. */
+class PxfDocumentsModel
+{
+    public function __construct(private $table, private $rel_type, private $next, private $hook) {}
+    public function add($data)
+    {
+        $db = get_instance()->db;
+        $items = $data['newitems'];
+        unset($data['newitems']);
+        $data['date'] = to_sql_date($data['date']);
+        $GLOBALS['pxf']['tables']['document_model_calls'][] = [$this->rel_type, $data, $items];
+        $id = $db->insert($this->table, $data);
+        foreach ($items as $item) {
+            $taxes = $item['taxname'];
+            unset($item['taxname']);
+            $item['item_order'] = $item['order'];
+            unset($item['order']);
+            $item_id = $db->insert('tblitemable', ['rel_id' => $id, 'rel_type' => $this->rel_type] + $item);
+            foreach ($taxes as $tax) {
+                [$name, $rate] = explode('|', $tax);
+                $db->insert('tblitem_tax', ['itemid' => $item_id, 'rel_id' => $id, 'rel_type' => $this->rel_type,
+                    'taxname' => $name, 'taxrate' => $rate]);
+            }
+        }
+        update_option($this->next, (string) ((int) get_option($this->next) + 1));
+        hooks()->do_action($this->hook, $id);
+        return $id;
+    }
+}
+function format_invoice_number($id) { return 'INV-' . str_pad((string) $id, 6, '0', STR_PAD_LEFT); }
+function format_credit_note_number($id) { return 'CN-' . str_pad((string) $id, 6, '0', STR_PAD_LEFT); }
 
 /** The same query builder on a Perfex SQLite database (PDO). */
 class PxfPdoDb
@@ -229,6 +268,8 @@ function &get_instance()
         $ci->input = new PxfInput();
         $ci->output = new PxfOutput();
         $ci->payments_model = new PxfPaymentsModel();
+        $ci->invoices_model = new PxfDocumentsModel('tblinvoices', 'invoice', 'next_invoice_number', 'after_invoice_added');
+        $ci->credit_notes_model = new PxfDocumentsModel('tblcreditnotes', 'credit_note', 'next_credit_note_number', 'after_create_credit_note');
     }
     return $ci;
 }

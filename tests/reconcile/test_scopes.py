@@ -16,7 +16,7 @@ def test_scopes_are_the_registry_units_scopes():
     named = {unit.reconcile_scope for unit in REGISTRY if unit.reconcile_scope}
     assert set(ALL_SCOPES) == named
     assert ALL_SCOPES[:2] == CORE_SCOPES == ("invoices", "payments")
-    assert {"expenses", "credit_notes"} <= set(OPTIONAL_SCOPES)
+    assert {"expenses", "credit_notes", "refunds"} <= set(OPTIONAL_SCOPES)
 
 
 def test_every_optional_scope_has_a_frame_a_sheet_and_reasons():

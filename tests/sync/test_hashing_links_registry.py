@@ -180,11 +180,15 @@ def test_registry_order_and_dependencies():
         "invoices",
         "payments",
         "credit-notes",
+        "credit-refunds",
+        "documents-pull",
         "expenses",
         "expenses-pull",
+        "estimates",
     ]
-    assert REGISTRY.default_names() == entity_names()[:-3]
-    assert [u.name for u in REGISTRY.ordered(None)] == entity_names()[:-3]
+    defaults = [*entity_names()[:8], "documents-pull"]
+    assert REGISTRY.default_names() == defaults
+    assert [u.name for u in REGISTRY.ordered(None)] == defaults
     picked = [u.name for u in REGISTRY.ordered(["payments", "customers"])]
     assert picked == ["customers", "payments"]
     full = [u.name for u in REGISTRY.ordered(["payments"], with_dependencies=True)]

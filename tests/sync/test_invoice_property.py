@@ -1,4 +1,4 @@
-"""Property: Xero's Total and TotalTax of invoices and credit notes are Perfex's."""
+"""Property: Xero's Total and TotalTax of invoices, credit notes, quotes: Perfex's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pxflask.perfex.records import Line, LineTax
 from pxflask.sandbox.totals import compute_document
 from pxflask.sync.entities.credit_notes.mapper import map_credit_note
+from pxflask.sync.entities.estimates.mapper import map_estimate
 from pxflask.sync.entities.invoices.mapper import map_invoice
 from pxflask.sync.mappers.documents import (
     DocumentContext,
@@ -21,6 +22,7 @@ from pxflask.sync.mappers.taxes import key_rate
 
 from .factories import EUR, GBP, USD, invoice
 from .test_credit_notes import as_credit_note
+from .test_estimates import as_estimate
 
 TAX_POOL = [
     ("VAT", Decimal("20.00")),
@@ -129,4 +131,17 @@ def test_credit_note_total_and_tax_equal_perfex(inv):
     m = map_credit_note(note, "contact", CTX)
     assume(not (m.skip and "more than the subtotal" in m.skip))
     assert_exact(m, note.total, note.total_tax)
+    assert all("DiscountAmount" not in i for i in m.payload["LineItems"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(invoices(), st.sampled_from([1, 2, 3, 4, 5]), st.sampled_from([None, 12]))
+def test_quote_total_and_tax_equal_perfex(inv, status, converted):
+    """For every estimate the quote's Total and TotalTax are Perfex's, to the cent."""
+    assume(inv.total >= 0)
+    est = as_estimate(inv, status, converted)
+    m = map_estimate(est, "contact", CTX)
+    assume(not (m.skip and "more than the subtotal" in m.skip))
+    assume(not (m.error and "4 decimals" in m.error))  # Perfex rates have 2
+    assert_exact(m, est.total, est.total_tax)
     assert all("DiscountAmount" not in i for i in m.payload["LineItems"])

@@ -217,3 +217,17 @@ def test_every_form_on_the_settings_page_carries_a_csrf_token(app, admin):
         forms = page.split("<form")[1:]
         assert forms
         assert all('name="csrf_token"' in form.split("</form>")[0] for form in forms)
+
+
+def test_the_contacts_pull_switch_is_off_and_saved_from_the_form(app, admin):
+    """contacts_from_xero: shown off by default, switched on through the form."""
+    page = admin.get("/settings/").get_data(as_text=True)
+    assert 'name="contacts_from_xero"' in page
+    assert '<option value="no" selected>' in page.split('id="contacts_from_xero"')[1]
+    assert _post(admin, contacts_from_xero="yes").status_code == 302
+    with app.app_context():
+        assert load_settings(db.session)["contacts_from_xero"] == "yes"
+    bad = _post(admin, contacts_from_xero="maybe")
+    assert bad.status_code == 400 and "is not one of: yes, no" in bad.get_data(
+        as_text=True
+    )

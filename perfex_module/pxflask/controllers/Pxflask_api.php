@@ -8,6 +8,18 @@ class Pxflask_api extends App_Controller
     /** POST a payment that came from Xero; Perfex's payment model records it. */
     public function payments()
     {
+        return $this->json_post('pxflask_record_payment');
+    }
+
+    /** POST an invoice or credit note made in Xero; Perfex's invoice or credit-note model adds it. */
+    public function documents()
+    {
+        return $this->json_post('pxflask_create_document');
+    }
+
+    /** Check the method and the bearer token, hand the JSON body to $handler, answer. */
+    private function json_post($handler)
+    {
         if ($this->input->method() !== 'post') {
             return $this->answer(405, ['error' => 'POST only']);
         }
@@ -18,7 +30,7 @@ class Pxflask_api extends App_Controller
         if (!is_array($body)) {
             return $this->answer(400, ['error' => 'send a JSON object']);
         }
-        [$status, $answer] = pxflask_record_payment($body);
+        [$status, $answer] = $handler($body);
         return $this->answer($status, $answer);
     }
 

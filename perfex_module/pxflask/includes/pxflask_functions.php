@@ -137,8 +137,8 @@ function pxflask_on_hook($hook, $arg)
 {
     try {
         $map = pxflask_hook_map();
-        if (!isset($map[$hook])) {
-            return false;
+        if (!isset($map[$hook]) || !empty($GLOBALS['pxflask_adding_from_xero'])) {
+            return false;  // a document the panel is adding from Xero: it links it itself
         }
         [$entity, $key] = $map[$hook];
         $id = pxflask_record_id($arg, $key);
@@ -238,4 +238,171 @@ function pxflask_record_payment($body)
         return [422, ['error' => 'Perfex refused the payment on invoice ' . $invoice]];
     }
     return [201, ['id' => (int) $id, 'created' => true]];
+}
+
+/** The https URL when its host is one of Xero's (go.xero.com, in.xero.com), else null. */
+function pxflask_safe_xero_url($url)
+{
+    $url = trim((string) $url);
+    $parts = parse_url($url);
+    if ($url === '' || !is_array($parts) || ($parts['scheme'] ?? '') !== 'https'
+        || isset($parts['user']) || isset($parts['pass']) || isset($parts['port'])
+        || !in_array(strtolower($parts['host'] ?? ''), ['go.xero.com', 'in.xero.com'], true)) {
+        return null;
+    }
+    return $url;
+}
+
+/** GET JSON with a bearer token and the hook's short timeout: [status, decoded body or null]. */
+function pxflask_get_json($url, $token)
+{
+    $curl = curl_init($url);
+    curl_setopt_array($curl, [
+        CURLOPT_HTTPHEADER     => ['Accept: application/json', 'Authorization: Bearer ' . $token],
+        CURLOPT_RETURNTRANSFER => true,
+        CURLOPT_CONNECTTIMEOUT => PXFLASK_HOOK_TIMEOUT,
+        CURLOPT_TIMEOUT        => PXFLASK_HOOK_TIMEOUT,
+        CURLOPT_NOSIGNAL       => true,
+    ]);
+    $body = curl_exec($curl);
+    $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
+    curl_close($curl);
+    $decoded = is_string($body) ? json_decode($body, true) : null;
+    return [$status, is_array($decoded) ? $decoded : null];
+}
+
+/** The links to Xero the panel keeps for a Perfex record; null when none (or unreachable). */
+function pxflask_xero_links($entity, $id)
+{
+    $url = pxflask_panel_url();
+    $token = (string) get_option('pxflask_bearer_token');
+    $id = pxflask_record_id($id);
+    if ($url === '' || $token === '' || $id === null) {
+        return null;
+    }
+    [$status, $body] = pxflask_get_json($url . '/hooks/perfex/xero-links/' . rawurlencode($entity) . '/' . $id, $token);
+    if ($status !== 200 || $body === null || empty($body['linked'])) {
+        if ($status !== 200) {
+            log_message('error', 'pxflask: links of ' . $entity . ' ' . $id . ' not read (HTTP ' . $status . ')');
+        }
+        return null;
+    }
+    return [
+        'deep_link'  => pxflask_safe_xero_url($body['deep_link'] ?? ''),
+        'online_url' => pxflask_safe_xero_url($body['online_url'] ?? ''),
+    ];
+}
+
+/** "View in Xero" and "Online invoice" for an invoice, as HTML ('' when there is nothing). */
+function pxflask_invoice_links_html($invoice)
+{
+    $id = is_object($invoice) ? ($invoice->id ?? null) : (is_array($invoice) ? ($invoice['id'] ?? null) : $invoice);
+    $links = pxflask_xero_links('invoices', $id);
+    if ($links === null) {
+        return '';
+    }
+    $anchors = [];
+    foreach (['deep_link' => 'View in Xero', 'online_url' => 'Online invoice'] as $key => $label) {
+        if ($links[$key] !== null) {
+            $anchors[] = '<a class="btn btn-default btn-sm" href="' . htmlspecialchars($links[$key], ENT_QUOTES)
+                . '" target="_blank" rel="noopener noreferrer">' . $label . '</a>';
+        }
+    }
+    return $anchors ? '<div class="pxflask-xero-links mtop10">' . implode(' ', $anchors) . '</div>' : '';
+}
+
+/** Print the invoice's links to Xero under the admin invoice preview (admins only); never throws. */
+function pxflask_show_invoice_links($invoice = null)
+{
+    try {
+        if (is_admin()) {
+            echo pxflask_invoice_links_html($invoice);
+        }
+    } catch (Throwable $e) {
+        log_message('error', 'pxflask: links to Xero not shown: ' . $e->getMessage());
+    }
+}
+
+/** Perfex's options and models of a document kind: [table, next number, prefix, format, model]. */
+function pxflask_document_kind($kind)
+{
+    $kinds = [
+        'invoice'     => ['invoices', 'next_invoice_number', 'invoice_prefix', 'invoice_number_format', 'invoices_model'],
+        'credit_note' => ['creditnotes', 'next_credit_note_number', 'credit_note_prefix', 'credit_note_number_format', 'credit_notes_model'],
+    ];
+    return $kinds[$kind] ?? null;
+}
+
+/** Add an invoice or credit note made in Xero through Perfex's own model, once per Xero id. */
+function pxflask_create_document($body)
+{
+    $kind = pxflask_document_kind((string) ($body['kind'] ?? ''));
+    $xero_id = trim((string) ($body['xero_id'] ?? ''));
+    $client = pxflask_record_id($body['clientid'] ?? null);
+    $date = (string) ($body['date'] ?? '');
+    $items = $body['items'] ?? null;
+    if ($kind === null || !preg_match('/^[0-9A-Fa-f-]{8,64}$/', $xero_id) || $client === null
+        || !preg_match('/^\d{4}-\d{2}-\d{2}$/', $date) || !is_array($items) || !$items) {
+        return [400, ['error' => 'send kind, xero_id, clientid, date (YYYY-MM-DD) and items']];
+    }
+    [$table, $next, $prefix, $format, $model] = $kind;
+    $CI = &get_instance();
+    $existing = $CI->db->like('adminnote', $xero_id)->get(db_prefix() . $table)->row();
+    if ($existing) {
+        return [200, ['id' => (int) $existing->id, 'created' => false, 'number' => pxflask_document_number($body['kind'], $existing->id)]];
+    }
+    $newitems = [];
+    foreach (array_values($items) as $order => $item) {
+        $newitems[] = [
+            'description'      => (string) ($item['description'] ?? ''),
+            'long_description' => '',
+            'qty'              => (string) ($item['qty'] ?? '1'),
+            'unit'             => '',
+            'rate'             => (string) ($item['rate'] ?? '0'),
+            'order'            => $order + 1,
+            'taxname'          => array_map('strval', (array) ($item['taxes'] ?? [])),
+        ];
+    }
+    $data = [
+        'clientid'         => $client,
+        'number'           => get_option($next),
+        'prefix'           => get_option($prefix),
+        'number_format'    => get_option($format),
+        'date'             => _d($date),
+        'currency'         => (int) ($body['currency'] ?? 0),
+        'subtotal'         => (string) ($body['subtotal'] ?? '0'),
+        'total'            => (string) ($body['total'] ?? '0'),
+        'discount_type'    => '',
+        'discount_percent' => 0,
+        'discount_total'   => 0,
+        'adjustment'       => 0,
+        'adminnote'        => (string) ($body['adminnote'] ?? ''),
+        'clientnote'       => '',
+        'terms'            => '',
+        'show_quantity_as' => 1,
+        'newitems'         => $newitems,
+    ];
+    if ($body['kind'] === 'invoice') {
+        $due = (string) ($body['duedate'] ?? '');
+        $data['duedate'] = preg_match('/^\d{4}-\d{2}-\d{2}$/', $due) ? _d($due) : '';
+    } else {
+        $data['reference_no'] = (string) ($body['reference_no'] ?? '');
+    }
+    $CI->load->model($model);
+    $GLOBALS['pxflask_adding_from_xero'] = true;
+    try {
+        $id = $CI->$model->add($data);
+    } finally {
+        $GLOBALS['pxflask_adding_from_xero'] = false;
+    }
+    if (!$id) {
+        return [422, ['error' => 'Perfex refused the ' . str_replace('_', ' ', $body['kind'])]];
+    }
+    return [201, ['id' => (int) $id, 'created' => true, 'number' => pxflask_document_number($body['kind'], $id)]];
+}
+
+/** The number Perfex shows for a document. */
+function pxflask_document_number($kind, $id)
+{
+    return $kind === 'invoice' ? format_invoice_number($id) : format_credit_note_number($id);
 }

@@ -29,10 +29,16 @@ from pxflask.perfex.schema.customer_tables import (
     countries_table,
     currencies_table,
 )
+from pxflask.perfex.schema.project_tables import (
+    customfields_table,
+    customfieldsvalues_table,
+    projects_table,
+)
 from pxflask.perfex.schema.sales_tables import (
     creditnote_refunds_table,
     creditnotes_table,
     credits_table,
+    estimates_table,
     invoicepaymentrecords_table,
     invoices_table,
     item_tax_table,
@@ -64,15 +70,20 @@ TABLE_SPECS: dict[str, TableSpec] = {
     "creditnotes": creditnotes_table,
     "creditnote_refunds": creditnote_refunds_table,
     "credits": credits_table,
+    "estimates": estimates_table,
     "options": options_table,
     "staff": staff_table,
     "migrations": migrations_table,
+    "projects": projects_table,
+    "customfields": customfields_table,
+    "customfieldsvalues": customfieldsvalues_table,
 }
 
 # Columns that older installs lack; reads adapt to their absence.
 OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "invoices": frozenset({"formatted_number"}),
     "creditnotes": frozenset({"formatted_number"}),
+    "estimates": frozenset({"formatted_number"}),
     "itemable": frozenset({"is_optional", "is_selected"}),
 }
 
@@ -109,9 +120,13 @@ class PerfexTables:
     creditnotes: sa.Table
     creditnote_refunds: sa.Table
     credits: sa.Table
+    estimates: sa.Table
     options: sa.Table
     staff: sa.Table
     migrations: sa.Table
+    projects: sa.Table
+    customfields: sa.Table
+    customfieldsvalues: sa.Table
 
     @property
     def payments(self) -> sa.Table:

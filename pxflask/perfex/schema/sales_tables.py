@@ -1,4 +1,4 @@
-"""Perfex's sales tables: invoices, lines, taxes, items, payments, credit notes."""
+"""Perfex's sales tables: invoices, estimates, credit notes, lines, taxes, payments."""
 
 from __future__ import annotations
 
@@ -209,6 +209,57 @@ def creditnotes_table() -> tuple[list[sa.Column], list[str]]:
         str_col("reference_no", 100),
     ]
     return cols, ["currency", "clientid", "project_id", "formatted_number"]
+
+
+def estimates_table() -> tuple[list[sa.Column], list[str]]:
+    """tblestimates (3.4 shape; Perfex's installer columns)."""
+    cols = [
+        pk_col(),
+        tiny_col("sent", default=0),
+        datetime_col("datesend"),
+        int_col("clientid"),
+        str_col("deleted_customer_name", 100),
+        int_col("project_id", default=0),
+        int_col("number"),
+        str_col("prefix", 50),
+        int_col("number_format", default=0),
+        str_col("formatted_number", 100),
+        str_col("hash", 32),
+        *sales_common_cols(),
+        date_col("expirydate"),
+        int_col("currency"),
+        money_col("subtotal"),
+        money_col("total_tax", default=True),
+        money_col("total"),
+        money_col("adjustment", nullable=True),
+        int_col("addedfrom", default=0),
+        int_col("status", default=1),
+        text_col("clientnote"),
+        text_col("adminnote"),
+        money_col("discount_percent", nullable=True, default=True),
+        money_col("discount_total", nullable=True, default=True),
+        str_col("discount_type", 30),
+        int_col("invoiceid", nullable=True),
+        datetime_col("invoiced_date"),
+        text_col("terms"),
+        str_col("reference_no", 100),
+        int_col("sale_agent", default=0),
+        *address_cols("billing"),
+        *address_cols("shipping"),
+        tiny_col("include_shipping", default=0),
+        tiny_col("show_shipping_on_estimate", default=1),
+        int_col("show_quantity_as", default=1),
+        int_col("pipeline_order", nullable=True, default=1),
+        int_col("is_expiry_notified", default=0),
+        str_col("acceptance_firstname", 50),
+        str_col("acceptance_lastname", 50),
+        str_col("acceptance_email", 100),
+        datetime_col("acceptance_date"),
+        str_col("acceptance_ip", 40),
+        str_col("signature", 40),
+        str_col("short_link", 100),
+    ]
+    return cols, ["clientid", "currency", "project_id", "sale_agent", "status"]
 
 
 def creditnote_refunds_table() -> tuple[list[sa.Column], list[str]]:

@@ -6,8 +6,9 @@ Exempt 0) with two taxes on some lines, items, payment modes, invoices in every 
 (draft, cancelled, unpaid, overdue, partly paid, paid; statuses consistent with the
 payments and due dates as of ``today``), before/after-tax percent and fixed discounts,
 adjustments, optional lines, payments by mode id and by gateway (stripe, paypal),
-credit notes (some applied to invoices), expenses with categories, the options Perfex
-needs and three staff accounts:
+credit notes (some applied to invoices), estimates in every status (one converted to
+an invoice, one expired), expenses with categories, the options Perfex needs and
+three staff accounts:
 
 * ``admin@example.com``: active administrator, password ``admin_password``
   (default ``DEFAULT_ADMIN_PASSWORD`` = "demo-admin");
@@ -40,6 +41,7 @@ from pxflask.perfex.seed.catalogue import (
 )
 from pxflask.perfex.seed.customers import seed_customers
 from pxflask.perfex.seed.documents import Docs, Ids
+from pxflask.perfex.seed.estimates import seed_estimates
 from pxflask.perfex.seed.expenses import seed_expenses
 from pxflask.perfex.seed.invoices import seed_credit_note, seed_invoices
 from pxflask.perfex.seed.reference import reference_data
@@ -75,6 +77,7 @@ class SeedSummary:
     admin_email: str
     admin_password: str
     status_counts: dict[int, int] = field(default_factory=dict)
+    estimates: int = 0
 
 
 def seed_demo(
@@ -167,6 +170,7 @@ def _seed(
             credit_note=next_free_id(conn, t.creditnotes),
             credit=next_free_id(conn, t.credits),
             expense=next_free_id(conn, t.expenses),
+            estimate=next_free_id(conn, t.estimates),
             invoice_number=int(max_number) + 1,
             credit_note_number=int(max_cn) + 1,
         )
@@ -184,6 +188,13 @@ def _seed(
             on = today - timedelta(days=rng.randint(0, HISTORY_DAYS))
             seed_credit_note(rng, ref, ids, rng.choice(seeded), None, on, docs)
         seed_expenses(rng, ref, ids, seeded, max(5, invoice_count // 6), today, docs)
+        estimates = max(6, invoice_count // 25)
+        max_est = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(t.estimates.c.number), 0))
+        ).scalar_one()
+        next_estimate = seed_estimates(
+            seed, ref, ids, seeded, estimates, today, docs, int(max_est) + 1
+        )
 
         insert_rows(conn, db, "clients", client_rows)
         insert_rows(conn, db, "contacts", contact_rows)
@@ -194,8 +205,10 @@ def _seed(
         insert_rows(conn, db, "invoicepaymentrecords", docs.payments)
         insert_rows(conn, db, "credits", docs.credits)
         insert_rows(conn, db, "expenses", docs.expenses)
+        insert_rows(conn, db, "estimates", docs.estimates)
         set_option(conn, db, "next_invoice_number", str(ids.invoice_number))
         set_option(conn, db, "next_credit_note_number", str(ids.credit_note_number))
+        set_option(conn, db, "next_estimate_number", str(next_estimate))
     return SeedSummary(
         customers=len(client_rows),
         contacts=len(contact_rows),
@@ -208,4 +221,5 @@ def _seed(
         admin_email=DEFAULT_ADMIN_EMAIL,
         admin_password=admin_password,
         status_counts=dict(sorted(docs.status_counts.items())),
+        estimates=len(docs.estimates),
     )

@@ -12,6 +12,8 @@ INACTIVE_ADMIN_EMAIL = "former.admin@example.com"
 PADDING = 6
 INVOICE_PREFIX = "INV-"
 CREDIT_NOTE_PREFIX = "CN-"
+ESTIMATE_PREFIX = "EST-"
+ESTIMATE_VALID_DAYS = 30
 DUE_AFTER_DAYS = 30
 HISTORY_DAYS = 540
 ZERO = Decimal("0.00")
@@ -116,6 +118,9 @@ OPTIONS = {
     "credit_note_prefix": CREDIT_NOTE_PREFIX,
     "credit_note_number_format": "1",
     "next_credit_note_number": "1",
+    "estimate_prefix": ESTIMATE_PREFIX,
+    "estimate_number_format": "1",
+    "next_estimate_number": "1",
     "decimal_separator": ".",
     "thousand_separator": ",",
     "default_tax": "a:0:{}",

@@ -33,6 +33,7 @@ class Ids:
     expense: int
     invoice_number: int
     credit_note_number: int
+    estimate: int = 1
 
 
 def random_lines(
@@ -191,4 +192,5 @@ class Docs:
     credit_notes: list[dict] = field(default_factory=list)
     credits: list[dict] = field(default_factory=list)
     expenses: list[dict] = field(default_factory=list)
+    estimates: list[dict] = field(default_factory=list)
     status_counts: dict[int, int] = field(default_factory=dict)

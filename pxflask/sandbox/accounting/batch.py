@@ -99,7 +99,7 @@ def write_batch(
             failures.append(echo)
             outputs.append(echo)
             continue
-        view = resource.view(ctx, record)
+        view = resource.written_view(ctx, record)
         view[resource.error_flag] = False
         view["StatusAttributeString"] = "OK"
         outputs.append(view)

@@ -173,6 +173,10 @@ class Resource:
         """The full response form of a record."""
         raise NotImplementedError
 
+    def written_view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+        """The form a write answers with (the full form unless Xero differs)."""
+        return self.view(ctx, record)
+
     def summarise(self, view: dict[str, Any]) -> dict[str, Any]:
         """The summaryOnly form of a view."""
         return view

@@ -20,11 +20,11 @@ from .common import (
     text,
 )
 from .contacts import Contacts
-from .lines import build_lines, line_views, stored_lines_as_raw
+from .lines import SALES_TYPES, build_lines, line_views, stored_lines_as_raw
 from .lockdates import check_open
 
 EDITABLE = ("DRAFT", "SUBMITTED")
-SALES_TYPES = ("ACCREC", "ACCRECCREDIT")
+REFERENCE_TYPES = ("ACCREC", "ACCRECCREDIT")
 """Types whose `Reference` Xero keeps ("ACCREC only"; a bill's is its InvoiceNumber)."""
 SAFE_WHEN_ALLOCATED = (
     "Reference",
@@ -99,6 +99,8 @@ class Document(Resource):
     prefix: ClassVar[str] = ""
     label: ClassVar[str] = ""
     create_statuses: ClassVar[tuple[str, ...]] = ("DRAFT", "SUBMITTED", "AUTHORISED")
+    posts: ClassVar[bool] = True
+    """Posted to the ledger, so lock dates apply (quotes: False)."""
 
     def number_of(self, record: dict[str, Any]) -> Any:
         """Index key: the document number (None when empty)."""
@@ -171,9 +173,7 @@ class Document(Resource):
         if doc_type not in self.types:
             raise Invalid(f"{self.label} Type must be one of {', '.join(self.types)}.")
         status = raw.get("Status") or "DRAFT"
-        contact = resolve_contact(
-            ctx, raw.get("Contact"), doc_type in ("ACCREC", "ACCRECCREDIT")
-        )
+        contact = resolve_contact(ctx, raw.get("Contact"), doc_type in SALES_TYPES)
         currency = raw.get("CurrencyCode") or ctx.tenant.base_currency
         if currency not in ctx.tenant.currencies:
             raise Invalid(f"Organisation is not subscribed to currency {currency}")
@@ -203,7 +203,7 @@ class Document(Resource):
             ),
             "Reference": (
                 text(raw, "Reference", 255, "Reference")
-                if doc_type in SALES_TYPES
+                if doc_type in REFERENCE_TYPES
                 else None  # ACCREC/ACCRECCREDIT only: ignored on bills (no error)
             ),
             "CurrencyCode": currency,
@@ -233,7 +233,8 @@ class Document(Resource):
             raise Invalid(f"Status '{status}' is not valid for a new {self.label}.")
         record = {self.id_field: new_id(), **self.new_record()}
         record.update(self._build(ctx, raw, None))
-        check_open(ctx, record["Date"])
+        if self.posts:
+            check_open(ctx, record["Date"])
         record["UpdatedDateUTC"] = ctx.stamp()
         self.settle(ctx, record)
         self.table(ctx)[record[self.id_field]] = record

@@ -9,9 +9,10 @@ from ..serialize import quantize
 from ..totals import LINE_AMOUNT_TYPES, LineError, Totals, compute_document
 from .common import Ctx, Invalid, find_account, find_tax_rate
 from .items import Items
+from .tracking import line_tracking
 
 NOT_ON_LINES = ("DEBTORS", "CREDITORS", "GST")
-SALES_TYPES = ("ACCREC", "ACCRECCREDIT", "RECEIVE")
+SALES_TYPES = ("ACCREC", "ACCRECCREDIT", "RECEIVE", "QUOTE")
 
 
 def _prepare(ctx: Ctx, raw: Any, doc_type: str, strict: bool) -> dict[str, Any]:
@@ -70,6 +71,9 @@ def _prepare(ctx: Ctx, raw: Any, doc_type: str, strict: bool) -> dict[str, Any]:
                 f"'{account['Code']}'."
             )
     line["TaxType"] = tax_type
+    tracking = line_tracking(ctx, line.get("Tracking"))
+    if tracking is not None:
+        line["Tracking"] = tracking
     line["_rate"] = rate["EffectiveRate"]
     return line
 

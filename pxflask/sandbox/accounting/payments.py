@@ -139,8 +139,19 @@ class Payments(Resource):
             ctx.event(resource.category, "UPDATE", doc[resource.id_field])
         return record
 
-    def view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
-        """A payment as Xero returns it."""
+    def written_view(self, ctx: Ctx, record: dict[str, Any]) -> dict[str, Any]:
+        """A write's answer: a credit-note refund names it under `CreditNote`."""
+        return self.view(ctx, record, written=True)
+
+    def view(
+        self, ctx: Ctx, record: dict[str, Any], written: bool = False
+    ) -> dict[str, Any]:
+        """A payment as Xero returns it.
+
+        GET lists a credit-note refund's credit note under `Invoice` (its id as
+        InvoiceID), as real Xero does (XeroAPI/xero-ruby#48); a write's answer
+        names it under `CreditNote`.
+        """
         resource = _doc_resource(record["DocResource"])
         doc = resource.table(ctx)[record["DocID"]]
         contact = ctx.tenant.table("Contacts")[doc["ContactID"]]
@@ -181,6 +192,10 @@ class Payments(Resource):
                 "HasErrors": False,
             }
         key = "CreditNote" if resource.name == "CreditNotes" else "Invoice"
+        if key == "CreditNote" and not written:
+            key = "Invoice"
+            brief["InvoiceID"] = brief.pop(resource.id_field)
+            brief["InvoiceNumber"] = brief.pop(resource.number_field)
         out[key] = {k: v for k, v in brief.items() if v is not None}
         return out
 

@@ -10,7 +10,9 @@ from .credits import Overpayments, Prepayments
 from .invoices import Invoices
 from .items import Items
 from .payments import Payments
+from .quotes import Quotes
 from .settings import Accounts, TaxRates
+from .tracking import TrackingCategories
 
 RESOURCES: dict[str, Resource] = {
     r.name: r
@@ -21,9 +23,11 @@ RESOURCES: dict[str, Resource] = {
         Items(),
         Invoices(),
         CreditNotes(),
+        Quotes(),
         Payments(),
         BankTransactions(),
         Overpayments(),
         Prepayments(),
+        TrackingCategories(),
     )
 }

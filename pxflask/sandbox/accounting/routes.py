@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from ..core import json_response
-from . import credit_routes
+from . import credit_routes, online, tracking_routes
 from .batch import (
     elements_of,
     envelope,
@@ -31,7 +31,7 @@ from .settings import currency_views, organisation_view
 
 bp = Blueprint("xero_accounting", __name__, url_prefix="/api.xro/2.0")
 
-BATCH = ("Contacts", "Items", "Invoices", "CreditNotes", "BankTransactions")
+BATCH = ("Contacts", "Items", "Invoices", "CreditNotes", "Quotes", "BankTransactions")
 GENERIC = (*BATCH, "Payments", "Accounts")
 
 
@@ -42,7 +42,7 @@ def _single_write(ctx: Ctx, name: str, raw: object, method: str) -> Response:
         record = resource.write(ctx, raw, method)  # type: ignore[arg-type]
     except Invalid as exc:
         return json_response(validation_error([failed_echo(resource, raw, exc)]), 400)
-    view = resource.view(ctx, record)
+    view = resource.written_view(ctx, record)
     return ok(envelope(ctx, name, [view]))
 
 
@@ -275,3 +275,5 @@ def delete_allocation(credit_note_id: str, allocation_id: str) -> Response:
 __all__ = ["bp", "NotFound"]
 
 credit_routes.register(bp)  # the Overpayments and Prepayments routes
+tracking_routes.register(bp)  # TrackingCategories and their Options
+online.register(bp)  # OnlineInvoice and Email of invoices

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 
 from pxflask.sync.links import LinkRow
 
-DEFAULT_KEY = "payment_account.default"
+PAYMENT_ACCOUNT = "payment_account."
+"""Settings prefix: payment_account.<mode id or gateway id> -> a Xero account code."""
+DEFAULT_KEY = PAYMENT_ACCOUNT + "default"
 
 
 def payment_account_for(mode: str | None, settings: Mapping[str, str]) -> str | None:

@@ -179,6 +179,27 @@ class Pusher:
         )
         self.logs.append(LogEntry(key, "update", "blocked", reason, payload=payload))
 
+    def refuse(self, p: Pending, reason: str) -> Outcome | None:
+        """A planned write Xero would refuse: skipped with the reason, logged.
+
+        None (counted unchanged) when the link already says so for this payload.
+        """
+        link = self.store.get(p.key)
+        if (
+            link is not None
+            and link.state == SKIPPED
+            and link.payload_hash == p.hash
+            and link.last_error == reason
+        ):
+            self.report.unchanged += 1
+            return None
+        self.report.skipped += 1
+        self.report.planned.append(
+            PlannedAction(self.entity, p.key, "skip", None, reason)
+        )
+        self.logs.append(LogEntry(p.key, "skip", SKIPPED, reason))
+        return Outcome(p.key, SKIPPED, payload_hash=p.hash, error=reason)
+
     # -- adopting what a crashed run created ----------------------------------
 
     def recovering(self) -> list[Pending]:
@@ -419,4 +440,18 @@ def lookup(
             value = record.get(field)
             if value in part:
                 found.setdefault(str(value), record)
+    return found
+
+
+def by_guid(
+    ctx: StepContext, kind: str, field: str, ids: Iterable[str], chunk: int = 20
+) -> dict[str, dict[str, Any]]:
+    """Xero records whose id `field` is one of ids, by lower-case id (chunked reads)."""
+    wanted = sorted({i.lower() for i in ids})
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        where = " OR ".join(f"{field}==Guid({quote(i)})" for i in part)
+        for record in ctx.gateway.read_all(kind, where=where):
+            found[str(record.get(field)).lower()] = record
     return found

@@ -11,7 +11,7 @@ from a change of settings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -19,13 +19,14 @@ from typing import Any, Protocol
 from pxflask.perfex.records import SalesDocument
 from pxflask.sync.context import StepContext
 from pxflask.sync.hashing import payload_hash
-from pxflask.sync.links import DELETED, VOIDED
+from pxflask.sync.links import DELETED, VOIDED, LinkStore
 from pxflask.sync.mappers.common import Mapped, skipped
 from pxflask.sync.mappers.common import failed as failed_alone
 from pxflask.sync.mappers.documents import (
     DRAFTS_SKIP,
     DocumentContext,
     neutral_context,
+    neutral_tax,
 )
 from pxflask.sync.steps.base import Pusher, damaged_record, map_guarded
 from pxflask.sync.steps.services import services
@@ -138,3 +139,26 @@ def _removal(
         pusher.report.unchanged += 1
         if m.key in pusher.sources and not ctx.dry_run:
             pusher.store.set_sources({m.key: pusher.sources[m.key]})
+
+
+def document_hash(
+    ctx: StepContext,
+    found: Sequence[SalesDocument],
+    mapper: DocumentMapper,
+    *,
+    drafts: str = DRAFTS_SKIP,
+) -> str | None:
+    """The content hash a document step compares for one document (None: not sent).
+
+    For a document written into Perfex from Xero: stored on its link, the next push
+    finds it unchanged; a later edit in Perfex changes it.
+    """
+    if not found:
+        return None
+    doc = found[0]
+    customers = LinkStore(ctx.session, "customers", keys=[doc.customer_id])
+    link = customers.get(doc.customer_id)
+    contact = str(link.xero_id) if link is not None and link.xero_id else ""
+    neutral = neutral_context(DocumentContext("", "", neutral_tax, drafts=drafts))
+    m = mapper(doc, contact, neutral)
+    return None if m.payload is None else payload_hash(m.payload)

@@ -54,17 +54,25 @@ def suffixed(number: str, sent: str | None) -> bool:
     return found is not None and 2 <= int(found.group(1)) <= MAX_SUFFIX
 
 
+PULLED = "pulled-from-xero"
+"""idempotency_key of a link whose Perfex record was written from Xero."""
+
+
 def keep_sent_numbers(
     store: LinkStore, mapped: Iterable[Mapped], field: str
 ) -> list[Mapped]:
-    """Records sent under a suffixed number keep it (no rename on later updates)."""
+    """Records sent under a suffixed number keep it (no rename on later updates).
+
+    A document made in Xero and pulled into Perfex keeps Xero's number too.
+    """
     out: list[Mapped] = []
     for m in mapped:
         link = store.get(m.key)
         number = str((m.payload or {}).get(field) or "")
         if m.payload is not None and link is not None:
             sent = link.xero_number
-            if sent and sent != number and suffixed(number, sent):
+            pulled = link.idempotency_key == PULLED
+            if sent and sent != number and (pulled or suffixed(number, sent)):
                 m = replace(m, payload={**m.payload, field: sent})
         out.append(m)
     return out

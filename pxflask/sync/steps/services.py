@@ -121,6 +121,11 @@ class StepServices:
         """Mark the accounts read so far as seen by `cursor`'s owner."""
         _step(self.ctx, "accounts").consumed(self.ctx, cursor)
 
+    def content_hash(self, entity: str, perfex_id: int) -> str | None:
+        """The content hash the push step of `entity` compares for one record."""
+        found: str | None = _step(self.ctx, entity).content_hash(self.ctx, perfex_id)
+        return found
+
     def void_released(self) -> StepReport | None:
         """Void the freed invoices Perfex deleted (None when none was freed)."""
         freed, self.invoices.freed = self.invoices.freed, set()

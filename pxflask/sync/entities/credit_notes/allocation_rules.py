@@ -17,7 +17,6 @@ GONE_UNCONFIRMED = (
     "removed in Perfex before its allocation was confirmed: check the credit note "
     "in Xero"
 )
-NOTES_PER_READ = 20
 
 
 @dataclass

@@ -25,7 +25,6 @@ from pxflask.sync.entities.credit_notes.allocation_rules import (
     DELETED_IN_PERFEX,
     ENTITY,
     GONE_UNCONFIRMED,
-    NOTES_PER_READ,
     Todo,
     refusal,
     same_allocation,
@@ -49,7 +48,7 @@ from pxflask.sync.links import (
     write_log,
 )
 from pxflask.sync.mappers.common import dec
-from pxflask.sync.steps.base import single
+from pxflask.sync.steps.base import by_guid, single
 from pxflask.sync.steps.services import services
 
 
@@ -275,12 +274,10 @@ class Allocator:
 
     def _read_notes(self, ids: set[str]) -> None:
         """Read the Xero credit notes not read yet (with their Allocations)."""
-        missing = sorted({i.lower() for i in ids} - set(self.seen))
-        for start in range(0, len(missing), NOTES_PER_READ):
-            part = missing[start : start + NOTES_PER_READ]
-            where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in part)
-            for record in self.ctx.gateway.read_all("credit_notes", where=where):
-                self.seen[str(record.get("CreditNoteID")).lower()] = record
+        missing = {i.lower() for i in ids} - set(self.seen)
+        if missing:
+            found = by_guid(self.ctx, "credit_notes", "CreditNoteID", missing)
+            self.seen.update(found)
 
     def _allocations(self, note_id: str) -> list[dict[str, Any]]:
         """The allocations Xero shows on a credit note read in this run."""

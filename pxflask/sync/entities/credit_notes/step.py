@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from pxflask.perfex import reads
-from pxflask.sync import lockdates, orphans
+from pxflask.sync import lockdates, orphans, tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocations import sync_allocations
 from pxflask.sync.entities.credit_notes.mapper import (
@@ -21,10 +21,12 @@ from pxflask.sync.entities.credit_notes.mapper import (
     map_credit_note,
 )
 from pxflask.sync.links import VOIDED, Outcome
+from pxflask.sync.steps import renumber
 from pxflask.sync.steps.base import Pusher
 from pxflask.sync.steps.documents import (
     DocumentKind,
     MappedDocuments,
+    document_hash,
     map_documents,
     mapping_context,
 )
@@ -49,9 +51,12 @@ def run(ctx: StepContext) -> StepReport:
         )
     touched: set[str] = set()
     pusher.on_written = lambda record: touched.add(str(record.get("CreditNoteID")))
-    pusher.plan(docs.mapped, again, docs.content)
+    mapped = tracking.Tracker(ctx, "creditnotes").tag(docs.mapped, docs.content)
+    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "CreditNoteNumber")
+    pusher.plan(mapped, again, docs.content)
     _recover(ctx, pusher)
     lockdates.hold(ctx, pusher)
+    tracking.ensure(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     pusher.flush_logs()
     selected = None if ctx.date_from is None else {n.id for n in notes}
@@ -118,3 +123,9 @@ def _void(ctx: StepContext, pusher: Pusher, voids: list[tuple[str, str, str]]) -
                 error = "; ".join(r.errors) or "Xero refused to void it"
                 outcomes.append(pusher.refused(key, "voided", error))
     pusher.store.record(outcomes)
+
+
+def content_hash(ctx: StepContext, perfex_id: int) -> str | None:
+    """The content hash this step compares for one Perfex credit note."""
+    found = reads.read_credit_notes(ctx.perfex, ids=[perfex_id])
+    return document_hash(ctx, found, map_credit_note)

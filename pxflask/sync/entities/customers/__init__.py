@@ -1,14 +1,19 @@
-"""Customers: the unit (its step and mapper live beside it)."""
+"""Customers: the unit (its step, mapper and contacts pull live beside it)."""
 
-from pxflask.sync.units import PUSH, Record, Target, Unit, Watch
+from pxflask.sync.units import BOTH, Record, Target, Unit, Watch
+
+PULL_SETTING = "contacts_from_xero"
+"""The setting that updates linked Perfex customers from Xero (settings.FIXED_KEYS)."""
+PULL_DEFAULT = "no"
 
 UNIT = Unit(
     "customers",
     "Customers",
-    PUSH,
+    BOTH,
     (),
     "pxflask.sync.entities.customers.step",
-    description="tblclients + primary contact -> Contacts",
+    description="tblclients + primary contact <-> Contacts (changed in Xero: pulled)",
+    parts=("customers-pull",),
     watches=(
         Watch(
             "clients",

@@ -1,4 +1,8 @@
-"""Customers: tblclients + primary contact -> Xero Contacts, name clashes handled."""
+"""Customers: tblclients + primary contact -> Xero Contacts, name clashes handled.
+
+With `contacts_from_xero` on, contacts changed in Xero first update the linked
+customers (pull.py), then the push runs and records each pushed contact's bases.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from pxflask.perfex import reads
 from pxflask.perfex.records import Customer
 from pxflask.sync import orphans
 from pxflask.sync.context import StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.customers import pull
 from pxflask.sync.entities.customers.mapper import (
     contact_name,
+    customer_id_from_number,
     disambiguate_name,
     map_contact,
     same_customer,
@@ -38,8 +44,14 @@ def _mapping(customer: Customer, currencies: dict[int, str], pusher: Pusher) -> 
 
 
 def run(ctx: StepContext) -> StepReport:
-    """Create or update a Xero contact per Perfex customer."""
+    """Pull contacts changed in Xero (when on), then push every Perfex customer."""
+    pulled = StepReport(ENTITY)
+    pull.pull(ctx, pulled)
     pusher = Pusher(ctx, ENTITY, "contacts", "ContactID")
+    _merge(pusher.report, pulled)
+    written: list[tuple[str, dict, dict]] = []
+    if pull.enabled(ctx.settings.raw) and not ctx.dry_run:
+        pusher.on_written = lambda raw: _remember(pusher, raw, written)
     currencies = {c.id: c.code for c in reads.read_currencies(ctx.perfex)}
     keys = ctx.keys_of(ENTITY)
     ids = None if keys is None else numeric_ids(keys)
@@ -81,8 +93,30 @@ def run(ctx: StepContext) -> StepReport:
     pusher.creates, pusher.updates = retry_create, retry_update
     final += pusher.write_creates() + pusher.write_updates()
     report = pusher.finish(final)
+    if written:
+        pull.ContactPuller(ctx, report).pushed(written)
     orphans.sync_contacts(ctx, report)
     return report
+
+
+def _merge(report: StepReport, pulled: StepReport) -> None:
+    """Start the push's report with the pull's counts, errors and plan."""
+    report.pulled, report.skipped = pulled.pulled, pulled.skipped
+    report.failed, report.unchanged = pulled.failed, pulled.unchanged
+    report.errors += pulled.errors
+    report.planned += pulled.planned
+
+
+def _remember(pusher: Pusher, raw: dict, written: list[tuple[str, dict, dict]]) -> None:
+    """Keep a contact Xero accepted with the payload pushed (for the pull's bases)."""
+    customer_id = customer_id_from_number(raw.get("ContactNumber"))
+    if customer_id is None:
+        return
+    key = str(customer_id)
+    for p in (*pusher.creates, *pusher.updates):
+        if p.key == key:
+            written.append((key, raw, p.payload))
+            return
 
 
 def _separate_same_names(
@@ -107,3 +141,11 @@ def _separate_same_names(
 def _recover(ctx: StepContext, pusher: Pusher) -> None:
     """Creates that may already exist (an earlier crash): find them by number."""
     pusher.adopt_by("ContactNumber")
+
+
+def content_hash(ctx: StepContext, perfex_id: int) -> str | None:
+    """The content hash this step compares for one Perfex customer."""
+    currencies = {c.id: c.code for c in reads.read_currencies(ctx.perfex)}
+    found = reads.read_customers(ctx.perfex, ids=[perfex_id])
+    m = map_contact(found[0], currencies) if found else None
+    return None if m is None or m.payload is None else payload_hash(m.payload)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense, Tax
-from pxflask.sync import lockdates
+from pxflask.sync import lockdates, tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.expenses.mapper import (
     NEUTRAL_EXPENSE_CONTEXT,
@@ -247,6 +247,7 @@ def run(ctx: StepContext) -> StepReport:
                 if n.payload is not None:
                     content[m.key] = n.payload
         targets.flush()
+    mapped = tracking.Tracker(ctx, "expenses").tag(mapped, content)
     pusher.plan(mapped, lockdates.released(ctx, pusher.store), content)
     _recover(ctx, pusher)
     gone = _gone(pusher.store, {str(e.id) for e in every} | pulled)
@@ -254,6 +255,7 @@ def run(ctx: StepContext) -> StepReport:
     current = _current(ctx, xero_ids)
     _check_updates(pusher, current)
     lockdates.hold(ctx, pusher, lambda p: _dates(p, current))
+    tracking.ensure(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     _delete(ctx, pusher, gone, current)
     return pusher.finish(failed)

@@ -2,6 +2,10 @@
 
 from pxflask.sync.units import DOCUMENT_WATCH, PUSH, Record, Target, Unit, Watch
 
+EMAIL_SETTING = "xero_emails_invoices"
+"""yes: Xero e-mails an invoice to the customer once pxflask has approved it."""
+EMAIL_DEFAULT = "no"
+
 UNIT = Unit(
     "invoices",
     "Invoices",

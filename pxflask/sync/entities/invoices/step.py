@@ -24,8 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
-from pxflask.sync import lockdates, orphans
+from pxflask.sync import lockdates, orphans, tracking
 from pxflask.sync.context import PlannedAction, StepContext, StepReport, numeric_ids
+from pxflask.sync.entities.invoices import online
 from pxflask.sync.entities.invoices.mapper import (
     REFERENCE_PREFIX,
     invoice_reference,
@@ -49,6 +50,7 @@ from pxflask.sync.steps.base import Pending, Pusher, lookup, single
 from pxflask.sync.steps.documents import (
     DocumentKind,
     MappedDocuments,
+    document_hash,
     map_documents,
     mapping_context,
 )
@@ -134,6 +136,7 @@ def run(ctx: StepContext) -> StepReport:
     """Create, update, void or delete Xero invoices for Perfex invoices."""
     pusher = Pusher(ctx, ENTITY, "invoices", "InvoiceID")
     pusher.on_written = lambda raw: services(ctx).invoices.remember([raw])
+    online.watch(ctx, pusher)
     if not ctx.targeted:
         _pull_xero_changes(ctx, pusher)
     only = _only(ctx)
@@ -147,12 +150,13 @@ def run(ctx: StepContext) -> StepReport:
         list(clients) if only else None,
     )
     context = _context_hash(ctx)
+    tracker = tracking.Tracker(ctx, "invoices")
     again = lockdates.released(ctx, pusher.store)
     changed: list[int] = []
     for invoice_id, fingerprint in fingerprints.items():
         key = str(invoice_id)
         contact = contacts.contact(invoice_id, clients.get(invoice_id))
-        source = _source(fingerprint, contact, context)
+        source = _source(fingerprint + tracker.mark(invoice_id), contact, context)
         pusher.sources[key] = source
         if (
             key not in again
@@ -167,7 +171,8 @@ def run(ctx: StepContext) -> StepReport:
         mctx = mapping_context(ctx, drafts=ctx.settings.drafts)
         invoices = reads.read_invoices(ctx.perfex, ids=changed)
         docs = map_documents(ctx, pusher, contacts, invoices, INVOICE, mctx)
-    mapped = renumber.keep_sent_numbers(pusher.store, docs.mapped, "InvoiceNumber")
+    mapped = tracker.tag(docs.mapped, docs.content)
+    mapped = renumber.keep_sent_numbers(pusher.store, mapped, "InvoiceNumber")
     pusher.plan(mapped, again, docs.content)
     _recover(ctx, pusher)
     _check_updates(ctx, pusher)
@@ -175,9 +180,11 @@ def run(ctx: StepContext) -> StepReport:
     # invoices deleted in Perfex first: Perfex may have given one's number to a
     # new invoice, which Xero then sees held by a voided one (renumber.py)
     _void_deleted(ctx, pusher, _perfex_ids(ctx, fingerprints, only))
+    tracking.ensure(ctx, pusher)
     failed = pusher.write_creates() + pusher.write_updates()
     final = _retry_number_clashes(ctx, pusher, failed)
     _void(ctx, pusher, list(docs.removals), CANCELLED_ALLOCATED, docs.dated)
+    online.after_invoices(ctx, pusher)
     return pusher.finish(final)
 
 
@@ -445,3 +452,9 @@ def void_released(ctx: StepContext, xero_ids: set[str]) -> StepReport:
         services(ctx).invoices.known.clear()
         _void(ctx, pusher, waiting, DELETED_ALLOCATED)
     return pusher.finish([])
+
+
+def content_hash(ctx: StepContext, perfex_id: int) -> str | None:
+    """The content hash this step compares for one Perfex invoice."""
+    found = reads.read_invoices(ctx.perfex, ids=[perfex_id])
+    return document_hash(ctx, found, map_invoice, drafts=ctx.settings.drafts)

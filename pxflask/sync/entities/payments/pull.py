@@ -30,8 +30,6 @@ pull still waits for the module's answer; the pull then adopts that run's link.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 
 from pxflask.models import Link, SyncRun
@@ -43,10 +41,10 @@ from pxflask.sync.entities.payments.pull_rules import (
     ENTITY,
     AccountFor,
     enabled,
-    naive_utc,
 )
 from pxflask.sync.entities.payments.puller import PaymentPuller
-from pxflask.sync.links import LOCKED, PENDING, LinkStore, read_cursor, write_cursor
+from pxflask.sync.links import LOCKED, PENDING, LinkStore
+from pxflask.sync.steps.pulls import pull_pages
 
 # -------------------------------------------------------------- before the push
 
@@ -107,17 +105,6 @@ def pull(ctx: StepContext, report: StepReport, account_for: AccountFor) -> None:
     puller = PaymentPuller(ctx, report, account_for)
     if not puller.invoices:
         return
-    cursor = None if ctx.full else read_cursor(ctx.session, CURSOR)
-    newest = cursor
-    for page in ctx.gateway.iter_pages("payments", modified_since=cursor):
-        for record in page:
-            stamp = record.get("UpdatedDateUTC")
-            if isinstance(stamp, datetime):
-                naive = naive_utc(stamp)
-                newest = naive if newest is None or naive > newest else newest
-        puller.page(page)
-        puller.flush()
-    if not ctx.dry_run and newest is not None and newest != cursor:
-        write_cursor(ctx.session, CURSOR, newest)
+    pull_pages(ctx, puller, CURSOR)
     puller.credits_applied()
     puller.flush()

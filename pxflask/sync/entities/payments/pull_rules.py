@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -11,16 +10,19 @@ from pxflask.perfex.balances import Balance
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
 from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.links import LinkRow
-from pxflask.sync.lockdates import as_date
-from pxflask.sync.mappers.payment_accounts import DEFAULT_KEY
+from pxflask.sync.mappers.pulled import (  # noqa: F401 - the payments pull's names
+    CLAIM,
+    PULLED,
+    claim_key,
+    mode_for_account,
+    mode_order,
+    naive_utc,
+    xero_day,
+)
+from pxflask.sync.steps.pulls import DELETED_IN_XERO  # noqa: F401 - one text
 
 ENTITY = "payments"
 CURSOR = "xero.payments.modified"
-CLAIM = "xero:"
-"""Key prefix of a claim (or skip) link for a Xero payment not yet in Perfex."""
-PULLED = "pulled-from-xero"
-"""idempotency_key of a link whose Perfex row was recorded from Xero."""
-DELETED_IN_XERO = "deleted in Xero; Perfex still has it (retry the record to resend)"
 OUT_OF_SCOPE = {
     "AROVERPAYMENTPAYMENT": "overpayment refund",
     "ARPREPAYMENTPAYMENT": "prepayment refund",
@@ -40,25 +42,6 @@ def enabled(settings: Mapping[str, str]) -> bool:
     """True when payments made in Xero are pulled into Perfex."""
     value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
     return value in ("yes", "on", "true", "1")
-
-
-def claim_key(payment_id: str) -> str:
-    """The link key of a Xero payment that has no Perfex row yet."""
-    return CLAIM + payment_id.lower()
-
-
-def naive_utc(stamp: datetime) -> datetime:
-    """A naive UTC datetime."""
-    if stamp.tzinfo is None:
-        return stamp
-    return stamp.astimezone(UTC).replace(tzinfo=None)
-
-
-def xero_day(value: Any) -> date | None:
-    """A Xero date (date, datetime or ISO text) as a date."""
-    if isinstance(value, datetime):
-        return naive_utc(value).date()
-    return as_date(value)
 
 
 def pulled_note(record: Mapping[str, Any]) -> str:
@@ -91,42 +74,3 @@ def refusal(
             f" {invoice_id} ({balance.due})"
         )
     return None
-
-
-def mode_for_account(
-    account: Mapping[str, Any],
-    settings: Mapping[str, str],
-    mode_links: Mapping[str, LinkRow],
-    modes: Iterable[Any],
-) -> str | None:
-    """The Perfex payment mode for a Xero account.
-
-    In order: a `payment_account.<mode id>` setting naming the account's code (then
-    a gateway id's), the payment-mode link to the account, else the first active
-    Perfex mode usable on invoices (Perfex's seed mode "Bank"); None when none.
-    """
-    code = str(account.get("Code") or "").strip()
-    account_id = str(account.get("AccountID") or "").lower()
-    if code:
-        named = [
-            key.split(".", 1)[1]
-            for key, value in settings.items()
-            if key.startswith("payment_account.")
-            and key != DEFAULT_KEY
-            and (value or "").strip() == code
-        ]
-        if named:
-            return min(named, key=mode_order)
-    for mode in sorted(mode_links, key=mode_order):
-        link = mode_links[mode]
-        if (account_id and str(link.xero_id or "").lower() == account_id) or (
-            code and link.xero_number == code
-        ):
-            return mode
-    usable = [m for m in modes if not getattr(m, "expenses_only", False)]
-    return str(usable[0].id) if usable else None
-
-
-def mode_order(mode: str) -> tuple[bool, int, str]:
-    """Mode ids first, in numeric order, then gateway ids by name."""
-    return (not mode.isdigit(), int(mode) if mode.isdigit() else 0, mode)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,13 +15,10 @@ from pxflask.sync.entities.payments.mapper import map_payment
 from pxflask.sync.entities.payments.pull_rules import (
     CREDIT_KINDS,
     CREDITS_CURSOR,
-    DELETED_IN_XERO,
     ENTITY,
     OUT_OF_SCOPE,
-    PULLED,
     AccountFor,
     claim_key,
-    mode_for_account,
     naive_utc,
     pulled_note,
     refusal,
@@ -29,37 +26,26 @@ from pxflask.sync.entities.payments.pull_rules import (
 )
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
-    LOCKED,
     PENDING,
-    SKIPPED,
-    SYNCED,
-    LinkRow,
     LinkStore,
-    LogEntry,
     Outcome,
     read_cursor,
     write_cursor,
-    write_log,
 )
 from pxflask.sync.mappers.common import dec
-from pxflask.sync.steps.pull_skips import skip_once
+from pxflask.sync.steps.pulls import Puller
 from pxflask.sync.steps.services import services
 
 
-@dataclass
-class PaymentPuller:
+class PaymentPuller(Puller):
     """The pull of one run: links, Perfex balances, the buffered log."""
 
-    ctx: StepContext
-    report: StepReport
-    account_for: AccountFor
-    logs: list[LogEntry] = field(default_factory=list)
-    _modes: dict[str, Any] | None = None
-    _perfex_modes: list[Any] | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self, ctx: StepContext, report: StepReport, account_for: AccountFor
+    ) -> None:
         """Load the payment links and the linked invoices."""
-        self.store = LinkStore(self.ctx.session, ENTITY, autocommit=False)
+        super().__init__(ctx, report, ENTITY)
+        self.account_for = account_for
         self.invoices: dict[str, tuple[int, str]] = {
             xero_id.lower(): (int(key), xero_id)
             for key, xero_id in LinkStore(self.ctx.session, "invoices")
@@ -70,11 +56,6 @@ class PaymentPuller:
         """Xero invoice id (lower case) -> (Perfex invoice id, Xero id as linked)."""
         self.invoice_ids = dict(self.invoices.values())
         """Perfex invoice id -> its Xero id as the invoice link holds it."""
-        self.by_xero = {
-            str(link.xero_id).lower(): link
-            for link in self.store.links.values()
-            if link.xero_id
-        }
 
     # -- one page -------------------------------------------------------------
 
@@ -181,22 +162,8 @@ class PaymentPuller:
         key = str(perfex_id)
         if self.linked_meanwhile(key, payment_id):
             return
-        self.store.mark_pending([(key, PULLED)])
-        self.store.record(
-            [Outcome(key, SYNCED, payment_id, None, self.push_hash(payment, linked))]
-        )
-        self.store.forget([claim_key(payment_id)])
-        self.by_xero[payment_id.lower()] = self.store.links[key]
-        self.logs.append(
-            LogEntry(
-                key,
-                "pull",
-                SYNCED,
-                note or f"recorded in Perfex from Xero payment {payment_id}",
-                payment_id,
-            )
-        )
-        self.ctx.session.commit()
+        h = self.push_hash(payment, linked)
+        self.link_pulled(key, payment_id, h, note, "payment")
 
     def linked_meanwhile(self, key: str, payment_id: str) -> bool:
         """True when another run linked the row first (the module's hook): adopt it.
@@ -279,88 +246,12 @@ class PaymentPuller:
 
     # -- deletions in Xero ----------------------------------------------------
 
-    def deleted(self, link: LinkRow, record: dict[str, Any]) -> None:
-        """A linked payment deleted in Xero: remove it in Perfex, or lock the link."""
-        if link.state == LOCKED and link.last_error == DELETED_IN_XERO:
-            self.report.unchanged += 1
-            return
-        if link.state not in (SYNCED, SKIPPED):
-            return
-        key, payment_id = link.perfex_key, str(record["PaymentID"])
-        if link.idempotency_key == PULLED and key.isdigit():
-            self.report.planned.append(
-                PlannedAction(ENTITY, key, "delete-in-perfex", {"id": int(key)})
+    def remove_pulled(self, perfex_id: int, payment_id: str) -> bool:
+        """Delete the Perfex payment pulled from this Xero payment (its status too)."""
+        try:
+            writes.delete_payment(
+                self.ctx.perfex, perfex_id, transaction_id=payment_id.lower()
             )
-            if self.ctx.dry_run:
-                self.report.pulled += 1
-                return
-            try:
-                writes.delete_payment(
-                    self.ctx.perfex, int(key), transaction_id=payment_id.lower()
-                )
-            except writes.PaymentRefused:
-                pass  # the row is no longer the pulled one: keep it, lock below
-            else:
-                self.store.forget([key])
-                self.by_xero.pop(payment_id.lower(), None)
-                self.logs.append(
-                    LogEntry(
-                        key,
-                        "pull-delete",
-                        "deleted",
-                        "deleted in Xero: removed from Perfex",
-                        payment_id,
-                    )
-                )
-                self.report.pulled += 1
-                self.ctx.session.commit()
-                return
-        self.report.blocked += 1
-        self.report.planned.append(
-            PlannedAction(ENTITY, key, "blocked", None, DELETED_IN_XERO)
-        )
-        if self.ctx.dry_run:
-            return
-        self.store.record([Outcome(key, LOCKED, error=DELETED_IN_XERO)])
-        self.logs.append(LogEntry(key, "inbound", LOCKED, DELETED_IN_XERO, payment_id))
-
-    def drop_claim(self, payment_id: str) -> None:
-        """A Xero payment deleted before its pull finished: forget its claim."""
-        link = self.store.get(claim_key(payment_id))
-        if link is None or self.ctx.dry_run:
-            return
-        self.store.forget([link.perfex_key])
-        self.ctx.session.commit()
-
-    # -- skips and modes ------------------------------------------------------
-
-    def skip(self, record: dict[str, Any], reason: str, key: str | None = None) -> None:
-        """Remember and log why a Xero payment is not recorded (once per reason)."""
-        payment_id = str(record["PaymentID"])
-        key = key or claim_key(payment_id)
-        skip_once(self.ctx, self.store, self.report, self.logs, key, reason, payment_id)
-
-    @property
-    def mode_links(self) -> dict[str, LinkRow]:
-        """Payment-mode links by Perfex mode id."""
-        if self._modes is None:
-            self._modes = dict(LinkStore(self.ctx.session, "payment-modes").links)
-        return self._modes
-
-    def mode_for(self, account: Mapping[str, Any]) -> str | None:
-        """The Perfex payment mode of a Xero bank account (see mode_for_account)."""
-        if self._perfex_modes is None:
-            self._perfex_modes = reads.read_payment_modes(
-                self.ctx.perfex, active_only=True
-            )
-        return mode_for_account(
-            account, self.ctx.settings.raw, self.mode_links, self._perfex_modes
-        )
-
-    def flush(self) -> None:
-        """Commit the links and write the buffered log (not in a dry run)."""
-        if self.ctx.dry_run:
-            self.logs = []
-            return
-        write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
-        self.logs = []
+        except writes.PaymentRefused:
+            return False  # the row is no longer the pulled one: keep it
+        return True

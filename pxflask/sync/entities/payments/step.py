@@ -42,6 +42,7 @@ from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.steps.base import (
     Pending,
     Pusher,
+    by_guid,
     damaged_record,
     map_guarded,
     quote,
@@ -303,15 +304,7 @@ def _reconciled_in_xero(
 
 def read_payments(ctx: StepContext, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Xero payments by lower-case id (one read per ID_CHUNK ids)."""
-    wanted = sorted({i.lower() for i in ids})
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), ID_CHUNK):
-        where = " OR ".join(
-            f"PaymentID==Guid({quote(i)})" for i in wanted[start : start + ID_CHUNK]
-        )
-        for record in ctx.gateway.read_all("payments", where=where):
-            found[str(record.get("PaymentID")).lower()] = record
-    return found
+    return by_guid(ctx, "payments", "PaymentID", ids, ID_CHUNK)
 
 
 def _recover(ctx: StepContext, pusher: Pusher, by_key: dict[str, Payment]) -> None:
