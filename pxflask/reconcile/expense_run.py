@@ -14,6 +14,7 @@ from pxflask.reconcile.expense_sources import (
     expense_links,
     load_xero_expenses,
     perfex_expenses,
+    pulled_from_bills,
     read_expense_snapshot,
 )
 from pxflask.reconcile.expenses import reconcile_expenses, with_expenses
@@ -48,13 +49,16 @@ def add_expenses(
     """The report with expenses, the Xero calls it cost and the input counts.
 
     With a gateway the SPEND snapshot is refreshed; without, it is read as stored.
-    Damaged expenses go to ``unreadable`` (see ``perfex_side``).
+    Damaged expenses go to ``unreadable`` (see ``perfex_side``); expenses pulled
+    from Xero bills are left out (a bill is no spend-money transaction).
     """
     if gateway is not None:
         xero = load_xero_expenses(gateway, instance_path, tenant_id, full=full)
     else:
         xero = read_expense_snapshot(instance_path, tenant_id)
     p_exp = perfex_expenses(perfex, unreadable)
+    bills = pulled_from_bills(session)  # compared with ACCPAY bills, not SPEND
+    p_exp = p_exp[~p_exp["perfex_expense_id"].isin(bills)].reset_index(drop=True)
     rows, result = reconcile_expenses(
         p_exp,
         xero.transactions,

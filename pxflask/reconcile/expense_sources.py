@@ -32,6 +32,7 @@ from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
 from pxflask.sync.entities.expenses.mapper import expense_reference, expense_total
+from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO
 
 __all__ = [
     "PERFEX_EXPENSE_COLUMNS",
@@ -40,6 +41,7 @@ __all__ = [
     "expense_links",
     "load_xero_expenses",
     "perfex_expenses",
+    "pulled_from_bills",
     "read_expense_snapshot",
     "xero_expense_records",
 ]
@@ -107,6 +109,16 @@ def expense_links(session: SessionLike) -> dict[int, str]:
         for k, x in session.execute(stmt)
         if k and str(k).isdigit() and x
     }
+
+
+def pulled_from_bills(session: SessionLike) -> set[int]:
+    """Perfex expenses pulled from Xero bills (ACCPAY, not spend money): their ids."""
+    stmt = sa.select(Link.perfex_key).where(
+        Link.entity == "expenses",
+        Link.idempotency_key == PULLED_FROM_XERO,
+        Link.xero_id.is_(None),
+    )
+    return {int(k) for k in session.scalars(stmt) if k and str(k).isdigit()}
 
 
 def _marker_id(lines: Iterable[Mapping[str, Any]] | None) -> int | None:

@@ -20,6 +20,7 @@ from pxflask.reconcile.expense_sources import load_xero_expenses
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.service import run_reconciliation
 from pxflask.sync.entities.expenses.mapper import expense_marker
+from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO
 from tests.fixtures.sandbox import (
     SandboxHandle,
 )
@@ -309,3 +310,29 @@ def test_expenses_join_a_report_with_invoice_discrepancies():
         totals.loc["GBP", "money_at_stake_cents"]
         == before.loc["GBP", "money_at_stake_cents"]
     )
+
+
+def test_an_expense_pulled_from_a_bill_is_not_missing_spend_money(xworld):
+    """A bill pulled from Xero (link marked pulled, no SPEND id): left out."""
+    table = xworld.perfex.tables.expenses
+    first = _expense_ids(xworld)[0]
+    with xworld.perfex.engine.begin() as conn:
+        row = dict(
+            conn.execute(sa.select(table).where(table.c.id == first)).one()._mapping
+        )
+        row["id"] = 90001  # never an id the synced world links
+        row["note"] = "From Xero bill SUP-1 [xero:0b6a3c56-0000-4000-8000-000000000001]"
+        added = conn.execute(table.insert().values(**row)).inserted_primary_key[0]
+    with xworld.session() as session:
+        session.add(
+            Link(
+                entity="expenses",
+                perfex_key=str(added),
+                state="synced",
+                idempotency_key=PULLED_FROM_XERO,
+            )
+        )
+        session.commit()
+    report = _run(xworld).report
+    assert added not in set(report.expenses["perfex_expense_id"])
+    assert not report.has_discrepancies, report.summary[report.summary["count"] > 0]
