@@ -18,7 +18,7 @@ rerun with nothing changed in Xero reads nothing (the cursor) and writes nothing
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pxflask.perfex import reads
@@ -64,6 +64,7 @@ from pxflask.sync.links import (
     write_log,
 )
 from pxflask.sync.mappers.common import Mapped
+from pxflask.sync.mappers.pulled import naive_utc
 
 BAD = "bad"
 """The verdict of a field whose Xero value did not fit Perfex (not written)."""
@@ -308,11 +309,6 @@ def _said(changes: Mapping[str, Mapping[str, str]], names: Iterable[str]) -> str
     return "; ".join(
         f"{n} {changes[n]['perfex']!r} -> {changes[n]['xero']!r}" for n in names
     )
-
-
-def naive_utc(stamp: datetime) -> datetime:
-    """A naive UTC datetime."""
-    return stamp if stamp.tzinfo is None else stamp.astimezone(UTC).replace(tzinfo=None)
 
 
 def pull(ctx: StepContext, report: StepReport) -> None:

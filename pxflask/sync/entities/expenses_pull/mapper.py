@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from pxflask.perfex.expense_writes import NewExpense, xero_tag
-from pxflask.sync.lockdates import as_date
 from pxflask.sync.mappers.common import ZERO, clip, dec
 from pxflask.sync.mappers.expense_marks import expense_total
+from pxflask.sync.mappers.pulled import xero_day
 
 BILL = "bill"
 SPEND = "spend"
@@ -63,15 +62,6 @@ class Pulled:
     """A mapping is missing: a fix in the settings clears it (retried each run)."""
     skip: str | None = None
     """Perfex cannot hold it as one expense (the reason; not retried)."""
-
-
-def xero_day(value: Any) -> date | None:
-    """A Xero date (date, datetime or ISO text) as a date."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.date()
-    return as_date(value)
 
 
 def _priced(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:

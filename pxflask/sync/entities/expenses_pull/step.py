@@ -18,7 +18,7 @@ lists every expense it would write.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pxflask.perfex import expense_writes
@@ -49,6 +49,7 @@ from pxflask.sync.links import (
     write_log,
 )
 from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO, marked_expense
+from pxflask.sync.mappers.pulled import naive_utc
 from pxflask.sync.steps.base import quote
 from pxflask.sync.steps.pull_skips import skip_once
 
@@ -76,13 +77,6 @@ def enabled(settings: Any) -> bool:
 def link_key(kind: str, xero_id: str) -> str:
     """This entity's link key of a Xero document."""
     return f"{kind}:{xero_id.lower()}"
-
-
-def naive_utc(stamp: datetime) -> datetime:
-    """A naive UTC datetime."""
-    if stamp.tzinfo is None:
-        return stamp
-    return stamp.astimezone(UTC).replace(tzinfo=None)
 
 
 def run(ctx: StepContext) -> StepReport:
