@@ -180,10 +180,11 @@ def test_registry_order_and_dependencies():
         "invoices",
         "payments",
         "credit-notes",
+        "credit-refunds",
         "expenses",
     ]
-    assert REGISTRY.default_names() == entity_names()[:-2]
-    assert [u.name for u in REGISTRY.ordered(None)] == entity_names()[:-2]
+    assert REGISTRY.default_names() == entity_names()[:-3]
+    assert [u.name for u in REGISTRY.ordered(None)] == entity_names()[:-3]
     picked = [u.name for u in REGISTRY.ordered(["payments", "customers"])]
     assert picked == ["customers", "payments"]
     full = [u.name for u in REGISTRY.ordered(["payments"], with_dependencies=True)]
