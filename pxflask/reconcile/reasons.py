@@ -27,6 +27,7 @@ from pxflask.reconcile._text import STR_DTYPE
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.glossary import GLOSSARY, Term, glossary
 from pxflask.reconcile.reason_join import EDITED, join_payment_reasons
+from pxflask.reconcile.refunds import REFUND_PLACES
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 
@@ -108,14 +109,7 @@ SCOPES = {
         XERO_CREDIT_NOTE,
         "credit_note_number",
     ),
-    "refunds": Scope(
-        "credit-refunds",
-        "refund",
-        "perfex_refund_id",
-        "xero_payment_id",
-        "/admin/credit_notes",
-        XERO_PAYMENT,
-    ),
+    "refunds": Scope(*REFUND_PLACES, XERO_PAYMENT),
 }
 
 

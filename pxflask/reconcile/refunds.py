@@ -84,6 +84,14 @@ XERO_REFUND_COLUMNS = {
     "currency": "str",
     "amount_cents": "int64",
 }
+REFUND_PLACES = (
+    ENTITY,
+    "refund",
+    "perfex_refund_id",
+    "xero_payment_id",
+    "/admin/credit_notes",  # Perfex shows refunds on their credit note's page
+)
+"""Where a refund lives (reasons.Scope): link entity, noun, keys, Perfex page."""
 _REFERENCE = re.compile(r"^Perfex refund #(\d+)(?::|$)")
 
 
