@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncLog
+from pxflask.sync.deep_links import entity_links
 from pxflask.sync.organisation import cached_short_code
-from pxflask.sync.xero_documents import DocumentLinks, links_for
+from pxflask.sync.xero_documents import DocumentLinks
 
 __all__ = ["DocumentLinks", "for_log", "for_record", "for_perfex_record"]
 
@@ -26,7 +27,7 @@ def for_record(
     """The links of one linked record (None without a Xero id or any link)."""
     if not xero_id:
         return None
-    found = links_for(session, entity, [xero_id], cached_short_code(session))
+    found = entity_links(session, entity, [xero_id], cached_short_code(session))
     links = found.get(xero_id)
     if links is None or not (links.deep_link or links.online_url):
         return None
@@ -54,7 +55,7 @@ def for_log(session: SessionLike, rows: Iterable[SyncLog]) -> dict[int, Document
     short = cached_short_code(session)
     out: dict[int, DocumentLinks] = {}
     for entity, entity_rows in by_entity.items():
-        found = links_for(session, entity, [r.xero_id for r in entity_rows], short)
+        found = entity_links(session, entity, [r.xero_id for r in entity_rows], short)
         for row in entity_rows:
             links = found.get(row.xero_id or "")
             if links is not None and (links.deep_link or links.online_url):

@@ -111,6 +111,9 @@ class Unit:
     reconcile_scope: str | None = None
     """The reconciliation report's scope comparing this entity, if any."""
     order: int = 0
+    xero_link: str | None = None
+    """Deep-link path into Xero ({id}: the Xero id), or a full URL ({short}: the
+    organisation's ShortCode); None: no "View in Xero" (xero_documents.py)."""
     """Where the entity sits in a run (after every one it depends on)."""
 
     def load_step(self) -> ModuleType:

@@ -25,16 +25,6 @@ from pxflask.dbtypes import SessionLike, rowcount
 from pxflask.models import XeroDocumentLink, utcnow
 
 DEEP_LINK_BASE = "https://go.xero.com/organisationlogin/default.aspx"
-DEEP_PATHS = {
-    "invoices": "/AccountsReceivable/View.aspx?InvoiceID={id}",
-    "credit-notes": "/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
-    "customers": "/Contacts/View/{id}",
-    "payments": "/Bank/ViewTransaction.aspx?bankTransactionID={id}",
-    "expenses": "/Bank/ViewTransaction.aspx?bankTransactionID={id}",
-    "estimates": "https://go.xero.com/app/{short}/quotes/view/{id}",
-}
-"""The redirecturl per entity (entity names of the sync registry); a full URL
-(quotes, as Xero's own MCP server builds them) is used as it is."""
 XERO_HOSTS = frozenset({"go.xero.com", "in.xero.com"})
 """Hosts whose https URLs the panel and the Perfex module show as links."""
 SHORT_CODE = re.compile(r"^![A-Za-z0-9_-]{1,20}$")
@@ -56,9 +46,10 @@ before the call; a crash leaves it, and the next run turns it into UNKNOWN
 (never sent again: "never twice"); SENT or REFUSED after Xero's answer."""
 
 
-def deep_link(entity: str, short_code: str | None, xero_id: str | None) -> str | None:
-    """The Xero deep link of one record, or None (no ShortCode, id or path)."""
-    path = DEEP_PATHS.get(entity)
+def deep_link_for(
+    path: str | None, short_code: str | None, xero_id: str | None
+) -> str | None:
+    """The Xero deep link of one record from its unit's path (None: no link)."""
     if not path or not short_code or not xero_id:
         return None
     if not SHORT_CODE.match(short_code) or not XERO_ID.match(xero_id):
@@ -118,6 +109,7 @@ def links_for(
     entity: str,
     xero_ids: Iterable[str | None],
     short_code: str | None,
+    path: str | None,
 ) -> dict[str, DocumentLinks]:
     """Deep link, online URL (only a safe one) and e-mail state per Xero id."""
     ids = [i for i in xero_ids if i]
@@ -126,7 +118,7 @@ def links_for(
     for xero_id in ids:
         row = rows.get(xero_id)
         out[xero_id] = DocumentLinks(
-            deep_link(entity, short_code, xero_id),
+            deep_link_for(path, short_code, xero_id),
             safe_xero_url(row.online_url) if row else None,
             row.email_state if row else None,
             row.email_message if row else None,

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.models import SyncLog, XeroDocumentLink
+from pxflask.sync.deep_links import deep_link, entity_links
 from pxflask.sync.entities.invoices import EMAIL_SETTING
 from pxflask.sync.entities.invoices.online import DAY_RESERVE
 from pxflask.sync.entities.invoices.online_urls import (
@@ -24,8 +25,6 @@ from pxflask.sync.xero_documents import (
     SENT,
     UNKNOWN,
     WANTED,
-    deep_link,
-    links_for,
     safe_xero_url,
 )
 from pxflask.xero import Limits, XeroGateway
@@ -147,7 +146,7 @@ def test_the_organisation_short_code_is_kept_for_deep_links(env):
     with env.sessions() as session:
         short = cached_short_code(session)
         xero_id = next(iter(approved(env)))
-        found = links_for(session, "invoices", [xero_id], short)[xero_id]
+        found = entity_links(session, "invoices", [xero_id], short)[xero_id]
     org = env.sandbox.state.tenants[env.sandbox.tenant_id].organisation
     assert short == org["ShortCode"]
     assert found.deep_link == (

@@ -25,4 +25,5 @@ UNIT = Unit(
     default=False,
     parts=("credit-allocations",),
     order=90,
+    xero_link="/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
 )

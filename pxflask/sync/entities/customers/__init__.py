@@ -34,4 +34,5 @@ UNIT = Unit(
     webhook_category="CONTACT",
     write_kind="contacts",
     order=50,
+    xero_link="/Contacts/View/{id}",
 )

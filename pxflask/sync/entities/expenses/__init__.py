@@ -22,4 +22,5 @@ UNIT = Unit(
     reconcile_scope="expenses",
     default=False,
     order=100,
+    xero_link="/Bank/ViewTransaction.aspx?bankTransactionID={id}",
 )

@@ -20,4 +20,5 @@ UNIT = Unit(
     write_kind="invoices",
     reconcile_scope="invoices",
     order=70,
+    xero_link="/AccountsReceivable/View.aspx?InvoiceID={id}",
 )

@@ -31,4 +31,5 @@ UNIT = Unit(
     write_kind="payments",
     reconcile_scope="payments",
     order=80,
+    xero_link="/Bank/ViewTransaction.aspx?bankTransactionID={id}",
 )
