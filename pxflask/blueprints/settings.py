@@ -22,6 +22,7 @@ from pxflask.queueing import QueueUnavailable
 from pxflask.sync.settings import (
     ENTITY_NAMES,
     FIXED_KEYS,
+    SWITCHES,
     InvalidSetting,
     chart_warning,
     load_settings,
@@ -41,12 +42,7 @@ FORM_KEYS = (
     "rounding_account",
     "payment_account.default",
     "drafts",
-    "payments_from_xero",
-    "refunds_from_xero",
-    "xero_emails_invoices",
-    "contacts_from_xero",
-    "documents_from_xero",
-    "expenses_from_xero",
+    *(switch.key for switch in SWITCHES),
     "sync_mode",
     "schedule",
     "watch_interval",
@@ -119,6 +115,7 @@ def _render(
         taxes=tax_questions(values, sources.taxes),
         entities=entity_labels(),
         all_entities=ENTITY_NAMES,
+        switches=SWITCHES,
         enabled=set(values.get("entities", "").split(",")),
         fetching=next(
             (r for r in queries.active_runs(db.session) if r.scope == "accounts"), None

@@ -24,7 +24,7 @@ from .entities.customers.pull_rules import enabled as contacts_pull_enabled
 from .failures import describe
 from .links import DELETED, VOIDED
 from .registry import REGISTRY
-from .settings import get_setting, load_settings
+from .settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,7 @@ def handle_webhook(
 
 def _documents_on(session: SessionLike) -> bool:
     """True when documents made in Xero are pulled (documents_from_xero)."""
-    value = get_setting(session, documents_pull.PULL_SETTING).strip().lower()
-    return value in ("yes", "on", "true", "1")
+    return documents_pull.SWITCH.is_on(load_settings(session))
 
 
 def _pull_changed(

@@ -10,15 +10,6 @@ from sqlalchemy import select
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Setting, XeroAccount, XeroTaxRate, utcnow
-from pxflask.sync.entities import documents_pull
-from pxflask.sync.entities.credit_refunds import PULL_DEFAULT as REFUNDS_PULL_DEFAULT
-from pxflask.sync.entities.credit_refunds import PULL_SETTING as REFUNDS_PULL
-from pxflask.sync.entities.customers import PULL_DEFAULT as CONTACTS_PULL_DEFAULT
-from pxflask.sync.entities.customers import PULL_SETTING as CONTACTS_PULL_SETTING
-from pxflask.sync.entities.expenses_pull import DEFAULT as EXPENSES_PULL_DEFAULT
-from pxflask.sync.entities.expenses_pull import SETTING as EXPENSES_PULL_SETTING
-from pxflask.sync.entities.invoices import EMAIL_DEFAULT, EMAIL_SETTING
-from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
 from pxflask.sync.registry import REGISTRY
 
 ENTITY_NAMES = tuple(REGISTRY.names())
@@ -216,6 +207,8 @@ def _tracking_category(value: str) -> str:
     return value
 
 
+SWITCHES = REGISTRY.switches()
+"""The entities' yes/no settings (pulls from Xero, e-mails), from the registry."""
 FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "sales_account": (_account_code, "200"),
     "rounding_account": (_account_code, "860"),
@@ -232,14 +225,9 @@ FIXED_KEYS: dict[str, tuple[Callable[[str], str], str]] = {
     "legacy_scopes": (_choice("no", "yes"), "no"),
     "watch_interval": (_seconds_interval, "30"),
     "expense_contact": (_contact_name, "Perfex expenses"),
-    PULL_SETTING: (_switch, PULL_DEFAULT),
-    REFUNDS_PULL: (_switch, REFUNDS_PULL_DEFAULT),
     "tracking": (_tracking, "none"),
     "tracking_category": (_tracking_category, ""),
-    EMAIL_SETTING: (_switch, EMAIL_DEFAULT),
-    CONTACTS_PULL_SETTING: (_switch, CONTACTS_PULL_DEFAULT),
-    documents_pull.PULL_SETTING: (_switch, documents_pull.PULL_DEFAULT),
-    EXPENSES_PULL_SETTING: (_switch, EXPENSES_PULL_DEFAULT),
+    **{switch.key: (_switch, switch.default_value) for switch in SWITCHES},
 }
 
 

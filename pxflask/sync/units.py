@@ -10,7 +10,7 @@ A step module exposes `run(ctx: StepContext) -> StepReport` (see engine.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from importlib import import_module
 from types import ModuleType
@@ -53,6 +53,34 @@ class Target:
     parent_column: str | None = None
     follows_parent: bool = False
     """A targeted parent brings its records of this entity (when it is asked)."""
+
+
+ON_WORDS = frozenset({"yes", "on", "true", "1"})
+"""What a yes/no setting may say for yes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """A yes/no setting of an entity, and how the settings page offers it."""
+
+    key: str
+    label: str
+    on: str = "Yes"
+    off: str = "No"
+    default: bool = False
+    hint: str = ""
+    try_command: str = ""
+    """A command the hint suggests trying first (shown as code)."""
+
+    @property
+    def default_value(self) -> str:
+        """The stored default: yes or no."""
+        return "yes" if self.default else "no"
+
+    def is_on(self, settings: Mapping[str, str]) -> bool:
+        """True when the setting (or, unset, its default) says yes."""
+        value = (settings.get(self.key) or self.default_value).strip().lower()
+        return value in ON_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +138,8 @@ class Unit:
     """The gateway kind its records are batch-written (and webhook-read) as."""
     reconcile_scope: str | None = None
     """The reconciliation report's scope comparing this entity, if any."""
+    switches: tuple[Switch, ...] = ()
+    """Its yes/no settings (pulls from Xero, e-mails), offered on the settings page."""
     order: int = 0
     xero_link: str | None = None
     """Deep-link path into Xero ({id}: the Xero id), or a full URL ({short}: the
@@ -189,6 +219,10 @@ class Registry:
     def write_kinds(self) -> tuple[str, ...]:
         """The gateway kinds the entities batch-write, in dependency order."""
         return tuple(u.write_kind for u in self if u.write_kind)
+
+    def switches(self) -> tuple[Switch, ...]:
+        """Every entity's yes/no settings, in dependency order."""
+        return tuple(s for u in self for s in u.switches)
 
     def reconcile_scopes(self) -> tuple[str, ...]:
         """The reconciliation scopes, in dependency order."""

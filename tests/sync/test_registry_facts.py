@@ -162,3 +162,23 @@ def test_a_dry_run_names_documents_and_payments_by_number(seeded_sync_perfex):
         ("credit-notes", str(note.id)): note.formatted_number,
     }
     perfex.engine.dispose()
+
+
+def test_yes_no_settings_are_unit_facts():
+    """Each pull or e-mail switch is declared once, on its unit; the rest derive."""
+    from pxflask.blueprints.settings import FORM_KEYS
+
+    switches = REGISTRY.switches()
+    assert {s.key: s.default_value for s in switches} == {
+        "contacts_from_xero": "no",
+        "xero_emails_invoices": "no",
+        "payments_from_xero": "yes",
+        "refunds_from_xero": "no",
+        "documents_from_xero": "no",
+        "expenses_from_xero": "no",
+    }
+    for switch in switches:
+        assert settings.FIXED_KEYS[switch.key][1] == switch.default_value
+        assert switch.key in FORM_KEYS
+        assert switch.is_on({switch.key: "On "}) and not switch.is_on({switch.key: "0"})
+        assert switch.is_on({}) is switch.default

@@ -1,10 +1,16 @@
 """Credit-note refunds: the unit (its step, mapper and pull live beside it)."""
 
-from pxflask.sync.units import BOTH, Record, Unit, Watch
+from pxflask.sync.units import BOTH, Record, Switch, Unit, Watch
 
-PULL_SETTING = "refunds_from_xero"
-"""The setting that records refunds made in Xero in Perfex (settings.FIXED_KEYS)."""
-PULL_DEFAULT = "no"
+SWITCH = Switch(
+    "refunds_from_xero",
+    "Credit-note refunds made in Xero",
+    on="Record them in Perfex",
+    off="Leave them in Xero",
+    hint="Written straight into tblcreditnote_refunds; try it with a dry run first.",
+)
+"""Record refunds made in Xero in Perfex."""
+PULL_SETTING, PULL_DEFAULT = SWITCH.key, SWITCH.default_value
 
 UNIT = Unit(
     "credit-refunds",
@@ -28,4 +34,5 @@ UNIT = Unit(
     reconcile_scope="refunds",
     default=False,
     order=95,
+    switches=(SWITCH,),
 )

@@ -38,7 +38,7 @@ from pxflask.perfex.refunds import (
     record_refund_once,
 )
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
-from pxflask.sync.entities.credit_refunds import PULL_DEFAULT, PULL_SETTING
+from pxflask.sync.entities.credit_refunds import SWITCH
 from pxflask.sync.entities.credit_refunds.mapper import map_refund
 from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
@@ -62,8 +62,7 @@ REFUND_TYPE = "ARCREDITPAYMENT"
 
 def enabled(settings: Mapping[str, str]) -> bool:
     """True when refunds made in Xero are recorded in Perfex."""
-    value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
-    return value in ("yes", "on", "true", "1")
+    return SWITCH.is_on(settings)
 
 
 def marker(payment_id: str) -> str:

@@ -1,10 +1,19 @@
 """Customers: the unit (its step, mapper and contacts pull live beside it)."""
 
-from pxflask.sync.units import BOTH, Record, Target, Unit, Watch
+from pxflask.sync.units import BOTH, Record, Switch, Target, Unit, Watch
 
-PULL_SETTING = "contacts_from_xero"
-"""The setting that updates linked Perfex customers from Xero (settings.FIXED_KEYS)."""
-PULL_DEFAULT = "no"
+SWITCH = Switch(
+    "contacts_from_xero",
+    "Contacts changed in Xero",
+    on="Update the linked Perfex customers",
+    off="Leave Perfex customers as they are",
+    hint=(
+        "Name, e-mail, phones, addresses, tax number. A field changed on both"
+        " sides keeps Perfex's value; try it with a dry run first."
+    ),
+)
+"""Update linked Perfex customers from Xero."""
+PULL_SETTING, PULL_DEFAULT = SWITCH.key, SWITCH.default_value
 
 UNIT = Unit(
     "customers",
@@ -35,4 +44,5 @@ UNIT = Unit(
     write_kind="contacts",
     order=50,
     xero_link="/Contacts/View/{id}",
+    switches=(SWITCH,),
 )

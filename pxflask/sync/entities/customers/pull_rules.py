@@ -28,7 +28,7 @@ from typing import Any
 
 from pxflask.perfex.customer_updates import FieldWrite
 from pxflask.perfex.records import Customer
-from pxflask.sync.entities.customers import PULL_DEFAULT, PULL_SETTING
+from pxflask.sync.entities.customers import SWITCH
 
 ENTITY = "customers"
 BASES = "customers-pull"
@@ -64,8 +64,7 @@ ADDRESS_KEYS = (
 
 def enabled(settings: Mapping[str, str]) -> bool:
     """True when contacts changed in Xero update the linked Perfex customers."""
-    value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
-    return value in ("yes", "on", "true", "1")
+    return SWITCH.is_on(settings)
 
 
 def _clean(value: Any) -> str:

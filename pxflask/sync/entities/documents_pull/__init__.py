@@ -1,11 +1,18 @@
 """Invoices and credit notes made in Xero: the unit (its step lives beside it)."""
 
-from pxflask.sync.units import PULL, Unit
+from pxflask.sync.units import PULL, Switch, Unit
 
 ENTITY = "documents-pull"
-PULL_SETTING = "documents_from_xero"
-"""The setting that pulls documents made in Xero into Perfex (settings.FIXED_KEYS)."""
-PULL_DEFAULT = "no"
+SWITCH = Switch(
+    "documents_from_xero",
+    "Invoices and credit notes made in Xero",
+    on="Create them in Perfex",
+    off="Leave them in Xero",
+    hint="Try it first with",
+    try_command="pxflask sync documents-pull --dry-run",
+)
+"""Pull documents made in Xero into Perfex."""
+PULL_SETTING, PULL_DEFAULT = SWITCH.key, SWITCH.default_value
 WEBHOOK_CATEGORIES = ("INVOICE", "CREDITNOTE")
 """Xero webhook categories that nudge a pass of this entity (when switched on)."""
 
@@ -20,4 +27,5 @@ UNIT = Unit(
         " tblcreditnotes (opt-in: documents_from_xero)"
     ),
     order=95,
+    switches=(SWITCH,),
 )

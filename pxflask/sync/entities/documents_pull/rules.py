@@ -11,7 +11,7 @@ from typing import Any
 from pxflask.perfex.document_writes import CREDIT_NOTE, INVOICE, NewLine
 from pxflask.perfex.records import Line, LineTax
 from pxflask.perfex.totals import compute_totals
-from pxflask.sync.entities.documents_pull import PULL_DEFAULT, PULL_SETTING
+from pxflask.sync.entities.documents_pull import SWITCH
 from pxflask.sync.mappers.common import ZERO, clip, dec, decimals_needed, round2
 from pxflask.sync.mappers.taxes import TaxKey, key_rate
 
@@ -61,8 +61,7 @@ KINDS = (
 
 def enabled(settings: Mapping[str, str]) -> bool:
     """True when documents made in Xero are pulled into Perfex."""
-    value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
-    return value in ("yes", "on", "true", "1")
+    return SWITCH.is_on(settings)
 
 
 def doc_key(kind: Kind, xero_id: str) -> str:

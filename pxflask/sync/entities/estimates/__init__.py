@@ -16,4 +16,5 @@ UNIT = Unit(
     write_kind="quotes",
     default=False,
     order=110,
+    xero_link="https://go.xero.com/app/{short}/quotes/view/{id}",
 )

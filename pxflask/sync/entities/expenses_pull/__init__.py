@@ -1,10 +1,20 @@
 """Bills and spend money made in Xero -> Perfex expenses: the unit (opt-in)."""
 
-from pxflask.sync.units import PULL, Unit
+from pxflask.sync.units import PULL, Switch, Unit
 
-SETTING = "expenses_from_xero"
-"""The switch (settings.FIXED_KEYS): bills and spend money come to Perfex."""
-DEFAULT = "no"
+SWITCH = Switch(
+    "expenses_from_xero",
+    "Bills and spend money made in Xero",
+    on="Record them as Perfex expenses",
+    off="Leave them in Xero",
+    hint=(
+        "Also tick \u201cBills and spend money from Xero\u201d under Entities."
+        " Try it first with"
+    ),
+    try_command="pxflask sync expenses-pull --dry-run",
+)
+"""Bills and spend money made in Xero come to Perfex."""
+SETTING, DEFAULT = SWITCH.key, SWITCH.default_value
 
 UNIT = Unit(
     "expenses-pull",
@@ -15,4 +25,5 @@ UNIT = Unit(
     description="ACCPAY bills and SPEND bank transactions made in Xero -> tblexpenses",
     default=False,
     order=105,
+    switches=(SWITCH,),
 )

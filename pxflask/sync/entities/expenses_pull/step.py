@@ -24,7 +24,7 @@ from typing import Any
 from pxflask.perfex import expense_writes
 from pxflask.perfex.expense_writes import NewExpense
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
-from pxflask.sync.entities.expenses_pull import DEFAULT, SETTING, UNIT
+from pxflask.sync.entities.expenses_pull import SWITCH, UNIT
 from pxflask.sync.entities.expenses_pull.lookups import Lookups
 from pxflask.sync.entities.expenses_pull.mapper import (
     BILL,
@@ -70,8 +70,7 @@ ID_CHUNK = 20
 
 def enabled(settings: Any) -> bool:
     """True when bills and spend money made in Xero come to Perfex."""
-    value = str(settings.get(SETTING) or DEFAULT).strip().lower()
-    return value in ("yes", "on", "true", "1")
+    return SWITCH.is_on(settings)
 
 
 def link_key(kind: str, xero_id: str) -> str:

@@ -1,10 +1,19 @@
 """Invoices: the unit (its step and mapper live beside it)."""
 
-from pxflask.sync.units import DOCUMENT_WATCH, PUSH, Record, Target, Unit, Watch
+from pxflask.sync.units import DOCUMENT_WATCH, PUSH, Record, Switch, Target, Unit, Watch
 
-EMAIL_SETTING = "xero_emails_invoices"
-"""yes: Xero e-mails an invoice to the customer once pxflask has approved it."""
-EMAIL_DEFAULT = "no"
+SWITCH = Switch(
+    "xero_emails_invoices",
+    "Xero e-mails the invoice when it is approved",
+    on="Yes, once per invoice",
+    off="No",
+    hint=(
+        "Xero sends its own e-mail to the customer (one call each, in the day"
+        " budget). A dry run lists them."
+    ),
+)
+"""Xero e-mails an invoice to the customer once pxflask has approved it."""
+EMAIL_SETTING, EMAIL_DEFAULT = SWITCH.key, SWITCH.default_value
 
 UNIT = Unit(
     "invoices",
@@ -21,4 +30,5 @@ UNIT = Unit(
     reconcile_scope="invoices",
     order=70,
     xero_link="/AccountsReceivable/View.aspx?InvoiceID={id}",
+    switches=(SWITCH,),
 )

@@ -22,7 +22,7 @@ from typing import Any
 
 from pxflask.models import utcnow
 from pxflask.sync.context import PlannedAction, StepContext
-from pxflask.sync.entities.invoices import EMAIL_SETTING
+from pxflask.sync.entities.invoices import SWITCH
 from pxflask.sync.links import DELETED, VOIDED, LogEntry
 from pxflask.sync.steps.base import Pusher
 from pxflask.sync.steps.services import services
@@ -67,7 +67,7 @@ def watch(ctx: StepContext, pusher: Pusher) -> None:
 
 def emails_on(ctx: StepContext) -> bool:
     """True when the admin opted in to Xero e-mailing approved invoices."""
-    return (ctx.settings.raw.get(EMAIL_SETTING) or "no") == "yes"
+    return SWITCH.is_on(ctx.settings.raw)
 
 
 def after_invoices(ctx: StepContext, pusher: Pusher) -> None:

@@ -1,10 +1,16 @@
 """Payments: the unit (its step and mapper live beside it)."""
 
-from pxflask.sync.units import BOTH, Record, Target, Unit, Watch
+from pxflask.sync.units import BOTH, Record, Switch, Target, Unit, Watch
 
-PULL_SETTING = "payments_from_xero"
-"""The setting that pulls payments made in Xero into Perfex (settings.FIXED_KEYS)."""
-PULL_DEFAULT = "yes"
+SWITCH = Switch(
+    "payments_from_xero",
+    "Payments made in Xero",
+    on="Record them in Perfex",
+    off="Leave them in Xero",
+    default=True,
+)
+"""Pull payments made in Xero into Perfex."""
+PULL_SETTING, PULL_DEFAULT = SWITCH.key, SWITCH.default_value
 
 UNIT = Unit(
     "payments",
@@ -32,4 +38,5 @@ UNIT = Unit(
     reconcile_scope="payments",
     order=80,
     xero_link="/Bank/ViewTransaction.aspx?bankTransactionID={id}",
+    switches=(SWITCH,),
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from pxflask.perfex.balances import Balance
 from pxflask.perfex.records import INVOICE_CANCELLED, INVOICE_DRAFT
-from pxflask.sync.entities.payments import PULL_DEFAULT, PULL_SETTING
+from pxflask.sync.entities.payments import SWITCH
 from pxflask.sync.links import LinkRow
 from pxflask.sync.mappers.pulled import (  # noqa: F401 - the payments pull's names
     CLAIM,
@@ -40,8 +40,7 @@ AccountFor = Callable[[str | None, Mapping[str, str], Mapping[str, LinkRow]], An
 
 def enabled(settings: Mapping[str, str]) -> bool:
     """True when payments made in Xero are pulled into Perfex."""
-    value = (settings.get(PULL_SETTING) or PULL_DEFAULT).strip().lower()
-    return value in ("yes", "on", "true", "1")
+    return SWITCH.is_on(settings)
 
 
 def pulled_note(record: Mapping[str, Any]) -> str:
