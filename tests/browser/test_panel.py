@@ -216,6 +216,8 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     expect(page.locator("body")).to_contain_text("1 Perfex tax needs a Xero rate")
     page.select_option("#sales_account", "200")
     page.select_option("[id='payment_account.default']", "090")
+    for opt_in in ("credit-notes", "estimates"):  # two of the opt-in entities
+        page.check(f"input[name=entities][value={opt_in}]")
     save = page.locator("button", has_text="Save settings")
     assert text_contrast(save) >= 4.5
     save.hover()
@@ -236,7 +238,18 @@ def test_admin_journey(page, live_app, xero_sandbox, tmp_path):
     page.click("text=Sync all now")
     expect(page.locator(".run-progress .progress")).to_be_visible()
     wait_for_idle_sync(page, base)
+    entities = page.locator("table", has_text="Estimates")
+    expect(entities).to_contain_text("Credit notes")
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+
+    page.goto(f"{base}/sync/log?entity=invoices&outcome=synced")
+    page.locator("table tbody tr").first.locator("a").first.click()
+    view = page.locator("#xero-links a", has_text="View in Xero")
+    expect(view).to_have_attribute(
+        "href", re.compile(r"^https://go\.xero\.com/organisationlogin/")
+    )
+    expect(view).to_have_attribute("rel", "noopener noreferrer")
+    page.screenshot(path=str(shots / "record-xero-link.png"), full_page=True)
 
     page.goto(f"{base}/sync/log?outcome=failed")
     page.screenshot(path=str(shots / "log.png"), full_page=True)

@@ -62,3 +62,43 @@ def test_a_queued_sync_is_followed_by_the_online_links_job(tmp_path, xero_sandbo
         close_queue(app)
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_backfill_reads_a_few_urls_a_minute(tmp_path, xero_sandbox):
+    """More wanted URLs than a job reads: it reads its share, queues the next later."""
+    from pxflask.jobs import online_links_job
+    from pxflask.models import utcnow
+    from pxflask.sync.entities.invoices.online_urls import ONLINE_PER_RUN
+    from pxflask.sync.xero_documents import mark
+
+    app = make_test_app(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'perfex.db'}",
+        XERO_GRANT="client_credentials",
+        **xero_sandbox.config,
+    )
+    seed_demo(f"sqlite:///{tmp_path / 'perfex.db'}", customers=1, invoices=1, seed=5)
+    try:
+        xero_gateway(app).connect_client_credentials()
+        with app.app_context():
+            for key, value in SETTINGS.items():
+                set_setting(db.session, key, value)
+        contact = xero_sandbox.inject.contact("Backfill Ltd")["ContactID"]
+        made = [
+            xero_sandbox.inject.invoice(contact)["InvoiceID"]
+            for _ in range(ONLINE_PER_RUN + 5)
+        ]
+        with app.app_context():
+            mark(db.session, made, WANTED)
+            before = xero_sandbox.counters.snapshot()["calls"].get(ONLINE, 0)
+            result = online_links_job()
+            later = get_queue(app).scheduled_for(result["next_job"])
+        calls = xero_sandbox.counters.snapshot()["calls"][ONLINE] - before
+        assert calls == result["read"] == ONLINE_PER_RUN
+        assert list(_states(app).values()).count(WANTED) == 5
+        assert later is not None
+        assert 50 <= (later - utcnow()).total_seconds() <= 61
+    finally:
+        close_queue(app)
+        with app.app_context():
+            db.engine.dispose()

@@ -2,8 +2,8 @@
 
 Outside the sync (jobs/tasks.py runs it after a sync that left some wanted), so a
 sync's calls per document do not grow: one GET /Invoices/{id}/OnlineInvoice per
-approved invoice, once, at most ONLINE_PER_RUN a job, and never into the half
-of the day budget kept for syncing. Invoices linked before this feature have no
+approved invoice, once, at most ONLINE_PER_RUN a job (jobs a minute apart), and
+never into the half of the day budget kept for syncing. Invoices linked before this feature have no
 row: their status is read 50 a call (summary), within the same cap.
 """
 
@@ -21,8 +21,9 @@ from pxflask.sync.xero_documents import NONE, READ, SEEN, WANTED, mark, save
 from pxflask.xero.errors import QuotaExhausted, RetriesExhausted, XeroRequestError
 
 ENTITY = "invoices"
-ONLINE_PER_RUN = 50
-"""Online URL reads per job at most (a backfill spreads over several jobs)."""
+ONLINE_PER_RUN = 10
+"""Online URL reads per job at most: a sixth of Xero's 60 calls a minute (a
+backfill spreads over jobs a minute apart, jobs/online_links.py)."""
 APPROVED = ("AUTHORISED", "PAID")
 
 
