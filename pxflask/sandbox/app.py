@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from .core import EXTENSION_KEY, Sandbox
+from .core import Sandbox
+from .http import EXTENSION_KEY
 from .options import SandboxOptions
 
 API_PREFIX = "/api.xro/2.0"

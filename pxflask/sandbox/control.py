@@ -7,7 +7,8 @@ from datetime import date
 from flask import Blueprint, Response
 
 from . import control_credits
-from .core import ContractExtraMissing, current_sandbox, json_body, json_response
+from .core import ContractExtraMissing
+from .http import current_sandbox, json_body, json_response
 from .inject import InjectionError
 
 bp = Blueprint("xero_sandbox_control", __name__, url_prefix="/_sandbox")

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from .core import current_sandbox, json_body, json_response
+from .http import current_sandbox, json_body, json_response
 from .inject import InjectionError
 
 

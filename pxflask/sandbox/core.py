@@ -6,8 +6,6 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app, request
-
 from . import tokens
 from .counters import Counters
 from .faults import Faults
@@ -15,14 +13,13 @@ from .idempotency import IdempotencyStore
 from .options import SandboxOptions
 from .ratelimit import RateLimiter
 from .seed import seed_tenant
-from .serialize import dumps, iso_utc
+from .serialize import iso_utc
 from .state import Clock, State
 
 if TYPE_CHECKING:
     from .contract import ContractChecker
     from .inject import Injector
 
-EXTENSION_KEY = "xero_sandbox"
 DEFAULT_SCOPE = [
     "openid",
     "profile",
@@ -51,24 +48,6 @@ def load_contract_checker() -> ContractChecker:
             f" not installed): {CONTRACT_EXTRA}"
         ) from None
     return ContractChecker()
-
-
-def current_sandbox() -> Sandbox:
-    """The Sandbox of the running Flask app."""
-    return current_app.extensions[EXTENSION_KEY]
-
-
-def json_response(
-    body: Any, status: int = 200, mimetype: str = "application/json"
-) -> Response:
-    """A JSON response written with the Decimal-aware encoder."""
-    return Response(dumps(body), status=status, mimetype=mimetype)
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON body (empty when absent)."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
 
 
 class Sandbox:

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, redirect, render_template_string, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import tokens
-from .core import current_sandbox, json_response
+from .http import current_sandbox, json_response
 
 bp = Blueprint("xero_identity", __name__)
 

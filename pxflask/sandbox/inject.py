@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING, Any
 from .accounting.common import Ctx, Invalid
 from .accounting.lockdates import set_lock_dates
 from .accounting.registry import RESOURCES
-from .inject_credits import CreditInjection
+from .inject_credits import CreditInjection, InjectionError
 
 if TYPE_CHECKING:
     from .core import Sandbox
-
-
-class InjectionError(ValueError):
-    """Xero would have refused the injected change."""
 
 
 class Injector(CreditInjection):

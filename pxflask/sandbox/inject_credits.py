@@ -12,6 +12,10 @@ from .accounting.credits import allocate_credit, credit_resource
 KINDS = {"overpayment": "Overpayments", "prepayment": "Prepayments"}
 
 
+class InjectionError(ValueError):
+    """Xero would have refused the injected change."""
+
+
 class CreditInjection:
     """Injector methods for customer credit: receive, allocate, refund."""
 
@@ -90,8 +94,6 @@ class CreditInjection:
         tenant_id: str | None = None,
     ) -> dict[str, Any]:
         """Apply an overpayment/prepayment to an invoice; the Allocation view."""
-        from .inject import InjectionError
-
         raw: dict[str, Any] = {
             "Invoice": {"InvoiceID": invoice_id},
             "Amount": Decimal(str(amount)),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ..serialize import iso_utc, quantize
+from .allocations import allocated_invoice, release_allocation
 from .common import (
     Ctx,
     Invalid,
@@ -24,11 +25,11 @@ from .common import (
     opt_date,
     opt_decimal,
 )
+from .credit_briefs import credit_brief
 from .documents import default_rate
 from .invoices import Invoices
 from .lines import ZERO, line_views
 from .lockdates import check_open
-from .payments import allocated_invoice, release_allocation
 
 CREDIT_TYPES = {
     "RECEIVE-OVERPAYMENT": "Overpayments",
@@ -123,13 +124,7 @@ class Credits(Resource):
 
     def brief(self, record: dict[str, Any], amount: Decimal, on: Any) -> dict:
         """How an invoice lists one allocation of this credit."""
-        return {
-            self.id_field: record[self.id_field],
-            "ID": record[self.id_field],
-            "Date": on,
-            "Total": record["Total"],
-            "AppliedAmount": amount,
-        }
+        return credit_brief(self.id_field, record, amount, on)
 
 
 class Overpayments(Credits):
@@ -278,16 +273,6 @@ def deallocate_credit(
         "Invoice": {"InvoiceID": invoice["InvoiceID"]},
         "IsDeleted": True,
     }
-
-
-def invoice_credits(ctx: Ctx, invoice: dict[str, Any], name: str) -> list[dict]:
-    """The Overpayments/Prepayments array of an invoice view."""
-    resource = credit_resource(name)
-    table = resource.table(ctx)
-    return [
-        resource.brief(table[a[resource.id_field]], a["Amount"], a["Date"])
-        for a in invoice.get(name, [])
-    ]
 
 
 def _invoice_ref(invoice: dict[str, Any]) -> dict[str, Any]:

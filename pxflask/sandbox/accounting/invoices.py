@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from .common import Ctx
+from .credit_briefs import invoice_credits
 from .documents import Document, payment_brief, strip_none
 from .lines import ZERO
 
@@ -56,8 +57,6 @@ class Invoices(Document):
         self, ctx: Ctx, record: dict[str, Any], lines: bool = True
     ) -> dict[str, Any]:
         """An invoice as Xero returns it."""
-        from .credits import invoice_credits
-
         out = self.common_view(ctx, record, lines)
         payments = ctx.tenant.table("Payments")
         credit_notes = ctx.tenant.table("CreditNotes")

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from ..core import json_response
+from ..http import json_response
 from .batch import envelope, validation_error
 from .common import Ctx, Invalid
 from .pipeline import api_call

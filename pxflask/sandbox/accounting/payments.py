@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..serialize import iso_utc, quantize
+from .allocations import allocated_invoice, release_allocation
 from .common import (
     Ctx,
     Invalid,
@@ -18,6 +19,7 @@ from .common import (
     opt_decimal,
 )
 from .credit_notes import CreditNotes
+from .credits import Overpayments, Prepayments, credit_resource
 from .invoices import Invoices
 from .lockdates import check_open
 
@@ -202,8 +204,6 @@ class Payments(Resource):
 
 def _doc_resource(name: str) -> Any:
     """The resource a payment is recorded against, by collection name."""
-    from .credits import credit_resource
-
     if name == "Invoices":
         return Invoices()
     if name == "CreditNotes":
@@ -213,29 +213,11 @@ def _doc_resource(name: str) -> Any:
 
 def _refunded(raw: dict[str, Any]) -> tuple[Any, str] | None:
     """(resource, id) of the overpayment or prepayment a refund names, if any."""
-    from .credits import Overpayments, Prepayments
-
     for resource in (Overpayments(), Prepayments()):
         ref = raw.get(resource.kind)
         if isinstance(ref, dict) and ref.get(resource.id_field):
             return resource, str(ref[resource.id_field])
     return None
-
-
-def allocated_invoice(ctx: Ctx, raw: dict[str, Any]) -> dict[str, Any]:
-    """The invoice an allocation element names (by id or number), or Invalid."""
-    from .common import NotFound
-
-    ref = raw.get("Invoice")
-    key = None
-    if isinstance(ref, dict):
-        key = ref.get("InvoiceID") or ref.get("InvoiceNumber")
-    if not key:
-        raise Invalid("Invoice must be specified for the allocation.")
-    try:
-        return Invoices().get(ctx, str(key))
-    except NotFound as exc:
-        raise Invalid("Invoice could not be found") from exc
 
 
 def allocate(
@@ -285,32 +267,6 @@ def allocate(
     view["CreditNote"] = {"CreditNoteID": credit_note["CreditNoteID"]}
     view["StatusAttributeString"] = "OK"
     return {k: v for k, v in view.items() if v is not None}
-
-
-def release_allocation(
-    ctx: Ctx, credit: dict[str, Any], listed_as: str, allocation_id: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Take an allocation off a credit and its invoice (``invoice[listed_as]``).
-
-    Amounts go back on both sides; the caller settles the statuses. Raises
-    NotFound for an unknown allocation and Invalid in a locked period.
-    """
-    from .common import NotFound
-
-    wanted = allocation_id.lower()
-    allocations = credit["Allocations"]
-    alloc = next((a for a in allocations if a["AllocationID"] == wanted), None)
-    if alloc is None:
-        raise NotFound(allocation_id)
-    check_open(ctx, alloc["Date"])
-    invoice = Invoices().table(ctx)[alloc["InvoiceID"]]
-    credit["Allocations"].remove(alloc)
-    credit["AmountAllocated"] -= alloc["Amount"]
-    invoice[listed_as] = [
-        a for a in invoice.get(listed_as, []) if a["AllocationID"] != wanted
-    ]
-    invoice["AmountCredited"] -= alloc["Amount"]
-    return alloc, invoice
 
 
 def deallocate(

@@ -5,16 +5,19 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
 from .. import tokens
-from ..core import Sandbox, current_sandbox, json_response
+from ..http import current_sandbox, json_response
 from ..idempotency import MAX_KEY_LENGTH, IdempotencyStore, StoredResponse
 from .batch import TooManyIds
 from .common import BadRequest, Ctx, NotFound
 from .query import QueryError
+
+if TYPE_CHECKING:
+    from ..core import Sandbox
 
 WRITE_METHODS = ("PUT", "POST", "DELETE")
 Handler = Callable[[Ctx], Response]

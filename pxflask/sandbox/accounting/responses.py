@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, request
 
-from ..core import json_response
+from ..http import json_response
 from .batch import elements_of, envelope, list_records, parse_body, validation_error
 from .common import Ctx, Invalid
 from .pipeline import api_call, body_args

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..core import json_response
+from ..http import json_response
 from . import credit_routes, online, tracking_routes
 from .batch import (
     elements_of,

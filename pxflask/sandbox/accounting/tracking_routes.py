@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..core import json_response
+from ..http import json_response
 from .batch import elements_of, envelope, failed_echo, parse_body, validation_error
 from .common import BadRequest, Ctx, Invalid
 from .pipeline import api_call, body_args

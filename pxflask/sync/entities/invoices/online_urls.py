@@ -3,8 +3,9 @@
 Outside the sync (jobs/tasks.py runs it after a sync that left some wanted), so a
 sync's calls per document do not grow: one GET /Invoices/{id}/OnlineInvoice per
 approved invoice, once, at most ONLINE_PER_RUN a job (jobs a minute apart), and
-never into the half of the day budget kept for syncing. Invoices linked before this feature have no
-row: their status is read 50 a call (summary), within the same cap.
+never into the half of the day budget kept for syncing. Invoices linked before
+this feature have no row: their status is read 50 a call (summary), within the
+same cap.
 """
 
 from __future__ import annotations
