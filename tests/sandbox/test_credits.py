@@ -23,6 +23,8 @@ from xero_python.accounting import (
 from xero_python.exceptions import NotFoundException
 from xero_python.exceptions.http_status_exceptions import BadRequestException
 
+from pxflask.sandbox.regions import REGIONS, profile
+
 from .test_accounting import _contact, _invoice, _line, _v
 
 D = Decimal
@@ -100,6 +102,19 @@ def test_overpayment_is_receivable_credit_without_tax(api, tenant, parties):
     )
     assert _v(over.line_amount_types) == "NoTax"
     assert [line.account_code for line in over.line_items] == ["610"]
+
+
+@pytest.mark.parametrize(
+    "region",
+    [pytest.param(r, marks=pytest.mark.xero_sandbox(region=r), id=r) for r in REGIONS],
+)
+def test_overpayment_line_takes_the_regions_no_tax_type(api, tenant, region):
+    """Every region takes an overpayment; its line has the org's no-tax type."""
+    contact = _contact(api, tenant)
+    over = _receive(api, tenant, contact.contact_id, "overpayment", "50")
+    assert (over.total, over.total_tax) == (D("50.00"), 0)
+    assert [line.tax_type for line in over.line_items] == [profile(region).no_tax]
+    assert region != "au" or over.line_items[0].tax_type == "BASEXCLUDED"
 
 
 def test_prepayment_keeps_its_sales_lines_and_tax(api, tenant, parties):

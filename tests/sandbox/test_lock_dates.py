@@ -8,12 +8,17 @@ from typing import Any
 
 import pytest
 
+from pxflask.sandbox.regions import profile
+from tests.fixtures.sandbox import TEST_REGION
+
 from .conftest import HTTP, raw_call
 
 LOCK = date(2026, 6, 30)
 LOCKED_DAY = "2026-06-30"
 OPEN_DAY = "2026-07-01"
 PERIOD = "The document date cannot be before the period lock date, currently set at "
+NO_TAX = profile(TEST_REGION).no_tax
+"""The suite organisation's untaxed line type (AU has no NONE)."""
 END_OF_YEAR = (
     "The document date cannot be before the end of year lock date, currently set at "
 )
@@ -33,7 +38,7 @@ def _invoice(contact_id: str, on: str) -> dict[str, Any]:
                 "Quantity": 1,
                 "UnitAmount": 100,
                 "AccountCode": "200",
-                "TaxType": "NONE",
+                "TaxType": NO_TAX,
             }
         ],
     }
@@ -165,7 +170,7 @@ def test_bank_transactions_and_allocation_delete_in_a_locked_period(
                 "Quantity": 1,
                 "UnitAmount": 20,
                 "AccountCode": "429",
-                "TaxType": "NONE",
+                "TaxType": NO_TAX,
             }
         ],
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from pxflask.models import Link
 from pxflask.perfex import reads
 from pxflask.perfex.records import Expense
 from pxflask.perfex.seed import seed_demo
+from pxflask.sandbox.regions import profile
 from pxflask.sync.entities.expenses.mapper import (
     ExpenseContext,
     ExpenseTargets,
@@ -23,6 +24,7 @@ from pxflask.sync.entities.expenses.mapper import (
 from pxflask.sync.entities.expenses.step import DELETED_IN_PERFEX, RECONCILED
 from pxflask.sync.mappers.documents import xero_document_total
 from pxflask.sync.registry import REGISTRY
+from tests.fixtures.sandbox import TEST_REGION
 
 from .conftest import UrlEnv, delta
 from .factories import EUR, USD, D
@@ -38,6 +40,9 @@ CTX = ExpenseContext()
 pytestmark = pytest.mark.xero_sandbox(base_currency="USD")
 """The seeded Perfex is USD-based: its bank accounts in Xero must be USD too."""
 
+REGION = profile(TEST_REGION)
+"""The suite's Xero organisation (its standard sales and purchases rates)."""
+
 EUR_BANK = {
     "Code": "095",
     "Name": "Euro Account",
@@ -45,6 +50,12 @@ EUR_BANK = {
     "BankAccountNumber": "12345678",
     "CurrencyCode": "EUR",
 }
+
+
+def standard_rate(tax_type: str) -> Decimal:
+    """The percentage of one of the suite organisation's seeded rates."""
+    seed = next(r for r in REGION.tax_rates if r.tax_type == tax_type)
+    return sum((D(rate) for _, rate in seed.components), D(0))
 
 
 # ------------------------------------------------------------------ mapper (pure)
@@ -404,20 +415,23 @@ def test_crash_after_create_finds_the_transaction_again(xenv):
 def test_tax_rate_usable_on_expenses(xenv):
     """Expenses get a rate usable on expenses; a sales-only setting fails with it."""
     env, px = xenv, Perfex(xenv)
-    vat = px.tax["VAT"]
-    env.settings[f"tax_rate.{vat}"] = "OUTPUT2"
-    swapped = px.add("50.00", tax=vat, reference_no="EXP-T1")
+    sales, purchases = REGION.sales_tax, REGION.purchases_tax  # UK: OUTPUT2, INPUT2
+    rate = standard_rate(purchases)
+    tax = next(t.id for t in reads.read_taxes(env.perfex) if t.rate == rate)
+    total = (D("50.00") * (100 + rate) / 100).quantize(D("0.01"))  # UK 60, AU 55
+    env.settings[f"tax_rate.{tax}"] = sales
+    swapped = px.add("50.00", tax=tax, reference_no="EXP-T1")
     assert env.sync(entities=["expenses"]).ok
     line = _xero(env, swapped)["LineItems"][0]
-    assert line["TaxType"] == "INPUT2"
-    assert _xero(env, swapped)["Total"] == D("60.00")
-    env.settings[f"expense_tax_rate.{vat}"] = "OUTPUT2"
+    assert line["TaxType"] == purchases
+    assert _xero(env, swapped)["Total"] == total
+    env.settings[f"expense_tax_rate.{tax}"] = sales
     result = env.sync(entities=["expenses"])
     reason = dict(result.report("expenses").errors)[str(swapped)]
-    assert f"expense_tax_rate.{vat} = OUTPUT2" in reason
+    assert f"expense_tax_rate.{tax} = {sales}" in reason
     assert "cannot be used on expense lines" in reason
     assert env.link("expenses", swapped).state == "failed"
-    env.settings[f"expense_tax_rate.{vat}"] = "INPUT2"
+    env.settings[f"expense_tax_rate.{tax}"] = purchases
     assert env.sync(entities=["expenses"]).ok
-    assert _xero(env, swapped)["LineItems"][0]["TaxType"] == "INPUT2"
-    assert _xero(env, swapped)["Total"] == D("60.00")
+    assert _xero(env, swapped)["LineItems"][0]["TaxType"] == purchases
+    assert _xero(env, swapped)["Total"] == total

@@ -6,6 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.perfex import reads
+from pxflask.sandbox.regions import profile
+from tests.fixtures.sandbox import TEST_REGION
 
 from .conftest import NO_RETRY, assert_all_synced, duplicates
 
@@ -84,7 +86,7 @@ def test_invoice_number_clash_links_same_invoice_else_fails_that_one(env):
                     "Quantity": 1,
                     "UnitAmount": str(amount),
                     "AccountCode": "200",
-                    "TaxType": "NONE",
+                    "TaxType": profile(TEST_REGION).no_tax,
                 }
             ],
             status="DRAFT",

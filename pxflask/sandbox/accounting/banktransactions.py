@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..regions import profile
 from ..serialize import iso_utc
 from .common import (
     Ctx,
@@ -177,12 +178,20 @@ def _refuse_tax_overrides(lines: list[dict[str, Any]]) -> None:
 
 
 def _overpayment_lines(ctx: Ctx, raw_lines: Any) -> tuple[str, list, Any]:
-    """Overpayment lines: no tax, posted to Accounts Receivable (Xero fixes both)."""
+    """Overpayment lines: no tax, posted to Accounts Receivable (Xero fixes both).
+
+    "No tax" is the organisation's own no-tax type: NONE in the UK, BASEXCLUDED in
+    AU, which has no NONE at all.
+    """
+    no_tax = profile(ctx.tenant.region).no_tax
     plain = [
         {
-            k: v
-            for k, v in line.items()
-            if k not in ("AccountCode", "AccountID", "ItemCode", "TaxType")
+            **{
+                k: v
+                for k, v in line.items()
+                if k not in ("AccountCode", "AccountID", "ItemCode", "TaxType")
+            },
+            "TaxType": no_tax,
         }
         for line in raw_lines or []
         if isinstance(line, dict)
