@@ -148,7 +148,7 @@ def make_account(
         "Type": acc_type,
         "Status": fields.get("Status") or "ACTIVE",
         "Description": fields.get("Description"),
-        "TaxType": fields.get("TaxType") or "NONE",
+        "TaxType": fields.get("TaxType") or profile(tenant.region).no_tax,
         "Class": ACCOUNT_CLASS.get(acc_type, "EXPENSE"),
         "EnablePaymentsToAccount": bool(fields.get("EnablePaymentsToAccount")),
         "ShowInExpenseClaims": bool(fields.get("ShowInExpenseClaims")),

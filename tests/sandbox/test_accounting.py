@@ -32,6 +32,8 @@ from xero_python.accounting import (
 from xero_python.exceptions import NotFoundException
 from xero_python.exceptions.http_status_exceptions import BadRequestException
 
+from pxflask.sandbox.regions import profile
+
 from .conftest import raw_call
 
 D = Decimal
@@ -103,7 +105,7 @@ def test_seeded_settings(api, tenant):
     assert {"OUTPUT2", "INPUT2", "NONE", "ZERORATEDOUTPUT"} <= types
 
 
-def test_create_tax_rate_and_account(api, tenant):
+def test_create_tax_rate_and_account(api, tenant, xero_sandbox):
     """TaxRates get TAX001...; accounts are created one per request."""
     rate = TaxRate(
         name="Reduced 5%",
@@ -116,6 +118,8 @@ def test_create_tax_rate_and_account(api, tenant):
         tenant, Account(code="205", name="Consulting Sales", type=AccountType.REVENUE)
     )
     assert acc.accounts[0].code == "205"
+    no_tax = profile(xero_sandbox.state.tenant().region).no_tax  # NONE; AU BASEXCLUDED
+    assert acc.accounts[0].tax_type == no_tax
     with pytest.raises(BadRequestException) as err:
         api.create_account(
             tenant, Account(code="205", name="Dup", type=AccountType.REVENUE)
