@@ -70,7 +70,9 @@ def email_logs(env: Env) -> list[SyncLog]:
 
 
 def fetch(env: Env, gateway: XeroGateway | None = None, **kw) -> OnlineReport:
-    """Run the online-links job's work once."""
+    """Run the online-links job's work once (its own per-minute share, 10, is
+    tested with the job in tests/jobs/test_online_links.py)."""
+    kw.setdefault("limit", 100)
     with env.sessions() as session:
         return fetch_online_urls(session, gateway or env.gateway, **kw)
 
