@@ -27,6 +27,8 @@ class EntitySpec:
     modified_since: bool = True
     sized: bool = True
     """Pages take a pageSize (Quotes: fixed pages of 100)."""
+    batched: bool = False
+    """Written in batches of up to 50 by the gateway (writes.WRITE_KINDS)."""
 
 
 ENTITIES: dict[str, EntitySpec] = {
@@ -46,6 +48,7 @@ ENTITIES: dict[str, EntitySpec] = {
             paged=True,
             ids=True,
             summary_only=True,
+            batched=True,
         ),
         EntitySpec(
             "items",
@@ -59,6 +62,7 @@ ENTITIES: dict[str, EntitySpec] = {
             "update_or_create_items",
             "get_items",
             unitdp=True,
+            batched=True,
         ),
         EntitySpec(
             "invoices",
@@ -76,6 +80,7 @@ ENTITIES: dict[str, EntitySpec] = {
             summary_only=True,
             unitdp=True,
             statuses=True,
+            batched=True,
         ),
         EntitySpec(
             "payments",
@@ -89,6 +94,7 @@ ENTITIES: dict[str, EntitySpec] = {
             None,
             "get_payments",
             paged=True,
+            batched=True,
         ),
         EntitySpec(
             "credit_notes",
@@ -103,6 +109,7 @@ ENTITIES: dict[str, EntitySpec] = {
             "get_credit_notes",
             paged=True,
             unitdp=True,
+            batched=True,
         ),
         EntitySpec(
             "quotes",
@@ -118,6 +125,7 @@ ENTITIES: dict[str, EntitySpec] = {
             paged=True,
             unitdp=False,
             sized=False,
+            batched=True,
         ),
         EntitySpec(
             "bank_transactions",
@@ -132,6 +140,7 @@ ENTITIES: dict[str, EntitySpec] = {
             "get_bank_transactions",
             paged=True,
             unitdp=True,
+            batched=True,
         ),
         EntitySpec(
             "accounts",

@@ -17,20 +17,14 @@ from xero_python.accounting import models as sdk
 
 from pxflask.xero import payloads
 from pxflask.xero.batching import Batcher, idempotency_key
+from pxflask.xero.entity_specs import ENTITIES
 from pxflask.xero.errors import RetriesExhausted, XeroError, XeroRequestError
 from pxflask.xero.limiter import RateLimiter
 from pxflask.xero.stats import CallStats
 
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
-WRITE_KINDS = (
-    "contacts",
-    "items",
-    "invoices",
-    "payments",
-    "credit_notes",
-    "quotes",
-    "bank_transactions",
-)
+WRITE_KINDS = tuple(kind for kind, spec in ENTITIES.items() if spec.batched)
+"""The kinds the gateway batch-writes (each entity spec says so)."""
 
 
 @dataclass

@@ -24,7 +24,6 @@ NOT_ENTITY_LISTS = {
     "perfex/schema/__init__.py": "Perfex table definitions",
     "reconcile/auditor.py": "the report's scopes in the cover's order",
     "reconcile/reasons.py": "the reconciliation report's scopes",
-    "xero/writes.py": "what Xero batch-writes (xero imports nothing of sync)",
 }
 
 

@@ -33,6 +33,7 @@ class BankTransactions(Resource):
     """The BankTransactions collection."""
 
     name = "BankTransactions"
+    batched = True
     id_field = "BankTransactionID"
     error_flag = "HasErrors"
 

@@ -157,6 +157,8 @@ class Resource:
     category: ClassVar[str | None] = None
     lines_when_unpaged: ClassVar[bool] = True
     keyed_by_lower_id: ClassVar[bool] = True
+    batched: ClassVar[bool] = False
+    """Written in batches: PUT/POST of the collection (routes.BATCH)."""
 
     def table(self, ctx: Ctx) -> Table:
         """The tenant's records of this resource."""

@@ -48,6 +48,7 @@ class Contacts(Resource):
     """The Contacts collection."""
 
     name = "Contacts"
+    batched = True
     id_field = "ContactID"
     error_flag = "HasValidationErrors"
     category = "CONTACT"

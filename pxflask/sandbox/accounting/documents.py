@@ -93,6 +93,8 @@ def resolve_contact(ctx: Ctx, raw: Any, sales: bool) -> dict[str, Any]:
 class Document(Resource):
     """Shared logic of Invoices and CreditNotes."""
 
+    batched = True
+
     types: ClassVar[tuple[str, ...]] = ()
     number_field: ClassVar[str] = ""
     numbered_type: ClassVar[str] = ""

@@ -18,6 +18,7 @@ class Items(Resource):
     """The Items collection."""
 
     name = "Items"
+    batched = True
     id_field = "ItemID"
     error_flag = "HasValidationErrors"
 

@@ -31,7 +31,8 @@ from .settings import currency_views, organisation_view
 
 bp = Blueprint("xero_accounting", __name__, url_prefix="/api.xro/2.0")
 
-BATCH = ("Contacts", "Items", "Invoices", "CreditNotes", "Quotes", "BankTransactions")
+BATCH = tuple(name for name, resource in RESOURCES.items() if resource.batched)
+"""Collections written in batches (each resource says so)."""
 GENERIC = (*BATCH, "Payments", "Accounts")
 
 
