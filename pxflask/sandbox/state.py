@@ -9,22 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-RESOURCES = (
-    "Accounts",
-    "TaxRates",
-    "Contacts",
-    "Items",
-    "Invoices",
-    "CreditNotes",
-    "Quotes",
-    "Payments",
-    "BankTransactions",
-    "Overpayments",
-    "Prepayments",
-    "TrackingCategories",
-)
-
-
 Record = dict[str, Any]
 KeyOf = Callable[[Record], Any]
 
@@ -227,16 +211,18 @@ class Tenant:
     """The region profile (pxflask.sandbox.regions) the organisation follows."""
     organisation: dict[str, Any] = field(default_factory=dict)
     currencies: list[str] = field(default_factory=list)
-    records: dict[str, Table] = field(
-        default_factory=lambda: {name: Table() for name in RESOURCES}
-    )
+    records: dict[str, Table] = field(default_factory=dict)
+    """Each collection's records, its table made on first use."""
     sequences: dict[str, int] = field(default_factory=dict)
     emails: list[dict[str, Any]] = field(default_factory=list)
     """Invoices Xero e-mailed (POST /Invoices/{id}/Email), oldest first."""
 
     def table(self, resource: str) -> Table:
-        """The records of one resource type."""
-        return self.records[resource]
+        """The records of one resource type (an empty table the first time)."""
+        found = self.records.get(resource)
+        if found is None:  # setdefault: two threads' first use keep one table
+            found = self.records.setdefault(resource, Table())
+        return found
 
     def next_number(self, kind: str) -> int:
         """The next value of a numbering sequence (INV-, CN-, TAX)."""
