@@ -403,7 +403,8 @@ def perfex_summary(
 
 
 def _flatten(record: Any) -> dict[str, Any]:
-    """Top-level scalar fields of a record; collections shown by their size."""
+    """Top-level scalar fields of a record; collections shown by their size, a
+    nested record as its named fields ("id 3 · code GBP · ...")."""
     out: dict[str, Any] = {}
     for item in dataclasses.fields(record):
         value = getattr(record, item.name)
@@ -412,8 +413,8 @@ def _flatten(record: Any) -> dict[str, Any]:
         elif isinstance(value, list | tuple):
             out[item.name] = f"{len(value)} item(s)"
         elif dataclasses.is_dataclass(value):
-            inner = ", ".join(
-                str(getattr(value, f.name))
+            inner = " · ".join(
+                f"{f.name} {getattr(value, f.name)}"
                 for f in dataclasses.fields(value)
                 if getattr(value, f.name) not in (None, "")
             )
