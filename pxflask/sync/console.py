@@ -147,4 +147,23 @@ def run_foreground(
                 click.echo(line)
     for line in summary_lines(result, labeller(perfex, session)):
         click.echo(line)
+    if not dry_run:
+        online_links(session, gateway)
     return EXIT_OK if result.ok else EXIT_FAILURES
+
+
+def online_links(session: SessionLike, gateway: Gateway) -> None:
+    """Read a few wanted online invoice URLs, as the queued job does after a sync.
+
+    A cron-driven `pxflask sync` has no queue to run the online-links job: each
+    foreground run reads its share (10) so the links still arrive over time.
+    """
+    from pxflask.sync.entities.invoices.online_urls import fetch_online_urls, pending
+
+    if not pending(session):
+        return
+    found = fetch_online_urls(session, gateway)
+    left = " (more are read by the next sync)" if pending(session) else ""
+    click.echo(f"online invoice links: {found.read} read{left}")
+    if found.stopped:
+        click.echo(f"online invoice links: {found.stopped}")

@@ -105,3 +105,28 @@ def test_retry_failed_resends_only_the_failed_records(sync_app, xero_sandbox):
     assert nothing.exit_code == 0
     assert "no record is in the failed state" in nothing.output
     assert invoke(sync_app, "sync", "nonsense", "--retry-failed").exit_code == 2
+
+
+def test_a_foreground_sync_reads_a_share_of_online_links(sync_app, xero_sandbox):
+    """No queue behind `pxflask sync`: each run reads up to 10 wanted URLs itself."""
+    import sqlalchemy as sa
+
+    from pxflask.extensions import db
+    from pxflask.models import XeroDocumentLink
+    from pxflask.sync.entities.invoices.online_urls import ONLINE_PER_RUN
+    from pxflask.sync.xero_documents import READ
+
+    assert invoke(sync_app, "xero", "connect").exit_code == 0
+    invoke(sync_app, "settings", "set", "payment_account.default", "090")
+    result = invoke(sync_app, "sync")
+    assert result.exit_code == 0, result.output
+    calls = xero_sandbox.counters.snapshot()["calls"]
+    online = calls.get("GET /Invoices/{InvoiceID}/OnlineInvoice", 0)
+    with sync_app.app_context():
+        read = db.session.scalar(
+            sa.select(sa.func.count()).where(XeroDocumentLink.online_state == READ)
+        )
+    assert 0 < online == read <= ONLINE_PER_RUN
+    assert f"online invoice links: {read} read" in result.output
+    dry = invoke(sync_app, "sync", "invoices", "--dry-run")
+    assert dry.exit_code == 0 and "online invoice links" not in dry.output
