@@ -145,10 +145,10 @@ def run_foreground(
             numbers = preview.perfex_numbers(perfex, result.planned)
             for line in preview.lines(result, numbers):
                 click.echo(line)
+    if not dry_run:  # before the summary, whose last line names the run's log
+        online_links(session, gateway)
     for line in summary_lines(result, labeller(perfex, session)):
         click.echo(line)
-    if not dry_run:
-        online_links(session, gateway)
     return EXIT_OK if result.ok else EXIT_FAILURES
 
 
