@@ -275,3 +275,19 @@ def test_duplicate_staff_emails_pick_the_active_admin(scratch_db):
         conn.execute(s.update().where(s.c.staffid.in_(ids[2:])).values(active=0))
     found = reads.find_staff_by_email(db, "dup@example.com")
     assert found is not None and found.id == ids[0]
+
+
+def test_every_declared_index_exists_on_both_backends(perfex_url):
+    """create_tables builds each declared index (inline on MariaDB), none extra."""
+    engine = sa.create_engine(perfex_url)
+    tables = create_tables(engine, "tbl")
+    inspector = sa.inspect(engine)
+    for name, table in tables.metadata.tables.items():
+        declared = {(i.name, tuple(c.name for c in i.columns)) for i in table.indexes}
+        found = {
+            (i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(name)
+        }
+        assert found == declared, name
+    assert sum(len(t.indexes) for t in tables.metadata.tables.values()) > 40
+    create_tables(engine, "tbl")  # a second call finds every table present
+    engine.dispose()

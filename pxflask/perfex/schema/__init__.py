@@ -29,6 +29,7 @@ from pxflask.perfex.schema.customer_tables import (
     countries_table,
     currencies_table,
 )
+from pxflask.perfex.schema.mysql_ddl import create_absent_tables
 from pxflask.perfex.schema.project_tables import (
     customfields_table,
     customfieldsvalues_table,
@@ -190,5 +191,8 @@ def create_tables(
             # pysqlite commits each DDL statement on its own (one fsync each);
             # an explicit BEGIN makes the whole schema one transaction.
             conn.exec_driver_sql("BEGIN")
-        tables.metadata.create_all(conn, checkfirst=True)
+        if conn.dialect.name in ("mysql", "mariadb"):
+            create_absent_tables(conn, tables.metadata)
+        else:
+            tables.metadata.create_all(conn, checkfirst=True)
     return tables
