@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,10 @@ from pxflask.sync.hashing import canonical_json
 from pxflask.sync.problems import Labeller, labeller
 from pxflask.sync.problems import summary_lines as problem_lines
 from pxflask.sync.registry import REGISTRY, RegistryError
+
+ONLINE_CURSOR = "online-links.foreground"
+"""When a foreground sync last read its share of online invoice links."""
+ONLINE_PACE = timedelta(minutes=1)
 
 EXIT_OK, EXIT_FAILURES, EXIT_ERROR = 0, 1, 2
 COLUMNS = ("created", "updated", "unchanged", "skipped", "blocked", "failed")
@@ -156,13 +160,21 @@ def online_links(session: SessionLike, gateway: Gateway) -> None:
     """Read a few wanted online invoice URLs, as the queued job does after a sync.
 
     A cron-driven `pxflask sync` has no queue to run the online-links job: each
-    foreground run reads its share (10) so the links still arrive over time.
+    foreground run reads its share (10), at most once a minute as the job does, so
+    the links still arrive over time and runs in a row never wait on Xero's limit.
     """
+    from pxflask.models import utcnow
     from pxflask.sync.entities.invoices.online_urls import fetch_online_urls, pending
+    from pxflask.sync.links import read_cursor, write_cursor
 
     if not pending(session):
         return
+    now = utcnow()
+    last = read_cursor(session, ONLINE_CURSOR)
+    if last is not None and now - last < ONLINE_PACE:
+        return
     found = fetch_online_urls(session, gateway)
+    write_cursor(session, ONLINE_CURSOR, now)
     left = " (more are read by the next sync)" if pending(session) else ""
     click.echo(f"online invoice links: {found.read} read{left}")
     if found.stopped:

@@ -130,3 +130,34 @@ def test_a_foreground_sync_reads_a_share_of_online_links(sync_app, xero_sandbox)
     assert f"online invoice links: {read} read" in result.output
     dry = invoke(sync_app, "sync", "invoices", "--dry-run")
     assert dry.exit_code == 0 and "online invoice links" not in dry.output
+
+
+def test_foreground_syncs_in_a_row_read_online_links_once_a_minute(
+    sync_app, xero_sandbox
+):
+    """A second run within the minute reads no URL; after a minute it reads again."""
+    from datetime import timedelta
+
+    from pxflask.extensions import db
+    from pxflask.sync.console import ONLINE_CURSOR
+    from pxflask.sync.links import read_cursor, write_cursor
+
+    def online_calls() -> int:
+        calls = xero_sandbox.counters.snapshot()["calls"]
+        return calls.get("GET /Invoices/{InvoiceID}/OnlineInvoice", 0)
+
+    assert invoke(sync_app, "xero", "connect").exit_code == 0
+    invoke(sync_app, "settings", "set", "payment_account.default", "090")
+    assert invoke(sync_app, "sync").exit_code == 0
+    first = online_calls()
+    assert first > 0
+    again = invoke(sync_app, "sync")
+    assert again.exit_code == 0 and "online invoice links" not in again.output
+    assert online_calls() == first
+    with sync_app.app_context():
+        last = read_cursor(db.session, ONLINE_CURSOR)
+        assert last is not None
+        write_cursor(db.session, ONLINE_CURSOR, last - timedelta(seconds=61))
+    later = invoke(sync_app, "sync")
+    assert "online invoice links: " in later.output
+    assert online_calls() > first
