@@ -3,10 +3,10 @@
 ``explain`` reads the sync's own records for the flagged rows of one scope: the link
 (``pxf_links``: state, last error, attempts), the latest sync log entry of the record
 and the Xero lock date the sync last read, and returns the columns
-``REASON_COLUMNS``: what differs, why, what to do, and three links (the panel's log
-entry, the Perfex admin page, the Xero page). ``annotate`` adds them to a report's
-frames right after the ``discrepancy`` column, which it puts first. Clean rows get
-empty text. ``GLOSSARY`` explains every category code in plain language.
+``REASON_COLUMNS``: what differs (``reason_words``), why, what to do, and three links
+(the panel's log entry, the Perfex admin page, the Xero page). ``annotate`` adds them
+to a report's frames right after the ``discrepancy`` column, which it puts first. Clean
+rows get empty text. ``GLOSSARY`` explains every category code in plain language.
 """
 
 from __future__ import annotations

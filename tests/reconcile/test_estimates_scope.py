@@ -21,6 +21,7 @@ from pxflask.perfex.records import (
 from pxflask.perfex.seed import seed_demo
 from pxflask.reconcile.estimate_sources import (
     PERFEX_ESTIMATE_COLUMNS,
+    SNAPSHOT,
     XERO_QUOTE_COLUMNS,
 )
 from pxflask.reconcile.estimates import check_estimates, estimate_rows
@@ -352,8 +353,10 @@ def test_synced_estimates_agree_then_each_gap_is_flagged(synced, tmp_path):
             ],
         },
     )
-    run = _run(env, instance)
+    run = _run(env, instance)  # the quote snapshot of the first run, refreshed
     report = run.report
+    again = SNAPSHOT.load(env.gateway, instance, run.tenant_id)
+    assert again.mode == "incremental" and len(again.frame) == len(env.xero("Quotes"))
     gone_quote = quotes[str(gone_in_perfex.id)].xero_id.lower()
     expected_invoiced = {"quote_not_invoiced"}
     if to_invoice.total != synced_invoice.total:
