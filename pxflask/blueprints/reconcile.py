@@ -107,6 +107,9 @@ def index():
             if report.credit_notes is None
             else browse.credit_note_table(report),
             refunds=None if report.refunds is None else browse.refund_table(report),
+            estimates=None
+            if report.estimates is None
+            else browse.estimate_table(report),
             terms={t.code: t for t in glossary()},
             link_labels=LINK_LABELS,
         )

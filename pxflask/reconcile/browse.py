@@ -11,6 +11,7 @@ import pandas as pd
 
 from pxflask.reconcile.checks import INVOICE_CATEGORIES, PAYMENT_CATEGORIES
 from pxflask.reconcile.credit_notes import CREDIT_NOTE_COLUMNS, credit_notes_note
+from pxflask.reconcile.estimates import ESTIMATE_COLUMNS
 from pxflask.reconcile.export import public_frame
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
@@ -35,6 +36,7 @@ __all__ = [
     "credit_note_table",
     "expense_table",
     "refund_table",
+    "estimate_table",
     "filter_rows",
     "page_of",
 ]
@@ -72,6 +74,10 @@ _CREDIT_NOTE_SHOWN = (
 _REFUND_SHOWN = (
     *_LEAD,
     *(c for c in REFUND_COLUMNS if c not in (*_LEAD, "xero_credit_note_id")),
+)
+_ESTIMATE_SHOWN = (
+    *_LEAD,
+    *(c for c in ESTIMATE_COLUMNS if c not in (*_LEAD, "xero_reference")),
 )
 _SEARCH = {
     "invoices": (
@@ -253,6 +259,8 @@ class Cards:
     credit_notes_note: str = ""  # the scope is off: says so instead of flags
     refunds: int | None = None  # None when refunds are not compared
     refunds_bad: int = 0
+    estimates: int | None = None  # None when estimates are not compared
+    estimates_bad: int = 0
 
 
 def cards(report: ReconciliationReport) -> Cards:
@@ -286,6 +294,8 @@ def cards(report: ReconciliationReport) -> Cards:
         credit_notes_note=credit_notes_note(report),
         refunds=None if report.refunds is None else len(report.refunds),
         refunds_bad=len(report.discrepancies("refunds")),
+        estimates=None if report.estimates is None else len(report.estimates),
+        estimates_bad=len(report.discrepancies("estimates")),
     )
 
 
@@ -302,6 +312,11 @@ def credit_note_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -
 def refund_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
     """The flagged refund rows (at most ``limit``), discrepancy first."""
     return _scope_table(report, "refunds", _REFUND_SHOWN, limit)
+
+
+def estimate_table(report: ReconciliationReport, limit: int = EXPENSE_ROWS) -> Page:
+    """The flagged estimate rows (at most ``limit``), discrepancy first."""
+    return _scope_table(report, "estimates", _ESTIMATE_SHOWN, limit)
 
 
 def _scope_table(

@@ -31,6 +31,7 @@ from pxflask.reconcile.credit_sources import (
 )
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
+from pxflask.reconcile.scope_snapshot import set_aside
 from pxflask.reconcile.stake import TOTAL_SCOPE, summary_frame
 
 __all__ = [
@@ -56,18 +57,6 @@ def credit_notes_off(report: ReconciliationReport) -> ReconciliationReport:
     )
 
 
-def _set_aside(
-    xero: pd.DataFrame, links: dict[int, str], found: list[Unreadable]
-) -> pd.DataFrame:
-    """Xero credit notes without those of unreadable Perfex ones (listed instead)."""
-    damaged = {u.perfex_id for u in found if u.kind == "credit note"}
-    if not damaged or xero.empty:
-        return xero
-    gone = xero["xero_id"].isin({links[i] for i in damaged if i in links})
-    gone |= xero["reference_id"].isin(damaged).fillna(False)
-    return xero[~gone.to_numpy(bool)].reset_index(drop=True)
-
-
 def add_credit_notes(
     report: ReconciliationReport,
     perfex: PerfexDB,
@@ -84,16 +73,15 @@ def add_credit_notes(
     With a gateway the credit note snapshot is refreshed; without, it is read as
     stored.  Damaged credit notes go to ``unreadable`` (see ``perfex_side``).
     """
-    if gateway is not None:
-        xero = SNAPSHOT.load(gateway, instance_path, tenant_id, full=full)
-    else:
-        xero = SNAPSHOT.read(instance_path, tenant_id)
+    xero = SNAPSHOT.current(gateway, instance_path, tenant_id, full=full)
     listed = unreadable if unreadable is not None else []
     p_notes = perfex_credit_notes(perfex, listed)
     links = credit_note_links(session)
     rows, result = reconcile_credit_notes(
         p_notes,
-        _set_aside(xero.frame, links, listed),
+        set_aside(
+            xero.frame, links, {u.perfex_id for u in listed if u.kind == "credit note"}
+        ),
         links,
         report.invoices,
         tolerance_cents(report.tolerance),

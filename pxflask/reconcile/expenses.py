@@ -17,7 +17,7 @@ VOIDED in Xero while Perfex still has it), and on live pairs ``total_differs``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -208,11 +208,26 @@ def reconcile_expenses(
     date_to: dt.date | None = None,
 ) -> tuple[pd.DataFrame, CheckResult]:
     """Matched, windowed and checked expense rows (``EXPENSE_COLUMNS``)."""
-    rows = in_window(expense_rows(perfex, xero, links), date_from, date_to)
-    result = check_expenses(rows, tolerance_cents)
+    rows = expense_rows(perfex, xero, links)
+    return checked_rows(
+        rows, check_expenses, tolerance_cents, date_from, date_to, EXPENSE_COLUMNS
+    )
+
+
+def checked_rows(
+    rows: pd.DataFrame,
+    check: Callable[[pd.DataFrame, int], CheckResult],
+    tolerance_cents: int,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    columns: tuple[str, ...],
+) -> tuple[pd.DataFrame, CheckResult]:
+    """A scope's side-by-side rows windowed, checked and described (``columns``)."""
+    rows = in_window(rows, date_from, date_to)
+    result = check(rows, tolerance_cents)
     rows["money_at_stake_cents"] = result.row_money()
     rows["discrepancy"] = describe(result)
-    return rows[list(EXPENSE_COLUMNS)], result
+    return rows[list(columns)], result
 
 
 def with_scope(

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from pxflask.reconcile.auditor import COVER_SHEET, add_totals, cover_frame, dress_sheet
 from pxflask.reconcile.charts import category_chart, monthly_chart
 from pxflask.reconcile.credit_notes import CREDIT_NOTE_CATEGORIES, credit_notes_note
+from pxflask.reconcile.estimates import ESTIMATE_CATEGORIES
 from pxflask.reconcile.frames import from_cents
 from pxflask.reconcile.reasons import glossary, is_safe_url
 from pxflask.reconcile.report import (
@@ -64,6 +65,7 @@ SHEETS = {
     "expenses": "expenses",
     "credit_notes": "credit notes",
     "refunds": "refunds",
+    "estimates": "estimates",
 }
 """The optional scopes' sheet names (their CSV is ``<scope>.csv``)."""
 BOM = "\ufeff"
@@ -367,6 +369,8 @@ def render_html(report: ReconciliationReport) -> str:
     extra_terms = ["deleted_in_xero"]
     if report.credit_notes is not None:
         extra_terms += CREDIT_NOTE_CATEGORIES
+    if report.estimates is not None:
+        extra_terms += ESTIMATE_CATEGORIES
     if credit_notes_note(report):
         extra_terms.append("not_compared")
         credits += (

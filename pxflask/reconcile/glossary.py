@@ -1,9 +1,9 @@
 """The discrepancy categories in plain language: title, meaning, what to do.
 
-Every code of ``checks.INVOICE_CATEGORIES``, ``checks.PAYMENT_CATEGORIES`` and
-``expenses.EXPENSE_CATEGORIES`` and ``credit_notes.CREDIT_NOTE_CATEGORIES`` has a
-term (``not_compared``: the summary row of a scope that is off); the page and
-report.html show them.
+Every code of ``checks.INVOICE_CATEGORIES``, ``checks.PAYMENT_CATEGORIES``,
+``expenses.EXPENSE_CATEGORIES``, ``credit_notes.CREDIT_NOTE_CATEGORIES`` and
+``estimates.ESTIMATE_CATEGORIES`` has a term (``not_compared``: the summary row of a
+scope that is off); the page and report.html show them.
 """
 
 from __future__ import annotations
@@ -115,6 +115,27 @@ _TERMS = (
         " credit): an allocation is on one side only, or its amount differs.",
         "Look at the credit note's allocations on both sides; the sync allocates"
         " Perfex's applied credits (credit-notes entity).",
+    ),
+    Term(
+        "quote_not_invoiced",
+        "Quote not invoiced",
+        "Perfex converted the estimate to an invoice, but its Xero quote is not"
+        " INVOICED.",
+        "Sync estimates (the sync moves the quote to INVOICED), or mark it in Xero.",
+    ),
+    Term(
+        "invoice_not_in_xero",
+        "Invoice not in Xero",
+        "Perfex converted the estimate to an invoice that the sync has not sent to"
+        " Xero (no invoices link).",
+        "Sync invoices; if the sync skipped or failed it, fix the reason first.",
+    ),
+    Term(
+        "invoiced_total_differs",
+        "Invoiced total differs",
+        "The invoice Perfex made from the estimate has another total than the"
+        " estimate (edited after the conversion); both may be right.",
+        "Nothing, if the invoice was changed on purpose; else correct it in Perfex.",
     ),
     Term(
         "not_compared",

@@ -3,10 +3,10 @@
 ``explain`` reads the sync's own records for the flagged rows of one scope: the link
 (``pxf_links``: state, last error, attempts), the latest sync log entry of the record
 and the Xero lock date the sync last read, and returns the columns
-``REASON_COLUMNS``: what differs, why, what to do, and three links (the panel's log
-entry, the Perfex admin page, the Xero page). ``annotate`` adds them to a report's
-frames right after the ``discrepancy`` column, which it puts first. Clean rows get
-empty text. ``GLOSSARY`` explains every category code in plain language.
+``REASON_COLUMNS``: what differs (``reason_words``), why, what to do, and three links
+(the panel's log entry, the Perfex admin page, the Xero page). ``annotate`` adds them
+to a report's frames right after the ``discrepancy`` column, which it puts first. Clean
+rows get empty text. ``GLOSSARY`` explains every category code in plain language.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncCursor, SyncLog
 from pxflask.reconcile._text import STR_DTYPE
-from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.estimates import ESTIMATE_PLACES
 from pxflask.reconcile.glossary import GLOSSARY, Term, glossary
 from pxflask.reconcile.reason_join import EDITED, join_payment_reasons
+from pxflask.reconcile.reason_words import Scope, cell_text, what
 from pxflask.reconcile.refunds import REFUND_PLACES
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.scopes import OPTIONAL_SCOPES
@@ -57,19 +58,6 @@ XERO_CREDIT_NOTE = (
     "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
 )
 XERO_BANK = "https://go.xero.com/Bank/ViewTransaction.aspx?bankTransactionID={id}"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where a scope's records live: link entity, key columns and URL patterns."""
-
-    entity: str
-    noun: str
-    key: str
-    xero_id: str
-    perfex_path: str
-    xero_url: str
-    number: str | None = None
 
 
 SCOPES = {
@@ -110,6 +98,7 @@ SCOPES = {
         "credit_note_number",
     ),
     "refunds": Scope(*REFUND_PLACES, XERO_PAYMENT),
+    "estimates": Scope(*ESTIMATE_PLACES),
 }
 
 
@@ -204,89 +193,6 @@ def _facts(
     return _Facts(links, by_xero, logs, logs_by_xero, _lock_date(session))
 
 
-def _text(value: Any) -> str:
-    """A cell as text ('' for missing)."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
-
-
-def _money(value: Any) -> str:
-    """Cents as 2-dp text ('none' when missing)."""
-    text = _text(value)
-    return str(from_cents(int(value))) if text else "none"
-
-
-def _pair(row: dict[str, Any], label: str, name: str, money: bool = False) -> str:
-    """'Label: Perfex a, Xero b'."""
-    show = _money if money else (lambda v: _text(v) or "none")
-    suffix = "_cents" if money else ""
-    p, x = row.get(f"perfex_{name}{suffix}"), row.get(f"xero_{name}{suffix}")
-    cur = (
-        f" {_text(row.get('currency'))}" if money and _text(row.get("currency")) else ""
-    )
-    return f"{label}: Perfex {show(p)}{cur}, Xero {show(x)}{cur}"
-
-
-def _upper_first(text: str) -> str:
-    """The text with its first letter upper-case (the rest kept)."""
-    return text[:1].upper() + text[1:]
-
-
-def _what(scope: Scope, row: dict[str, Any], codes: list[str]) -> str:
-    """The differences of one row in plain words."""
-    number = _text(row.get(scope.number)) if scope.number else ""
-    label = (
-        f"{scope.noun} {number}".strip()
-        if scope.entity != "payments"
-        else (f"payment on invoice {number}" if number else "payment")
-    )
-    amount = "total" if scope.entity != "payments" else "amount"
-    parts = []
-    for code in codes:
-        if code == "missing_in_xero":
-            deleted = _text(row.get("xero_status")) == "DELETED"
-            state = "deleted in Xero" if deleted else "not in Xero"
-            parts.append(
-                f"{_upper_first(label)} ({_money(row.get(f'perfex_{amount}_cents'))}"
-                f" {_text(row.get('currency'))}) is in Perfex, {state}"
-            )
-        elif code == "only_in_xero":
-            parts.append(
-                f"{_upper_first(label)} ({_money(row.get(f'xero_{amount}_cents'))}"
-                f" {_text(row.get('currency'))}) is in Xero, not in Perfex"
-            )
-        elif code == "credit_not_synced":
-            parts.append(
-                f"{_money(row.get('perfex_credit_cents'))} {_text(row.get('currency'))}"
-                f" of credit applied to {label} in Perfex; credit notes are not synced"
-            )
-        elif code == "duplicate_in_xero":
-            parts.append(f"A second live Xero copy of {label}")
-        elif code == "deleted_in_xero":
-            parts.append(f"{_upper_first(label)} is deleted in Xero, not in Perfex")
-        elif code in ("status_differs", "currency_differs", "date_differs"):
-            name = code.removesuffix("_differs")
-            parts.append(_pair(row, name.capitalize(), name))
-        elif code.endswith("_differs"):
-            name = code.removesuffix("_differs")
-            title = (
-                GLOSSARY[code].title.removesuffix(" differs")
-                if code in GLOSSARY
-                else name
-            )
-            parts.append(_pair(row, title, name, money=True))
-    return "; ".join(parts)
-
-
 _FROZEN = {
     "failed": "The sync failed to send it",
     "skipped": "The sync skipped it",
@@ -306,7 +212,7 @@ def _why(
     lock: dt.date | None,
 ) -> tuple[str, str]:
     """(why, kind of reason) of one flagged row, from the sync's records."""
-    has_p = bool(_text(row.get(scope.key)))
+    has_p = bool(cell_text(row.get(scope.key)))
     error = (link.last_error or "").strip() if link is not None else ""
     if (
         link is not None
@@ -321,7 +227,7 @@ def _why(
     if log is not None and log[1] in ("failed", "skipped") and log[2]:
         kind = "lock" if "lock date" in log[2] else log[1]
         return f"The last sync of it {log[1]}: {log[2]}", kind
-    status = _text(row.get("xero_status"))
+    status = cell_text(row.get("xero_status"))
     if has_p and status in ("DELETED", "VOIDED"):
         return f"It is {status} in Xero; the sync has not run since", "deleted"
     if not has_p:
@@ -333,7 +239,7 @@ def _why(
             )
         return "Entered in Xero directly: the sync has no link to it", "xero_only"
     if link is None:
-        if _text(row.get("perfex_status")) == "draft":
+        if cell_text(row.get("perfex_status")) == "draft":
             return "A Perfex draft: drafts are not sent (setting drafts=skip)", "draft"
         return (
             f"Never synced: no sync link for this {scope.noun} (not synced yet, or"
@@ -341,7 +247,7 @@ def _why(
             "unsynced",
         )
     day = row.get("perfex_date")
-    if lock is not None and _text(day) and _text(day) <= lock.isoformat():
+    if lock is not None and cell_text(day) and cell_text(day) <= lock.isoformat():
         return (
             f"Dated on or before Xero's period lock date {lock.isoformat()}: the sync"
             " cannot correct it in Xero",
@@ -437,13 +343,13 @@ def explain(
         flagged = flagged[:DETAIL_MAX]
     if len(flagged):
         rows = _records(frame, flagged)
-        keys = sorted({k for r in rows if (k := _text(r.get(spec.key)))})
-        ids = sorted({x for r in rows if (x := _text(r.get(spec.xero_id)))})
+        keys = sorted({k for r in rows if (k := cell_text(r.get(spec.key)))})
+        ids = sorted({x for r in rows if (x := cell_text(r.get(spec.xero_id)))})
         facts = _facts(session, spec.entity, keys, ids)
         for pos, row in zip(flagged, rows, strict=True):
             codes = [c for c in str(row["discrepancy"]).split(";") if c]
-            key = _text(row.get(spec.key))
-            xero_id = _text(row.get(spec.xero_id))
+            key = cell_text(row.get(spec.key))
+            xero_id = cell_text(row.get(spec.xero_id))
             if not key and xero_id:
                 key_of = facts.by_xero.get(xero_id, "")
             else:
@@ -451,7 +357,7 @@ def explain(
             link = facts.links.get(key_of)
             log = facts.logs.get(key_of) or facts.logs_by_xero.get(xero_id)
             why, kind = _why(spec, row, codes, link, log, facts.lock)
-            out["what"][pos] = _what(spec, row, codes)
+            out["what"][pos] = what(spec, row, codes)
             out["why"][pos] = why
             out["action"][pos] = _action(kind, codes)
             out["log_url"][pos] = LOG_PATH.format(id=log[0]) if log else ""

@@ -31,10 +31,10 @@ from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_credit_notes
 from pxflask.perfex.refunds import has_refunds, read_credit_refunds
-from pxflask.reconcile.checks import CheckResult, describe
+from pxflask.reconcile.checks import CheckResult
 from pxflask.reconcile.credit_notes import pair_positions
 from pxflask.reconcile.credit_sources import credit_note_links, linked_ids
-from pxflask.reconcile.expenses import in_window, take_at, with_scope
+from pxflask.reconcile.expenses import checked_rows, take_at, with_scope
 from pxflask.reconcile.frames import DATE_DTYPE
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
@@ -234,11 +234,10 @@ def reconcile_refunds(
     date_to: dt.date | None = None,
 ) -> tuple[pd.DataFrame, CheckResult]:
     """Matched, windowed and checked refund rows (``REFUND_COLUMNS``)."""
-    rows = in_window(refund_rows(perfex, xero, links), date_from, date_to)
-    result = check_refunds(rows, tolerance)
-    rows["discrepancy"] = describe(result)
-    rows["money_at_stake_cents"] = result.row_money()
-    return rows[list(REFUND_COLUMNS)], result
+    rows = refund_rows(perfex, xero, links)
+    return checked_rows(
+        rows, check_refunds, tolerance, date_from, date_to, REFUND_COLUMNS
+    )
 
 
 def add_refunds(
@@ -253,10 +252,7 @@ def add_refunds(
     unreadable: list[Unreadable] | None = None,
 ) -> tuple[ReconciliationReport, int, dict[str, int]]:
     """The report with refunds, the Xero calls it cost and the input counts."""
-    if gateway is not None:
-        xero = SNAPSHOT.load(gateway, instance_path, tenant_id, full=full)
-    else:
-        xero = SNAPSHOT.read(instance_path, tenant_id)
+    xero = SNAPSHOT.current(gateway, instance_path, tenant_id, full=full)
     p_refunds = perfex_refunds(perfex, unreadable, credit_note_links(session))
     rows, result = reconcile_refunds(
         p_refunds,

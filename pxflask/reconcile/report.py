@@ -89,6 +89,7 @@ class ReconciliationReport:
     credits_synced: bool = True  # False: Perfex credits are not expected in Xero
     credit_notes: pd.DataFrame | None = None  # reconcile.credit_notes, when synced
     refunds: pd.DataFrame | None = None  # reconcile.refunds, when synced
+    estimates: pd.DataFrame | None = None  # reconcile.estimates, when synced
 
     @property
     def has_discrepancies(self) -> bool:

@@ -26,6 +26,7 @@ __all__ = [
     "ScopeLoad",
     "ScopeSnapshot",
     "naive_utc",
+    "set_aside",
     "typed_frame",
 ]
 
@@ -111,6 +112,19 @@ class ScopeSnapshot:
         stored = self.stored(instance_path, tenant_id)
         return ScopeLoad(stored[1] if stored else self.empty(), "snapshot", 0)
 
+    def current(
+        self,
+        gateway: Any | None,
+        instance_path: str | os.PathLike[str],
+        tenant_id: str,
+        *,
+        full: bool = False,
+    ) -> ScopeLoad:
+        """Refreshed through ``gateway`` when there is one, else as stored."""
+        if gateway is None:
+            return self.read(instance_path, tenant_id)
+        return self.load(gateway, instance_path, tenant_id, full=full)
+
     def load(
         self,
         gateway: Any,
@@ -163,6 +177,17 @@ class ScopeSnapshot:
         tmp = paths["meta"].with_suffix(".jtmp")
         tmp.write_text(json.dumps(meta), encoding="utf-8")
         os.replace(tmp, paths["meta"])
+
+
+def set_aside(
+    xero: pd.DataFrame, links: Mapping[int, str], damaged: set[int]
+) -> pd.DataFrame:
+    """Xero rows without those of damaged Perfex records (by link or Reference id)."""
+    if not damaged or xero.empty:
+        return xero
+    gone = xero["xero_id"].isin({links[i] for i in damaged if i in links})
+    gone |= xero["reference_id"].isin(damaged).fillna(False)
+    return xero[~gone.to_numpy(bool)].reset_index(drop=True)
 
 
 def _calls(gateway: Any) -> int:

@@ -29,6 +29,7 @@ from pxflask.reconcile.credit_run import (
     credit_notes_note,
     credit_notes_off,
 )
+from pxflask.reconcile.estimates import add_estimates, estimates_enabled
 from pxflask.reconcile.expense_run import (
     add_expenses,
     credits_synced,
@@ -143,6 +144,7 @@ def run_reconciliation(
         (expenses_enabled(session), add_expenses),
         (report.credits_synced, add_credit_notes),
         (refunds_enabled(session), add_refunds),
+        (estimates_enabled(session), add_estimates),
     )
     for enabled, add_scope in scopes:
         if enabled:

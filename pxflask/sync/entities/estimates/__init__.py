@@ -14,6 +14,7 @@ UNIT = Unit(
     watches=(Watch("estimates", "id", (*NUMBERS, "invoiceid"), TEXTS),),
     record=Record("read_estimates", number="{formatted_number}"),
     write_kind="quotes",
+    reconcile_scope="estimates",
     default=False,
     order=110,
     xero_link="https://go.xero.com/app/{short}/quotes/view/{id}",
