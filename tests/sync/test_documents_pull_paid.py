@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from pxflask.models import SyncLog
-from pxflask.perfex import reads
+from pxflask.perfex import reads, writes
 from pxflask.perfex.records import INVOICE_PAID, INVOICE_PARTIALLY_PAID
 from pxflask.sync.entities.documents_pull import ENTITY
 from pxflask.sync.entities.payments.pull_rules import PULLED, WANTED, claim_key
+from pxflask.sync.links import LinkStore, Outcome
 from pxflask.sync.mappers.pulled import mode_for_account
 
 from .conftest import Env, delta
@@ -161,6 +162,51 @@ def test_payment_older_than_the_payments_cursor_still_follows(env):
     assert status(env, inv) == INVOICE_PAID
     assert_recorded_once(env, inv, made)
     assert payment_reads(before, env) == 2  # the pass, then one read by PaymentID
+
+
+def test_payments_follow_when_each_entity_runs_alone(both_on):
+    """Payments alone (its cursor passes), documents-pull alone, payments again."""
+    env = both_on
+    inv, made = paid_invoice(env, "60.00")
+    env.sandbox.advance_time(2)
+    pay_a_linked_invoice(env)
+    assert env.sync(entities=["payments"]).report("payments").pulled == 1
+    alone = env.sync(entities=[ENTITY])
+    assert alone.ok and alone.report(ENTITY).pulled == 1
+    assert perfex_payments(env, inv) == []  # the payments step was not in that run
+    before = env.calls()
+    result = env.sync(entities=["payments"])
+    assert result.ok and result.report("payments").pulled == 1
+    assert status(env, inv) == INVOICE_PARTIALLY_PAID
+    assert_recorded_once(env, inv, made)
+    assert payment_reads(before, env) == 2
+
+
+def test_a_worker_killed_mid_way_records_each_payment_once(both_on):
+    """Two old payments, the first inserted by a killed worker: each once, one read."""
+    env = both_on
+    inv, made = paid_invoice(env, "20.00", "30.00")
+    env.sandbox.advance_time(2)
+    pay_a_linked_invoice(env)
+    assert env.sync(entities=["payments"]).report("payments").pulled == 1
+    assert env.sync(entities=[ENTITY]).report(ENTITY).pulled == 1
+    first = made[0]["PaymentID"]
+    with env.sessions() as session:
+        LinkStore(session, "payments").record([Outcome(claim_key(first), "pending")])
+    writes.record_payment_once(
+        env.perfex,
+        pulled_doc(env, "invoices", inv["InvoiceID"]),
+        Decimal("20.00"),
+        date(2026, 3, 10),
+        expected_mode(env),
+        transaction_id=first.lower(),
+    )
+    before = env.calls()
+    result = env.sync(entities=["payments"])
+    assert result.ok and result.report("payments").pulled == 1
+    assert_recorded_once(env, inv, made)
+    assert payment_reads(before, env) == 2  # the pass, then the second one by id
+    assert env.link("payments", claim_key(first)) is None
 
 
 def test_rerun_writes_nothing_and_sends_nothing_back(both_on):
