@@ -258,6 +258,10 @@ def test_payments_from_xero_off_says_so_and_switching_on_brings_them(both_on):
     env = both_on
     env.settings.update(PAYMENTS_OFF)
     inv, made = paid_invoice(env, "all")
+    dry = env.sync(dry_run=True)
+    [plan] = [p for p in dry.planned if p.entity == ENTITY and p.action == "pull"]
+    assert "switch on payments from Xero" in (plan.reason or "")
+    assert not [p for p in dry.planned if p.entity == "payments" and p.action == "pull"]
     result = env.sync()
     assert result.ok and result.report(ENTITY).pulled == 1
     assert perfex_payments(env, inv) == []

@@ -201,10 +201,11 @@ class DocumentPuller:
             "total": str(converted.total),
             "lines": [line.as_posted() for line in converted.lines],
         }
-        self.report.planned.append(PlannedAction(ENTITY, key, "pull", plan))
+        settings = self.ctx.settings.raw
+        already = paid.paid_note(kind, record, settings) or None
+        self.report.planned.append(PlannedAction(ENTITY, key, "pull", plan, already))
         self.report.pulled += 1
         if self.ctx.dry_run:
-            settings = self.ctx.settings.raw
             self.report.planned.extend(paid.planned(kind, record, settings))
             return
         self.store.record([Outcome(key, PENDING, xero_id)])
