@@ -13,9 +13,21 @@ from typing import Any
 
 from pxflask.sync.links import LinkRow
 from pxflask.sync.mappers.payment_accounts import DEFAULT_KEY, PAYMENT_ACCOUNT
+from pxflask.sync.units import Switch
 
 CLAIM = "xero:"
 """Key prefix of a claim (or skip) link for a Xero payment not yet in Perfex."""
+WANTED = "wanted:"
+"""Key prefix of a payments link naming a Xero payment of an invoice pulled from
+Xero: the payments pull reads it (by PaymentID) unless its own pass saw it."""
+PAYMENTS_SWITCH = Switch(
+    "payments_from_xero",
+    "Payments made in Xero",
+    on="Record them in Perfex",
+    off="Leave them in Xero",
+    default=True,
+)
+"""Pull payments made in Xero into Perfex (the payments unit's switch)."""
 PULLED = "pulled-from-xero"
 """idempotency_key of a link whose Perfex row was recorded from Xero."""
 
@@ -23,6 +35,11 @@ PULLED = "pulled-from-xero"
 def claim_key(payment_id: str) -> str:
     """The link key of a Xero payment that has no Perfex row yet."""
     return CLAIM + payment_id.lower()
+
+
+def wanted_key(payment_id: str) -> str:
+    """The link naming to the payments pull one Xero payment of a pulled invoice."""
+    return WANTED + payment_id.lower()
 
 
 def naive_utc(stamp: datetime) -> datetime:

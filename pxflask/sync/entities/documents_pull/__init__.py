@@ -26,6 +26,6 @@ UNIT = Unit(
         "ACCREC invoices and credit notes made in Xero -> tblinvoices,"
         " tblcreditnotes (opt-in: documents_from_xero)"
     ),
-    order=95,
+    order=75,
     switches=(SWITCH,),
 )

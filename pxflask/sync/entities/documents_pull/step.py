@@ -10,6 +10,8 @@ column: the admin note, with the Xero id). A contact with no customers link
 becomes a Perfex customer first. Then the document (and a new customer) is linked
 on the push side as synced, with the hash the push side computes, so the push
 never sends it back and a later edit in Perfex follows the normal update rules.
+This step runs before payments: the payments a pulled invoice had in Xero follow
+in the payments step (paid.py names each to it; the log says when they cannot).
 
 Refused, with the reason, alone (the rest goes on): a currency Perfex lacks, a
 Xero rate with no Perfex tax, totals Perfex's rounding cannot reproduce. A claim
@@ -26,7 +28,7 @@ from pxflask.perfex import document_writes, module_api, reads
 from pxflask.perfex.document_writes import NewCustomer, NewDocument
 from pxflask.perfex.writes import invoice_status_for
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
-from pxflask.sync.entities.documents_pull import ENTITY
+from pxflask.sync.entities.documents_pull import ENTITY, paid
 from pxflask.sync.entities.documents_pull.rules import (
     KINDS,
     STATUSES,
@@ -199,9 +201,12 @@ class DocumentPuller:
             "total": str(converted.total),
             "lines": [line.as_posted() for line in converted.lines],
         }
-        self.report.planned.append(PlannedAction(ENTITY, key, "pull", plan))
+        settings = self.ctx.settings.raw
+        already = paid.paid_note(kind, record, settings) or None
+        self.report.planned.append(PlannedAction(ENTITY, key, "pull", plan, already))
         self.report.pulled += 1
         if self.ctx.dry_run:
+            self.report.planned.extend(paid.planned(kind, record, settings))
             return
         self.store.record([Outcome(key, PENDING, xero_id)])
         self.ctx.session.commit()
@@ -285,7 +290,7 @@ class DocumentPuller:
             self.report.planned = [p for p in self.report.planned if p.key != key]
             self.fail(key, xero_id, f"{kind.label} {number}: {exc}")
             return
-        self.finish(kind, key, doc_id, xero_id, number, formatted, converted)
+        self.finish(kind, key, doc_id, xero_id, number, formatted, converted, record)
 
     def finish(
         self,
@@ -296,6 +301,7 @@ class DocumentPuller:
         number: str,
         formatted: str,
         converted: Converted | None,
+        record: dict[str, Any] | None = None,
     ) -> None:
         """Link a Perfex document written from Xero (synced, pulled), drop the claim."""
         store = self.pushed[kind.name]
@@ -307,6 +313,16 @@ class DocumentPuller:
         self.store.forget([key])
         notes = "; ".join(converted.notes) if converted and converted.notes else ""
         message = f"{kind.label} {formatted} created in Perfex from Xero {number}"
+        settings = self.ctx.settings.raw
+        already = paid.paid_note(kind, record, settings) if record else ""
+        message += f" ({already})" if already else ""
+        if record:  # its Xero payments, named to the payments pull (paid.py)
+            wanted = paid.wanted(kind, record, paid.wanted_reason(record, settings))
+            if wanted:
+                keys = [w.key for w in wanted]
+                LinkStore(
+                    self.ctx.session, paid.PAYMENTS, keys=keys, autocommit=False
+                ).record(wanted)
         write_log(
             self.ctx.session,
             kind.link_entity,

@@ -1,15 +1,10 @@
 """Payments: the unit (its step and mapper live beside it)."""
 
-from pxflask.sync.units import BOTH, Record, Switch, Target, Unit, Watch
+from pxflask.sync.mappers.pulled import PAYMENTS_SWITCH
+from pxflask.sync.units import BOTH, Record, Target, Unit, Watch
 
-SWITCH = Switch(
-    "payments_from_xero",
-    "Payments made in Xero",
-    on="Record them in Perfex",
-    off="Leave them in Xero",
-    default=True,
-)
-"""Pull payments made in Xero into Perfex."""
+SWITCH = PAYMENTS_SWITCH
+"""Pull payments made in Xero into Perfex (shared: the documents pull reads it)."""
 PULL_SETTING, PULL_DEFAULT = SWITCH.key, SWITCH.default_value
 
 UNIT = Unit(

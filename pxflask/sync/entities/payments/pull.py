@@ -11,6 +11,11 @@ One If-Modified-Since read of Xero Payments (cursor `xero.payments.modified`) fi
   otherwise skipped with the reason. Refunds of overpayments and prepayments
   (PaymentType AROVERPAYMENTPAYMENT / ARPREPAYMENTPAYMENT; real Xero names the
   credit under `Invoice`) are skipped with the reason too.
+- a payment of an invoice the documents pull brought from Xero (which runs before
+  this step): the documents pull names each payment the Xero invoice lists with a
+  link `wanted:<PaymentID>`; those this pass did not see (older than the cursor, or
+  made while this switch was off) are read by PaymentID (one call per 20) and
+  decided as above; then the names are dropped.
 - an overpayment or prepayment allocated in Xero to a linked invoice: Xero counts
   it in the invoice's AmountCredited and never lists it in GET /Payments. Linked
   invoices this run read from Xero with AmountCredited > 0 and changed since the
@@ -106,5 +111,6 @@ def pull(ctx: StepContext, report: StepReport, account_for: AccountFor) -> None:
     if not puller.invoices:
         return
     pull_pages(ctx, puller, CURSOR)
+    puller.wanted_payments()
     puller.credits_applied()
     puller.flush()

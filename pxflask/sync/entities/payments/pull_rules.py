@@ -13,6 +13,7 @@ from pxflask.sync.links import LinkRow
 from pxflask.sync.mappers.pulled import (  # noqa: F401 - the payments pull's names
     CLAIM,
     PULLED,
+    WANTED,
     claim_key,
     mode_for_account,
     mode_order,
@@ -27,6 +28,8 @@ OUT_OF_SCOPE = {
     "AROVERPAYMENTPAYMENT": "overpayment refund",
     "ARPREPAYMENTPAYMENT": "prepayment refund",
 }
+WANTED_CHUNK = 20
+"""PaymentIDs per `where` read of wanted payments (Xero caps the URL length)."""
 CREDITS_CURSOR = "xero.invoice-credits.checked"
 CREDIT_KINDS = (
     ("Overpayments", "OverpaymentID", "overpayment"),

@@ -17,6 +17,8 @@ from pxflask.sync.entities.payments.pull_rules import (
     CREDITS_CURSOR,
     ENTITY,
     OUT_OF_SCOPE,
+    WANTED,
+    WANTED_CHUNK,
     AccountFor,
     claim_key,
     naive_utc,
@@ -33,6 +35,7 @@ from pxflask.sync.links import (
     write_cursor,
 )
 from pxflask.sync.mappers.common import dec
+from pxflask.sync.steps.base import quote
 from pxflask.sync.steps.pulls import Puller
 from pxflask.sync.steps.services import services
 
@@ -56,6 +59,8 @@ class PaymentPuller(Puller):
         """Xero invoice id (lower case) -> (Perfex invoice id, Xero id as linked)."""
         self.invoice_ids = dict(self.invoices.values())
         """Perfex invoice id -> its Xero id as the invoice link holds it."""
+        self.seen: set[str] = set()
+        """PaymentIDs (lower case) this run's pass read."""
 
     # -- one page -------------------------------------------------------------
 
@@ -66,6 +71,7 @@ class PaymentPuller(Puller):
             payment_id = str(record.get("PaymentID") or "").lower()
             if not payment_id:
                 continue
+            self.seen.add(payment_id)
             status = record.get("Status")
             link = self.by_xero.get(payment_id)
             if link is not None:
@@ -194,6 +200,24 @@ class PaymentPuller(Puller):
         if m.payload is None:
             return payload_hash({"skip": m.skip})
         return payload_hash(m.payload)
+
+    # -- payments of invoices pulled from Xero ---------------------------------
+
+    def wanted_payments(self) -> None:
+        """Read by id the payments of pulled invoices the pass did not see; decide."""
+        markers = [key for key in self.store.links if key.startswith(WANTED)]
+        if not markers:
+            return
+        ids = {key[len(WANTED) :] for key in markers}
+        unseen = sorted(ids - self.seen - set(self.by_xero))
+        for start in range(0, len(unseen), WANTED_CHUNK):
+            chunk = unseen[start : start + WANTED_CHUNK]
+            where = " OR ".join(f"PaymentID==Guid({quote(i)})" for i in chunk)
+            self.page(self.ctx.gateway.read_all("payments", where=where))
+            self.flush()
+        if not self.ctx.dry_run:
+            self.store.forget(markers)
+            self.ctx.session.commit()
 
     # -- credit applied in Xero ----------------------------------------------
 
