@@ -32,7 +32,7 @@ from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
 from pxflask.sync.entities.expenses.mapper import expense_reference, expense_total
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO
+from pxflask.sync.links import PULLED_FROM_XERO
 
 __all__ = [
     "PERFEX_EXPENSE_COLUMNS",
