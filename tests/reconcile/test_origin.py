@@ -17,11 +17,21 @@ from decimal import Decimal
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 
-from pxflask.models import Link, SyncLog
+from pxflask.models import Base, Link, SyncLog
 from pxflask.perfex import reads
+from pxflask.reconcile.expense_sources import expense_links, pulled_from_bills
+from pxflask.reconcile.origin import Linked
+from pxflask.reconcile.refunds import (
+    PERFEX_REFUND_COLUMNS,
+    XERO_REFUND_COLUMNS,
+    refund_rows,
+)
+from pxflask.reconcile.scope_snapshot import typed_frame
 from pxflask.sync.engine import run_sync
 from pxflask.sync.entities.documents_pull import ENTITY as DOCUMENTS
 from pxflask.sync.entities.documents_pull.rules import reverse_taxes
@@ -248,3 +258,91 @@ def test_record_page_says_a_pulled_record_was_made_in_xero(world, admin):
     page = admin.get(f"/sync/log/{_log_id(world, 'invoices', pulled.pushed_invoice)}")
     assert page.status_code == 200
     assert "Made in Xero" not in page.get_data(as_text=True)
+
+
+def test_linked_ids_reads_pulled_marks_and_bills_in_one_query(tmp_path):
+    """Links with a Xero id, the pulled ones (bills without a Xero id too)."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'module.db'}")
+    Base.metadata.create_all(engine)
+    rows = [
+        ("1", "AAA", None),  # pushed
+        ("2", "BBB", PULLED_FROM_XERO),  # spend money pulled from Xero
+        ("3", None, PULLED_FROM_XERO),  # a bill pulled from Xero: no SPEND id
+        ("4", None, None),  # pending push: neither
+        ("spend:x", "CCC", None),  # not a Perfex id
+    ]
+    with sessionmaker(engine)() as session:
+        session.add_all(
+            Link(entity="expenses", perfex_key=k, xero_id=x, idempotency_key=m)
+            for k, x, m in rows
+        )
+        session.add(Link(entity="payments", perfex_key="9", xero_id="DDD"))
+        session.commit()
+        statements: list[str] = []
+        sa.event.listen(
+            engine, "before_cursor_execute", lambda *a: statements.append(a[2])
+        )
+        links = expense_links(session)
+    engine.dispose()
+    assert len(statements) == 1
+    assert dict(links) == {1: "aaa", 2: "bbb"}
+    assert links.pulled == {2, 3}
+    assert pulled_from_bills(links) == {3}
+
+
+def _refunds(*ids: int) -> pd.DataFrame:
+    """Perfex refunds of 10.00 each."""
+    return typed_frame(
+        [
+            {
+                "perfex_refund_id": i,
+                "perfex_credit_note_id": 1,
+                "xero_credit_note_id": "cn",
+                "date": dt.date(2025, 6, 10),
+                "currency": "GBP",
+                "amount_cents": 1000,
+            }
+            for i in ids
+        ],
+        PERFEX_REFUND_COLUMNS,
+    )
+
+
+def _xero_refunds(*rows: tuple[str, int | None]) -> pd.DataFrame:
+    """Xero refunds of 10.00 each: (PaymentID, the Perfex id its Reference names)."""
+    return typed_frame(
+        [
+            {
+                "xero_id": x,
+                "credit_note_id": "cn",
+                "reference_id": ref,
+                "date": dt.date(2025, 6, 10),
+                "status": "AUTHORISED",
+                "currency": "GBP",
+                "amount_cents": 1000,
+            }
+            for x, ref in rows
+        ],
+        XERO_REFUND_COLUMNS,
+    )
+
+
+def test_refund_rows_say_where_each_refund_was_made():
+    """Pulled: xero; pushed: perfex; only in Xero: xero unless ours (link, marker)."""
+    links = Linked([(1, "a"), (2, "b"), (3, "c")], pulled=[2])
+    perfex = _refunds(1, 2, 4)  # 3 was pushed, then deleted in Perfex
+    xero = _xero_refunds(("a", None), ("b", None), ("c", None), ("d", 5), ("e", None))
+    rows = refund_rows(perfex, xero, links)
+    key = rows["xero_payment_id"].fillna(
+        "refund " + rows["perfex_refund_id"].astype(str)
+    )
+    assert dict(zip(key, rows["origin"].astype(str), strict=True)) == {
+        "a": "perfex",  # pushed
+        "b": "xero",  # pulled from Xero
+        "c": "perfex",  # only in Xero now, but a push link names it
+        "d": "perfex",  # only in Xero, its Reference names Perfex refund 5
+        "e": "xero",  # typed in Xero, never brought over
+        "refund 4": "perfex",  # in Perfex only
+    }
+    plain = refund_rows(perfex, xero, {1: "a", 2: "b"})  # a plain mapping: no marks
+    assert plain.set_index("xero_payment_id").at["b", "origin"] == "perfex"
