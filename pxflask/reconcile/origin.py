@@ -10,14 +10,17 @@ that already read them (``loaders.load_links``, ``linked_ids``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from pxflask.dbtypes import SessionLike
 from pxflask.models import Link
+from pxflask.reconcile._text import text_array
 from pxflask.sync.links import PULLED_FROM_XERO
 
 __all__ = [
@@ -76,26 +79,28 @@ def origin_of(
     perfex_ids: pd.Series,
     xero_ids: pd.Series,
     pulled: Collection[int],
-    pushed_xero_ids: Collection[str],
+    pushed: Callable[[list[str]], set[str]],
     marked: np.ndarray | None = None,
 ) -> pd.Categorical:
     """Each row's origin from its Perfex id and Xero id (both nullable).
 
+    ``pushed(ids)``: those of the (few) Xero-only rows' ids that a push link names.
     ``marked``: rows whose Xero record carries the push's own marker (a Reference
-    or line text naming a Perfex id), made in Perfex even when only in Xero.
+    or line text naming a Perfex id).
     """
     has_p = perfex_ids.notna().to_numpy(bool)
     from_xero = np.zeros(len(perfex_ids), bool)
     if len(pulled):
-        from_xero = perfex_ids.isin(list(pulled)).to_numpy(bool, na_value=False)
+        ids = np.fromiter(pulled, np.int64, len(pulled))
+        from_xero = perfex_ids.isin(ids).to_numpy(bool, na_value=False)
     only_x = ~has_p
-    if only_x.any() and len(pushed_xero_ids):
-        at = np.flatnonzero(only_x)
-        lowered = xero_ids.iloc[at].astype("str").str.lower()
-        pushed = lowered.isin(list(pushed_xero_ids)).to_numpy(bool, na_value=False)
-        only_x[at[pushed]] = False
     if marked is not None:
         only_x &= ~marked
+    at = np.flatnonzero(only_x)
+    if len(at):
+        texts = [x if isinstance(x, str) else "" for x in xero_ids.iloc[at].tolist()]
+        ours = pushed(texts)
+        only_x[at[np.asarray([x in ours for x in texts], bool)]] = False
     codes = (from_xero & has_p) | only_x
     return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(ORIGINS))
 
@@ -111,8 +116,13 @@ def origin_column(
     ``marker_ids``: the Perfex id each Xero record's push marker names (nullable).
     """
     pulled: frozenset[int] = getattr(links, "pulled", frozenset())
-    pushed = {x for k, x in links.items() if k not in pulled}
     marked = None if marker_ids is None else marker_ids.notna().to_numpy(bool)
+
+    def pushed(ids: list[str]) -> set[str]:
+        """Those of ``ids`` (any case) that a link not marked as pulled names."""
+        wanted = {x.lower(): x for x in ids}
+        return {wanted[x] for k, x in links.items() if k not in pulled and x in wanted}
+
     return origin_of(perfex_ids, xero_ids, pulled, pushed, marked)
 
 
@@ -121,19 +131,23 @@ def frame_origin(
     xero_ids: pd.Series,
     links: pd.DataFrame | None,
     entity: str,
+    marked: np.ndarray | None = None,
 ) -> pd.Categorical:
     """The origin of invoice or payment rows from a ``LINKS`` frame (``pulled``)."""
     if links is None or links.empty:
-        return origin_of(perfex_ids, xero_ids, (), ())
-    mine = links[(links["entity"] == entity).to_numpy(bool)]
-    marked = (
-        mine["pulled"].to_numpy(bool)
-        if "pulled" in mine.columns
-        else np.zeros(len(mine), bool)
+        return origin_of(perfex_ids, xero_ids, (), lambda _ids: set(), marked)
+    mine = (links["entity"] == entity).to_numpy(bool)
+    flags = (
+        links["pulled"].to_numpy(bool)
+        if "pulled" in links.columns
+        else np.zeros(len(links), bool)
     )
-    return origin_of(
-        perfex_ids,
-        xero_ids,
-        mine["perfex_id"].to_numpy(np.int64)[marked].tolist(),
-        set(mine["xero_id"].astype("str").to_numpy(object)[~marked].tolist()),
-    )
+    pulled = links["perfex_id"].to_numpy(np.int64)[mine & flags]
+
+    def pushed(ids: list[str]) -> set[str]:
+        """Those of ``ids`` that this entity's links not marked as pulled name."""
+        values = text_array(links["xero_id"]).filter(pa.array(mine & ~flags))
+        hit = pc.is_in(values, value_set=pa.array(ids, pa.large_string()))
+        return set(values.filter(hit).to_pylist())
+
+    return origin_of(perfex_ids, xero_ids, pulled.tolist(), pushed, marked)

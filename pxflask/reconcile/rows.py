@@ -214,7 +214,10 @@ def invoice_frame(
         },
     )
     _shared_columns(cols, method, INVOICE_METHODS)
-    cols["origin"] = _origin(cols, "perfex_id", "xero_invoice_id", links, "invoices")
+    # an extra Xero copy of a Perfex invoice (duplicate_in_xero) was made from Perfex
+    cols["origin"] = _origin(
+        cols, "perfex_id", "xero_invoice_id", links, "invoices", extra.astype(bool)
+    )
     cols["extra_copy"] = extra
     cols["money_at_stake_cents"] = np.zeros(len(p_pos), np.int64)
     cols["discrepancy"] = _blank(len(p_pos))
@@ -242,10 +245,11 @@ def _origin(
     xero_id: str,
     links: pd.DataFrame | None,
     entity: str,
+    marked: np.ndarray | None = None,
 ) -> pd.Categorical:
     """Where each row's record was made (``origin.frame_origin``)."""
     return frame_origin(
-        pd.Series(cols[perfex_id]), pd.Series(cols[xero_id]), links, entity
+        pd.Series(cols[perfex_id]), pd.Series(cols[xero_id]), links, entity, marked
     )
 
 
