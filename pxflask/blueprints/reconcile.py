@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -83,9 +84,7 @@ def index():
     if cached is not None:
         filters = browse.Filters.parse(request.args)
         if "category" not in request.args and not cached.report.has_discrepancies:
-            filters = browse.Filters(
-                filters.scope, "", filters.currency, filters.text, filters.page
-            )
+            filters = replace(filters, category="")
         rows = browse.filter_rows(cached.report, filters)
         report = cached.report
         currencies = sorted(

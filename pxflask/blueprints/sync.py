@@ -32,6 +32,7 @@ from pxflask.panel import dashboard_queries as queries
 from pxflask.panel import xero_links
 from pxflask.panel.log_filter import InvalidFilter, LogFilter, parse_log_filter
 from pxflask.panel.log_search import perfex_keys
+from pxflask.panel.provenance import provenance
 from pxflask.perfex.db import PerfexError
 from pxflask.queueing import QueueUnavailable, get_queue
 from pxflask.sync.advice import setting_keys
@@ -216,6 +217,7 @@ def log_entry(log_id: int):
         entry=entry,
         summary=queries.perfex_summary(perfex_db(), entry.entity, entry.perfex_key),
         link=link,
+        made_in_xero=provenance(db.session, link),
         xero=xero_links.for_record(db.session, entry.entity, xero_id),
         history=queries.record_history(db.session, entry.entity, entry.perfex_key),
         retryable=bool(entry.perfex_key) and entry.entity in ENTITY_NAMES,

@@ -14,6 +14,7 @@ from pxflask.reconcile.credit_notes import CREDIT_NOTE_COLUMNS, credit_notes_not
 from pxflask.reconcile.estimates import ESTIMATE_COLUMNS
 from pxflask.reconcile.export import public_frame
 from pxflask.reconcile.frames import from_cents
+from pxflask.reconcile.origin import ORIGIN, ORIGINS
 from pxflask.reconcile.reasons import REASON_COLUMNS, is_safe_url
 from pxflask.reconcile.refunds import REFUND_COLUMNS
 from pxflask.reconcile.report import ReconciliationReport
@@ -49,6 +50,7 @@ _LEAD = ("discrepancy", *REASON_COLUMNS)
 """First on the page: the categories, then what, why, what to do and the links."""
 _EXPENSE_SHOWN = (
     *_LEAD,
+    "origin",
     "perfex_expense_id",
     "xero_bank_transaction_id",
     "reference",
@@ -98,6 +100,7 @@ _SHOWN = {
     "invoices": (
         *_LEAD,
         "invoice_number",
+        "origin",
         "perfex_id",
         "xero_invoice_id",
         "customer_name",
@@ -117,6 +120,7 @@ _SHOWN = {
     "payments": (
         *_LEAD,
         "invoice_number",
+        "origin",
         "perfex_payment_id",
         "xero_payment_id",
         "perfex_date",
@@ -145,6 +149,8 @@ class Filters:
     currency: str = ""
     text: str = ""
     page: int = 1
+    origin: str = ""
+    """'' every row, else one of ``ORIGINS``: made in Xero or in Perfex."""
 
     @classmethod
     def parse(cls, args: Any) -> Filters:
@@ -160,7 +166,9 @@ class Filters:
             page = max(1, int(args.get("page") or 1))
         except (TypeError, ValueError):
             page = 1
-        return cls(scope, category, currency, text, page)
+        origin = args.get("origin") or ""
+        origin = origin if origin in ORIGINS else ""
+        return cls(scope, category, currency, text, page, origin)
 
     def query(self, **changes: Any) -> dict[str, Any]:
         """Query arguments of these filters with some changed (for links)."""
@@ -169,6 +177,7 @@ class Filters:
             "category": self.category,
             "currency": self.currency,
             "q": self.text,
+            "origin": self.origin,
             "page": self.page,
         }
         out.update(changes)
@@ -187,6 +196,9 @@ def filter_rows(report: ReconciliationReport, filters: Filters) -> pd.DataFrame:
         keep &= parts.map(lambda p: filters.category in p).to_numpy(bool)
     if filters.currency:
         keep &= (frame["currency"].astype("str") == filters.currency).to_numpy()
+    if filters.origin and ORIGIN in frame.columns:  # old cached reports have none
+        origin = frame[ORIGIN].astype("str")
+        keep &= (origin == filters.origin).to_numpy(bool, na_value=False)
     if filters.text:
         needle = filters.text.lower()
         hit = np.zeros(len(frame), bool)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from pxflask.reconcile.checks import CheckResult, describe
 from pxflask.reconcile.expenses import in_window, take_at, with_scope
+from pxflask.reconcile.origin import origin_column
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.stake import COVERING
 
@@ -83,6 +84,7 @@ CREDIT_NOTE_COLUMNS = (
     "perfex_credit_note_id",
     "xero_credit_note_id",
     "matched_by",
+    "origin",
     "perfex_date",
     "xero_date",
     "perfex_status",
@@ -179,6 +181,12 @@ def credit_note_rows(
         "perfex_credit_note_id": take_at(perfex["perfex_credit_note_id"], p),
         "xero_credit_note_id": take_at(xero["xero_id"], x).astype("str"),
         "matched_by": pd.Series(method, dtype="str"),
+        "origin": origin_column(
+            take_at(perfex["perfex_credit_note_id"], p),
+            take_at(xero["xero_id"], x),
+            links,
+            take_at(xero["reference_id"], x),
+        ),
         "perfex_date": take_at(perfex["date"], p),
         "xero_date": take_at(xero["date"], x),
         "perfex_status": take_at(perfex["status"], p).astype("str"),

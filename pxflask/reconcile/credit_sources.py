@@ -18,14 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from pxflask.dbtypes import SessionLike
-from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_credit_applications, read_credit_notes
 from pxflask.perfex.records import CREDIT_NOTE_CLOSED, CREDIT_NOTE_OPEN, present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
+from pxflask.reconcile.origin import Linked, linked_ids
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
 from pxflask.sync.entities.credit_notes.mapper import REFERENCE_PREFIX
@@ -118,21 +117,9 @@ def perfex_credit_notes(
     return typed_frame(records, PERFEX_CREDIT_NOTE_COLUMNS)
 
 
-def credit_note_links(session: SessionLike) -> dict[int, str]:
-    """Perfex credit note id -> linked CreditNoteID (lower case), from the sync."""
+def credit_note_links(session: SessionLike) -> Linked:
+    """Perfex credit note id -> linked CreditNoteID (lower case), and pulled ids."""
     return linked_ids(session, "credit-notes")
-
-
-def linked_ids(session: SessionLike, entity: str) -> dict[int, str]:
-    """Perfex id -> linked Xero id (lower case) of one entity's sync links."""
-    stmt = sa.select(Link.perfex_key, Link.xero_id).where(
-        Link.entity == entity, Link.xero_id.is_not(None)
-    )
-    return {
-        int(k): str(x).lower()
-        for k, x in session.execute(stmt)
-        if k and str(k).isdigit() and x
-    }
 
 
 def _text(value: Any) -> str:

@@ -25,8 +25,8 @@ from pxflask.models import Link
 from pxflask.perfex import damage, query
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_estimates
-from pxflask.reconcile.credit_sources import linked_ids
 from pxflask.reconcile.frames import DATE_DTYPE
+from pxflask.reconcile.origin import linked_ids
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
 from pxflask.reconcile.xero_records import text_or_none

@@ -57,12 +57,13 @@ def add_expenses(
     else:
         xero = read_expense_snapshot(instance_path, tenant_id)
     p_exp = perfex_expenses(perfex, unreadable)
-    bills = pulled_from_bills(session)  # compared with ACCPAY bills, not SPEND
+    links = expense_links(session)  # one read: the links and which were pulled
+    bills = pulled_from_bills(links)  # compared with ACCPAY bills, not SPEND
     p_exp = p_exp[~p_exp["perfex_expense_id"].isin(bills)].reset_index(drop=True)
     rows, result = reconcile_expenses(
         p_exp,
         xero.transactions,
-        expense_links(session),
+        links,
         tolerance_cents(report.tolerance),
         report.date_from,
         report.date_to,

@@ -21,18 +21,16 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from pxflask.dbtypes import SessionLike
-from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
 from pxflask.perfex.records import present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
+from pxflask.reconcile.origin import Linked, linked_ids
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
 from pxflask.sync.entities.expenses.mapper import expense_reference, expense_total
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO
 
 __all__ = [
     "PERFEX_EXPENSE_COLUMNS",
@@ -99,26 +97,17 @@ def perfex_expenses(
     return typed_frame(records, PERFEX_EXPENSE_COLUMNS)
 
 
-def expense_links(session: SessionLike) -> dict[int, str]:
-    """Perfex expense id -> linked BankTransactionID (lower case), from the sync."""
-    stmt = sa.select(Link.perfex_key, Link.xero_id).where(
-        Link.entity == "expenses", Link.xero_id.is_not(None)
-    )
-    return {
-        int(k): str(x).lower()
-        for k, x in session.execute(stmt)
-        if k and str(k).isdigit() and x
-    }
+def expense_links(session: SessionLike) -> Linked:
+    """Perfex expense id -> linked BankTransactionID (lower case), and pulled ids."""
+    return linked_ids(session, "expenses")
 
 
-def pulled_from_bills(session: SessionLike) -> set[int]:
-    """Perfex expenses pulled from Xero bills (ACCPAY, not spend money): their ids."""
-    stmt = sa.select(Link.perfex_key).where(
-        Link.entity == "expenses",
-        Link.idempotency_key == PULLED_FROM_XERO,
-        Link.xero_id.is_(None),
-    )
-    return {int(k) for k in session.scalars(stmt) if k and str(k).isdigit()}
+def pulled_from_bills(links: Linked) -> set[int]:
+    """Perfex expenses pulled from Xero bills (ACCPAY, not spend money): their ids.
+
+    A bill's expense is linked without a BankTransactionID (``expense_links``).
+    """
+    return {k for k in links.pulled if k not in links}
 
 
 def _marker_id(lines: Iterable[Mapping[str, Any]] | None) -> int | None:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pxflask.reconcile.checks import CheckResult, describe
+from pxflask.reconcile.origin import origin_column
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.scopes import OPTIONAL_SCOPES
 from pxflask.reconcile.stake import (
@@ -57,6 +58,7 @@ EXPENSE_COLUMNS = (
     "perfex_expense_id",
     "xero_bank_transaction_id",
     "matched_by",
+    "origin",
     "reference",
     "perfex_date",
     "xero_date",
@@ -134,6 +136,12 @@ def expense_rows(
             "perfex_expense_id": take_at(perfex["perfex_expense_id"], p),
             "xero_bank_transaction_id": take_at(xero["xero_id"], x).astype("str"),
             "matched_by": pd.Series(method, dtype="str"),
+            "origin": origin_column(
+                take_at(perfex["perfex_expense_id"], p),
+                take_at(xero["xero_id"], x),
+                links,
+                take_at(xero["marker_id"], x),
+            ),
             "reference": take_at(perfex["reference"], p)
             .fillna(take_at(xero["reference"], x))
             .astype("str"),

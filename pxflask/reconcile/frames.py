@@ -30,7 +30,8 @@ Xero payments (``XERO_PAYMENTS``)
     amount_cents int64, currency str, status str (``AUTHORISED``, ``DELETED``).
 
 Links (``LINKS``, optional)
-    entity str (``invoices`` or ``payments``), perfex_id int64, xero_id str.
+    entity str (``invoices`` or ``payments``), perfex_id int64, xero_id str, pulled
+    bool (the Perfex record was pulled from Xero; False when the column is not given).
 """
 
 from __future__ import annotations
@@ -185,8 +186,9 @@ XERO_PAYMENTS = FrameSchema(
 
 LINKS = FrameSchema(
     name="links",
-    columns={"entity": "str", "perfex_id": "int64", "xero_id": "str"},
+    columns={"entity": "str", "perfex_id": "int64", "xero_id": "str", "pulled": "bool"},
     allowed={"entity": LINK_ENTITIES},
+    defaults={"pulled": False},
 )
 
 SCHEMAS: dict[str, FrameSchema] = {

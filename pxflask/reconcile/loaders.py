@@ -11,7 +11,8 @@ nothing changed costs one call per kind.  Xero never hard-deletes invoices or
 payments (they become VOIDED/DELETED), so merging by id keeps the snapshot exact.
 ``clear_snapshot`` forgets it (a reset of the links, another organisation).
 
-Links: the sync's ``Link`` rows (invoices, payments; customers give the Perfex id of
+Links: the sync's ``Link`` rows (invoices, payments, each marked ``pulled`` when its
+Perfex record came from Xero: the rows' ``origin``; customers give the Perfex id of
 each Xero contact, the ``contact_number`` the per-customer totals join on).
 """
 
@@ -66,6 +67,7 @@ from pxflask.reconcile.xero_snapshot import (
     snapshot_tenants,
     write_snapshot,
 )
+from pxflask.sync.links import PULLED_FROM_XERO
 
 __all__ = [
     "PAGE_SIZE",
@@ -99,13 +101,18 @@ CONTACT_NUMBER_PREFIX = "PX-C-"  # the sync's ContactNumber of a Perfex customer
 
 
 def load_links(session: SessionLike) -> pd.DataFrame:
-    """The invoice and payment links of the sync as a ``LINKS`` frame."""
-    stmt = sa.select(Link.entity, Link.perfex_key, Link.xero_id).where(
-        Link.entity.in_(("invoices", "payments")), Link.xero_id.is_not(None)
-    )
+    """The invoice and payment links of the sync as a ``LINKS`` frame (``pulled``)."""
+    stmt = sa.select(
+        Link.entity, Link.perfex_key, Link.xero_id, Link.idempotency_key
+    ).where(Link.entity.in_(("invoices", "payments")), Link.xero_id.is_not(None))
     rows = [
-        {"entity": e, "perfex_id": int(k), "xero_id": x.lower()}
-        for e, k, x in session.execute(stmt)
+        {
+            "entity": e,
+            "perfex_id": int(k),
+            "xero_id": x.lower(),
+            "pulled": mark == PULLED_FROM_XERO,
+        }
+        for e, k, x, mark in session.execute(stmt)
         if k and str(k).isdigit() and x
     ]
     if not rows:

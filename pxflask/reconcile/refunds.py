@@ -33,9 +33,10 @@ from pxflask.perfex.reads import read_credit_notes
 from pxflask.perfex.refunds import has_refunds, read_credit_refunds
 from pxflask.reconcile.checks import CheckResult
 from pxflask.reconcile.credit_notes import pair_positions
-from pxflask.reconcile.credit_sources import credit_note_links, linked_ids
+from pxflask.reconcile.credit_sources import credit_note_links
 from pxflask.reconcile.expenses import checked_rows, take_at, with_scope
 from pxflask.reconcile.frames import DATE_DTYPE
+from pxflask.reconcile.origin import Linked, linked_ids, origin_column
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
@@ -56,6 +57,7 @@ REFUND_COLUMNS = (
     "perfex_refund_id",
     "xero_payment_id",
     "matched_by",
+    "origin",
     "perfex_credit_note_id",
     "xero_credit_note_id",
     "perfex_date",
@@ -128,8 +130,8 @@ def perfex_refunds(
     return typed_frame(records, PERFEX_REFUND_COLUMNS)
 
 
-def refund_links(session: SessionLike) -> dict[int, str]:
-    """Perfex refund id -> linked PaymentID (lower case), from the sync."""
+def refund_links(session: SessionLike) -> Linked:
+    """Perfex refund id -> linked PaymentID (lower case), and the pulled refunds."""
     return linked_ids(session, ENTITY)
 
 
@@ -180,6 +182,12 @@ def refund_rows(
             "perfex_refund_id": take_at(perfex["perfex_refund_id"], p),
             "xero_payment_id": take_at(xero["xero_id"], x).astype("str"),
             "matched_by": pd.Series(method, dtype="str"),
+            "origin": origin_column(
+                take_at(perfex["perfex_refund_id"], p),
+                take_at(xero["xero_id"], x),
+                links,
+                take_at(xero["reference_id"], x),
+            ),
             "perfex_credit_note_id": take_at(perfex["perfex_credit_note_id"], p),
             "xero_credit_note_id": take_at(xero["credit_note_id"], x)
             .fillna(take_at(perfex["xero_credit_note_id"], p))

@@ -236,7 +236,7 @@ def _reconcile(
     # while this thread gathers the invoice rows
     payment_job = pool.submit(payment_frame, p_inv, x_inv, im, p_pay, x_pay, lk, ids)
     invoices = invoice_frame(
-        p_inv, x_inv, im.perfex_pos, im.xero_pos, im.method, im.extra
+        p_inv, x_inv, im.perfex_pos, im.xero_pos, im.method, im.extra, lk
     )
     payments = payment_job.result()
 

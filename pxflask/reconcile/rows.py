@@ -24,6 +24,7 @@ from pxflask.reconcile.match import (
     payment_invoice_keys,
     xero_ids,
 )
+from pxflask.reconcile.origin import frame_origin
 
 __all__ = [
     "INVOICE_COLUMNS",
@@ -40,6 +41,7 @@ INVOICE_COLUMNS = (
     "perfex_id",
     "xero_invoice_id",
     "matched_by",
+    "origin",
     "extra_copy",
     "perfex_invoice_number",
     "xero_invoice_number",
@@ -72,6 +74,7 @@ PAYMENT_COLUMNS = (
     "perfex_invoice_id",
     "xero_invoice_id",
     "matched_by",
+    "origin",
     "perfex_date",
     "xero_date",
     "xero_status",
@@ -166,7 +169,9 @@ def invoice_rows(
 ) -> pd.DataFrame:
     """Match invoices and return the side-by-side rows (without checks)."""
     m = match_invoices(perfex, xero, links)
-    frame = invoice_frame(perfex, xero, m.perfex_pos, m.xero_pos, m.method, m.extra)
+    frame = invoice_frame(
+        perfex, xero, m.perfex_pos, m.xero_pos, m.method, m.extra, links
+    )
     frame["discrepancy"] = ""
     return frame
 
@@ -178,8 +183,9 @@ def invoice_frame(
     x_pos: np.ndarray,
     method: np.ndarray,
     extra: np.ndarray,
+    links: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Assemble the invoice rows frame from match positions."""
+    """Assemble the invoice rows frame from match positions (origin from ``links``)."""
     money = ("subtotal", "tax", "total", "paid")
     cols = _side_by_side(
         perfex,
@@ -208,6 +214,10 @@ def invoice_frame(
         },
     )
     _shared_columns(cols, method, INVOICE_METHODS)
+    # an extra Xero copy of a Perfex invoice (duplicate_in_xero) was made from Perfex
+    cols["origin"] = _origin(
+        cols, "perfex_id", "xero_invoice_id", links, "invoices", extra.astype(bool)
+    )
     cols["extra_copy"] = extra
     cols["money_at_stake_cents"] = np.zeros(len(p_pos), np.int64)
     cols["discrepancy"] = _blank(len(p_pos))
@@ -226,6 +236,20 @@ def _shared_columns(
     cols["currency"] = coalesce_text(cols["perfex_currency"], cols["xero_currency"])
     cols["matched_by"] = pd.Categorical.from_codes(
         method.astype(np.int8), categories=list(methods)
+    )
+
+
+def _origin(
+    cols: dict[str, pd.api.extensions.ExtensionArray],
+    perfex_id: str,
+    xero_id: str,
+    links: pd.DataFrame | None,
+    entity: str,
+    marked: np.ndarray | None = None,
+) -> pd.Categorical:
+    """Where each row's record was made (``origin.frame_origin``)."""
+    return frame_origin(
+        pd.Series(cols[perfex_id]), pd.Series(cols[xero_id]), links, entity, marked
     )
 
 
@@ -289,6 +313,9 @@ def payment_frame(
         },
     )
     _shared_columns(cols, m.method, PAYMENT_METHODS)
+    cols["origin"] = _origin(
+        cols, "perfex_payment_id", "xero_payment_id", links, "payments"
+    )
     n = len(m.perfex_pos)
     cols["money_at_stake_cents"] = np.zeros(n, np.int64)
     cols["counted_on_invoice"] = np.zeros(n, bool)

@@ -33,6 +33,10 @@ LOCKED = "locked"
 STATES = (SYNCED, PENDING, FAILED, SKIPPED, DELETED, VOIDED, LOCKED)
 FROZEN = frozenset({DELETED, VOIDED, LOCKED})
 """States whose records are never re-sent silently (only after `release`)."""
+PULLED_FROM_XERO = "pulled-from-xero"
+"""idempotency_key of a push-side link whose Perfex record was made in Xero and
+written into Perfex by a pull (payments, refunds, documents, expenses, customers):
+the reconciliation's `origin` and the record page read it."""
 
 LOG_TEXT_MAX = 60_000
 KEY_CHUNK = 500

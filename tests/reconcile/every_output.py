@@ -3,8 +3,10 @@
 Each output (the page, report.html, the XLSX sheets, the CSVs, the executed
 notebooks' tables) becomes ``{scope: [row, ...]}`` with each row ``{column: text}``:
 categories as a sorted ';'-joined text, amounts as 2-dp text, dates as ISO, missing
-values as '', links as their URL (the page's and report.html's ``href``). Scopes are
-the report's frames with a ``discrepancy`` column, so a new scope is read too.
+values as '', links as their URL (the page's and report.html's ``href``), the page's
+origin badge as the files' value ('from Xero' is ``xero``, no badge ``perfex``).
+Scopes are the report's frames with a ``discrepancy`` column, so a new scope is read
+too.
 """
 
 from __future__ import annotations
@@ -42,10 +44,17 @@ def singular(scope: str) -> str:
     return scope.removesuffix("s").replace("_", " ").capitalize()
 
 
+PAGE_ORIGIN = {"from Xero": "xero", "": "perfex"}
+"""The page's origin cell (a 'from Xero' badge, else empty) as the files write it."""
+
+
 def normal(column: str, value: Any, amounts: set[str]) -> str:
     """One cell as comparable text."""
     if column == "discrepancy":
         return ";".join(categories(value))
+    if column == "origin":
+        text = "" if value is None or value is pd.NA else str(value).strip()
+        return PAGE_ORIGIN.get(text, text)
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float) and pd.isna(value):

@@ -13,6 +13,7 @@ CONTRACT_INVOICE_COLUMNS = {
     "perfex_id",
     "xero_invoice_id",
     "matched_by",
+    "origin",
     "perfex_total",
     "xero_total",
     "currency",
@@ -22,6 +23,7 @@ CONTRACT_PAYMENT_COLUMNS = {
     "perfex_payment_id",
     "xero_payment_id",
     "invoice_number",
+    "origin",
     "perfex_amount",
     "xero_amount",
     "discrepancy",
@@ -46,8 +48,11 @@ def test_clean_run_exits_0_and_writes_every_file(world_app, tmp_path):
         rows = list(csv.DictReader(f))
     assert CONTRACT_INVOICE_COLUMNS <= set(rows[0])
     assert all(row["discrepancy"] == "" for row in rows)
+    assert {row["origin"] for row in rows} == {"perfex"}  # all pushed, none pulled
     with (out / "payments.csv").open(newline="", encoding="utf-8-sig") as f:
-        assert CONTRACT_PAYMENT_COLUMNS <= set(next(csv.DictReader(f)))
+        payments = list(csv.DictReader(f))
+    assert CONTRACT_PAYMENT_COLUMNS <= set(payments[0])
+    assert {row["origin"] for row in payments} == {"perfex"}
     with (out / "summary.csv").open(newline="", encoding="utf-8-sig") as f:
         summary = list(csv.DictReader(f))
     assert {r["category"] for r in summary} >= {"total_differs", "amount_differs"}

@@ -20,7 +20,7 @@ from pxflask.reconcile.expense_sources import load_xero_expenses
 from pxflask.reconcile.export import write_outputs
 from pxflask.reconcile.service import run_reconciliation
 from pxflask.sync.entities.expenses.mapper import expense_marker
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO
+from pxflask.sync.links import PULLED_FROM_XERO
 from tests.fixtures.sandbox import (
     SandboxHandle,
 )

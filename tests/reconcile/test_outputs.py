@@ -18,6 +18,7 @@ INVOICE_CSV = [
     "perfex_id",
     "xero_invoice_id",
     "matched_by",
+    "origin",
     "perfex_total",
     "xero_total",
     "currency",
@@ -27,6 +28,7 @@ PAYMENT_CSV = [
     "perfex_payment_id",
     "xero_payment_id",
     "invoice_number",
+    "origin",
     "perfex_amount",
     "xero_amount",
     "discrepancy",
@@ -66,6 +68,7 @@ def test_outputs_are_written_and_readable(tmp_path: Path) -> None:
     row = invoices[invoices["perfex_id"] == str(perfex_id)].iloc[0]
     assert row["discrepancy"] == "total_differs"
     assert row["matched_by"] == "link"
+    assert set(invoices["origin"]) == {"perfex"}  # linked, none marked pulled
     assert invoices["perfex_total"].str.fullmatch(r"-?\d+\.\d{2}|").all()
     assert (
         pd.to_numeric(row["xero_total"]) * 100

@@ -13,8 +13,8 @@ from pxflask.models import SyncLog
 from pxflask.perfex import reads, writes
 from pxflask.perfex.records import INVOICE_PAID, INVOICE_PARTIALLY_PAID
 from pxflask.sync.entities.documents_pull import ENTITY
-from pxflask.sync.entities.payments.pull_rules import PULLED, WANTED, claim_key
-from pxflask.sync.links import LinkStore, Outcome
+from pxflask.sync.entities.payments.pull_rules import WANTED, claim_key
+from pxflask.sync.links import PULLED_FROM_XERO, LinkStore, Outcome
 from pxflask.sync.mappers.pulled import mode_for_account
 
 from .conftest import Env, delta
@@ -96,7 +96,7 @@ def assert_recorded_once(env: Env, inv: dict[str, Any], made: list[dict]) -> Non
         )
         assert row.mode == expected_mode(env)
         link = links[str(row.id)]
-        assert link.state == "synced" and link.idempotency_key == PULLED
+        assert link.state == "synced" and link.idempotency_key == PULLED_FROM_XERO
         assert link.xero_id.lower() == p["PaymentID"].lower()
     assert not [k for k in links if k.startswith(WANTED)]
 

@@ -14,7 +14,8 @@ from pxflask.perfex import reads
 from pxflask.perfex.records import Expense
 from pxflask.perfex.seed import seed_demo
 from pxflask.sync.entities.expenses_pull.step import ENTITY, link_key
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO, expense_total
+from pxflask.sync.links import PULLED_FROM_XERO
+from pxflask.sync.mappers.expense_marks import expense_total
 from pxflask.sync.registry import REGISTRY
 from pxflask.sync.settings import InvalidSetting, defaults, validate
 from tests.fixtures.sandbox import TEST_REGION

@@ -23,10 +23,9 @@ from pxflask.perfex.seed import seed_demo
 from pxflask.sync.engine import run_sync
 from pxflask.sync.entities.payments.pull_rules import (
     DELETED_IN_XERO,
-    PULLED,
     claim_key,
 )
-from pxflask.sync.links import LinkStore, Outcome
+from pxflask.sync.links import PULLED_FROM_XERO, LinkStore, Outcome
 from pxflask.sync.settings import InvalidSetting, defaults, validate
 
 from .conftest import UrlEnv, delta
@@ -120,7 +119,7 @@ def test_payment_made_in_xero_appears_once_and_marks_the_invoice(world):
     assert modes[row.mode].xero_number == "090"  # the mode linked to the account
     assert status_of(world, invoice_id) == INVOICE_PARTIALLY_PAID
     link = world.link("payments", row.id)
-    assert link.state == "synced" and link.idempotency_key == PULLED
+    assert link.state == "synced" and link.idempotency_key == PULLED_FROM_XERO
     assert link.xero_id == first["PaymentID"]
     world.sandbox.inject.payment(xero_id, total - Decimal("10.00"), on=date(2026, 3, 9))
     assert world.sync().report("payments").pulled == 1

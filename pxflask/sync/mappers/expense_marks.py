@@ -8,9 +8,6 @@ from decimal import Decimal
 
 from pxflask.sync.mappers.common import HUNDRED, ZERO, dec, round2
 
-PULLED_FROM_XERO = "pulled-from-xero"
-"""idempotency_key of an `expenses` link whose Perfex expense came from Xero:
-the expenses push never sends that expense (nor deletes its Xero document)."""
 _MARKER = re.compile(r"\(Perfex expense (\d+)\)")
 _XERO_TAG = re.compile(r"\[xero:[0-9a-f-]{8,}\]")
 """The tag perfex.expense_writes.xero_tag puts in the note of a pulled expense."""

@@ -1,8 +1,9 @@
 """What the pulls from Xero share (pure): claim keys, Xero days, a Xero account's mode.
 
 Payments and credit-note refunds made in Xero are brought to Perfex the same way:
-a claim link `xero:<PaymentID>` before the Perfex write, a link marked as pulled
-after it, the Perfex payment mode chosen from the Xero bank account.
+a claim link `xero:<PaymentID>` before the Perfex write, a link marked as
+pulled (`links.PULLED_FROM_XERO`) after it, the Perfex payment mode chosen from the
+Xero bank account.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ PAYMENTS_SWITCH = Switch(
     default=True,
 )
 """Pull payments made in Xero into Perfex (the payments unit's switch)."""
-PULLED = "pulled-from-xero"
-"""idempotency_key of a link whose Perfex row was recorded from Xero."""
 
 
 def claim_key(payment_id: str) -> str:

@@ -17,6 +17,7 @@ from pxflask.perfex import reads
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.links import (
     LOCKED,
+    PULLED_FROM_XERO,
     SKIPPED,
     SYNCED,
     LinkRow,
@@ -28,7 +29,6 @@ from pxflask.sync.links import (
     write_log,
 )
 from pxflask.sync.mappers.pulled import (
-    PULLED,
     claim_key,
     mode_for_account,
     naive_utc,
@@ -68,7 +68,7 @@ class Puller:
         self, key: str, payment_id: str, h: str, note: str | None, what: str
     ) -> None:
         """Link a Perfex row recorded from Xero (synced, pulled); drop the claim."""
-        self.store.mark_pending([(key, PULLED)])
+        self.store.mark_pending([(key, PULLED_FROM_XERO)])
         self.store.record([Outcome(key, SYNCED, payment_id, None, h)])
         self.store.forget([claim_key(payment_id)])
         self.by_xero[payment_id.lower()] = self.store.links[key]
@@ -91,7 +91,7 @@ class Puller:
         if link.state not in (SYNCED, SKIPPED):
             return
         key, payment_id = link.perfex_key, str(record["PaymentID"])
-        if link.idempotency_key == PULLED and key.isdigit():
+        if link.idempotency_key == PULLED_FROM_XERO and key.isdigit():
             self.report.planned.append(
                 PlannedAction(self.entity, key, "delete-in-perfex", {"id": int(key)})
             )

@@ -22,7 +22,7 @@ from typing import Any
 
 from pxflask.sync.context import StepContext
 from pxflask.sync.hashing import payload_hash
-from pxflask.sync.links import Action, Decision, LinkStore
+from pxflask.sync.links import PULLED_FROM_XERO, Action, Decision, LinkStore
 from pxflask.sync.mappers.common import Mapped
 from pxflask.sync.steps.base import Pending, lookup
 
@@ -54,10 +54,6 @@ def suffixed(number: str, sent: str | None) -> bool:
     return found is not None and 2 <= int(found.group(1)) <= MAX_SUFFIX
 
 
-PULLED = "pulled-from-xero"
-"""idempotency_key of a link whose Perfex record was written from Xero."""
-
-
 def keep_sent_numbers(
     store: LinkStore, mapped: Iterable[Mapped], field: str
 ) -> list[Mapped]:
@@ -71,7 +67,7 @@ def keep_sent_numbers(
         number = str((m.payload or {}).get(field) or "")
         if m.payload is not None and link is not None:
             sent = link.xero_number
-            pulled = link.idempotency_key == PULLED
+            pulled = link.idempotency_key == PULLED_FROM_XERO
             if sent and sent != number and (pulled or suffixed(number, sent)):
                 m = replace(m, payload={**m.payload, field: sent})
         out.append(m)

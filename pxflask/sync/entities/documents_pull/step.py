@@ -45,6 +45,7 @@ from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
     FAILED,
     PENDING,
+    PULLED_FROM_XERO,
     SYNCED,
     LinkStore,
     LogEntry,
@@ -55,7 +56,6 @@ from pxflask.sync.links import (
 )
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.mappers.pulled import naive_utc, xero_day
-from pxflask.sync.steps.renumber import PULLED
 from pxflask.sync.steps.services import services
 from pxflask.sync.taxrates import cached_rates
 
@@ -227,7 +227,7 @@ class DocumentPuller:
         xero_id = str(contact["ContactID"])
         key = str(userid)
         h = services(self.ctx).content_hash("customers", userid)
-        self.customers.mark_pending([(key, PULLED)])
+        self.customers.mark_pending([(key, PULLED_FROM_XERO)])
         self.customers.record([Outcome(key, SYNCED, xero_id, None, h)])
         self.contacts[xero_id.lower()] = userid
         write_log(
@@ -307,7 +307,7 @@ class DocumentPuller:
         store = self.pushed[kind.name]
         perfex_key = str(doc_id)
         h = services(self.ctx).content_hash(kind.link_entity, doc_id)
-        store.mark_pending([(perfex_key, PULLED)])
+        store.mark_pending([(perfex_key, PULLED_FROM_XERO)])
         store.record([Outcome(perfex_key, SYNCED, xero_id, number, h)])
         self.linked_ids[kind.name].add(xero_id.lower())
         self.store.forget([key])

@@ -42,12 +42,13 @@ from pxflask.sync.links import (
     DELETED,
     FROZEN,
     LOCKED,
+    PULLED_FROM_XERO,
     VOIDED,
     LinkStore,
     Outcome,
 )
 from pxflask.sync.mappers.common import ZERO, Mapped
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO, has_xero_tag
+from pxflask.sync.mappers.expense_marks import has_xero_tag
 from pxflask.sync.mappers.payment_accounts import account_for
 from pxflask.sync.mappers.tax_match import EXPENSES
 from pxflask.sync.mappers.taxes import key_rate, tax_key

@@ -40,6 +40,7 @@ from pxflask.sync.hashing import payload_hash
 from pxflask.sync.links import (
     FAILED,
     PENDING,
+    PULLED_FROM_XERO,
     SYNCED,
     LinkStore,
     LogEntry,
@@ -48,7 +49,7 @@ from pxflask.sync.links import (
     write_cursor,
     write_log,
 )
-from pxflask.sync.mappers.expense_marks import PULLED_FROM_XERO, marked_expense
+from pxflask.sync.mappers.expense_marks import marked_expense
 from pxflask.sync.mappers.pulled import naive_utc
 from pxflask.sync.steps.base import quote
 from pxflask.sync.steps.pull_skips import skip_once

@@ -12,7 +12,6 @@ from pxflask.sync.entities.payments import SWITCH
 from pxflask.sync.links import LinkRow
 from pxflask.sync.mappers.pulled import (  # noqa: F401 - the payments pull's names
     CLAIM,
-    PULLED,
     WANTED,
     claim_key,
     mode_for_account,
