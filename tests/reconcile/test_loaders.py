@@ -20,6 +20,10 @@ from pxflask.reconcile.loaders import (
     read_snapshot,
     snapshot_tenants,
 )
+from pxflask.sandbox.regions import profile
+from tests.fixtures.sandbox import TEST_REGION
+
+NO_TAX = profile(TEST_REGION).no_tax  # the region's no-tax type: NONE, AU BASEXCLUDED
 
 
 def _report(world, gateway=None, **kw):
@@ -145,7 +149,7 @@ def test_changed_total_flags_that_invoice_only(world):
                     "Quantity": 1,
                     "UnitAmount": "1.00",
                     "AccountCode": "200",
-                    "TaxType": "NONE",
+                    "TaxType": NO_TAX,
                 }
             ]
         },
@@ -188,7 +192,7 @@ def test_xero_only_invoice_is_flagged(world):
                 "Quantity": 1,
                 "UnitAmount": total,
                 "AccountCode": "200",
-                "TaxType": "NONE",
+                "TaxType": NO_TAX,
             }
         ],
         Date="2026-01-15",
@@ -217,7 +221,7 @@ def test_duplicate_in_xero_is_flagged(world):
                 "Quantity": 1,
                 "UnitAmount": str(original["Total"]),
                 "AccountCode": "200",
-                "TaxType": "NONE",
+                "TaxType": NO_TAX,
             }
         ],
         Date=original["DateString"][:10],

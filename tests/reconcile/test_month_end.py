@@ -15,6 +15,8 @@ import pandas as pd
 
 from pxflask.models import Setting
 from pxflask.reconcile.month_end import build_month_end, refresh_xero
+from pxflask.sandbox.regions import profile
+from tests.fixtures.sandbox import TEST_REGION
 from tests.reconcile.conftest import SYNC_SETTINGS
 
 NOV_START, NOV_END = dt.date(2025, 11, 1), dt.date(2025, 11, 30)
@@ -148,7 +150,8 @@ def test_tax_rate_changed_in_xero_differs_per_rate(world):
     assert before.differences()["tax"] == 0
     lines = invoice["LineItems"]
     old_type = lines[0]["TaxType"]
-    new_type = "OUTPUT2" if old_type != "OUTPUT2" else "TAX001"
+    region = profile(TEST_REGION)  # UK OUTPUT2 (20%), AU OUTPUT (GST 10%)
+    new_type = region.sales_tax if old_type != region.sales_tax else region.no_tax
     changed = [
         {k: v for k, v in line.items() if k not in ("TaxAmount", "LineItemID")}
         for line in lines
