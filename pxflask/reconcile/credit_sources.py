@@ -26,7 +26,8 @@ from pxflask.perfex.records import CREDIT_NOTE_CLOSED, CREDIT_NOTE_OPEN, present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.origin import Linked, linked_ids
 from pxflask.reconcile.perfex_side import Unreadable, cents
-from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
+from pxflask.reconcile.scope_snapshot import ScopeSnapshot, typed_frame
+from pxflask.reconcile.xero_records import latest_update
 from pxflask.sync.entities.credit_notes.mapper import REFERENCE_PREFIX
 
 __all__ = [
@@ -138,11 +139,10 @@ def xero_credit_note_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """Records of a page's ACCRECCREDIT credit notes, and the page's latest update."""
-    records, latest = [], None
+    page = list(page)
+    records: list[dict[str, Any]] = []
+    latest = latest_update(page)
     for note in page:
-        updated = naive_utc(note.get("UpdatedDateUTC"))
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
         if _text(note.get("Type")) != "ACCRECCREDIT":
             continue
         allocations = note.get("Allocations") or []

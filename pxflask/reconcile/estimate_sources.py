@@ -28,8 +28,8 @@ from pxflask.perfex.reads import read_estimates
 from pxflask.reconcile.frames import DATE_DTYPE
 from pxflask.reconcile.origin import linked_ids
 from pxflask.reconcile.perfex_side import Unreadable, cents
-from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
-from pxflask.reconcile.xero_records import text_or_none
+from pxflask.reconcile.scope_snapshot import ScopeSnapshot, typed_frame
+from pxflask.reconcile.xero_records import latest_update, text_or_none
 from pxflask.sync.entities.estimates.mapper import REFERENCE_PREFIX, quote_status
 from pxflask.sync.links import DELETED
 
@@ -148,11 +148,10 @@ def xero_quote_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """Records of a page's quotes, and the page's latest update."""
-    records, latest = [], None
+    page = list(page)
+    records: list[dict[str, Any]] = []
+    latest = latest_update(page)
     for quote in page:
-        updated = naive_utc(quote.get("UpdatedDateUTC"))
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
         records.append(
             {
                 "xero_id": str(quote.get("QuoteID")).lower(),

@@ -29,7 +29,8 @@ from pxflask.perfex.records import present
 from pxflask.reconcile.frames import DATE_DTYPE, to_cents
 from pxflask.reconcile.origin import Linked, linked_ids
 from pxflask.reconcile.perfex_side import Unreadable
-from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
+from pxflask.reconcile.scope_snapshot import ScopeSnapshot, typed_frame
+from pxflask.reconcile.xero_records import latest_update
 from pxflask.sync.entities.expenses.mapper import expense_reference, expense_total
 
 __all__ = [
@@ -123,11 +124,10 @@ def xero_expense_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """Records of a page's SPEND transactions, and the page's latest update."""
-    records, latest = [], None
+    page = list(page)
+    records: list[dict[str, Any]] = []
+    latest = latest_update(page)
     for tx in page:
-        updated = naive_utc(tx.get("UpdatedDateUTC"))
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
         if str(getattr(tx.get("Type"), "value", tx.get("Type"))) != "SPEND":
             continue
         status = tx.get("Status")

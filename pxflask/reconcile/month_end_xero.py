@@ -22,7 +22,12 @@ from typing import Any
 import pandas as pd
 
 from pxflask.reconcile.perfex_side import cents
-from pxflask.reconcile.xero_records import api_calls, lower_id, naive_utc, text_or_none
+from pxflask.reconcile.xero_records import (
+    api_calls,
+    latest_update,
+    lower_id,
+    text_or_none,
+)
 from pxflask.reconcile.xero_snapshot import safe_tenant
 
 __all__ = [
@@ -100,15 +105,6 @@ def account_records(page: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _latest(page: Iterable[Mapping[str, Any]], latest: datetime | None) -> Any:
-    """The largest UpdatedDateUTC of a page and ``latest``."""
-    for item in page:
-        stamp = naive_utc(item.get("UpdatedDateUTC"))
-        if stamp is not None and (latest is None or stamp > latest):
-            latest = stamp
-    return latest
-
-
 def read_extras(
     instance_path: str | os.PathLike[str], tenant_id: str
 ) -> XeroExtras | None:
@@ -151,7 +147,7 @@ def refresh_extras(
             ids.update(
                 lower_id(x.get(resource[:-1].capitalize() + "ID")) or "" for x in page
             )
-            latest = _latest(page, latest)
+            latest = latest_update(page, latest)
         new = _frame(rows, kind)
         previous = getattr(old, kind) if old is not None else _frame([], kind)
         kept = previous[~previous[_KEYS[kind]].isin(ids)]

@@ -39,8 +39,8 @@ from pxflask.reconcile.frames import DATE_DTYPE
 from pxflask.reconcile.origin import Linked, linked_ids, origin_column
 from pxflask.reconcile.perfex_side import Unreadable, cents
 from pxflask.reconcile.report import ReconciliationReport, tolerance_cents
-from pxflask.reconcile.scope_snapshot import ScopeSnapshot, naive_utc, typed_frame
-from pxflask.reconcile.xero_records import text_or_none
+from pxflask.reconcile.scope_snapshot import ScopeSnapshot, typed_frame
+from pxflask.reconcile.xero_records import latest_update, text_or_none
 from pxflask.sync.settings import enabled_entities, load_settings
 
 SCOPE = "refunds"
@@ -139,11 +139,10 @@ def xero_refund_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """Records of a page's credit-note refunds, and the page's latest update."""
-    records, latest = [], None
+    page = list(page)
+    records: list[dict[str, Any]] = []
+    latest = latest_update(page)
     for pay in page:
-        updated = naive_utc(pay.get("UpdatedDateUTC"))
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
         if (text_or_none(pay.get("PaymentType")) or "") != REFUND_TYPE:
             continue
         doc = pay.get("CreditNote") or pay.get("Invoice") or {}

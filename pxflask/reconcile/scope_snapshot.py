@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pandas as pd
 
 from pxflask.reconcile.frames import DATE_DTYPE
 from pxflask.reconcile.loaders import snapshot_dir
+from pxflask.reconcile.xero_records import naive_utc
 
 __all__ = [
     "ScopeLoad",
@@ -48,13 +49,6 @@ def typed_frame(
         else:
             out[col] = values.astype(dtype)
     return pd.DataFrame(out)
-
-
-def naive_utc(value: Any) -> datetime | None:
-    """A Xero timestamp as naive UTC (None when it is not one)."""
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 @dataclass

@@ -18,6 +18,17 @@ def naive_utc(value: Any) -> datetime | None:
     return value
 
 
+def latest_update(
+    page: Iterable[Mapping[str, Any]], latest: datetime | None = None
+) -> datetime | None:
+    """The largest UpdatedDateUTC of a page's records and ``latest``."""
+    for item in page:
+        stamp = naive_utc(item.get("UpdatedDateUTC"))
+        if stamp is not None and (latest is None or stamp > latest):
+            latest = stamp
+    return latest
+
+
 def lower_id(value: Any) -> str | None:
     """A GUID in lower case (the links store them so)."""
     return str(value).lower() if value else None
@@ -34,11 +45,10 @@ def xero_invoice_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """``XERO_INVOICES`` records of a page's ACCREC invoices, and its latest update."""
-    records, latest = [], None
+    page = list(page)
+    records: list[dict[str, Any]] = []
+    latest = latest_update(page)
     for inv in page:
-        updated = naive_utc(inv.get("UpdatedDateUTC"))
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
         if text_or_none(inv.get("Type")) != "ACCREC":
             continue
         contact = inv.get("Contact") or {}
@@ -67,11 +77,10 @@ def xero_payment_records(
     page: Iterable[Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """``XERO_PAYMENTS`` records of a page's invoice payments, and its latest update."""
-    records, latest = [], None
+    page = list(page)
+    records: list[dict[str, Any]] = []
+    latest = latest_update(page)
     for pay in page:
-        updated = naive_utc(pay.get("UpdatedDateUTC"))
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
         invoice = pay.get("Invoice") or {}
         kind = text_or_none(pay.get("PaymentType")) or "ACCRECPAYMENT"
         if not invoice.get("InvoiceID") or kind != "ACCRECPAYMENT":
