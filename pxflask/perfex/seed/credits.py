@@ -68,7 +68,7 @@ def seed_split_credits(
 def seed_refunds(
     rng: random.Random, ref: Ref, ids: Ids, today: date, docs: Docs
 ) -> None:
-    """Refunds of about a quarter of the open credit notes: in full or in part.
+    """Refunds of about a quarter of the open credit notes: in part, then in full.
 
     Never above a credit note's remaining credit (its total less the credits
     applied and refunds made); a refund of all that is left closes it, as Perfex
@@ -84,10 +84,10 @@ def seed_refunds(
         and row["total"] - used.get(row["id"], ZERO) > D("1.00")
     ]
     count = max(1, round(len(notes) / 4)) if notes else 0
-    for row in rng.sample(notes, count):
+    for index, row in enumerate(rng.sample(notes, count)):
         left = row["total"] - used.get(row["id"], ZERO)
-        full = rng.random() < 0.5
-        amount = left if full else round_money(left * D(rng.randint(20, 80)) / 100)
+        part = round_money(left * D(rng.randint(20, 80)) / 100)
+        amount = left if index % 2 else part  # every other one in full
         on = min(today, row["date"] + timedelta(days=rng.randint(0, 30)))
         docs.refunds.append(
             {
