@@ -123,9 +123,13 @@ def test_two_applications_go_in_one_call_and_are_both_linked(aenv):
     assert _xero_note(env, note)["RemainingCredit"] == D("3.00")
     for inv in (invoice, twin):
         assert _xero_invoice(env, inv)["AmountDue"] == _due(env, inv)
-    before = env.calls()
-    assert env.sync(entities=["credit-notes"]).ok
-    assert _writes(delta(before, env.calls())) == {}
+    for full in (False, True):  # --full never re-creates a synced allocation
+        before = env.calls()
+        assert env.sync(entities=["credit-notes"], full=full).ok
+        assert _writes(delta(before, env.calls())) == {}
+    assert [env.link(ENTITY, k).xero_id for k in (k1, k2)] == [
+        link.xero_id for link in links
+    ]
 
 
 def _move_to_other_contact(env: Env, invoice: Invoice) -> None:

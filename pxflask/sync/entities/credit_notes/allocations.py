@@ -133,6 +133,8 @@ class Allocator:
         retry = link is not None and link.state == SKIPPED
         retry = retry and bool({note_id, invoice_id} & changed)
         force = self.ctx.full or retry or key in self.again
+        if link is not None and link.state == SYNCED and link.payload_hash == todo.hash:
+            force = False  # never edited, only re-created: --full leaves it be
         d = self.store.decide(key, todo.hash, force=force)
         if d.action is Action.NONE:
             self.report.unchanged += 1
