@@ -36,10 +36,12 @@ Printed:
 - With --all: every entity that writes to Xero (credit notes with their
   allocations and refunds, estimates as quotes) and every pull from Xero switched
   on (payments, refunds, contacts, invoices and credit notes, bills and spend
-  money); the expenses push is left out (it needs category mappings; its calls
-  are measured by the expenses tests). Documents then also count credit notes,
-  credit applications, refunds and estimates; the reruns must write nothing
-  either way (Xero or Perfex).
+  money; the new applications of one credit note are one allocations call, and
+  the seed splits some credit notes over two invoices and refunds some others,
+  in full or in part); the expenses push is left out (it needs category
+  mappings; its calls are measured by the expenses tests). Documents then also
+  count credit notes, credit applications, refunds and estimates; the reruns
+  must write nothing either way (Xero or Perfex).
 
     .venv/bin/python benchmarks/sync.py [--customers 300] [--invoices 2000]
                                         [--credit-notes | --all]

@@ -67,11 +67,10 @@ class Gateway(Protocol):
     def allocate_credit_note(  # noqa: D102
         self,
         credit_note_id: str,
-        allocation: dict[str, Any],
+        allocations: Iterable[tuple[Hashable, dict[str, Any]]],
         *,
         run_key: str,
-        ref: Hashable = None,
-    ) -> ElementResult: ...
+    ) -> list[ElementResult]: ...
     def delete_credit_note_allocation(  # noqa: D102
         self, credit_note_id: str, allocation_id: str, *, ref: Hashable = None
     ) -> ElementResult: ...

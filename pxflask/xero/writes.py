@@ -370,21 +370,80 @@ class GatewayWrites:
     def allocate_credit_note(
         self,
         credit_note_id: str,
-        allocation: dict[str, Any],
+        allocations: Iterable[tuple[Hashable, dict[str, Any]]],
         *,
         run_key: str,
-        ref: Hashable = None,
-    ) -> ElementResult:
-        """Allocate part of one credit note to an invoice (Invoice, Amount, Date)."""
+    ) -> list[ElementResult]:
+        """Allocate a credit note to invoices in one call: a result per element.
 
-        def build() -> tuple[tuple[Any, ...], str]:
-            model = payloads.to_model("Allocation", allocation)
-            wire = f"{credit_note_id}:{payloads.wire_json(model)}"
-            return (credit_note_id, sdk.Allocations(allocations=[model])), wire
+        summarizeErrors=false, so Xero answers each element (a refused one with
+        its ValidationErrors); the Idempotency-Key covers the whole body. An
+        element Xero did not answer comes back failed and `uncertain`.
+        """
+        spec = payloads.entity("allocations")
+        results: dict[int, ElementResult] = {}
+        sent: list[tuple[int, Hashable]] = []
+        models, wires = [], []
+        for index, (ref, allocation) in enumerate(allocations):
+            try:
+                model = payloads.to_model("Allocation", allocation)
+                wires.append(payloads.wire_json(model))
+            except (payloads.PayloadError, TypeError, ValueError) as exc:
+                results[index] = ElementResult(
+                    ref, False, errors=[f"invalid payload: {exc}"]
+                )
+                continue
+            models.append(model)
+            sent.append((index, ref))
+        if sent:
+            wire = f"{credit_note_id}:[{','.join(wires)}]"
+            key = idempotency_key(run_key, "allocations:allocate", wire)
+            body = sdk.Allocations(allocations=models)
+            for (index, _), result in zip(
+                sent, self._allocate(spec, credit_note_id, body, key, sent), strict=True
+            ):
+                results[index] = result
+        return [results[i] for i in sorted(results)]
 
-        return self._single(
-            "allocations", "create_credit_note_allocation", ref, run_key, build
-        )
+    def _allocate(
+        self,
+        spec: payloads.EntitySpec,
+        credit_note_id: str,
+        body: Any,
+        key: str,
+        sent: list[tuple[int, Hashable]],
+    ) -> list[ElementResult]:
+        """The call of allocate_credit_note, mapped back element by element."""
+        failure: str | None = None
+        uncertain = False
+        try:
+            data = self.call(
+                "create_credit_note_allocation",
+                credit_note_id,
+                body,
+                summarize_errors=False,
+                idempotency_key=key,
+            )
+            answers = [payloads.from_model(x) for x in getattr(data, spec.attr) or []]
+        except XeroRequestError as exc:
+            answers, failure = _elements_of(exc.body, spec.collection), exc.message
+            answers = answers if len(answers) == len(sent) else []
+        except RetriesExhausted as exc:
+            answers, failure, uncertain = [], str(exc), True
+        out = []
+        for position, (_, ref) in enumerate(sent):
+            if position >= len(answers):
+                error = failure or "Xero returned no answer for it"
+                unsure = uncertain or failure is None
+                out.append(ElementResult(ref, False, errors=[error], uncertain=unsure))
+                continue
+            result = self._element_result(spec, ref, answers[position])
+            if failure is not None:
+                result.ok, result.xero_id, result.uncertain = False, None, uncertain
+                result.errors = result.errors or [failure]
+            out.append(result)
+        self.stats.count("elements_written", sum(1 for r in out if r.ok))
+        return out
 
     def delete_credit_note_allocation(
         self, credit_note_id: str, allocation_id: str, *, ref: Hashable = None

@@ -210,3 +210,36 @@ def test_seed_with_a_custom_prefix_and_password(sqlite_url):
         assert admin is not None and verify_password("pw!", admin.password_hash)
     finally:
         db.dispose()
+
+
+def test_credit_notes_go_to_two_invoices_and_some_are_refunded(seeded_db):
+    """Credit applied to two invoices of one customer; refunds within what is left.
+
+    Some refunds take all the credit left (the credit note is closed), some part
+    of it (it stays open); applied credits plus refunds never pass the total.
+    """
+    notes = {n.id: n for n in reads.read_credit_notes(seeded_db)}
+    invoices = {i.id: i for i in reads.read_invoices(seeded_db)}
+    applied: dict[int, list] = {}
+    for credit in reads.read_credit_applications(seeded_db):
+        applied.setdefault(credit.credit_note_id, []).append(credit)
+    split = [apps for apps in applied.values() if len(apps) == 2]
+    assert split
+    for apps in split:
+        note = notes[apps[0].credit_note_id]
+        assert {invoices[a.invoice_id].customer_id for a in apps} == {note.customer_id}
+        assert sum(a.amount for a in apps) == note.total
+        assert all(invoices[a.invoice_id].status == INVOICE_PAID for a in apps)
+    refunds = reads.read_credit_refunds(seeded_db)
+    assert refunds
+    left_after: list[Decimal] = []
+    for refund in refunds:
+        note = notes[refund.credit_note_id]
+        assert isinstance(refund.amount, Decimal) and refund.amount > 0
+        assert refund.date is not None and refund.date >= note.date
+        used = sum((a.amount for a in applied.get(note.id, [])), Decimal(0))
+        left = note.total - used - refund.amount
+        assert left >= 0
+        assert note.status == (2 if left == 0 else 1), note.id
+        left_after.append(left)
+    assert any(x == 0 for x in left_after) and any(x > 0 for x in left_after)

@@ -142,26 +142,55 @@ def test_allocations_xero_refuses(api, tenant, parties, case, words):
 
 
 def test_summarize_errors_false_answers_each_element(api, tenant, parties):
-    """summarizeErrors=false: 200, the failing element flagged with its error."""
+    """Several elements, one refused among good ones (allocations.py docstring).
+
+    summarizeErrors=false: 200, each element answered in order, the refused one
+    flagged with its error, the others allocated (two invoices, one call); the
+    default (summarized): 400 naming the refused one, the good one allocated.
+    """
     contact, invoice = parties
-    note = _note(api, tenant, contact.contact_id)
-    good = Allocation(
-        invoice=Invoice(invoice_id=invoice.invoice_id), amount=D("3.00"), date=ON
-    )
-    bad = Allocation(
-        invoice=Invoice(invoice_id=invoice.invoice_id), amount=D("99.00"), date=ON
-    )
+    second = api.create_invoices(
+        tenant, Invoices(invoices=[_invoice(contact.contact_id, [_line("1", "10")])])
+    ).invoices[0]
+    note = _note(api, tenant, contact.contact_id)  # 33.00
+
+    def element(inv, amount):
+        return Allocation(
+            invoice=Invoice(invoice_id=inv.invoice_id), amount=D(amount), date=ON
+        )
+
     answer = api.create_credit_note_allocation(
         tenant,
         note.credit_note_id,
-        Allocations(allocations=[good, bad]),
+        Allocations(
+            allocations=[
+                element(invoice, "3.00"),
+                element(invoice, "99.00"),
+                element(second, "11.00"),
+            ]
+        ),
         summarize_errors=False,
     ).allocations
     assert answer[0].allocation_id and not answer[0].validation_errors
     assert answer[1].status_attribute_string == "ERROR"
     assert "remaining credit" in answer[1].validation_errors[0].message
+    assert answer[2].allocation_id and answer[2].amount == D("11.00")
     note, _ = _docs(api, tenant, note, invoice)
-    assert note.remaining_credit == D("30.00")
+    assert note.remaining_credit == D("19.00") and len(note.allocations) == 2
+    _, inv2 = _docs(api, tenant, note, second)
+    assert inv2.amount_due == D("0.00") and _v(inv2.status) == "PAID"
+
+    with pytest.raises(BadRequestException) as err:
+        api.create_credit_note_allocation(
+            tenant,
+            note.credit_note_id,
+            Allocations(
+                allocations=[element(second, "1.00"), element(invoice, "4.00")]
+            ),
+        )
+    assert "Authorised invoices" in err.value.reason  # the PAID second invoice
+    note, inv = _docs(api, tenant, note, invoice)
+    assert note.remaining_credit == D("15.00") and inv.amount_due == D("103.00")
 
 
 def test_allocated_invoice_cannot_be_voided(api, tenant, parties):

@@ -219,3 +219,14 @@ def sync_app(tmp_path, perfex_copy_url, xero_sandbox):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def aenv(perfex_url, tmp_path, xero_sandbox):
+    """Seeded Perfex (SQLite or MariaDB), everything but credit notes synced."""
+    seed_demo(perfex_url, customers=3, invoices=12, seed=1)  # some credits applied
+    env = UrlEnv(tmp_path, perfex_url, xero_sandbox)
+    result = env.sync()
+    assert result.ok, result.failed
+    yield env
+    env.close()

@@ -156,6 +156,11 @@ def test_credit_notes_sync_to_the_cent_rerun_and_void(env):
     result = env.sync(entities=["credit-notes"])
     assert result.ok, result.failed
     by_id = {c["CreditNoteID"]: c for c in env.xero("CreditNotes")}
+    applied: dict[int, Decimal] = {}
+    for credit in reads.read_credit_applications(env.perfex):
+        applied[credit.credit_note_id] = applied.get(credit.credit_note_id, 0) + (
+            credit.amount
+        )
     for note in reads.read_credit_notes(env.perfex):
         link = env.link("credit-notes", note.id)
         if note.status == CREDIT_NOTE_VOID:
@@ -163,14 +168,17 @@ def test_credit_notes_sync_to_the_cent_rerun_and_void(env):
             continue
         assert link is not None and link.state == "synced", (note.id, link)
         sent = by_id[link.xero_id]
-        assert sent["Type"] == "ACCRECCREDIT" and sent["Status"] == "AUTHORISED"
+        used_up = applied.get(note.id) == note.total  # allocated in full: PAID
+        assert sent["Type"] == "ACCRECCREDIT"
+        assert sent["Status"] == ("PAID" if used_up else "AUTHORISED"), note.id
         assert sent["Total"] == note.total, note.id
     assert by_id[env.link("credit-notes", first.id).xero_id]["Total"] == t.total
     before = env.calls()
     again = env.sync(entities=["credit-notes"])
     made = delta(before, env.calls())
     assert not [k for k in made if k.split()[0] in ("PUT", "POST")], made
-    assert again.report("credit-notes").unchanged == len(notes)
+    credits = reads.read_credit_applications(env.perfex)  # their allocations
+    assert again.report("credit-notes").unchanged == len(notes) + len(credits)
     env.execute(cn.update().where(cn.c.id == first.id).values(status=CREDIT_NOTE_VOID))
     assert env.sync(entities=["credit-notes"]).ok
     link = env.link("credit-notes", first.id)

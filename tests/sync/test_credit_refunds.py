@@ -30,7 +30,8 @@ ONLY = ["credit-refunds"]
 
 @pytest.fixture
 def renv(perfex_url, tmp_path, xero_sandbox):
-    """Seeded Perfex (SQLite or MariaDB) synced, with two synced 50.00 credit notes."""
+    """Seeded Perfex (SQLite or MariaDB) synced, its refunds too, and two synced 50.00
+    credit notes."""
     seed_demo(perfex_url, customers=3, invoices=12, seed=1)
     env = UrlEnv(tmp_path, perfex_url, xero_sandbox)
     result = env.sync()
@@ -39,8 +40,10 @@ def renv(perfex_url, tmp_path, xero_sandbox):
         i for i in reads.read_invoices(env.perfex) if env.link("invoices", i.id)
     )
     env.notes = [_credit_note(env, invoice, TOTAL) for _ in range(2)]  # type: ignore[attr-defined]
-    result = env.sync(entities=["credit-notes"])
+    result = env.sync(entities=["credit-notes", *ONLY])  # the seed's refunds too
     assert result.ok, result.failed
+    seeded = read_credit_refunds(env.perfex)
+    assert seeded and result.report(ENTITY).created == len(seeded)
     for note in env.notes:  # type: ignore[attr-defined]
         assert _xero_note(env, note)["Status"] == "AUTHORISED"
     yield env
@@ -264,6 +267,11 @@ def test_dry_run_writes_nothing(renv):
     assert env.link(ENTITY, key) is None
 
 
+def _refunds_of(env: Env, note_id: int) -> list[CreditRefund]:
+    """The Perfex refunds of one credit note (the seed has refunds of its own)."""
+    return [r for r in read_credit_refunds(env.perfex) if r.credit_note_id == note_id]
+
+
 def _refund_in_xero(env: Env, note_id: int, amount: Decimal) -> dict[str, Any]:
     """A refund typed into Xero on a linked credit note (the GET view)."""
     link = env.link("credit-notes", note_id)
@@ -289,18 +297,18 @@ def test_refunds_made_in_xero_come_back_only_when_asked(renv):
         env.link("credit-notes", note).xero_id.lower()
     )  # GET /Payments names the credit note under Invoice, as real Xero does
     assert env.sync(entities=ONLY).ok
-    assert [r.id for r in read_credit_refunds(env.perfex)] == [ours]
+    assert [r.id for r in _refunds_of(env, note)] == [ours]
 
     env.settings["refunds_from_xero"] = "yes"
     dry = env.sync(entities=ONLY, dry_run=True)
     pulls = [a for a in dry.planned if a.action == "pull"]
     assert len(pulls) == 1 and pulls[0].payload["amount"] == D("15.00")
     assert made["PaymentID"].lower() in pulls[0].payload["note"]
-    assert [r.id for r in read_credit_refunds(env.perfex)] == [ours]
+    assert [r.id for r in _refunds_of(env, note)] == [ours]
 
     result = env.sync(entities=ONLY)
     assert result.ok and result.report(ENTITY).pulled == 1
-    refunds = read_credit_refunds(env.perfex)
+    refunds = _refunds_of(env, note)
     assert len(refunds) == 2  # ours was not brought back
     pulled = refunds[-1]
     assert pulled.amount == D("15.00") and pulled.date == date(2025, 6, 12)
@@ -311,12 +319,12 @@ def test_refunds_made_in_xero_come_back_only_when_asked(renv):
     before = env.calls()
     again = env.sync(entities=ONLY, full=True)
     assert again.ok and again.report(ENTITY).pulled == 0
-    assert len(read_credit_refunds(env.perfex)) == 2
+    assert len(_refunds_of(env, note)) == 2
     assert _writes(delta(before, env.calls())) == {}
 
     env.sandbox.inject.delete_payment(made["PaymentID"])
     assert env.sync(entities=ONLY).ok
-    assert [r.id for r in read_credit_refunds(env.perfex)] == [ours]
+    assert [r.id for r in _refunds_of(env, note)] == [ours]
 
 
 def test_refund_made_in_xero_above_perfex_credit_is_skipped(renv):
@@ -331,7 +339,11 @@ def test_refund_made_in_xero_above_perfex_credit_is_skipped(renv):
     skipped = [a for a in result.planned if a.action == "skip"]
     assert any("above the credit left in Perfex" in (a.reason or "") for a in skipped)
     with env.perfex.engine.connect() as conn:
-        count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(table.c.credit_note_id == note)
+        ).scalar()
     assert count == 1
 
 
@@ -360,3 +372,33 @@ def test_database_without_the_refunds_table_says_so(env):
     marks: dict[str, str] = {}
     found = watcher.detect_changes(env.perfex, [ENTITY], marks.get, marks.__setitem__)
     assert found == [] and not [k for k in marks if "creditnote_refunds" in k]
+
+
+def test_seeded_refunds_are_synced_and_rerun_writes_nothing(
+    perfex_url, tmp_path, xero_sandbox
+):
+    """The seed's refunds (in full and in part) become Xero refunds, to the cent."""
+    seed_demo(perfex_url, customers=10, invoices=400, seed=3)
+    env = UrlEnv(tmp_path, perfex_url, xero_sandbox)
+    try:
+        assert env.sync().ok
+        refunds = read_credit_refunds(env.perfex)
+        assert len(refunds) >= 2
+        result = env.sync(entities=["credit-notes", *ONLY])
+        assert result.ok, result.failed
+        assert result.report(ENTITY).created == len(refunds)
+        notes = {n.id: n for n in reads.read_credit_notes(env.perfex)}
+        for refund in refunds:
+            link = env.link(ENTITY, refund.id)
+            assert link is not None and link.state == "synced" and link.xero_id
+            assert _xero_payment(env, link.xero_id)["Amount"] == refund.amount
+            note = notes[refund.credit_note_id]
+            xero = _xero_note(env, note.id)
+            assert xero["RemainingCredit"] == note.total - refund.amount
+            assert xero["Status"] == ("PAID" if note.status == 2 else "AUTHORISED")
+        before = env.calls()
+        again = env.sync(entities=["credit-notes", *ONLY])
+        assert again.ok and again.report(ENTITY).writes == 0
+        assert _writes(delta(before, env.calls())) == {}
+    finally:
+        env.close()

@@ -6,7 +6,9 @@ Exempt 0) with two taxes on some lines, items, payment modes, invoices in every 
 (draft, cancelled, unpaid, overdue, partly paid, paid; statuses consistent with the
 payments and due dates as of ``today``), before/after-tax percent and fixed discounts,
 adjustments, optional lines, payments by mode id and by gateway (stripe, paypal),
-credit notes (some applied to invoices), estimates in every status (one converted to
+credit notes (some applied to an invoice, about one in a hundred invoices paid
+partly by a credit note applied to two; about a quarter of the open ones refunded,
+in full or in part), estimates in every status (one converted to
 an invoice, one expired), expenses with categories, the options Perfex needs and
 three staff accounts:
 
@@ -39,6 +41,7 @@ from pxflask.perfex.seed.catalogue import (
     INACTIVE_ADMIN_EMAIL,
     STAFF_EMAIL,
 )
+from pxflask.perfex.seed.credits import seed_refunds, seed_split_credits
 from pxflask.perfex.seed.customers import seed_customers
 from pxflask.perfex.seed.documents import Docs, Ids
 from pxflask.perfex.seed.estimates import seed_estimates
@@ -78,6 +81,7 @@ class SeedSummary:
     admin_password: str
     status_counts: dict[int, int] = field(default_factory=dict)
     estimates: int = 0
+    refunds: int = 0
 
 
 def seed_demo(
@@ -171,6 +175,7 @@ def _seed(
             credit=next_free_id(conn, t.credits),
             expense=next_free_id(conn, t.expenses),
             estimate=next_free_id(conn, t.estimates),
+            refund=next_free_id(conn, t.creditnote_refunds),
             invoice_number=int(max_number) + 1,
             credit_note_number=int(max_cn) + 1,
         )
@@ -195,6 +200,10 @@ def _seed(
         next_estimate = seed_estimates(
             seed, ref, ids, seeded, estimates, today, docs, int(max_est) + 1
         )
+        # A stream of its own: the documents above stay what they were.
+        more = random.Random(f"credits:{seed}")  # noqa: S311 - demo data
+        seed_split_credits(more, ref, ids, seeded, max(1, invoice_count // 100), docs)
+        seed_refunds(more, ref, ids, today, docs)
 
         insert_rows(conn, db, "clients", client_rows)
         insert_rows(conn, db, "contacts", contact_rows)
@@ -206,6 +215,7 @@ def _seed(
         insert_rows(conn, db, "credits", docs.credits)
         insert_rows(conn, db, "expenses", docs.expenses)
         insert_rows(conn, db, "estimates", docs.estimates)
+        insert_rows(conn, db, "creditnote_refunds", docs.refunds)
         set_option(conn, db, "next_invoice_number", str(ids.invoice_number))
         set_option(conn, db, "next_credit_note_number", str(ids.credit_note_number))
         set_option(conn, db, "next_estimate_number", str(next_estimate))
@@ -222,4 +232,5 @@ def _seed(
         admin_password=admin_password,
         status_counts=dict(sorted(docs.status_counts.items())),
         estimates=len(docs.estimates),
+        refunds=len(docs.refunds),
     )

@@ -34,6 +34,7 @@ class Ids:
     invoice_number: int
     credit_note_number: int
     estimate: int = 1
+    refund: int = 1
 
 
 def random_lines(
@@ -193,4 +194,5 @@ class Docs:
     credits: list[dict] = field(default_factory=list)
     expenses: list[dict] = field(default_factory=list)
     estimates: list[dict] = field(default_factory=list)
+    refunds: list[dict] = field(default_factory=list)
     status_counts: dict[int, int] = field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -222,8 +223,13 @@ def seed_credit_note(
     on: date,
     docs: Docs,
     applied_to: int | None = None,
+    applications: Sequence[tuple[int, Decimal, date]] = (),
 ) -> None:
-    """A credit note: a fixed goodwill credit applied to an invoice, or item lines."""
+    """A credit note: a fixed goodwill credit applied to invoices, or item lines.
+
+    applied_to: the one invoice it all goes to; applications: (invoice id, amount,
+    date) of each part, when it goes to several.
+    """
     note_id = ids.credit_note
     ids.credit_note += 1
     if amount is not None:
@@ -253,19 +259,22 @@ def seed_credit_note(
         dtype, percent, fixed = random_discount(rng, lines)
     totals = compute_totals(lines, dtype, percent, fixed, ZERO)
     if applied_to is not None:
+        applications = [(applied_to, totals.total, on)]
+    if applications:
         status = CREDIT_NOTE_CLOSED
-        docs.credits.append(
-            {
-                "id": ids.credit,
-                "invoice_id": applied_to,
-                "credit_id": note_id,
-                "staff_id": ref.admin_id,
-                "date": on,
-                "date_applied": datetime.combine(on, time(15, 0)),
-                "amount": totals.total,
-            }
-        )
-        ids.credit += 1
+        for invoice_id, applied, day in applications:
+            docs.credits.append(
+                {
+                    "id": ids.credit,
+                    "invoice_id": invoice_id,
+                    "credit_id": note_id,
+                    "staff_id": ref.admin_id,
+                    "date": day,
+                    "date_applied": datetime.combine(day, time(15, 0)),
+                    "amount": applied,
+                }
+            )
+            ids.credit += 1
     else:
         status = CREDIT_NOTE_VOID if rng.random() < 0.15 else CREDIT_NOTE_OPEN
     number = ids.credit_note_number

@@ -1,4 +1,19 @@
-"""Allocations of a credit (credit note, overpayment, prepayment) to an invoice."""
+"""Allocations of a credit (credit note, overpayment, prepayment) to an invoice.
+
+A PUT .../Allocations body may hold several elements (the spec's Allocations
+array, with summarizeErrors). What real Xero does with several is not settled
+in public material: a Xero developer said in 2017 that lists of credit-note
+allocations could not be sent (XeroAPI/Xero-Net#303), a 2020 issue still
+called it one allocation per call (XeroAPI/xero-php-oauth2#128), and the spec
+added summarizeErrors to this endpoint afterwards (XeroAPI/Xero-OpenAPI#225,
+#237). The sandbox therefore does what Xero documents for its other batch
+endpoints: the elements are applied in order, each seeing the credit the ones
+before it used; a refused element changes nothing and does not stop the others.
+With summarizeErrors=false the answer is 200 with every element echoed, a
+refused one with StatusAttributeString ERROR and its ValidationErrors; with the
+default (summarized) it is a 400 listing the refused elements only, the good
+ones being allocated all the same (responses.allocations_response).
+"""
 
 from __future__ import annotations
 

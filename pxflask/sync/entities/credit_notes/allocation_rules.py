@@ -12,6 +12,12 @@ from pxflask.sync.links import DELETED, VOIDED, LinkRow
 from pxflask.sync.mappers.common import dec
 
 ENTITY = "credit-allocations"
+BATCH = 50
+"""Allocations of one credit note sent in one call at most (Xero's batch advice)."""
+UNANSWERED = (
+    "Xero may have allocated it; the next run looks for it on the credit note "
+    "before sending it again"
+)
 DELETED_IN_PERFEX = "removed in Perfex: allocation deleted in Xero"
 GONE_UNCONFIRMED = (
     "removed in Perfex before its allocation was confirmed: check the credit note "

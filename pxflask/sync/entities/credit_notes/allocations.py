@@ -6,11 +6,14 @@ to its synced Xero invoice, linked under `credit-allocations` (xero_id: the
 AllocationID, xero_number: the credit note's Xero id). Allocations go only between
 AUTHORISED documents and never above the credit note's remaining credit or the
 invoice's amount due: others are skipped with the reason and looked at again when
-either document changes in a run (or with --full). The link is written pending with
-its idempotency seed before the call; after a crash the credit note's Allocations
-are read back and matched by invoice, amount and date before anything is sent
-again. Xero allocations cannot be edited: an edited application is deleted and
-allocated again; a removed one is deleted in Xero.
+either document changes in a run (or with --full). The new applications of one
+credit note go in one `PUT /CreditNotes/{id}/Allocations` (up to 50 elements,
+summarizeErrors=false): each element is linked, or failed with Xero's message, on
+its own. The links are written pending with the call's idempotency seed before it
+(the Idempotency-Key covers the whole body); after a crash the credit note's
+Allocations are read back and matched by invoice, amount and date, so only those
+not found are sent again. Xero allocations cannot be edited: an edited application
+is deleted and allocated again; a removed one is deleted in Xero.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from pxflask.perfex.records import CreditApplication
 from pxflask.sync import lockdates
 from pxflask.sync.context import PlannedAction, StepContext, StepReport
 from pxflask.sync.entities.credit_notes.allocation_rules import (
+    BATCH,
     DELETED_IN_PERFEX,
     ENTITY,
     GONE_UNCONFIRMED,
+    UNANSWERED,
     Todo,
     refusal,
     same_allocation,
@@ -128,6 +133,8 @@ class Allocator:
         retry = link is not None and link.state == SKIPPED
         retry = retry and bool({note_id, invoice_id} & changed)
         force = self.ctx.full or retry or key in self.again
+        if link is not None and link.state == SYNCED and link.payload_hash == todo.hash:
+            force = False  # never edited, only re-created: --full leaves it be
         d = self.store.decide(key, todo.hash, force=force)
         if d.action is Action.NONE:
             self.report.unchanged += 1
@@ -349,7 +356,12 @@ class Allocator:
     # -- writing ----------------------------------------------------------------
 
     def write(self) -> None:
-        """Allocate each planned create; the link is pending during the call."""
+        """Allocate the planned creates: one call per credit note (BATCH at most).
+
+        Every link of a call is pending with the call's idempotency seed before
+        it; Xero answers each element, so each application is linked or failed
+        on its own.
+        """
         for todo in self.creates:
             self._plan(
                 todo.key,
@@ -360,38 +372,60 @@ class Allocator:
         if self.ctx.dry_run:
             self.report.created += len(self.creates)
             return
-        seeds = {t.key: self._seed(t.key) for t in self.creates}
+        batches = self._batches()
+        seeds = [(t.key, seed) for seed, batch in batches for t in batch]
         if seeds:
-            self.store.mark_pending(seeds.items())
-        for todo in self.creates:
-            r = single(
-                self.ctx.gateway.allocate_credit_note,
-                todo.note_id,
-                todo.payload,
-                run_key=seeds[todo.key],
-                ref=todo.key,
-            )
-            self.seen.pop(todo.note_id.lower(), None)
-            services(self.ctx).invoices.forget(todo.invoice_id)
-            if not r.ok:
-                error = "; ".join(r.errors) or "Xero refused the allocation"
-                error = lockdates.explain(error)
-                self.store.record([Outcome(todo.key, FAILED, error=error)])
-                self.logs.append(
-                    LogEntry(todo.key, "allocate", FAILED, error, None, todo.payload)
-                )
-                self._fail(todo.key, error)
-                continue
-            allocation_id = r.xero_id or self._find_written(todo)
-            self._synced(todo, allocation_id, "allocate", None)
+            self.store.mark_pending(seeds)
+        for seed, batch in batches:
+            self._send(seed, batch)
             self.flush()
 
-    def _seed(self, key: str) -> str:
-        """The idempotency seed: the pending link's own, else one for this run."""
-        link = self.store.get(key)
-        if link is not None and link.state == PENDING and link.idempotency_key:
-            return link.idempotency_key
-        return f"{self.ctx.run_key}:{ENTITY}:{key}"
+    def _batches(self) -> list[tuple[str, list[Todo]]]:
+        """The creates by credit note (planned order), BATCH a call, with seeds."""
+        by_note: dict[str, list[Todo]] = {}
+        for todo in self.creates:
+            by_note.setdefault(todo.note_id.lower(), []).append(todo)
+        out: list[tuple[str, list[Todo]]] = []
+        for note_id, todos in by_note.items():
+            for start in range(0, len(todos), BATCH):
+                batch = todos[start : start + BATCH]
+                out.append((self._seed(batch, f"{note_id}:{start}"), batch))
+        return out
+
+    def _seed(self, batch: list[Todo], name: str) -> str:
+        """The idempotency seed: the pending links' own if they share it, else new."""
+        kept = set()
+        for todo in batch:
+            link = self.store.get(todo.key)
+            pending = link is not None and link.state == PENDING
+            kept.add(link.idempotency_key if link is not None and pending else None)
+        if len(kept) == 1 and None not in kept:
+            return str(kept.pop())
+        return f"{self.ctx.run_key}:{ENTITY}:{name}"
+
+    def _send(self, seed: str, batch: list[Todo]) -> None:
+        """One PUT of a credit note's allocations; link or fail each element."""
+        note_id = batch[0].note_id
+        results = self.ctx.gateway.allocate_credit_note(
+            note_id, [(t.key, t.payload) for t in batch], run_key=seed
+        )
+        self.seen.pop(note_id.lower(), None)
+        for todo in batch:
+            services(self.ctx).invoices.forget(todo.invoice_id)
+        for todo, r in zip(batch, results, strict=True):
+            if r.ok:
+                allocation_id = r.xero_id or self._find_written(todo)
+                self._synced(todo, allocation_id, "allocate", None)
+                continue
+            error = "; ".join(r.errors) or "Xero refused the allocation"
+            if r.uncertain:
+                error = f"{error}: {UNANSWERED}"
+            error = lockdates.explain(error)
+            self.store.record([Outcome(todo.key, FAILED, error=error)])
+            self.logs.append(
+                LogEntry(todo.key, "allocate", FAILED, error, None, todo.payload)
+            )
+            self._fail(todo.key, error)
 
     def _find_written(self, todo: Todo) -> str | None:
         """The AllocationID when Xero's answer lacked it: read the credit note."""
