@@ -29,6 +29,7 @@ from tests.fixtures.sandbox import (
 )
 from tests.fixtures.webapp import AuthActions
 
+from . import every_output as eo
 from .conftest import SYNC_SETTINGS, Synced, World
 from .entity_world import sync_one_more
 
@@ -432,3 +433,44 @@ def test_a_pulled_bill_changed_in_xero_is_flagged(xworld, change, category):
         assert row["money_at_stake_cents"] == 7000 - 6420
     if change != "gone":  # the bill's page, not a bank transaction's
         assert row["xero_url"] == XERO_BILL.format(id=bill_id.lower())
+
+
+def test_a_flagged_bill_reads_the_same_in_every_output(xworld, tmp_path):
+    """The bill row: same cells (origin, link, amounts) in CSV, XLSX, page, HTML."""
+    bill, key = _pull_bill(xworld)
+    line = {**bill["LineItems"][0], "UnitAmount": "70.00"}
+    xworld.sandbox.inject.update("Invoices", bill["InvoiceID"], {"LineItems": [line]})
+    app = xworld.app()
+    try:
+        out = tmp_path / "out"
+        result = app.test_cli_runner().invoke(args=["reconcile", "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        client = app.test_client()
+        assert AuthActions(client).login().status_code == 302
+        money = {"perfex_total", "xero_total", "money_at_stake"}
+        html = (out / "report.html").read_text("utf-8")
+        outputs = {
+            "csv": eo.csv_output(client, ["expenses"], money),
+            "page": eo.page_output(client, ["expenses"], money),
+            "report.html": eo.report_html_output(html, ["expenses"], money),
+            "report.xlsx": eo.xlsx_output(
+                (out / "report.xlsx").read_bytes(), ["expenses"], money
+            ),
+        }
+    finally:
+        close_queue(app)
+        with app.app_context():
+            db.engine.dispose()
+    [row] = outputs["csv"]["expenses"]
+    assert (row["perfex_expense_id"], row["discrepancy"]) == (str(key), "total_differs")
+    assert (row["matched_by"], row["origin"], row["money_at_stake"]) == (
+        "bill",
+        "xero",
+        "5.80",
+    )
+    assert row["xero_url"] == XERO_BILL.format(id=bill["InvoiceID"].lower())
+    for name, found in outputs.items():
+        shown = found["expenses"]
+        assert len(shown) == 1, (name, shown)
+        common = set(shown[0]) & set(row)
+        assert {c: shown[0][c] for c in common} == {c: row[c] for c in common}, name
