@@ -9,6 +9,10 @@ the tenant (``<instance>/reconcile/xero/<tenant>/expenses.parquet`` with its own
 what changed since (``If-Modified-Since``), so it costs one call when nothing did.
 ``clear_snapshot`` removes the tenant folder, and with it this file.  Each row keeps
 the Perfex expense id named by the sync's line marker (``(Perfex expense N)``), if any.
+
+Bills: the expenses pulled from Xero bills are paired with the ACCPAY bills the
+invoice snapshot keeps (``loaders``: the same pages, no call of their own) by the
+pull's own links (``bill:<InvoiceID>`` -> the Perfex expense id).
 """
 
 from __future__ import annotations
@@ -21,26 +25,40 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from pxflask.dbtypes import SessionLike
+from pxflask.models import Link
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_expenses, read_taxes
 from pxflask.perfex.records import present
-from pxflask.reconcile.frames import DATE_DTYPE, to_cents
+from pxflask.reconcile.frames import (
+    DATE_DTYPE,
+    FrameError,
+    empty_frame,
+    to_cents,
+    validate_frame,
+)
 from pxflask.reconcile.origin import Linked, linked_ids
 from pxflask.reconcile.perfex_side import Unreadable
 from pxflask.reconcile.scope_snapshot import ScopeSnapshot, typed_frame
 from pxflask.reconcile.xero_records import latest_update
+from pxflask.reconcile.xero_snapshot import SCHEMAS, snapshot_paths
 from pxflask.sync.entities.expenses.mapper import expense_reference, expense_total
+from pxflask.sync.entities.expenses_pull.mapper import BILL
+from pxflask.sync.entities.expenses_pull.step import ENTITY as PULL_ENTITY
+from pxflask.sync.entities.expenses_pull.step import link_key
 
 __all__ = [
     "PERFEX_EXPENSE_COLUMNS",
     "XERO_EXPENSE_COLUMNS",
     "ExpenseLoad",
+    "bill_links",
     "expense_links",
     "load_xero_expenses",
     "perfex_expenses",
     "pulled_from_bills",
+    "read_bills",
     "read_expense_snapshot",
     "xero_expense_records",
 ]
@@ -109,6 +127,43 @@ def pulled_from_bills(links: Linked) -> set[int]:
     A bill's expense is linked without a BankTransactionID (``expense_links``).
     """
     return {k for k in links.pulled if k not in links}
+
+
+def bill_links(session: SessionLike, pulled: set[int]) -> Linked:
+    """Perfex expense id -> its Xero bill's InvoiceID (lower case), from the pull.
+
+    Only the expenses in ``pulled`` (``pulled_from_bills``); all of them are pulled.
+    """
+    prefix = link_key(BILL, "")
+    stmt = sa.select(Link.perfex_key, Link.xero_number).where(
+        Link.entity == PULL_ENTITY, Link.perfex_key.startswith(prefix)
+    )
+    items = {
+        int(number): str(key)[len(prefix) :].lower()
+        for key, number in session.execute(stmt)
+        if number and str(number).isdigit() and int(number) in pulled
+    }
+    return Linked(items.items(), pulled)
+
+
+def read_bills(instance_path: str | os.PathLike[str], tenant_id: str) -> pd.DataFrame:
+    """The stored bills in the SPEND frame's columns (empty when none stored)."""
+    try:
+        raw = pd.read_parquet(snapshot_paths(instance_path, tenant_id)["bills"])
+        bills = validate_frame(raw, SCHEMAS["bills"])
+    except (OSError, ValueError, FrameError):
+        bills = empty_frame(SCHEMAS["bills"])
+    return pd.DataFrame(
+        {
+            "xero_id": bills["xero_bill_id"],
+            "reference": bills["bill_number"],
+            "marker_id": pd.array([None] * len(bills), dtype="Int64"),
+            "date": bills["date"],
+            "currency": bills["currency"],
+            "total_cents": bills["total_cents"],
+            "status": bills["status"],
+        }
+    ).astype(XERO_EXPENSE_COLUMNS)
 
 
 def _marker_id(lines: Iterable[Mapping[str, Any]] | None) -> int | None:

@@ -1,10 +1,15 @@
-"""Expense reconciliation: Perfex expenses against Xero SPEND bank transactions.
+"""Expense reconciliation: Perfex expenses against Xero SPEND transactions and bills.
 
 Matching: the sync's ``expenses`` links (Perfex id -> BankTransactionID) first, then
 the line marker the mapper writes (``(Perfex expense N)``, next to the Reference);
 ``matched_by`` says which.  Only Xero transactions that look like pxflask's take part
 (linked, or carrying the marker): other SPEND transactions (bank fees, card charges
 entered in Xero) are not flagged ``only_in_xero``.
+
+Bills: an expense pulled from a Xero bill (ACCPAY) is paired with that bill by the
+pull's link (``Bills``); ``matched_by`` is ``bill`` and the bill's InvoiceID stands
+in the Xero id column.  The same checks apply.  Bills no expense was pulled from are
+no rows: Perfex expenses are not a register of bills.
 
 Checks (tolerance in cents as for invoices: amounts differ when ``|diff| > tol``):
 ``missing_in_xero`` (no Xero transaction), ``only_in_xero`` (a live pxflask-looking
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -35,13 +40,16 @@ from pxflask.reconcile.stake import (
 )
 
 __all__ = [
+    "BILL_MATCH",
     "EXPENSE_CATEGORIES",
+    "Bills",
     "EXPENSE_COLUMNS",
     "check_expenses",
     "expense_rows",
     "in_window",
     "reconcile_expenses",
     "take_at",
+    "with_bill_rows",
     "with_expenses",
     "with_scope",
 ]
@@ -72,6 +80,18 @@ EXPENSE_COLUMNS = (
     "discrepancy",
 )
 _DEAD = ("DELETED", "VOIDED")
+_ORDER = ["perfex_expense_id", "xero_bank_transaction_id"]
+BILL_MATCH = "bill"
+"""``matched_by`` of an expense paired with the Xero bill it was pulled from."""
+
+
+@dataclass(frozen=True)
+class Bills:
+    """The expenses pulled from Xero bills, the bills and the pull's links."""
+
+    perfex: pd.DataFrame  # PERFEX_EXPENSE_COLUMNS
+    xero: pd.DataFrame  # XERO_EXPENSE_COLUMNS (the InvoiceID as xero_id)
+    links: Mapping[int, str]  # Perfex expense id -> InvoiceID
 
 
 def _pairs(
@@ -155,9 +175,17 @@ def expense_rows(
             "xero_total_cents": take_at(xero["total_cents"], x),
         }
     )
-    return rows.sort_values(
-        ["perfex_expense_id", "xero_bank_transaction_id"], na_position="last"
-    ).reset_index(drop=True)
+    return rows.sort_values(_ORDER, na_position="last").reset_index(drop=True)
+
+
+def with_bill_rows(rows: pd.DataFrame, bills: Bills) -> pd.DataFrame:
+    """``rows`` and those of the expenses pulled from bills, paired with the bills."""
+    more = expense_rows(bills.perfex, bills.xero, bills.links)
+    more["matched_by"] = more["matched_by"].mask(
+        more["matched_by"] == "link", BILL_MATCH
+    )
+    both = pd.concat([rows, more], ignore_index=True)
+    return both.sort_values(_ORDER, na_position="last").reset_index(drop=True)
 
 
 def check_expenses(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
@@ -214,9 +242,15 @@ def reconcile_expenses(
     tolerance_cents: int = 1,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    bills: Bills | None = None,
 ) -> tuple[pd.DataFrame, CheckResult]:
-    """Matched, windowed and checked expense rows (``EXPENSE_COLUMNS``)."""
+    """Matched, windowed and checked expense rows (``EXPENSE_COLUMNS``).
+
+    ``bills``: the expenses pulled from Xero bills, checked against the bills.
+    """
     rows = expense_rows(perfex, xero, links)
+    if bills is not None:
+        rows = with_bill_rows(rows, bills)
     return checked_rows(
         rows, check_expenses, tolerance_cents, date_from, date_to, EXPENSE_COLUMNS
     )

@@ -29,6 +29,10 @@ Xero payments (``XERO_PAYMENTS``)
     xero_payment_id str (unique), xero_invoice_id str, invoice_number str, date,
     amount_cents int64, currency str, status str (``AUTHORISED``, ``DELETED``).
 
+Xero bills (``XERO_BILLS``)
+    xero_bill_id str (unique; an ACCPAY invoice's InvoiceID), bill_number str, date,
+    currency, total_cents, tax_cents, status str (as for invoices).
+
 Links (``LINKS``, optional)
     entity str (``invoices`` or ``payments``), perfex_id int64, xero_id str, pulled
     bool (the Perfex record was pulled from Xero; False when the column is not given).
@@ -53,6 +57,7 @@ __all__ = [
     "PERFEX_PAYMENTS",
     "PERFEX_STATUSES",
     "SCHEMAS",
+    "XERO_BILLS",
     "XERO_INVOICES",
     "XERO_INVOICE_STATUSES",
     "XERO_PAYMENTS",
@@ -67,6 +72,7 @@ __all__ = [
     "perfex_payments_frame",
     "to_cents",
     "validate_frame",
+    "xero_bills_frame",
     "xero_invoices_frame",
     "xero_payments_frame",
 ]
@@ -183,6 +189,23 @@ XERO_PAYMENTS = FrameSchema(
     nullable=frozenset({"invoice_number"}),
     allowed={"status": XERO_PAYMENT_STATUSES},
 )
+
+XERO_BILLS = FrameSchema(
+    name="xero_bills",
+    columns={
+        "xero_bill_id": "str",
+        "bill_number": "str",
+        "date": DATE_DTYPE,
+        "currency": "str",
+        "total_cents": "int64",
+        "tax_cents": "int64",
+        "status": "str",
+    },
+    key="xero_bill_id",
+    nullable=frozenset({"bill_number", "date"}),
+    allowed={"status": XERO_INVOICE_STATUSES},
+)
+"""Xero bills (ACCPAY invoices): kept from the invoice pages for pulled expenses."""
 
 LINKS = FrameSchema(
     name="links",
@@ -334,6 +357,13 @@ def xero_payments_frame(
 ) -> pd.DataFrame:
     """Build a validated Xero payments frame."""
     return build_frame(records, XERO_PAYMENTS)
+
+
+def xero_bills_frame(
+    records: Iterable[Mapping[str, Any]] | pd.DataFrame,
+) -> pd.DataFrame:
+    """Build a validated Xero bills frame."""
+    return build_frame(records, XERO_BILLS)
 
 
 def links_frame(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 Perfex: ``perfex_side`` (one query per kind; damaged rows are left out and listed
 as ``Unreadable``, and the Xero rows linked to them are set aside).
 
-Xero: invoices (``summaryOnly``, 1,000 per page) and payments are kept in a local
+Xero: invoices (``summaryOnly``, 1,000 per page; their ACCPAY bills kept apart, for
+the expenses pulled from bills) and payments are kept in a local
 snapshot per tenant under ``<instance>/reconcile/xero/`` (Parquet frames plus a JSON
 file with the largest ``UpdatedDateUTC`` seen per kind).  A refresh asks Xero only for
 what changed since then (``If-Modified-Since``) and merges it by id, so a rerun with
@@ -34,6 +35,7 @@ from pxflask.reconcile.frames import (
     LINKS,
     empty_frame,
     links_frame,
+    xero_bills_frame,
     xero_invoices_frame,
     xero_payments_frame,
 )
@@ -49,10 +51,12 @@ from pxflask.reconcile.perfex_side import (
 from pxflask.reconcile.xero_records import (
     api_calls,
     connected_tenant,
+    xero_bill_records,
     xero_invoice_records,
     xero_payment_records,
 )
 from pxflask.reconcile.xero_snapshot import (
+    FRAMES,
     KEYS,
     KINDS,
     SCHEMAS,
@@ -156,6 +160,7 @@ def load_xero(
         stamp = (stored[0].get("since") or {}).get(kind) if stored else None
         modified_since = datetime.fromisoformat(stamp) if stamp else None
         records: list[dict[str, Any]] = []
+        bills: list[dict[str, Any]] = []
         latest = modified_since
         pages = gateway.iter_pages(
             kind,
@@ -166,24 +171,31 @@ def load_xero(
         for page in pages:
             page_records, page_latest = _RECORDS[kind](page)
             records.extend(page_records)
+            if kind == "invoices":  # the bills come in the same pages
+                bills.extend(xero_bill_records(page))
             if page_latest is not None and (latest is None or page_latest > latest):
                 latest = page_latest
         new = _BUILDERS[kind](records) if records else empty_frame(SCHEMAS[kind])
         frames[kind] = merge_by_id(previous, new, KEYS[kind])
         since[kind] = latest.isoformat() if latest is not None else None
         fetched[kind] = len(records)
+        if kind == "invoices":
+            old = stored[1]["bills"] if stored else empty_frame(SCHEMAS["bills"])
+            new = xero_bills_frame(bills) if bills else empty_frame(SCHEMAS["bills"])
+            frames["bills"] = merge_by_id(old, new, KEYS["bills"])
     loaded_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     meta = {
         "version": SNAPSHOT_VERSION,
         "tenant_id": tenant_id,
         "since": since,
         "loaded_at": loaded_at,
-        "counts": {kind: len(frames[kind]) for kind in KINDS},
+        "counts": {kind: len(frames[kind]) for kind in FRAMES},
     }
     write_snapshot(instance_path, tenant_id, frames, meta)
     return XeroLoad(
         invoices=frames["invoices"],
         payments=frames["payments"],
+        bills=frames["bills"],
         tenant_id=tenant_id,
         mode="incremental" if stored else "full",
         calls=api_calls(gateway) - start,

@@ -25,6 +25,7 @@ from pxflask.dbtypes import SessionLike
 from pxflask.models import Link, SyncCursor, SyncLog
 from pxflask.reconcile._text import STR_DTYPE
 from pxflask.reconcile.estimates import ESTIMATE_PLACES
+from pxflask.reconcile.expenses import BILL_MATCH
 from pxflask.reconcile.glossary import GLOSSARY, Term, glossary
 from pxflask.reconcile.reason_join import EDITED, join_payment_reasons
 from pxflask.reconcile.reason_words import Scope, cell_text, what
@@ -58,6 +59,8 @@ XERO_CREDIT_NOTE = (
     "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
 )
 XERO_BANK = "https://go.xero.com/Bank/ViewTransaction.aspx?bankTransactionID={id}"
+XERO_BILL = "https://go.xero.com/AccountsPayable/View.aspx?InvoiceID={id}"
+"""The page of a bill: the Xero id of an expense row ``matched_by`` ``bill``."""
 
 
 SCOPES = {
@@ -363,9 +366,19 @@ def explain(
             out["log_url"][pos] = LOG_PATH.format(id=log[0]) if log else ""
             out["perfex_url"][pos] = _url(perfex_url or "", spec.perfex_path, key)
             out["xero_url"][pos] = spec.xero_url.format(id=xero_id) if xero_id else ""
+    if scope == "expenses" and "matched_by" in frame:
+        _bill_urls(frame, out)
     return pd.DataFrame(
         {c: pd.array(v, dtype=STR_DTYPE) for c, v in out.items()}, index=frame.index
     )
+
+
+def _bill_urls(frame: pd.DataFrame, out: dict) -> None:
+    """Expense rows paired with a Xero bill link to the bill, not a bank page."""
+    bill = (frame["matched_by"].astype("str") == BILL_MATCH).to_numpy(bool)
+    for pos in np.flatnonzero(bill & (out["xero_url"] != "")):
+        xero_id = cell_text(frame[SCOPES["expenses"].xero_id].iloc[pos])
+        out["xero_url"][pos] = XERO_BILL.format(id=xero_id)
 
 
 def is_safe_url(url: str) -> bool:

@@ -1,4 +1,4 @@
-"""Reading Xero for the reconciliation: invoice and payment records, call counts."""
+"""Reading Xero for the reconciliation: invoice, bill and payment records, calls."""
 
 from __future__ import annotations
 
@@ -71,6 +71,23 @@ def xero_invoice_records(
             }
         )
     return records, latest
+
+
+def xero_bill_records(page: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``XERO_BILLS`` records of a page's ACCPAY invoices (the same invoice pages)."""
+    return [
+        {
+            "xero_bill_id": lower_id(inv.get("InvoiceID")),
+            "bill_number": text_or_none(inv.get("InvoiceNumber")),
+            "date": inv.get("Date"),
+            "currency": (text_or_none(inv.get("CurrencyCode")) or "").upper(),
+            "total_cents": _cents(inv.get("Total")),
+            "tax_cents": _cents(inv.get("TotalTax")),
+            "status": text_or_none(inv.get("Status")),
+        }
+        for inv in page
+        if text_or_none(inv.get("Type")) == "ACCPAY" and inv.get("InvoiceID")
+    ]
 
 
 def xero_payment_records(

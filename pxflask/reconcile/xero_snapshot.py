@@ -1,4 +1,8 @@
-"""The local per-tenant snapshot of Xero's invoices and payments (Parquet, JSON)."""
+"""The local per-tenant snapshot of Xero's invoices and payments (Parquet, JSON).
+
+The bills (ACCPAY invoices) come in the same invoice pages: they are kept too, in
+``bills.parquet`` (no call of their own; the invoices' ``since`` is theirs).
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,29 @@ from typing import Any
 import pandas as pd
 
 from pxflask.reconcile.frames import (
+    XERO_BILLS,
     XERO_INVOICES,
     XERO_PAYMENTS,
     FrameError,
+    empty_frame,
     validate_frame,
 )
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+"""2: with the bills (an older snapshot is read again in full, bills included)."""
 
 
 SNAPSHOT_SUBDIR = ("reconcile", "xero")
 KINDS = ("invoices", "payments")
-SCHEMAS = {"invoices": XERO_INVOICES, "payments": XERO_PAYMENTS}
-KEYS = {"invoices": "xero_invoice_id", "payments": "xero_payment_id"}
+"""The kinds read from Xero (one series of pages each)."""
+FRAMES = (*KINDS, "bills")
+"""The stored frames: the bills come from the invoice pages."""
+SCHEMAS = {"invoices": XERO_INVOICES, "payments": XERO_PAYMENTS, "bills": XERO_BILLS}
+KEYS = {
+    "invoices": "xero_invoice_id",
+    "payments": "xero_payment_id",
+    "bills": "xero_bill_id",
+}
 
 
 class SnapshotMissing(LookupError):
@@ -44,6 +58,8 @@ class XeroLoad:
     fetched: dict[str, int] = field(default_factory=dict)
     since: dict[str, str | None] = field(default_factory=dict)
     loaded_at: str | None = None
+    bills: pd.DataFrame = field(default_factory=lambda: empty_frame(XERO_BILLS))
+    """The ACCPAY bills of the same invoice pages (``XERO_BILLS``)."""
 
 
 def snapshot_dir(instance_path: str | os.PathLike[str]) -> Path:
@@ -68,6 +84,7 @@ def snapshot_paths(
         "meta": base / "meta.json",
         "invoices": base / "invoices.parquet",
         "payments": base / "payments.parquet",
+        "bills": base / "bills.parquet",
     }
 
 
@@ -110,6 +127,7 @@ def read_snapshot(
     return XeroLoad(
         invoices=frames["invoices"],
         payments=frames["payments"],
+        bills=frames["bills"],
         tenant_id=tenant_id,
         mode="snapshot",
         since=dict(meta.get("since") or {}),
@@ -127,7 +145,7 @@ def load_snapshot(
         return None
     frames = {}
     try:
-        for kind in KINDS:
+        for kind in FRAMES:
             raw = pd.read_parquet(paths[kind])
             frames[kind] = validate_frame(raw, SCHEMAS[kind])
     except (OSError, ValueError, FrameError):
@@ -144,7 +162,7 @@ def write_snapshot(
     """Store the frames, then the meta data (each file replaced atomically)."""
     paths = snapshot_paths(instance_path, tenant_id)
     paths["meta"].parent.mkdir(parents=True, exist_ok=True)
-    for kind in KINDS:
+    for kind in FRAMES:
         tmp = paths[kind].with_suffix(".tmp")
         frames[kind].to_parquet(tmp, index=False)
         os.replace(tmp, paths[kind])

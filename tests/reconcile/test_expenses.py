@@ -18,14 +18,18 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.queueing import close_queue
 from pxflask.reconcile.expense_sources import load_xero_expenses
 from pxflask.reconcile.export import write_outputs
+from pxflask.reconcile.reasons import XERO_BILL
 from pxflask.reconcile.service import run_reconciliation
+from pxflask.sync.engine import run_sync
 from pxflask.sync.entities.expenses.mapper import expense_marker
-from pxflask.sync.links import PULLED_FROM_XERO
+from pxflask.sync.entities.expenses_pull.step import ENTITY as PULL_ENTITY
+from pxflask.sync.entities.expenses_pull.step import link_key
 from tests.fixtures.sandbox import (
     SandboxHandle,
 )
 from tests.fixtures.webapp import AuthActions
 
+from . import every_output as eo
 from .conftest import SYNC_SETTINGS, Synced, World
 from .entity_world import sync_one_more
 
@@ -312,27 +316,161 @@ def test_expenses_join_a_report_with_invoice_discrepancies():
     )
 
 
-def test_an_expense_pulled_from_a_bill_is_not_missing_spend_money(xworld):
-    """A bill pulled from Xero (link marked pulled, no SPEND id): left out."""
-    table = xworld.perfex.tables.expenses
-    first = _expense_ids(xworld)[0]
-    with xworld.perfex.engine.begin() as conn:
-        row = dict(
-            conn.execute(sa.select(table).where(table.c.id == first)).one()._mapping
+def _pull_bill(world: World, **fields) -> tuple[dict, int]:
+    """A USD bill made in Xero (no tax) and pulled into Perfex by expenses-pull."""
+    inject = world.sandbox.inject
+    line = {"Description": "Paper", "Quantity": 1, "UnitAmount": "64.20"}
+    line["AccountCode"] = "429"
+    bill = inject.invoice(
+        inject.contact("Acme Supplies")["ContactID"],
+        [line],
+        Type="ACCPAY",
+        InvoiceNumber="SUP-77",
+        Date="2026-11-20",
+        CurrencyCode="USD",
+        LineAmountTypes="NoTax",
+        **fields,
+    )
+    settings = {**SYNC_SETTINGS, "expenses_from_xero": "yes"}  # 429: linked
+    with world.session() as session:
+        result = run_sync(
+            session, world.perfex, world.gateway, settings, entities=[PULL_ENTITY]
         )
-        row["id"] = 90001  # never an id the synced world links
-        row["note"] = "From Xero bill SUP-1 [xero:0b6a3c56-0000-4000-8000-000000000001]"
-        added = conn.execute(table.insert().values(**row)).inserted_primary_key[0]
-    with xworld.session() as session:
-        session.add(
-            Link(
-                entity="expenses",
-                perfex_key=str(added),
-                state="synced",
-                idempotency_key=PULLED_FROM_XERO,
+        assert result.ok and result.report(PULL_ENTITY).pulled == 1, result.failed
+        link = session.scalar(
+            sa.select(Link).where(
+                Link.entity == PULL_ENTITY,
+                Link.perfex_key == link_key("bill", bill["InvoiceID"]),
             )
         )
-        session.commit()
+    return bill, int(link.xero_number)
+
+
+def _bill_row(report, key: int) -> pd.Series:
+    """The expense row of a Perfex expense."""
+    rows = report.expenses[report.expenses["perfex_expense_id"] == key]
+    assert len(rows) == 1, report.expenses
+    return rows.iloc[0]
+
+
+def test_a_pulled_bill_is_reconciled_against_its_bill(xworld):
+    """Clean, origin xero, from the invoice pages alone; unpulled bills: no row."""
+    bill, key = _pull_bill(xworld)
+    inject = xworld.sandbox.inject
+    inject.invoice(  # never pulled (a draft): Perfex expenses are no bill register
+        inject.contact("Other Supplier")["ContactID"],
+        [
+            {
+                "Description": "Ink",
+                "Quantity": 1,
+                "UnitAmount": "5",
+                "AccountCode": "429",
+            }
+        ],
+        status="DRAFT",
+        Type="ACCPAY",
+    )
+    _run(xworld)
+    counters = xworld.sandbox.sandbox.counters
+    before = dict(counters.snapshot()["calls"])
+    run = _run(xworld)
+    calls = {
+        k: n - before.get(k, 0)
+        for k, n in counters.snapshot()["calls"].items()
+        if n != before.get(k)
+    }
+    assert calls == {
+        "GET /Invoices": 1,
+        "GET /Payments": 1,
+        "GET /BankTransactions": 1,
+    }, calls
+    row = _bill_row(run.report, key)
+    assert row["xero_bank_transaction_id"] == bill["InvoiceID"].lower()
+    assert (row["matched_by"], row["origin"], row["discrepancy"]) == (
+        "bill",
+        "xero",
+        "",
+    )
+    assert row["xero_total_cents"] == row["perfex_total_cents"] == 6420
+    assert len(run.report.expenses) == len(_expense_ids(xworld))
+    assert not run.report.has_discrepancies, run.report.summary
+
+
+@pytest.mark.parametrize(
+    ("change", "category"),
+    [
+        ("total", "total_differs"),
+        ("date", "date_differs"),
+        ("VOIDED", "deleted_in_xero"),
+        ("DELETED", "deleted_in_xero"),
+        ("gone", "missing_in_xero"),
+    ],
+)
+def test_a_pulled_bill_changed_in_xero_is_flagged(xworld, change, category):
+    """The bill edited, voided or deleted in Xero (not pulled again): flagged."""
+    bill, key = _pull_bill(xworld, Status="AUTHORISED")
+    _run(xworld)  # the snapshot, then an incremental refresh sees the change
+    inject, bill_id = xworld.sandbox.inject, bill["InvoiceID"]
+    if change == "total":
+        line = {**bill["LineItems"][0], "UnitAmount": "70.00"}
+        inject.update("Invoices", bill_id, {"LineItems": [line]})
+    elif change == "date":
+        inject.update("Invoices", bill_id, {"Date": "2026-11-02"})
+    elif change == "gone":
+        with xworld.session() as session:
+            session.execute(sa.delete(Link).where(Link.entity == PULL_ENTITY))
+            session.commit()
+    else:
+        inject.set_status("Invoices", bill_id, change, force=True)
     report = _run(xworld).report
-    assert added not in set(report.expenses["perfex_expense_id"])
-    assert not report.has_discrepancies, report.summary[report.summary["count"] > 0]
+    assert _flagged(report) == {str(key): category}
+    row = _bill_row(report, key)
+    assert (row["matched_by"], row["origin"]) == (
+        "" if change == "gone" else "bill",
+        "xero",
+    )
+    if change == "total":
+        assert row["money_at_stake_cents"] == 7000 - 6420
+    if change != "gone":  # the bill's page, not a bank transaction's
+        assert row["xero_url"] == XERO_BILL.format(id=bill_id.lower())
+
+
+def test_a_flagged_bill_reads_the_same_in_every_output(xworld, tmp_path):
+    """The bill row: same cells (origin, link, amounts) in CSV, XLSX, page, HTML."""
+    bill, key = _pull_bill(xworld)
+    line = {**bill["LineItems"][0], "UnitAmount": "70.00"}
+    xworld.sandbox.inject.update("Invoices", bill["InvoiceID"], {"LineItems": [line]})
+    app = xworld.app()
+    try:
+        out = tmp_path / "out"
+        result = app.test_cli_runner().invoke(args=["reconcile", "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        client = app.test_client()
+        assert AuthActions(client).login().status_code == 302
+        money = {"perfex_total", "xero_total", "money_at_stake"}
+        html = (out / "report.html").read_text("utf-8")
+        outputs = {
+            "csv": eo.csv_output(client, ["expenses"], money),
+            "page": eo.page_output(client, ["expenses"], money),
+            "report.html": eo.report_html_output(html, ["expenses"], money),
+            "report.xlsx": eo.xlsx_output(
+                (out / "report.xlsx").read_bytes(), ["expenses"], money
+            ),
+        }
+    finally:
+        close_queue(app)
+        with app.app_context():
+            db.engine.dispose()
+    [row] = outputs["csv"]["expenses"]
+    assert (row["perfex_expense_id"], row["discrepancy"]) == (str(key), "total_differs")
+    assert (row["matched_by"], row["origin"], row["money_at_stake"]) == (
+        "bill",
+        "xero",
+        "5.80",
+    )
+    assert row["xero_url"] == XERO_BILL.format(id=bill["InvoiceID"].lower())
+    for name, found in outputs.items():
+        shown = found["expenses"]
+        assert len(shown) == 1, (name, shown)
+        common = set(shown[0]) & set(row)
+        assert {c: shown[0][c] for c in common} == {c: row[c] for c in common}, name
