@@ -95,10 +95,11 @@ def run_worker(app: Flask, timeout: float = 60) -> subprocess.CompletedProcess:
     try:
         out, err = worker.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        # Seen in some loaded full runs only: the job is done, but RQ's teardown
-        # waits forever on joining redis-py's pubsub thread (Worker.unsubscribe ->
-        # PubSubWorkerThread.stop -> join). Stop it as an operator would (SIGTERM,
-        # RQ's warm shutdown); the test judges the outcome the job left behind.
+        # Seen in loaded full runs with redis 8.2 (pinned below it since, see
+        # test_worker_exit.py): the job is done, but RQ's teardown waited on
+        # redis-py's pubsub thread (Worker.unsubscribe -> PubSubWorkerThread.stop).
+        # Kept as a safety net: stop it as an operator would (SIGTERM, RQ's warm
+        # shutdown); the test judges the outcome the job left behind.
         stopped = True
         worker.send_signal(signal.SIGTERM)
         try:
