@@ -20,7 +20,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from pxflask.sandbox.regions import profile
+from tests.fixtures.sandbox import TEST_REGION
 from tests.fixtures.webapp import csrf_token, serve_connected
+
+NO_TAX = profile(TEST_REGION).no_tax  # NONE; AU BASEXCLUDED
 
 EVIL = [
     '=HYPERLINK("http://evil","x")',
@@ -67,7 +71,7 @@ def app(tmp_path, perfex_copy_url, xero_sandbox) -> Iterator[Flask]:
                     "Quantity": 1,
                     "UnitAmount": str(XERO_TOTAL),
                     "AccountCode": "200",
-                    "TaxType": "NONE",
+                    "TaxType": NO_TAX,
                 }
             ],
         )

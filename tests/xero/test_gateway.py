@@ -22,6 +22,7 @@ from pxflask.xero import (
     XeroUnavailable,
 )
 from tests.fixtures.databases import create_mariadb_database, drop_mariadb_database
+from tests.fixtures.sandbox import TEST_REGION
 
 from .helpers import (
     REDIRECT_URI,
@@ -33,6 +34,8 @@ from .helpers import (
     race_worker,
     settings_for,
 )
+
+NO_TAX = profile(TEST_REGION).no_tax  # NONE; AU BASEXCLUDED
 
 
 @pytest.fixture
@@ -384,7 +387,7 @@ def test_document_kinds_end_to_end(gw, sb):
         "Quantity": Decimal("3"),
         "UnitAmount": Decimal("1.2345"),
         "AccountCode": "200",
-        "TaxType": "NONE",
+        "TaxType": NO_TAX,
     }
     invoice_payload = {
         "Type": "ACCREC",
