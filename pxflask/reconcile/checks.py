@@ -153,6 +153,15 @@ def _same_text_upper(left: pd.Series, right: pd.Series) -> np.ndarray:
     return out
 
 
+def folded(
+    categories: tuple[str, ...],
+    masks: dict[str, np.ndarray],
+    money: dict[str, np.ndarray],
+) -> CheckResult:
+    """The CheckResult of one boolean mask and one money array per category."""
+    return CheckResult(categories, _bits(categories, masks), money)
+
+
 def _bits(categories: tuple[str, ...], masks: dict[str, np.ndarray]) -> np.ndarray:
     """Fold boolean masks into category bits."""
     n = len(next(iter(masks.values())))

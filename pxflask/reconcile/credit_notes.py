@@ -33,7 +33,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from pxflask.reconcile.checks import CheckResult, describe
+from pxflask.reconcile.checks import CheckResult, describe, folded
 from pxflask.reconcile.expenses import in_window, take_at, with_scope
 from pxflask.reconcile.origin import origin_column
 from pxflask.reconcile.report import ReconciliationReport
@@ -247,10 +247,7 @@ def check_credit_notes(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckRes
         )
         masks[f"{name}_differs"] = live & (diff > tolerance_cents)
         money[f"{name}_differs"] = diff
-    bits = np.zeros(len(rows), np.uint16)
-    for i, name in enumerate(CREDIT_NOTE_CATEGORIES):
-        bits[masks[name]] |= np.uint16(1 << i)
-    return CheckResult(CREDIT_NOTE_CATEGORIES, bits, money)
+    return folded(CREDIT_NOTE_CATEGORIES, masks, money)
 
 
 def _covered_invoices(invoices: pd.DataFrame) -> tuple[set[str], set[str]]:

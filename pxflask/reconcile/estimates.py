@@ -29,7 +29,7 @@ import pandas as pd
 
 from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
-from pxflask.reconcile.checks import CheckResult
+from pxflask.reconcile.checks import CheckResult, folded
 from pxflask.reconcile.credit_notes import pair_positions
 from pxflask.reconcile.estimate_sources import (
     ENTITY,
@@ -193,10 +193,7 @@ def check_estimates(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult
     money["tax_differs"] = tax_diff
     money["invoice_not_in_xero"] = np.zeros(len(rows), np.int64)
     money["invoiced_total_differs"] = invoiced_diff
-    bits = np.zeros(len(rows), np.uint16)
-    for i, name in enumerate(ESTIMATE_CATEGORIES):
-        bits[masks[name]] |= np.uint16(1 << i)
-    return CheckResult(ESTIMATE_CATEGORIES, bits, money)
+    return folded(ESTIMATE_CATEGORIES, masks, money)
 
 
 def reconcile_estimates(

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from pxflask.reconcile.checks import CheckResult, describe
+from pxflask.reconcile.checks import CheckResult, describe, folded
 from pxflask.reconcile.origin import origin_column
 from pxflask.reconcile.report import ReconciliationReport
 from pxflask.reconcile.scopes import OPTIONAL_SCOPES
@@ -209,13 +209,10 @@ def check_expenses(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
         "currency_differs": live & ~same_cur,
         "deleted_in_xero": has_p & has_x & dead,
     }
-    bits = np.zeros(len(rows), np.uint16)
-    for i, name in enumerate(EXPENSE_CATEGORIES):
-        bits[masks[name]] |= np.uint16(1 << i)
     money = dict.fromkeys(EXPENSE_CATEGORIES, p_total)
     money["only_in_xero"] = x_total
     money["total_differs"] = diff
-    return CheckResult(EXPENSE_CATEGORIES, bits, money)
+    return folded(EXPENSE_CATEGORIES, masks, money)
 
 
 def in_window(

@@ -31,7 +31,7 @@ from pxflask.dbtypes import SessionLike
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.reads import read_credit_notes
 from pxflask.perfex.refunds import has_refunds, read_credit_refunds
-from pxflask.reconcile.checks import CheckResult
+from pxflask.reconcile.checks import CheckResult, folded
 from pxflask.reconcile.credit_notes import pair_positions
 from pxflask.reconcile.credit_sources import credit_note_links
 from pxflask.reconcile.expenses import checked_rows, take_at, with_scope
@@ -226,10 +226,7 @@ def check_refunds(rows: pd.DataFrame, tolerance_cents: int = 1) -> CheckResult:
     money = dict.fromkeys(REFUND_CATEGORIES, p_amount)
     money["only_in_xero"] = x_amount
     money["amount_differs"] = diff
-    bits = np.zeros(len(rows), np.uint16)
-    for i, name in enumerate(REFUND_CATEGORIES):
-        bits[masks[name]] |= np.uint16(1 << i)
-    return CheckResult(REFUND_CATEGORIES, bits, money)
+    return folded(REFUND_CATEGORIES, masks, money)
 
 
 def reconcile_refunds(
