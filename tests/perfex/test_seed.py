@@ -243,3 +243,23 @@ def test_credit_notes_go_to_two_invoices_and_some_are_refunded(seeded_db):
         assert note.status == (2 if left == 0 else 1), note.id
         left_after.append(left)
     assert any(x == 0 for x in left_after) and any(x > 0 for x in left_after)
+
+
+def test_a_converted_estimate_carries_its_invoices_lines_and_totals(seeded_db):
+    """Perfex's conversion copies the estimate into the invoice: both agree."""
+    from pxflask.perfex.documents import read_estimates
+
+    converted = [e for e in read_estimates(seeded_db) if e.invoice_id]
+    assert converted
+    invoices = {i.id: i for i in reads.read_invoices(seeded_db)}
+
+    def shape(doc):
+        lines = [
+            (x.description, x.qty, x.rate, tuple(t.name for t in x.taxes))
+            for x in doc.lines
+        ]
+        money = (doc.subtotal, doc.total_tax, doc.discount_total, doc.total)
+        return lines, money, doc.currency.id
+
+    for estimate in converted:
+        assert shape(estimate) == shape(invoices[estimate.invoice_id]), estimate.id

@@ -103,6 +103,7 @@ def seed_estimates(
         )
         if invoice_id is not None:
             row["status"] = ESTIMATE_ACCEPTED
+            _as_converted(docs, ids, row, invoice_id)
         docs.estimates.append(row)
         number += 1
     return number
@@ -122,3 +123,51 @@ def _discount(
         if fixed > ZERO:
             return "before_tax", ZERO, fixed
     return "", ZERO, ZERO
+
+
+MONEY_COLUMNS = (
+    "currency",
+    "subtotal",
+    "total_tax",
+    "total",
+    "adjustment",
+    "discount_percent",
+    "discount_total",
+    "discount_type",
+)
+"""What Perfex's conversion carries from an estimate to its invoice (and back here)."""
+
+
+def _as_converted(docs: Docs, ids: Ids, estimate: dict, invoice_id: int) -> None:
+    """Give a converted estimate its invoice's lines, taxes and totals.
+
+    Perfex's conversion copies the estimate into the invoice, so the two agree; the
+    seed links an existing invoice, so it copies the other way (the line ids the
+    estimate's random lines took are reused, in order).
+    """
+    estimate_id = estimate["id"]
+
+    def rows_of(rows: list[dict], kind: str, doc_id: int) -> list[dict]:
+        return [r for r in rows if r["rel_type"] == kind and r["rel_id"] == doc_id]
+
+    own_lines = rows_of(docs.lines, "estimate", estimate_id)
+    own_taxes = rows_of(docs.taxes, "estimate", estimate_id)
+    free = [r["id"] for r in own_lines]
+    docs.lines[:] = [r for r in docs.lines if r not in own_lines]
+    docs.taxes[:] = [t for t in docs.taxes if t not in own_taxes]
+    invoice = next(r for r in docs.invoices if r["id"] == invoice_id)
+    estimate.update({k: invoice[k] for k in MONEY_COLUMNS if k in invoice})
+    taxes = rows_of(docs.taxes, "invoice", invoice_id)
+    for index, line in enumerate(rows_of(docs.lines, "invoice", invoice_id)):
+        if index < len(free):
+            new_id = free[index]
+        else:
+            new_id = ids.line
+            ids.line += 1
+        copy = {**line, "id": new_id, "rel_type": "estimate", "rel_id": estimate_id}
+        docs.lines.append(copy)
+        docs.taxes.extend(
+            {**t, "itemid": new_id, "rel_type": "estimate", "rel_id": estimate_id}
+            for t in taxes
+            if t["itemid"] == line["id"]
+        )
