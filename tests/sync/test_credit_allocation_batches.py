@@ -194,3 +194,22 @@ def test_crash_after_the_call_never_allocates_twice(aenv, refused):
     if refused:
         assert SAME_CONTACT in env.link(ENTITY, k1).last_error
     assert _xero_invoice(env, twin)["AmountDue"] == _due(env, twin)
+
+
+def test_a_call_refused_as_a_whole_is_sent_one_allocation_a_call(aenv):
+    """Xero refuses the two-element call outright: each goes alone, both linked."""
+    env = aenv
+    note, invoice, twin, k1, k2 = _two_applications(env)
+    env.sandbox.faults.fail_next(1, 400, path_contains="/Allocations", method="PUT")
+    before = env.calls()
+    result = env.sync(entities=["credit-notes"])
+    assert result.ok, result.failed
+    assert delta(before, env.calls()).get(PUT_ALLOCATIONS) == 3  # refused + 2 alone
+    links = [env.link(ENTITY, k) for k in (k1, k2)]
+    assert all(link.state == "synced" and link.xero_id for link in links)
+    allocations = _xero_note(env, note)["Allocations"]
+    assert sorted(a["AllocationID"] for a in allocations) == sorted(
+        link.xero_id for link in links
+    )
+    for inv in (invoice, twin):
+        assert _xero_invoice(env, inv)["AmountDue"] == _due(env, inv)

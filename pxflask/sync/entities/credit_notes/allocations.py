@@ -55,6 +55,7 @@ from pxflask.sync.links import (
 from pxflask.sync.mappers.common import dec
 from pxflask.sync.steps.base import by_guid, single
 from pxflask.sync.steps.services import services
+from pxflask.xero.writes import ElementResult
 
 
 def sync_allocations(
@@ -412,6 +413,10 @@ class Allocator:
         self.seen.pop(note_id.lower(), None)
         for todo in batch:
             services(self.ctx).invoices.forget(todo.invoice_id)
+        if len(batch) > 1 and all(refused_whole(r) for r in results):
+            for todo in batch:  # Xero may take one allocation a call: one by one
+                self._send(f"{seed}:{todo.key}", [todo])
+            return
         for todo, r in zip(batch, results, strict=True):
             if r.ok:
                 allocation_id = r.xero_id or self._find_written(todo)
@@ -447,3 +452,12 @@ class Allocator:
         if self.logs and not self.ctx.dry_run:
             write_log(self.ctx.session, ENTITY, self.logs, run_id=self.ctx.run_id)
         self.logs = []
+
+
+def refused_whole(result: ElementResult) -> bool:
+    """True when Xero refused the whole call, answering no element (nothing written).
+
+    Whether Xero takes several allocations in one call is not documented beyond
+    the body's array: a call refused as a whole is then sent one element a call.
+    """
+    return not result.ok and not result.uncertain and not result.raw
