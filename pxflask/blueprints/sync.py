@@ -189,6 +189,7 @@ def log():
         args=args,
         entities=sorted(set(queries.log_entities(db.session)) | set(ENTITY_NAMES)),
         outcomes=queries.OUTCOMES,
+        actions=queries.log_actions(db.session),
         fix_links=fix_links,
         xero_links=xero_links.for_log(db.session, page.rows),
     ), status

@@ -304,6 +304,8 @@ def search_log(
         conditions.append(SyncLog.entity == filters.entity)
     if filters.outcome:
         conditions.append(SyncLog.outcome == filters.outcome)
+    if filters.action:
+        conditions.append(SyncLog.action == filters.action)
     if filters.date_from:
         conditions.append(
             SyncLog.created_at >= datetime.combine(filters.date_from, time.min)
@@ -355,6 +357,12 @@ def search_log(
 def log_entities(session: SessionLike) -> list[str]:
     """Entity names present in the log (for the filter)."""
     return sorted(session.scalars(select(SyncLog.entity).distinct()))
+
+
+def log_actions(session: SessionLike) -> list[str]:
+    """Actions present in the log (for the filter: pull is what came from Xero)."""
+    found = session.scalars(select(SyncLog.action).distinct())
+    return sorted(a for a in found if a)
 
 
 def log_entry(session: SessionLike, log_id: int) -> SyncLog | None:

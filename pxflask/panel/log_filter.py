@@ -23,6 +23,7 @@ class LogFilter:
 
     entity: str = ""
     outcome: str = ""
+    action: str = ""  # e.g. pull: what came from Xero
     date_from: date | None = None
     date_to: date | None = None
     text: str = ""
@@ -61,6 +62,7 @@ def parse_log_filter(args: dict[str, str]) -> LogFilter:
     return LogFilter(
         entity=text("entity"),
         outcome=text("outcome"),
+        action=text("action"),
         date_from=day("from"),
         date_to=day("to"),
         text=text("q")[:200],
