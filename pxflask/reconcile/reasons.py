@@ -373,12 +373,30 @@ def explain(
     )
 
 
+BILL_CHANGED = (
+    "Made in Xero as a bill and brought into Perfex by the expenses pull; the bill"
+    " changed in Xero since",
+    "Nothing to do by hand: the next expenses pull (expenses_from_xero) rewrites the"
+    " expense from the bill",
+)
+BILL_GONE = (
+    "Made in Xero as a bill and brought into Perfex by the expenses pull; the bill"
+    " was voided or deleted in Xero since",
+    "Delete the expense in Perfex if the bill is gone for good",
+)
+
+
 def _bill_urls(frame: pd.DataFrame, out: dict) -> None:
-    """Expense rows paired with a Xero bill link to the bill, not a bank page."""
+    """Expense rows paired with a Xero bill: the bill's page and the bill's story."""
     bill = (frame["matched_by"].astype("str") == BILL_MATCH).to_numpy(bool)
     for pos in np.flatnonzero(bill & (out["xero_url"] != "")):
         xero_id = cell_text(frame[SCOPES["expenses"].xero_id].iloc[pos])
         out["xero_url"][pos] = XERO_BILL.format(id=xero_id)
+    for pos in np.flatnonzero(bill & (out["why"] != "")):
+        codes = str(frame["discrepancy"].iloc[pos]).split(";")
+        out["why"][pos], out["action"][pos] = (
+            BILL_GONE if "deleted_in_xero" in codes else BILL_CHANGED
+        )
 
 
 def is_safe_url(url: str) -> bool:

@@ -18,7 +18,7 @@ from pxflask.perfex.db import PerfexDB
 from pxflask.queueing import close_queue
 from pxflask.reconcile.expense_sources import load_xero_expenses
 from pxflask.reconcile.export import write_outputs
-from pxflask.reconcile.reasons import XERO_BILL
+from pxflask.reconcile.reasons import BILL_CHANGED, BILL_GONE, XERO_BILL
 from pxflask.reconcile.service import run_reconciliation
 from pxflask.sync.engine import run_sync
 from pxflask.sync.entities.expenses.mapper import expense_marker
@@ -433,6 +433,8 @@ def test_a_pulled_bill_changed_in_xero_is_flagged(xworld, change, category):
         assert row["money_at_stake_cents"] == 7000 - 6420
     if change != "gone":  # the bill's page, not a bank transaction's
         assert row["xero_url"] == XERO_BILL.format(id=bill_id.lower())
+        story = BILL_GONE if category == "deleted_in_xero" else BILL_CHANGED
+        assert (row["why"], row["action"]) == story  # the bill's, not a push log's
 
 
 def test_a_flagged_bill_reads_the_same_in_every_output(xworld, tmp_path):
