@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from pxflask.perfex.db import PerfexDB
 from pxflask.perfex.numbering import format_number, parse_padding
+from pxflask.perfex.query import first_id_containing
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -180,14 +181,7 @@ def _int(value: str | None, default: int) -> int:
 def find_document(db: PerfexDB, kind: str, marker: str) -> int | None:
     """The id of a document whose admin note carries `marker` (a Xero id), or None."""
     table = db.tables.invoices if kind == INVOICE else db.tables.creditnotes
-    with db.engine.connect() as conn:
-        found = conn.execute(
-            sa.select(table.c.id)
-            .where(table.c.adminnote.contains(marker, autoescape=True))
-            .order_by(table.c.id)
-            .limit(1)
-        ).scalar()
-    return None if found is None else int(found)
+    return first_id_containing(db, table.c.adminnote, marker)
 
 
 def create_document(db: PerfexDB, doc: NewDocument) -> tuple[int, str]:

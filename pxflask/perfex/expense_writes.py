@@ -14,6 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from pxflask.perfex.db import PerfexDataError, PerfexDB
+from pxflask.perfex.query import first_id_containing
 from pxflask.perfex.totals import round_money
 
 REFERENCE_MAX = 100
@@ -109,16 +110,7 @@ def update_expense(db: PerfexDB, expense_id: int, expense: NewExpense) -> bool:
 
 def find_tagged(db: PerfexDB, xero_id: str) -> int | None:
     """The id of the expense whose note carries this Xero document's tag, or None."""
-    e = db.tables.expenses
-    tag = xero_tag(xero_id)
-    with db.engine.connect() as conn:
-        found = conn.execute(
-            sa.select(e.c.id)
-            .where(e.c.note.contains(tag, autoescape=True))
-            .order_by(e.c.id)
-            .limit(1)
-        ).scalar()
-    return None if found is None else int(found)
+    return first_id_containing(db, db.tables.expenses.c.note, xero_tag(xero_id))
 
 
 def expense_exists(db: PerfexDB, expense_id: int) -> bool:

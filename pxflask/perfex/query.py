@@ -41,6 +41,19 @@ def raw_rows(conn: sa.Connection, stmt: sa.Select) -> Sequence[tuple]:
         result.close()
 
 
+def first_id_containing(db: PerfexDB, column: sa.Column, text: str) -> int | None:
+    """The smallest id of the rows whose `column` holds `text` literally, or None."""
+    table = column.table
+    with db.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(table.c.id)
+            .where(column.contains(text, autoescape=True))
+            .order_by(table.c.id)
+            .limit(1)
+        ).scalar()
+    return None if found is None else int(found)
+
+
 def is_sqlite(conn: sa.Connection) -> bool:
     """True on SQLite, whose driver returns money as float and dates as text."""
     return conn.dialect.name == "sqlite"
