@@ -332,6 +332,31 @@ class Pusher:
         self.report.failed += 1
         self.report.errors.append((p.key, error))
 
+    def send_changes(
+        self,
+        elements: list[tuple[str, dict[str, Any]]],
+        action: str,
+        refusal: str,
+        done: Callable[[str, ElementResult], Outcome],
+    ) -> list[Outcome]:
+        """Send status changes (void, delete) in batches: each changed or refused.
+
+        ``done`` gives the outcome of an element Xero accepted; a refused one fails
+        with Xero's message (``refusal`` when it gave none).
+        """
+        outcomes: list[Outcome] = []
+        for batch in self.ctx.gateway.iter_write(
+            self.kind, elements, run_key=self.ctx.run_key, mode="upsert"
+        ):
+            for r in batch:
+                key = str(r.ref)
+                if r.ok:
+                    outcomes.append(self.changed(done(key, r), action, r.xero_id))
+                else:
+                    error = "; ".join(r.errors) or refusal
+                    outcomes.append(self.refused(key, action, error))
+        return outcomes
+
     def changed(self, outcome: Outcome, action: str, xero_id: str | None) -> Outcome:
         """Log and count a status change Xero made (void, delete); the outcome."""
         self.logs.append(LogEntry(outcome.key, action, outcome.state, None, xero_id))

@@ -110,18 +110,12 @@ def _void(ctx: StepContext, pusher: Pusher, voids: list[tuple[str, str, str]]) -
         return
     hashes = {key: h for key, _, h in voids}
     elements = [(key, {"CreditNoteID": x, "Status": "VOIDED"}) for key, x, _ in voids]
-    outcomes: list[Outcome] = []
-    for batch in ctx.gateway.iter_write(
-        KIND, elements, run_key=ctx.run_key, mode="upsert"
-    ):
-        for r in batch:
-            key = str(r.ref)
-            if r.ok:
-                done = Outcome(key, VOIDED, r.xero_id, r.number, hashes[key])
-                outcomes.append(pusher.changed(done, "voided", r.xero_id))
-            else:
-                error = "; ".join(r.errors) or "Xero refused to void it"
-                outcomes.append(pusher.refused(key, "voided", error))
+    outcomes = pusher.send_changes(
+        elements,
+        "voided",
+        "Xero refused to void it",
+        lambda key, r: Outcome(key, VOIDED, r.xero_id, r.number, hashes[key]),
+    )
     pusher.store.record(outcomes)
 
 

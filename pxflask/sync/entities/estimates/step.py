@@ -267,18 +267,12 @@ def _delete_gone(ctx: StepContext, pusher: Pusher, perfex_keys: Iterable[str]) -
     if ctx.dry_run or not elements:
         pusher.report.updated += len(elements) if ctx.dry_run else 0
         return
-    outcomes: list[Outcome] = []
-    for batch in ctx.gateway.iter_write(
-        KIND, elements, run_key=ctx.run_key, mode="upsert"
-    ):
-        for r in batch:
-            key = str(r.ref)
-            if r.ok:
-                done = Outcome(
-                    key, DELETED, r.xero_id, r.number, error=DELETED_IN_PERFEX
-                )
-                outcomes.append(pusher.changed(done, "deleted", r.xero_id))
-            else:
-                error = "; ".join(r.errors) or "Xero refused to delete the quote"
-                outcomes.append(pusher.refused(key, "deleted", error))
+    outcomes = pusher.send_changes(
+        elements,
+        "deleted",
+        "Xero refused to delete the quote",
+        lambda key, r: Outcome(
+            key, DELETED, r.xero_id, r.number, error=DELETED_IN_PERFEX
+        ),
+    )
     pusher.store.record(outcomes)

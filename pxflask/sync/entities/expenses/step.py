@@ -406,17 +406,12 @@ def _delete(
             pusher.report.planned.append(PlannedAction(ENTITY, key, "delete", body))
             elements.append((key, body))
     if elements:
-        for batch in ctx.gateway.iter_write(
-            KIND, elements, run_key=ctx.run_key, mode="upsert"
-        ):
-            for r in batch:
-                key = str(r.ref)
-                if r.ok:
-                    deleted = Outcome(key, DELETED, error=DELETED_IN_PERFEX)
-                    outcomes.append(pusher.changed(deleted, "delete", r.xero_id))
-                else:
-                    error = "; ".join(r.errors) or "Xero refused to delete it"
-                    outcomes.append(pusher.refused(key, "delete", error))
+        outcomes += pusher.send_changes(
+            elements,
+            "delete",
+            "Xero refused to delete it",
+            lambda key, _: Outcome(key, DELETED, error=DELETED_IN_PERFEX),
+        )
     if outcomes:
         pusher.store.record(outcomes)
     pusher.flush_logs()
